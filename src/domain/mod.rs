@@ -1,0 +1,21 @@
+//! The pure domain: events, commands and validation, aggregates' decisions, and
+//! projections as pure functions. No async, no I/O, no clock (time is passed in).
+
+pub mod aggregate;
+pub mod command;
+pub mod event;
+pub mod generate;
+pub mod projection;
+pub mod state;
+
+pub use aggregate::{BookingAggregate, DomainError};
+pub use command::{
+    BookingWizardForm, CancelBooking, ChangeUserAddress, FieldError, RescheduleBooking,
+    SubmitBookingWizard,
+};
+pub use event::{
+    BookingDetails, BookingStatus, DecodeError, DomainEvent, EventMetadata, StoredEvent,
+    UserDetails, user_id_for_email,
+};
+pub use projection::{BookingRow, ProjectorId, RowChange, UserRow};
+pub use state::{ReadState, RowDiff, StateDiff, TableDiff};

@@ -1,0 +1,260 @@
+//! The engine: command handlers, the event bus, projectors, replay, snapshots,
+//! time travel and compare. It talks to storage only through the ports in
+//! [`crate::store`], so every adapter mix runs the same code.
+
+pub mod bulk;
+pub mod bus;
+pub mod compare;
+pub mod handler;
+pub mod outage;
+pub mod projector;
+pub mod replay;
+pub mod snapshot;
+pub mod timetravel;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crate::domain::command::describe_errors;
+use crate::domain::{DomainError, FieldError, ProjectorId, ReadState};
+use crate::store::{StoreError, StoreInfo, Stores};
+
+pub use bus::{EngineNotice, EventBus};
+pub use compare::VerifyReport;
+pub use handler::{CommandOutcome, CommandTrace, TraceStep};
+pub use projector::{ProjectorState, ProjectorStatus};
+pub use replay::{ReplayPhase, ReplayProgress, ReplayReport};
+
+/// Everything that can go wrong running a command or an operation.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A store failed (unreachable, conflict, ...).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A business rule refused the command.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The input does not validate.
+    #[error("invalid input: {}", describe_errors(.0))]
+    Invalid(Vec<FieldError>),
+    /// Observe-only mode refuses writes.
+    #[error("observe-only mode: {0} would write, so it is refused")]
+    ObserveOnly(String),
+    /// Another command holds the aggregate's lease.
+    #[error("{name} is being changed by {holder}; try again in a moment")]
+    Busy {
+        /// The lease name.
+        name: String,
+        /// Who holds it.
+        holder: String,
+    },
+    /// A snapshot is unreadable or does not match its checksum.
+    #[error("snapshot {id} is unusable: {reason}")]
+    BadSnapshot {
+        /// Snapshot id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The user cancelled; nothing was changed.
+    #[error("cancelled; nothing was changed")]
+    Cancelled,
+}
+
+impl EngineError {
+    /// True when the failure is the ledger or read store being unreachable.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, EngineError::Store(StoreError::Unavailable { .. }))
+    }
+}
+
+/// Result of engine calls.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// Tunables.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// This app instance's id (lease owner, event metadata).
+    pub instance_id: String,
+    /// Who issues commands (`cli:alice`, `gui:trainer`).
+    pub actor: String,
+    /// Take a snapshot automatically every this many events (0 = never).
+    pub snapshot_every: u64,
+    /// Size of one stored snapshot chunk.
+    pub snapshot_chunk_bytes: usize,
+    /// Events per projector batch.
+    pub projector_batch: usize,
+    /// Lease time for a command's aggregate lock.
+    pub command_lock_ttl: Duration,
+    /// Lease time for a projector; renewed on every loop.
+    pub projector_lease_ttl: Duration,
+    /// How long a command waits for a busy aggregate before giving up.
+    pub lock_wait: Duration,
+}
+
+impl EngineConfig {
+    /// Defaults with a fresh instance id.
+    pub fn new(actor: impl Into<String>) -> Self {
+        EngineConfig {
+            instance_id: instance_id(),
+            actor: actor.into(),
+            snapshot_every: 10_000,
+            snapshot_chunk_bytes: 4 * 1024 * 1024,
+            projector_batch: 2_000,
+            command_lock_ttl: Duration::from_secs(10),
+            projector_lease_ttl: Duration::from_secs(10),
+            lock_wait: Duration::from_secs(3),
+        }
+    }
+}
+
+/// `host-pid-xxxx`: unique per process, readable in the Operations panel.
+pub fn instance_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".into());
+    let short = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &short[..4])
+}
+
+/// The engine, shared as `Arc<Engine>` by the CLI, the GUI and background tasks.
+pub struct Engine {
+    stores: Stores,
+    config: EngineConfig,
+    bus: EventBus,
+    observe_only: AtomicBool,
+    outage: Arc<AtomicBool>,
+    paused: BTreeMap<ProjectorId, AtomicBool>,
+    statuses: RwLock<BTreeMap<ProjectorId, ProjectorStatus>>,
+    /// The most recent folded state (time travel and auto snapshots fold on from it).
+    fold_cache: Mutex<Option<Arc<ReadState>>>,
+    /// The most recently loaded snapshot state.
+    snapshot_cache: Mutex<Option<(uuid::Uuid, Arc<ReadState>)>>,
+}
+
+impl Engine {
+    /// Builds an engine over opened stores. The read store is wrapped so that a
+    /// trainer can simulate its outage.
+    pub fn new(stores: Stores, config: EngineConfig) -> Arc<Self> {
+        let outage = Arc::new(AtomicBool::new(false));
+        let stores = Stores {
+            read: Arc::new(outage::SimulatedOutage::new(stores.read.clone(), outage.clone())),
+            ..stores
+        };
+        Arc::new(Engine {
+            stores,
+            config,
+            bus: EventBus::new(1024),
+            observe_only: AtomicBool::new(false),
+            outage,
+            paused: ProjectorId::ALL.into_iter().map(|p| (p, AtomicBool::new(false))).collect(),
+            statuses: RwLock::new(
+                ProjectorId::ALL
+                    .into_iter()
+                    .map(|p| (p, ProjectorStatus::new(p)))
+                    .collect(),
+            ),
+            fold_cache: Mutex::new(None),
+            snapshot_cache: Mutex::new(None),
+        })
+    }
+
+    /// The stores (read store as wrapped by the outage switch).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The event bus (subscribe for live events and notices).
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// Which ledger is connected.
+    pub fn ledger_info(&self) -> StoreInfo {
+        self.stores.ledger.info()
+    }
+
+    /// Which read store is connected.
+    pub fn read_info(&self) -> StoreInfo {
+        self.stores.read.info()
+    }
+
+    /// Observe-only: every write is refused.
+    pub fn set_observe_only(&self, on: bool) {
+        self.observe_only.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether observe-only is on.
+    pub fn observe_only(&self) -> bool {
+        self.observe_only.load(Ordering::SeqCst)
+    }
+
+    /// Refuses `what` in observe-only mode.
+    pub(crate) fn guard_write(&self, what: &str) -> EngineResult<()> {
+        if self.observe_only() {
+            Err(EngineError::ObserveOnly(what.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Training switch: make every read-store write fail (labelled a simulation).
+    pub fn set_simulated_outage(&self, on: bool) {
+        self.outage.store(on, Ordering::SeqCst);
+        self.bus.notify(EngineNotice::OutageSimulation(on));
+    }
+
+    /// Whether the simulated read-store outage is on.
+    pub fn simulated_outage(&self) -> bool {
+        self.outage.load(Ordering::SeqCst)
+    }
+
+    /// Pauses or resumes one projector.
+    pub fn set_paused(&self, projector: ProjectorId, paused: bool) {
+        if let Some(flag) = self.paused.get(&projector) {
+            flag.store(paused, Ordering::SeqCst);
+        }
+        self.bus.notify(EngineNotice::ProjectorChanged(projector));
+    }
+
+    /// Whether a projector is paused.
+    pub fn is_paused(&self, projector: ProjectorId) -> bool {
+        self.paused.get(&projector).is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Live status of every projector.
+    pub fn projector_statuses(&self) -> Vec<ProjectorStatus> {
+        self.statuses
+            .read()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn update_status(&self, projector: ProjectorId, f: impl FnOnce(&mut ProjectorStatus)) {
+        if let Ok(mut statuses) = self.statuses.write()
+            && let Some(status) = statuses.get_mut(&projector)
+        {
+            f(status);
+        }
+    }
+
+    pub(crate) fn cached_fold(&self) -> Option<Arc<ReadState>> {
+        self.fold_cache.lock().ok().and_then(|c| c.clone())
+    }
+
+    pub(crate) fn remember_fold(&self, state: Arc<ReadState>) {
+        if let Ok(mut cache) = self.fold_cache.lock() {
+            *cache = Some(state);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The trainer's "simulate read-store outage" switch: a read-store decorator
+//! whose writes fail while the switch is on. Labelled a simulation wherever it
+//! shows; reads keep working so the screens can show the lag.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, UserRow};
+use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+
+/// Wraps a read store; writes fail while `on` is set.
+pub struct SimulatedOutage {
+    inner: Arc<dyn ReadStore>,
+    on: Arc<AtomicBool>,
+}
+
+impl SimulatedOutage {
+    /// Wraps `inner`, controlled by `on`.
+    pub fn new(inner: Arc<dyn ReadStore>, on: Arc<AtomicBool>) -> Self {
+        SimulatedOutage { inner, on }
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        if self.on.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable {
+                store: self.inner.info().to_string(),
+                message: "SIMULATED outage (training switch in Operations); writes fail until it is switched off"
+                    .into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl ReadStore for SimulatedOutage {
+    fn info(&self) -> StoreInfo {
+        self.inner.info()
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.check()?;
+        self.inner.ping().await
+    }
+    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()> {
+        self.check()?;
+        self.inner.apply(projector, changes, position).await
+    }
+    async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64> {
+        self.inner.projector_position(projector).await
+    }
+    async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
+        self.inner.users_page(after, limit).await
+    }
+    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>> {
+        self.inner.bookings_page(after, limit).await
+    }
+    async fn counts(&self) -> StoreResult<TableCounts> {
+        self.inner.counts().await
+    }
+    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
+        self.check()?;
+        self.inner.replace_all(state, control).await
+    }
+}

@@ -1,0 +1,180 @@
+//! Snapshots: periodic photos of the derived state in the ledger store, so
+//! that recovery and time travel need not re-read every event. Stored in
+//! chunks (no 16 MB document limit) with a checksum.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{Engine, EngineError, EngineNotice, EngineResult};
+use crate::domain::ReadState;
+use crate::store::{BulkControl, SnapshotMeta, StoreError};
+
+/// What `restore_snapshot` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    /// The snapshot used.
+    pub snapshot: SnapshotMeta,
+    /// Rows written into the read tables.
+    pub rows: u64,
+    /// Events after the snapshot the projectors will now apply.
+    pub events_to_catch_up: u64,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Engine {
+    /// Stores `state` as a snapshot.
+    pub async fn save_state_snapshot(&self, state: &ReadState) -> EngineResult<SnapshotMeta> {
+        self.guard_write("taking a snapshot")?;
+        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Failed {
+            store: "snapshot encoder".into(),
+            message: e.to_string(),
+        })?;
+        let chunk = self.config.snapshot_chunk_bytes.max(1);
+        let chunks: Vec<Vec<u8>> = bytes.chunks(chunk).map(<[u8]>::to_vec).collect();
+        let counts = state.counts();
+        let meta = SnapshotMeta {
+            id: Uuid::new_v4(),
+            position: state.position,
+            taken_at: Utc::now(),
+            size_bytes: bytes.len() as u64,
+            chunks: chunks.len() as u32,
+            sha256: sha256_hex(&bytes),
+            state_digest: state.digest(),
+            users: counts.users,
+            bookings: counts.bookings,
+        };
+        self.stores.snapshots.save_snapshot(&meta, chunks).await?;
+        self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
+        Ok(meta)
+    }
+
+    /// Takes a snapshot of the state as of `at` (default: the head).
+    pub async fn take_snapshot(&self, at: Option<u64>) -> EngineResult<SnapshotMeta> {
+        self.guard_write("taking a snapshot")?;
+        let head = self.stores.ledger.head().await?;
+        let state = self.state_at(at.unwrap_or(head)).await?.state;
+        self.save_state_snapshot(&state).await
+    }
+
+    /// Every stored snapshot, oldest first.
+    pub async fn list_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
+        Ok(self.stores.snapshots.list_snapshots().await?)
+    }
+
+    /// Finds a snapshot by id (or unique id prefix).
+    pub async fn find_snapshot(&self, id: &str) -> EngineResult<SnapshotMeta> {
+        let id = id.trim().to_lowercase();
+        let matches: Vec<SnapshotMeta> = self
+            .list_snapshots()
+            .await?
+            .into_iter()
+            .filter(|s| s.id.to_string().starts_with(&id) && !id.is_empty())
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(StoreError::NotFound(format!("no snapshot has id '{id}'")).into()),
+            many => Err(StoreError::NotFound(format!(
+                "'{id}' matches {} snapshots; give more of the id",
+                many.len()
+            ))
+            .into()),
+        }
+    }
+
+    /// Loads and verifies a snapshot's state.
+    pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<Arc<ReadState>> {
+        if let Ok(cache) = self.snapshot_cache.lock()
+            && let Some((id, state)) = cache.as_ref()
+            && *id == meta.id
+        {
+            return Ok(state.clone());
+        }
+        let bad = |reason: String| EngineError::BadSnapshot {
+            id: meta.id.to_string(),
+            reason,
+        };
+        let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
+        if chunks.len() != meta.chunks as usize {
+            return Err(bad(format!("{} of {} chunks are stored", chunks.len(), meta.chunks)));
+        }
+        let bytes = chunks.concat();
+        if sha256_hex(&bytes) != meta.sha256 {
+            return Err(bad("checksum mismatch (the stored bytes changed)".into()));
+        }
+        let state: ReadState =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("cannot decode the state: {e}")))?;
+        let state = Arc::new(state);
+        if let Ok(mut cache) = self.snapshot_cache.lock() {
+            *cache = Some((meta.id, state.clone()));
+        }
+        Ok(state)
+    }
+
+    /// Restores the read tables to a snapshot's state (swapped in atomically);
+    /// the projectors then apply the events after it.
+    pub async fn restore_snapshot(&self, id: &str) -> EngineResult<RestoreReport> {
+        self.guard_write("restoring a snapshot")?;
+        let meta = self.find_snapshot(id).await?;
+        let state = self.load_snapshot_state(&meta).await?;
+        let rows = (state.users.len() + state.bookings.len()) as u64;
+        self.stores.read.replace_all(state, BulkControl::none()).await?;
+        let head = self.stores.ledger.head().await?;
+        Ok(RestoreReport {
+            events_to_catch_up: head.saturating_sub(meta.position),
+            snapshot: meta,
+            rows,
+        })
+    }
+
+    /// Takes every automatic snapshot that is due (one per `snapshot_every`
+    /// events since the newest one), folding forward incrementally.
+    pub async fn take_due_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
+        let every = self.config.snapshot_every;
+        if every == 0 || self.observe_only() {
+            return Ok(Vec::new());
+        }
+        let head = self.stores.ledger.head().await?;
+        let newest = self
+            .list_snapshots()
+            .await?
+            .into_iter()
+            .map(|s| s.position)
+            .max()
+            .unwrap_or(0);
+        let mut taken = Vec::new();
+        let mut next = (newest / every + 1) * every;
+        while next <= head {
+            let state = self.state_at(next).await?.state;
+            taken.push(self.save_state_snapshot(&state).await?);
+            next += every;
+        }
+        Ok(taken)
+    }
+
+    /// Background task: takes due snapshots after events arrive, until `shutdown`.
+    pub fn spawn_auto_snapshots(self: &Arc<Self>, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut events = engine.bus.subscribe();
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = events.recv() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+                if let Err(error) = engine.take_due_snapshots().await {
+                    engine.bus.notify(EngineNotice::SnapshotFailed(error.to_string()));
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,337 @@
+//! Ports (traits) the engine talks to, and their adapters: `sqlite` (the
+//! embedded default), `mongo` (ledger) and `postgres` (read models).
+//!
+//! Every adapter passes the same contract suite (`tests/contract.rs`).
+
+pub mod connect;
+pub mod error;
+pub mod sqlite;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, StoredEvent, UserRow};
+
+pub use connect::{StoreConfig, open_stores};
+pub use error::StoreError;
+
+/// Result of every port call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which server or file a store is, for the top bar and for messages. Never
+/// holds a password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreInfo {
+    /// `sqlite`, `mongodb` or `postgresql`.
+    pub kind: String,
+    /// Where it is: a file path or `host:port/db` (credentials removed).
+    pub location: String,
+    /// True when the store is on another machine (shown like a "production" banner).
+    pub remote: bool,
+}
+
+impl std::fmt::Display for StoreInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}", self.kind, self.location)
+    }
+}
+
+/// A ledger row that could not be read as a [`StoredEvent`] (foreign writer,
+/// hand edit, corruption). Shown and skipped, never fatal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalformedEvent {
+    /// Its position (0 when the row has none at all).
+    pub position: u64,
+    /// What is wrong with it.
+    pub reason: String,
+    /// The raw document or row, as text (for display).
+    pub raw: String,
+}
+
+/// One ledger row as read: an envelope, or why it is not one.
+pub type LedgerEntry = Result<StoredEvent, MalformedEvent>;
+
+/// Position of a ledger entry, well-formed or not.
+pub fn entry_position(entry: &LedgerEntry) -> u64 {
+    match entry {
+        Ok(event) => event.position,
+        Err(bad) => bad.position,
+    }
+}
+
+/// What `append` did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppendOutcome {
+    /// Stored at a new position (the returned event carries it).
+    Appended(StoredEvent),
+    /// An event with the same `event_id` was already stored: this is it.
+    Duplicate(StoredEvent),
+}
+
+impl AppendOutcome {
+    /// The stored event either way.
+    pub fn event(&self) -> &StoredEvent {
+        match self {
+            AppendOutcome::Appended(e) | AppendOutcome::Duplicate(e) => e,
+        }
+    }
+}
+
+/// Timeline filters. Empty fields match everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilter {
+    /// Exact event type.
+    pub event_type: Option<String>,
+    /// Exact aggregate id.
+    pub aggregate_id: Option<Uuid>,
+    /// Recorded at or after.
+    pub from_time: Option<DateTime<Utc>>,
+    /// Recorded before.
+    pub to_time: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of the payload's JSON text.
+    pub text: Option<String>,
+}
+
+impl EventFilter {
+    /// True when nothing is filtered (the timeline can page by position).
+    pub fn is_empty(&self) -> bool {
+        self == &EventFilter::default()
+    }
+
+    /// Whether an entry matches (malformed entries match only an empty filter,
+    /// or a text filter found in their raw text).
+    pub fn matches(&self, entry: &LedgerEntry) -> bool {
+        match entry {
+            Ok(e) => {
+                self.event_type.as_ref().is_none_or(|t| &e.event_type == t)
+                    && self.aggregate_id.is_none_or(|a| e.aggregate_id == a)
+                    && self.from_time.is_none_or(|t| e.recorded_at >= t)
+                    && self.to_time.is_none_or(|t| e.recorded_at < t)
+                    && self
+                        .text
+                        .as_ref()
+                        .is_none_or(|t| e.payload.to_string().to_lowercase().contains(&t.to_lowercase()))
+            }
+            Err(bad) => {
+                self.event_type.is_none()
+                    && self.aggregate_id.is_none()
+                    && self.from_time.is_none()
+                    && self.to_time.is_none()
+                    && self.text.as_ref().is_none_or(|t| bad.raw.to_lowercase().contains(&t.to_lowercase()))
+            }
+        }
+    }
+}
+
+/// The append-only ledger.
+#[async_trait]
+pub trait EventLedger: Send + Sync {
+    /// Which store this is.
+    fn info(&self) -> StoreInfo;
+    /// Cheap reachability check.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Appends at the next position. Idempotent on `event_id` (returns the
+    /// stored event as a duplicate); a taken `(aggregate_id, version)` is
+    /// [`StoreError::VersionConflict`]. The input's `position` is ignored.
+    async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome>;
+    /// The event with this id, if stored.
+    async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>>;
+    /// The first event of an aggregate (version 1), if it exists.
+    async fn first_of_aggregate(&self, aggregate_id: Uuid) -> StoreResult<Option<StoredEvent>>;
+    /// Up to `limit` entries with position >= `from`, in position order.
+    async fn read_range(&self, from: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>>;
+    /// Highest position (0 when empty).
+    async fn head(&self) -> StoreResult<u64>;
+    /// Number of rows (malformed ones included).
+    async fn count(&self) -> StoreResult<u64>;
+    /// Every event of one aggregate, in version order.
+    async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>>;
+    /// Entries matching `filter`, skipping `offset` matches, in position order.
+    async fn search(&self, filter: &EventFilter, offset: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>>;
+    /// Number of entries matching `filter`.
+    async fn count_matching(&self, filter: &EventFilter) -> StoreResult<u64>;
+}
+
+/// A projector's bookmark in the ledger store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Projector name.
+    pub projector: String,
+    /// Last position processed (every position up to it is done).
+    pub position: u64,
+    /// Positions skipped as malformed (most recent last, capped).
+    pub skipped: Vec<u64>,
+    /// When it was written.
+    pub updated_at: DateTime<Utc>,
+    /// Which instance wrote it.
+    pub instance: String,
+}
+
+/// Projector checkpoints (the ledger's `checkpoints` collection).
+#[async_trait]
+pub trait CheckpointStore: Send + Sync {
+    /// The projector's checkpoint, if any.
+    async fn load_checkpoint(&self, projector: &str) -> StoreResult<Option<Checkpoint>>;
+    /// Writes (replaces) the checkpoint.
+    async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()>;
+}
+
+/// What is known about a stored snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    /// Snapshot id.
+    pub id: Uuid,
+    /// Ledger position the state reflects.
+    pub position: u64,
+    /// When it was taken.
+    pub taken_at: DateTime<Utc>,
+    /// Encoded size in bytes.
+    pub size_bytes: u64,
+    /// Number of chunks it is stored in.
+    pub chunks: u32,
+    /// SHA-256 of the encoded bytes (hex).
+    pub sha256: String,
+    /// Content digest of the state (see `ReadState::digest`).
+    pub state_digest: String,
+    /// Rows in users / bookings.
+    pub users: u64,
+    /// Rows in bookings.
+    pub bookings: u64,
+}
+
+/// Snapshots of derived state, stored in chunks so size is unbounded.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// Stores the chunks, then the metadata (a snapshot without metadata is
+    /// invisible, so a crash mid-save leaves no half snapshot).
+    async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()>;
+    /// All snapshots, oldest position first.
+    async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>>;
+    /// The chunks of one snapshot, in order.
+    async fn load_snapshot_chunks(&self, id: Uuid) -> StoreResult<Vec<Vec<u8>>>;
+}
+
+/// A held lease.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// What is locked (`booking:<uuid>`, `projector:UserProjection`).
+    pub name: String,
+    /// Who holds it.
+    pub owner: String,
+    /// Increases with every new holder: a fencing token.
+    pub fencing: u64,
+    /// When it lapses unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Leases kept in the ledger store. Never a process mutex, and never the only
+/// guard of correctness (the ledger's unique indexes are).
+#[async_trait]
+pub trait LockFactory: Send + Sync {
+    /// Takes or renews the lease if it is free, expired, or already ours.
+    async fn try_acquire(&self, name: &str, owner: &str, ttl: Duration) -> StoreResult<Option<Lease>>;
+    /// Gives it up (only if still ours).
+    async fn release(&self, lease: &Lease) -> StoreResult<()>;
+    /// The current holder, if the lease is held and not expired.
+    async fn holder(&self, name: &str) -> StoreResult<Option<Lease>>;
+}
+
+/// Cancellation and progress for long bulk work inside an adapter.
+#[derive(Clone)]
+pub struct BulkControl {
+    /// Set to stop early; the adapter then leaves the old tables untouched.
+    pub cancel: Arc<AtomicBool>,
+    /// Called with the number of rows written so far.
+    pub on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+}
+
+impl BulkControl {
+    /// A control that never cancels and reports nowhere.
+    pub fn none() -> Self {
+        BulkControl {
+            cancel: Arc::new(AtomicBool::new(false)),
+            on_rows: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// Read-store row counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCounts {
+    /// Rows in `users`.
+    pub users: u64,
+    /// Rows in `bookings`.
+    pub bookings: u64,
+}
+
+/// The read models (`users`, `bookings`, `projection_state`).
+#[async_trait]
+pub trait ReadStore: Send + Sync {
+    /// Which store this is.
+    fn info(&self) -> StoreInfo;
+    /// Cheap reachability check.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Applies row changes and sets the projector's position, in one transaction.
+    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()>;
+    /// The projector's position as stored with its rows (0 if none).
+    async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64>;
+    /// Users with key > `after`, in key order.
+    async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>>;
+    /// Bookings with key > `after`, in key order.
+    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>>;
+    /// Row counts.
+    async fn counts(&self) -> StoreResult<TableCounts>;
+    /// Loads `state` into fresh tables, then swaps them in (with every
+    /// projector's position set to `state.position`) in one transaction.
+    /// Cancelled or failed: the previous tables stay as they were.
+    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()>;
+}
+
+/// Everything the engine needs, as shared trait objects.
+#[derive(Clone)]
+pub struct Stores {
+    /// The ledger.
+    pub ledger: Arc<dyn EventLedger>,
+    /// Checkpoints (in the ledger store).
+    pub checkpoints: Arc<dyn CheckpointStore>,
+    /// Snapshots (in the ledger store).
+    pub snapshots: Arc<dyn SnapshotStore>,
+    /// Leases (in the ledger store).
+    pub locks: Arc<dyn LockFactory>,
+    /// Read models.
+    pub read: Arc<dyn ReadStore>,
+}
+
+/// Reads the whole read store into memory, page by page.
+pub async fn load_read_state(read: &dyn ReadStore, page: usize) -> StoreResult<ReadState> {
+    let mut state = ReadState::default();
+    let mut after = None;
+    loop {
+        let rows = read.users_page(after, page).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.user_id);
+        let done = rows.len() < page;
+        state.users.extend(rows.into_iter().map(|r| (r.user_id, r)));
+        if done {
+            break;
+        }
+    }
+    let mut after = None;
+    loop {
+        let rows = read.bookings_page(after, page).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.booking_id);
+        let done = rows.len() < page;
+        state.bookings.extend(rows.into_iter().map(|r| (r.booking_id, r)));
+        if done {
+            break;
+        }
+    }
+    Ok(state)
+}

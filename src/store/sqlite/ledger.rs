@@ -1,0 +1,618 @@
+//! `ledger.sqlite3`: events (append-only, enforced by triggers), checkpoints,
+//! chunked snapshots and leases.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{Conn, Durability, label, map_err};
+use crate::domain::{EventMetadata, StoredEvent};
+use crate::store::{
+    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Lease, LedgerEntry, LockFactory,
+    MalformedEvent, SnapshotMeta, SnapshotStore, StoreError, StoreInfo, StoreResult,
+};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events(
+    position INTEGER PRIMARY KEY,
+    event_id TEXT,
+    aggregate_id TEXT,
+    aggregate_type TEXT,
+    version INTEGER,
+    event_type TEXT,
+    schema_version INTEGER,
+    recorded_at TEXT,
+    payload TEXT,
+    metadata TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate_version ON events(aggregate_id, version);
+CREATE INDEX IF NOT EXISTS events_type_position ON events(event_type, position);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: events are never updated'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: events are never deleted'); END;
+CREATE TABLE IF NOT EXISTS checkpoints(
+    projector TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    skipped TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    instance TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots(
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshot_chunks(
+    snapshot_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY(snapshot_id, seq)
+);
+CREATE TABLE IF NOT EXISTS locks(
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    fencing INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+"#;
+
+const COLUMNS: &str =
+    "position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, recorded_at, payload, metadata";
+
+/// Timestamps are stored in one fixed-width UTC format so text order is time order.
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The embedded ledger store.
+pub struct SqliteLedger {
+    path: PathBuf,
+    writer: Conn,
+    reader: Conn,
+    locks: Conn,
+}
+
+impl SqliteLedger {
+    /// Opens (creating if needed) `ledger.sqlite3` at `path`.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let store = label(path);
+        let writer = Conn::open(path, &store, Durability::Full)?;
+        {
+            let guard = writer.inner.lock().map_err(|_| StoreError::Config("poisoned".into()))?;
+            guard.execute_batch(SCHEMA).map_err(|e| map_err(&store, e))?;
+        }
+        Ok(SqliteLedger {
+            path: path.to_path_buf(),
+            reader: Conn::open(path, &store, Durability::Full)?,
+            locks: Conn::open(path, &store, Durability::Normal)?,
+            writer,
+        })
+    }
+
+    fn store(&self) -> String {
+        self.writer.store().to_string()
+    }
+}
+
+/// Reads one `events` row, tolerating anything a foreign writer or a hand edit
+/// could have put there.
+fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    let values: Vec<SqlValue> = (0..10).map(|i| row.get::<_, SqlValue>(i)).collect::<Result<_, _>>()?;
+    let position = match &values[0] {
+        SqlValue::Integer(p) if *p > 0 => *p as u64,
+        _ => 0,
+    };
+    Ok(parse_entry(position, &values).map_err(|reason| MalformedEvent {
+        position,
+        reason,
+        raw: raw_text(&values),
+    }))
+}
+
+fn raw_text(values: &[SqlValue]) -> String {
+    let names = COLUMNS.split(", ");
+    let mut map = serde_json::Map::new();
+    for (name, value) in names.zip(values) {
+        let json = match value {
+            SqlValue::Null => serde_json::Value::Null,
+            SqlValue::Integer(i) => serde_json::Value::from(*i),
+            SqlValue::Real(f) => serde_json::Value::from(*f),
+            SqlValue::Text(t) => serde_json::Value::from(t.clone()),
+            SqlValue::Blob(b) => serde_json::Value::from(format!("<{} bytes of binary>", b.len())),
+        };
+        map.insert(name.to_string(), json);
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+fn parse_entry(position: u64, v: &[SqlValue]) -> Result<StoredEvent, String> {
+    fn text<'a>(v: &'a SqlValue, name: &str) -> Result<&'a str, String> {
+        match v {
+            SqlValue::Text(t) => Ok(t),
+            SqlValue::Null => Err(format!("{name} is missing")),
+            other => Err(format!("{name} is not text ({:?})", other.data_type())),
+        }
+    }
+    fn int(v: &SqlValue, name: &str) -> Result<u64, String> {
+        match v {
+            SqlValue::Integer(i) if *i >= 0 => Ok(*i as u64),
+            SqlValue::Null => Err(format!("{name} is missing")),
+            other => Err(format!("{name} is not a non-negative integer ({other:?})")),
+        }
+    }
+    fn uuid(v: &SqlValue, name: &str) -> Result<Uuid, String> {
+        let t = text(v, name)?;
+        Uuid::parse_str(t).map_err(|_| format!("{name} '{t}' is not a UUID"))
+    }
+    if position == 0 {
+        return Err("position is missing or not a positive integer".into());
+    }
+    let recorded = text(&v[7], "recorded_at")?;
+    let recorded_at = DateTime::parse_from_rfc3339(recorded)
+        .map_err(|_| format!("recorded_at '{recorded}' is not an RFC 3339 time"))?
+        .with_timezone(&Utc);
+    let payload_text = text(&v[8], "payload")?;
+    let payload: serde_json::Value =
+        serde_json::from_str(payload_text).map_err(|e| format!("payload is not valid JSON: {e}"))?;
+    let metadata = match &v[9] {
+        SqlValue::Null => EventMetadata::default(),
+        other => {
+            let t = text(other, "metadata")?;
+            serde_json::from_str(t).map_err(|e| format!("metadata is malformed: {e}"))?
+        }
+    };
+    let schema_version = int(&v[6], "schema_version")?;
+    Ok(StoredEvent {
+        position,
+        event_id: uuid(&v[1], "event_id")?,
+        aggregate_id: uuid(&v[2], "aggregate_id")?,
+        aggregate_type: text(&v[3], "aggregate_type")?.to_string(),
+        version: int(&v[4], "version")?,
+        event_type: text(&v[5], "event_type")?.to_string(),
+        schema_version: u32::try_from(schema_version).map_err(|_| "schema_version is too large".to_string())?,
+        recorded_at,
+        payload,
+        metadata,
+    })
+}
+
+fn query_entries(
+    conn: &Connection,
+    store: &str,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<LedgerEntry>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_err(store, e))?;
+    let rows = stmt
+        .query_map(params, read_entry)
+        .map_err(|e| map_err(store, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| map_err(store, e))?;
+    Ok(rows)
+}
+
+fn find_by_event_id(conn: &Connection, store: &str, id: Uuid) -> StoreResult<Option<StoredEvent>> {
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = ?1");
+    let mut found = query_entries(conn, store, &sql, &[&id.to_string()])?;
+    match found.pop() {
+        None => Ok(None),
+        Some(Ok(event)) => Ok(Some(event)),
+        Some(Err(bad)) => Err(StoreError::Failed {
+            store: store.to_string(),
+            message: format!("event {id} is stored at position {} but malformed: {}", bad.position, bad.reason),
+        }),
+    }
+}
+
+/// Builds the WHERE clause and parameters of a timeline filter.
+fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    if let Some(t) = &filter.event_type {
+        clauses.push("event_type = ?");
+        params.push(SqlValue::Text(t.clone()));
+    }
+    if let Some(a) = filter.aggregate_id {
+        clauses.push("aggregate_id = ?");
+        params.push(SqlValue::Text(a.to_string()));
+    }
+    if let Some(t) = filter.from_time {
+        clauses.push("recorded_at >= ?");
+        params.push(SqlValue::Text(format_time(t)));
+    }
+    if let Some(t) = filter.to_time {
+        clauses.push("recorded_at < ?");
+        params.push(SqlValue::Text(format_time(t)));
+    }
+    if let Some(text) = &filter.text {
+        clauses.push("instr(lower(payload), lower(?)) > 0");
+        params.push(SqlValue::Text(text.clone()));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (sql, params)
+}
+
+#[async_trait]
+impl EventLedger for SqliteLedger {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            kind: "sqlite".into(),
+            location: self.path.display().to_string(),
+            remote: false,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let store = self.store();
+        self.reader
+            .call(move |c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(|e| map_err(&store, e)))
+            .await
+    }
+
+    async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
+        let store = self.store();
+        self.writer
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| map_err(&store, e))?;
+                if let Some(existing) = find_by_event_id(&tx, &store, event.event_id)? {
+                    return Ok(AppendOutcome::Duplicate(existing));
+                }
+                let head: u64 = tx
+                    .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))
+                    .map_err(|e| map_err(&store, e))? as u64;
+                let position = head + 1;
+                let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
+                let inserted = tx.execute(
+                    &format!("INSERT INTO events({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                    params![
+                        position as i64,
+                        event.event_id.to_string(),
+                        event.aggregate_id.to_string(),
+                        event.aggregate_type,
+                        event.version as i64,
+                        event.event_type,
+                        i64::from(event.schema_version),
+                        format_time(event.recorded_at),
+                        event.payload.to_string(),
+                        metadata,
+                    ],
+                );
+                match inserted {
+                    Ok(_) => {}
+                    Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                        return Err(StoreError::VersionConflict {
+                            aggregate_id: event.aggregate_id,
+                            version: event.version,
+                        });
+                    }
+                    Err(e) => return Err(map_err(&store, e)),
+                }
+                tx.commit().map_err(|e| map_err(&store, e))?;
+                Ok(AppendOutcome::Appended(StoredEvent { position, ..event }))
+            })
+            .await
+    }
+
+    async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
+        let store = self.store();
+        self.reader.call(move |c| find_by_event_id(c, &store, event_id)).await
+    }
+
+    async fn first_of_aggregate(&self, aggregate_id: Uuid) -> StoreResult<Option<StoredEvent>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_id = ?1 ORDER BY version LIMIT 1");
+                Ok(query_entries(c, &store, &sql, &[&aggregate_id.to_string()])?
+                    .into_iter()
+                    .find_map(Result::ok))
+            })
+            .await
+    }
+
+    async fn read_range(&self, from: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let sql = format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2");
+                query_entries(c, &store, &sql, &[&(from as i64), &(limit as i64)])
+            })
+            .await
+    }
+
+    async fn head(&self) -> StoreResult<u64> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                c.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))
+                    .map(|p| p as u64)
+                    .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn count(&self) -> StoreResult<u64> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+                    .map(|p| p as u64)
+                    .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_id = ?1 ORDER BY version, position");
+                query_entries(c, &store, &sql, &[&aggregate_id.to_string()])
+            })
+            .await
+    }
+
+    async fn search(&self, filter: &EventFilter, offset: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>> {
+        if filter.is_empty() {
+            return self.read_range(offset + 1, limit).await;
+        }
+        let store = self.store();
+        let (where_sql, mut params) = filter_sql(filter);
+        params.push(SqlValue::Integer(limit as i64));
+        params.push(SqlValue::Integer(offset as i64));
+        self.reader
+            .call(move |c| {
+                let sql = format!("SELECT {COLUMNS} FROM events {where_sql} ORDER BY position LIMIT ? OFFSET ?");
+                let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+                query_entries(c, &store, &sql, &refs)
+            })
+            .await
+    }
+
+    async fn count_matching(&self, filter: &EventFilter) -> StoreResult<u64> {
+        let store = self.store();
+        let (where_sql, params) = filter_sql(filter);
+        self.reader
+            .call(move |c| {
+                let sql = format!("SELECT COUNT(*) FROM events {where_sql}");
+                let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+                c.query_row(&sql, refs.as_slice(), |r| r.get::<_, i64>(0))
+                    .map(|n| n as u64)
+                    .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl CheckpointStore for SqliteLedger {
+    async fn load_checkpoint(&self, projector: &str) -> StoreResult<Option<Checkpoint>> {
+        let store = self.store();
+        let projector = projector.to_string();
+        self.reader
+            .call(move |c| {
+                let row = c
+                    .query_row(
+                        "SELECT position, skipped, updated_at, instance FROM checkpoints WHERE projector = ?1",
+                        [&projector],
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, String>(3)?,
+                            ))
+                        },
+                    )
+                    .optional()
+                    .map_err(|e| map_err(&store, e))?;
+                Ok(row.map(|(position, skipped, updated_at, instance)| Checkpoint {
+                    projector: projector.clone(),
+                    position: position.max(0) as u64,
+                    skipped: serde_json::from_str(&skipped).unwrap_or_default(),
+                    updated_at: DateTime::parse_from_rfc3339(&updated_at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_default(),
+                    instance,
+                }))
+            })
+            .await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()> {
+        let store = self.store();
+        let cp = checkpoint.clone();
+        self.locks
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO checkpoints(projector, position, skipped, updated_at, instance) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(projector) DO UPDATE SET position = excluded.position, skipped = excluded.skipped,
+                     updated_at = excluded.updated_at, instance = excluded.instance",
+                    params![
+                        cp.projector,
+                        cp.position as i64,
+                        serde_json::to_string(&cp.skipped).unwrap_or_else(|_| "[]".into()),
+                        format_time(cp.updated_at),
+                        cp.instance
+                    ],
+                )
+                .map(|_| ())
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteLedger {
+    async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()> {
+        let store = self.store();
+        let meta = meta.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction().map_err(|e| map_err(&store, e))?;
+                {
+                    let mut stmt = tx
+                        .prepare("INSERT INTO snapshot_chunks(snapshot_id, seq, data) VALUES (?1, ?2, ?3)")
+                        .map_err(|e| map_err(&store, e))?;
+                    for (seq, chunk) in chunks.iter().enumerate() {
+                        stmt.execute(params![meta.id.to_string(), seq as i64, chunk])
+                            .map_err(|e| map_err(&store, e))?;
+                    }
+                }
+                let meta_json = serde_json::to_string(&meta).map_err(|e| StoreError::Failed {
+                    store: store.clone(),
+                    message: e.to_string(),
+                })?;
+                tx.execute(
+                    "INSERT INTO snapshots(id, position, meta) VALUES (?1, ?2, ?3)",
+                    params![meta.id.to_string(), meta.position as i64, meta_json],
+                )
+                .map_err(|e| map_err(&store, e))?;
+                tx.commit().map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare("SELECT meta FROM snapshots ORDER BY position, id")
+                    .map_err(|e| map_err(&store, e))?;
+                let metas = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(|e| map_err(&store, e))?
+                    .filter_map(Result::ok)
+                    .filter_map(|text| serde_json::from_str::<SnapshotMeta>(&text).ok())
+                    .collect();
+                Ok(metas)
+            })
+            .await
+    }
+
+    async fn load_snapshot_chunks(&self, id: Uuid) -> StoreResult<Vec<Vec<u8>>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare("SELECT data FROM snapshot_chunks WHERE snapshot_id = ?1 ORDER BY seq")
+                    .map_err(|e| map_err(&store, e))?;
+                let chunks = stmt
+                    .query_map([id.to_string()], |r| r.get::<_, Vec<u8>>(0))
+                    .map_err(|e| map_err(&store, e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| map_err(&store, e))?;
+                Ok(chunks)
+            })
+            .await
+    }
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn lease_from(name: String, owner: String, fencing: i64, expires_ms: i64) -> Lease {
+    Lease {
+        name,
+        owner,
+        fencing: fencing.max(0) as u64,
+        expires_at: DateTime::from_timestamp_millis(expires_ms).unwrap_or_default(),
+    }
+}
+
+#[async_trait]
+impl LockFactory for SqliteLedger {
+    async fn try_acquire(&self, name: &str, owner: &str, ttl: Duration) -> StoreResult<Option<Lease>> {
+        let store = self.store();
+        let (name, owner) = (name.to_string(), owner.to_string());
+        self.locks
+            .call(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| map_err(&store, e))?;
+                let now = now_ms();
+                let expires = now + ttl.as_millis() as i64;
+                let current = tx
+                    .query_row("SELECT owner, fencing, expires_at_ms FROM locks WHERE name = ?1", [&name], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    })
+                    .optional()
+                    .map_err(|e| map_err(&store, e))?;
+                let fencing = match current {
+                    Some((holder, fencing, until)) if holder == owner && until > now => fencing,
+                    Some((_, _, until)) if until > now => return Ok(None),
+                    _ => {
+                        tx.execute(
+                            "INSERT INTO lock_fencing(id, last) VALUES (1, 1)
+                             ON CONFLICT(id) DO UPDATE SET last = last + 1",
+                            [],
+                        )
+                        .map_err(|e| map_err(&store, e))?;
+                        tx.query_row("SELECT last FROM lock_fencing WHERE id = 1", [], |r| r.get::<_, i64>(0))
+                            .map_err(|e| map_err(&store, e))?
+                    }
+                };
+                tx.execute(
+                    "INSERT INTO locks(name, owner, fencing, expires_at_ms) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, fencing = excluded.fencing,
+                     expires_at_ms = excluded.expires_at_ms",
+                    params![name, owner, fencing, expires],
+                )
+                .map_err(|e| map_err(&store, e))?;
+                tx.commit().map_err(|e| map_err(&store, e))?;
+                Ok(Some(lease_from(name, owner, fencing, expires)))
+            })
+            .await
+    }
+
+    async fn release(&self, lease: &Lease) -> StoreResult<()> {
+        let store = self.store();
+        let lease = lease.clone();
+        self.locks
+            .call(move |c| {
+                c.execute(
+                    "DELETE FROM locks WHERE name = ?1 AND owner = ?2 AND fencing = ?3",
+                    params![lease.name, lease.owner, lease.fencing as i64],
+                )
+                .map(|_| ())
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn holder(&self, name: &str) -> StoreResult<Option<Lease>> {
+        let store = self.store();
+        let name = name.to_string();
+        self.reader
+            .call(move |c| {
+                let row = c
+                    .query_row("SELECT owner, fencing, expires_at_ms FROM locks WHERE name = ?1", [&name], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    })
+                    .optional()
+                    .map_err(|e| map_err(&store, e))?;
+                Ok(row
+                    .filter(|(_, _, until)| *until > now_ms())
+                    .map(|(owner, fencing, until)| lease_from(name.clone(), owner, fencing, until)))
+            })
+            .await
+    }
+}

@@ -1,0 +1,130 @@
+//! The embedded default: SQLite files in the data dir, so a training needs
+//! nothing installed. `ledger.sqlite3` holds the ledger, checkpoints,
+//! snapshots and locks; `views.sqlite3` holds the read tables.
+
+mod ledger;
+mod views;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use ledger::SqliteLedger;
+pub use views::SqliteViews;
+
+use super::{StoreError, StoreResult};
+
+/// File name of the embedded ledger.
+pub const LEDGER_FILE: &str = "ledger.sqlite3";
+/// File name of the embedded read tables.
+pub const VIEWS_FILE: &str = "views.sqlite3";
+
+/// One SQLite connection used from async code: calls run on the blocking pool.
+#[derive(Clone)]
+pub(crate) struct Conn {
+    inner: Arc<Mutex<Connection>>,
+    store: String,
+}
+
+/// How durable commits on a connection must be.
+#[derive(Clone, Copy)]
+pub(crate) enum Durability {
+    /// `synchronous=FULL`: every commit reaches the disk (the ledger).
+    Full,
+    /// `synchronous=NORMAL`: leases and views, which can be rebuilt or re-taken.
+    Normal,
+}
+
+impl Conn {
+    pub(crate) fn open(path: &Path, store: &str, durability: Durability) -> StoreResult<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("cannot open {}: {e}", path.display()),
+        })?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .and_then(|_| {
+                conn.execute_batch(&format!(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA temp_store=MEMORY;"
+                ))
+            })
+            .map_err(|e| map_err(store, e))?;
+        Ok(Conn {
+            inner: Arc::new(Mutex::new(conn)),
+            store: store.to_string(),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub(crate) async fn call<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.lock().map_err(|_| StoreError::Failed {
+                store: store.clone(),
+                message: "an earlier operation panicked while holding the connection".into(),
+            })?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Failed {
+            store: self.store.clone(),
+            message: format!("background task failed: {e}"),
+        })?
+    }
+
+    pub(crate) fn store(&self) -> &str {
+        &self.store
+    }
+}
+
+/// Maps a SQLite error to a store error that names the file.
+pub(crate) fn map_err(store: &str, error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable {
+            store: store.to_string(),
+            message: "the database is locked by another process; try again when it is done".into(),
+        },
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("cannot write: {error}"),
+        },
+        Some(ErrorCode::NotADatabase) => StoreError::Unavailable {
+            store: store.to_string(),
+            message: "the file is not a SQLite database".into(),
+        },
+        _ => StoreError::Failed {
+            store: store.to_string(),
+            message: error.to_string(),
+        },
+    }
+}
+
+/// Makes sure the data dir exists and is writable; one clear sentence if not.
+pub fn prepare_data_dir(dir: &Path) -> StoreResult<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::Config(format!("cannot create the data dir {}: {e}", dir.display())))?;
+    if !dir.is_dir() {
+        return Err(StoreError::Config(format!("the data dir {} is not a directory", dir.display())));
+    }
+    let probe = dir.join(".ledgerscope-write-test");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| StoreError::Config(format!("the data dir {} is not writable: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}
+
+/// A store label for a SQLite file.
+pub(crate) fn label(path: &Path) -> String {
+    format!("sqlite at {}", path.display())
+}

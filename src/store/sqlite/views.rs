@@ -1,0 +1,403 @@
+//! `views.sqlite3`: the read tables and each projector's position, written in
+//! the same transaction as its rows.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use chrono::{NaiveDate, Utc};
+use rusqlite::{Connection, Row, Transaction, params};
+use uuid::Uuid;
+
+use super::ledger::format_time;
+use super::{Conn, Durability, label, map_err};
+use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
+use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+
+fn table_sql(suffix: &str) -> String {
+    format!(
+        r#"
+CREATE TABLE IF NOT EXISTS users{suffix}(
+    user_id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_position INTEGER NOT NULL,
+    last_position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bookings{suffix}(
+    booking_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    check_in TEXT NOT NULL,
+    check_out TEXT NOT NULL,
+    guests INTEGER NOT NULL,
+    price_cents INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    last_position INTEGER NOT NULL
+);
+"#
+    )
+}
+
+const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
+    projector TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);";
+
+const INDEXES_SQL: &str = "CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);";
+
+/// The embedded read store.
+pub struct SqliteViews {
+    path: PathBuf,
+    writer: Conn,
+    reader: Conn,
+}
+
+impl SqliteViews {
+    /// Opens (creating if needed) `views.sqlite3` at `path`.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let store = label(path);
+        let writer = Conn::open(path, &store, Durability::Normal)?;
+        {
+            let guard = writer.inner.lock().map_err(|_| StoreError::Config("poisoned".into()))?;
+            guard
+                .execute_batch(&format!("{}{STATE_SQL}{INDEXES_SQL}", table_sql("")))
+                .map_err(|e| map_err(&store, e))?;
+        }
+        Ok(SqliteViews {
+            path: path.to_path_buf(),
+            reader: Conn::open(path, &store, Durability::Normal)?,
+            writer,
+        })
+    }
+
+    fn store(&self) -> String {
+        self.writer.store().to_string()
+    }
+}
+
+fn bad_row(store: &str, table: &str, key: &str, what: String) -> StoreError {
+    StoreError::Failed {
+        store: store.to_string(),
+        message: format!("{table} row {key}: {what}"),
+    }
+}
+
+fn parse_uuid(store: &str, table: &str, key: &str, text: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| bad_row(store, table, key, format!("'{text}' is not a UUID")))
+}
+
+fn parse_date(store: &str, key: &str, text: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| bad_row(store, "bookings", key, format!("'{text}' is not a date")))
+}
+
+type RawUser = (String, String, String, String, i64, i64);
+type RawBooking = (String, String, String, String, String, i64, i64, String, i64);
+
+fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn raw_booking(r: &Row<'_>) -> rusqlite::Result<RawBooking> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn user_from(store: &str, raw: RawUser) -> StoreResult<UserRow> {
+    let (id, email, name, address, created, last) = raw;
+    Ok(UserRow {
+        user_id: parse_uuid(store, "users", &id, &id)?,
+        email,
+        name,
+        address,
+        created_position: created.max(0) as u64,
+        last_position: last.max(0) as u64,
+    })
+}
+
+fn booking_from(store: &str, raw: RawBooking) -> StoreResult<BookingRow> {
+    let (id, user, service, check_in, check_out, guests, price, status, last) = raw;
+    Ok(BookingRow {
+        booking_id: parse_uuid(store, "bookings", &id, &id)?,
+        user_id: parse_uuid(store, "bookings", &id, &user)?,
+        service,
+        check_in: parse_date(store, &id, &check_in)?,
+        check_out: parse_date(store, &id, &check_out)?,
+        guests: u32::try_from(guests).map_err(|_| bad_row(store, "bookings", &id, format!("guests {guests}")))?,
+        price_cents: price,
+        status: BookingStatus::parse(&status)
+            .ok_or_else(|| bad_row(store, "bookings", &id, format!("unknown status '{status}'")))?,
+        last_position: last.max(0) as u64,
+    })
+}
+
+fn apply_change(tx: &Transaction<'_>, change: &RowChange) -> rusqlite::Result<usize> {
+    match change {
+        RowChange::InsertUserIfAbsent(u) => insert_user(tx, "users", u, true),
+        RowChange::SetUserAddress {
+            user_id,
+            address,
+            position,
+        } => tx
+            .prepare_cached("UPDATE users SET address = ?2, last_position = ?3 WHERE user_id = ?1 AND last_position < ?3")?
+            .execute(params![user_id.to_string(), address, *position as i64]),
+        RowChange::InsertBookingIfAbsent(b) => insert_booking(tx, "bookings", b, true),
+        RowChange::SetBookingStatus {
+            booking_id,
+            status,
+            position,
+        } => tx
+            .prepare_cached(
+                "UPDATE bookings SET status = ?2, last_position = ?3 WHERE booking_id = ?1 AND last_position < ?3",
+            )?
+            .execute(params![booking_id.to_string(), status.as_str(), *position as i64]),
+        RowChange::SetBookingDates {
+            booking_id,
+            check_in,
+            check_out,
+            position,
+        } => tx
+            .prepare_cached(
+                "UPDATE bookings SET check_in = ?2, check_out = ?3, last_position = ?4
+                 WHERE booking_id = ?1 AND last_position < ?4",
+            )?
+            .execute(params![
+                booking_id.to_string(),
+                check_in.to_string(),
+                check_out.to_string(),
+                *position as i64
+            ]),
+    }
+}
+
+fn insert_user(conn: &Connection, table: &str, u: &UserRow, if_absent: bool) -> rusqlite::Result<usize> {
+    let conflict = if if_absent { " ON CONFLICT(user_id) DO NOTHING" } else { "" };
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table}(user_id, email, name, address, created_position, last_position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6){conflict}"
+    ))?
+    .execute(params![
+        u.user_id.to_string(),
+        u.email,
+        u.name,
+        u.address,
+        u.created_position as i64,
+        u.last_position as i64
+    ])
+}
+
+fn insert_booking(conn: &Connection, table: &str, b: &BookingRow, if_absent: bool) -> rusqlite::Result<usize> {
+    let conflict = if if_absent { " ON CONFLICT(booking_id) DO NOTHING" } else { "" };
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table}(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){conflict}"
+    ))?
+    .execute(params![
+        b.booking_id.to_string(),
+        b.user_id.to_string(),
+        b.service,
+        b.check_in.to_string(),
+        b.check_out.to_string(),
+        i64::from(b.guests),
+        b.price_cents,
+        b.status.as_str(),
+        b.last_position as i64
+    ])
+}
+
+fn set_position(tx: &Transaction<'_>, projector: ProjectorId, position: u64) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "INSERT INTO projection_state(projector, position, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(projector) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+    )?
+    .execute(params![projector.name(), position as i64, format_time(Utc::now())])
+}
+
+/// Rows per bulk-load transaction step (cancellation is checked between steps).
+const BULK_STEP_ROWS: usize = 20_000;
+
+fn bulk_load(conn: &mut Connection, store: &str, state: &ReadState, control: &BulkControl) -> StoreResult<()> {
+    let e = |err| map_err(store, err);
+    conn.execute_batch("DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;")
+        .map_err(e)?;
+    conn.execute_batch(&table_sql("_next")).map_err(e)?;
+    let mut written = 0u64;
+    let users: Vec<&UserRow> = state.users.values().collect();
+    let bookings: Vec<&BookingRow> = state.bookings.values().collect();
+    for chunk in users.chunks(BULK_STEP_ROWS) {
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(StoreError::Cancelled);
+        }
+        let tx = conn.transaction().map_err(e)?;
+        for u in chunk {
+            insert_user(&tx, "users_next", u, false).map_err(e)?;
+        }
+        tx.commit().map_err(e)?;
+        written += chunk.len() as u64;
+        (control.on_rows)(written);
+    }
+    for chunk in bookings.chunks(BULK_STEP_ROWS) {
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(StoreError::Cancelled);
+        }
+        let tx = conn.transaction().map_err(e)?;
+        for b in chunk {
+            insert_booking(&tx, "bookings_next", b, false).map_err(e)?;
+        }
+        tx.commit().map_err(e)?;
+        written += chunk.len() as u64;
+        (control.on_rows)(written);
+    }
+    if control.cancel.load(Ordering::Relaxed) {
+        return Err(StoreError::Cancelled);
+    }
+    // The swap: readers see the old tables or the new ones, never a mix.
+    let tx = conn.transaction().map_err(e)?;
+    tx.execute_batch(
+        "DROP TABLE users; DROP TABLE bookings;
+         ALTER TABLE users_next RENAME TO users; ALTER TABLE bookings_next RENAME TO bookings;",
+    )
+    .map_err(e)?;
+    tx.execute_batch(INDEXES_SQL).map_err(e)?;
+    for projector in ProjectorId::ALL {
+        set_position(&tx, projector, state.position).map_err(e)?;
+    }
+    tx.commit().map_err(e)
+}
+
+#[async_trait]
+impl ReadStore for SqliteViews {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            kind: "sqlite".into(),
+            location: self.path.display().to_string(),
+            remote: false,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let store = self.store();
+        self.reader
+            .call(move |c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(|e| map_err(&store, e)))
+            .await
+    }
+
+    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()> {
+        let store = self.store();
+        let changes = changes.to_vec();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction().map_err(|e| map_err(&store, e))?;
+                for change in &changes {
+                    apply_change(&tx, change).map_err(|e| map_err(&store, e))?;
+                }
+                set_position(&tx, projector, position).map_err(|e| map_err(&store, e))?;
+                tx.commit().map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                use rusqlite::OptionalExtension;
+                c.query_row(
+                    "SELECT position FROM projection_state WHERE projector = ?1",
+                    [projector.name()],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .map(|p| p.unwrap_or(0).max(0) as u64)
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT user_id, email, name, address, created_position, last_position FROM users
+                         WHERE user_id > ?1 ORDER BY user_id LIMIT ?2",
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+                let after = after.map(|u| u.to_string()).unwrap_or_default();
+                let raws = stmt
+                    .query_map(params![after, limit as i64], raw_user)
+                    .map_err(|e| map_err(&store, e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| map_err(&store, e))?;
+                raws.into_iter().map(|r| user_from(&store, r)).collect()
+            })
+            .await
+    }
+
+    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT booking_id, user_id, service, check_in, check_out, guests, price_cents, status,
+                         last_position FROM bookings WHERE booking_id > ?1 ORDER BY booking_id LIMIT ?2",
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+                let after = after.map(|u| u.to_string()).unwrap_or_default();
+                let raws = stmt
+                    .query_map(params![after, limit as i64], raw_booking)
+                    .map_err(|e| map_err(&store, e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| map_err(&store, e))?;
+                raws.into_iter().map(|r| booking_from(&store, r)).collect()
+            })
+            .await
+    }
+
+    async fn counts(&self) -> StoreResult<TableCounts> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM bookings)",
+                    [],
+                    |r| {
+                        Ok(TableCounts {
+                            users: r.get::<_, i64>(0)? as u64,
+                            bookings: r.get::<_, i64>(1)? as u64,
+                        })
+                    },
+                )
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
+        let store = self.store();
+        self.writer
+            .call(move |conn| {
+                let result = bulk_load(conn, &store, &state, &control);
+                if result.is_err() {
+                    let _ = conn.execute_batch("DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;");
+                }
+                result
+            })
+            .await
+    }
+}
