@@ -1,1 +1,859 @@
-//! The headless command line.
+//! The headless command line: every engine operation as a subcommand. With
+//! `--json` each prints exactly one JSON object on stdout (NDJSON for
+//! `events`); messages go to stderr. Exit codes: 0 success, 1 `verify` found
+//! drift, 2 bad input or an unreachable store.
+
+pub mod args;
+mod ndjson;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub use args::{Cli, Command};
+use args::{EmitArgs, SnapshotAction};
+
+use crate::domain::{
+    BookingWizardForm, CancelBooking, ChangeUserAddress, ProjectorId, RescheduleBooking,
+    user_id_for_email,
+};
+use crate::engine::bulk::BulkSpec;
+use crate::engine::{CommandOutcome, Engine, EngineConfig, EngineError, ReplayProgress};
+use crate::store::{EventFilter, LedgerEntry, StoreConfig, StoreError, open_stores};
+
+/// Exit code for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code when `verify` finds drift.
+pub const EXIT_DRIFT: i32 = 1;
+/// Exit code for bad input or an unreachable store.
+pub const EXIT_ERROR: i32 = 2;
+
+/// A failure to report: one sentence and an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Process exit code.
+    pub code: i32,
+    /// The sentence.
+    pub message: String,
+}
+
+impl CliError {
+    fn input(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<EngineError> for CliError {
+    fn from(e: EngineError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::input(e.to_string())
+    }
+}
+
+type CliResult<T> = Result<T, CliError>;
+
+/// The store configuration the flags describe.
+pub fn store_config(cli: &Cli) -> StoreConfig {
+    StoreConfig {
+        data_dir: cli
+            .data_dir
+            .clone()
+            .unwrap_or_else(StoreConfig::default_data_dir),
+        mongo_uri: cli.mongo_uri.clone().filter(|u| !u.trim().is_empty()),
+        mongo_db: cli.mongo_db.clone(),
+        postgres_url: cli.postgres_url.clone().filter(|u| !u.trim().is_empty()),
+        connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
+    }
+}
+
+/// The engine configuration the flags describe.
+pub fn engine_config(cli: &Cli, actor_kind: &str) -> EngineConfig {
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let mut config = EngineConfig::new(format!("{actor_kind}:{user}"));
+    config.snapshot_every = cli.snapshot_every;
+    config
+}
+
+async fn open_engine(cli: &Cli) -> CliResult<Arc<Engine>> {
+    let stores = open_stores(&store_config(cli)).await?;
+    let engine = Engine::new(stores, engine_config(cli, "cli"));
+    engine.set_observe_only(cli.observe);
+    Ok(engine)
+}
+
+fn json_flag(command: &Command) -> bool {
+    match command {
+        Command::Emit(a) => a.out.json,
+        Command::Cancel { out, .. }
+        | Command::Reschedule { out, .. }
+        | Command::ChangeAddress { out, .. }
+        | Command::Events { out, .. }
+        | Command::Status { out }
+        | Command::Project { out }
+        | Command::Run { out }
+        | Command::State { out, .. }
+        | Command::Verify { out }
+        | Command::Replay { out, .. }
+        | Command::Import { out, .. } => out.json,
+        Command::Export { json, .. } => json.json,
+        Command::Snapshot { action } => match action {
+            SnapshotAction::Take { out, .. }
+            | SnapshotAction::List { out }
+            | SnapshotAction::Restore { out, .. } => out.json,
+        },
+    }
+}
+
+/// Runs a subcommand; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let Some(command) = cli.command.as_ref() else {
+        eprintln!("no subcommand given; see ledgerscope --help");
+        return EXIT_ERROR;
+    };
+    let json = json_flag(command);
+    match dispatch(&cli, command, json).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            if json && !matches!(command, Command::Events { .. }) {
+                print_json(&json!({ "error": error.message, "exit_code": error.code }));
+            }
+            error.code
+        }
+    }
+}
+
+fn print_json(value: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+}
+
+fn parse_uuid(text: &str, what: &str) -> CliResult<Uuid> {
+    Uuid::parse_str(text.trim())
+        .map_err(|_| CliError::input(format!("{what} '{}' is not a UUID", text.trim())))
+}
+
+fn command_id(id: &Option<String>) -> CliResult<Uuid> {
+    match id {
+        Some(text) => parse_uuid(text, "--id"),
+        None => Ok(Uuid::new_v4()),
+    }
+}
+
+async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
+    match command {
+        Command::Emit(args) => emit(cli, args).await,
+        Command::Cancel {
+            booking,
+            reason,
+            id,
+            ..
+        } => {
+            let engine = open_engine(cli).await?;
+            let cmd =
+                CancelBooking::new(command_id(id)?, parse_uuid(booking, "--booking")?, reason)
+                    .map_err(EngineError::Invalid)?;
+            let outcome = engine.cancel_booking(cmd).await?;
+            finish_single(&engine, &outcome, json).await
+        }
+        Command::Reschedule {
+            booking,
+            check_in,
+            check_out,
+            id,
+            ..
+        } => {
+            let engine = open_engine(cli).await?;
+            let cmd = RescheduleBooking::new(
+                command_id(id)?,
+                parse_uuid(booking, "--booking")?,
+                check_in,
+                check_out,
+            )
+            .map_err(EngineError::Invalid)?;
+            let outcome = engine.reschedule_booking(cmd).await?;
+            finish_single(&engine, &outcome, json).await
+        }
+        Command::ChangeAddress {
+            user, address, id, ..
+        } => {
+            let engine = open_engine(cli).await?;
+            let user_id = if user.contains('@') {
+                user_id_for_email(user)
+            } else {
+                parse_uuid(user, "--user")?
+            };
+            let cmd = ChangeUserAddress::new(command_id(id)?, user_id, address)
+                .map_err(EngineError::Invalid)?;
+            let outcome = engine.change_user_address(cmd).await?;
+            finish_single(&engine, &outcome, json).await
+        }
+        Command::Events {
+            from,
+            limit,
+            event_type,
+            aggregate,
+            ..
+        } => {
+            events(
+                cli,
+                *from,
+                *limit,
+                event_type.clone(),
+                aggregate.as_deref(),
+                json,
+            )
+            .await
+        }
+        Command::Status { .. } => status(cli, json).await,
+        Command::Project { .. } => project(cli, json).await,
+        Command::Run { .. } => run_instance(cli, json).await,
+        Command::State { at, .. } => state(cli, *at, json).await,
+        Command::Verify { .. } => verify(cli, json).await,
+        Command::Replay { from_snapshot, .. } => replay(cli, *from_snapshot, json).await,
+        Command::Snapshot { action } => snapshot(cli, action, json).await,
+        Command::Export { out, .. } => {
+            let engine = open_engine(cli).await?;
+            let report = ndjson::export(&engine, out).await?;
+            if json {
+                print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
+            } else {
+                eprintln!(
+                    "exported {} event(s) to {} ({} malformed row(s) left out)",
+                    report.exported,
+                    out.display(),
+                    report.skipped_malformed.len()
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Import { file, .. } => {
+            let engine = open_engine(cli).await?;
+            let report = ndjson::import(&engine, file).await?;
+            if json {
+                print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
+            } else {
+                eprintln!(
+                    "imported {} new event(s), {} already present; head is {}",
+                    report.imported, report.duplicates, report.head
+                );
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Final catch-up after commands: best effort, a down read store only lags.
+async fn project_after_commands(engine: &Engine) -> Value {
+    let mut lag = serde_json::Map::new();
+    let mut error = None;
+    for p in ProjectorId::ALL {
+        match engine.project_with_lease(p, false).await {
+            Ok(_) => {}
+            Err(e) => error = Some(e.to_string()),
+        }
+        let status = engine.refresh_status(p).await.ok();
+        lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
+    }
+    if let Some(error) = &error {
+        eprintln!(
+            "warning: the views were not updated ({error}); they catch up on the next `project` or `run`"
+        );
+    }
+    json!({ "projected": error.is_none(), "lag": lag, "projection_error": error })
+}
+
+async fn finish_single(engine: &Engine, outcome: &CommandOutcome, json: bool) -> CliResult<i32> {
+    let projection = if outcome.duplicate {
+        Value::Null
+    } else {
+        project_after_commands(engine).await
+    };
+    let event = &outcome.event;
+    if json {
+        print_json(&json!({
+            "duplicate": outcome.duplicate,
+            "emitted": u64::from(!outcome.duplicate),
+            "duplicates": u64::from(outcome.duplicate),
+            "position": event.position,
+            "event_id": event.event_id,
+            "aggregate_id": event.aggregate_id,
+            "event_type": event.event_type,
+            "head": engine.stores().ledger.head().await?,
+            "trace": outcome.trace,
+            "projection": projection,
+        }));
+    } else {
+        let what = if outcome.duplicate {
+            "duplicate: already stored"
+        } else {
+            "stored"
+        };
+        eprintln!(
+            "{what}: {} {} at position {} ({})",
+            event.event_type,
+            event.aggregate_id,
+            event.position,
+            event.summary()
+        );
+        for step in &outcome.trace.steps {
+            eprintln!("  {:<8} {:>8} µs  {}", step.name, step.micros, step.detail);
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
+    let json = args.out.json;
+    let single = args.email.is_some() || args.id.is_some();
+    if single && args.count.is_some() {
+        return Err(CliError::input(
+            "--count cannot be combined with --id or the booking fields",
+        ));
+    }
+    let engine = open_engine(cli).await?;
+    if single {
+        let mut rng = crate::domain::generate::DemoRng::new(Uuid::new_v4().as_u64_pair().0);
+        let generated = crate::domain::generate::booking_form(&mut rng, 1000);
+        let form = BookingWizardForm {
+            email: args.email.clone().unwrap_or(generated.email),
+            name: args.name.clone().unwrap_or(generated.name),
+            address: args.address.clone().unwrap_or(generated.address),
+            service: args.service.clone().unwrap_or(generated.service),
+            check_in: args.check_in.clone().unwrap_or(generated.check_in),
+            check_out: args.check_out.clone().unwrap_or(generated.check_out),
+            guests: args.guests.clone().unwrap_or(generated.guests),
+            price: args.price.clone().unwrap_or(generated.price),
+        };
+        let id = command_id(&args.id)?;
+        if id.get_version_num() != 4 {
+            return Err(CliError::input(format!("--id {id} is not a UUID v4")));
+        }
+        let cmd = form.validate(id).map_err(EngineError::Invalid)?;
+        let outcome = engine.submit_booking_wizard(cmd).await?;
+        return finish_single(&engine, &outcome, json).await;
+    }
+    let spec = BulkSpec {
+        mix: args.mix,
+        rate_per_sec: args.rate,
+        ..BulkSpec::bookings(args.count.unwrap_or(1), args.seed)
+    };
+    let shutdown = CancellationToken::new();
+    let tasks = if args.no_project {
+        Vec::new()
+    } else {
+        engine.spawn_projectors(shutdown.clone())
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let ctrl_c = spawn_ctrl_c(cancel.clone());
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let result = engine
+        .emit_bulk(&spec, &cancel, |p| {
+            if last_print.elapsed() >= Duration::from_secs(1) {
+                last_print = Instant::now();
+                eprintln!(
+                    "  {}/{} commands, {:.0}/s, ETA {:.0}s",
+                    p.done,
+                    p.total,
+                    p.rate_per_sec,
+                    p.eta_secs.unwrap_or(0.0)
+                );
+            }
+        })
+        .await;
+    ctrl_c.abort();
+    shutdown.cancel();
+    for task in tasks {
+        let _ = task.await;
+    }
+    let report = result?;
+    let elapsed = started.elapsed();
+    let projection = if args.no_project {
+        Value::Null
+    } else {
+        project_after_commands(&engine).await
+    };
+    let snapshots = match engine.take_due_snapshots().await {
+        Ok(taken) => taken.len(),
+        Err(e) => {
+            eprintln!("warning: automatic snapshots were not taken: {e}");
+            0
+        }
+    };
+    if json {
+        print_json(&json!({
+            "emitted": report.emitted,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "head": report.head,
+            "elapsed_ms": elapsed.as_millis() as u64,
+            "commands_per_sec": report.done as f64 / elapsed.as_secs_f64().max(1e-9),
+            "cancelled": cancel.load(Ordering::Relaxed),
+            "snapshots_taken": snapshots,
+            "projection": projection,
+        }));
+    } else {
+        eprintln!(
+            "{} emitted, {} duplicate(s), {} rejected in {:.1}s; head is {}",
+            report.emitted,
+            report.duplicates,
+            report.rejected,
+            elapsed.as_secs_f64(),
+            report.head
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+fn spawn_ctrl_c(cancel: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: stopping after the current step");
+            cancel.store(true, Ordering::SeqCst);
+        }
+    })
+}
+
+fn entry_json(entry: &LedgerEntry) -> Value {
+    match entry {
+        Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+        Err(bad) => json!({ "position": bad.position, "malformed": bad.reason, "raw": bad.raw }),
+    }
+}
+
+async fn events(
+    cli: &Cli,
+    from: u64,
+    limit: usize,
+    event_type: Option<String>,
+    aggregate: Option<&str>,
+    json: bool,
+) -> CliResult<i32> {
+    let aggregate_id = aggregate
+        .map(|a| parse_uuid(a, "--aggregate"))
+        .transpose()?;
+    let engine = open_engine(cli).await?;
+    let ledger = &engine.stores().ledger;
+    let filter = EventFilter {
+        event_type,
+        aggregate_id,
+        ..EventFilter::default()
+    };
+    let entries = if filter.is_empty() {
+        ledger.read_range(from.max(1), limit).await?
+    } else {
+        // Page through matches from the start, keeping positions >= from.
+        let mut found = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = ledger.search(&filter, offset, 1_000).await?;
+            let len = page.len();
+            offset += len as u64;
+            found.extend(
+                page.into_iter()
+                    .filter(|e| crate::store::entry_position(e) >= from),
+            );
+            if len < 1_000 || found.len() >= limit {
+                break;
+            }
+        }
+        found.truncate(limit);
+        found
+    };
+    let mut out = std::io::stdout().lock();
+    for entry in &entries {
+        let line = if json {
+            entry_json(entry).to_string()
+        } else {
+            match entry {
+                Ok(e) => format!(
+                    "{:>8}  {}  {:<22} {} v{}  {}",
+                    e.position,
+                    e.recorded_at.format("%Y-%m-%d %H:%M:%S"),
+                    e.event_type,
+                    e.aggregate_id,
+                    e.version,
+                    e.summary()
+                ),
+                Err(bad) => format!("{:>8}  MALFORMED: {}", bad.position, bad.reason),
+            }
+        };
+        if writeln!(out, "{line}").is_err() {
+            break; // stdout closed (e.g. piped into head)
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let stores = engine.stores();
+    let head = stores.ledger.head().await?;
+    let count = stores.ledger.count().await?;
+    let read_error = stores.read.ping().await.err().map(|e| e.to_string());
+    let mut projectors = Vec::new();
+    for p in ProjectorId::ALL {
+        let stored = stores.checkpoints.load_checkpoint(p.name()).await?;
+        let read_position = match &read_error {
+            None => stores.read.projector_position(p).await.ok(),
+            Some(_) => None,
+        };
+        let checkpoint = read_position
+            .or(stored.as_ref().map(|c| c.position))
+            .unwrap_or(0);
+        let holder = stores
+            .locks
+            .holder(&crate::engine::projector::projector_lease_name(p))
+            .await?;
+        projectors.push(json!({
+            "name": p.name(),
+            "checkpoint": checkpoint,
+            "lag": head.saturating_sub(checkpoint),
+            "ledger_checkpoint": stored.as_ref().map(|c| c.position),
+            "skipped": stored.map(|c| c.skipped).unwrap_or_default(),
+            "lease_holder": holder.map(|l| l.owner),
+        }));
+    }
+    let snapshots = stores.snapshots.list_snapshots().await?;
+    let value = json!({
+        "head": head,
+        "events": count,
+        "ledger": { "kind": engine.ledger_info().kind, "location": engine.ledger_info().location, "reachable": true },
+        "read_store": {
+            "kind": engine.read_info().kind,
+            "location": engine.read_info().location,
+            "reachable": read_error.is_none(),
+            "error": read_error,
+        },
+        "projectors": projectors,
+        "snapshots": snapshots.len(),
+        "latest_snapshot_position": snapshots.iter().map(|s| s.position).max(),
+        "observe_only": engine.observe_only(),
+    });
+    if json {
+        print_json(&value);
+    } else {
+        eprintln!(
+            "ledger:     {} (head {head}, {count} rows)",
+            engine.ledger_info()
+        );
+        match &value["read_store"]["error"] {
+            Value::String(e) => eprintln!("read store: {} UNREACHABLE: {e}", engine.read_info()),
+            _ => eprintln!("read store: {}", engine.read_info()),
+        }
+        for p in value["projectors"].as_array().into_iter().flatten() {
+            eprintln!(
+                "  {:<18} checkpoint {:>8}  lag {:>8}  skipped {}",
+                p["name"].as_str().unwrap_or_default(),
+                p["checkpoint"],
+                p["lag"],
+                p["skipped"].as_array().map_or(0, Vec::len)
+            );
+        }
+        eprintln!("snapshots:  {}", snapshots.len());
+    }
+    Ok(EXIT_OK)
+}
+
+async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    engine.guard_write("projecting")?;
+    let mut checkpoints = BTreeMap::new();
+    let mut caught_up = true;
+    let mut events = 0;
+    let mut skipped = Vec::new();
+    for p in ProjectorId::ALL {
+        match engine.project_with_lease(p, false).await? {
+            Some(report) => {
+                events += report.events;
+                skipped.extend(report.skipped);
+                checkpoints.insert(p.name().to_string(), report.position);
+            }
+            None => {
+                caught_up = false;
+                let holder = engine
+                    .stores()
+                    .locks
+                    .holder(&crate::engine::projector::projector_lease_name(p))
+                    .await?;
+                eprintln!(
+                    "{} is being projected by {}; left to it",
+                    p.name(),
+                    holder.map_or_else(|| "another instance".into(), |l| l.owner)
+                );
+                checkpoints.insert(
+                    p.name().to_string(),
+                    engine.stores().read.projector_position(p).await?,
+                );
+            }
+        }
+    }
+    let head = engine.stores().ledger.head().await?;
+    caught_up = caught_up && checkpoints.values().all(|c| *c == head);
+    skipped.sort_unstable();
+    skipped.dedup();
+    if json {
+        print_json(&json!({
+            "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events, "skipped": skipped
+        }));
+    } else {
+        eprintln!("projected {events} event(s); head {head}; checkpoints {checkpoints:?}");
+        if !skipped.is_empty() {
+            eprintln!("skipped malformed or unknown events at positions {skipped:?}");
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn run_instance(cli: &Cli, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = engine.spawn_projectors(shutdown.clone());
+    tasks.push(engine.spawn_auto_snapshots(shutdown.clone()));
+    eprintln!(
+        "instance {} projecting {} -> {}; Ctrl-C or SIGTERM stops it",
+        engine.config().instance_id,
+        engine.ledger_info(),
+        engine.read_info()
+    );
+    wait_for_stop_signal().await;
+    shutdown.cancel();
+    for task in tasks {
+        let _ = task.await;
+    }
+    if json {
+        let statuses = engine.projector_statuses();
+        print_json(&json!({ "stopped": true, "projectors": statuses }));
+    }
+    Ok(EXIT_OK)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let head = engine.stores().ledger.head().await?;
+    let at = at.unwrap_or(head);
+    if at > head {
+        return Err(CliError::input(format!(
+            "--at {at} is past the head of the ledger ({head})"
+        )));
+    }
+    let result = engine.state_at(at).await?;
+    let counts = result.state.counts();
+    let value = json!({
+        "position": at,
+        "users": counts.users,
+        "bookings": counts.bookings,
+        "bookings_by_status": counts.bookings_by_status,
+        "digest": result.state.digest(),
+        "base": result.base,
+        "folded_events": result.folded_events,
+        "skipped": result.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
+    });
+    if json {
+        print_json(&value);
+    } else {
+        eprintln!(
+            "as of position {at}: {} users, {} bookings {:?}; digest {}",
+            counts.users,
+            counts.bookings,
+            counts.bookings_by_status,
+            result.state.digest()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let report = engine.verify().await?;
+    let rows: Vec<Value> = report
+        .rows()
+        .take(200)
+        .map(|(table, row)| {
+            let kind = match row {
+                crate::domain::RowDiff::Added { .. } => "missing",
+                crate::domain::RowDiff::Removed { .. } => "extra",
+                crate::domain::RowDiff::Changed { .. } => "different",
+            };
+            let columns = match row {
+                crate::domain::RowDiff::Changed { columns, .. } => json!(columns),
+                _ => Value::Null,
+            };
+            json!({ "table": table, "kind": kind, "key": row.key(), "last_position": row.last_position(), "columns": columns })
+        })
+        .collect();
+    if json {
+        print_json(&json!({
+            "in_sync": report.in_sync,
+            "head": report.head,
+            "checked_rows": report.checked_rows,
+            "missing": report.missing,
+            "extra": report.extra,
+            "different": report.different,
+            "rows": rows,
+            "malformed": report.malformed.iter().map(|m| json!({"position": m.position, "reason": m.reason})).collect::<Vec<_>>(),
+            "lag": report.lag_events.iter().cloned().collect::<BTreeMap<_, _>>(),
+        }));
+    } else {
+        eprintln!(
+            "{}: {} rows checked; {} missing, {} extra, {} different",
+            if report.in_sync { "in sync" } else { "DRIFT" },
+            report.checked_rows,
+            report.missing,
+            report.extra,
+            report.different
+        );
+        for row in &rows {
+            eprintln!(
+                "  {} {} row {} (last changed at position {}){}",
+                row["table"].as_str().unwrap_or_default(),
+                row["kind"].as_str().unwrap_or_default(),
+                row["key"].as_str().unwrap_or_default(),
+                row["last_position"],
+                match &row["columns"] {
+                    Value::Array(c) => format!(" columns {}", Value::Array(c.clone())),
+                    _ => String::new(),
+                }
+            );
+        }
+        for m in &report.malformed {
+            eprintln!(
+                "  malformed ledger entry at position {}: {}",
+                m.position, m.reason
+            );
+        }
+        for (p, lag) in &report.lag_events {
+            if *lag > 0 {
+                eprintln!("  {p} is {lag} event(s) behind the head (compared at its checkpoint)");
+            }
+        }
+    }
+    Ok(if report.in_sync { EXIT_OK } else { EXIT_DRIFT })
+}
+
+async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let ctrl_c = spawn_ctrl_c(cancel.clone());
+    let last = std::sync::Mutex::new(Instant::now());
+    let on_progress = Arc::new(move |p: ReplayProgress| {
+        if let Ok(mut last) = last.lock()
+            && last.elapsed() >= Duration::from_secs(1)
+        {
+            *last = Instant::now();
+            eprintln!(
+                "  {:?}: {}/{} at {:.0}/s, ETA {:.0}s",
+                p.phase,
+                p.done,
+                p.total,
+                p.rate_per_sec,
+                p.eta_secs.unwrap_or(0.0)
+            );
+        }
+    });
+    let result = engine.replay(from_snapshot, cancel, on_progress).await;
+    ctrl_c.abort();
+    let report = result?;
+    if json {
+        let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
+        value["target"] = json!(engine.read_info().to_string());
+        value["events_per_sec"] =
+            json!(report.events as f64 / (report.elapsed_ms.max(1) as f64 / 1000.0));
+        print_json(&value);
+    } else {
+        eprintln!(
+            "replayed {} event(s) into {} rows of {} in {} ms{}",
+            report.events,
+            report.rows,
+            engine.read_info(),
+            report.elapsed_ms,
+            report
+                .from_snapshot
+                .as_ref()
+                .map(|s| format!(" (from snapshot at position {})", s.position))
+                .unwrap_or_default()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let value = match action {
+        SnapshotAction::Take { at, .. } => {
+            let head = engine.stores().ledger.head().await?;
+            if let Some(at) = at
+                && *at > head
+            {
+                return Err(CliError::input(format!(
+                    "--at {at} is past the head of the ledger ({head})"
+                )));
+            }
+            let meta = engine.take_snapshot(*at).await?;
+            eprintln!(
+                "snapshot {} at position {}: {} bytes in {} chunk(s)",
+                meta.id, meta.position, meta.size_bytes, meta.chunks
+            );
+            serde_json::to_value(&meta).unwrap_or(Value::Null)
+        }
+        SnapshotAction::List { .. } => {
+            let list = engine.list_snapshots().await?;
+            if !json {
+                for s in &list {
+                    eprintln!(
+                        "{}  position {:>8}  {}  {} bytes  {} users  {} bookings",
+                        s.id,
+                        s.position,
+                        s.taken_at.format("%Y-%m-%d %H:%M:%S"),
+                        s.size_bytes,
+                        s.users,
+                        s.bookings
+                    );
+                }
+            }
+            json!({ "snapshots": list })
+        }
+        SnapshotAction::Restore { id, .. } => {
+            let report = engine.restore_snapshot(id).await?;
+            eprintln!(
+                "read tables restored to snapshot {} (position {}); {} event(s) after it will be projected",
+                report.snapshot.id, report.snapshot.position, report.events_to_catch_up
+            );
+            serde_json::to_value(&report).unwrap_or(Value::Null)
+        }
+    };
+    if json {
+        print_json(&value);
+    }
+    Ok(EXIT_OK)
+}

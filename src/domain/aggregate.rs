@@ -71,7 +71,9 @@ impl BookingAggregate {
                 }
                 (
                     DomainEvent::BookingRescheduled {
-                        check_in, check_out, ..
+                        check_in,
+                        check_out,
+                        ..
                     },
                     Some(s),
                 ) => {
@@ -98,7 +100,10 @@ pub fn decide_submit(cmd: &SubmitBookingWizard) -> DomainEvent {
 }
 
 /// Cancelling: only an existing, not yet cancelled booking.
-pub fn decide_cancel(state: Option<&BookingAggregate>, cmd: &CancelBooking) -> Result<DomainEvent, DomainError> {
+pub fn decide_cancel(
+    state: Option<&BookingAggregate>,
+    cmd: &CancelBooking,
+) -> Result<DomainEvent, DomainError> {
     let booking = state.ok_or(DomainError::UnknownBooking(cmd.booking_id))?;
     if booking.status == BookingStatus::Cancelled {
         return Err(DomainError::AlreadyCancelled(cmd.booking_id));
@@ -139,7 +144,9 @@ pub fn decide_address_change(
 ) -> Result<DomainEvent, DomainError> {
     let old = current_address.ok_or(DomainError::UnknownUser(cmd.user_id))?;
     if old == cmd.new_address {
-        return Err(DomainError::NoChange(format!("the address is already '{old}'")));
+        return Err(DomainError::NoChange(format!(
+            "the address is already '{old}'"
+        )));
     }
     Ok(DomainEvent::UserAddressChanged {
         user_id: cmd.user_id,
@@ -184,14 +191,18 @@ mod tests {
     #[test]
     fn given_no_booking_when_cancelling_then_unknown_booking() {
         let cmd = CancelBooking::new(Uuid::from_u128(9), Uuid::from_u128(1), "").unwrap();
-        assert_eq!(decide_cancel(given(&[]).as_ref(), &cmd), Err(DomainError::UnknownBooking(cmd.booking_id)));
+        assert_eq!(
+            decide_cancel(given(&[]).as_ref(), &cmd),
+            Err(DomainError::UnknownBooking(cmd.booking_id))
+        );
     }
 
     #[test]
     fn given_a_booking_when_cancelling_twice_then_the_second_is_refused() {
         let created = decide_submit(&submit());
         let cmd = CancelBooking::new(Uuid::from_u128(9), Uuid::from_u128(1), "ill").unwrap();
-        let cancelled = decide_cancel(given(std::slice::from_ref(&created)).as_ref(), &cmd).unwrap();
+        let cancelled =
+            decide_cancel(given(std::slice::from_ref(&created)).as_ref(), &cmd).unwrap();
         assert_eq!(
             cancelled,
             DomainEvent::BookingCancelled {
@@ -201,19 +212,35 @@ mod tests {
         );
         let state = given(&[created, cancelled]);
         assert_eq!(state.as_ref().unwrap().version, 2);
-        assert_eq!(decide_cancel(state.as_ref(), &cmd), Err(DomainError::AlreadyCancelled(Uuid::from_u128(1))));
+        assert_eq!(
+            decide_cancel(state.as_ref(), &cmd),
+            Err(DomainError::AlreadyCancelled(Uuid::from_u128(1)))
+        );
     }
 
     #[test]
     fn given_a_booking_when_rescheduling_then_dates_move_unless_unchanged_or_cancelled() {
         let created = decide_submit(&submit());
-        let same = RescheduleBooking::new(Uuid::from_u128(5), Uuid::from_u128(1), "2026-07-01", "2026-07-04").unwrap();
+        let same = RescheduleBooking::new(
+            Uuid::from_u128(5),
+            Uuid::from_u128(1),
+            "2026-07-01",
+            "2026-07-04",
+        )
+        .unwrap();
         assert!(matches!(
             decide_reschedule(given(std::slice::from_ref(&created)).as_ref(), &same),
             Err(DomainError::NoChange(_))
         ));
-        let moved = RescheduleBooking::new(Uuid::from_u128(5), Uuid::from_u128(1), "2026-08-01", "2026-08-02").unwrap();
-        let event = decide_reschedule(given(std::slice::from_ref(&created)).as_ref(), &moved).unwrap();
+        let moved = RescheduleBooking::new(
+            Uuid::from_u128(5),
+            Uuid::from_u128(1),
+            "2026-08-01",
+            "2026-08-02",
+        )
+        .unwrap();
+        let event =
+            decide_reschedule(given(std::slice::from_ref(&created)).as_ref(), &moved).unwrap();
         let state = given(&[created.clone(), event]).unwrap();
         assert_eq!(state.check_in.to_string(), "2026-08-01");
         let cancel = DomainEvent::BookingCancelled {
@@ -228,9 +255,16 @@ mod tests {
 
     #[test]
     fn given_a_user_when_changing_address_then_old_value_is_kept_in_the_event() {
-        let cmd = ChangeUserAddress::new(Uuid::from_u128(5), Uuid::from_u128(2), "Calle B").unwrap();
-        assert_eq!(decide_address_change(None, &cmd), Err(DomainError::UnknownUser(Uuid::from_u128(2))));
-        assert!(matches!(decide_address_change(Some("Calle B"), &cmd), Err(DomainError::NoChange(_))));
+        let cmd =
+            ChangeUserAddress::new(Uuid::from_u128(5), Uuid::from_u128(2), "Calle B").unwrap();
+        assert_eq!(
+            decide_address_change(None, &cmd),
+            Err(DomainError::UnknownUser(Uuid::from_u128(2)))
+        );
+        assert!(matches!(
+            decide_address_change(Some("Calle B"), &cmd),
+            Err(DomainError::NoChange(_))
+        ));
         assert_eq!(
             decide_address_change(Some("Calle A"), &cmd).unwrap(),
             DomainEvent::UserAddressChanged {

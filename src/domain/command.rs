@@ -40,7 +40,11 @@ impl std::fmt::Display for FieldError {
 
 /// Joins field errors into one line.
 pub fn describe_errors(errors: &[FieldError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The booking wizard as typed by a person: all text.
@@ -129,7 +133,10 @@ impl Checker {
         if required && chars == 0 {
             self.fail(field, "is required");
         } else if chars > max_chars {
-            self.fail(field, format!("is {chars} characters long; at most {max_chars} are allowed"));
+            self.fail(
+                field,
+                format!("is {chars} characters long; at most {max_chars} are allowed"),
+            );
         } else if trimmed.chars().any(char::is_control) {
             self.fail(field, "contains control characters (tabs, newlines, ...)");
         }
@@ -139,7 +146,10 @@ impl Checker {
     fn email(&mut self, value: &str) -> String {
         let email = self.text("email", value, MAX_EMAIL_CHARS, true);
         if !email.is_empty() && !is_email_shaped(&email) {
-            self.fail("email", format!("'{}' does not look like name@example.com", clip(&email, 60)));
+            self.fail(
+                "email",
+                format!("'{}' does not look like name@example.com", clip(&email, 60)),
+            );
         }
         email
     }
@@ -153,7 +163,10 @@ impl Checker {
         match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(date) => Some(date),
             Err(_) => {
-                self.fail(field, format!("'{}' is not a date like 2026-07-14", clip(text, 40)));
+                self.fail(
+                    field,
+                    format!("'{}' is not a date like 2026-07-14", clip(text, 40)),
+                );
                 None
             }
         }
@@ -192,7 +205,10 @@ impl Checker {
                 0
             }
             Some(_) => {
-                self.fail("price", format!("must be at most {}", MAX_PRICE_CENTS / 100));
+                self.fail(
+                    "price",
+                    format!("must be at most {}", MAX_PRICE_CENTS / 100),
+                );
                 0
             }
             None => {
@@ -203,7 +219,11 @@ impl Checker {
     }
 
     fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.errors.is_empty() { Ok(value) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 
@@ -223,7 +243,8 @@ pub fn is_email_shaped(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    let bad_char = |c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>' || c == ',';
+    let bad_char =
+        |c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>' || c == ',';
     !local.is_empty()
         && !domain.contains('@')
         && !email.chars().any(bad_char)
@@ -310,7 +331,12 @@ impl CancelBooking {
 
 impl RescheduleBooking {
     /// Validates the new dates.
-    pub fn new(command_id: Uuid, booking_id: Uuid, check_in: &str, check_out: &str) -> Result<Self, Vec<FieldError>> {
+    pub fn new(
+        command_id: Uuid,
+        booking_id: Uuid,
+        check_in: &str,
+        check_out: &str,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker { errors: Vec::new() };
         let new_in = c.date("check_in", check_in);
         let new_out = c.date("check_out", check_out);
@@ -329,7 +355,11 @@ impl RescheduleBooking {
 
 impl ChangeUserAddress {
     /// Validates the new address.
-    pub fn new(command_id: Uuid, user_id: Uuid, new_address: &str) -> Result<Self, Vec<FieldError>> {
+    pub fn new(
+        command_id: Uuid,
+        user_id: Uuid,
+        new_address: &str,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker { errors: Vec::new() };
         let new_address = c.text("address", new_address, MAX_ADDRESS_CHARS, true);
         c.finish(ChangeUserAddress {
@@ -395,24 +425,43 @@ mod tests {
     fn control_characters_inside_text_are_rejected() {
         let mut form = good_form();
         form.name = "Ana\u{0}Bob".into();
-        assert_eq!(fields(&form.validate(Uuid::from_u128(1)).unwrap_err()), vec!["name"]);
+        assert_eq!(
+            fields(&form.validate(Uuid::from_u128(1)).unwrap_err()),
+            vec!["name"]
+        );
     }
 
     #[test]
     fn dates_must_parse_and_be_in_order() {
         let mut form = good_form();
         form.check_in = "2026-13-01".into();
-        assert_eq!(fields(&form.validate(Uuid::from_u128(1)).unwrap_err()), vec!["check_in"]);
+        assert_eq!(
+            fields(&form.validate(Uuid::from_u128(1)).unwrap_err()),
+            vec!["check_in"]
+        );
         form.check_in = "2026-07-04".into();
-        assert_eq!(fields(&form.validate(Uuid::from_u128(1)).unwrap_err()), vec!["check_out"]);
+        assert_eq!(
+            fields(&form.validate(Uuid::from_u128(1)).unwrap_err()),
+            vec!["check_out"]
+        );
     }
 
     #[test]
     fn guests_bounds() {
-        for (text, ok) in [("0", false), ("1", true), ("20", true), ("21", false), ("two", false)] {
+        for (text, ok) in [
+            ("0", false),
+            ("1", true),
+            ("20", true),
+            ("21", false),
+            ("two", false),
+        ] {
             let mut form = good_form();
             form.guests = text.into();
-            assert_eq!(form.validate(Uuid::from_u128(1)).is_ok(), ok, "guests={text}");
+            assert_eq!(
+                form.validate(Uuid::from_u128(1)).is_ok(),
+                ok,
+                "guests={text}"
+            );
         }
     }
 
@@ -426,7 +475,10 @@ mod tests {
         assert_eq!(parse_price_cents("99999999999999999999"), None);
         let mut form = good_form();
         form.price = "10000001".into();
-        assert_eq!(fields(&form.validate(Uuid::from_u128(1)).unwrap_err()), vec!["price"]);
+        assert_eq!(
+            fields(&form.validate(Uuid::from_u128(1)).unwrap_err()),
+            vec!["price"]
+        );
     }
 
     #[test]
@@ -434,7 +486,17 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.org"] {
             assert!(is_email_shaped(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a b@c.de", "a@.co", "a@b.", "\"a\"@b.co"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.co",
+            "a@@b.co",
+            "a b@c.de",
+            "a@.co",
+            "a@b.",
+            "\"a\"@b.co",
+        ] {
             assert!(!is_email_shaped(bad), "{bad}");
         }
     }
@@ -443,10 +505,18 @@ mod tests {
     fn other_commands_validate_their_fields() {
         let id = Uuid::from_u128(3);
         assert!(CancelBooking::new(id, id, &"r".repeat(MAX_REASON_CHARS + 1)).is_err());
-        assert_eq!(CancelBooking::new(id, id, "  late  ").unwrap().reason, "late");
+        assert_eq!(
+            CancelBooking::new(id, id, "  late  ").unwrap().reason,
+            "late"
+        );
         assert!(RescheduleBooking::new(id, id, "2026-01-02", "2026-01-02").is_err());
         assert!(RescheduleBooking::new(id, id, "2026-01-02", "2026-01-05").is_ok());
         assert!(ChangeUserAddress::new(id, id, " ").is_err());
-        assert_eq!(ChangeUserAddress::new(id, id, " Calle B ").unwrap().new_address, "Calle B");
+        assert_eq!(
+            ChangeUserAddress::new(id, id, " Calle B ")
+                .unwrap()
+                .new_address,
+            "Calle B"
+        );
     }
 }

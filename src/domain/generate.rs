@@ -8,17 +8,49 @@ use uuid::Uuid;
 use super::command::BookingWizardForm;
 
 const FIRST_NAMES: [&str; 24] = [
-    "Ana", "Luis", "Marta", "Jorge", "Lucía", "Pablo", "Elena", "Diego", "Sofía", "Javier", "Carmen", "Raúl",
-    "Noa", "Iker", "Aitana", "Hugo", "Olivia", "Mateo", "Emma", "Leo", "Chloé", "Yusuf", "Mei", "Amara",
+    "Ana", "Luis", "Marta", "Jorge", "Lucía", "Pablo", "Elena", "Diego", "Sofía", "Javier",
+    "Carmen", "Raúl", "Noa", "Iker", "Aitana", "Hugo", "Olivia", "Mateo", "Emma", "Leo", "Chloé",
+    "Yusuf", "Mei", "Amara",
 ];
 const LAST_NAMES: [&str; 20] = [
-    "García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Fernández", "Díaz", "Moreno", "Álvarez",
-    "Romero", "Navarro", "Torres", "Ruiz", "O'Brien", "Nakamura", "Okafor", "Schmidt", "Rossi", "Dubois",
+    "García",
+    "Martínez",
+    "López",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Fernández",
+    "Díaz",
+    "Moreno",
+    "Álvarez",
+    "Romero",
+    "Navarro",
+    "Torres",
+    "Ruiz",
+    "O'Brien",
+    "Nakamura",
+    "Okafor",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
 ];
 const STREETS: [&str; 16] = [
-    "Calle Mayor", "Calle A", "Calle B", "Gran Vía", "Paseo del Prado", "Calle de Alcalá", "Rambla Nova",
-    "Avenida de la Constitución", "Calle Serrano", "Calle Larios", "Plaza Nueva", "Calle San Fernando",
-    "Camino Real", "Ronda de Valencia", "Calle del Sol", "Avenida del Puerto",
+    "Calle Mayor",
+    "Calle A",
+    "Calle B",
+    "Gran Vía",
+    "Paseo del Prado",
+    "Calle de Alcalá",
+    "Rambla Nova",
+    "Avenida de la Constitución",
+    "Calle Serrano",
+    "Calle Larios",
+    "Plaza Nueva",
+    "Calle San Fernando",
+    "Camino Real",
+    "Ronda de Valencia",
+    "Calle del Sol",
+    "Avenida del Puerto",
 ];
 const SERVICES: [(&str, i64); 8] = [
     ("Standard Room", 8_900),
@@ -30,7 +62,14 @@ const SERVICES: [(&str, i64); 8] = [
     ("City Tour", 4_500),
     ("Hostel Bed", 2_900),
 ];
-const DOMAINS: [&str; 6] = ["example.com", "correo.es", "mail.test", "example.org", "posta.it", "inbox.dev"];
+const DOMAINS: [&str; 6] = [
+    "example.com",
+    "correo.es",
+    "mail.test",
+    "example.org",
+    "posta.it",
+    "inbox.dev",
+];
 
 /// A small deterministic PRNG (SplitMix64): stable across builds and crates.
 #[derive(Clone, Debug)]
@@ -86,9 +125,13 @@ pub fn booking_form(rng: &mut DemoRng, customers: u64) -> BookingWizardForm {
     let address = format!("{} {}", who.pick(&STREETS), 1 + who.below(180));
     let (service, nightly) = *rng.pick(&SERVICES);
     let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
-    let check_in = base.checked_add_days(Days::new(rng.below(540))).unwrap_or(base);
+    let check_in = base
+        .checked_add_days(Days::new(rng.below(540)))
+        .unwrap_or(base);
     let nights = 1 + rng.below(14);
-    let check_out = check_in.checked_add_days(Days::new(nights)).unwrap_or(check_in);
+    let check_out = check_in
+        .checked_add_days(Days::new(nights))
+        .unwrap_or(check_in);
     let guests = 1 + rng.below(6);
     let cents = nightly * nights as i64 + (rng.below(100) as i64) * 5;
     BookingWizardForm {
@@ -137,9 +180,13 @@ mod tests {
             let id = a.uuid_v4();
             assert_eq!(id, b.uuid_v4());
             assert_eq!(id.get_version_num(), 4);
-            form.validate(id).unwrap_or_else(|e| panic!("{form:?}: {e:?}"));
+            form.validate(id)
+                .unwrap_or_else(|e| panic!("{form:?}: {e:?}"));
         }
-        assert_ne!(booking_form(&mut DemoRng::new(1), 100), booking_form(&mut DemoRng::new(2), 100));
+        assert_ne!(
+            booking_form(&mut DemoRng::new(1), 100),
+            booking_form(&mut DemoRng::new(2), 100)
+        );
     }
 
     #[test]

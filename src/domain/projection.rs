@@ -95,8 +95,14 @@ impl UserRow {
     /// Table name.
     pub const TABLE: &'static str = "users";
     /// Column names, in [`UserRow::cells`] order.
-    pub const COLUMNS: [&'static str; 6] =
-        ["user_id", "email", "name", "address", "created_position", "last_position"];
+    pub const COLUMNS: [&'static str; 6] = [
+        "user_id",
+        "email",
+        "name",
+        "address",
+        "created_position",
+        "last_position",
+    ];
 
     /// The row as display text, one cell per column.
     pub fn cells(&self) -> Vec<String> {
@@ -187,16 +193,20 @@ pub enum RowChange {
 /// update them.
 fn user_changes(position: u64, event: &DomainEvent) -> Vec<RowChange> {
     match event {
-        DomainEvent::BookingWizardCompleted { user, .. } => vec![RowChange::InsertUserIfAbsent(UserRow {
-            user_id: user.user_id,
-            email: user.email.clone(),
-            name: user.name.clone(),
-            address: user.address.clone(),
-            created_position: position,
-            last_position: position,
-        })],
+        DomainEvent::BookingWizardCompleted { user, .. } => {
+            vec![RowChange::InsertUserIfAbsent(UserRow {
+                user_id: user.user_id,
+                email: user.email.clone(),
+                name: user.name.clone(),
+                address: user.address.clone(),
+                created_position: position,
+                last_position: position,
+            })]
+        }
         DomainEvent::UserAddressChanged {
-            user_id, new_address, ..
+            user_id,
+            new_address,
+            ..
         } => vec![RowChange::SetUserAddress {
             user_id: *user_id,
             address: new_address.clone(),

@@ -62,7 +62,9 @@ impl ReadState {
                 }
             }
             RowChange::InsertBookingIfAbsent(row) => {
-                self.bookings.entry(row.booking_id).or_insert_with(|| row.clone());
+                self.bookings
+                    .entry(row.booking_id)
+                    .or_insert_with(|| row.clone());
             }
             RowChange::SetBookingStatus {
                 booking_id,
@@ -126,7 +128,9 @@ impl ReadState {
             by_status.insert(status.as_str().to_string(), 0);
         }
         for row in self.bookings.values() {
-            *by_status.entry(row.status.as_str().to_string()).or_default() += 1;
+            *by_status
+                .entry(row.status.as_str().to_string())
+                .or_default() += 1;
         }
         StateCounts {
             users: self.users.len() as u64,
@@ -140,8 +144,14 @@ impl ReadState {
     pub fn digest(&self) -> String {
         let mut hasher = Sha256::new();
         for (table, rows) in [
-            (UserRow::TABLE, self.users.values().map(UserRow::cells).collect::<Vec<_>>()),
-            (BookingRow::TABLE, self.bookings.values().map(BookingRow::cells).collect()),
+            (
+                UserRow::TABLE,
+                self.users.values().map(UserRow::cells).collect::<Vec<_>>(),
+            ),
+            (
+                BookingRow::TABLE,
+                self.bookings.values().map(BookingRow::cells).collect(),
+            ),
         ] {
             hasher.update(table.as_bytes());
             hasher.update([0u8]);
@@ -152,7 +162,11 @@ impl ReadState {
                 }
             }
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Row-level difference from `self` to `other` for both tables.
@@ -221,7 +235,9 @@ impl RowDiff {
     /// The row's primary key.
     pub fn key(&self) -> Uuid {
         match self {
-            RowDiff::Added { key, .. } | RowDiff::Removed { key, .. } | RowDiff::Changed { key, .. } => *key,
+            RowDiff::Added { key, .. }
+            | RowDiff::Removed { key, .. }
+            | RowDiff::Changed { key, .. } => *key,
         }
     }
 
@@ -346,11 +362,19 @@ fn diff_table<R: PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::{BookingDetails, DomainEvent, EventMetadata, UserDetails, user_id_for_email};
+    use crate::domain::event::{
+        BookingDetails, DomainEvent, EventMetadata, UserDetails, user_id_for_email,
+    };
     use chrono::{NaiveDate, Utc};
 
     fn stored(position: u64, event: DomainEvent) -> StoredEvent {
-        let mut s = StoredEvent::wrap(&event, Uuid::from_u128(1000 + position as u128), 1, Utc::now(), EventMetadata::default());
+        let mut s = StoredEvent::wrap(
+            &event,
+            Uuid::from_u128(1000 + position as u128),
+            1,
+            Utc::now(),
+            EventMetadata::default(),
+        );
         s.position = position;
         s
     }
@@ -383,7 +407,10 @@ mod tests {
         assert_eq!(state.users.len(), 1);
         assert_eq!(state.bookings.len(), 2);
         let user = state.users.values().next().unwrap();
-        assert_eq!((user.address.as_str(), user.created_position), ("Calle A", 1));
+        assert_eq!(
+            (user.address.as_str(), user.created_position),
+            ("Calle A", 1)
+        );
         assert_eq!(state.position, 2);
     }
 
@@ -398,7 +425,8 @@ mod tests {
                 new_address: "Calle B".into(),
             },
         );
-        let mut state = ReadState::fold(&[stored(1, wizard(1, "a@b.co", "Calle A")), change.clone()]);
+        let mut state =
+            ReadState::fold(&[stored(1, wizard(1, "a@b.co", "Calle A")), change.clone()]);
         assert_eq!(state.users[&uid].address, "Calle B");
         assert_eq!(state.users[&uid].last_position, 2);
         let before = state.clone();
@@ -448,7 +476,10 @@ mod tests {
             RowDiff::Changed { columns, .. } => assert_eq!(columns, &vec!["guests".to_string()]),
             other => panic!("{other:?}"),
         }
-        let c = ReadState::fold(&[stored(1, wizard(1, "a@b.co", "A")), stored(2, wizard(2, "c@d.co", "A"))]);
+        let c = ReadState::fold(&[
+            stored(1, wizard(1, "a@b.co", "A")),
+            stored(2, wizard(2, "c@d.co", "A")),
+        ]);
         let diff = a.diff(&c);
         assert_eq!(diff.tables[0].counts(), (1, 0, 0));
         assert_eq!(diff.tables[1].counts(), (1, 0, 0));

@@ -142,7 +142,8 @@ impl Engine {
             if p.done % report_every == 0 || p.done == spec.count {
                 let secs = started.elapsed().as_secs_f64().max(1e-6);
                 p.rate_per_sec = p.done as f64 / secs;
-                p.eta_secs = Some(spec.count.saturating_sub(p.done) as f64 / p.rate_per_sec.max(1e-9));
+                p.eta_secs =
+                    Some(spec.count.saturating_sub(p.done) as f64 / p.rate_per_sec.max(1e-9));
                 on_progress(&p);
             }
         }

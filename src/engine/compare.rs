@@ -98,12 +98,19 @@ impl Engine {
             let diff = actual.diff(&state);
             let (table, rows) = match projector {
                 ProjectorId::UserProjection => {
-                    let keys = actual.users.keys().chain(state.users.keys()).collect::<std::collections::BTreeSet<_>>();
+                    let keys = actual
+                        .users
+                        .keys()
+                        .chain(state.users.keys())
+                        .collect::<std::collections::BTreeSet<_>>();
                     table_report(diff.tables[0].clone(), position, keys.len())
                 }
                 ProjectorId::BookingProjection => {
-                    let keys =
-                        actual.bookings.keys().chain(state.bookings.keys()).collect::<std::collections::BTreeSet<_>>();
+                    let keys = actual
+                        .bookings
+                        .keys()
+                        .chain(state.bookings.keys())
+                        .collect::<std::collections::BTreeSet<_>>();
                     table_report(diff.tables[1].clone(), position, keys.len())
                 }
             };
@@ -116,9 +123,9 @@ impl Engine {
         malformed.sort_by_key(|m| m.position);
         malformed.dedup_by_key(|m| m.position);
         tables.sort_by(|a, b| a.table.cmp(&b.table).reverse());
-        let (missing, extra, different) = tables
-            .iter()
-            .fold((0, 0, 0), |acc, t| (acc.0 + t.missing, acc.1 + t.extra, acc.2 + t.different));
+        let (missing, extra, different) = tables.iter().fold((0, 0, 0), |acc, t| {
+            (acc.0 + t.missing, acc.1 + t.extra, acc.2 + t.different)
+        });
         Ok(VerifyReport {
             in_sync: missing + extra + different == 0,
             head,

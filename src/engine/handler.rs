@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Engine, EngineError, EngineResult};
-use crate::domain::aggregate::{decide_address_change, decide_cancel, decide_reschedule, decide_submit};
+use crate::domain::aggregate::{
+    decide_address_change, decide_cancel, decide_reschedule, decide_submit,
+};
 use crate::domain::event::event_types;
 use crate::domain::{
-    BookingAggregate, CancelBooking, ChangeUserAddress, DomainEvent, EventMetadata, RescheduleBooking, StoredEvent,
-    SubmitBookingWizard,
+    BookingAggregate, CancelBooking, ChangeUserAddress, DomainEvent, EventMetadata,
+    RescheduleBooking, StoredEvent, SubmitBookingWizard,
 };
 use crate::store::{AppendOutcome, EventFilter, Lease};
 
@@ -89,7 +91,12 @@ impl Engine {
     }
 
     /// Takes the aggregate's lease, waiting up to `lock_wait` while another holds it.
-    async fn lock_aggregate(&self, aggregate_id: Uuid, command_id: Uuid, trace: &mut CommandTrace) -> EngineResult<Lease> {
+    async fn lock_aggregate(
+        &self,
+        aggregate_id: Uuid,
+        command_id: Uuid,
+        trace: &mut CommandTrace,
+    ) -> EngineResult<Lease> {
         let started = Instant::now();
         let name = aggregate_lock_name(aggregate_id);
         let owner = format!("{}/{command_id}", self.config.instance_id);
@@ -101,7 +108,11 @@ impl Engine {
                 .try_acquire(&name, &owner, self.config.command_lock_ttl)
                 .await?
             {
-                trace.step("lock", started, format!("lease {name} (fencing {})", lease.fencing));
+                trace.step(
+                    "lock",
+                    started,
+                    format!("lease {name} (fencing {})", lease.fencing),
+                );
                 return Ok(lease);
             }
             if started.elapsed() >= self.config.lock_wait {
@@ -122,13 +133,21 @@ impl Engine {
 
     /// Runs `body` under the aggregate's lease and releases it afterwards,
     /// whatever the outcome (an unreleased lease expires by itself).
-    async fn under_lease<F, Fut>(&self, aggregate_id: Uuid, command_id: Uuid, handler: &str, body: F) -> EngineResult<CommandOutcome>
+    async fn under_lease<F, Fut>(
+        &self,
+        aggregate_id: Uuid,
+        command_id: Uuid,
+        handler: &str,
+        body: F,
+    ) -> EngineResult<CommandOutcome>
     where
         F: FnOnce(CommandTrace) -> Fut,
         Fut: std::future::Future<Output = (CommandTrace, EngineResult<CommandOutcomeDraft>)>,
     {
         let mut trace = CommandTrace::new(handler);
-        let lease = self.lock_aggregate(aggregate_id, command_id, &mut trace).await?;
+        let lease = self
+            .lock_aggregate(aggregate_id, command_id, &mut trace)
+            .await?;
         let (mut trace, result) = body(trace).await;
         let started = Instant::now();
         let released = self.stores.locks.release(&lease).await;
@@ -146,7 +165,11 @@ impl Engine {
             trace.step("publish", started, "skipped: nothing new to publish");
         } else {
             let listeners = self.bus.publish(Arc::new(draft.event.clone()));
-            trace.step("publish", started, format!("EventBus: {listeners} listener(s)"));
+            trace.step(
+                "publish",
+                started,
+                format!("EventBus: {listeners} listener(s)"),
+            );
         }
         Ok(CommandOutcome {
             event: draft.event,
@@ -156,7 +179,11 @@ impl Engine {
     }
 
     /// Saves a new event and records the step.
-    async fn save(&self, event: StoredEvent, trace: &mut CommandTrace) -> EngineResult<CommandOutcomeDraft> {
+    async fn save(
+        &self,
+        event: StoredEvent,
+        trace: &mut CommandTrace,
+    ) -> EngineResult<CommandOutcomeDraft> {
         let started = Instant::now();
         let outcome = self.stores.ledger.append(event).await?;
         let (event, duplicate) = match outcome {
@@ -167,7 +194,10 @@ impl Engine {
             "save",
             started,
             if duplicate {
-                format!("already stored at position {} (concurrent retry)", event.position)
+                format!(
+                    "already stored at position {} (concurrent retry)",
+                    event.position
+                )
             } else {
                 format!("stored at position {}", event.position)
             },
@@ -176,33 +206,60 @@ impl Engine {
     }
 
     /// `SubmitBookingWizardHandler`: the note's "Generate New Event".
-    pub async fn submit_booking_wizard(&self, cmd: SubmitBookingWizard) -> EngineResult<CommandOutcome> {
+    pub async fn submit_booking_wizard(
+        &self,
+        cmd: SubmitBookingWizard,
+    ) -> EngineResult<CommandOutcome> {
         self.guard_write("submitting a booking")?;
         let booking_id = cmd.booking_id;
-        self.under_lease(booking_id, booking_id, "SubmitBookingWizardHandler", |mut trace| async move {
-            let result = async {
-                let started = Instant::now();
-                if let Some(existing) = self.stores.ledger.first_of_aggregate(booking_id).await? {
+        self.under_lease(
+            booking_id,
+            booking_id,
+            "SubmitBookingWizardHandler",
+            |mut trace| async move {
+                let result = async {
+                    let started = Instant::now();
+                    if let Some(existing) =
+                        self.stores.ledger.first_of_aggregate(booking_id).await?
+                    {
+                        trace.step(
+                            "exists?",
+                            started,
+                            format!(
+                                "yes: booking {booking_id} is at position {}; stop",
+                                existing.position
+                            ),
+                        );
+                        return Ok(CommandOutcomeDraft {
+                            event: existing,
+                            duplicate: true,
+                        });
+                    }
                     trace.step(
                         "exists?",
                         started,
-                        format!("yes: booking {booking_id} is at position {}; stop", existing.position),
+                        format!("no: booking {booking_id} is new"),
                     );
-                    return Ok(CommandOutcomeDraft {
-                        event: existing,
-                        duplicate: true,
-                    });
+                    let started = Instant::now();
+                    let event = decide_submit(&cmd);
+                    let stored = StoredEvent::wrap(
+                        &event,
+                        booking_id,
+                        1,
+                        Utc::now(),
+                        self.metadata(booking_id),
+                    );
+                    trace.step(
+                        "build",
+                        started,
+                        "BookingWizardCompleted wrapped in a StoredEvent (version 1)",
+                    );
+                    self.save(stored, &mut trace).await
                 }
-                trace.step("exists?", started, format!("no: booking {booking_id} is new"));
-                let started = Instant::now();
-                let event = decide_submit(&cmd);
-                let stored = StoredEvent::wrap(&event, booking_id, 1, Utc::now(), self.metadata(booking_id));
-                trace.step("build", started, "BookingWizardCompleted wrapped in a StoredEvent (version 1)");
-                self.save(stored, &mut trace).await
-            }
-            .await;
-            (trace, result)
-        })
+                .await;
+                (trace, result)
+            },
+        )
         .await
     }
 
@@ -212,13 +269,19 @@ impl Engine {
         command_id: Uuid,
         booking_id: Uuid,
         handler: &str,
-        decide: impl FnOnce(Option<&BookingAggregate>) -> Result<DomainEvent, crate::domain::DomainError>,
+        decide: impl FnOnce(
+            Option<&BookingAggregate>,
+        ) -> Result<DomainEvent, crate::domain::DomainError>,
     ) -> EngineResult<CommandOutcome> {
         self.under_lease(booking_id, command_id, handler, |mut trace| async move {
             let result = async {
                 let started = Instant::now();
                 if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
-                    trace.step("exists?", started, format!("command {command_id} already stored; stop"));
+                    trace.step(
+                        "exists?",
+                        started,
+                        format!("command {command_id} already stored; stop"),
+                    );
                     return Ok(CommandOutcomeDraft {
                         event: existing,
                         duplicate: true,
@@ -230,13 +293,32 @@ impl Engine {
                     .filter_map(|e| e.as_ref().ok())
                     .filter_map(|e| e.decode().ok().map(|d| (e.version, d)))
                     .collect();
-                let last_version = stream.iter().filter_map(|e| e.as_ref().ok()).map(|e| e.version).max().unwrap_or(0);
+                let last_version = stream
+                    .iter()
+                    .filter_map(|e| e.as_ref().ok())
+                    .map(|e| e.version)
+                    .max()
+                    .unwrap_or(0);
                 let state = BookingAggregate::fold(decoded.iter().map(|(v, e)| (*v, e)));
-                trace.step("exists?", started, format!("booking stream has {} event(s)", stream.len()));
+                trace.step(
+                    "exists?",
+                    started,
+                    format!("booking stream has {} event(s)", stream.len()),
+                );
                 let started = Instant::now();
                 let event = decide(state.as_ref())?;
-                let stored = StoredEvent::wrap(&event, command_id, last_version + 1, Utc::now(), self.metadata(command_id));
-                trace.step("build", started, format!("{} (version {})", event.event_type(), last_version + 1));
+                let stored = StoredEvent::wrap(
+                    &event,
+                    command_id,
+                    last_version + 1,
+                    Utc::now(),
+                    self.metadata(command_id),
+                );
+                trace.step(
+                    "build",
+                    started,
+                    format!("{} (version {})", event.event_type(), last_version + 1),
+                );
                 self.save(stored, &mut trace).await
             }
             .await;
@@ -248,18 +330,24 @@ impl Engine {
     /// Cancels a booking (idempotent on the command id).
     pub async fn cancel_booking(&self, cmd: CancelBooking) -> EngineResult<CommandOutcome> {
         self.guard_write("cancelling a booking")?;
-        self.change_booking(cmd.command_id, cmd.booking_id, "CancelBookingHandler", |state| {
-            decide_cancel(state, &cmd)
-        })
+        self.change_booking(
+            cmd.command_id,
+            cmd.booking_id,
+            "CancelBookingHandler",
+            |state| decide_cancel(state, &cmd),
+        )
         .await
     }
 
     /// Moves a booking's dates (idempotent on the command id).
     pub async fn reschedule_booking(&self, cmd: RescheduleBooking) -> EngineResult<CommandOutcome> {
         self.guard_write("rescheduling a booking")?;
-        self.change_booking(cmd.command_id, cmd.booking_id, "RescheduleBookingHandler", |state| {
-            decide_reschedule(state, &cmd)
-        })
+        self.change_booking(
+            cmd.command_id,
+            cmd.booking_id,
+            "RescheduleBookingHandler",
+            |state| decide_reschedule(state, &cmd),
+        )
         .await
     }
 
@@ -271,7 +359,9 @@ impl Engine {
             .iter()
             .filter_map(|e| e.as_ref().ok())
             .filter_map(|e| match e.decode() {
-                Ok(DomainEvent::UserAddressChanged { new_address, .. }) => Some((new_address, e.version)),
+                Ok(DomainEvent::UserAddressChanged { new_address, .. }) => {
+                    Some((new_address, e.version))
+                }
                 _ => None,
             })
             .last();
@@ -295,38 +385,61 @@ impl Engine {
     }
 
     /// Changes a user's address (idempotent on the command id).
-    pub async fn change_user_address(&self, cmd: ChangeUserAddress) -> EngineResult<CommandOutcome> {
+    pub async fn change_user_address(
+        &self,
+        cmd: ChangeUserAddress,
+    ) -> EngineResult<CommandOutcome> {
         self.guard_write("changing an address")?;
         let (command_id, user_id) = (cmd.command_id, cmd.user_id);
-        self.under_lease(user_id, command_id, "ChangeUserAddressHandler", |mut trace| async move {
-            let result = async {
-                let started = Instant::now();
-                if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
-                    trace.step("exists?", started, format!("command {command_id} already stored; stop"));
-                    return Ok(CommandOutcomeDraft {
-                        event: existing,
-                        duplicate: true,
-                    });
+        self.under_lease(
+            user_id,
+            command_id,
+            "ChangeUserAddressHandler",
+            |mut trace| async move {
+                let result = async {
+                    let started = Instant::now();
+                    if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
+                        trace.step(
+                            "exists?",
+                            started,
+                            format!("command {command_id} already stored; stop"),
+                        );
+                        return Ok(CommandOutcomeDraft {
+                            event: existing,
+                            duplicate: true,
+                        });
+                    }
+                    let current = self.current_address(user_id).await?;
+                    trace.step(
+                        "exists?",
+                        started,
+                        match &current {
+                            Some((address, _)) => format!("user {user_id} lives at '{address}'"),
+                            None => format!("user {user_id} is unknown"),
+                        },
+                    );
+                    let started = Instant::now();
+                    let event =
+                        decide_address_change(current.as_ref().map(|(a, _)| a.as_str()), &cmd)?;
+                    let version = current.map_or(0, |(_, v)| v) + 1;
+                    let stored = StoredEvent::wrap(
+                        &event,
+                        command_id,
+                        version,
+                        Utc::now(),
+                        self.metadata(command_id),
+                    );
+                    trace.step(
+                        "build",
+                        started,
+                        format!("UserAddressChanged (version {version})"),
+                    );
+                    self.save(stored, &mut trace).await
                 }
-                let current = self.current_address(user_id).await?;
-                trace.step(
-                    "exists?",
-                    started,
-                    match &current {
-                        Some((address, _)) => format!("user {user_id} lives at '{address}'"),
-                        None => format!("user {user_id} is unknown"),
-                    },
-                );
-                let started = Instant::now();
-                let event = decide_address_change(current.as_ref().map(|(a, _)| a.as_str()), &cmd)?;
-                let version = current.map_or(0, |(_, v)| v) + 1;
-                let stored = StoredEvent::wrap(&event, command_id, version, Utc::now(), self.metadata(command_id));
-                trace.step("build", started, format!("UserAddressChanged (version {version})"));
-                self.save(stored, &mut trace).await
-            }
-            .await;
-            (trace, result)
-        })
+                .await;
+                (trace, result)
+            },
+        )
         .await
     }
 }

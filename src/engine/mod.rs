@@ -143,7 +143,10 @@ impl Engine {
     pub fn new(stores: Stores, config: EngineConfig) -> Arc<Self> {
         let outage = Arc::new(AtomicBool::new(false));
         let stores = Stores {
-            read: Arc::new(outage::SimulatedOutage::new(stores.read.clone(), outage.clone())),
+            read: Arc::new(outage::SimulatedOutage::new(
+                stores.read.clone(),
+                outage.clone(),
+            )),
             ..stores
         };
         Arc::new(Engine {
@@ -152,7 +155,10 @@ impl Engine {
             bus: EventBus::new(1024),
             observe_only: AtomicBool::new(false),
             outage,
-            paused: ProjectorId::ALL.into_iter().map(|p| (p, AtomicBool::new(false))).collect(),
+            paused: ProjectorId::ALL
+                .into_iter()
+                .map(|p| (p, AtomicBool::new(false)))
+                .collect(),
             statuses: RwLock::new(
                 ProjectorId::ALL
                     .into_iter()
@@ -229,7 +235,9 @@ impl Engine {
 
     /// Whether a projector is paused.
     pub fn is_paused(&self, projector: ProjectorId) -> bool {
-        self.paused.get(&projector).is_some_and(|f| f.load(Ordering::SeqCst))
+        self.paused
+            .get(&projector)
+            .is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
     /// Live status of every projector.
@@ -240,7 +248,11 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    pub(crate) fn update_status(&self, projector: ProjectorId, f: impl FnOnce(&mut ProjectorStatus)) {
+    pub(crate) fn update_status(
+        &self,
+        projector: ProjectorId,
+        f: impl FnOnce(&mut ProjectorStatus),
+    ) {
         if let Ok(mut statuses) = self.statuses.write()
             && let Some(status) = statuses.get_mut(&projector)
         {

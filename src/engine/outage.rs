@@ -45,7 +45,12 @@ impl ReadStore for SimulatedOutage {
         self.check()?;
         self.inner.ping().await
     }
-    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()> {
+    async fn apply(
+        &self,
+        projector: ProjectorId,
+        changes: &[RowChange],
+        position: u64,
+    ) -> StoreResult<()> {
         self.check()?;
         self.inner.apply(projector, changes, position).await
     }
@@ -55,7 +60,11 @@ impl ReadStore for SimulatedOutage {
     async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
         self.inner.users_page(after, limit).await
     }
-    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>> {
+    async fn bookings_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<BookingRow>> {
         self.inner.bookings_page(after, limit).await
     }
     async fn counts(&self) -> StoreResult<TableCounts> {

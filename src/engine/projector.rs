@@ -172,7 +172,11 @@ impl Engine {
     pub async fn refresh_status(&self, projector: ProjectorId) -> EngineResult<ProjectorStatus> {
         let head = self.stores.ledger.head().await?;
         let checkpoint = self.stores.read.projector_position(projector).await?;
-        let holder = self.stores.locks.holder(&projector_lease_name(projector)).await?;
+        let holder = self
+            .stores
+            .locks
+            .holder(&projector_lease_name(projector))
+            .await?;
         let skipped = self
             .stores
             .checkpoints
@@ -200,27 +204,39 @@ impl Engine {
     }
 
     /// Takes the projector's lease and catches up once; `Ok(None)` when another
-    /// instance holds the lease.
-    pub async fn project_with_lease(&self, projector: ProjectorId) -> EngineResult<Option<CatchUp>> {
+    /// instance holds the lease. One-shot callers (the CLI) pass
+    /// `keep_lease = false` so the next instance need not wait for it to expire.
+    pub async fn project_with_lease(
+        &self,
+        projector: ProjectorId,
+        keep_lease: bool,
+    ) -> EngineResult<Option<CatchUp>> {
         let name = projector_lease_name(projector);
         let lease = self
             .stores
             .locks
-            .try_acquire(&name, &self.config.instance_id, self.config.projector_lease_ttl)
+            .try_acquire(
+                &name,
+                &self.config.instance_id,
+                self.config.projector_lease_ttl,
+            )
             .await?;
         let Some(lease) = lease else {
             return Ok(None);
         };
         let result = self.catch_up(projector).await;
-        if result.is_err() {
-            // Keep nothing: another instance may take over at once.
+        if result.is_err() || !keep_lease {
+            // On failure keep nothing: another instance may take over at once.
             let _ = self.stores.locks.release(&lease).await;
         }
         result.map(Some)
     }
 
     /// Starts one background task per projector. They run until `shutdown`.
-    pub fn spawn_projectors(self: &Arc<Self>, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn spawn_projectors(
+        self: &Arc<Self>,
+        shutdown: CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         ProjectorId::ALL
             .into_iter()
             .map(|projector| {
@@ -241,7 +257,7 @@ impl Engine {
                 self.update_status(projector, |s| s.state = ProjectorState::Paused);
                 idle_wait
             } else {
-                match self.project_with_lease(projector).await {
+                match self.project_with_lease(projector, true).await {
                     Ok(Some(_)) => {
                         backoff = Duration::from_millis(100);
                         let instance = self.config.instance_id.clone();
@@ -264,7 +280,8 @@ impl Engine {
                             s.state = ProjectorState::Retrying;
                             s.last_error = Some(message.clone());
                         });
-                        self.bus.notify(EngineNotice::ProjectorFailed { projector, message });
+                        self.bus
+                            .notify(EngineNotice::ProjectorFailed { projector, message });
                         if let Ok(head) = self.stores.ledger.head().await {
                             self.update_status(projector, |s| {
                                 s.head = head;

@@ -91,7 +91,10 @@ impl Engine {
                 .filter(|s| s.position <= head)
                 .max_by_key(|s| s.position);
             match newest {
-                Some(meta) => ((*self.load_snapshot_state(&meta).await?).clone(), Some(meta)),
+                Some(meta) => (
+                    (*self.load_snapshot_state(&meta).await?).clone(),
+                    Some(meta),
+                ),
                 None => (ReadState::default(), None),
             }
         } else {
@@ -112,7 +115,9 @@ impl Engine {
         let progress_fn = on_progress.clone();
         let control = BulkControl {
             cancel: cancel.clone(),
-            on_rows: Arc::new(move |done| progress_fn(progress(ReplayPhase::Loading, done, rows, load_started))),
+            on_rows: Arc::new(move |done| {
+                progress_fn(progress(ReplayPhase::Loading, done, rows, load_started))
+            }),
         };
         self.stores
             .read

@@ -27,7 +27,10 @@ pub struct RestoreReport {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Engine {
@@ -104,14 +107,18 @@ impl Engine {
         };
         let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
         if chunks.len() != meta.chunks as usize {
-            return Err(bad(format!("{} of {} chunks are stored", chunks.len(), meta.chunks)));
+            return Err(bad(format!(
+                "{} of {} chunks are stored",
+                chunks.len(),
+                meta.chunks
+            )));
         }
         let bytes = chunks.concat();
         if sha256_hex(&bytes) != meta.sha256 {
             return Err(bad("checksum mismatch (the stored bytes changed)".into()));
         }
-        let state: ReadState =
-            serde_json::from_slice(&bytes).map_err(|e| bad(format!("cannot decode the state: {e}")))?;
+        let state: ReadState = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("cannot decode the state: {e}")))?;
         let state = Arc::new(state);
         if let Ok(mut cache) = self.snapshot_cache.lock() {
             *cache = Some((meta.id, state.clone()));
@@ -126,7 +133,10 @@ impl Engine {
         let meta = self.find_snapshot(id).await?;
         let state = self.load_snapshot_state(&meta).await?;
         let rows = (state.users.len() + state.bookings.len()) as u64;
-        self.stores.read.replace_all(state, BulkControl::none()).await?;
+        self.stores
+            .read
+            .replace_all(state, BulkControl::none())
+            .await?;
         let head = self.stores.ledger.head().await?;
         Ok(RestoreReport {
             events_to_catch_up: head.saturating_sub(meta.position),
@@ -161,7 +171,10 @@ impl Engine {
     }
 
     /// Background task: takes due snapshots after events arrive, until `shutdown`.
-    pub fn spawn_auto_snapshots(self: &Arc<Self>, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_auto_snapshots(
+        self: &Arc<Self>,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
             let mut events = engine.bus.subscribe();
@@ -172,7 +185,9 @@ impl Engine {
                     _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                 }
                 if let Err(error) = engine.take_due_snapshots().await {
-                    engine.bus.notify(EngineNotice::SnapshotFailed(error.to_string()));
+                    engine
+                        .bus
+                        .notify(EngineNotice::SnapshotFailed(error.to_string()));
                 }
             }
         })

@@ -63,7 +63,11 @@ impl Engine {
                 return Err(EngineError::Cancelled);
             }
             let want = ((to - state.position) as usize).min(FOLD_PAGE);
-            let entries = self.stores.ledger.read_range(state.position + 1, want).await?;
+            let entries = self
+                .stores
+                .ledger
+                .read_range(state.position + 1, want)
+                .await?;
             if entries.is_empty() {
                 break;
             }
@@ -147,7 +151,10 @@ impl Engine {
 
     /// Folds from zero with no snapshot or cache: the reference for checks.
     pub async fn fold_from_zero(&self, position: u64) -> EngineResult<ReadState> {
-        Ok(self.fold_until(ReadState::default(), position, None, |_| {}).await?.0)
+        Ok(self
+            .fold_until(ReadState::default(), position, None, |_| {})
+            .await?
+            .0)
     }
 
     /// Row-level difference between the states at two positions.

@@ -1,0 +1,492 @@
+//! Engine invariants on the embedded store (real SQLite files in a temp dir).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ledgerscope::domain::generate::{DemoRng, booking_form};
+use ledgerscope::domain::{
+    CancelBooking, ChangeUserAddress, ProjectorId, ReadState, RescheduleBooking,
+    SubmitBookingWizard,
+};
+use ledgerscope::engine::bulk::BulkSpec;
+use ledgerscope::engine::{Engine, EngineConfig, EngineError, ReplayPhase};
+use ledgerscope::store::{StoreConfig, load_read_state, open_stores};
+use uuid::Uuid;
+
+async fn engine_in(dir: &std::path::Path) -> Arc<Engine> {
+    let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 0;
+    Engine::new(stores, config)
+}
+
+fn wizard(rng: &mut DemoRng) -> SubmitBookingWizard {
+    let id = rng.uuid_v4();
+    booking_form(rng, 20).validate(id).unwrap()
+}
+
+async fn project_all(engine: &Engine) {
+    for p in ProjectorId::ALL {
+        engine.catch_up(p).await.unwrap();
+    }
+}
+
+async fn views(engine: &Engine) -> ReadState {
+    load_read_state(engine.stores().read.as_ref(), 1000)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_with_the_same_uuid_is_one_event_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = wizard(&mut DemoRng::new(1));
+    let first = {
+        let engine = engine_in(dir.path()).await;
+        let first = engine.submit_booking_wizard(cmd.clone()).await.unwrap();
+        assert!(!first.duplicate);
+        let again = engine.submit_booking_wizard(cmd.clone()).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.event, first.event, "same answer as the first time");
+        let names: Vec<&str> = again.trace.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["lock", "exists?", "unlock", "publish"]);
+        first
+    };
+    // A new process on the same files.
+    let engine = engine_in(dir.path()).await;
+    let again = engine.submit_booking_wizard(cmd).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event, first.event);
+    assert_eq!(engine.stores().ledger.count().await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_instances_retrying_one_command_store_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = engine_in(dir.path()).await;
+    let b = engine_in(dir.path()).await;
+    let mut rng = DemoRng::new(2);
+    let cmds: Vec<SubmitBookingWizard> = (0..40).map(|_| wizard(&mut rng)).collect();
+    let run = |engine: Arc<Engine>, cmds: Vec<SubmitBookingWizard>| {
+        tokio::spawn(async move {
+            let mut stored = Vec::new();
+            for cmd in cmds {
+                stored.push(
+                    engine
+                        .submit_booking_wizard(cmd)
+                        .await
+                        .unwrap()
+                        .event
+                        .position,
+                );
+            }
+            stored
+        })
+    };
+    let (x, y) = tokio::join!(run(a.clone(), cmds.clone()), run(b, cmds));
+    assert_eq!(
+        x.unwrap(),
+        y.unwrap(),
+        "both instances got the same answers"
+    );
+    assert_eq!(a.stores().ledger.count().await.unwrap(), 40);
+    assert_eq!(
+        a.stores().ledger.head().await.unwrap(),
+        40,
+        "positions are gap-free"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_bookings_and_users_follow_the_rules_and_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let booking = wizard(&mut DemoRng::new(3));
+    engine.submit_booking_wizard(booking.clone()).await.unwrap();
+    let cancel = CancelBooking::new(Uuid::new_v4(), booking.booking_id, "flu").unwrap();
+    let first = engine.cancel_booking(cancel.clone()).await.unwrap();
+    assert_eq!(first.event.version, 2);
+    let retry = engine.cancel_booking(cancel).await.unwrap();
+    assert!(retry.duplicate);
+    let again = CancelBooking::new(Uuid::new_v4(), booking.booking_id, "").unwrap();
+    assert!(matches!(
+        engine.cancel_booking(again).await,
+        Err(EngineError::Domain(_))
+    ));
+    let move_it = RescheduleBooking::new(
+        Uuid::new_v4(),
+        booking.booking_id,
+        "2027-01-01",
+        "2027-01-02",
+    )
+    .unwrap();
+    assert!(matches!(
+        engine.reschedule_booking(move_it).await,
+        Err(EngineError::Domain(_))
+    ));
+    let unknown = CancelBooking::new(Uuid::new_v4(), Uuid::new_v4(), "").unwrap();
+    assert!(matches!(
+        engine.cancel_booking(unknown).await,
+        Err(EngineError::Domain(_))
+    ));
+
+    let user = booking.user.user_id;
+    let moved = ChangeUserAddress::new(Uuid::new_v4(), user, "Calle B 2").unwrap();
+    let event = engine.change_user_address(moved).await.unwrap().event;
+    assert_eq!(event.payload["old_address"], booking.user.address.as_str());
+    assert_eq!(event.version, 1);
+    let moved_again = ChangeUserAddress::new(Uuid::new_v4(), user, "Calle C 3").unwrap();
+    let event = engine.change_user_address(moved_again).await.unwrap().event;
+    assert_eq!(
+        (event.payload["old_address"].as_str(), event.version),
+        (Some("Calle B 2"), 2)
+    );
+
+    project_all(&engine).await;
+    let state = views(&engine).await;
+    assert_eq!(state.users[&user].address, "Calle C 3");
+    assert_eq!(
+        state.bookings[&booking.booking_id].status.as_str(),
+        "cancelled"
+    );
+    assert!(engine.verify().await.unwrap().in_sync);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_only_refuses_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    engine.set_observe_only(true);
+    let result = engine
+        .submit_booking_wizard(wizard(&mut DemoRng::new(4)))
+        .await;
+    assert!(
+        matches!(result, Err(EngineError::ObserveOnly(_))),
+        "{result:?}"
+    );
+    assert!(matches!(
+        engine.take_snapshot(None).await,
+        Err(EngineError::ObserveOnly(_))
+    ));
+    let replay = engine
+        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .await;
+    assert!(matches!(replay, Err(EngineError::ObserveOnly(_))));
+    assert_eq!(engine.stores().ledger.count().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_store_outage_lags_the_views_and_they_catch_up_from_their_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let cancel = AtomicBool::new(false);
+    engine
+        .emit_bulk(&BulkSpec::bookings(50, Some(5)), &cancel, |_| {})
+        .await
+        .unwrap();
+    project_all(&engine).await;
+    engine.set_simulated_outage(true);
+    let report = engine
+        .emit_bulk(&BulkSpec::bookings(30, Some(6)), &cancel, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.emitted, 30, "the ledger keeps accepting commands");
+    let failed = engine.catch_up(ProjectorId::BookingProjection).await;
+    assert!(failed.unwrap_err().to_string().contains("SIMULATED"));
+    let status = engine
+        .refresh_status(ProjectorId::BookingProjection)
+        .await
+        .unwrap();
+    assert_eq!((status.checkpoint, status.lag_events), (50, 30));
+    engine.set_simulated_outage(false);
+    let caught = engine
+        .catch_up(ProjectorId::BookingProjection)
+        .await
+        .unwrap();
+    assert_eq!((caught.events, caught.position), (30, 80));
+    engine.catch_up(ProjectorId::UserProjection).await.unwrap();
+    assert!(engine.verify().await.unwrap().in_sync);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_projectors_follow_the_bus_and_hold_the_lease_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = engine_in(dir.path()).await;
+    let b = engine_in(dir.path()).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut tasks = a.spawn_projectors(shutdown.clone());
+    let cancel = AtomicBool::new(false);
+    a.emit_bulk(&BulkSpec::bookings(100, Some(7)), &cancel, |_| {})
+        .await
+        .unwrap();
+    let mut synced = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let statuses = a.projector_statuses();
+        if statuses.iter().all(|s| s.checkpoint == 100) {
+            synced = true;
+            break;
+        }
+    }
+    assert!(synced, "projectors caught up: {:?}", a.projector_statuses());
+    // The other instance only watches while a holds the lease.
+    assert_eq!(
+        b.project_with_lease(ProjectorId::UserProjection, false)
+            .await
+            .unwrap(),
+        None
+    );
+    tasks.extend(b.spawn_projectors(shutdown.clone()));
+    shutdown.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(a.verify().await.unwrap().in_sync);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let cancel = AtomicBool::new(false);
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(400, Some(8))
+    };
+    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    project_all(&engine).await;
+    // Drift: a row deleted and a row edited by hand.
+    let views_db = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
+    views_db
+        .execute(
+            "DELETE FROM bookings WHERE booking_id = (SELECT MIN(booking_id) FROM bookings)",
+            [],
+        )
+        .unwrap();
+    views_db
+        .execute(
+            "UPDATE users SET name = 'Mallory' WHERE user_id = (SELECT MAX(user_id) FROM users)",
+            [],
+        )
+        .unwrap();
+    let report = engine.verify().await.unwrap();
+    assert!(!report.in_sync);
+    assert_eq!((report.missing, report.extra, report.different), (1, 0, 1));
+    let drifted = views(&engine).await;
+
+    // Cancel during the load phase: the drifted tables stay as they were.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let result = engine
+        .replay(
+            false,
+            stop.clone(),
+            Arc::new(move |p| {
+                if p.phase == ReplayPhase::Loading {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }),
+        )
+        .await;
+    assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
+    assert_eq!(
+        views(&engine).await,
+        drifted,
+        "a cancelled replay leaves the old tables"
+    );
+
+    let report = engine
+        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .await
+        .unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert_eq!(report.events, head);
+    let expected = engine.fold_from_zero(head).await.unwrap();
+    let mut rebuilt = views(&engine).await;
+    rebuilt.position = expected.position;
+    assert_eq!(rebuilt, expected, "replay == fold(ledger)");
+    assert!(engine.verify().await.unwrap().in_sync);
+    for p in ProjectorId::ALL {
+        assert_eq!(
+            engine.stores().read.projector_position(p).await.unwrap(),
+            head
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open_stores(&StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 100;
+    config.snapshot_chunk_bytes = 1_000; // many chunks per snapshot
+    let engine = Engine::new(stores, config);
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(450, Some(9))
+    };
+    engine
+        .emit_bulk(&spec, &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let taken = engine.take_due_snapshots().await.unwrap();
+    assert_eq!(
+        taken.iter().map(|s| s.position).collect::<Vec<_>>(),
+        [100, 200, 300, 400]
+    );
+    assert!(
+        taken.iter().all(|s| s.chunks > 5),
+        "{:?}",
+        taken.iter().map(|s| s.chunks).collect::<Vec<_>>()
+    );
+    // A fresh engine has no cached fold: it must start from the snapshots.
+    let fresh = engine_in(dir.path()).await;
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert!(head > 400, "{head}");
+    for position in [0, 1, 99, 100, 101, 250, 399, 400, head - 1, head] {
+        let via = fresh.state_at(position).await.unwrap();
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        assert_eq!(
+            via.state.digest(),
+            reference.digest(),
+            "position {position} via {:?}",
+            via.base
+        );
+        assert_eq!(*via.state, reference);
+    }
+    // Replay from the newest snapshot matches a replay from zero.
+    let report = fresh
+        .replay(true, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .await
+        .unwrap();
+    assert_eq!(report.from_snapshot.map(|s| s.position), Some(400));
+    let head = fresh.stores().ledger.head().await.unwrap();
+    assert_eq!(report.events, head - 400);
+    assert!(fresh.verify().await.unwrap().in_sync);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    engine
+        .emit_bulk(
+            &BulkSpec::bookings(5, Some(10)),
+            &AtomicBool::new(false),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    let good = "{\"booking_id\":\"not-a-uuid\"}";
+    for (event_id, event_type, payload, recorded_at) in [
+        (
+            "00000000-0000-4000-8000-000000000001",
+            "BookingCancelled",
+            "{not json",
+            "2026-01-01T00:00:00Z",
+        ),
+        (
+            "00000000-0000-4000-8000-000000000002",
+            "LoyaltyPointsAwarded",
+            "{}",
+            "2026-01-01T00:00:00Z",
+        ),
+        (
+            "00000000-0000-4000-8000-000000000003",
+            "BookingCancelled",
+            good,
+            "2026-01-01T00:00:00Z",
+        ),
+        ("not-a-uuid", "BookingCancelled", "{}", "yesterday"),
+    ] {
+        ledger_db
+            .execute(
+                "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+                 schema_version, recorded_at, payload, metadata)
+                 VALUES ((SELECT MAX(position) + 1 FROM events), ?1, ?1, 'booking', 1, ?2, 1, ?3, ?4, NULL)",
+                rusqlite::params![event_id, event_type, recorded_at, payload],
+            )
+            .unwrap();
+    }
+    engine
+        .emit_bulk(
+            &BulkSpec::bookings(5, Some(11)),
+            &AtomicBool::new(false),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let entries = engine.stores().ledger.read_range(1, 100).await.unwrap();
+    assert_eq!(entries.len(), 14);
+    let bad: Vec<u64> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().err())
+        .map(|b| b.position)
+        .collect();
+    assert_eq!(
+        bad,
+        [6, 9],
+        "envelope-level problems (bad JSON, bad id and time)"
+    );
+    let report = engine
+        .catch_up(ProjectorId::BookingProjection)
+        .await
+        .unwrap();
+    assert_eq!(report.position, 14, "projectors skip and go on");
+    assert_eq!(report.skipped, [6, 7, 8, 9]);
+    engine.catch_up(ProjectorId::UserProjection).await.unwrap();
+    let checkpoint = engine
+        .stores()
+        .checkpoints
+        .load_checkpoint("BookingProjection")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        checkpoint.skipped,
+        [6, 7, 8, 9],
+        "skipped positions are recorded"
+    );
+    let verify = engine.verify().await.unwrap();
+    assert!(verify.in_sync);
+    assert_eq!(
+        verify
+            .malformed
+            .iter()
+            .map(|m| m.position)
+            .collect::<Vec<_>>(),
+        [6, 7, 8, 9]
+    );
+    // The ledger refuses edits, even by hand.
+    let edit = ledger_db.execute("UPDATE events SET event_type = 'X' WHERE position = 1", []);
+    assert!(edit.unwrap_err().to_string().contains("append-only"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_snapshot_rewinds_the_views_and_projectors_bring_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let cancel = AtomicBool::new(false);
+    engine
+        .emit_bulk(&BulkSpec::bookings(60, Some(12)), &cancel, |_| {})
+        .await
+        .unwrap();
+    let snapshot = engine.take_snapshot(Some(40)).await.unwrap();
+    project_all(&engine).await;
+    let report = engine
+        .restore_snapshot(&snapshot.id.to_string()[..8])
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.snapshot.position, report.events_to_catch_up),
+        (40, 20)
+    );
+    assert_eq!(views(&engine).await.bookings.len(), 40);
+    project_all(&engine).await;
+    assert_eq!(views(&engine).await.bookings.len(), 60);
+    assert!(engine.verify().await.unwrap().in_sync);
+}
