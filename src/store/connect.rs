@@ -92,7 +92,9 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
 }
 
 /// Runs blocking opening work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send + 'static) -> StoreResult<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::Config(format!("opening a store failed: {e}")))?

@@ -15,7 +15,9 @@ pub enum StoreError {
         message: String,
     },
     /// Optimistic concurrency: the aggregate version is taken.
-    #[error("aggregate {aggregate_id} already has version {version} (a concurrent write); retry the command")]
+    #[error(
+        "aggregate {aggregate_id} already has version {version} (a concurrent write); retry the command"
+    )]
     VersionConflict {
         /// The aggregate.
         aggregate_id: Uuid,
@@ -44,7 +46,10 @@ pub enum StoreError {
 impl StoreError {
     /// True for errors worth retrying later (the server may come back).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. } | StoreError::Failed { .. })
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Failed { .. }
+        )
     }
 }
 
@@ -68,7 +73,9 @@ pub fn redact(uri: &str) -> String {
     let lower = out.to_lowercase();
     if let Some(i) = lower.find("password=") {
         let start = i + "password=".len();
-        let end = out[start..].find(['&', ' ', ';']).map_or(out.len(), |j| start + j);
+        let end = out[start..]
+            .find(['&', ' ', ';'])
+            .map_or(out.len(), |j| start + j);
         out.replace_range(start..end, "***");
     }
     out
@@ -80,10 +87,22 @@ mod tests {
 
     #[test]
     fn passwords_never_survive_redaction() {
-        assert_eq!(redact("mongodb://bob:s3cr@t@h:1/db"), "mongodb://bob:***@h:1/db");
-        assert_eq!(redact("postgres://u:pw@h/db?sslmode=require"), "postgres://u:***@h/db?sslmode=require");
-        assert_eq!(redact("host=h user=u password=pw dbname=x"), "host=h user=u password=*** dbname=x");
-        assert_eq!(redact("mongodb://h:1/?authSource=admin&password=x"), "mongodb://h:1/?authSource=admin&password=***");
+        assert_eq!(
+            redact("mongodb://bob:s3cr@t@h:1/db"),
+            "mongodb://bob:***@h:1/db"
+        );
+        assert_eq!(
+            redact("postgres://u:pw@h/db?sslmode=require"),
+            "postgres://u:***@h/db?sslmode=require"
+        );
+        assert_eq!(
+            redact("host=h user=u password=pw dbname=x"),
+            "host=h user=u password=*** dbname=x"
+        );
+        assert_eq!(
+            redact("mongodb://h:1/?authSource=admin&password=x"),
+            "mongodb://h:1/?authSource=admin&password=***"
+        );
         assert_eq!(redact("mongodb://h:1/db"), "mongodb://h:1/db");
     }
 }

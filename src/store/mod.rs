@@ -113,17 +113,22 @@ impl EventFilter {
                     && self.aggregate_id.is_none_or(|a| e.aggregate_id == a)
                     && self.from_time.is_none_or(|t| e.recorded_at >= t)
                     && self.to_time.is_none_or(|t| e.recorded_at < t)
-                    && self
-                        .text
-                        .as_ref()
-                        .is_none_or(|t| e.payload.to_string().to_lowercase().contains(&t.to_lowercase()))
+                    && self.text.as_ref().is_none_or(|t| {
+                        e.payload
+                            .to_string()
+                            .to_lowercase()
+                            .contains(&t.to_lowercase())
+                    })
             }
             Err(bad) => {
                 self.event_type.is_none()
                     && self.aggregate_id.is_none()
                     && self.from_time.is_none()
                     && self.to_time.is_none()
-                    && self.text.as_ref().is_none_or(|t| bad.raw.to_lowercase().contains(&t.to_lowercase()))
+                    && self
+                        .text
+                        .as_ref()
+                        .is_none_or(|t| bad.raw.to_lowercase().contains(&t.to_lowercase()))
             }
         }
     }
@@ -153,7 +158,12 @@ pub trait EventLedger: Send + Sync {
     /// Every event of one aggregate, in version order.
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>>;
     /// Entries matching `filter`, skipping `offset` matches, in position order.
-    async fn search(&self, filter: &EventFilter, offset: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>>;
+    async fn search(
+        &self,
+        filter: &EventFilter,
+        offset: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LedgerEntry>>;
     /// Number of entries matching `filter`.
     async fn count_matching(&self, filter: &EventFilter) -> StoreResult<u64>;
 }
@@ -235,7 +245,12 @@ pub struct Lease {
 #[async_trait]
 pub trait LockFactory: Send + Sync {
     /// Takes or renews the lease if it is free, expired, or already ours.
-    async fn try_acquire(&self, name: &str, owner: &str, ttl: Duration) -> StoreResult<Option<Lease>>;
+    async fn try_acquire(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>>;
     /// Gives it up (only if still ours).
     async fn release(&self, lease: &Lease) -> StoreResult<()>;
     /// The current holder, if the lease is held and not expired.
@@ -278,13 +293,22 @@ pub trait ReadStore: Send + Sync {
     /// Cheap reachability check.
     async fn ping(&self) -> StoreResult<()>;
     /// Applies row changes and sets the projector's position, in one transaction.
-    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()>;
+    async fn apply(
+        &self,
+        projector: ProjectorId,
+        changes: &[RowChange],
+        position: u64,
+    ) -> StoreResult<()>;
     /// The projector's position as stored with its rows (0 if none).
     async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64>;
     /// Users with key > `after`, in key order.
     async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>>;
     /// Bookings with key > `after`, in key order.
-    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>>;
+    async fn bookings_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<BookingRow>>;
     /// Row counts.
     async fn counts(&self) -> StoreResult<TableCounts>;
     /// Loads `state` into fresh tables, then swaps them in (with every
@@ -328,7 +352,9 @@ pub async fn load_read_state(read: &dyn ReadStore, page: usize) -> StoreResult<R
         let Some(last) = rows.last() else { break };
         after = Some(last.booking_id);
         let done = rows.len() < page;
-        state.bookings.extend(rows.into_iter().map(|r| (r.booking_id, r)));
+        state
+            .bookings
+            .extend(rows.into_iter().map(|r| (r.booking_id, r)));
         if done {
             break;
         }

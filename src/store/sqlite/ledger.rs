@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::{Conn, Durability, label, map_err};
 use crate::domain::{EventMetadata, StoredEvent};
 use crate::store::{
-    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Lease, LedgerEntry, LockFactory,
-    MalformedEvent, SnapshotMeta, SnapshotStore, StoreError, StoreInfo, StoreResult,
+    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Lease, LedgerEntry,
+    LockFactory, MalformedEvent, SnapshotMeta, SnapshotStore, StoreError, StoreInfo, StoreResult,
 };
 
 const SCHEMA: &str = r#"
@@ -65,8 +65,7 @@ CREATE TABLE IF NOT EXISTS locks(
 CREATE TABLE IF NOT EXISTS lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
 "#;
 
-const COLUMNS: &str =
-    "position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, recorded_at, payload, metadata";
+const COLUMNS: &str = "position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, recorded_at, payload, metadata";
 
 /// Timestamps are stored in one fixed-width UTC format so text order is time order.
 pub(crate) fn format_time(t: DateTime<Utc>) -> String {
@@ -87,8 +86,13 @@ impl SqliteLedger {
         let store = label(path);
         let writer = Conn::open(path, &store, Durability::Full)?;
         {
-            let guard = writer.inner.lock().map_err(|_| StoreError::Config("poisoned".into()))?;
-            guard.execute_batch(SCHEMA).map_err(|e| map_err(&store, e))?;
+            let guard = writer
+                .inner
+                .lock()
+                .map_err(|_| StoreError::Config("poisoned".into()))?;
+            guard
+                .execute_batch(SCHEMA)
+                .map_err(|e| map_err(&store, e))?;
         }
         Ok(SqliteLedger {
             path: path.to_path_buf(),
@@ -106,16 +110,20 @@ impl SqliteLedger {
 /// Reads one `events` row, tolerating anything a foreign writer or a hand edit
 /// could have put there.
 fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
-    let values: Vec<SqlValue> = (0..10).map(|i| row.get::<_, SqlValue>(i)).collect::<Result<_, _>>()?;
+    let values: Vec<SqlValue> = (0..10)
+        .map(|i| row.get::<_, SqlValue>(i))
+        .collect::<Result<_, _>>()?;
     let position = match &values[0] {
         SqlValue::Integer(p) if *p > 0 => *p as u64,
         _ => 0,
     };
-    Ok(parse_entry(position, &values).map_err(|reason| MalformedEvent {
-        position,
-        reason,
-        raw: raw_text(&values),
-    }))
+    Ok(
+        parse_entry(position, &values).map_err(|reason| MalformedEvent {
+            position,
+            reason,
+            raw: raw_text(&values),
+        }),
+    )
 }
 
 fn raw_text(values: &[SqlValue]) -> String {
@@ -161,8 +169,8 @@ fn parse_entry(position: u64, v: &[SqlValue]) -> Result<StoredEvent, String> {
         .map_err(|_| format!("recorded_at '{recorded}' is not an RFC 3339 time"))?
         .with_timezone(&Utc);
     let payload_text = text(&v[8], "payload")?;
-    let payload: serde_json::Value =
-        serde_json::from_str(payload_text).map_err(|e| format!("payload is not valid JSON: {e}"))?;
+    let payload: serde_json::Value = serde_json::from_str(payload_text)
+        .map_err(|e| format!("payload is not valid JSON: {e}"))?;
     let metadata = match &v[9] {
         SqlValue::Null => EventMetadata::default(),
         other => {
@@ -178,7 +186,8 @@ fn parse_entry(position: u64, v: &[SqlValue]) -> Result<StoredEvent, String> {
         aggregate_type: text(&v[3], "aggregate_type")?.to_string(),
         version: int(&v[4], "version")?,
         event_type: text(&v[5], "event_type")?.to_string(),
-        schema_version: u32::try_from(schema_version).map_err(|_| "schema_version is too large".to_string())?,
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| "schema_version is too large".to_string())?,
         recorded_at,
         payload,
         metadata,
@@ -208,7 +217,10 @@ fn find_by_event_id(conn: &Connection, store: &str, id: Uuid) -> StoreResult<Opt
         Some(Ok(event)) => Ok(Some(event)),
         Some(Err(bad)) => Err(StoreError::Failed {
             store: store.to_string(),
-            message: format!("event {id} is stored at position {} but malformed: {}", bad.position, bad.reason),
+            message: format!(
+                "event {id} is stored at position {} but malformed: {}",
+                bad.position, bad.reason
+            ),
         }),
     }
 }
@@ -258,7 +270,10 @@ impl EventLedger for SqliteLedger {
     async fn ping(&self) -> StoreResult<()> {
         let store = self.store();
         self.reader
-            .call(move |c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(|e| map_err(&store, e)))
+            .call(move |c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(|e| map_err(&store, e))
+            })
             .await
     }
 
@@ -310,17 +325,23 @@ impl EventLedger for SqliteLedger {
 
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
         let store = self.store();
-        self.reader.call(move |c| find_by_event_id(c, &store, event_id)).await
+        self.reader
+            .call(move |c| find_by_event_id(c, &store, event_id))
+            .await
     }
 
     async fn first_of_aggregate(&self, aggregate_id: Uuid) -> StoreResult<Option<StoredEvent>> {
         let store = self.store();
         self.reader
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_id = ?1 ORDER BY version LIMIT 1");
-                Ok(query_entries(c, &store, &sql, &[&aggregate_id.to_string()])?
-                    .into_iter()
-                    .find_map(Result::ok))
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM events WHERE aggregate_id = ?1 ORDER BY version LIMIT 1"
+                );
+                Ok(
+                    query_entries(c, &store, &sql, &[&aggregate_id.to_string()])?
+                        .into_iter()
+                        .find_map(Result::ok),
+                )
             })
             .await
     }
@@ -329,7 +350,9 @@ impl EventLedger for SqliteLedger {
         let store = self.store();
         self.reader
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2");
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
+                );
                 query_entries(c, &store, &sql, &[&(from as i64), &(limit as i64)])
             })
             .await
@@ -339,9 +362,11 @@ impl EventLedger for SqliteLedger {
         let store = self.store();
         self.reader
             .call(move |c| {
-                c.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))
-                    .map(|p| p as u64)
-                    .map_err(|e| map_err(&store, e))
+                c.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|p| p as u64)
+                .map_err(|e| map_err(&store, e))
             })
             .await
     }
@@ -367,7 +392,12 @@ impl EventLedger for SqliteLedger {
             .await
     }
 
-    async fn search(&self, filter: &EventFilter, offset: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>> {
+    async fn search(
+        &self,
+        filter: &EventFilter,
+        offset: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LedgerEntry>> {
         if filter.is_empty() {
             return self.read_range(offset + 1, limit).await;
         }
@@ -377,8 +407,11 @@ impl EventLedger for SqliteLedger {
         params.push(SqlValue::Integer(offset as i64));
         self.reader
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM events {where_sql} ORDER BY position LIMIT ? OFFSET ?");
-                let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM events {where_sql} ORDER BY position LIMIT ? OFFSET ?"
+                );
+                let refs: Vec<&dyn rusqlite::ToSql> =
+                    params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
                 query_entries(c, &store, &sql, &refs)
             })
             .await
@@ -390,7 +423,8 @@ impl EventLedger for SqliteLedger {
         self.reader
             .call(move |c| {
                 let sql = format!("SELECT COUNT(*) FROM events {where_sql}");
-                let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+                let refs: Vec<&dyn rusqlite::ToSql> =
+                    params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
                 c.query_row(&sql, refs.as_slice(), |r| r.get::<_, i64>(0))
                     .map(|n| n as u64)
                     .map_err(|e| map_err(&store, e))
@@ -540,7 +574,12 @@ fn lease_from(name: String, owner: String, fencing: i64, expires_ms: i64) -> Lea
 
 #[async_trait]
 impl LockFactory for SqliteLedger {
-    async fn try_acquire(&self, name: &str, owner: &str, ttl: Duration) -> StoreResult<Option<Lease>> {
+    async fn try_acquire(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>> {
         let store = self.store();
         let (name, owner) = (name.to_string(), owner.to_string());
         self.locks
@@ -604,9 +643,17 @@ impl LockFactory for SqliteLedger {
         self.reader
             .call(move |c| {
                 let row = c
-                    .query_row("SELECT owner, fencing, expires_at_ms FROM locks WHERE name = ?1", [&name], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                    })
+                    .query_row(
+                        "SELECT owner, fencing, expires_at_ms FROM locks WHERE name = ?1",
+                        [&name],
+                        |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, i64>(2)?,
+                            ))
+                        },
+                    )
                     .optional()
                     .map_err(|e| map_err(&store, e))?;
                 Ok(row

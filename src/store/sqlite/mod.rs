@@ -38,11 +38,14 @@ pub(crate) enum Durability {
 
 impl Conn {
     pub(crate) fn open(path: &Path, store: &str, durability: Durability) -> StoreResult<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Unavailable {
-            store: store.to_string(),
-            message: format!("cannot open {}: {e}", path.display()),
-        })?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::Unavailable {
+                store: store.to_string(),
+                message: format!("cannot open {}: {e}", path.display()),
+            })?;
         let sync = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -95,10 +98,12 @@ pub(crate) fn map_err(store: &str, error: rusqlite::Error) -> StoreError {
             store: store.to_string(),
             message: "the database is locked by another process; try again when it is done".into(),
         },
-        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => StoreError::Unavailable {
-            store: store.to_string(),
-            message: format!("cannot write: {error}"),
-        },
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
+            StoreError::Unavailable {
+                store: store.to_string(),
+                message: format!("cannot write: {error}"),
+            }
+        }
         Some(ErrorCode::NotADatabase) => StoreError::Unavailable {
             store: store.to_string(),
             message: "the file is not a SQLite database".into(),
@@ -112,14 +117,22 @@ pub(crate) fn map_err(store: &str, error: rusqlite::Error) -> StoreError {
 
 /// Makes sure the data dir exists and is writable; one clear sentence if not.
 pub fn prepare_data_dir(dir: &Path) -> StoreResult<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| StoreError::Config(format!("cannot create the data dir {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        StoreError::Config(format!("cannot create the data dir {}: {e}", dir.display()))
+    })?;
     if !dir.is_dir() {
-        return Err(StoreError::Config(format!("the data dir {} is not a directory", dir.display())));
+        return Err(StoreError::Config(format!(
+            "the data dir {} is not a directory",
+            dir.display()
+        )));
     }
     let probe = dir.join(".ledgerscope-write-test");
-    std::fs::write(&probe, b"ok")
-        .map_err(|e| StoreError::Config(format!("the data dir {} is not writable: {e}", dir.display())))?;
+    std::fs::write(&probe, b"ok").map_err(|e| {
+        StoreError::Config(format!(
+            "the data dir {} is not writable: {e}",
+            dir.display()
+        ))
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(dir.to_path_buf())
 }

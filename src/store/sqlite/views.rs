@@ -62,7 +62,10 @@ impl SqliteViews {
         let store = label(path);
         let writer = Conn::open(path, &store, Durability::Normal)?;
         {
-            let guard = writer.inner.lock().map_err(|_| StoreError::Config("poisoned".into()))?;
+            let guard = writer
+                .inner
+                .lock()
+                .map_err(|_| StoreError::Config("poisoned".into()))?;
             guard
                 .execute_batch(&format!("{}{STATE_SQL}{INDEXES_SQL}", table_sql("")))
                 .map_err(|e| map_err(&store, e))?;
@@ -96,10 +99,27 @@ fn parse_date(store: &str, key: &str, text: &str) -> StoreResult<NaiveDate> {
 }
 
 type RawUser = (String, String, String, String, i64, i64);
-type RawBooking = (String, String, String, String, String, i64, i64, String, i64);
+type RawBooking = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+);
 
 fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn raw_booking(r: &Row<'_>) -> rusqlite::Result<RawBooking> {
@@ -136,7 +156,8 @@ fn booking_from(store: &str, raw: RawBooking) -> StoreResult<BookingRow> {
         service,
         check_in: parse_date(store, &id, &check_in)?,
         check_out: parse_date(store, &id, &check_out)?,
-        guests: u32::try_from(guests).map_err(|_| bad_row(store, "bookings", &id, format!("guests {guests}")))?,
+        guests: u32::try_from(guests)
+            .map_err(|_| bad_row(store, "bookings", &id, format!("guests {guests}")))?,
         price_cents: price,
         status: BookingStatus::parse(&status)
             .ok_or_else(|| bad_row(store, "bookings", &id, format!("unknown status '{status}'")))?,
@@ -183,8 +204,17 @@ fn apply_change(tx: &Transaction<'_>, change: &RowChange) -> rusqlite::Result<us
     }
 }
 
-fn insert_user(conn: &Connection, table: &str, u: &UserRow, if_absent: bool) -> rusqlite::Result<usize> {
-    let conflict = if if_absent { " ON CONFLICT(user_id) DO NOTHING" } else { "" };
+fn insert_user(
+    conn: &Connection,
+    table: &str,
+    u: &UserRow,
+    if_absent: bool,
+) -> rusqlite::Result<usize> {
+    let conflict = if if_absent {
+        " ON CONFLICT(user_id) DO NOTHING"
+    } else {
+        ""
+    };
     conn.prepare_cached(&format!(
         "INSERT INTO {table}(user_id, email, name, address, created_position, last_position)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6){conflict}"
@@ -199,8 +229,17 @@ fn insert_user(conn: &Connection, table: &str, u: &UserRow, if_absent: bool) -> 
     ])
 }
 
-fn insert_booking(conn: &Connection, table: &str, b: &BookingRow, if_absent: bool) -> rusqlite::Result<usize> {
-    let conflict = if if_absent { " ON CONFLICT(booking_id) DO NOTHING" } else { "" };
+fn insert_booking(
+    conn: &Connection,
+    table: &str,
+    b: &BookingRow,
+    if_absent: bool,
+) -> rusqlite::Result<usize> {
+    let conflict = if if_absent {
+        " ON CONFLICT(booking_id) DO NOTHING"
+    } else {
+        ""
+    };
     conn.prepare_cached(&format!(
         "INSERT INTO {table}(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){conflict}"
@@ -218,7 +257,11 @@ fn insert_booking(conn: &Connection, table: &str, b: &BookingRow, if_absent: boo
     ])
 }
 
-fn set_position(tx: &Transaction<'_>, projector: ProjectorId, position: u64) -> rusqlite::Result<usize> {
+fn set_position(
+    tx: &Transaction<'_>,
+    projector: ProjectorId,
+    position: u64,
+) -> rusqlite::Result<usize> {
     tx.prepare_cached(
         "INSERT INTO projection_state(projector, position, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT(projector) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
@@ -229,7 +272,12 @@ fn set_position(tx: &Transaction<'_>, projector: ProjectorId, position: u64) -> 
 /// Rows per bulk-load transaction step (cancellation is checked between steps).
 const BULK_STEP_ROWS: usize = 20_000;
 
-fn bulk_load(conn: &mut Connection, store: &str, state: &ReadState, control: &BulkControl) -> StoreResult<()> {
+fn bulk_load(
+    conn: &mut Connection,
+    store: &str,
+    state: &ReadState,
+    control: &BulkControl,
+) -> StoreResult<()> {
     let e = |err| map_err(store, err);
     conn.execute_batch("DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;")
         .map_err(e)?;
@@ -291,11 +339,19 @@ impl ReadStore for SqliteViews {
     async fn ping(&self) -> StoreResult<()> {
         let store = self.store();
         self.reader
-            .call(move |c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(|e| map_err(&store, e)))
+            .call(move |c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(|e| map_err(&store, e))
+            })
             .await
     }
 
-    async fn apply(&self, projector: ProjectorId, changes: &[RowChange], position: u64) -> StoreResult<()> {
+    async fn apply(
+        &self,
+        projector: ProjectorId,
+        changes: &[RowChange],
+        position: u64,
+    ) -> StoreResult<()> {
         let store = self.store();
         let changes = changes.to_vec();
         self.writer
@@ -348,7 +404,11 @@ impl ReadStore for SqliteViews {
             .await
     }
 
-    async fn bookings_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<BookingRow>> {
+    async fn bookings_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<BookingRow>> {
         let store = self.store();
         self.reader
             .call(move |c| {
@@ -394,7 +454,9 @@ impl ReadStore for SqliteViews {
             .call(move |conn| {
                 let result = bulk_load(conn, &store, &state, &control);
                 if result.is_err() {
-                    let _ = conn.execute_batch("DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;");
+                    let _ = conn.execute_batch(
+                        "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",
+                    );
                 }
                 result
             })
