@@ -1,0 +1,141 @@
+//! A virtual table of row differences: added rows green, removed rows red,
+//! changed cells highlighted with before → after. The `last_position` column
+//! jumps to the event that last changed the row.
+
+use egui_extras::{Column, TableBuilder};
+
+use crate::domain::{RowDiff, TableDiff};
+use crate::ui::commands::UiCommand;
+use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
+
+/// Row height.
+pub const ROW_HEIGHT: f32 = 20.0;
+
+/// Labels for the two sides, e.g. ("missing from table", "extra in table").
+#[derive(Clone, Copy)]
+pub struct DiffLabels<'a> {
+    /// What `Added` means here.
+    pub added: &'a str,
+    /// What `Removed` means here.
+    pub removed: &'a str,
+    /// What `Changed` means here.
+    pub changed: &'a str,
+}
+
+fn short(cell: &str) -> String {
+    if cell.len() == 36 && cell.chars().filter(|c| *c == '-').count() == 4 {
+        format!("{}…", &cell[..8])
+    } else {
+        cell.to_string()
+    }
+}
+
+/// Draws the differences of one table, fetching nothing: `table` is in memory,
+/// and only the rows in view are laid out.
+pub fn diff_table_ui(
+    ui: &mut egui::Ui,
+    id_salt: &str,
+    table: &TableDiff,
+    labels: DiffLabels,
+    commands: &mut Vec<UiCommand>,
+) {
+    if table.rows.is_empty() {
+        ui.label(format!("{}: no differences", table.table));
+        return;
+    }
+    let columns = &table.columns;
+    let last_col = columns.iter().position(|c| c == "last_position");
+    let text_height = ROW_HEIGHT;
+    let max_height = ui.available_height().max(120.0);
+    let mut builder = TableBuilder::new(ui)
+        .id_salt(id_salt)
+        .striped(true)
+        .resizable(true)
+        .auto_shrink([false, true])
+        .max_scroll_height(max_height)
+        .column(Column::exact(70.0));
+    for (i, name) in columns.iter().enumerate() {
+        let width = match name.as_str() {
+            "user_id" | "booking_id" => 80.0,
+            "email" | "address" | "name" | "service" => 150.0,
+            _ => 90.0,
+        };
+        let column = if i + 1 == columns.len() {
+            Column::remainder().at_least(60.0)
+        } else {
+            Column::initial(width).at_least(40.0).clip(true)
+        };
+        builder = builder.column(column);
+    }
+    builder
+        .header(22.0, |mut header| {
+            header.col(|ui| {
+                ui.strong("diff");
+            });
+            for name in columns {
+                header.col(|ui| {
+                    ui.strong(name);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(text_height, table.rows.len(), |mut row| {
+                let Some(diff) = table.rows.get(row.index()) else {
+                    return;
+                };
+                let (kind, color, cells, changed): (
+                    &str,
+                    egui::Color32,
+                    &Vec<String>,
+                    Option<(&Vec<String>, &Vec<String>)>,
+                ) = match diff {
+                    RowDiff::Added { after, .. } => (labels.added, ADDED_COLOR, after, None),
+                    RowDiff::Removed { before, .. } => {
+                        (labels.removed, REMOVED_COLOR, before, None)
+                    }
+                    RowDiff::Changed {
+                        before,
+                        after,
+                        columns,
+                        ..
+                    } => (
+                        labels.changed,
+                        egui::Color32::from_rgb(230, 170, 40),
+                        after,
+                        Some((before, columns)),
+                    ),
+                };
+                row.col(|ui| {
+                    ui.label(egui::RichText::new(kind).color(color).strong());
+                });
+                for (i, cell) in cells.iter().enumerate() {
+                    let name = &columns[i.min(columns.len().saturating_sub(1))];
+                    row.col(|ui| {
+                        if Some(i) == last_col {
+                            let position = diff.last_position();
+                            if ui
+                                .link(cell.as_str())
+                                .on_hover_text(format!("Show event {position} in the timeline"))
+                                .clicked()
+                            {
+                                commands.push(UiCommand::JumpToPosition(position));
+                            }
+                            return;
+                        }
+                        match changed {
+                            Some((before, changed_columns)) if changed_columns.contains(name) => {
+                                let old = before.get(i).map(String::as_str).unwrap_or("");
+                                let text = format!("{} → {}", short(old), short(cell));
+                                ui.painter().rect_filled(ui.max_rect(), 2.0, CHANGED_BG);
+                                ui.label(egui::RichText::new(text).strong())
+                                    .on_hover_text(format!("{name}: '{old}' → '{cell}'"));
+                            }
+                            _ => {
+                                ui.label(short(cell)).on_hover_text(cell.as_str());
+                            }
+                        }
+                    });
+                }
+            });
+        });
+}

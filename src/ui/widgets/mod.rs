@@ -1,0 +1,57 @@
+//! Small reusable widgets. Functions that draw end in `_ui`.
+
+pub mod anatomy;
+pub mod diff_table;
+pub mod draft_field;
+pub mod job_progress;
+pub mod json_view;
+pub mod lag_gauge;
+pub mod write_button;
+
+use egui::Color32;
+
+/// Color for errors.
+pub const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
+/// Color for warnings (lag, simulations).
+pub const WARN_COLOR: Color32 = Color32::from_rgb(230, 170, 40);
+/// Color for good news.
+pub const OK_COLOR: Color32 = Color32::from_rgb(90, 190, 110);
+/// Background of changed cells.
+pub const CHANGED_BG: Color32 = Color32::from_rgb(110, 80, 20);
+/// Background of added rows.
+pub const ADDED_COLOR: Color32 = Color32::from_rgb(70, 170, 90);
+/// Background of removed rows.
+pub const REMOVED_COLOR: Color32 = Color32::from_rgb(210, 80, 80);
+
+/// Shows the inline error for `place`, if any.
+pub fn inline_error_ui(ui: &mut egui::Ui, view: &crate::ui::view::View, place: &str) {
+    if let Some(error) = view.data.inline_errors.get(place) {
+        ui.add(
+            egui::Label::new(egui::RichText::new(format!("⚠ {error}")).color(ERROR_COLOR)).wrap(),
+        );
+    }
+}
+
+/// `12.3 s`, `4 min 5 s`.
+pub fn human_secs(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        format!("{} min {} s", (secs / 60.0) as u64, (secs % 60.0) as u64)
+    } else {
+        format!(
+            "{} h {} min",
+            (secs / 3600.0) as u64,
+            ((secs % 3600.0) / 60.0) as u64
+        )
+    }
+}
+
+/// `1.2 ms` from microseconds.
+pub fn human_micros(micros: u64) -> String {
+    if micros < 1000 {
+        format!("{micros} µs")
+    } else {
+        format!("{:.1} ms", micros as f64 / 1000.0)
+    }
+}
