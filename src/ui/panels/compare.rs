@@ -24,7 +24,7 @@ fn report_ui(ui: &mut egui::Ui, view: &View, report: &VerifyReport, commands: &m
     if report.in_sync {
         ui.label(
             egui::RichText::new(format!(
-                "✔ In sync: {} rows compared, none missing, extra or different.",
+                "In sync: {} rows compared, none missing, extra or different.",
                 report.checked_rows
             ))
             .color(OK_COLOR)
@@ -33,7 +33,7 @@ fn report_ui(ui: &mut egui::Ui, view: &View, report: &VerifyReport, commands: &m
     } else {
         ui.label(
             egui::RichText::new(format!(
-                "✖ Drift: {} missing, {} extra, {} different (of {} rows compared).",
+                "Drift: {} missing, {} extra, {} different (of {} rows compared).",
                 report.missing, report.extra, report.different, report.checked_rows
             ))
             .color(ERROR_COLOR)
@@ -173,7 +173,7 @@ fn read_vs_ledger_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiComman
             }
         }
         ui.label(
-            egui::RichText::new("changed cells show read table → ledger")
+            egui::RichText::new("changed cells show read table -> ledger")
                 .small()
                 .weak(),
         );

@@ -21,7 +21,7 @@ fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mu
                     " (from position 0)"
                 }
             ),
-            "Replay",
+            "Yes, replay",
         ),
         Confirm::Restore { id, position } => (
             "Restore a snapshot?",
@@ -31,7 +31,7 @@ fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mu
                 view.read_store_name(),
                 &id.to_string()[..8]
             ),
-            "Restore",
+            "Yes, restore",
         ),
         Confirm::Import { path } => (
             "Import events?",
@@ -40,7 +40,7 @@ fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mu
                  The ledger is append-only: this cannot be undone.",
                 view.ledger_name()
             ),
-            "Import",
+            "Yes, import",
         ),
     };
     let response = egui::Modal::new(egui::Id::unique("ledgerscope_confirm")).show(ctx, |ui| {
@@ -51,7 +51,7 @@ fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mu
         if view.data.read.as_ref().is_some_and(|r| r.remote)
             || view.data.ledger.as_ref().is_some_and(|l| l.remote)
         {
-            ui.colored_label(ERROR_COLOR, "⚠ This is a REMOTE database.");
+            ui.colored_label(ERROR_COLOR, "WARNING: this is a REMOTE database.");
         }
         ui.horizontal(|ui| {
             if write_button_ui(

@@ -35,7 +35,7 @@ fn projectors_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) 
                     continue;
                 };
                 let lag = view.data.lag_events(status);
-                ui.label(format!("{} → {}", projector.name(), projector.table()));
+                ui.label(format!("{} -> {}", projector.name(), projector.table()));
                 ui.monospace(status.checkpoint.to_string());
                 ui.colored_label(
                     if lag == 0 { OK_COLOR } else { WARN_COLOR },

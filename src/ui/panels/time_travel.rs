@@ -19,35 +19,32 @@ fn controls_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
     let cursor = view.state.cursor.min(head);
     ui.horizontal_wrapped(|ui| {
         if ui
-            .button("⏮ Start")
+            .button("|< Start")
             .on_hover_text("Jump to position 0")
             .clicked()
         {
             commands.push(UiCommand::SetCursor(0));
         }
         if ui
-            .button("◀ Step")
+            .button("< Step")
             .on_hover_text("One event back")
             .clicked()
         {
             commands.push(UiCommand::StepCursor(-1));
         }
         let playing = view.state.playing;
-        if ui
-            .button(if playing { "⏸ Pause" } else { "▶ Play" })
-            .clicked()
-        {
+        if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
             commands.push(UiCommand::SetPlaying(!playing));
         }
         if ui
-            .button("Step ▶")
+            .button("Step >")
             .on_hover_text("One event forward")
             .clicked()
         {
             commands.push(UiCommand::StepCursor(1));
         }
         if ui
-            .button("End ⏭")
+            .button("End >|")
             .on_hover_text("Jump to the head")
             .clicked()
         {
@@ -135,7 +132,7 @@ fn compare_controls_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiComm
                     .on_disabled_hover_text("Pin a position first");
             }
         }
-        if ui.button("📌 Pin this position").clicked() {
+        if ui.button("Pin this position").clicked() {
             commands.push(UiCommand::Pin);
         }
         ui.separator();
@@ -146,14 +143,14 @@ fn compare_controls_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiComm
         }
         for (i, bookmark) in view.state.bookmarks.iter().enumerate() {
             if ui
-                .button(format!("🔖 {} @{}", bookmark.name, bookmark.position))
+                .button(format!("{} @{}", bookmark.name, bookmark.position))
                 .on_hover_text("Go there (right-click to remove)")
                 .clicked()
             {
                 commands.push(UiCommand::SetCursor(bookmark.position));
             }
             if ui
-                .small_button("✕")
+                .small_button("×")
                 .on_hover_text(format!("Remove bookmark '{}'", bookmark.name))
                 .clicked()
             {

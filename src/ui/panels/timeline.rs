@@ -131,7 +131,7 @@ fn entry_row_cells(entry: &LedgerEntry) -> [String; 6] {
         Err(bad) => [
             bad.position.to_string(),
             "—".into(),
-            "⚠ MALFORMED".into(),
+            "MALFORMED".into(),
             "—".into(),
             "—".into(),
             bad.reason.clone(),

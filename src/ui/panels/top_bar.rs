@@ -19,7 +19,7 @@ fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
                 .inner_margin(egui::Margin::symmetric(6, 2))
                 .corner_radius(3.0)
                 .show(ui, |ui| {
-                    ui.label(egui::RichText::new(format!("⚠ REMOTE {role}: {info}")).strong())
+                    ui.label(egui::RichText::new(format!("REMOTE {role}: {info}")).strong())
                         .on_hover_text("This store is on another machine: writes here affect everyone using it.");
                 });
         }
@@ -138,7 +138,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>)
     });
     if let Some(error) = &data.last_error {
         ui.horizontal(|ui| {
-            if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                 commands.push(UiCommand::DismissError);
             }
             ui.add(

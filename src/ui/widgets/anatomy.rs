@@ -111,7 +111,7 @@ fn projection_steps(view: &View, position: u64, duplicate: bool) -> Vec<Step> {
 /// Draws the flow for the last command, or a hint when there is none yet.
 pub fn anatomy_ui(ui: &mut egui::Ui, view: &View) {
     let Some(last) = &view.data.last_command else {
-        ui.label("Send a command to see its anatomy: lock → exists? → build → save → unlock → publish → projections.");
+        ui.label("Send a command to see its anatomy: lock -> exists? -> build -> save -> unlock -> publish -> projections.");
         return;
     };
     let outcome = match &last.result {
@@ -150,7 +150,7 @@ pub fn anatomy_ui(ui: &mut egui::Ui, view: &View) {
         for (i, step) in steps.iter().enumerate() {
             step_box_ui(ui, step);
             if i + 1 < count {
-                ui.label(egui::RichText::new("→").size(18.0));
+                ui.label(egui::RichText::new("→").monospace().size(18.0));
             }
         }
     });

@@ -125,10 +125,10 @@ pub fn diff_table_ui(
                         match changed {
                             Some((before, changed_columns)) if changed_columns.contains(name) => {
                                 let old = before.get(i).map(String::as_str).unwrap_or("");
-                                let text = format!("{} → {}", short(old), short(cell));
+                                let text = format!("{} -> {}", short(old), short(cell));
                                 ui.painter().rect_filled(ui.max_rect(), 2.0, CHANGED_BG);
                                 ui.label(egui::RichText::new(text).strong())
-                                    .on_hover_text(format!("{name}: '{old}' → '{cell}'"));
+                                    .on_hover_text(format!("{name}: '{old}' -> '{cell}'"));
                             }
                             _ => {
                                 ui.label(short(cell)).on_hover_text(cell.as_str());

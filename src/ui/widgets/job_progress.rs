@@ -68,8 +68,8 @@ pub fn job_progress_ui(
         });
     } else if let Some(result) = view.data.job_results.get(&kind) {
         let (text, color) = match result {
-            Ok(text) => (format!("✔ {text}"), OK_COLOR),
-            Err(text) => (format!("✖ {} failed: {text}", kind.title()), ERROR_COLOR),
+            Ok(text) => (format!("{text}"), OK_COLOR),
+            Err(text) => (format!("{} failed: {text}", kind.title()), ERROR_COLOR),
         };
         ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
     }

@@ -27,7 +27,8 @@ pub const REMOVED_COLOR: Color32 = Color32::from_rgb(210, 80, 80);
 pub fn inline_error_ui(ui: &mut egui::Ui, view: &crate::ui::view::View, place: &str) {
     if let Some(error) = view.data.inline_errors.get(place) {
         ui.add(
-            egui::Label::new(egui::RichText::new(format!("⚠ {error}")).color(ERROR_COLOR)).wrap(),
+            egui::Label::new(egui::RichText::new(format!("Error: {error}")).color(ERROR_COLOR))
+                .wrap(),
         );
     }
 }
