@@ -120,14 +120,15 @@ pub async fn import(engine: &Engine, file: &Path) -> CliResult<ImportReport> {
         if ledger.find_event(event.event_id).await?.is_some() {
             continue;
         }
-        if !taken.contains_key(&event.aggregate_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = taken.entry(event.aggregate_id) {
             let stream = ledger.stream(event.aggregate_id).await?;
-            let versions = stream
-                .into_iter()
-                .filter_map(Result::ok)
-                .map(|e| (e.version, e.event_id))
-                .collect();
-            taken.insert(event.aggregate_id, versions);
+            slot.insert(
+                stream
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .map(|e| (e.version, e.event_id))
+                    .collect(),
+            );
         }
         let versions = taken.entry(event.aggregate_id).or_default();
         if let Some(other) = versions.get(&event.version) {

@@ -243,8 +243,7 @@ pub fn is_email_shaped(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    let bad_char =
-        |c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>' || c == ',';
+    let bad_char = |c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c == ',';
     !local.is_empty()
         && !domain.contains('@')
         && !email.chars().any(bad_char)

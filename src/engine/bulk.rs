@@ -139,7 +139,7 @@ impl Engine {
                 Err(error) => return Err(error),
             }
             p.done = i + 1;
-            if p.done % report_every == 0 || p.done == spec.count {
+            if p.done.is_multiple_of(report_every) || p.done == spec.count {
                 let secs = started.elapsed().as_secs_f64().max(1e-6);
                 p.rate_per_sec = p.done as f64 / secs;
                 p.eta_secs =

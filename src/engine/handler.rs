@@ -357,6 +357,7 @@ impl Engine {
         let stream = self.stores.ledger.stream(user_id).await?;
         let last_change = stream
             .iter()
+            .rev()
             .filter_map(|e| e.as_ref().ok())
             .filter_map(|e| match e.decode() {
                 Ok(DomainEvent::UserAddressChanged { new_address, .. }) => {
@@ -364,7 +365,7 @@ impl Engine {
                 }
                 _ => None,
             })
-            .last();
+            .next();
         if last_change.is_some() {
             return Ok(last_change);
         }

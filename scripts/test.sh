@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command. On a fresh machine it installs what is missing,
+# starts real PostgreSQL and FerretDB (MongoDB wire protocol) on loopback,
+# and runs the whole suite against them. With CI=true a missing server fails
+# the real-server tests instead of skipping them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "scripts/test.sh: cargo is missing; install Rust with rustup first" >&2
+    exit 1
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component" >&2
+    fi
+done
+
+# Real servers (installs PostgreSQL from Debian and builds our FerretDB launcher if needed).
+eval "$(scripts/services.sh start)"
+export LEDGERSCOPE_MONGO_URI LEDGERSCOPE_POSTGRES_URL
+
+echo "== format and lints" >&2
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "== tests" >&2
+cargo test --locked --all-targets -- "$@"

@@ -1,0 +1,360 @@
+//! The CLI as a user runs it: the real binary on a fresh data dir.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .env_remove("LEDGERSCOPE_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let out = run(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one JSON object on stdout for {args:?}: {stdout}\n{}",
+        stderr(&out)
+    );
+    let value = serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (out.status.code().unwrap_or(-1), value)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_issue_walkthrough_on_a_clean_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, emitted) = json(
+        d,
+        &[
+            "emit",
+            "--count",
+            "2000",
+            "--seed",
+            "7",
+            "--no-project",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        (emitted["emitted"].as_u64(), emitted["head"].as_u64()),
+        (Some(2000), Some(2000))
+    );
+
+    // The same seed again: every command is a retry of a stored one.
+    let (_, again) = json(
+        d,
+        &[
+            "emit",
+            "--count",
+            "50",
+            "--seed",
+            "7",
+            "--no-project",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (again["emitted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(50))
+    );
+
+    // Re-emit with an existing --id reports a duplicate and the ledger does not grow.
+    let (_, first) = json(d, &["events", "--limit", "1", "--json"]);
+    let id = first["aggregate_id"].as_str().unwrap().to_string();
+    let (code, dup) = json(d, &["emit", "--id", &id, "--email", "x@y.zz", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (dup["duplicate"].as_bool(), dup["position"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert_eq!(dup["head"].as_u64(), Some(2000));
+
+    let (code, status) = json(d, &["status", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        status["projectors"][0]["lag"].as_u64(),
+        Some(2000),
+        "nothing projected yet"
+    );
+
+    let (_, projected) = json(d, &["project", "--json"]);
+    assert_eq!(projected["caught_up"].as_bool(), Some(true));
+    assert_eq!(
+        projected["checkpoints"]["BookingProjection"].as_u64(),
+        Some(2000)
+    );
+    let (code, verify) = json(d, &["verify", "--json"]);
+    assert_eq!((code, verify["in_sync"].as_bool()), (0, Some(true)));
+
+    // Delete a row from views.sqlite3 by hand: verify exits 1 naming it.
+    let views = rusqlite::Connection::open(d.join("views.sqlite3")).unwrap();
+    let victim: String = views
+        .query_row(
+            "SELECT booking_id FROM bookings ORDER BY booking_id LIMIT 1 OFFSET 17",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    views
+        .execute("DELETE FROM bookings WHERE booking_id = ?1", [&victim])
+        .unwrap();
+    drop(views);
+    let (code, verify) = json(d, &["verify", "--json"]);
+    assert_eq!(
+        (
+            code,
+            verify["in_sync"].as_bool(),
+            verify["missing"].as_u64()
+        ),
+        (1, Some(false), Some(1))
+    );
+    assert_eq!(verify["rows"][0]["key"].as_str(), Some(victim.as_str()));
+    assert_eq!(verify["rows"][0]["table"].as_str(), Some("bookings"));
+    let human = run(d, &["verify"]);
+    assert_eq!(human.status.code(), Some(1));
+    assert!(stderr(&human).contains(&victim), "{}", stderr(&human));
+
+    let (code, replay) = json(d, &["replay", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(replay["events"].as_u64(), Some(2000));
+    let (code, verify) = json(d, &["verify", "--json"]);
+    assert_eq!((code, verify["in_sync"].as_bool()), (0, Some(true)));
+
+    // state --at 1000 equals itself computed after `snapshot take`.
+    let (_, before) = json(d, &["state", "--at", "1000", "--json"]);
+    let (code, snap) = json(d, &["snapshot", "take", "--at", "900", "--json"]);
+    assert_eq!((code, snap["position"].as_u64()), (0, Some(900)));
+    let (_, after) = json(d, &["state", "--at", "1000", "--json"]);
+    assert_eq!(after["base"]["kind"].as_str(), Some("snapshot"));
+    assert_eq!(after["folded_events"].as_u64(), Some(100));
+    assert_eq!(before["digest"], after["digest"]);
+    assert_eq!(before["bookings"].as_u64(), Some(1000));
+    let (_, head_state) = json(d, &["state", "--json"]);
+    assert_ne!(head_state["digest"], before["digest"]);
+    let (_, list) = json(d, &["snapshot", "list", "--json"]);
+    assert_eq!(list["snapshots"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn export_and_import_round_trip_idempotently() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let file = src.path().join("ledger.ndjson");
+    json(
+        src.path(),
+        &["emit", "--count", "120", "--seed", "3", "--mix", "--json"],
+    );
+    let (code, exported) = json(
+        src.path(),
+        &["export", "--out", file.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(code, 0);
+    let count = exported["exported"].as_u64().unwrap();
+    let (code, imported) = json(dst.path(), &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!((code, imported["imported"].as_u64()), (0, Some(count)));
+    let (_, again) = json(dst.path(), &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (again["imported"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(count))
+    );
+    let (_, a) = json(src.path(), &["state", "--json"]);
+    let (_, b) = json(dst.path(), &["state", "--json"]);
+    assert_eq!(
+        a["digest"], b["digest"],
+        "the same ledger implies the same state"
+    );
+}
+
+#[test]
+fn a_malformed_import_line_is_named_and_nothing_is_imported() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let file = src.path().join("ledger.ndjson");
+    json(
+        src.path(),
+        &[
+            "emit",
+            "--count",
+            "5",
+            "--seed",
+            "4",
+            "--no-project",
+            "--json",
+        ],
+    );
+    json(
+        src.path(),
+        &["export", "--out", file.to_str().unwrap(), "--json"],
+    );
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"position\": 6, \"event_type\": \"BookingCancelled\"}\n");
+    std::fs::write(&file, text).unwrap();
+    let (code, error) = json(dst.path(), &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 2);
+    let message = error["error"].as_str().unwrap();
+    assert!(message.contains("line 6"), "{message}");
+    let (_, status) = json(dst.path(), &["status", "--json"]);
+    assert_eq!(status["head"].as_u64(), Some(0), "nothing imported");
+}
+
+#[test]
+fn bad_input_gets_one_clear_sentence_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, needle) in [
+        (
+            vec!["emit", "--id", "not-a-uuid", "--email", "a@b.co"],
+            "not a UUID",
+        ),
+        (
+            vec![
+                "emit",
+                "--id",
+                "00000000-0000-1000-8000-000000000000",
+                "--email",
+                "a@b.co",
+            ],
+            "not a UUID v4",
+        ),
+        (
+            vec![
+                "emit",
+                "--email",
+                "nope",
+                "--guests",
+                "99",
+                "--check-in",
+                "2026-02-30",
+            ],
+            "email",
+        ),
+        (
+            vec!["events", "--aggregate", "x'; DROP TABLE events; --"],
+            "not a UUID",
+        ),
+        (vec!["state", "--at", "99"], "past the head"),
+        (vec!["snapshot", "restore", "abc"], "no snapshot"),
+        (
+            vec![
+                "cancel",
+                "--booking",
+                "3f1c7a2e-0000-4000-8000-000000000000",
+            ],
+            "does not exist",
+        ),
+        (vec!["import", "/nonexistent/file.ndjson"], "cannot open"),
+    ] {
+        let out = run(d, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    }
+    // Huge and quoted field values are refused or stored verbatim, never mangled.
+    let huge = "x".repeat(10_000);
+    let out = run(d, &["emit", "--email", "a@b.co", "--name", &huge]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("name: is 10000 characters long"),
+        "{}",
+        stderr(&out)
+    );
+    let (code, ok) = json(
+        d,
+        &[
+            "emit",
+            "--email",
+            "o'neil@b.co",
+            "--name",
+            "Robert'); DROP TABLE users;--",
+            "--json",
+        ],
+    );
+    assert_eq!((code, ok["emitted"].as_u64()), (0, Some(1)));
+    let (_, events) = json(d, &["events", "--json"]);
+    assert_eq!(
+        events["payload"]["user"]["name"].as_str(),
+        Some("Robert'); DROP TABLE users;--")
+    );
+}
+
+#[test]
+fn an_unusable_data_dir_is_reported_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = run(&file, &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("data dir"), "{}", stderr(&out));
+    // A ledger file that is not a database.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("ledger.sqlite3"), vec![7u8; 4096]).unwrap();
+    let out = run(bad.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a SQLite database"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn malformed_events_are_listed_and_reported_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json(d, &["emit", "--count", "3", "--seed", "5", "--json"]);
+    let ledger = rusqlite::Connection::open(d.join("ledger.sqlite3")).unwrap();
+    ledger
+        .execute(
+            "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+             schema_version, recorded_at, payload) VALUES (4, 'e', 'a', 'booking', 1, 'BookingCancelled', 1,
+             '2026-01-01T00:00:00Z', '{oops')",
+            [],
+        )
+        .unwrap();
+    drop(ledger);
+    let out = run(d, &["events", "--json"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[3]["position"].as_u64(), Some(4));
+    assert!(
+        lines[3]["malformed"]
+            .as_str()
+            .unwrap()
+            .contains("payload is not valid JSON"),
+        "{}",
+        lines[3]
+    );
+    let (code, projected) = json(d, &["project", "--json"]);
+    assert_eq!(
+        (code, projected["skipped"].clone()),
+        (0, serde_json::json!([4]))
+    );
+    let (_, status) = json(d, &["status", "--json"]);
+    assert_eq!(status["projectors"][1]["skipped"], serde_json::json!([4]));
+    let (code, verify) = json(d, &["verify", "--json"]);
+    assert_eq!(
+        (code, verify["malformed"][0]["position"].as_u64()),
+        (0, Some(4))
+    );
+}
