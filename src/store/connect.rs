@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::mongo::MongoLedger;
+use super::postgres::PostgresViews;
 use super::sqlite::{LEDGER_FILE, SqliteLedger, SqliteViews, VIEWS_FILE, prepare_data_dir};
 use super::{StoreError, StoreResult, Stores};
 
@@ -45,6 +47,14 @@ impl StoreConfig {
     }
 }
 
+/// The four ports a ledger store serves.
+type LedgerPorts = (
+    Arc<dyn super::EventLedger>,
+    Arc<dyn super::CheckpointStore>,
+    Arc<dyn super::SnapshotStore>,
+    Arc<dyn super::LockFactory>,
+);
+
 /// Opens every store the configuration names. Errors are one sentence that
 /// names the store and never includes a password.
 pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
@@ -52,22 +62,16 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
     if needs_dir {
         prepare_data_dir(&config.data_dir)?;
     }
-    let (ledger, checkpoints, snapshots, locks): (
-        Arc<dyn super::EventLedger>,
-        Arc<dyn super::CheckpointStore>,
-        Arc<dyn super::SnapshotStore>,
-        Arc<dyn super::LockFactory>,
-    ) = match &config.mongo_uri {
+    let (ledger, checkpoints, snapshots, locks): LedgerPorts = match &config.mongo_uri {
         None => {
             let path = config.data_dir.join(LEDGER_FILE);
             let ledger = Arc::new(blocking(move || SqliteLedger::open(&path)).await?);
             (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
         Some(uri) => {
-            return Err(StoreError::Config(format!(
-                "MongoDB ledger ({}) is not supported by this build yet",
-                super::error::redact(uri)
-            )));
+            let ledger =
+                Arc::new(MongoLedger::open(uri, &config.mongo_db, config.connect_timeout).await?);
+            (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
     };
     let read: Arc<dyn super::ReadStore> = match &config.postgres_url {
@@ -75,12 +79,7 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
             let path = config.data_dir.join(VIEWS_FILE);
             Arc::new(blocking(move || SqliteViews::open(&path)).await?)
         }
-        Some(url) => {
-            return Err(StoreError::Config(format!(
-                "PostgreSQL read store ({}) is not supported by this build yet",
-                super::error::redact(url)
-            )));
-        }
+        Some(url) => Arc::new(PostgresViews::open(url, config.connect_timeout).await?),
     };
     Ok(Stores {
         ledger,

@@ -5,6 +5,8 @@
 
 pub mod connect;
 pub mod error;
+pub mod mongo;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -145,6 +147,16 @@ pub trait EventLedger: Send + Sync {
     /// stored event as a duplicate); a taken `(aggregate_id, version)` is
     /// [`StoreError::VersionConflict`]. The input's `position` is ignored.
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome>;
+    /// Appends events in order with the semantics of [`EventLedger::append`]
+    /// for each; adapters may do it in one transaction or round trip. Used by
+    /// import and by the benchmarks to build large ledgers.
+    async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(self.append(event).await?);
+        }
+        Ok(outcomes)
+    }
     /// The event with this id, if stored.
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>>;
     /// The first event of an aggregate (version 1), if it exists.

@@ -1,0 +1,220 @@
+//! Events as BSON documents, and back, tolerating whatever a foreign writer
+//! may have put into `events` (missing fields, wrong types, ObjectId ids).
+
+use chrono::{DateTime, Utc};
+use mongodb::bson::{Bson, Document, doc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::{EventMetadata, StoredEvent};
+use crate::store::{LedgerEntry, MalformedEvent};
+
+/// The `_id` of the event at `position`: zero-padded, so string order is
+/// position order and FerretDB can push the lookup down.
+pub(crate) fn position_id(position: u64) -> String {
+    format!("{position:020}")
+}
+
+/// Clamps a position or count into BSON's signed 64-bit integers.
+pub(crate) fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The stored document of an event at `position`.
+pub(crate) fn event_doc(event: &StoredEvent, position: u64) -> Document {
+    let micros = event.recorded_at.timestamp_micros();
+    doc! {
+        "_id": position_id(position),
+        "position": i64_of(position),
+        "event_id": event.event_id.to_string(),
+        "aggregate_id": event.aggregate_id.to_string(),
+        "aggregate_type": &event.aggregate_type,
+        "version": i64_of(event.version),
+        "event_type": &event.event_type,
+        "schema_version": i64::from(event.schema_version),
+        "recorded_at": mongodb::bson::DateTime::from_millis(micros.div_euclid(1000)),
+        "recorded_at_us": micros,
+        "payload": json_to_bson(&event.payload),
+        "metadata": json_to_bson(&serde_json::to_value(&event.metadata).unwrap_or(Value::Null)),
+    }
+}
+
+/// JSON to BSON, numbers as 64-bit integers where they fit.
+pub(crate) fn json_to_bson(value: &Value) -> Bson {
+    match value {
+        Value::Null => Bson::Null,
+        Value::Bool(b) => Bson::Boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Bson::Int64(i),
+            (None, Some(f)) => Bson::Double(f),
+            (None, None) => Bson::String(n.to_string()),
+        },
+        Value::String(s) => Bson::String(s.clone()),
+        Value::Array(items) => Bson::Array(items.iter().map(json_to_bson).collect()),
+        Value::Object(map) => Bson::Document(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_to_bson(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// BSON to JSON: plain JSON types map one to one; others use relaxed extended JSON.
+pub(crate) fn bson_to_json(value: &Bson) -> Value {
+    match value {
+        Bson::Null | Bson::Undefined => Value::Null,
+        Bson::Boolean(b) => Value::Bool(*b),
+        Bson::Int32(i) => Value::from(*i),
+        Bson::Int64(i) => Value::from(*i),
+        Bson::Double(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Bson::String(s) => Value::String(s.clone()),
+        Bson::Array(items) => Value::Array(items.iter().map(bson_to_json).collect()),
+        Bson::Document(d) => Value::Object(
+            d.iter()
+                .map(|(k, v)| (k.clone(), bson_to_json(v)))
+                .collect(),
+        ),
+        other => other.clone().into_relaxed_extjson(),
+    }
+}
+
+/// A positive integer from any BSON number type.
+fn as_position(value: Option<&Bson>) -> Option<u64> {
+    match value? {
+        Bson::Int32(i) if *i > 0 => Some(*i as u64),
+        Bson::Int64(i) if *i > 0 => Some(*i as u64),
+        Bson::Double(f) if *f >= 1.0 && f.fract() == 0.0 && *f < 9.0e15 => Some(*f as u64),
+        _ => None,
+    }
+}
+
+/// The position of a stored document: its `position` field, else a
+/// zero-padded `_id`, else 0.
+pub(crate) fn doc_position(doc: &Document) -> u64 {
+    as_position(doc.get("position"))
+        .or_else(|| match doc.get("_id") {
+            Some(Bson::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse::<u64>().ok().filter(|p| *p > 0)
+            }
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The document as display text.
+pub(crate) fn raw_text(doc: &Document) -> String {
+    Bson::Document(doc.clone())
+        .into_relaxed_extjson()
+        .to_string()
+}
+
+/// Reads one `events` document as an envelope, or says what is wrong with it.
+pub(crate) fn parse_entry(doc: &Document) -> LedgerEntry {
+    let position = doc_position(doc);
+    parse_event(position, doc).map_err(|reason| MalformedEvent {
+        position,
+        reason,
+        raw: raw_text(doc),
+    })
+}
+
+fn describe(value: &Bson) -> String {
+    format!("{:?}", value.element_type())
+}
+
+fn text<'a>(doc: &'a Document, name: &str) -> Result<&'a str, String> {
+    match doc.get(name) {
+        Some(Bson::String(s)) => Ok(s),
+        None | Some(Bson::Null) => Err(format!("{name} is missing")),
+        Some(other) => Err(format!("{name} is not a string ({})", describe(other))),
+    }
+}
+
+fn int(doc: &Document, name: &str) -> Result<u64, String> {
+    match doc.get(name) {
+        Some(Bson::Int32(i)) if *i >= 0 => Ok(*i as u64),
+        Some(Bson::Int64(i)) if *i >= 0 => Ok(*i as u64),
+        None | Some(Bson::Null) => Err(format!("{name} is missing")),
+        Some(other) => Err(format!("{name} is not a non-negative integer ({other})")),
+    }
+}
+
+fn uuid(doc: &Document, name: &str) -> Result<Uuid, String> {
+    let t = text(doc, name)?;
+    Uuid::parse_str(t).map_err(|_| format!("{name} '{t}' is not a UUID"))
+}
+
+fn recorded_at(doc: &Document) -> Result<DateTime<Utc>, String> {
+    if let Some(Bson::Int64(us)) = doc.get("recorded_at_us") {
+        return DateTime::from_timestamp_micros(*us)
+            .ok_or_else(|| format!("recorded_at_us {us} is out of range"));
+    }
+    match doc.get("recorded_at") {
+        Some(Bson::DateTime(d)) => DateTime::from_timestamp_millis(d.timestamp_millis())
+            .ok_or_else(|| "recorded_at is out of range".to_string()),
+        Some(Bson::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| format!("recorded_at '{s}' is not an RFC 3339 time")),
+        None | Some(Bson::Null) => Err("recorded_at is missing".into()),
+        Some(other) => Err(format!("recorded_at is not a date ({})", describe(other))),
+    }
+}
+
+fn parse_event(position: u64, doc: &Document) -> Result<StoredEvent, String> {
+    if position == 0 {
+        return Err("position is missing or not a positive integer".into());
+    }
+    let recorded_at = recorded_at(doc)?;
+    let payload = match doc.get("payload") {
+        Some(Bson::Document(d)) => bson_to_json(&Bson::Document(d.clone())),
+        Some(Bson::String(s)) => {
+            serde_json::from_str(s).map_err(|e| format!("payload is not valid JSON: {e}"))?
+        }
+        None | Some(Bson::Null) => return Err("payload is missing".into()),
+        Some(other) => return Err(format!("payload is not a document ({})", describe(other))),
+    };
+    let metadata: EventMetadata = match doc.get("metadata") {
+        None | Some(Bson::Null) => EventMetadata::default(),
+        Some(Bson::Document(d)) => serde_json::from_value(bson_to_json(&Bson::Document(d.clone())))
+            .map_err(|e| format!("metadata is malformed: {e}"))?,
+        Some(other) => return Err(format!("metadata is not a document ({})", describe(other))),
+    };
+    let schema_version = int(doc, "schema_version")?;
+    Ok(StoredEvent {
+        position,
+        event_id: uuid(doc, "event_id")?,
+        aggregate_id: uuid(doc, "aggregate_id")?,
+        aggregate_type: text(doc, "aggregate_type")?.to_string(),
+        version: int(doc, "version")?,
+        event_type: text(doc, "event_type")?.to_string(),
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| "schema_version is too large".to_string())?,
+        recorded_at,
+        payload,
+        metadata,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mongodb::bson::oid::ObjectId;
+
+    #[test]
+    fn foreign_documents_are_malformed_not_fatal() {
+        let bad = doc! {"_id": ObjectId::new(), "position": 7_i32, "event_type": "Weird"};
+        let entry = parse_entry(&bad);
+        let err = entry.err().map(|e| (e.position, e.reason));
+        assert_eq!(err.map(|(p, _)| p), Some(7));
+        let no_position = doc! {"_id": ObjectId::new(), "event_id": 5};
+        assert_eq!(parse_entry(&no_position).err().map(|e| e.position), Some(0));
+        let padded = doc! {"_id": position_id(12), "event_id": "x"};
+        assert_eq!(parse_entry(&padded).err().map(|e| e.position), Some(12));
+    }
+
+    #[test]
+    fn json_survives_bson() {
+        let v = serde_json::json!({"a": 1, "b": [1.5, "x", null, true], "c": {"d": -3}});
+        assert_eq!(bson_to_json(&json_to_bson(&v)), v);
+    }
+}

@@ -1,0 +1,400 @@
+//! The MongoDB ledger: collections `events`, `checkpoints`, `snapshots`,
+//! `snapshot_chunks`, `locks`, plus small helper collections (`ledger_meta`,
+//! `lock_fences`, `event_keys_0`..`event_keys_f`).
+//!
+//! Designed so that real MongoDB and FerretDB v1 behave the same:
+//!
+//! - Positions come from a unique index on `position` (and `_id`, the
+//!   zero-padded position) with insert-and-retry; never from a counter, because
+//!   FerretDB runs `findAndModify`/`$inc` as read-then-write (DESIGN invariant 3).
+//! - On FerretDB's SQLite handler every query except an insert scans the whole
+//!   collection (its `_id` lookups do not even use the `_id` index), so the hot
+//!   paths avoid queries on `events`: the next position comes from a hint
+//!   document, `find_event`/`first_of_aggregate` from small key documents
+//!   spread over 16 `event_keys_*` collections (each lookup scans 1/16th of
+//!   the keys), and a duplicate-key error on insert is told apart (event id,
+//!   aggregate version or position) through those keys.
+//! - Leases are compared in code; fencing numbers are claimed by inserting
+//!   unique ids (no `$inc`); nothing relies on TTL indexes or transactions.
+//! - Every write uses `w: majority, j: true` (DESIGN invariant 9).
+
+mod codec;
+mod ledger;
+mod meta;
+
+use std::time::Duration;
+
+use mongodb::bson::{Document, doc};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
+use mongodb::{Client, Collection, Database, IndexModel};
+use tokio::sync::Mutex;
+
+use super::error::redact;
+use super::{StoreError, StoreResult};
+
+/// Number of `event_keys_*` collections (one per leading hex digit of the key's UUID).
+const KEY_BUCKETS: usize = 16;
+
+/// The MongoDB ledger store (events, checkpoints, snapshots, locks).
+pub struct MongoLedger {
+    client: Client,
+    db: Database,
+    events: Collection<Document>,
+    keys: Vec<Collection<Document>>,
+    meta: Collection<Document>,
+    checkpoints: Collection<Document>,
+    snapshots: Collection<Document>,
+    chunks: Collection<Document>,
+    locks: Collection<Document>,
+    fences: Collection<Document>,
+    /// `mongodb at host:port/db`, for messages.
+    label: String,
+    /// `host:port/db`.
+    location: String,
+    /// True unless every host is on loopback.
+    remote: bool,
+    /// The password from the URI, scrubbed from any driver message.
+    password: Option<String>,
+    /// Serializes this process's appends (fewer position collisions); the
+    /// unique indexes, not this, keep the ledger correct. Holds the last
+    /// position this process stored or saw.
+    append_lock: Mutex<u64>,
+    /// Last fencing number this process claimed.
+    fence_lock: Mutex<i64>,
+    /// True on real MongoDB (indexes serve lookups by event id and aggregate),
+    /// false on FerretDB (they scan): then a missing key document means
+    /// "not stored" without asking `events`.
+    indexed_lookups: bool,
+}
+
+impl MongoLedger {
+    /// Connects to `uri` (as users write it: `mongodb://`, `mongodb+srv://`,
+    /// replica sets, TLS and auth options), checks the server answers, and
+    /// creates the indexes (idempotently). Gives up after about `timeout`.
+    pub async fn open(uri: &str, db_name: &str, timeout: Duration) -> StoreResult<Self> {
+        let shown = redact(uri);
+        let (uri, name) = (uri.to_string(), db_name.to_string());
+        // Never drop a driver future mid-flight: run it on its own task and
+        // time out the handle instead (the task ends by itself later).
+        let task = tokio::spawn(async move { Self::connect(&uri, &name, timeout).await });
+        match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(StoreError::Failed {
+                store: format!("mongodb at {shown}"),
+                message: format!("connecting failed unexpectedly: {e}"),
+            }),
+            Err(_) => Err(StoreError::Unavailable {
+                store: format!("mongodb at {shown}"),
+                message: format!("no answer within {} s", timeout.as_secs_f64()),
+            }),
+        }
+    }
+
+    async fn connect(uri: &str, db_name: &str, timeout: Duration) -> StoreResult<Self> {
+        let shown = redact(uri);
+        let mut options = ClientOptions::parse(uri).await.map_err(|e| {
+            let password = password_in(uri);
+            StoreError::Config(format!(
+                "the MongoDB URI {shown} is not usable: {}",
+                one_line(&scrub(&e.kind.to_string(), password.as_deref()))
+            ))
+        })?;
+        if db_name.trim().is_empty() {
+            return Err(StoreError::Config(
+                "the MongoDB database name is empty".into(),
+            ));
+        }
+        options.server_selection_timeout = Some(timeout);
+        options.connect_timeout = Some(timeout);
+        options
+            .app_name
+            .get_or_insert_with(|| "ledgerscope".to_string());
+        options.write_concern = Some(majority());
+        let password = options.credential.as_ref().and_then(|c| c.password.clone());
+        let hosts: Vec<String> = options.hosts.iter().map(|h| h.to_string()).collect();
+        let remote = !hosts
+            .iter()
+            .all(|h| h.starts_with("127.") || h.starts_with("localhost") || h.starts_with("[::1]"));
+        let location = format!("{}/{db_name}", hosts.join(","));
+        let label = format!("mongodb at {location}");
+        let client = Client::with_options(options).map_err(|e| {
+            StoreError::Config(format!(
+                "the MongoDB URI {shown} is not usable: {}",
+                one_line(&scrub(&e.kind.to_string(), password.as_deref()))
+            ))
+        })?;
+        let db = client.database(db_name);
+        let keys = (0..KEY_BUCKETS)
+            .map(|i| db.collection::<Document>(&format!("event_keys_{i:x}")))
+            .collect();
+        let ledger = MongoLedger {
+            events: db.collection("events"),
+            keys,
+            meta: db.collection("ledger_meta"),
+            checkpoints: db.collection("checkpoints"),
+            snapshots: db.collection("snapshots"),
+            chunks: db.collection("snapshot_chunks"),
+            locks: db.collection("locks"),
+            fences: db.collection("lock_fences"),
+            client,
+            db,
+            label,
+            location,
+            remote,
+            password,
+            append_lock: Mutex::new(0),
+            fence_lock: Mutex::new(0),
+            indexed_lookups: true,
+        };
+        let mut ledger = ledger;
+        ledger
+            .db
+            .run_command(doc! {"ping": 1})
+            .await
+            .map_err(|e| ledger.error(e))?;
+        let build = ledger
+            .client
+            .database("admin")
+            .run_command(doc! {"buildInfo": 1})
+            .await
+            .map_err(|e| ledger.error(e))?;
+        ledger.indexed_lookups = !build
+            .keys()
+            .any(|k| k.to_lowercase().starts_with("ferretdb"));
+        ledger.ensure_indexes().await?;
+        Ok(ledger)
+    }
+
+    /// Creates the indexes if they are missing (safe to run on every start).
+    async fn ensure_indexes(&self) -> StoreResult<()> {
+        let unique = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .name(name.to_string())
+                        .build(),
+                )
+                .build()
+        };
+        let plain = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_string()).build())
+                .build()
+        };
+        let wanted = [
+            (
+                &self.events,
+                unique(doc! {"position": 1}, "position_unique"),
+            ),
+            (
+                &self.events,
+                unique(doc! {"event_id": 1}, "event_id_unique"),
+            ),
+            (
+                &self.events,
+                unique(
+                    doc! {"aggregate_id": 1, "version": 1},
+                    "aggregate_version_unique",
+                ),
+            ),
+            (
+                &self.events,
+                plain(doc! {"event_type": 1, "position": 1}, "event_type_position"),
+            ),
+            (&self.events, plain(doc! {"recorded_at": 1}, "recorded_at")),
+            (
+                &self.chunks,
+                unique(
+                    doc! {"snapshot_id": 1, "seq": 1, "part": 1},
+                    "snapshot_part_unique",
+                ),
+            ),
+            (&self.snapshots, plain(doc! {"position": 1}, "position")),
+        ];
+        // Only the missing ones, one at a time: FerretDB v1 drops the
+        // connection when asked again for an index that exists.
+        for (collection, model) in wanted {
+            let name = model
+                .options
+                .as_ref()
+                .and_then(|o| o.name.clone())
+                .unwrap_or_default();
+            let existing = match collection.list_index_names().await {
+                Ok(names) => names,
+                Err(e) if matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == 26) => {
+                    Vec::new()
+                }
+                Err(e) => return Err(self.error(e)),
+            };
+            if !existing.contains(&name) {
+                collection
+                    .create_index(model)
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The database handle (tests and tools).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The shared driver client (cheap to clone).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Maps a driver error to a store error naming this server, without the password.
+    fn error(&self, e: mongodb::error::Error) -> StoreError {
+        map_error(&self.label, self.password.as_deref(), &e)
+    }
+
+    /// The key collection for a key derived from `id`.
+    fn keys_for(&self, id: &uuid::Uuid) -> &Collection<Document> {
+        let bucket = (id.as_bytes()[0] >> 4) as usize % KEY_BUCKETS;
+        &self.keys[bucket]
+    }
+}
+
+/// `w: majority, j: true`.
+fn majority() -> WriteConcern {
+    WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .journal(true)
+        .build()
+}
+
+/// The password of a URI's user info, if any (for scrubbing messages).
+fn password_in(uri: &str) -> Option<String> {
+    let rest = &uri[uri.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let password = &userinfo[userinfo.find(':')? + 1..];
+    (!password.is_empty()).then(|| password.to_string())
+}
+
+/// Removes the password (raw and percent-decoded forms) from a message.
+fn scrub(message: &str, password: Option<&str>) -> String {
+    match password {
+        Some(p) if !p.is_empty() => message.replace(p, "***"),
+        _ => message.to_string(),
+    }
+}
+
+/// First line of a message, capped, so errors stay one sentence.
+fn one_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    let mut out: String = line.chars().take(240).collect();
+    if line.chars().count() > 240 {
+        out.push('…');
+    }
+    out
+}
+
+/// True for a duplicate-key error: code 11000 (MongoDB, FerretDB inserts) or
+/// FerretDB's `InternalError` "UNIQUE constraint failed" from updates.
+pub(crate) fn is_duplicate(e: &mongodb::error::Error) -> bool {
+    let unique =
+        |code: i32, message: &str| code == 11000 || message.contains("UNIQUE constraint failed");
+    match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => unique(w.code, &w.message),
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|w| unique(w.code, &w.message))),
+        ErrorKind::Command(c) => unique(c.code, &c.message),
+        _ => false,
+    }
+}
+
+/// Maps a driver error: unreachable -> `Unavailable`, bad credentials ->
+/// `Config`, anything else -> `Failed`; always one line, never the password.
+pub(crate) fn map_error(
+    store: &str,
+    password: Option<&str>,
+    e: &mongodb::error::Error,
+) -> StoreError {
+    let text = |m: &str| one_line(&scrub(m, password));
+    match e.kind.as_ref() {
+        ErrorKind::ServerSelection { message, .. } => StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!(
+                "no MongoDB server answered ({})",
+                text(&selection_cause(message))
+            ),
+        },
+        ErrorKind::Io(io) => StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("connection lost: {}", text(&io.to_string())),
+        },
+        ErrorKind::ConnectionPoolCleared { message, .. } => StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("connection lost: {}", text(message)),
+        },
+        ErrorKind::DnsResolve { message, .. } => StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("cannot resolve the host: {}", text(message)),
+        },
+        ErrorKind::Shutdown => StoreError::Unavailable {
+            store: store.to_string(),
+            message: "the client was shut down".into(),
+        },
+        ErrorKind::Authentication { message, .. } => StoreError::Config(format!(
+            "{store} refused the credentials: {}",
+            text(message)
+        )),
+        ErrorKind::InvalidTlsConfig { message, .. } => StoreError::Config(format!(
+            "{store}: the TLS settings are unusable: {}",
+            text(message)
+        )),
+        ErrorKind::Command(c) if c.code == 18 || c.code == 13 => StoreError::Config(format!(
+            "{store} refused the credentials or the permission: {}",
+            text(&c.message)
+        )),
+        other => StoreError::Failed {
+            store: store.to_string(),
+            message: text(&other.to_string()),
+        },
+    }
+}
+
+/// The useful part of a server-selection message (the driver prints the whole topology).
+fn selection_cause(message: &str) -> String {
+    if let Some(i) = message.rfind("error: ") {
+        let tail = &message[i + "error: ".len()..];
+        let end = tail.find([',', '}']).unwrap_or(tail.len());
+        let cause = tail[..end].trim();
+        if !cause.is_empty() {
+            return cause.to_string();
+        }
+    }
+    if message.contains("Server selection timeout") {
+        "timed out; is it running, and is this a MongoDB port?".to_string()
+    } else {
+        message.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{password_in, scrub};
+
+    #[test]
+    fn finds_and_scrubs_the_password() {
+        assert_eq!(
+            password_in("mongodb://bob:s3cr@t@h:1/db").as_deref(),
+            Some("s3cr@t")
+        );
+        assert_eq!(password_in("mongodb://h:1/db"), None);
+        assert_eq!(
+            scrub("auth failed for bob:pw1", Some("pw1")),
+            "auth failed for bob:***"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! PostgreSQL read models (`users`, `bookings`, `projection_state`) with
+//! `tokio-postgres` and a `deadpool-postgres` pool. Same columns and
+//! conditional semantics as the embedded `views.sqlite3`; replay loads fresh
+//! tables with binary `COPY` and swaps them in one transaction.
+
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::error::SqlState;
+
+use super::error::redact;
+use super::{StoreError, StoreResult};
+
+pub use views::PostgresViews;
+
+/// Connections kept by one read store.
+const POOL_SIZE: usize = 8;
+
+/// Where a server is, for messages (`host:port/db`), without credentials.
+fn location_of(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = config
+                .get_ports()
+                .get(i)
+                .or(config.get_ports().first())
+                .copied()
+                .unwrap_or(5432);
+            match h {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!(
+        "{}/{db}",
+        if hosts.is_empty() {
+            "localhost:5432".to_string()
+        } else {
+            hosts.join(",")
+        }
+    )
+}
+
+/// tokio-postgres knows `disable`, `prefer` and `require`; libpq users also
+/// write `allow`, `verify-ca` and `verify-full`. Certificates are always
+/// verified (webpki roots), so the verify modes become `require`.
+fn normalize_url(url: &str) -> String {
+    url.replace("sslmode=verify-full", "sslmode=require")
+        .replace("sslmode=verify-ca", "sslmode=require")
+        .replace("sslmode=allow", "sslmode=prefer")
+}
+
+/// The rustls client configuration: ring, webpki roots, no client certificate.
+fn rustls_config() -> StoreResult<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StoreError::Config(format!("TLS setup failed: {e}")))?;
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// Builds the pool (no connection is made yet).
+fn build_pool(url: &str, timeout: Duration) -> StoreResult<(Pool, String)> {
+    let shown = redact(url);
+    let mut config: tokio_postgres::Config =
+        normalize_url(url)
+            .parse()
+            .map_err(|e: tokio_postgres::Error| {
+                StoreError::Config(format!(
+                    "the PostgreSQL URL {shown} is not usable: {}",
+                    first_line(&e.to_string())
+                ))
+            })?;
+    config.connect_timeout(timeout);
+    if config.get_application_name().is_none() {
+        config.application_name("ledgerscope");
+    }
+    let label = format!("postgresql at {}", location_of(&config));
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = if config.get_ssl_mode() == SslMode::Require {
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config()?);
+        Manager::from_config(config, tls, manager_config)
+    } else {
+        config.ssl_mode(SslMode::Disable);
+        Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+    };
+    let pool = Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(timeout))
+        .wait_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .build()
+        .map_err(|e| {
+            StoreError::Config(format!("{label}: cannot build the connection pool: {e}"))
+        })?;
+    Ok((pool, label))
+}
+
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(240)
+        .collect()
+}
+
+/// Maps a tokio-postgres error: cannot connect -> `Unavailable`, bad
+/// password or unknown database -> `Config`, others -> `Failed`.
+pub(crate) fn map_pg(store: &str, e: &tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        let message = first_line(db.message());
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            return StoreError::Config(format!(
+                "{store} refused the user name or password ({message})"
+            ));
+        }
+        if *code == SqlState::INVALID_CATALOG_NAME {
+            return StoreError::Config(format!("{store}: {message}"));
+        }
+        let class = code.code().get(..2).unwrap_or("");
+        if matches!(class, "08" | "57" | "53") {
+            return StoreError::Unavailable {
+                store: store.to_string(),
+                message,
+            };
+        }
+        return StoreError::Failed {
+            store: store.to_string(),
+            message,
+        };
+    }
+    let text = e.to_string();
+    let cause = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let message = if cause.is_empty() || text.contains(&cause) {
+        first_line(&text)
+    } else {
+        first_line(&format!("{text}: {cause}"))
+    };
+    if e.is_closed()
+        || text.contains("connect")
+        || text.contains("timed out")
+        || text.contains("unexpected")
+    {
+        StoreError::Unavailable {
+            store: store.to_string(),
+            message,
+        }
+    } else {
+        StoreError::Failed {
+            store: store.to_string(),
+            message,
+        }
+    }
+}
+
+/// Maps a pool error (timeouts and connection failures are `Unavailable`).
+pub(crate) fn map_pool(store: &str, e: PoolError) -> StoreError {
+    match e {
+        PoolError::Backend(e) => map_pg(store, &e),
+        PoolError::Timeout(_) => StoreError::Unavailable {
+            store: store.to_string(),
+            message: "no answer within the connect timeout (is it running, and is this a PostgreSQL port?)".into(),
+        },
+        other => StoreError::Unavailable {
+            store: store.to_string(),
+            message: first_line(&other.to_string()),
+        },
+    }
+}

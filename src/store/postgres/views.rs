@@ -1,0 +1,559 @@
+//! `ReadStore` on PostgreSQL.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use uuid::Uuid;
+
+use super::{build_pool, map_pg, map_pool};
+use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
+use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+
+/// Advisory-lock key serializing schema changes and replays between instances.
+const SCHEMA_LOCK: i64 = 0x6c65_6467_6572_7363;
+/// Rows written between cancellation checks and progress reports.
+const COPY_STEP_ROWS: usize = 5_000;
+
+fn tables_sql(suffix: &str, if_not_exists: bool, keys: bool) -> String {
+    let ine = if if_not_exists { "IF NOT EXISTS " } else { "" };
+    let (upk, bpk) = if keys {
+        (" PRIMARY KEY", " PRIMARY KEY")
+    } else {
+        ("", "")
+    };
+    format!(
+        "CREATE TABLE {ine}users{suffix}(
+            user_id uuid NOT NULL{upk},
+            email text NOT NULL,
+            name text NOT NULL,
+            address text NOT NULL,
+            created_position bigint NOT NULL,
+            last_position bigint NOT NULL
+        );
+        CREATE TABLE {ine}bookings{suffix}(
+            booking_id uuid NOT NULL{bpk},
+            user_id uuid NOT NULL,
+            service text NOT NULL,
+            check_in date NOT NULL,
+            check_out date NOT NULL,
+            guests integer NOT NULL,
+            price_cents bigint NOT NULL,
+            status text NOT NULL,
+            last_position bigint NOT NULL
+        );"
+    )
+}
+
+const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
+    projector text PRIMARY KEY,
+    position bigint NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);";
+
+const INSERT_USER: &str =
+    "INSERT INTO users(user_id, email, name, address, created_position, last_position)
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING";
+const SET_ADDRESS: &str =
+    "UPDATE users SET address = $2, last_position = $3 WHERE user_id = $1 AND last_position < $3";
+const INSERT_BOOKING: &str =
+    "INSERT INTO bookings(booking_id, user_id, service, check_in, check_out, guests,
+    price_cents, status, last_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (booking_id) DO NOTHING";
+const SET_STATUS: &str = "UPDATE bookings SET status = $2, last_position = $3 WHERE booking_id = $1 AND last_position < $3";
+const SET_DATES: &str = "UPDATE bookings SET check_in = $2, check_out = $3, last_position = $4
+    WHERE booking_id = $1 AND last_position < $4";
+const SET_POSITION: &str = "INSERT INTO projection_state(projector, position, updated_at) VALUES ($1, $2, now())
+    ON CONFLICT (projector) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at";
+
+const USER_COLUMNS: &str = "user_id, email, name, address, created_position, last_position";
+const BOOKING_COLUMNS: &str =
+    "booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position";
+
+fn pos(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The PostgreSQL read store.
+pub struct PostgresViews {
+    pool: deadpool_postgres::Pool,
+    label: String,
+    location: String,
+    remote: bool,
+}
+
+impl PostgresViews {
+    /// Connects (URLs as libpq users write them; TLS when `sslmode` asks for
+    /// it) and creates the tables if missing. Gives up after about `timeout`.
+    pub async fn open(url: &str, timeout: Duration) -> StoreResult<Self> {
+        let (pool, label) = build_pool(url, timeout)?;
+        let location = label.trim_start_matches("postgresql at ").to_string();
+        let remote = !(location.starts_with("127.")
+            || location.starts_with("localhost")
+            || location.starts_with("[::1]")
+            || location.starts_with('/'));
+        let views = PostgresViews {
+            pool,
+            label,
+            location,
+            remote,
+        };
+        // The first connection and the schema, on their own task with a
+        // deadline on the handle (a server that never answers the startup
+        // message must not hang us).
+        let (pool, store) = (views.pool.clone(), views.label.clone());
+        let task = tokio::spawn(async move { create_schema(&pool, &store).await });
+        match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(e)) => {
+                return Err(StoreError::Failed {
+                    store: views.label.clone(),
+                    message: format!("connecting failed unexpectedly: {e}"),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::Unavailable {
+                    store: views.label.clone(),
+                    message: format!("no answer within {} s", timeout.as_secs_f64()),
+                });
+            }
+        }
+        Ok(views)
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| map_pool(&self.label, e))
+    }
+
+    fn err(&self, e: tokio_postgres::Error) -> StoreError {
+        map_pg(&self.label, &e)
+    }
+}
+
+async fn create_schema(pool: &deadpool_postgres::Pool, store: &str) -> StoreResult<()> {
+    let mut client = pool.get().await.map_err(|e| map_pool(store, e))?;
+    let tx = client.transaction().await.map_err(|e| map_pg(store, &e))?;
+    // Two instances starting together must not race on CREATE TABLE.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+        .await
+        .map_err(|e| map_pg(store, &e))?;
+    tx.batch_execute(&format!("{}{STATE_SQL}", tables_sql("", true, true)))
+        .await
+        .map_err(|e| map_pg(store, &e))?;
+    tx.commit().await.map_err(|e| map_pg(store, &e))
+}
+
+fn bad_row(store: &str, table: &str, what: String) -> StoreError {
+    StoreError::Failed {
+        store: store.to_string(),
+        message: format!("{table}: {what}"),
+    }
+}
+
+fn user_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<UserRow> {
+    let e = |err: tokio_postgres::Error| bad_row(store, "users", err.to_string());
+    Ok(UserRow {
+        user_id: row.try_get(0).map_err(e)?,
+        email: row.try_get(1).map_err(e)?,
+        name: row.try_get(2).map_err(e)?,
+        address: row.try_get(3).map_err(e)?,
+        created_position: row.try_get::<_, i64>(4).map_err(e)?.max(0) as u64,
+        last_position: row.try_get::<_, i64>(5).map_err(e)?.max(0) as u64,
+    })
+}
+
+fn booking_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<BookingRow> {
+    let e = |err: tokio_postgres::Error| bad_row(store, "bookings", err.to_string());
+    let id: Uuid = row.try_get(0).map_err(e)?;
+    let guests: i32 = row.try_get(5).map_err(e)?;
+    let status: String = row.try_get(7).map_err(e)?;
+    Ok(BookingRow {
+        booking_id: id,
+        user_id: row.try_get(1).map_err(e)?,
+        service: row.try_get(2).map_err(e)?,
+        check_in: row.try_get(3).map_err(e)?,
+        check_out: row.try_get(4).map_err(e)?,
+        guests: u32::try_from(guests)
+            .map_err(|_| bad_row(store, "bookings", format!("row {id}: guests {guests}")))?,
+        price_cents: row.try_get(6).map_err(e)?,
+        status: BookingStatus::parse(&status).ok_or_else(|| {
+            bad_row(
+                store,
+                "bookings",
+                format!("row {id}: unknown status '{status}'"),
+            )
+        })?,
+        last_position: row.try_get::<_, i64>(8).map_err(e)?.max(0) as u64,
+    })
+}
+
+fn guests_of(b: &BookingRow) -> i32 {
+    i32::try_from(b.guests).unwrap_or(i32::MAX)
+}
+
+async fn apply_change(
+    tx: &deadpool_postgres::Transaction<'_>,
+    change: &RowChange,
+) -> Result<u64, tokio_postgres::Error> {
+    match change {
+        RowChange::InsertUserIfAbsent(u) => {
+            let stmt = tx.prepare_cached(INSERT_USER).await?;
+            tx.execute(
+                &stmt,
+                &[
+                    &u.user_id,
+                    &u.email,
+                    &u.name,
+                    &u.address,
+                    &pos(u.created_position),
+                    &pos(u.last_position),
+                ],
+            )
+            .await
+        }
+        RowChange::SetUserAddress {
+            user_id,
+            address,
+            position,
+        } => {
+            let stmt = tx.prepare_cached(SET_ADDRESS).await?;
+            tx.execute(&stmt, &[user_id, address, &pos(*position)])
+                .await
+        }
+        RowChange::InsertBookingIfAbsent(b) => {
+            let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
+            tx.execute(
+                &stmt,
+                &[
+                    &b.booking_id,
+                    &b.user_id,
+                    &b.service,
+                    &b.check_in,
+                    &b.check_out,
+                    &guests_of(b),
+                    &b.price_cents,
+                    &b.status.as_str(),
+                    &pos(b.last_position),
+                ],
+            )
+            .await
+        }
+        RowChange::SetBookingStatus {
+            booking_id,
+            status,
+            position,
+        } => {
+            let stmt = tx.prepare_cached(SET_STATUS).await?;
+            tx.execute(&stmt, &[booking_id, &status.as_str(), &pos(*position)])
+                .await
+        }
+        RowChange::SetBookingDates {
+            booking_id,
+            check_in,
+            check_out,
+            position,
+        } => {
+            let stmt = tx.prepare_cached(SET_DATES).await?;
+            tx.execute(&stmt, &[booking_id, check_in, check_out, &pos(*position)])
+                .await
+        }
+    }
+}
+
+/// What a bulk load step reports.
+enum LoadError {
+    Cancelled,
+    Pg(tokio_postgres::Error),
+    Store(StoreError),
+}
+
+impl From<tokio_postgres::Error> for LoadError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        LoadError::Pg(e)
+    }
+}
+
+/// Copies `rows` with binary COPY, checking cancellation between steps.
+/// The writer is always finished, also when cancelled (then the caller
+/// rolls the transaction back).
+async fn copy_rows<'a, R: 'a>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    types: &[Type],
+    rows: impl Iterator<Item = &'a R>,
+    cells: impl Fn(&'a R) -> Vec<Box<dyn ToSql + Sync + Send + 'a>>,
+    control: &BulkControl,
+    written: &mut u64,
+) -> Result<(), LoadError> {
+    let sink = tx.copy_in(sql).await?;
+    let writer = BinaryCopyInWriter::new(sink, types);
+    pin_mut!(writer);
+    let mut cancelled = false;
+    for (i, row) in rows.enumerate() {
+        if i % COPY_STEP_ROWS == 0 && i > 0 {
+            (control.on_rows)(*written);
+            if control.cancel.load(Ordering::Relaxed) {
+                cancelled = true;
+                break;
+            }
+        }
+        let values = cells(row);
+        let refs: Vec<&(dyn ToSql + Sync)> = values
+            .iter()
+            .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        writer.as_mut().write(&refs).await?;
+        *written += 1;
+    }
+    writer.finish().await?;
+    (control.on_rows)(*written);
+    if cancelled {
+        Err(LoadError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+impl PostgresViews {
+    /// Loads `state` into `*_next` tables and swaps them in, all in one
+    /// transaction: a cancel, an error or a crash leaves the old tables.
+    async fn bulk_load(&self, state: &ReadState, control: &BulkControl) -> Result<(), LoadError> {
+        let mut client = self.client().await.map_err(LoadError::Store)?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await?;
+        tx.batch_execute(&format!(
+            "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next; {}",
+            tables_sql("_next", false, false)
+        ))
+        .await?;
+        let mut written = 0u64;
+        copy_rows(
+            &tx,
+            &format!("COPY users_next ({USER_COLUMNS}) FROM STDIN (FORMAT binary)"),
+            &[
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+            ],
+            state.users.values(),
+            |u: &UserRow| {
+                vec![
+                    Box::new(u.user_id),
+                    Box::new(u.email.as_str()),
+                    Box::new(u.name.as_str()),
+                    Box::new(u.address.as_str()),
+                    Box::new(pos(u.created_position)),
+                    Box::new(pos(u.last_position)),
+                ]
+            },
+            control,
+            &mut written,
+        )
+        .await?;
+        copy_rows(
+            &tx,
+            &format!("COPY bookings_next ({BOOKING_COLUMNS}) FROM STDIN (FORMAT binary)"),
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::TEXT,
+                Type::DATE,
+                Type::DATE,
+                Type::INT4,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+            ],
+            state.bookings.values(),
+            |b: &BookingRow| {
+                vec![
+                    Box::new(b.booking_id),
+                    Box::new(b.user_id),
+                    Box::new(b.service.as_str()),
+                    Box::new(b.check_in),
+                    Box::new(b.check_out),
+                    Box::new(guests_of(b)),
+                    Box::new(b.price_cents),
+                    Box::new(b.status.as_str()),
+                    Box::new(pos(b.last_position)),
+                ]
+            },
+            control,
+            &mut written,
+        )
+        .await?;
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(LoadError::Cancelled);
+        }
+        // Keys and indexes after loading; then the swap.
+        tx.batch_execute(
+            "ALTER TABLE users_next ADD CONSTRAINT users_next_pkey PRIMARY KEY (user_id);
+             ALTER TABLE bookings_next ADD CONSTRAINT bookings_next_pkey PRIMARY KEY (booking_id);
+             CREATE INDEX bookings_next_user ON bookings_next(user_id);
+             DROP TABLE users; DROP TABLE bookings;
+             ALTER TABLE users_next RENAME TO users;
+             ALTER TABLE bookings_next RENAME TO bookings;
+             ALTER INDEX users_next_pkey RENAME TO users_pkey;
+             ALTER INDEX bookings_next_pkey RENAME TO bookings_pkey;
+             ALTER INDEX bookings_next_user RENAME TO bookings_user;",
+        )
+        .await?;
+        let stmt = tx.prepare_cached(SET_POSITION).await?;
+        for projector in ProjectorId::ALL {
+            tx.execute(&stmt, &[&projector.name(), &pos(state.position)])
+                .await?;
+        }
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(LoadError::Cancelled);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReadStore for PostgresViews {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            kind: "postgresql".into(),
+            location: self.location.clone(),
+            remote: self.remote,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    async fn apply(
+        &self,
+        projector: ProjectorId,
+        changes: &[RowChange],
+        position: u64,
+    ) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        for change in changes {
+            apply_change(&tx, change).await.map_err(|e| self.err(e))?;
+        }
+        let stmt = tx
+            .prepare_cached(SET_POSITION)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.execute(&stmt, &[&projector.name(), &pos(position)])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT position FROM projection_state WHERE projector = $1",
+                &[&projector.name()],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        match row {
+            None => Ok(0),
+            Some(r) => Ok(r
+                .try_get::<_, i64>(0)
+                .map_err(|e| bad_row(&self.label, "projection_state", e.to_string()))?
+                .max(0) as u64),
+        }
+    }
+
+    async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
+        let client = self.client().await?;
+        let limit = pos(limit as u64);
+        let rows = match after {
+            None => {
+                client
+                    .query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY user_id LIMIT $1"), &[&limit])
+                    .await
+            }
+            Some(after) => {
+                client
+                    .query(
+                        &format!("SELECT {USER_COLUMNS} FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2"),
+                        &[&after, &limit],
+                    )
+                    .await
+            }
+        }
+        .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| user_of(&self.label, r)).collect()
+    }
+
+    async fn bookings_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<BookingRow>> {
+        let client = self.client().await?;
+        let limit = pos(limit as u64);
+        let rows = match after {
+            None => {
+                client
+                    .query(&format!("SELECT {BOOKING_COLUMNS} FROM bookings ORDER BY booking_id LIMIT $1"), &[&limit])
+                    .await
+            }
+            Some(after) => {
+                client
+                    .query(
+                        &format!(
+                            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE booking_id > $1 ORDER BY booking_id LIMIT $2"
+                        ),
+                        &[&after, &limit],
+                    )
+                    .await
+            }
+        }
+        .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| booking_of(&self.label, r)).collect()
+    }
+
+    async fn counts(&self) -> StoreResult<TableCounts> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM bookings)",
+                &[],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let get = |i: usize| {
+            row.try_get::<_, i64>(i)
+                .map(|n| n.max(0) as u64)
+                .map_err(|e| bad_row(&self.label, "counts", e.to_string()))
+        };
+        Ok(TableCounts {
+            users: get(0)?,
+            bookings: get(1)?,
+        })
+    }
+
+    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
+        match self.bulk_load(&state, &control).await {
+            Ok(()) => Ok(()),
+            Err(LoadError::Cancelled) => Err(StoreError::Cancelled),
+            Err(LoadError::Store(e)) => Err(e),
+            Err(LoadError::Pg(e)) => Err(self.err(e)),
+        }
+    }
+}

@@ -1,0 +1,801 @@
+//! One contract suite for every adapter: the same async checks run against
+//! each ledger (embedded SQLite; MongoDB/FerretDB at `LEDGERSCOPE_MONGO_URI`)
+//! and each read store (embedded SQLite; PostgreSQL at
+//! `LEDGERSCOPE_POSTGRES_URL`). Every server test uses a fresh database or
+//! schema and removes it afterwards.
+//!
+//! A missing server is a skip with a message, except with `CI=true`, where it
+//! fails the test. Run: `eval "$(scripts/services.sh)"; cargo test --test contract`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use ledgerscope::domain::{
+    BookingDetails, BookingRow, BookingStatus, DomainEvent, EventMetadata, ProjectorId, ReadState,
+    RowChange, StoredEvent, UserDetails, UserRow,
+};
+use ledgerscope::store::mongo::MongoLedger;
+use ledgerscope::store::postgres::PostgresViews;
+use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
+use ledgerscope::store::{
+    AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, LockFactory,
+    ReadStore, SnapshotMeta, SnapshotStore, StoreError, entry_position, load_read_state,
+};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------- servers
+
+/// The server's address from the environment; `None` = skip (a failure under CI).
+fn server(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "{var} is not set and CI=true: a missing server is a failure (run scripts/services.sh)"
+                );
+            }
+            eprintln!(
+                "SKIPPED: {var} is not set; run `eval \"$(scripts/services.sh)\"` to test against the real server"
+            );
+            None
+        }
+    }
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..12])
+}
+
+async fn fresh_mongo() -> Option<(MongoLedger, String)> {
+    let uri = server("LEDGERSCOPE_MONGO_URI")?;
+    let db = unique_name("ls_contract");
+    let ledger = MongoLedger::open(&uri, &db, Duration::from_secs(10))
+        .await
+        .expect("open mongo");
+    Some((ledger, db))
+}
+
+async fn drop_mongo(ledger: &MongoLedger) {
+    ledger.database().drop().await.expect("drop test database");
+}
+
+/// A fresh schema on the PostgreSQL server, and a URL whose search_path points at it.
+async fn fresh_postgres() -> Option<(String, String, String)> {
+    let url = server("LEDGERSCOPE_POSTGRES_URL")?;
+    let schema = unique_name("ls_contract");
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect postgres");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .expect("create schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    Some((url, scoped, schema))
+}
+
+async fn drop_postgres(url: &str, schema: &str) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect postgres");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .await
+        .expect("drop schema");
+}
+
+// ---------------------------------------------------------------- data
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2030, 5, d).expect("date")
+}
+
+fn wizard(n: u32) -> StoredEvent {
+    let booking_id = Uuid::new_v4();
+    let email = format!("guest{n}@example.com");
+    let event = DomainEvent::BookingWizardCompleted {
+        booking_id,
+        user: UserDetails {
+            user_id: ledgerscope::domain::user_id_for_email(&email),
+            email,
+            name: format!("Guest {n}"),
+            address: "Calle A".into(),
+        },
+        booking: BookingDetails {
+            service: "double room".into(),
+            check_in: day(1),
+            check_out: day(3),
+            guests: 2,
+            price_cents: 12_345,
+        },
+    };
+    StoredEvent::wrap(&event, booking_id, 1, Utc::now(), EventMetadata::default())
+}
+
+fn cancel(booking_id: Uuid, version: u64) -> StoredEvent {
+    let event = DomainEvent::BookingCancelled {
+        booking_id,
+        reason: "plans changed".into(),
+    };
+    StoredEvent::wrap(
+        &event,
+        Uuid::new_v4(),
+        version,
+        Utc::now(),
+        EventMetadata::default(),
+    )
+}
+
+fn appended(outcome: AppendOutcome) -> StoredEvent {
+    match outcome {
+        AppendOutcome::Appended(e) => e,
+        AppendOutcome::Duplicate(e) => {
+            panic!("expected a new event, got a duplicate at {}", e.position)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- ledger contract
+
+async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
+    assert_eq!(ledger.head().await.unwrap(), 0);
+    assert_eq!(ledger.count().await.unwrap(), 0);
+    assert!(ledger.read_range(1, 10).await.unwrap().is_empty());
+    ledger.ping().await.unwrap();
+
+    // Gap-free positions 1..n.
+    let mut stored = Vec::new();
+    for n in 0..5 {
+        let e = appended(ledger.append(wizard(n)).await.unwrap());
+        assert_eq!(e.position, n as u64 + 1);
+        stored.push(e);
+    }
+    assert_eq!(ledger.head().await.unwrap(), 5);
+    assert_eq!(ledger.count().await.unwrap(), 5);
+
+    // Reads give back exactly what append answered.
+    let all = ledger.read_range(1, 100).await.unwrap();
+    let read: Vec<StoredEvent> = all.into_iter().map(|e| e.unwrap()).collect();
+    assert_eq!(read, stored);
+    let page = ledger.read_range(2, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert!(ledger.read_range(6, 10).await.unwrap().is_empty());
+
+    // Idempotent on event_id: the stored event comes back, nothing is added.
+    let mut retry = stored[1].clone();
+    retry.recorded_at = Utc::now();
+    match ledger.append(retry).await.unwrap() {
+        AppendOutcome::Duplicate(e) => assert_eq!(e, stored[1]),
+        AppendOutcome::Appended(e) => panic!("a retry was stored again at {}", e.position),
+    }
+    assert_eq!(ledger.count().await.unwrap(), 5);
+
+    // (aggregate_id, version) is taken: a version conflict, nothing stored.
+    let mut clash = wizard(99);
+    clash.aggregate_id = stored[2].aggregate_id;
+    match ledger.append(clash).await {
+        Err(StoreError::VersionConflict {
+            aggregate_id,
+            version,
+        }) => {
+            assert_eq!((aggregate_id, version), (stored[2].aggregate_id, 1));
+        }
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+    assert_eq!(ledger.head().await.unwrap(), 5);
+
+    // Streams, lookups.
+    let booking = stored[0].aggregate_id;
+    let cancelled = appended(ledger.append(cancel(booking, 2)).await.unwrap());
+    assert_eq!(cancelled.position, 6);
+    let stream = ledger.stream(booking).await.unwrap();
+    assert_eq!(
+        stream
+            .iter()
+            .map(|e| e.as_ref().unwrap().version)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(
+        ledger.first_of_aggregate(booking).await.unwrap(),
+        Some(stored[0].clone())
+    );
+    assert_eq!(
+        ledger.first_of_aggregate(Uuid::new_v4()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        ledger.find_event(cancelled.event_id).await.unwrap(),
+        Some(cancelled.clone())
+    );
+    assert_eq!(ledger.find_event(Uuid::new_v4()).await.unwrap(), None);
+
+    // Search and counts.
+    let by_type = EventFilter {
+        event_type: Some("BookingCancelled".into()),
+        ..EventFilter::default()
+    };
+    let found = ledger.search(&by_type, 0, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(entry_position(&found[0]), 6);
+    assert_eq!(ledger.count_matching(&by_type).await.unwrap(), 1);
+    let by_aggregate = EventFilter {
+        aggregate_id: Some(booking),
+        ..EventFilter::default()
+    };
+    assert_eq!(ledger.count_matching(&by_aggregate).await.unwrap(), 2);
+    let by_text = EventFilter {
+        text: Some("GUEST3@EXAMPLE".into()),
+        ..EventFilter::default()
+    };
+    let found = ledger.search(&by_text, 0, 10).await.unwrap();
+    assert_eq!(
+        found.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![4]
+    );
+    let by_time = EventFilter {
+        from_time: Some(stored[2].recorded_at),
+        to_time: Some(cancelled.recorded_at),
+        ..EventFilter::default()
+    };
+    let found = ledger.search(&by_time, 0, 10).await.unwrap();
+    assert_eq!(
+        found.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![3, 4, 5]
+    );
+    let found = ledger.search(&by_time, 1, 1).await.unwrap();
+    assert_eq!(
+        found.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![4]
+    );
+    let everything = ledger.search(&EventFilter::default(), 2, 2).await.unwrap();
+    assert_eq!(
+        everything.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert_eq!(
+        ledger
+            .count_matching(&EventFilter::default())
+            .await
+            .unwrap(),
+        6
+    );
+}
+
+/// Concurrent writers (tasks, and for servers a second client) get unique,
+/// gap-free positions.
+async fn concurrent_append_contract(writers: Vec<Arc<dyn EventLedger>>, per_writer: u32) {
+    let start = writers[0].head().await.unwrap();
+    let mut tasks = Vec::new();
+    for (w, ledger) in writers.iter().enumerate() {
+        for t in 0..2u32 {
+            let ledger = ledger.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut positions = Vec::new();
+                for n in 0..per_writer {
+                    let e = appended(
+                        ledger
+                            .append(wizard(1000 * (w as u32 * 2 + t) + n))
+                            .await
+                            .unwrap(),
+                    );
+                    positions.push(e.position);
+                }
+                positions
+            }));
+        }
+    }
+    let mut positions = Vec::new();
+    for t in tasks {
+        positions.extend(t.await.unwrap());
+    }
+    positions.sort_unstable();
+    let total = positions.len() as u64;
+    assert_eq!(
+        positions,
+        (start + 1..=start + total).collect::<Vec<_>>(),
+        "positions must be unique and gap-free"
+    );
+    assert_eq!(writers[0].head().await.unwrap(), start + total);
+    let read = writers[0]
+        .read_range(start + 1, total as usize + 10)
+        .await
+        .unwrap();
+    assert_eq!(read.len() as u64, total);
+}
+
+async fn checkpoint_contract(store: Arc<dyn CheckpointStore>) {
+    assert_eq!(store.load_checkpoint("UserProjection").await.unwrap(), None);
+    let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
+    let mut cp = Checkpoint {
+        projector: "UserProjection".into(),
+        position: 42,
+        skipped: vec![7, 9],
+        updated_at: now,
+        instance: "host-1-abcd".into(),
+    };
+    store.save_checkpoint(&cp).await.unwrap();
+    assert_eq!(
+        store.load_checkpoint("UserProjection").await.unwrap(),
+        Some(cp.clone())
+    );
+    cp.position = 50;
+    cp.skipped.push(48);
+    store.save_checkpoint(&cp).await.unwrap();
+    assert_eq!(
+        store.load_checkpoint("UserProjection").await.unwrap(),
+        Some(cp)
+    );
+    assert_eq!(
+        store.load_checkpoint("BookingProjection").await.unwrap(),
+        None
+    );
+}
+
+fn snapshot_meta(position: u64, bytes: &[u8], chunks: u32) -> SnapshotMeta {
+    SnapshotMeta {
+        id: Uuid::new_v4(),
+        position,
+        taken_at: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap(),
+        size_bytes: bytes.len() as u64,
+        chunks,
+        sha256: "0".repeat(64),
+        state_digest: "digest".into(),
+        users: 3,
+        bookings: 4,
+    }
+}
+
+async fn snapshot_contract(store: Arc<dyn SnapshotStore>) {
+    assert!(store.list_snapshots().await.unwrap().is_empty());
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let chunks: Vec<Vec<u8>> = bytes.chunks(37).map(<[u8]>::to_vec).collect();
+    let later = snapshot_meta(10, &bytes, chunks.len() as u32);
+    store.save_snapshot(&later, chunks.clone()).await.unwrap();
+    let small = vec![vec![1u8, 2, 3]];
+    let earlier = snapshot_meta(5, &small[0], 1);
+    store.save_snapshot(&earlier, small.clone()).await.unwrap();
+    let listed = store.list_snapshots().await.unwrap();
+    assert_eq!(
+        listed,
+        vec![earlier.clone(), later.clone()],
+        "oldest position first"
+    );
+    let loaded = store.load_snapshot_chunks(later.id).await.unwrap();
+    assert_eq!(loaded.len(), chunks.len());
+    assert_eq!(loaded.concat(), bytes);
+    assert_eq!(store.load_snapshot_chunks(earlier.id).await.unwrap(), small);
+}
+
+async fn lease_contract(locks: Arc<dyn LockFactory>) {
+    let ttl = Duration::from_millis(600);
+    let first = locks
+        .try_acquire("projector:Test", "a", ttl)
+        .await
+        .unwrap()
+        .expect("free lease");
+    assert_eq!(first.owner, "a");
+    assert_eq!(
+        locks.try_acquire("projector:Test", "b", ttl).await.unwrap(),
+        None,
+        "held by a"
+    );
+    let renewed = locks
+        .try_acquire("projector:Test", "a", ttl)
+        .await
+        .unwrap()
+        .expect("renewal");
+    assert_eq!(
+        renewed.fencing, first.fencing,
+        "a renewal keeps the fencing number"
+    );
+    assert!(renewed.expires_at >= first.expires_at);
+    assert_eq!(
+        locks
+            .holder("projector:Test")
+            .await
+            .unwrap()
+            .map(|l| l.owner),
+        Some("a".into())
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        locks.holder("projector:Test").await.unwrap(),
+        None,
+        "expired"
+    );
+    let second = locks
+        .try_acquire("projector:Test", "b", ttl)
+        .await
+        .unwrap()
+        .expect("expired lease is free");
+    assert!(
+        second.fencing > first.fencing,
+        "a new holder gets a higher fencing number"
+    );
+    locks.release(&renewed).await.unwrap(); // stale: must not free b's lease
+    assert_eq!(
+        locks
+            .holder("projector:Test")
+            .await
+            .unwrap()
+            .map(|l| l.owner),
+        Some("b".into())
+    );
+    locks.release(&second).await.unwrap();
+    assert_eq!(locks.holder("projector:Test").await.unwrap(), None);
+    let third = locks
+        .try_acquire("projector:Test", "c", ttl)
+        .await
+        .unwrap()
+        .expect("released lease is free");
+    assert!(third.fencing > second.fencing);
+    // Contenders at once: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let locks = locks.clone();
+        tasks.push(tokio::spawn(async move {
+            locks
+                .try_acquire("aggregate:race", &format!("w{i}"), Duration::from_secs(30))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap().is_some());
+    }
+    assert_eq!(winners, 1, "one holder at a time");
+}
+
+// ---------------------------------------------------------------- read store contract
+
+fn user(n: u8, position: u64) -> UserRow {
+    UserRow {
+        user_id: Uuid::from_bytes([n.wrapping_mul(37); 16]),
+        email: format!("u{n}@example.com"),
+        name: format!("User {n}"),
+        address: "Calle A".into(),
+        created_position: position,
+        last_position: position,
+    }
+}
+
+fn booking(n: u8, user_id: Uuid, position: u64) -> BookingRow {
+    BookingRow {
+        booking_id: Uuid::from_bytes([n.wrapping_mul(53).wrapping_add(1); 16]),
+        user_id,
+        service: "suite".into(),
+        check_in: day(2),
+        check_out: day(5),
+        guests: 3,
+        price_cents: 99_00,
+        status: BookingStatus::Confirmed,
+        last_position: position,
+    }
+}
+
+async fn read_store_contract(read: Arc<dyn ReadStore>) {
+    read.ping().await.unwrap();
+    assert_eq!(read.counts().await.unwrap().users, 0);
+    let u1 = user(1, 1);
+    let users = ProjectorId::UserProjection;
+    read.apply(users, &[RowChange::InsertUserIfAbsent(u1.clone())], 1)
+        .await
+        .unwrap();
+    assert_eq!(read.projector_position(users).await.unwrap(), 1);
+    assert_eq!(
+        read.projector_position(ProjectorId::BookingProjection)
+            .await
+            .unwrap(),
+        0
+    );
+    // Re-applying changes nothing, even with other values.
+    let mut again = u1.clone();
+    again.address = "Somewhere else".into();
+    read.apply(users, &[RowChange::InsertUserIfAbsent(again)], 1)
+        .await
+        .unwrap();
+    assert_eq!(read.users_page(None, 10).await.unwrap(), vec![u1.clone()]);
+    // Newer position updates; an older one does not overwrite it.
+    let move_to = |address: &str, position| RowChange::SetUserAddress {
+        user_id: u1.user_id,
+        address: address.into(),
+        position,
+    };
+    read.apply(users, &[move_to("Calle B", 3)], 3)
+        .await
+        .unwrap();
+    read.apply(users, &[move_to("Calle Old", 2)], 3)
+        .await
+        .unwrap();
+    read.apply(users, &[move_to("Calle B again", 3)], 3)
+        .await
+        .unwrap();
+    let row = read.users_page(None, 10).await.unwrap().remove(0);
+    assert_eq!((row.address.as_str(), row.last_position), ("Calle B", 3));
+    assert_eq!(read.projector_position(users).await.unwrap(), 3);
+
+    // Bookings: insert, status and dates conditional on position.
+    let bookings = ProjectorId::BookingProjection;
+    let b1 = booking(1, u1.user_id, 4);
+    read.apply(bookings, &[RowChange::InsertBookingIfAbsent(b1.clone())], 4)
+        .await
+        .unwrap();
+    read.apply(
+        bookings,
+        &[
+            RowChange::SetBookingDates {
+                booking_id: b1.booking_id,
+                check_in: day(10),
+                check_out: day(12),
+                position: 6,
+            },
+            RowChange::SetBookingStatus {
+                booking_id: b1.booking_id,
+                status: BookingStatus::Cancelled,
+                position: 5,
+            },
+        ],
+        6,
+    )
+    .await
+    .unwrap();
+    let got = read.bookings_page(None, 10).await.unwrap().remove(0);
+    assert_eq!(
+        (got.check_in, got.check_out, got.last_position),
+        (day(10), day(12), 6)
+    );
+    assert_eq!(
+        got.status,
+        BookingStatus::Confirmed,
+        "position 5 is older than 6"
+    );
+    read.apply(
+        bookings,
+        &[RowChange::SetBookingStatus {
+            booking_id: b1.booking_id,
+            status: BookingStatus::Cancelled,
+            position: 7,
+        }],
+        7,
+    )
+    .await
+    .unwrap();
+    let got = read.bookings_page(None, 10).await.unwrap().remove(0);
+    assert_eq!(
+        (got.status, got.last_position, got.guests, got.price_cents),
+        (BookingStatus::Cancelled, 7, 3, 99_00)
+    );
+
+    // Paging in key order (Rust's Uuid order).
+    let more: Vec<RowChange> = (2..=9)
+        .map(|n| RowChange::InsertUserIfAbsent(user(n, 10 + n as u64)))
+        .collect();
+    read.apply(users, &more, 19).await.unwrap();
+    let mut expected: Vec<Uuid> = (1..=9).map(|n| user(n, 0).user_id).collect();
+    expected.sort();
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read.users_page(after, 4).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|r| r.user_id);
+        paged.extend(page.into_iter().map(|r| r.user_id));
+    }
+    assert_eq!(paged, expected);
+    assert_eq!(read.counts().await.unwrap().users, 9);
+    assert_eq!(read.counts().await.unwrap().bookings, 1);
+}
+
+fn big_state(users: u32, bookings: u8, position: u64) -> ReadState {
+    let mut state = ReadState {
+        position,
+        users: BTreeMap::new(),
+        bookings: BTreeMap::new(),
+    };
+    for i in 0..users {
+        let mut u = user(0, 1);
+        u.user_id = Uuid::from_u128(u128::from(i) * 7919 + 11);
+        u.email = format!("bulk{i}@example.com");
+        state.users.insert(u.user_id, u);
+    }
+    for n in 0..bookings {
+        let b = booking(n, Uuid::from_u128(11), 2);
+        state.bookings.insert(b.booking_id, b);
+    }
+    state
+}
+
+async fn replace_all_contract(read: Arc<dyn ReadStore>) {
+    let before = load_read_state(read.as_ref(), 1000).await.unwrap();
+    // Cancelled before starting: nothing changes.
+    let cancel = Arc::new(AtomicBool::new(true));
+    let control = BulkControl {
+        cancel: cancel.clone(),
+        on_rows: Arc::new(|_| {}),
+    };
+    let result = read
+        .replace_all(Arc::new(big_state(10, 2, 100)), control)
+        .await;
+    assert_eq!(result, Err(StoreError::Cancelled));
+    assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
+    // Cancelled midway (after the first progress report): the old tables stay.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let control = BulkControl {
+        cancel: cancel.clone(),
+        on_rows: Arc::new(move |rows| {
+            if rows > 0 {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }),
+    };
+    let result = read
+        .replace_all(Arc::new(big_state(12_000, 5, 100)), control)
+        .await;
+    assert_eq!(result, Err(StoreError::Cancelled));
+    assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
+    assert_eq!(
+        read.projector_position(ProjectorId::UserProjection)
+            .await
+            .unwrap(),
+        19
+    );
+    // A full swap: tables equal the state, every projector at its position.
+    let state = big_state(12_000, 5, 500);
+    let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = rows.clone();
+    let control = BulkControl {
+        cancel: Arc::new(AtomicBool::new(false)),
+        on_rows: Arc::new(move |n| seen.store(n, Ordering::Relaxed)),
+    };
+    read.replace_all(Arc::new(state.clone()), control)
+        .await
+        .unwrap();
+    assert_eq!(rows.load(Ordering::Relaxed), 12_005);
+    let mut after = load_read_state(read.as_ref(), 1000).await.unwrap();
+    after.position = state.position;
+    assert_eq!(after, state);
+    for p in ProjectorId::ALL {
+        assert_eq!(read.projector_position(p).await.unwrap(), 500);
+    }
+    // Applying after a swap still works (keys and indexes are back).
+    read.apply(
+        ProjectorId::UserProjection,
+        &[RowChange::InsertUserIfAbsent(user(200, 501))],
+        501,
+    )
+    .await
+    .unwrap();
+    read.apply(
+        ProjectorId::UserProjection,
+        &[RowChange::InsertUserIfAbsent(user(200, 501))],
+        501,
+    )
+    .await
+    .unwrap();
+    assert_eq!(read.counts().await.unwrap().users, 12_001);
+    // And a second swap works too (index names are reusable).
+    read.replace_all(Arc::new(big_state(3, 1, 600)), BulkControl::none())
+        .await
+        .unwrap();
+    assert_eq!(read.counts().await.unwrap().users, 3);
+}
+
+// ---------------------------------------------------------------- the runs
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_ledger_passes_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Arc::new(SqliteLedger::open(&dir.path().join("ledger.sqlite3")).unwrap());
+    ledger_contract(ledger.clone()).await;
+    concurrent_append_contract(vec![ledger.clone()], 20).await;
+    checkpoint_contract(ledger.clone()).await;
+    snapshot_contract(ledger.clone()).await;
+    lease_contract(ledger).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_ledger_passes_the_contract() {
+    let Some((ledger, _)) = fresh_mongo().await else {
+        return;
+    };
+    let ledger = Arc::new(ledger);
+    ledger_contract(ledger.clone()).await;
+    // A second client on the same database plays another process.
+    let uri = std::env::var("LEDGERSCOPE_MONGO_URI").unwrap();
+    let name = ledger.database().name().to_string();
+    let other = Arc::new(
+        MongoLedger::open(&uri, &name, Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    concurrent_append_contract(vec![ledger.clone(), other], 15).await;
+    checkpoint_contract(ledger.clone()).await;
+    snapshot_contract(ledger.clone()).await;
+    lease_contract(ledger.clone()).await;
+    drop_mongo(&ledger).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_read_store_passes_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = Arc::new(SqliteViews::open(&dir.path().join("views.sqlite3")).unwrap());
+    read_store_contract(read.clone()).await;
+    replace_all_contract(read).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_read_store_passes_the_contract() {
+    let Some((url, scoped, schema)) = fresh_postgres().await else {
+        return;
+    };
+    let read = Arc::new(
+        PostgresViews::open(&scoped, Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    read_store_contract(read.clone()).await;
+    replace_all_contract(read).await;
+    drop_postgres(&url, &schema).await;
+}
+
+/// Documents written by a client that is not ours come back as malformed
+/// entries with their position (never a panic or a hard error), and the
+/// ledger goes on appending after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_foreign_documents_are_malformed_entries() {
+    use mongodb::bson::{doc, oid::ObjectId};
+    let Some((ledger, _)) = fresh_mongo().await else {
+        return;
+    };
+    let e1 = appended(ledger.append(wizard(1)).await.unwrap());
+    let events = ledger
+        .database()
+        .collection::<mongodb::bson::Document>("events");
+    events
+        .insert_many(vec![
+            doc! {"_id": ObjectId::new(), "position": 2_i32, "event_type": "Mystery", "payload": "not json"},
+            doc! {"_id": "00000000000000000003", "position": 3_i64, "event_id": 17, "aggregate_id": "nope"},
+            doc! {"_id": ObjectId::new(), "event_type": "NoPosition"},
+        ])
+        .await
+        .unwrap();
+    let e4 = appended(ledger.append(wizard(4)).await.unwrap());
+    assert_eq!(e4.position, 4, "appends continue after foreign positions");
+    let entries = ledger.read_range(1, 10).await.unwrap();
+    assert_eq!(
+        entries.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(entries[0].as_ref().unwrap(), &e1);
+    let bad2 = entries[1].as_ref().unwrap_err();
+    assert!(bad2.reason.contains("missing"), "{}", bad2.reason);
+    assert!(bad2.raw.contains("Mystery"));
+    let bad3 = entries[2].as_ref().unwrap_err();
+    assert!(
+        bad3.reason.contains("event_id") || bad3.reason.contains("recorded_at"),
+        "{}",
+        bad3.reason
+    );
+    assert_eq!(ledger.head().await.unwrap(), 4);
+    assert_eq!(
+        ledger.count().await.unwrap(),
+        5,
+        "the document without a position is counted"
+    );
+    drop_mongo(&ledger).await;
+}
