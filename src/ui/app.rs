@@ -31,6 +31,14 @@ use crate::ui::view::View;
 /// Environment variable naming the panel to open at start (`timeline`, ...).
 pub const START_PANEL_ENV: &str = "LEDGERSCOPE_START_PANEL";
 
+/// Environment variable with a position to show at start: the timeline
+/// selects that event, time travel puts its cursor there (for demos and
+/// screenshots).
+pub const START_POSITION_ENV: &str = "LEDGERSCOPE_START_POSITION";
+/// Environment variable: when `1`, the Emit panel generates one event at
+/// start, so the anatomy of a transaction is on screen (demos, screenshots).
+pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
+
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
 /// Frame times remembered for the status line.
@@ -53,6 +61,7 @@ pub struct LedgerApp {
     engine_config: EngineConfig,
     prefs_path: Option<PathBuf>,
     reference_asked: Option<Instant>,
+    startup: Vec<UiCommand>,
 }
 
 impl LedgerApp {
@@ -73,6 +82,19 @@ impl LedgerApp {
         {
             state.panel = panel;
         }
+        let mut startup = Vec::new();
+        if let Some(position) = std::env::var(START_POSITION_ENV)
+            .ok()
+            .and_then(|p| p.trim().parse::<u64>().ok())
+        {
+            startup.push(match state.panel {
+                Panel::TimeTravel => UiCommand::SetCursor(position),
+                _ => UiCommand::JumpToPosition(position),
+            });
+        }
+        if std::env::var(START_GENERATE_ENV).is_ok_and(|v| v == "1") && !options.observe_only {
+            startup.push(UiCommand::GenerateAndSubmit);
+        }
         state.observe_only = options.observe_only;
         state.observe_locked = options.observe_only;
         let mut app = LedgerApp {
@@ -89,6 +111,7 @@ impl LedgerApp {
             engine_config: options.engine,
             prefs_path,
             reference_asked: None,
+            startup,
         };
         app.start_connect();
         app
@@ -312,8 +335,8 @@ impl LedgerApp {
                     outbox
                         .send(Message::CommandDone {
                             what: "Booking wizard".into(),
-                            result,
-                            submitted: Some(cmd),
+                            result: Box::new(result),
+                            submitted: Some(Box::new(cmd)),
                         })
                         .await;
                 });
@@ -355,7 +378,7 @@ impl LedgerApp {
             outbox
                 .send(Message::CommandDone {
                     what: what.into(),
-                    result,
+                    result: Box::new(result),
                     submitted: None,
                 })
                 .await;
@@ -454,8 +477,8 @@ impl LedgerApp {
                         outbox
                             .send(Message::CommandDone {
                                 what: "Booking wizard (same UUID again)".into(),
-                                result,
-                                submitted: Some(cmd),
+                                result: Box::new(result),
+                                submitted: Some(Box::new(cmd)),
                             })
                             .await;
                     });
@@ -845,6 +868,9 @@ impl LedgerApp {
                 if first && self.state.cursor == 0 {
                     self.state.cursor = status.head;
                 }
+                if first {
+                    self.commands.append(&mut self.startup);
+                }
                 if status.head != old_head {
                     self.on_head_changed(old_head);
                 }
@@ -873,15 +899,15 @@ impl LedgerApp {
                 result,
                 submitted,
             } => {
-                if let Ok(outcome) = &result {
+                if let Ok(outcome) = result.as_ref() {
                     self.remember_targets(outcome);
                 }
                 if let Some(cmd) = submitted {
-                    self.data.last_submit = Some(cmd);
+                    self.data.last_submit = Some(*cmd);
                 }
                 self.data.last_command = Some(LastCommand {
                     what,
-                    result,
+                    result: *result,
                     head_before: self.data.head,
                     at: Instant::now(),
                 });
@@ -951,7 +977,7 @@ impl LedgerApp {
             }
             Message::TimelineScrollTo(row) => self.state.scroll_to_row = Some(row),
             Message::EventLoaded(result) => match result {
-                Ok(Some(entry)) => self.data.selected_event = Some(entry),
+                Ok(Some(entry)) => self.data.selected_event = Some(*entry),
                 Ok(None) => {}
                 Err(error) => self.set_error(error),
             },
@@ -971,7 +997,7 @@ impl LedgerApp {
                 match result {
                     Ok(view) => {
                         self.inline_error("travel", None);
-                        self.data.travel = Some(view);
+                        self.data.travel = Some(*view);
                     }
                     Err(error) => self.inline_error("travel", Some(error)),
                 }

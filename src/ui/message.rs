@@ -57,9 +57,9 @@ pub enum Message {
         /// Which handler ran (for the answer line).
         what: String,
         /// The answer.
-        result: Result<CommandOutcome, String>,
+        result: Box<Result<CommandOutcome, String>>,
         /// The booking wizard submitted, kept for "send again".
-        submitted: Option<SubmitBookingWizard>,
+        submitted: Option<Box<SubmitBookingWizard>>,
     },
     /// A job advanced.
     JobProgress(JobKind, JobProgress),
@@ -91,7 +91,7 @@ pub enum Message {
     /// Scroll the timeline to a row (after a jump).
     TimelineScrollTo(u64),
     /// One event, for the detail view after a jump.
-    EventLoaded(Result<Option<LedgerEntry>, String>),
+    EventLoaded(Result<Option<Box<LedgerEntry>>, String>),
     /// An aggregate's events.
     Stream {
         /// The aggregate.
@@ -102,7 +102,7 @@ pub enum Message {
     /// The reference state (now or pinned) for time travel.
     Reference(Result<Arc<ReadState>, String>),
     /// The state at the cursor.
-    Travel(Result<TravelView, String>),
+    Travel(Result<Box<TravelView>, String>),
     /// A typed time became a position.
     TravelGoto(Result<u64, String>),
     /// Read tables vs ledger.

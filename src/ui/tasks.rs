@@ -242,7 +242,7 @@ pub async fn load_event(engine: Arc<Engine>, position: u64, outbox: Outbox) {
     let result = engine
         .ledger_page(position, 1)
         .await
-        .map(|entries| entries.into_iter().next())
+        .map(|entries| entries.into_iter().next().map(Box::new))
         .map_err(|e| e.to_string());
     outbox.send(Message::EventLoaded(result)).await;
 }
@@ -303,11 +303,11 @@ pub async fn travel(
         })
         .await
         .map_err(|e| e.to_string())?;
-        Ok(TravelView {
+        Ok(Box::new(TravelView {
             elapsed_ms: started.elapsed().as_millis() as u64,
             position,
             ..view
-        })
+        }))
     }
     .await;
     outbox.send(Message::Travel(result)).await;

@@ -156,7 +156,7 @@ fn table_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
         .sense(egui::Sense::click())
         .auto_shrink([false, false])
         .column(Column::initial(70.0).at_least(50.0))
-        .column(Column::initial(170.0).at_least(80.0).clip(true))
+        .column(Column::initial(190.0).at_least(80.0).clip(true))
         .column(Column::initial(175.0).at_least(80.0).clip(true))
         .column(Column::initial(75.0).at_least(50.0).clip(true))
         .column(Column::initial(30.0).at_least(24.0))

@@ -108,22 +108,18 @@ pub fn top_bar_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>)
             }
         }
         ui.separator();
-        let (mode, color) = if view.state.observe_only {
-            ("Observe-only", WARN_COLOR)
-        } else {
-            ("Operate", OK_COLOR)
-        };
         ui.label("Mode:");
-        let mut observe = view.state.observe_only;
-        let toggle = ui
-            .add_enabled(
-                !view.state.observe_locked,
-                egui::Checkbox::new(&mut observe, egui::RichText::new(mode).color(color).strong()),
-            )
-            .on_hover_text("Observe-only disables every control that writes (commands, replay, snapshots, import).")
-            .on_disabled_hover_text("Started with --observe: this window cannot write.");
-        if toggle.changed() {
-            commands.push(UiCommand::SetObserveOnly(observe));
+        for (observe, name, color) in [(false, "Operate", OK_COLOR), (true, "Observe-only", WARN_COLOR)] {
+            let selected = view.state.observe_only == observe;
+            let text = egui::RichText::new(name);
+            let text = if selected { text.color(color).strong() } else { text };
+            let response = ui
+                .add_enabled(!view.state.observe_locked, egui::Button::selectable(selected, text))
+                .on_hover_text("Observe-only disables every control that writes (commands, replay, snapshots, import).")
+                .on_disabled_hover_text("Started with --observe: this window cannot write.");
+            if response.clicked() && !selected {
+                commands.push(UiCommand::SetObserveOnly(observe));
+            }
         }
         if data.outage {
             ui.separator();

@@ -11,6 +11,15 @@ use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
 /// Row height.
 pub const ROW_HEIGHT: f32 = 20.0;
 
+/// How one diff row is drawn: its label, color, cells, and (for changed rows)
+/// the old cells with the changed column names.
+type RowLook<'a> = (
+    &'a str,
+    egui::Color32,
+    &'a Vec<String>,
+    Option<(&'a Vec<String>, &'a Vec<String>)>,
+);
+
 /// Labels for the two sides, e.g. ("missing from table", "extra in table").
 #[derive(Clone, Copy)]
 pub struct DiffLabels<'a> {
@@ -83,12 +92,7 @@ pub fn diff_table_ui(
                 let Some(diff) = table.rows.get(row.index()) else {
                     return;
                 };
-                let (kind, color, cells, changed): (
-                    &str,
-                    egui::Color32,
-                    &Vec<String>,
-                    Option<(&Vec<String>, &Vec<String>)>,
-                ) = match diff {
+                let (kind, color, cells, changed): RowLook = match diff {
                     RowDiff::Added { after, .. } => (labels.added, ADDED_COLOR, after, None),
                     RowDiff::Removed { before, .. } => {
                         (labels.removed, REMOVED_COLOR, before, None)

@@ -68,7 +68,7 @@ pub fn job_progress_ui(
         });
     } else if let Some(result) = view.data.job_results.get(&kind) {
         let (text, color) = match result {
-            Ok(text) => (format!("{text}"), OK_COLOR),
+            Ok(text) => (text.clone(), OK_COLOR),
             Err(text) => (format!("{} failed: {text}", kind.title()), ERROR_COLOR),
         };
         ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
