@@ -1,0 +1,778 @@
+//! The note's failure table, concurrency, foreign writers and bad addresses,
+//! with real processes (the built `ledgerscope` binary) against the real
+//! servers of `scripts/services.sh` (FerretDB for MongoDB, PostgreSQL).
+//!
+//! Tests that stop a server restart it even when they fail (a drop guard).
+//! All tests in this file take one file-level lock, so they run one at a
+//! time even without `--test-threads=1`.
+//!
+//! Run: `eval "$(scripts/services.sh)"; cargo test --release --test real_servers`.
+//! `LEDGERSCOPE_CONCURRENCY_COMMANDS` (default 1000) sets the commands per
+//! writer in the concurrency test. Without the servers' variables every test
+//! is skipped with a message, unless `CI=true`, where that is a failure.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn server(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "{var} is not set and CI=true: a missing server is a failure (run scripts/services.sh)"
+                );
+            }
+            eprintln!("SKIPPED: {var} is not set; run `eval \"$(scripts/services.sh)\"` first");
+            None
+        }
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn services(command: &str) {
+    let status = Command::new(repo().join("scripts/services.sh"))
+        .arg(command)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run scripts/services.sh");
+    assert!(status.success(), "scripts/services.sh {command} failed");
+}
+
+/// Stops a server now and starts it again when dropped, also on panic.
+struct Outage(&'static str);
+
+impl Outage {
+    fn start(which: &'static str) -> Self {
+        services(&format!("stop-{which}"));
+        Outage(which)
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        services(&format!("start-{}", self.0));
+    }
+}
+
+/// One app instance's addresses.
+#[derive(Clone)]
+struct App {
+    data_dir: PathBuf,
+    mongo: Option<(String, String)>,
+    postgres: Option<String>,
+}
+
+impl App {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerscope"));
+        for var in [
+            "LEDGERSCOPE_MONGO_URI",
+            "LEDGERSCOPE_POSTGRES_URL",
+            "LEDGERSCOPE_MONGO_DB",
+            "LEDGERSCOPE_DATA_DIR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.arg("--data-dir").arg(&self.data_dir);
+        if let Some((uri, db)) = &self.mongo {
+            cmd.args(["--mongo-uri", uri, "--mongo-db", db]);
+        }
+        if let Some(url) = &self.postgres {
+            cmd.args(["--postgres-url", url]);
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run ledgerscope")
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self.run(args);
+        let code = out.status.code().unwrap_or(-1);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = serde_json::from_str(text.trim()).unwrap_or_else(|_| {
+            panic!(
+                "{args:?} printed no JSON (exit {code}): {text}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (code, value)
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ledgerscope")
+    }
+}
+
+/// Kills a child when dropped (long-running `run` instances).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..10])
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn drop_mongo_db(uri: &str, db: &str) {
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+        let _ = client.database(db).drop().await;
+    });
+}
+
+/// A fresh schema and a URL whose search_path points at it.
+fn fresh_schema(url: &str) -> (String, String) {
+    let schema = unique("ls_real");
+    runtime().block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .unwrap();
+    });
+    let sep = if url.contains('?') { '&' } else { '?' };
+    (
+        format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    )
+}
+
+fn drop_schema(url: &str, schema: &str) {
+    runtime().block_on(async {
+        if let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+            tokio::spawn(conn);
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+        }
+    });
+}
+
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn lag_of(status: &Value) -> u64 {
+    status["projectors"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| p["lag"].as_u64().unwrap_or(u64::MAX))
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(u64::MAX)
+}
+
+fn positions_of(app: &App) -> Vec<u64> {
+    let out = app.run(&["events", "--json", "--limit", "1000000"]);
+    assert!(
+        out.status.success(),
+        "events failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["position"].as_u64())
+        .collect()
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+// ---------------------------------------------------------------- the failure table
+
+/// Ledger server stopped: `emit` fails with one sentence naming the server,
+/// exit 2, within the timeout; after the restart no trace of it.
+#[test]
+fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
+    let _serial = serial();
+    let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
+        return;
+    };
+    let dir = tempdir();
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), unique("ls_down"))),
+        postgres: None,
+    };
+    let (code, out) = app.json(&["emit", "--count", "5", "--seed", "1", "--json"]);
+    assert_eq!((code, out["emitted"].as_u64()), (0, Some(5)));
+    {
+        let _down = Outage::start("mongo");
+        let started = Instant::now();
+        let out = app.run(&[
+            "--connect-timeout-secs",
+            "3",
+            "emit",
+            "--count",
+            "1",
+            "--seed",
+            "99",
+            "--json",
+        ]);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(err.contains("127.0.0.1:27018"), "names the server: {err}");
+        assert!(err.contains("mongodb"), "{err}");
+    }
+    let (_, status) = app.json(&["status", "--json"]);
+    assert_eq!(
+        status["head"].as_u64(),
+        Some(5),
+        "the failed command left nothing"
+    );
+    assert_eq!(positions_of(&app), vec![1, 2, 3, 4, 5]);
+    drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
+}
+
+/// Read store stopped during a stream of commands while a `run` instance
+/// projects: every command succeeds, lag shows in `status`, and after the
+/// restart the projectors catch up by themselves; `verify` is in sync.
+#[test]
+fn read_store_down_during_a_stream_then_catch_up() {
+    let _serial = serial();
+    let (Some(uri), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let commands: u64 = std::env::var("LEDGERSCOPE_STREAM_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let (scoped, schema) = fresh_schema(&pg);
+    let dir = tempdir();
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), unique("ls_stream"))),
+        postgres: Some(scoped),
+    };
+    let (code, _) = app.json(&["project", "--json"]); // creates the schema
+    assert_eq!(code, 0);
+    let _runner = Running(app.spawn(&["run", "--snapshot-every", "0"]));
+    let count = commands.to_string();
+    let emitter = app
+        .command(&[
+            "emit",
+            "--count",
+            &count,
+            "--seed",
+            "5",
+            "--no-project",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    {
+        let _down = Outage::start("postgres");
+        std::thread::sleep(Duration::from_secs(8));
+        let (code, status) = app.json(&["status", "--json"]);
+        assert_eq!(code, 0, "status works with the read store down: {status}");
+        assert_eq!(
+            status["read_store"]["reachable"],
+            Value::Bool(false),
+            "{status}"
+        );
+        assert!(lag_of(&status) > 0, "lag is visible: {status}");
+    }
+    let out = emitter.wait_with_output().unwrap();
+    assert!(out.status.success(), "every command succeeded");
+    let emitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(emitted["emitted"].as_u64(), Some(commands));
+    wait_until(
+        "the projectors to catch up",
+        Duration::from_secs(600),
+        || {
+            let (_, status) = app.json(&["status", "--json"]);
+            status["head"].as_u64() == Some(commands) && lag_of(&status) == 0
+        },
+    );
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+    assert_eq!(
+        positions_of(&app),
+        (1..=commands).collect::<Vec<_>>(),
+        "nothing lost or doubled"
+    );
+    drop(_runner);
+    drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
+    drop_schema(&pg, &schema);
+}
+
+/// SIGKILL in the middle of a replay into PostgreSQL: the old tables are
+/// intact (still in sync), and a new replay succeeds.
+#[test]
+fn sigkill_mid_replay_leaves_the_old_tables() {
+    let _serial = serial();
+    let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
+        return;
+    };
+    let (scoped, schema) = fresh_schema(&pg);
+    let dir = tempdir();
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: None,
+        postgres: Some(scoped),
+    };
+    let (code, _) = app.json(&["emit", "--count", "20000", "--seed", "3", "--json"]);
+    assert_eq!(code, 0);
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+    for delay_ms in [300u64, 900] {
+        let mut replay = app.spawn(&["replay", "--json"]);
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = Command::new("kill")
+            .args(["-9", &replay.id().to_string()])
+            .status();
+        let _ = replay.wait();
+        let (code, verify) = app.json(&["verify", "--json"]);
+        assert_eq!(
+            (code, &verify["in_sync"]),
+            (0, &Value::Bool(true)),
+            "old tables intact: {verify}"
+        );
+    }
+    let (code, replay) = app.json(&["replay", "--json"]);
+    assert_eq!(code, 0, "{replay}");
+    assert!(replay["rows"].as_u64().unwrap_or(0) > 0, "{replay}");
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+    drop_schema(&pg, &schema);
+}
+
+// ---------------------------------------------------------------- concurrency
+
+/// 8 writer processes x N commands on one MongoDB ledger while 2 app
+/// instances project into PostgreSQL: unique gap-free positions, one lease
+/// holder per projector, tables equal the fold; retrying every command with
+/// the same UUIDs from another writer adds nothing.
+#[test]
+fn eight_writers_two_projecting_instances() {
+    let _serial = serial();
+    let (Some(uri), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let per_writer: u64 = std::env::var("LEDGERSCOPE_CONCURRENCY_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let (scoped, schema) = fresh_schema(&pg);
+    let dir = tempdir();
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), unique("ls_concurrency"))),
+        postgres: Some(scoped),
+    };
+    let (code, _) = app.json(&["project", "--json"]);
+    assert_eq!(code, 0);
+    let instances = [
+        Running(app.spawn(&["run", "--snapshot-every", "0"])),
+        Running(app.spawn(&["run", "--snapshot-every", "0"])),
+    ];
+    let count = per_writer.to_string();
+    let emit = |seed: u64| {
+        let seed = seed.to_string();
+        app.command(&[
+            "emit",
+            "--count",
+            &count,
+            "--seed",
+            &seed,
+            "--no-project",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+    };
+    let writers: Vec<Child> = (0..8).map(|i| emit(100 + i)).collect();
+    let mut holders = std::collections::BTreeSet::new();
+    let mut outputs = Vec::new();
+    for w in writers {
+        let out = w.wait_with_output().unwrap();
+        assert!(out.status.success(), "writer failed");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        outputs.push(v);
+        let (_, status) = app.json(&["status", "--json"]);
+        for p in status["projectors"].as_array().unwrap() {
+            if let Some(h) = p["lease_holder"].as_str() {
+                holders.insert((p["name"].as_str().unwrap().to_string(), h.to_string()));
+            }
+        }
+    }
+    let emitted: u64 = outputs.iter().map(|v| v["emitted"].as_u64().unwrap()).sum();
+    assert_eq!(emitted, 8 * per_writer);
+    let positions = positions_of(&app);
+    assert_eq!(
+        positions,
+        (1..=8 * per_writer).collect::<Vec<_>>(),
+        "unique and gap-free"
+    );
+    // Retries of every command, each writer's seeds sent by another writer.
+    let retries: Vec<Child> = (0..8).map(|i| emit(100 + (i + 1) % 8)).collect();
+    for r in retries {
+        let out = r.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (v["emitted"].as_u64(), v["duplicates"].as_u64()),
+            (Some(0), Some(per_writer)),
+            "{v}"
+        );
+    }
+    assert_eq!(
+        positions_of(&app).len() as u64,
+        8 * per_writer,
+        "retries added nothing"
+    );
+    wait_until(
+        "the projectors to catch up",
+        Duration::from_secs(900),
+        || {
+            let (_, status) = app.json(&["status", "--json"]);
+            lag_of(&status) == 0
+        },
+    );
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+    // One holder per projector whenever we looked (leases are exclusive).
+    for name in ["UserProjection", "BookingProjection"] {
+        let seen: Vec<_> = holders.iter().filter(|(p, _)| p == name).collect();
+        assert!(seen.len() <= 2, "{name} holders seen over time: {seen:?}");
+    }
+    drop(instances);
+    drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
+    drop_schema(&pg, &schema);
+}
+
+// ---------------------------------------------------------------- foreign writers
+
+/// Documents inserted into `events` by another client (raw BSON, wrong
+/// types, unknown types, ObjectId ids): `events` and `verify` report them by
+/// position, projectors skip them, nothing crashes.
+#[test]
+fn foreign_documents_are_reported_and_skipped() {
+    use mongodb::bson::{Document, doc, oid::ObjectId};
+    let _serial = serial();
+    let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
+        return;
+    };
+    let dir = tempdir();
+    let db = unique("ls_foreign");
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), db.clone())),
+        postgres: None,
+    };
+    let (code, _) = app.json(&["emit", "--count", "10", "--seed", "4", "--json"]);
+    assert_eq!(code, 0);
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+        let events = client.database(&db).collection::<Document>("events");
+        events
+            .insert_many(vec![
+                doc! {"_id": ObjectId::new(), "position": 11_i32, "event_type": "LoyaltyPointsAwarded",
+                       "event_id": Uuid::new_v4().to_string(), "aggregate_id": Uuid::new_v4().to_string(),
+                       "aggregate_type": "user", "version": 1_i64, "schema_version": 1_i32,
+                       "recorded_at": mongodb::bson::DateTime::now(), "payload": {"points": 10}},
+                doc! {"_id": ObjectId::new(), "position": 12_i64, "event_type": "BookingCancelled", "version": "two"},
+                doc! {"_id": ObjectId::new(), "note": "no position at all"},
+            ])
+            .await
+            .unwrap();
+    });
+    let (code, _) = app.json(&["emit", "--count", "3", "--seed", "40", "--json"]);
+    assert_eq!(code, 0, "appends continue after foreign documents");
+    let out = app.run(&["events", "--json"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|v| v["position"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        (1..=15).collect::<Vec<_>>()
+    );
+    assert!(
+        lines[10].get("malformed").is_none(),
+        "an unknown type is a well-formed envelope: {}",
+        lines[10]
+    );
+    assert!(lines[11]["malformed"].is_string(), "{}", lines[11]);
+    let (code, _) = app.json(&["project", "--json"]);
+    assert_eq!(code, 0);
+    let (_, status) = app.json(&["status", "--json"]);
+    for projector in status["projectors"].as_array().unwrap() {
+        let skipped: Vec<u64> = projector["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect();
+        assert!(
+            skipped.contains(&11) && skipped.contains(&12),
+            "recorded as skipped: {status}"
+        );
+    }
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert!(code == 0 || code == 1, "verify does not crash: {verify}");
+    let malformed: Vec<u64> = verify["malformed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["position"].as_u64())
+        .collect();
+    assert!(malformed.contains(&12), "{verify}");
+    let (_, status) = app.json(&["status", "--json"]);
+    assert_eq!(lag_of(&status), 0, "{status}");
+    drop_mongo_db(&uri, &db);
+}
+
+// ---------------------------------------------------------------- bad addresses
+
+fn assert_clear_failure(app: &App, args: &[&str], secret: &str, within: Duration, expect: &[&str]) {
+    let started = Instant::now();
+    let out = app.run(args);
+    let elapsed = started.elapsed();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), stderr_of(&out));
+    assert_eq!(out.status.code(), Some(2), "exit 2 for {args:?}: {stderr}");
+    assert!(elapsed < within, "{args:?} took {elapsed:?}");
+    assert!(
+        !stderr.contains(secret) && !stdout.contains(secret),
+        "password leaked: {stderr}{stdout}"
+    );
+    let message = stderr.trim();
+    assert!(
+        !message.is_empty() && message.lines().count() <= 2,
+        "one clear sentence: {message}"
+    );
+    for word in expect {
+        assert!(
+            message.to_lowercase().contains(&word.to_lowercase()),
+            "{message} should mention {word}"
+        );
+    }
+}
+
+#[test]
+fn bad_uris_and_credentials_fail_clearly() {
+    let _serial = serial();
+    let (Some(mongo), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let dir = tempdir();
+    let secret = "Sup3rS3cretPw";
+    let within = Duration::from_secs(12);
+    let with = |mongo: Option<String>, postgres: Option<String>| App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: mongo.map(|m| (m, unique("ls_bad"))),
+        postgres,
+    };
+    let emit = [
+        "--connect-timeout-secs",
+        "3",
+        "emit",
+        "--count",
+        "1",
+        "--no-project",
+        "--json",
+    ];
+    let status = ["--connect-timeout-secs", "3", "project", "--json"];
+    // MongoDB: unparsable, wrong host, not a MongoDB port.
+    let app = with(Some(format!("mongodb://bob:{secret}@")), None);
+    assert_clear_failure(&app, &emit, secret, within, &["mongodb"]);
+    let app = with(
+        Some(format!(
+            "mongodb://bob:{secret}@no-such-host.invalid:27017/"
+        )),
+        None,
+    );
+    assert_clear_failure(
+        &app,
+        &emit,
+        secret,
+        within,
+        &["mongodb", "no-such-host.invalid"],
+    );
+    let pg_port = pg
+        .rsplit_once(':')
+        .and_then(|(_, r)| r.split('/').next())
+        .unwrap_or("55432")
+        .to_string();
+    let app = with(
+        Some(format!("mongodb://bob:{secret}@127.0.0.1:{pg_port}/")),
+        None,
+    );
+    assert_clear_failure(
+        &app,
+        &emit,
+        secret,
+        within,
+        &["mongodb", &format!("127.0.0.1:{pg_port}")],
+    );
+    // PostgreSQL: unparsable, wrong password, wrong host, not a PostgreSQL port.
+    let app = with(
+        None,
+        Some(format!(
+            "postgres://bob:{secret}@127.0.0.1:{pg_port}/db?sslmode=sideways"
+        )),
+    );
+    assert_clear_failure(&app, &status, secret, within, &["postgres"]);
+    let wrong_password = pg.replacen(":ledgerscope@", &format!(":{secret}@"), 1);
+    assert_ne!(wrong_password, pg, "the test expects the services.sh URL");
+    let app = with(None, Some(wrong_password));
+    assert_clear_failure(&app, &status, secret, within, &["password"]);
+    let app = with(
+        None,
+        Some(format!(
+            "postgres://bob:{secret}@no-such-host.invalid:5432/db"
+        )),
+    );
+    assert_clear_failure(&app, &status, secret, within, &["no-such-host.invalid"]);
+    let mongo_port = mongo
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap_or("27018")
+        .to_string();
+    let app = with(
+        None,
+        Some(format!("postgres://bob:{secret}@127.0.0.1:{mongo_port}/db")),
+    );
+    assert_clear_failure(
+        &app,
+        &status,
+        secret,
+        within,
+        &[&format!("127.0.0.1:{mongo_port}")],
+    );
+}
+
+/// Every adapter mix opens and answers (`status`): Mongo + Postgres, Mongo +
+/// embedded views, embedded ledger + Postgres.
+#[test]
+fn every_store_mix_works() {
+    let _serial = serial();
+    let (Some(uri), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    for (mongo, postgres) in [(true, true), (true, false), (false, true)] {
+        let dir = tempdir();
+        let schema = postgres.then(|| fresh_schema(&pg));
+        let app = App {
+            data_dir: dir.path().to_path_buf(),
+            mongo: mongo.then(|| (uri.clone(), unique("ls_mix"))),
+            postgres: schema.as_ref().map(|(u, _)| u.clone()),
+        };
+        let (code, out) = app.json(&["emit", "--count", "20", "--seed", "8", "--json"]);
+        assert_eq!(code, 0, "{out}");
+        let (code, verify) = app.json(&["verify", "--json"]);
+        assert_eq!(
+            (code, &verify["in_sync"]),
+            (0, &Value::Bool(true)),
+            "{verify}"
+        );
+        let (_, status) = app.json(&["status", "--json"]);
+        let kinds = (
+            status["ledger"]["kind"].as_str(),
+            status["read_store"]["kind"].as_str(),
+        );
+        let expect = (
+            Some(if mongo { "mongodb" } else { "sqlite" }),
+            Some(if postgres { "postgresql" } else { "sqlite" }),
+        );
+        assert_eq!(kinds, expect);
+        if let Some((db, _)) = app.mongo.as_ref().map(|(u, d)| (d.clone(), u)) {
+            drop_mongo_db(&uri, &db);
+        }
+        if let Some((_, s)) = schema {
+            drop_schema(&pg, &s);
+        }
+    }
+}
