@@ -358,3 +358,130 @@ fn malformed_events_are_listed_and_reported_by_position() {
         (0, Some(4))
     );
 }
+
+#[test]
+fn a_locked_database_is_reported_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json(
+        d,
+        &[
+            "emit",
+            "--count",
+            "3",
+            "--seed",
+            "6",
+            "--no-project",
+            "--json",
+        ],
+    );
+    let holder = rusqlite::Connection::open(d.join("ledger.sqlite3")).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let out = run(d, &["emit", "--count", "1", "--seed", "99", "--no-project"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("locked by another process"),
+        "{}",
+        stderr(&out)
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    let (_, status) = json(d, &["status", "--json"]);
+    assert_eq!(status["head"].as_u64(), Some(3));
+}
+
+#[test]
+fn a_replay_killed_while_loading_leaves_the_old_tables_and_a_new_one_succeeds() {
+    use std::io::BufRead;
+    use std::sync::atomic::AtomicBool;
+
+    use ledgerscope::domain::aggregate::decide_submit;
+    use ledgerscope::domain::generate::{DemoRng, booking_form};
+    use ledgerscope::domain::{EventMetadata, StoredEvent};
+    use ledgerscope::engine::bulk::BulkSpec;
+    use ledgerscope::engine::{Engine, EngineConfig};
+    use ledgerscope::store::{StoreConfig, open_stores};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let stores = open_stores(&StoreConfig::embedded(&d)).await.unwrap();
+        // A small projected ledger, then a large unprojected tail appended in bulk.
+        let engine = Engine::new(stores.clone(), EngineConfig::new("test"));
+        engine
+            .emit_bulk(
+                &BulkSpec::bookings(20, Some(1)),
+                &AtomicBool::new(false),
+                |_| {},
+            )
+            .await
+            .unwrap();
+        for p in ledgerscope::domain::ProjectorId::ALL {
+            engine.catch_up(p).await.unwrap();
+        }
+        let mut rng = DemoRng::new(2);
+        for _ in 0..30 {
+            let batch: Vec<StoredEvent> = (0..5_000)
+                .map(|_| {
+                    let id = rng.uuid_v4();
+                    let cmd = booking_form(&mut rng, 50_000).validate(id).unwrap();
+                    StoredEvent::wrap(
+                        &decide_submit(&cmd),
+                        id,
+                        1,
+                        chrono::Utc::now(),
+                        EventMetadata::default(),
+                    )
+                })
+                .collect();
+            stores.ledger.append_batch(batch).await.unwrap();
+        }
+    });
+    let before = std::fs::read(d.join("views.sqlite3")).ok();
+    let (_, verify_before) = json(&d, &["verify", "--json"]);
+    assert_eq!(
+        verify_before["in_sync"].as_bool(),
+        Some(true),
+        "compared at the checkpoint (20)"
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(&d)
+        .arg("replay")
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let mut saw_loading = false;
+    for line in std::io::BufReader::new(stderr_pipe).lines() {
+        let line = line.unwrap();
+        if line.contains("Loading") {
+            saw_loading = true;
+            child.kill().unwrap(); // SIGKILL
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        saw_loading && !status.success(),
+        "the replay was killed while loading ({status:?})"
+    );
+    drop(before);
+    let (code, verify) = json(&d, &["verify", "--json"]);
+    assert_eq!(
+        (code, verify["in_sync"].as_bool()),
+        (0, Some(true)),
+        "old tables intact: {verify}"
+    );
+    assert_eq!(verify["lag"]["BookingProjection"].as_u64(), Some(150_000));
+    let (code, replay) = json(&d, &["replay", "--json"]);
+    assert_eq!((code, replay["events"].as_u64()), (0, Some(150_020)));
+    let (_, verify) = json(&d, &["verify", "--json"]);
+    assert_eq!(verify["lag"]["BookingProjection"].as_u64(), Some(0));
+}

@@ -765,12 +765,13 @@ async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     let cancel = Arc::new(AtomicBool::new(false));
     let ctrl_c = spawn_ctrl_c(cancel.clone());
-    let last = std::sync::Mutex::new(Instant::now());
+    // Print on every phase change and at most once a second within a phase.
+    let last = std::sync::Mutex::new((Instant::now(), None));
     let on_progress = Arc::new(move |p: ReplayProgress| {
         if let Ok(mut last) = last.lock()
-            && last.elapsed() >= Duration::from_secs(1)
+            && (last.1 != Some(p.phase) || last.0.elapsed() >= Duration::from_secs(1))
         {
-            *last = Instant::now();
+            *last = (Instant::now(), Some(p.phase));
             eprintln!(
                 "  {:?}: {}/{} at {:.0}/s, ETA {:.0}s",
                 p.phase,

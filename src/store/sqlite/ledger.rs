@@ -225,6 +225,44 @@ fn find_by_event_id(conn: &Connection, store: &str, id: Uuid) -> StoreResult<Opt
     }
 }
 
+/// Inserts one event at `position`; a taken (aggregate, version) is a conflict.
+fn insert_event(
+    conn: &Connection,
+    store: &str,
+    position: u64,
+    event: &StoredEvent,
+) -> StoreResult<()> {
+    let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
+    let inserted = conn
+        .prepare_cached(&format!(
+            "INSERT INTO events({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ))
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                position as i64,
+                event.event_id.to_string(),
+                event.aggregate_id.to_string(),
+                event.aggregate_type,
+                event.version as i64,
+                event.event_type,
+                i64::from(event.schema_version),
+                format_time(event.recorded_at),
+                event.payload.to_string(),
+                metadata,
+            ])
+        });
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            Err(StoreError::VersionConflict {
+                aggregate_id: event.aggregate_id,
+                version: event.version,
+            })
+        }
+        Err(e) => Err(map_err(store, e)),
+    }
+}
+
 /// Builds the WHERE clause and parameters of a timeline filter.
 fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
     let mut clauses = Vec::new();
@@ -278,47 +316,38 @@ impl EventLedger for SqliteLedger {
     }
 
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
+        let mut outcomes = self.append_batch(vec![event]).await?;
+        outcomes.pop().ok_or_else(|| StoreError::Failed {
+            store: self.store(),
+            message: "append returned nothing".into(),
+        })
+    }
+
+    async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
         let store = self.store();
         self.writer
             .call(move |conn| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(|e| map_err(&store, e))?;
-                if let Some(existing) = find_by_event_id(&tx, &store, event.event_id)? {
-                    return Ok(AppendOutcome::Duplicate(existing));
-                }
-                let head: u64 = tx
-                    .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))
+                let mut head: u64 = tx
+                    .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
                     .map_err(|e| map_err(&store, e))? as u64;
-                let position = head + 1;
-                let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
-                let inserted = tx.execute(
-                    &format!("INSERT INTO events({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                    params![
-                        position as i64,
-                        event.event_id.to_string(),
-                        event.aggregate_id.to_string(),
-                        event.aggregate_type,
-                        event.version as i64,
-                        event.event_type,
-                        i64::from(event.schema_version),
-                        format_time(event.recorded_at),
-                        event.payload.to_string(),
-                        metadata,
-                    ],
-                );
-                match inserted {
-                    Ok(_) => {}
-                    Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                        return Err(StoreError::VersionConflict {
-                            aggregate_id: event.aggregate_id,
-                            version: event.version,
-                        });
+                let mut outcomes = Vec::with_capacity(events.len());
+                for event in events {
+                    if let Some(existing) = find_by_event_id(&tx, &store, event.event_id)? {
+                        outcomes.push(AppendOutcome::Duplicate(existing));
+                        continue;
                     }
-                    Err(e) => return Err(map_err(&store, e)),
+                    let position = head + 1;
+                    insert_event(&tx, &store, position, &event)?;
+                    head = position;
+                    outcomes.push(AppendOutcome::Appended(StoredEvent { position, ..event }));
                 }
                 tx.commit().map_err(|e| map_err(&store, e))?;
-                Ok(AppendOutcome::Appended(StoredEvent { position, ..event }))
+                Ok(outcomes)
             })
             .await
     }
