@@ -148,6 +148,14 @@ fn the_issue_walkthrough_on_a_clean_data_dir() {
     assert_eq!(before["bookings"].as_u64(), Some(1000));
     let (_, head_state) = json(d, &["state", "--json"]);
     assert_ne!(head_state["digest"], before["digest"]);
+    let (code, diff) = json(d, &["diff", "--from", "1000", "--to", "1500", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(diff["tables"][1]["table"].as_str(), Some("bookings"));
+    assert_eq!(
+        diff["tables"][1]["added"].as_u64(),
+        Some(500),
+        "500 bookings booked in between"
+    );
     let (_, list) = json(d, &["snapshot", "list", "--json"]);
     assert_eq!(list["snapshots"].as_array().map(Vec::len), Some(1));
 }

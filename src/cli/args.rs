@@ -157,6 +157,20 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Rows added, removed and changed between the states at two positions.
+    Diff {
+        /// Earlier position.
+        #[arg(long)]
+        from: u64,
+        /// Later position (default: the head).
+        #[arg(long)]
+        to: Option<u64>,
+        /// At most this many rows listed (counts are always complete).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// Compare the read tables with the state the ledger implies (exit 1 on drift).
     Verify {
         #[command(flatten)]

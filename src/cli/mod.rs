@@ -106,6 +106,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Project { out }
         | Command::Run { out }
         | Command::State { out, .. }
+        | Command::Diff { out, .. }
         | Command::Verify { out }
         | Command::Replay { out, .. }
         | Command::Import { out, .. } => out.json,
@@ -223,6 +224,9 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         Command::Project { .. } => project(cli, json).await,
         Command::Run { .. } => run_instance(cli, json).await,
         Command::State { at, .. } => state(cli, *at, json).await,
+        Command::Diff {
+            from, to, limit, ..
+        } => diff(cli, *from, *to, *limit, json).await,
         Command::Verify { .. } => verify(cli, json).await,
         Command::Replay { from_snapshot, .. } => replay(cli, *from_snapshot, json).await,
         Command::Snapshot { action } => snapshot(cli, action, json).await,
@@ -689,6 +693,54 @@ async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
             counts.bookings_by_status,
             result.state.digest()
         );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -> CliResult<i32> {
+    let engine = open_engine(cli).await?;
+    let head = engine.stores().ledger.head().await?;
+    let to = to.unwrap_or(head);
+    if from > head || to > head {
+        return Err(CliError::input(format!(
+            "positions must be at most the head of the ledger ({head})"
+        )));
+    }
+    let diff = engine.diff_positions(from, to).await?;
+    let tables: Vec<Value> = diff
+        .tables
+        .iter()
+        .map(|t| {
+            let (added, removed, changed) = t.counts();
+            json!({
+                "table": t.table,
+                "added": added,
+                "removed": removed,
+                "changed": changed,
+                "columns": t.columns,
+                "rows": t.rows.iter().take(limit).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    if json {
+        print_json(&json!({ "from": from, "to": to, "tables": tables }));
+    } else {
+        for t in &diff.tables {
+            let (added, removed, changed) = t.counts();
+            eprintln!("{}: +{added} -{removed} ~{changed}", t.table);
+            for row in t.rows.iter().take(limit) {
+                match row {
+                    crate::domain::RowDiff::Added { key, .. } => eprintln!("  + {key}"),
+                    crate::domain::RowDiff::Removed { key, .. } => eprintln!("  - {key}"),
+                    crate::domain::RowDiff::Changed {
+                        key,
+                        columns,
+                        last_position,
+                        ..
+                    } => eprintln!("  ~ {key} {columns:?} (position {last_position})"),
+                }
+            }
+        }
     }
     Ok(EXIT_OK)
 }
