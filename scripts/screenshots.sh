@@ -51,13 +51,21 @@ mix=""
 sqlite3 "$DEMO/views.sqlite3" \
     "UPDATE bookings SET guests = guests + 7 WHERE booking_id = (SELECT booking_id FROM bookings ORDER BY booking_id LIMIT 1);"
 
+# A free display number (a stale lock from a crashed run is skipped).
+while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
+    DISPLAY_NUM=$((DISPLAY_NUM + 1))
+done
 Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 XVFB_PID=$!
 export DISPLAY=":$DISPLAY_NUM"
+for _ in $(seq 1 100); do
+    [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break
+    sleep 0.1
+done
+[ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] || { echo "Xvfb did not start on :$DISPLAY_NUM" >&2; exit 1; }
 export LIBGL_ALWAYS_SOFTWARE=1
 export LEDGERSCOPE_UI_PREFS=none
-export WAYLAND_DISPLAY=""
-sleep 1
+unset WAYLAND_DISPLAY
 
 mkdir -p "$OUT"
 shoot() {

@@ -111,7 +111,7 @@ fn answer_ui(ui: &mut egui::Ui, view: &View) {
         ),
         Err(error) => (format!("{} refused: {error}", last.what), ERROR_COLOR),
     };
-    ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+    crate::ui::widgets::wrapped_label_ui(ui, egui::RichText::new(text).color(color));
 }
 
 fn other_commands_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {

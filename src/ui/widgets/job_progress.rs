@@ -71,6 +71,6 @@ pub fn job_progress_ui(
             Ok(text) => (text.clone(), OK_COLOR),
             Err(text) => (format!("{} failed: {text}", kind.title()), ERROR_COLOR),
         };
-        ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+        crate::ui::widgets::wrapped_label_ui(ui, egui::RichText::new(text).color(color));
     }
 }

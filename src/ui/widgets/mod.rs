@@ -23,12 +23,20 @@ pub const ADDED_COLOR: Color32 = Color32::from_rgb(70, 170, 90);
 /// Background of removed rows.
 pub const REMOVED_COLOR: Color32 = Color32::from_rgb(210, 80, 80);
 
+/// A wrapping label that is never justified (a justified parent layout would
+/// stretch the first lines of a long sentence).
+pub fn wrapped_label_ui(ui: &mut egui::Ui, text: egui::RichText) {
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Label::new(text).wrap());
+    });
+}
+
 /// Shows the inline error for `place`, if any.
 pub fn inline_error_ui(ui: &mut egui::Ui, view: &crate::ui::view::View, place: &str) {
     if let Some(error) = view.data.inline_errors.get(place) {
-        ui.add(
-            egui::Label::new(egui::RichText::new(format!("Error: {error}")).color(ERROR_COLOR))
-                .wrap(),
+        wrapped_label_ui(
+            ui,
+            egui::RichText::new(format!("Error: {error}")).color(ERROR_COLOR),
         );
     }
 }
