@@ -4,7 +4,6 @@
 //! drift, 2 bad input or an unreachable store.
 
 pub mod args;
-mod ndjson;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -232,7 +231,9 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         Command::Snapshot { action } => snapshot(cli, action, json).await,
         Command::Export { out, .. } => {
             let engine = open_engine(cli).await?;
-            let report = ndjson::export(&engine, out).await?;
+            let report = engine
+                .export_ndjson(out, &AtomicBool::new(false), |_, _| {})
+                .await?;
             if json {
                 print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
             } else {
@@ -247,7 +248,9 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         }
         Command::Import { file, .. } => {
             let engine = open_engine(cli).await?;
-            let report = ndjson::import(&engine, file).await?;
+            let report = engine
+                .import_ndjson(file, &AtomicBool::new(false), |_, _| {})
+                .await?;
             if json {
                 print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
             } else {

@@ -453,7 +453,7 @@ impl StoredEvent {
     pub fn summary(&self) -> String {
         match self.decode() {
             Ok(event) => event.summary(),
-            Err(error) => format!("⚠ {error}"),
+            Err(error) => format!("(undecodable) {error}"),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod projector;
 pub mod replay;
 pub mod snapshot;
 pub mod timetravel;
+pub mod transfer;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +40,9 @@ pub enum EngineError {
     /// The input does not validate.
     #[error("invalid input: {}", describe_errors(.0))]
     Invalid(Vec<FieldError>),
+    /// A file to import or export is unusable; nothing was imported.
+    #[error("{0}")]
+    File(String),
     /// Observe-only mode refuses writes.
     #[error("observe-only mode: {0} would write, so it is refused")]
     ObserveOnly(String),

@@ -1,7 +1,6 @@
 //! Background work the app spawns on tokio. Each function does its I/O through
 //! the engine and reports through the [`Outbox`]; none runs on the UI thread.
 
-use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::domain::{ReadState, StoredEvent};
+use crate::domain::ReadState;
 use crate::engine::bulk::BulkSpec;
 use crate::engine::timetravel::FoldBase;
 use crate::engine::{Engine, EngineConfig, EngineError, ReplayPhase, ReplayProgress};
@@ -23,8 +22,6 @@ use crate::ui::page_cache::PAGE_ROWS;
 
 /// Buckets in the density plot.
 pub const DENSITY_BUCKETS: u32 = 60;
-/// Events per page while exporting or importing.
-const COPY_PAGE: usize = 2_000;
 
 fn rate_eta(done: u64, total: u64, started: Instant) -> (f64, Option<f64>) {
     let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-6);
@@ -556,120 +553,54 @@ pub async fn bulk(engine: Arc<Engine>, spec: BulkSpec, cancel: Arc<AtomicBool>, 
 
 /// Writes the ledger to `path` as NDJSON (one envelope per line).
 pub async fn export(engine: Arc<Engine>, path: String, cancel: Arc<AtomicBool>, outbox: Outbox) {
-    let result = async {
-        let head = engine
-            .stores()
-            .ledger
-            .head()
-            .await
-            .map_err(|e| e.to_string())?;
-        let file =
-            std::fs::File::create(&path).map_err(|e| format!("cannot create {path}: {e}"))?;
-        let mut out = std::io::BufWriter::new(file);
-        let started = Instant::now();
-        let (mut next, mut written, mut skipped) = (1u64, 0u64, 0u64);
-        while next <= head {
-            if cancel.load(Ordering::Relaxed) {
-                drop(out);
-                let _ = std::fs::remove_file(&path);
-                return Err("cancelled; the partial file was removed".to_string());
-            }
-            let entries = engine
-                .ledger_page(next, COPY_PAGE)
-                .await
-                .map_err(|e| e.to_string())?;
-            if entries.is_empty() {
-                break;
-            }
-            for entry in entries {
-                match entry {
-                    Ok(event) => {
-                        next = event.position + 1;
-                        serde_json::to_writer(&mut out, &event).map_err(|e| e.to_string())?;
-                        out.write_all(b"\n")
-                            .map_err(|e| format!("cannot write {path}: {e}"))?;
-                        written += 1;
-                    }
-                    Err(bad) => {
-                        next = bad.position + 1;
-                        skipped += 1;
-                    }
-                }
-            }
+    let started = Instant::now();
+    let result = engine
+        .export_ndjson(std::path::Path::new(&path), &cancel, |done, total| {
             job_progress(
                 &outbox,
                 JobKind::Export,
-                progress("writing", next - 1, head, started),
+                progress("writing", done, total, started),
             );
-        }
-        out.flush()
-            .map_err(|e| format!("cannot write {path}: {e}"))?;
-        Ok(format!(
-            "Exported {written} events to {path}{}",
-            if skipped > 0 {
-                format!(" ({skipped} malformed entries left out)")
-            } else {
-                String::new()
-            }
-        ))
-    }
-    .await;
+        })
+        .await
+        .map(|report| {
+            format!(
+                "Exported {} events to {path}{}",
+                report.exported,
+                if report.skipped_malformed.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} malformed entries left out)",
+                        report.skipped_malformed.len()
+                    )
+                }
+            )
+        })
+        .map_err(describe);
     outbox.send(Message::JobDone(JobKind::Export, result)).await;
 }
 
-/// Reads `path` as NDJSON envelopes; every line must parse or nothing is imported.
-pub fn read_ndjson(path: &str) -> Result<Vec<StoredEvent>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    let mut events = Vec::new();
-    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{path} line {}: cannot read ({e})", index + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let event: StoredEvent = serde_json::from_str(&line).map_err(|e| {
-            format!(
-                "{path} line {}: not an event envelope ({e}); nothing was imported",
-                index + 1
-            )
-        })?;
-        events.push(event);
-    }
-    Ok(events)
-}
-
-/// Appends the events of an NDJSON file (idempotent on `event_id`).
+/// Appends the events of an NDJSON file (idempotent on `event_id`; a bad line
+/// rejects the whole file).
 pub async fn import(engine: Arc<Engine>, path: String, cancel: Arc<AtomicBool>, outbox: Outbox) {
-    let result = async {
-        if engine.observe_only() {
-            return Err("observe-only mode: importing would write, so it is refused".to_string());
-        }
-        let read_path = path.clone();
-        let events = tokio::task::spawn_blocking(move || read_ndjson(&read_path))
-            .await
-            .map_err(|e| e.to_string())??;
-        let total = events.len() as u64;
-        let started = Instant::now();
-        let (mut added, mut duplicates) = (0u64, 0u64);
-        for (i, event) in events.into_iter().enumerate() {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(format!(
-                    "cancelled after {added} new events (they stay stored; importing the file again skips them)"
-                ));
-            }
-            match engine.stores().ledger.append(event).await.map_err(|e| e.to_string())? {
-                crate::store::AppendOutcome::Appended(stored) => {
-                    added += 1;
-                    engine.bus().publish(Arc::new(stored));
-                }
-                crate::store::AppendOutcome::Duplicate(_) => duplicates += 1,
-            }
-            if i % 200 == 0 {
-                job_progress(&outbox, JobKind::Import, progress("appending", i as u64 + 1, total, started));
-            }
-        }
-        Ok(format!("Imported {path}: {added} new events, {duplicates} already stored"))
-    }
-    .await;
+    let started = Instant::now();
+    let result = engine
+        .import_ndjson(std::path::Path::new(&path), &cancel, |done, total| {
+            job_progress(
+                &outbox,
+                JobKind::Import,
+                progress("appending", done, total, started),
+            );
+        })
+        .await
+        .map(|report| {
+            format!(
+                "Imported {path}: {} new events, {} already stored; head {}",
+                report.imported, report.duplicates, report.head
+            )
+        })
+        .map_err(describe);
     outbox.send(Message::JobDone(JobKind::Import, result)).await;
 }
 

@@ -1,0 +1,200 @@
+//! Export and import of the ledger as NDJSON (one `StoredEvent` envelope per
+//! line), shared by the CLI and the GUI.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Engine, EngineError, EngineResult};
+use crate::domain::StoredEvent;
+use crate::store::{AppendOutcome, entry_position};
+
+/// Events per ledger page or append batch.
+const PAGE: usize = 2_000;
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReport {
+    /// Events written.
+    pub exported: u64,
+    /// Positions of malformed rows that could not be exported.
+    pub skipped_malformed: Vec<u64>,
+    /// The file.
+    pub file: String,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// New events appended.
+    pub imported: u64,
+    /// Events already in the ledger (same event id).
+    pub duplicates: u64,
+    /// Head after the import.
+    pub head: u64,
+}
+
+fn file_error(path: &Path, what: &str, e: impl std::fmt::Display) -> EngineError {
+    EngineError::File(format!("cannot {what} {}: {e}", path.display()))
+}
+
+/// Reads and checks every line of an NDJSON file: each must be an envelope
+/// whose payload decodes, with no event id twice. The first bad line is named
+/// and nothing is returned.
+pub fn read_ndjson(path: &Path) -> EngineResult<Vec<StoredEvent>> {
+    let file = std::fs::File::open(path).map_err(|e| file_error(path, "open", e))?;
+    let mut events = Vec::new();
+    let mut ids = HashSet::new();
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let number = index + 1;
+        let where_ = format!("{} line {number}", path.display());
+        let line = line.map_err(|e| EngineError::File(format!("{where_}: cannot read: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: StoredEvent = serde_json::from_str(&line).map_err(|e| {
+            EngineError::File(format!(
+                "{where_} is not a ledger event ({e}); nothing was imported"
+            ))
+        })?;
+        if let Err(e) = event.decode() {
+            return Err(EngineError::File(format!(
+                "{where_}: {e}; nothing was imported"
+            )));
+        }
+        if !ids.insert(event.event_id) {
+            return Err(EngineError::File(format!(
+                "{where_} repeats event id {}; nothing was imported",
+                event.event_id
+            )));
+        }
+        events.push(event);
+    }
+    Ok(events)
+}
+
+impl Engine {
+    /// Writes every well-formed event in position order. `on_progress(done, head)`
+    /// is called after each page. Cancelled: the partial file is removed.
+    pub async fn export_ndjson(
+        &self,
+        path: &Path,
+        cancel: &AtomicBool,
+        mut on_progress: impl FnMut(u64, u64),
+    ) -> EngineResult<ExportReport> {
+        let head = self.stores.ledger.head().await?;
+        let file = std::fs::File::create(path).map_err(|e| file_error(path, "create", e))?;
+        let mut writer = BufWriter::new(file);
+        let mut report = ExportReport {
+            exported: 0,
+            skipped_malformed: Vec::new(),
+            file: path.display().to_string(),
+        };
+        let mut from = 1;
+        while from <= head {
+            if cancel.load(Ordering::Relaxed) {
+                drop(writer);
+                let _ = std::fs::remove_file(path);
+                return Err(EngineError::Cancelled);
+            }
+            let page = self.stores.ledger.read_range(from, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            from = entry_position(last) + 1;
+            for entry in &page {
+                match entry {
+                    Ok(event) => {
+                        serde_json::to_writer(&mut writer, event)
+                            .map_err(|e| file_error(path, "write", e))?;
+                        writer
+                            .write_all(b"\n")
+                            .map_err(|e| file_error(path, "write", e))?;
+                        report.exported += 1;
+                    }
+                    Err(bad) => report.skipped_malformed.push(bad.position),
+                }
+            }
+            on_progress(from - 1, head);
+        }
+        writer.flush().map_err(|e| file_error(path, "write", e))?;
+        Ok(report)
+    }
+
+    /// Imports a file read with [`read_ndjson`]: events already stored (same id)
+    /// are skipped, versions are checked against the ledger before anything is
+    /// written, then the rest is appended in file order and published.
+    /// Cancelling between batches keeps what was appended (a re-import skips it).
+    pub async fn import_ndjson(
+        &self,
+        path: &Path,
+        cancel: &AtomicBool,
+        mut on_progress: impl FnMut(u64, u64),
+    ) -> EngineResult<ImportReport> {
+        self.guard_write("importing")?;
+        let read_path = path.to_path_buf();
+        let events = tokio::task::spawn_blocking(move || read_ndjson(&read_path))
+            .await
+            .map_err(|e| EngineError::File(format!("reading {} failed: {e}", path.display())))??;
+        let total = events.len() as u64;
+        let ledger = &self.stores.ledger;
+        let mut taken: BTreeMap<Uuid, BTreeMap<u64, Uuid>> = BTreeMap::new();
+        let mut fresh = Vec::new();
+        for event in events {
+            if ledger.find_event(event.event_id).await?.is_some() {
+                continue;
+            }
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                taken.entry(event.aggregate_id)
+            {
+                let stream = ledger.stream(event.aggregate_id).await?;
+                slot.insert(
+                    stream
+                        .into_iter()
+                        .filter_map(Result::ok)
+                        .map(|e| (e.version, e.event_id))
+                        .collect(),
+                );
+            }
+            let versions = taken.entry(event.aggregate_id).or_default();
+            if let Some(other) = versions.get(&event.version) {
+                return Err(EngineError::File(format!(
+                    "{}: event {} would be version {} of {}, which event {other} already is; nothing was imported",
+                    path.display(),
+                    event.event_id,
+                    event.version,
+                    event.aggregate_id
+                )));
+            }
+            versions.insert(event.version, event.event_id);
+            fresh.push(event);
+        }
+        let mut report = ImportReport {
+            imported: 0,
+            duplicates: total - fresh.len() as u64,
+            head: 0,
+        };
+        let mut fresh = fresh.into_iter().peekable();
+        while fresh.peek().is_some() {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(EngineError::Cancelled);
+            }
+            let batch: Vec<StoredEvent> = fresh.by_ref().take(PAGE).collect();
+            for outcome in ledger.append_batch(batch).await? {
+                match outcome {
+                    AppendOutcome::Appended(stored) => {
+                        report.imported += 1;
+                        self.bus.publish(Arc::new(stored));
+                    }
+                    AppendOutcome::Duplicate(_) => report.duplicates += 1,
+                }
+            }
+            on_progress(report.imported + report.duplicates, total);
+        }
+        report.head = ledger.head().await?;
+        Ok(report)
+    }
+}
