@@ -178,6 +178,28 @@ impl Engine {
         })
     }
 
+    /// Idempotency of commands on existing aggregates: the event id is the
+    /// command id, so a stored event with it means "already done; stop".
+    async fn already_done(
+        &self,
+        command_id: Uuid,
+        started: Instant,
+        trace: &mut CommandTrace,
+    ) -> EngineResult<Option<CommandOutcomeDraft>> {
+        let existing = self.stores.ledger.find_event(command_id).await?;
+        if existing.is_some() {
+            trace.step(
+                "exists?",
+                started,
+                format!("command {command_id} already stored; stop"),
+            );
+        }
+        Ok(existing.map(|event| CommandOutcomeDraft {
+            event,
+            duplicate: true,
+        }))
+    }
+
     /// Saves a new event and records the step.
     async fn save(
         &self,
@@ -276,16 +298,8 @@ impl Engine {
         self.under_lease(booking_id, command_id, handler, |mut trace| async move {
             let result = async {
                 let started = Instant::now();
-                if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
-                    trace.step(
-                        "exists?",
-                        started,
-                        format!("command {command_id} already stored; stop"),
-                    );
-                    return Ok(CommandOutcomeDraft {
-                        event: existing,
-                        duplicate: true,
-                    });
+                if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
+                    return Ok(done);
                 }
                 let stream = self.stores.ledger.stream(booking_id).await?;
                 let decoded: Vec<(u64, DomainEvent)> = stream
@@ -399,16 +413,8 @@ impl Engine {
             |mut trace| async move {
                 let result = async {
                     let started = Instant::now();
-                    if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
-                        trace.step(
-                            "exists?",
-                            started,
-                            format!("command {command_id} already stored; stop"),
-                        );
-                        return Ok(CommandOutcomeDraft {
-                            event: existing,
-                            duplicate: true,
-                        });
+                    if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
+                        return Ok(done);
                     }
                     let current = self.current_address(user_id).await?;
                     trace.step(
