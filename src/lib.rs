@@ -4,6 +4,7 @@
 //! [`engine`] talks to storage only through the ports in [`store`]; adapters
 //! implement the ports. [`cli`] is the headless face of the same engine.
 
+pub mod bench;
 pub mod cli;
 pub mod domain;
 pub mod engine;

@@ -1,0 +1,168 @@
+//! Replay against its two baselines, on the same ledger in the same run.
+//!
+//! * `replay`: [`Engine::replay`] from zero (read pages, fold with the pure
+//!   projections, bulk-load fresh tables, swap).
+//! * `replay_naive`: the design note's algorithm done one event at a time on
+//!   a prefix: for every event, for every projector, one
+//!   [`crate::store::ReadStore::apply`] call with that event's row changes
+//!   (one transaction each: a conditional upsert per row, i.e. the lookup and
+//!   the INSERT, plus the projector's position). Events are read in pages of
+//!   [`FOLD_PAGE`], as replay reads them, so only the projection side is naive.
+//! * `replay_floor`: what no replay can beat: reading the same pages from the
+//!   ledger plus one bulk load ([`crate::store::ReadStore::replace_all`]) of
+//!   the precomputed final rows, with no projection logic.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::bail;
+use serde_json::json;
+
+use super::Record;
+use crate::domain::{ProjectorId, ReadState};
+use crate::engine::Engine;
+use crate::engine::timetravel::FOLD_PAGE;
+use crate::store::{BulkControl, entry_position};
+
+/// Events of the naive baseline's prefix.
+pub const NAIVE_PREFIX: u64 = 20_000;
+
+async fn time_replay(engine: &Engine) -> anyhow::Result<(f64, u64)> {
+    let started = Instant::now();
+    let report = engine
+        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .await?;
+    Ok((started.elapsed().as_secs_f64(), report.rows))
+}
+
+async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Result<f64> {
+    let stores = engine.stores();
+    let started = Instant::now();
+    let mut position = 0;
+    let mut read = 0u64;
+    loop {
+        let page = stores.ledger.read_range(position + 1, FOLD_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        position = entry_position(last);
+        read += page.len() as u64;
+    }
+    stores
+        .read
+        .replace_all(final_state.clone(), BulkControl::none())
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    if position != final_state.position {
+        bail!(
+            "floor read {read} events up to {position}, expected {}",
+            final_state.position
+        );
+    }
+    Ok(secs)
+}
+
+async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
+    let stores = engine.stores();
+    // Step 1 of the note: empty the tables (not timed).
+    stores
+        .read
+        .replace_all(Arc::new(ReadState::default()), BulkControl::none())
+        .await?;
+    let started = Instant::now();
+    let mut position = 0;
+    while position < prefix {
+        let want = ((prefix - position) as usize).min(FOLD_PAGE);
+        let page = stores.ledger.read_range(position + 1, want).await?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            position = entry_position(&entry);
+            let Ok(event) = entry else { continue };
+            let Ok(domain) = event.decode() else { continue };
+            for projector in ProjectorId::ALL {
+                let changes = projector.changes(event.position, &domain);
+                stores
+                    .read
+                    .apply(projector, &changes, event.position)
+                    .await?;
+            }
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Runs replay, floor (`reps` times each, interleaved, best taken) and the
+/// naive baseline; emits their records. Leaves the read tables equal to the
+/// fold of the whole ledger.
+pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Result<()> {
+    let head = engine.stores().ledger.head().await?;
+    super::progress(format!(
+        "replay[{stores_label}]: folding the reference state"
+    ));
+    let final_state = Arc::new(engine.fold_from_zero(head).await?);
+    let rows = (final_state.users.len() + final_state.bookings.len()) as u64;
+
+    let prefix = NAIVE_PREFIX.min(head);
+    super::progress(format!(
+        "replay[{stores_label}]: naive baseline on {prefix} events"
+    ));
+    let naive_secs = time_naive(engine, prefix).await?;
+    let naive_per_event = naive_secs / prefix.max(1) as f64;
+    Record::new("replay_naive", stores_label, prefix, naive_secs)
+        .details(json!({
+            "method": "per event, per projector: ReadStore::apply with that event's row changes (own transaction: conditional upsert per row + projector position); events read in pages of 5000",
+            "prefix_events": prefix,
+            "scaled_seconds_for_n": naive_per_event * head as f64,
+        }))
+        .emit();
+
+    let mut replay_best = f64::INFINITY;
+    let mut floor_best = f64::INFINITY;
+    let mut replay_all = Vec::new();
+    let mut floor_all = Vec::new();
+    for rep in 0..reps.max(1) {
+        super::progress(format!(
+            "replay[{stores_label}]: replay + floor, round {} of {reps}",
+            rep + 1
+        ));
+        let (secs, replay_rows) = time_replay(engine).await?;
+        if replay_rows != rows {
+            bail!("replay wrote {replay_rows} rows, the fold has {rows}");
+        }
+        replay_best = replay_best.min(secs);
+        replay_all.push(secs);
+        let secs = time_floor(engine, &final_state).await?;
+        floor_best = floor_best.min(secs);
+        floor_all.push(secs);
+    }
+    // Leave the tables as replay builds them.
+    time_replay(engine).await?;
+    let counts = engine.stores().read.counts().await?;
+    let in_sync = counts.users == final_state.users.len() as u64
+        && counts.bookings == final_state.bookings.len() as u64;
+
+    Record::new("replay_floor", stores_label, head, floor_best)
+        .details(json!({
+            "method": "read_range pages of 5000 over the whole ledger + one replace_all of the precomputed final rows",
+            "rows": rows, "all_seconds": floor_all,
+        }))
+        .emit();
+    let speedup = naive_per_event / (replay_best / head.max(1) as f64);
+    let vs_floor = replay_best / floor_best;
+    Record::new("replay", stores_label, head, replay_best)
+        .ratio(speedup, "replay/naive speedup (per event)")
+        .target(">= 30x naive", speedup >= 30.0)
+        .details(json!({
+            "rows": rows, "all_seconds": replay_all, "tables_match_fold_counts": in_sync,
+        }))
+        .emit();
+    Record::new("replay_vs_floor", stores_label, head, replay_best)
+        .ratio(vs_floor, "replay/floor time")
+        .target("<= 2x floor", vs_floor <= 2.0)
+        .emit();
+    if !in_sync {
+        bail!("after replay the tables do not match the fold: {counts:?}");
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Time travel: `state_at(p)` for random positions against a full fold from
+//! zero, over a ledger with automatic snapshots.
+//!
+//! Honesty: every `state_at` runs on a FRESH [`Engine`] over the same opened
+//! stores, so the engine's in-process caches (last folded state, last loaded
+//! snapshot) start empty each time: each query lists the snapshots, loads and
+//! verifies the nearest one, and folds the events after it. The SQLite page
+//! cache and the OS file cache stay warm, for the full fold too.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use serde_json::json;
+
+use super::Record;
+use super::record::{median, quantile};
+use crate::domain::generate::DemoRng;
+use crate::engine::timetravel::FoldBase;
+use crate::store::Stores;
+
+/// How the measurement is sized.
+#[derive(Clone, Copy, Debug)]
+pub struct TravelSpec {
+    /// Random positions to query.
+    pub queries: usize,
+    /// Results checked against a fold from zero (evenly spread over the queries).
+    pub checks: usize,
+    /// Full folds timed (the median is the reference).
+    pub full_folds: usize,
+    /// Automatic snapshot interval.
+    pub snapshot_every: u64,
+}
+
+/// Takes the due snapshots (timed, emitted), then measures; emits records.
+pub async fn run(stores: &Stores, label: &str, spec: TravelSpec) -> anyhow::Result<()> {
+    let engine = super::data::engine(stores.clone(), spec.snapshot_every);
+    let head = stores.ledger.head().await?;
+    super::progress(format!(
+        "timetravel[{label}]: automatic snapshots every {} over {head} events",
+        spec.snapshot_every
+    ));
+    let started = Instant::now();
+    let taken = engine.take_due_snapshots().await?;
+    let snap_secs = started.elapsed().as_secs_f64();
+    let snapshots = engine.list_snapshots().await?;
+    Record::new("snapshots_take_due", label, head, snap_secs)
+        .details(json!({
+            "snapshot_every": spec.snapshot_every,
+            "taken_now": taken.len(),
+            "stored": snapshots.len(),
+            "largest_bytes": snapshots.iter().map(|s| s.size_bytes).max().unwrap_or(0),
+        }))
+        .emit();
+
+    let mut folds = Vec::new();
+    let mut full_digest = String::new();
+    for i in 0..spec.full_folds.max(1) {
+        super::progress(format!(
+            "timetravel[{label}]: full fold {} of {}",
+            i + 1,
+            spec.full_folds
+        ));
+        let fresh = super::data::engine(stores.clone(), spec.snapshot_every);
+        let started = Instant::now();
+        let state = fresh.fold_from_zero(head).await?;
+        folds.push(started.elapsed().as_secs_f64());
+        full_digest = state.digest();
+    }
+    let fold_secs = median(&folds);
+    Record::new("timetravel_full_fold", label, head, fold_secs)
+        .details(json!({"all_seconds": folds}))
+        .emit();
+
+    let mut rng = DemoRng::new(2024);
+    let positions: Vec<u64> = (0..spec.queries)
+        .map(|_| 1 + rng.below(head.max(1)))
+        .collect();
+    let check_every = (spec.queries / spec.checks.max(1)).max(1);
+    let mut ratios = Vec::with_capacity(positions.len());
+    let mut times = Vec::with_capacity(positions.len());
+    let mut folded_max = 0;
+    let mut checked = 0;
+    let mut from_snapshot = 0;
+    for (i, &p) in positions.iter().enumerate() {
+        let fresh = super::data::engine(stores.clone(), spec.snapshot_every);
+        let started = Instant::now();
+        let at = fresh.state_at(p).await?;
+        let secs = started.elapsed().as_secs_f64();
+        times.push(secs);
+        ratios.push(secs / fold_secs);
+        folded_max = folded_max.max(at.folded_events);
+        if matches!(at.base, FoldBase::Snapshot { .. }) {
+            from_snapshot += 1;
+        }
+        if i % check_every == 0 && checked < spec.checks {
+            let reference = fresh.fold_from_zero(p).await?;
+            if reference.digest() != at.state.digest() || reference.position != at.state.position {
+                bail!("state_at({p}) differs from the fold of events 1..={p}");
+            }
+            checked += 1;
+        }
+        if (i + 1) % 50 == 0 {
+            super::progress(format!(
+                "timetravel[{label}]: {} of {} queries",
+                i + 1,
+                positions.len()
+            ));
+        }
+    }
+    // The head state must also match the full fold.
+    let head_state = super::data::engine(stores.clone(), spec.snapshot_every)
+        .state_at(head)
+        .await?;
+    if head_state.state.digest() != full_digest {
+        bail!("state_at(head) differs from the full fold");
+    }
+    let p50 = median(&ratios);
+    let p99 = quantile(&ratios, 0.99);
+    Record::new(
+        "timetravel_state_at",
+        label,
+        positions.len() as u64,
+        times.iter().sum(),
+    )
+    .ratio(p99, "p99 of state_at/full fold")
+    .target("p99 <= 1/50 (0.02) of a full fold", p99 <= 0.02)
+    .details(json!({
+        "ledger_events": head,
+        "median_ratio": p50,
+        "p99_ratio": p99,
+        "median_seconds": median(&times),
+        "p99_seconds": quantile(&times, 0.99),
+        "full_fold_seconds": fold_secs,
+        "from_snapshot": from_snapshot,
+        "max_events_folded_after_base": folded_max,
+        "checked_against_fold_from_zero": checked,
+        "engine": "fresh Engine per query (no in-process caches); warm OS and SQLite caches",
+    }))
+    .emit();
+    Ok(())
+}
