@@ -1,7 +1,7 @@
 //! `ReadStore` on PostgreSQL.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -85,6 +85,11 @@ pub struct PostgresViews {
     label: String,
     location: String,
     remote: bool,
+    timeout: Duration,
+    /// Set once the tables are known to exist.
+    schema_ready: AtomicBool,
+    /// One schema creation at a time in this process.
+    schema_lock: tokio::sync::Mutex<()>,
 }
 
 impl PostgresViews {
@@ -102,31 +107,53 @@ impl PostgresViews {
             label,
             location,
             remote,
+            timeout,
+            schema_ready: AtomicBool::new(false),
+            schema_lock: tokio::sync::Mutex::new(()),
         };
-        // The first connection and the schema, on their own task with a
-        // deadline on the handle (a server that never answers the startup
-        // message must not hang us).
-        let (pool, store) = (views.pool.clone(), views.label.clone());
+        match views.ready().await {
+            // Down right now: the app still starts (commands go to the
+            // ledger, `status` shows the lag); the tables are created on the
+            // first call that reaches the server.
+            Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(views),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the tables once (on open, or on the first call after an outage).
+    async fn ready(&self) -> StoreResult<()> {
+        if self.schema_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _guard = self.schema_lock.lock().await;
+        if self.schema_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        // On its own task with a deadline on the handle: a server that never
+        // answers the startup message must not hang us.
+        let (pool, store) = (self.pool.clone(), self.label.clone());
         let task = tokio::spawn(async move { create_schema(&pool, &store).await });
-        match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
+        match tokio::time::timeout(self.timeout + Duration::from_secs(2), task).await {
             Ok(Ok(result)) => result?,
             Ok(Err(e)) => {
                 return Err(StoreError::Failed {
-                    store: views.label.clone(),
+                    store: self.label.clone(),
                     message: format!("connecting failed unexpectedly: {e}"),
                 });
             }
             Err(_) => {
                 return Err(StoreError::Unavailable {
-                    store: views.label.clone(),
-                    message: format!("no answer within {} s", timeout.as_secs_f64()),
+                    store: self.label.clone(),
+                    message: format!("no answer within {} s", self.timeout.as_secs_f64()),
                 });
             }
         }
-        Ok(views)
+        self.schema_ready.store(true, Ordering::Release);
+        Ok(())
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.ready().await?;
         self.pool.get().await.map_err(|e| map_pool(&self.label, e))
     }
 
