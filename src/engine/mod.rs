@@ -10,6 +10,7 @@ pub mod outage;
 pub mod projector;
 pub mod replay;
 pub mod snapshot;
+pub mod snapshot_codec;
 pub mod timetravel;
 pub mod transfer;
 

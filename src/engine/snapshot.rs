@@ -1,6 +1,7 @@
 //! Snapshots: periodic photos of the derived state in the ledger store, so
 //! that recovery and time travel need not re-read every event. Stored in
-//! chunks (no 16 MB document limit) with a checksum.
+//! chunks (no 16 MB document limit) with a checksum, in the binary encoding
+//! of [`super::snapshot_codec`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,10 +38,7 @@ impl Engine {
     /// Stores `state` as a snapshot.
     pub async fn save_state_snapshot(&self, state: &ReadState) -> EngineResult<SnapshotMeta> {
         self.guard_write("taking a snapshot")?;
-        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Failed {
-            store: "snapshot encoder".into(),
-            message: e.to_string(),
-        })?;
+        let bytes = super::snapshot_codec::encode(state);
         let chunk = self.config.snapshot_chunk_bytes.max(1);
         let chunks: Vec<Vec<u8>> = bytes.chunks(chunk).map(<[u8]>::to_vec).collect();
         let counts = state.counts();
@@ -117,7 +115,7 @@ impl Engine {
         if sha256_hex(&bytes) != meta.sha256 {
             return Err(bad("checksum mismatch (the stored bytes changed)".into()));
         }
-        let state: ReadState = serde_json::from_slice(&bytes)
+        let state: ReadState = super::snapshot_codec::decode(&bytes)
             .map_err(|e| bad(format!("cannot decode the state: {e}")))?;
         let state = Arc::new(state);
         if let Ok(mut cache) = self.snapshot_cache.lock() {
