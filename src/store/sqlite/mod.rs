@@ -25,6 +25,9 @@ pub const VIEWS_FILE: &str = "views.sqlite3";
 pub(crate) struct Conn {
     inner: Arc<Mutex<Connection>>,
     store: String,
+    /// Shared with the other writing connections to the same file: held
+    /// while `call` runs, so they never contend inside SQLite.
+    gate: Option<Arc<Mutex<()>>>,
 }
 
 /// How durable commits on a connection must be.
@@ -60,7 +63,15 @@ impl Conn {
         Ok(Conn {
             inner: Arc::new(Mutex::new(conn)),
             store: store.to_string(),
+            gate: None,
         })
+    }
+
+    /// Makes `call` take `gate` too (after the connection), so connections
+    /// that share it take turns instead of meeting SQLite's busy handler.
+    pub(crate) fn gated(mut self, gate: Arc<Mutex<()>>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -70,12 +81,18 @@ impl Conn {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let gate = self.gate.clone();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner.lock().map_err(|_| StoreError::Failed {
+            let poisoned = || StoreError::Failed {
                 store: store.clone(),
                 message: "an earlier operation panicked while holding the connection".into(),
-            })?;
+            };
+            let mut conn = inner.lock().map_err(|_| poisoned())?;
+            let _turn = match &gate {
+                Some(gate) => Some(gate.lock().map_err(|_| poisoned())?),
+                None => None,
+            };
             f(&mut conn)
         })
         .await
