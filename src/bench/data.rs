@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -118,8 +119,8 @@ impl EventGen {
                 continue;
             };
             let user = user_id_for_email(&cmd.user.email);
-            if !self.user_state.contains_key(&user) {
-                self.user_state.insert(user, (0, cmd.user.address.clone()));
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.user_state.entry(user) {
+                slot.insert((0, cmd.user.address.clone()));
                 self.users.push(user);
             }
             self.bookings.push(booking_id);
@@ -216,13 +217,17 @@ impl StorePair {
     }
 }
 
-/// A MongoDB database name unique to this process and `tag`.
+/// A MongoDB database name unique to this process, this call and `tag`
+/// (every open gets an empty database).
 pub fn mongo_db_name(tag: &str) -> String {
+    static OPENED: AtomicU64 = AtomicU64::new(0);
     let clean: String = tag
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(24)
         .collect();
-    format!("lsbench_{}_{clean}", std::process::id())
+    let seq = OPENED.fetch_add(1, Ordering::Relaxed);
+    format!("lsbench_{}_{seq}_{clean}", std::process::id())
 }
 
 /// An engine with the benchmark's settings: auto snapshots every

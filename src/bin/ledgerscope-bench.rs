@@ -48,7 +48,8 @@ struct Args {
     /// Tiny sizes, every measurement, well under a minute (no timing asserts).
     #[arg(long)]
     smoke: bool,
-    /// Events in the MongoDB + PostgreSQL ledger (default: min(n, 20000)).
+    /// Events in the MongoDB + PostgreSQL ledger (default: min(n, 2000);
+    /// FerretDB appends one event per round trip, tens per second).
     #[arg(long)]
     remote_n: Option<u64>,
     /// Commands per ingest run (default 1000; 300 on the servers).
@@ -108,7 +109,7 @@ impl Plan {
         }
         Plan {
             n: args.n.max(1),
-            remote_n: args.remote_n.unwrap_or(args.n.min(20_000)).max(1),
+            remote_n: args.remote_n.unwrap_or(args.n.min(2_000)).max(1),
             ingest_count: args.ingest_count.unwrap_or(1_000).max(1),
             remote_ingest_count: args.ingest_count.unwrap_or(300).max(1),
             snapshot_every: 10_000,
@@ -221,7 +222,14 @@ async fn main_ledger(pair: &StorePair, dir: &Path, n: u64) -> anyhow::Result<Sto
 }
 
 async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> anyhow::Result<()> {
-    for pair in pairs() {
+    let mut pairs = pairs();
+    if args.smoke && pairs.len() > 1 {
+        // FerretDB appends run at tens per second: the servers would not fit
+        // in a smoke test's minute. Measure them without --smoke.
+        progress("--smoke: skipping MongoDB + PostgreSQL (run without --smoke to measure them)");
+        pairs.truncate(1);
+    }
+    for pair in pairs {
         let embedded = pair.is_embedded();
         let n = if embedded { plan.n } else { plan.remote_n };
         let short = if embedded { "embedded" } else { "remote" };
@@ -343,25 +351,27 @@ fn ui_cases(
         let (small, big) = (&cases[0], &cases[1]);
         let ratio = big.cpu_median_ms / small.cpu_median_ms.max(1e-9);
         let extra_mib = (big.vm_hwm_kib as f64 - small.vm_hwm_kib as f64) / 1024.0;
-        Record::new(
+        let mut record = Record::new(
             &format!("ui_ratio_{panel}"),
             "embedded",
             big_n,
             big.cpu_median_ms / 1e3,
-        )
-        .ratio(ratio, &format!("frame CPU median {big_n}/{small_n} events"))
-        .target(
-            "frame <= 1.5x and peak memory <= +100 MB",
-            ratio <= 1.5 && extra_mib <= 100.0,
-        )
-        .details(json!({
-            "frame_ratio_met": ratio <= 1.5,
-            "peak_rss_small_mib": small.vm_hwm_kib as f64 / 1024.0,
-            "peak_rss_big_mib": big.vm_hwm_kib as f64 / 1024.0,
-            "peak_rss_extra_mib": extra_mib,
-            "memory_met": extra_mib <= 100.0,
-        }))
-        .emit();
+        );
+        record.per_sec = 1e3 / big.cpu_median_ms.max(1e-9);
+        record
+            .ratio(ratio, &format!("frame CPU median {big_n}/{small_n} events"))
+            .target(
+                "frame <= 1.5x and peak memory <= +100 MB",
+                ratio <= 1.5 && extra_mib <= 100.0,
+            )
+            .details(json!({
+                "frame_ratio_met": ratio <= 1.5,
+                "peak_rss_small_mib": small.vm_hwm_kib as f64 / 1024.0,
+                "peak_rss_big_mib": big.vm_hwm_kib as f64 / 1024.0,
+                "peak_rss_extra_mib": extra_mib,
+                "memory_met": extra_mib <= 100.0,
+            }))
+            .emit();
     }
     Ok(())
 }
