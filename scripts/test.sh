@@ -27,3 +27,6 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "== tests" >&2
 cargo test --locked --all-targets -- "$@"
+
+echo "== benchmark smoke run (tiny N, figures printed, no timing asserts)" >&2
+cargo run --locked --quiet --bin ledgerscope-bench -- --smoke

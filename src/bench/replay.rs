@@ -6,8 +6,10 @@
 //!   a prefix: for every event, for every projector, one
 //!   [`crate::store::ReadStore::apply`] call with that event's row changes
 //!   (one transaction each: a conditional upsert per row, i.e. the lookup and
-//!   the INSERT, plus the projector's position). Events are read in pages of
-//!   [`FOLD_PAGE`], as replay reads them, so only the projection side is naive.
+//!   the INSERT, plus the projector's position), then the projector's
+//!   checkpoint written to the ledger's `checkpoints`, as the note's step 4
+//!   does after every event. Events are read in pages of [`FOLD_PAGE`], as
+//!   replay reads them, so only the projection side is naive.
 //! * `replay_floor`: what no replay can beat: reading the same pages from the
 //!   ledger plus one bulk load ([`crate::store::ReadStore::replace_all`]) of
 //!   the precomputed final rows, with no projection logic.
@@ -23,7 +25,7 @@ use super::Record;
 use crate::domain::{ProjectorId, ReadState};
 use crate::engine::Engine;
 use crate::engine::timetravel::FOLD_PAGE;
-use crate::store::{BulkControl, entry_position};
+use crate::store::{BulkControl, Checkpoint, entry_position};
 
 /// Events of the naive baseline's prefix.
 pub const NAIVE_PREFIX: u64 = 20_000;
@@ -86,6 +88,16 @@ async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
                     .read
                     .apply(projector, &changes, event.position)
                     .await?;
+                stores
+                    .checkpoints
+                    .save_checkpoint(&Checkpoint {
+                        projector: projector.name().to_string(),
+                        position: event.position,
+                        skipped: Vec::new(),
+                        updated_at: chrono::Utc::now(),
+                        instance: "bench-naive".to_string(),
+                    })
+                    .await?;
             }
         }
     }
@@ -111,7 +123,7 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
     let naive_per_event = naive_secs / prefix.max(1) as f64;
     Record::new("replay_naive", stores_label, prefix, naive_secs)
         .details(json!({
-            "method": "per event, per projector: ReadStore::apply with that event's row changes (own transaction: conditional upsert per row + projector position); events read in pages of 5000",
+            "method": "per event, per projector: ReadStore::apply with that event's row changes (own transaction: conditional upsert per row + projector position), then the projector checkpoint saved in the ledger store as the note does per event; events read in pages of 5000",
             "prefix_events": prefix,
             "scaled_seconds_for_n": naive_per_event * head as f64,
         }))
