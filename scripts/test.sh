@@ -25,8 +25,9 @@ echo "== format and lints" >&2
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
+echo "== benchmark smoke run (tiny N, figures printed, no timing asserts)" >&2
+cargo run --locked --quiet --bin ledgerscope-bench -- --smoke
+
 echo "== tests" >&2
 cargo test --locked --all-targets -- "$@"
 
-echo "== benchmark smoke run (tiny N, figures printed, no timing asserts)" >&2
-cargo run --locked --quiet --bin ledgerscope-bench -- --smoke
