@@ -11,7 +11,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Conn, Durability, label, map_err};
+use super::{Conn, Durability, file_info, label, map_err};
 use crate::domain::{EventMetadata, StoredEvent};
 use crate::store::{
     AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Lease, LedgerEntry,
@@ -304,21 +304,11 @@ fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
 #[async_trait]
 impl EventLedger for SqliteLedger {
     fn info(&self) -> StoreInfo {
-        StoreInfo {
-            kind: "sqlite".into(),
-            location: self.path.display().to_string(),
-            remote: false,
-        }
+        file_info(&self.path)
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let store = self.store();
-        self.reader
-            .call(move |c| {
-                c.query_row("SELECT 1", [], |_| Ok(()))
-                    .map_err(|e| map_err(&store, e))
-            })
-            .await
+        self.reader.ping().await
     }
 
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {

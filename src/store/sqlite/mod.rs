@@ -102,6 +102,16 @@ impl Conn {
         })?
     }
 
+    /// Cheap reachability check.
+    pub(crate) async fn ping(&self) -> StoreResult<()> {
+        let store = self.store.clone();
+        self.call(move |c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(|e| map_err(&store, e))
+        })
+        .await
+    }
+
     pub(crate) fn store(&self) -> &str {
         &self.store
     }
@@ -152,6 +162,15 @@ pub fn prepare_data_dir(dir: &Path) -> StoreResult<PathBuf> {
     })?;
     let _ = std::fs::remove_file(&probe);
     Ok(dir.to_path_buf())
+}
+
+/// What the top bar shows for a SQLite file.
+pub(crate) fn file_info(path: &Path) -> super::StoreInfo {
+    super::StoreInfo {
+        kind: "sqlite".into(),
+        location: path.display().to_string(),
+        remote: false,
+    }
 }
 
 /// A store label for a SQLite file.

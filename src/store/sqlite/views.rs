@@ -11,7 +11,7 @@ use rusqlite::{Connection, Row, Transaction, params};
 use uuid::Uuid;
 
 use super::ledger::format_time;
-use super::{Conn, Durability, label, map_err};
+use super::{Conn, Durability, file_info, label, map_err};
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
 use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
 
@@ -329,21 +329,11 @@ fn bulk_load(
 #[async_trait]
 impl ReadStore for SqliteViews {
     fn info(&self) -> StoreInfo {
-        StoreInfo {
-            kind: "sqlite".into(),
-            location: self.path.display().to_string(),
-            remote: false,
-        }
+        file_info(&self.path)
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let store = self.store();
-        self.reader
-            .call(move |c| {
-                c.query_row("SELECT 1", [], |_| Ok(()))
-                    .map_err(|e| map_err(&store, e))
-            })
-            .await
+        self.reader.ping().await
     }
 
     async fn apply(
