@@ -490,3 +490,41 @@ async fn restoring_a_snapshot_rewinds_the_views_and_projectors_bring_them_back()
     assert_eq!(views(&engine).await.bookings.len(), 60);
     assert!(engine.verify().await.unwrap().in_sync);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_takes_automatic_snapshots_as_events_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open_stores(&StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 50;
+    let engine = Engine::new(stores, config);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = engine.spawn_auto_snapshots(shutdown.clone());
+    engine
+        .emit_bulk(
+            &BulkSpec::bookings(120, Some(13)),
+            &AtomicBool::new(false),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let mut positions = Vec::new();
+    for _ in 0..100 {
+        positions = engine
+            .list_snapshots()
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.position)
+            .collect();
+        if positions.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(positions, [50, 100]);
+    shutdown.cancel();
+    task.await.unwrap();
+}

@@ -2,6 +2,7 @@
 //! for demos, trainings and benchmarks. With a seed the commands (and their
 //! client UUIDs) are the same every run, so a re-run is all duplicates.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,7 @@ impl Engine {
         let mut rng = DemoRng::new(seed);
         let mut bookings: Vec<Uuid> = Vec::new();
         let mut users: Vec<Uuid> = Vec::new();
+        let mut known_users: HashSet<Uuid> = HashSet::new();
         let mut p = BulkProgress {
             total: spec.count,
             ..BulkProgress::default()
@@ -118,7 +120,7 @@ impl Engine {
                     Ok(cmd) => {
                         bookings.push(cmd.booking_id);
                         let user = user_id_for_email(&cmd.user.email);
-                        if !users.contains(&user) && users.len() < 100_000 {
+                        if users.len() < 100_000 && known_users.insert(user) {
                             users.push(user);
                         }
                         self.submit_booking_wizard(cmd).await

@@ -146,9 +146,18 @@ impl Engine {
     /// Takes every automatic snapshot that is due (one per `snapshot_every`
     /// events since the newest one), folding forward incrementally.
     pub async fn take_due_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
+        Ok(self.take_due().await?.0)
+    }
+
+    /// [`Engine::take_due_snapshots`], also returning the next position at
+    /// which one will be due (so callers need not ask the stores before it).
+    async fn take_due(&self) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
         let every = self.config.snapshot_every;
-        if every == 0 || self.observe_only() {
-            return Ok(Vec::new());
+        if every == 0 {
+            return Ok((Vec::new(), u64::MAX));
+        }
+        if self.observe_only() {
+            return Ok((Vec::new(), 0));
         }
         let head = self.stores.ledger.head().await?;
         let newest = self
@@ -165,7 +174,7 @@ impl Engine {
             taken.push(self.save_state_snapshot(&state).await?);
             next += every;
         }
-        Ok(taken)
+        Ok((taken, next))
     }
 
     /// Background task: takes due snapshots after events arrive, until `shutdown`.
@@ -176,16 +185,26 @@ impl Engine {
         let engine = self.clone();
         tokio::spawn(async move {
             let mut events = engine.bus.subscribe();
+            // Events before this position need no look at the stores; the
+            // periodic tick still catches snapshots due from other instances.
+            let mut next_due = 0;
             loop {
-                tokio::select! {
+                let due = tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = events.recv() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    received = events.recv() => match received {
+                        Ok(event) => event.position >= next_due,
+                        Err(_) => true,
+                    },
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => true,
+                };
+                if !due {
+                    continue;
                 }
-                if let Err(error) = engine.take_due_snapshots().await {
-                    engine
+                match engine.take_due().await {
+                    Ok((_, next)) => next_due = next,
+                    Err(error) => engine
                         .bus
-                        .notify(EngineNotice::SnapshotFailed(error.to_string()));
+                        .notify(EngineNotice::SnapshotFailed(error.to_string())),
                 }
             }
         })
