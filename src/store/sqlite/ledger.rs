@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -114,13 +114,15 @@ impl SqliteLedger {
 }
 
 /// Reads one `events` row, tolerating anything a foreign writer or a hand edit
-/// could have put there.
+/// could have put there. Columns are borrowed, not copied: only the fields the
+/// event keeps are allocated (this is the replay and time-travel hot path).
 fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
-    let values: Vec<SqlValue> = (0..10)
-        .map(|i| row.get::<_, SqlValue>(i))
-        .collect::<Result<_, _>>()?;
-    let position = match &values[0] {
-        SqlValue::Integer(p) if *p > 0 => *p as u64,
+    let mut values = [ValueRef::Null; 10];
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = row.get_ref(i)?;
+    }
+    let position = match values[0] {
+        ValueRef::Integer(p) if p > 0 => p as u64,
         _ => 0,
     };
     Ok(
@@ -132,38 +134,40 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
     )
 }
 
-fn raw_text(values: &[SqlValue]) -> String {
+fn raw_text(values: &[ValueRef<'_>]) -> String {
     let names = COLUMNS.split(", ");
     let mut map = serde_json::Map::new();
     for (name, value) in names.zip(values) {
         let json = match value {
-            SqlValue::Null => serde_json::Value::Null,
-            SqlValue::Integer(i) => serde_json::Value::from(*i),
-            SqlValue::Real(f) => serde_json::Value::from(*f),
-            SqlValue::Text(t) => serde_json::Value::from(t.clone()),
-            SqlValue::Blob(b) => serde_json::Value::from(format!("<{} bytes of binary>", b.len())),
+            ValueRef::Null => serde_json::Value::Null,
+            ValueRef::Integer(i) => serde_json::Value::from(*i),
+            ValueRef::Real(f) => serde_json::Value::from(*f),
+            ValueRef::Text(t) => serde_json::Value::from(String::from_utf8_lossy(t)),
+            ValueRef::Blob(b) => serde_json::Value::from(format!("<{} bytes of binary>", b.len())),
         };
         map.insert(name.to_string(), json);
     }
     serde_json::Value::Object(map).to_string()
 }
 
-fn parse_entry(position: u64, v: &[SqlValue]) -> Result<StoredEvent, String> {
-    fn text<'a>(v: &'a SqlValue, name: &str) -> Result<&'a str, String> {
+fn parse_entry(position: u64, v: &[ValueRef<'_>]) -> Result<StoredEvent, String> {
+    fn text<'a>(v: &ValueRef<'a>, name: &str) -> Result<&'a str, String> {
         match v {
-            SqlValue::Text(t) => Ok(t),
-            SqlValue::Null => Err(format!("{name} is missing")),
+            ValueRef::Text(t) => {
+                std::str::from_utf8(t).map_err(|_| format!("{name} is not valid UTF-8"))
+            }
+            ValueRef::Null => Err(format!("{name} is missing")),
             other => Err(format!("{name} is not text ({:?})", other.data_type())),
         }
     }
-    fn int(v: &SqlValue, name: &str) -> Result<u64, String> {
+    fn int(v: &ValueRef<'_>, name: &str) -> Result<u64, String> {
         match v {
-            SqlValue::Integer(i) if *i >= 0 => Ok(*i as u64),
-            SqlValue::Null => Err(format!("{name} is missing")),
+            ValueRef::Integer(i) if *i >= 0 => Ok(*i as u64),
+            ValueRef::Null => Err(format!("{name} is missing")),
             other => Err(format!("{name} is not a non-negative integer ({other:?})")),
         }
     }
-    fn uuid(v: &SqlValue, name: &str) -> Result<Uuid, String> {
+    fn uuid(v: &ValueRef<'_>, name: &str) -> Result<Uuid, String> {
         let t = text(v, name)?;
         Uuid::parse_str(t).map_err(|_| format!("{name} '{t}' is not a UUID"))
     }
@@ -178,7 +182,7 @@ fn parse_entry(position: u64, v: &[SqlValue]) -> Result<StoredEvent, String> {
     let payload: serde_json::Value = serde_json::from_str(payload_text)
         .map_err(|e| format!("payload is not valid JSON: {e}"))?;
     let metadata = match &v[9] {
-        SqlValue::Null => EventMetadata::default(),
+        ValueRef::Null => EventMetadata::default(),
         other => {
             let t = text(other, "metadata")?;
             serde_json::from_str(t).map_err(|e| format!("metadata is malformed: {e}"))?

@@ -269,6 +269,52 @@ fn set_position(
     .execute(params![projector.name(), position as i64, format_time(Utc::now())])
 }
 
+/// A date as `YYYY-MM-DD` without a heap allocation when the year has four
+/// digits (the bulk load writes two per booking); `NaiveDate`'s own text
+/// otherwise, so both paths store the same text.
+enum DateText<'a> {
+    Short(&'a str),
+    Long(String),
+}
+
+impl<'a> DateText<'a> {
+    fn new(date: NaiveDate, buf: &'a mut [u8; 10]) -> Self {
+        use chrono::Datelike;
+        let (year, month, day) = (date.year(), date.month(), date.day());
+        if !(0..=9999).contains(&year) {
+            return DateText::Long(date.to_string());
+        }
+        let year = year as u32;
+        let digits = [
+            year / 1000,
+            year / 100 % 10,
+            year / 10 % 10,
+            year % 10,
+            month / 10,
+            month % 10,
+            day / 10,
+            day % 10,
+        ];
+        let at = [0, 1, 2, 3, 5, 6, 8, 9];
+        buf[4] = b'-';
+        buf[7] = b'-';
+        for (i, d) in at.iter().zip(digits) {
+            buf[*i] = b'0' + d as u8;
+        }
+        match std::str::from_utf8(buf) {
+            Ok(text) => DateText::Short(text),
+            Err(_) => DateText::Long(date.to_string()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            DateText::Short(text) => text,
+            DateText::Long(text) => text,
+        }
+    }
+}
+
 /// Rows per bulk-load transaction step (cancellation is checked between steps).
 const BULK_STEP_ROWS: usize = 20_000;
 
@@ -290,8 +336,25 @@ fn bulk_load(
             return Err(StoreError::Cancelled);
         }
         let tx = conn.transaction().map_err(e)?;
-        for u in chunk {
-            insert_user(&tx, "users_next", u, false).map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO users_next(user_id, email, name, address, created_position, last_position)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(e)?;
+            let mut id = Uuid::encode_buffer();
+            for u in chunk {
+                stmt.execute(params![
+                    &*u.user_id.hyphenated().encode_lower(&mut id),
+                    u.email,
+                    u.name,
+                    u.address,
+                    u.created_position as i64,
+                    u.last_position as i64
+                ])
+                .map_err(e)?;
+            }
         }
         tx.commit().map_err(e)?;
         written += chunk.len() as u64;
@@ -302,8 +365,29 @@ fn bulk_load(
             return Err(StoreError::Cancelled);
         }
         let tx = conn.transaction().map_err(e)?;
-        for b in chunk {
-            insert_booking(&tx, "bookings_next", b, false).map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO bookings_next(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(e)?;
+            let (mut id, mut user) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+            let (mut check_in, mut check_out) = ([0u8; 10], [0u8; 10]);
+            for b in chunk {
+                stmt.execute(params![
+                    &*b.booking_id.hyphenated().encode_lower(&mut id),
+                    &*b.user_id.hyphenated().encode_lower(&mut user),
+                    b.service,
+                    DateText::new(b.check_in, &mut check_in).as_str(),
+                    DateText::new(b.check_out, &mut check_out).as_str(),
+                    i64::from(b.guests),
+                    b.price_cents,
+                    b.status.as_str(),
+                    b.last_position as i64
+                ])
+                .map_err(e)?;
+            }
         }
         tx.commit().map_err(e)?;
         written += chunk.len() as u64;
@@ -442,14 +526,28 @@ impl ReadStore for SqliteViews {
         let store = self.store();
         self.writer
             .call(move |conn| {
+                // One checkpoint at the end instead of one every 1000 pages:
+                // the load writes each page of the new tables once, not once
+                // per automatic checkpoint it would otherwise cross.
+                conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
+                    .map_err(|e| map_err(&store, e))?;
                 let result = bulk_load(conn, &store, &state, &control);
                 if result.is_err() {
                     let _ = conn.execute_batch(
                         "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",
                     );
                 }
-                result
+                let restored = conn
+                    .execute_batch(
+                        "PRAGMA wal_autocheckpoint=1000; PRAGMA wal_checkpoint(PASSIVE);",
+                    )
+                    .map_err(|e| map_err(&store, e));
+                result.and(restored)
             })
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "views_tests.rs"]
+mod tests;
