@@ -848,11 +848,13 @@ async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
         print_json(&value);
     } else {
         eprintln!(
-            "replayed {} event(s) into {} rows of {} in {} ms{}",
+            "replayed {} event(s) into {} rows of {} in {} ms (reading and folding {} ms, writing {} ms){}",
             report.events,
             report.rows,
             engine.read_info(),
             report.elapsed_ms,
+            report.fold_ms,
+            report.load_ms,
             report
                 .from_snapshot
                 .as_ref()

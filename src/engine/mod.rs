@@ -138,8 +138,6 @@ pub struct Engine {
     statuses: RwLock<BTreeMap<ProjectorId, ProjectorStatus>>,
     /// The most recent folded state (time travel and auto snapshots fold on from it).
     fold_cache: Mutex<Option<Arc<ReadState>>>,
-    /// The most recently loaded snapshot state.
-    snapshot_cache: Mutex<Option<(uuid::Uuid, Arc<ReadState>)>>,
 }
 
 impl Engine {
@@ -171,7 +169,6 @@ impl Engine {
                     .collect(),
             ),
             fold_cache: Mutex::new(None),
-            snapshot_cache: Mutex::new(None),
         })
     }
 
@@ -265,8 +262,10 @@ impl Engine {
         }
     }
 
-    pub(crate) fn cached_fold(&self) -> Option<Arc<ReadState>> {
-        self.fold_cache.lock().ok().and_then(|c| c.clone())
+    /// Takes the cached fold out (state_at puts its result back), so that a
+    /// state nobody else holds is folded on in place instead of cloned.
+    pub(crate) fn take_cached_fold(&self) -> Option<Arc<ReadState>> {
+        self.fold_cache.lock().ok().and_then(|mut c| c.take())
     }
 
     pub(crate) fn remember_fold(&self, state: Arc<ReadState>) {

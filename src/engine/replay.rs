@@ -52,6 +52,12 @@ pub struct ReplayReport {
     pub position: u64,
     /// Wall time.
     pub elapsed_ms: u64,
+    /// Of which: reading and folding the events (snapshot load included).
+    #[serde(default)]
+    pub fold_ms: u64,
+    /// Of which: writing the rows into the read store.
+    #[serde(default)]
+    pub load_ms: u64,
     /// Snapshot started from, if any.
     pub from_snapshot: Option<SnapshotMeta>,
     /// Entries skipped as malformed or unknown.
@@ -91,10 +97,7 @@ impl Engine {
                 .filter(|s| s.position <= head)
                 .max_by_key(|s| s.position);
             match newest {
-                Some(meta) => (
-                    (*self.load_snapshot_state(&meta).await?).clone(),
-                    Some(meta),
-                ),
+                Some(meta) => (self.load_snapshot_state(&meta).await?, Some(meta)),
                 None => (ReadState::default(), None),
             }
         } else {
@@ -134,6 +137,8 @@ impl Engine {
             rows,
             position: state.position,
             elapsed_ms: started.elapsed().as_millis() as u64,
+            fold_ms: (load_started - started).as_millis() as u64,
+            load_ms: load_started.elapsed().as_millis() as u64,
             from_snapshot: snapshot,
             skipped: skipped.len() as u64,
         })

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::FoldOutcome;
 use crate::domain::{ReadState, StateDiff};
-use crate::store::{LedgerEntry, MalformedEvent, entry_position};
+use crate::store::{LedgerEntry, MalformedEvent, StoreError, entry_position};
 
 /// Events read per ledger page while folding.
 pub const FOLD_PAGE: usize = 5_000;
@@ -45,6 +45,10 @@ pub struct StateAt {
     pub folded_events: u64,
     /// Entries that could not be applied (malformed or unknown), by position.
     pub skipped: Vec<MalformedEvent>,
+    /// Microseconds spent getting the base (loading and decoding a snapshot).
+    pub base_us: u64,
+    /// Microseconds spent folding events onto it.
+    pub fold_us: u64,
 }
 
 impl Engine {
@@ -58,18 +62,36 @@ impl Engine {
     ) -> EngineResult<(ReadState, u64, Vec<MalformedEvent>)> {
         let mut folded = 0;
         let mut skipped = Vec::new();
-        while state.position < to {
+        // The next page is read (on the store's own thread) while this one is
+        // folded: reading and decoding the ledger costs about as much as the
+        // fold, and the two overlap on a second core.
+        let read = |from: u64| {
+            let ledger = self.stores.ledger.clone();
+            let want = ((to - (from - 1)) as usize).min(FOLD_PAGE);
+            tokio::spawn(async move { (want, ledger.read_range(from, want).await) })
+        };
+        let mut pending = (state.position < to).then(|| read(state.position + 1));
+        while let Some(page) = pending.take() {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                page.abort();
                 return Err(EngineError::Cancelled);
             }
-            let want = ((to - state.position) as usize).min(FOLD_PAGE);
-            let entries = self
-                .stores
-                .ledger
-                .read_range(state.position + 1, want)
-                .await?;
+            let (want, entries) = page.await.map_err(|e| StoreError::Failed {
+                store: "ledger".into(),
+                message: format!("reading a page stopped: {e}"),
+            })?;
+            let entries = entries?;
             if entries.is_empty() {
                 break;
+            }
+            let last = entries
+                .iter()
+                .map(entry_position)
+                .max()
+                .unwrap_or(0)
+                .max(state.position);
+            if last < to && entries.len() == want {
+                pending = Some(read(last + 1));
             }
             for entry in entries {
                 let position = entry_position(&entry);
@@ -100,6 +122,7 @@ impl Engine {
 
     /// The state as of `position` (clamped to the head).
     pub async fn state_at(&self, position: u64) -> EngineResult<StateAt> {
+        let started = std::time::Instant::now();
         let head = self.stores.ledger.head().await?;
         let target = position.min(head);
         let snapshot = self
@@ -110,13 +133,40 @@ impl Engine {
             .into_iter()
             .filter(|s| s.position <= target)
             .max_by_key(|s| s.position);
-        let cached = self.cached_fold().filter(|c| c.position <= target);
-        let (base_state, base) = match (cached, snapshot) {
-            (Some(c), s) if s.as_ref().is_none_or(|s| s.position <= c.position) => {
-                let position = c.position;
-                (c, FoldBase::Cached { position })
+        // Taken out of the cache (and put back unless folded on), so that a
+        // state no one else holds is folded on in place instead of copied.
+        let cached = self.take_cached_fold();
+        let usable = cached.as_ref().is_some_and(|c| {
+            c.position <= target && snapshot.as_ref().is_none_or(|s| s.position <= c.position)
+        });
+        let cached = match cached {
+            Some(c) if usable => Some(c),
+            other => {
+                if let Some(c) = other {
+                    self.remember_fold(c);
+                }
+                None
             }
-            (_, Some(meta)) => {
+        };
+        let (base_state, base) = match (cached, snapshot) {
+            (Some(c), _) if c.position == target => {
+                self.remember_fold(c.clone());
+                let position = c.position;
+                return Ok(StateAt {
+                    state: c,
+                    base: FoldBase::Cached { position },
+                    folded_events: 0,
+                    skipped: Vec::new(),
+                    base_us: 0,
+                    fold_us: 0,
+                });
+            }
+            (Some(c), _) => {
+                let position = c.position;
+                let owned = Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone());
+                (owned, FoldBase::Cached { position })
+            }
+            (None, Some(meta)) => {
                 let state = self.load_snapshot_state(&meta).await?;
                 (
                     state,
@@ -126,19 +176,22 @@ impl Engine {
                     },
                 )
             }
-            (_, None) => (Arc::new(ReadState::default()), FoldBase::Zero),
+            (None, None) => (ReadState::default(), FoldBase::Zero),
         };
+        let base_us = started.elapsed().as_micros() as u64;
         if base_state.position == target {
+            let state = Arc::new(base_state);
             return Ok(StateAt {
-                state: base_state,
+                state,
                 base,
                 folded_events: 0,
                 skipped: Vec::new(),
+                base_us,
+                fold_us: 0,
             });
         }
-        let (state, folded_events, skipped) = self
-            .fold_until((*base_state).clone(), target, None, |_| {})
-            .await?;
+        let (state, folded_events, skipped) =
+            self.fold_until(base_state, target, None, |_| {}).await?;
         let state = Arc::new(state);
         self.remember_fold(state.clone());
         Ok(StateAt {
@@ -146,6 +199,8 @@ impl Engine {
             base,
             folded_events,
             skipped,
+            base_us,
+            fold_us: (started.elapsed().as_micros() as u64).saturating_sub(base_us),
         })
     }
 
