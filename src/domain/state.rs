@@ -45,37 +45,41 @@ pub enum FoldOutcome {
 impl ReadState {
     /// Applies one row change with the idempotent semantics of [`RowChange`].
     pub fn apply_change(&mut self, change: &RowChange) {
+        self.apply_owned_change(change.clone());
+    }
+
+    /// [`Self::apply_change`] taking the change by value, so an inserted row
+    /// is moved in rather than copied (the fold's hot path).
+    pub fn apply_owned_change(&mut self, change: RowChange) {
         match change {
             RowChange::InsertUserIfAbsent(row) => {
-                self.users.entry(row.user_id).or_insert_with(|| row.clone());
+                self.users.entry(row.user_id).or_insert(row);
             }
             RowChange::SetUserAddress {
                 user_id,
                 address,
                 position,
             } => {
-                if let Some(row) = self.users.get_mut(user_id)
-                    && row.last_position < *position
+                if let Some(row) = self.users.get_mut(&user_id)
+                    && row.last_position < position
                 {
-                    row.address.clone_from(address);
-                    row.last_position = *position;
+                    row.address = address;
+                    row.last_position = position;
                 }
             }
             RowChange::InsertBookingIfAbsent(row) => {
-                self.bookings
-                    .entry(row.booking_id)
-                    .or_insert_with(|| row.clone());
+                self.bookings.entry(row.booking_id).or_insert(row);
             }
             RowChange::SetBookingStatus {
                 booking_id,
                 status,
                 position,
             } => {
-                if let Some(row) = self.bookings.get_mut(booking_id)
-                    && row.last_position < *position
+                if let Some(row) = self.bookings.get_mut(&booking_id)
+                    && row.last_position < position
                 {
-                    row.status = *status;
-                    row.last_position = *position;
+                    row.status = status;
+                    row.last_position = position;
                 }
             }
             RowChange::SetBookingDates {
@@ -84,12 +88,12 @@ impl ReadState {
                 check_out,
                 position,
             } => {
-                if let Some(row) = self.bookings.get_mut(booking_id)
-                    && row.last_position < *position
+                if let Some(row) = self.bookings.get_mut(&booking_id)
+                    && row.last_position < position
                 {
-                    row.check_in = *check_in;
-                    row.check_out = *check_out;
-                    row.last_position = *position;
+                    row.check_in = check_in;
+                    row.check_out = check_out;
+                    row.last_position = position;
                 }
             }
         }
@@ -103,7 +107,7 @@ impl ReadState {
             Ok(domain) => {
                 for projector in ProjectorId::ALL {
                     for change in projector.changes(event.position, &domain) {
-                        self.apply_change(&change);
+                        self.apply_owned_change(change);
                     }
                 }
                 FoldOutcome::Applied
@@ -142,25 +146,24 @@ impl ReadState {
     /// A SHA-256 over every row in key order (not over `position`): equal for
     /// equal table contents, whatever produced them.
     pub fn digest(&self) -> String {
-        let mut hasher = Sha256::new();
-        for (table, rows) in [
-            (
-                UserRow::TABLE,
-                self.users.values().map(UserRow::cells).collect::<Vec<_>>(),
-            ),
-            (
-                BookingRow::TABLE,
-                self.bookings.values().map(BookingRow::cells).collect(),
-            ),
-        ] {
-            hasher.update(table.as_bytes());
-            hasher.update([0u8]);
-            for cells in rows {
-                for cell in cells {
-                    hasher.update((cell.len() as u64).to_le_bytes());
-                    hasher.update(cell.as_bytes());
-                }
+        // Row by row: the cells of a million-row state are never all in
+        // memory at once.
+        fn hash_row(hasher: &mut Sha256, cells: Vec<String>) {
+            for cell in cells {
+                hasher.update((cell.len() as u64).to_le_bytes());
+                hasher.update(cell.as_bytes());
             }
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(UserRow::TABLE.as_bytes());
+        hasher.update([0u8]);
+        for row in self.users.values() {
+            hash_row(&mut hasher, row.cells());
+        }
+        hasher.update(BookingRow::TABLE.as_bytes());
+        hasher.update([0u8]);
+        for row in self.bookings.values() {
+            hash_row(&mut hasher, row.cells());
         }
         hasher
             .finalize()
@@ -300,62 +303,236 @@ fn diff_table<R: PartialEq>(
     last_position: impl Fn(&R) -> u64,
 ) -> TableDiff {
     let mut rows = Vec::new();
-    let mut l = left.iter().peekable();
-    let mut r = right.iter().peekable();
-    loop {
-        match (l.peek(), r.peek()) {
-            (None, None) => break,
-            (Some((lk, lv)), Some((rk, rv))) if lk == rk => {
-                if lv != rv {
-                    let before = cells(lv);
-                    let after = cells(rv);
-                    let changed = columns
-                        .iter()
-                        .zip(before.iter().zip(&after))
-                        .filter(|(_, (b, a))| b != a)
-                        .map(|(c, _)| c.to_string())
-                        .collect();
-                    rows.push(RowDiff::Changed {
-                        key: **lk,
-                        before,
-                        after,
-                        columns: changed,
-                        last_position: last_position(rv),
-                    });
-                }
-                l.next();
-                r.next();
-            }
-            (Some((lk, lv)), Some((rk, _))) if lk < rk => {
-                rows.push(RowDiff::Removed {
-                    key: **lk,
-                    before: cells(lv),
-                    last_position: last_position(lv),
-                });
-                l.next();
-            }
-            (Some((lk, lv)), None) => {
-                rows.push(RowDiff::Removed {
-                    key: **lk,
-                    before: cells(lv),
-                    last_position: last_position(lv),
-                });
-                l.next();
-            }
-            (_, Some((rk, rv))) => {
-                rows.push(RowDiff::Added {
-                    key: **rk,
-                    after: cells(rv),
-                    last_position: last_position(rv),
-                });
-                r.next();
-            }
-        }
-    }
+    diff_sorted(
+        columns,
+        left.iter(),
+        right.iter(),
+        &cells,
+        &last_position,
+        &mut rows,
+    );
     TableDiff {
         table: table.to_string(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
+    }
+}
+
+/// The difference for one key: `None` when the rows are equal (or both absent).
+fn row_diff<R: PartialEq>(
+    columns: &[&str],
+    key: Uuid,
+    before: Option<&R>,
+    after: Option<&R>,
+    cells: &impl Fn(&R) -> Vec<String>,
+    last_position: &impl Fn(&R) -> u64,
+) -> Option<RowDiff> {
+    match (before, after) {
+        (Some(b), Some(a)) if b == a => None,
+        (Some(b), Some(a)) => {
+            let before = cells(b);
+            let after = cells(a);
+            let changed = columns
+                .iter()
+                .zip(before.iter().zip(&after))
+                .filter(|(_, (b, a))| b != a)
+                .map(|(c, _)| c.to_string())
+                .collect();
+            Some(RowDiff::Changed {
+                key,
+                before,
+                after,
+                columns: changed,
+                last_position: last_position(a),
+            })
+        }
+        (Some(b), None) => Some(RowDiff::Removed {
+            key,
+            before: cells(b),
+            last_position: last_position(b),
+        }),
+        (None, Some(a)) => Some(RowDiff::Added {
+            key,
+            after: cells(a),
+            last_position: last_position(a),
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Walks two key-ordered row sequences together, calling `each` with every
+/// key and the row on each side (absent on a side = `None`).
+fn merge_sorted<'a, R: 'a>(
+    left: impl Iterator<Item = (&'a Uuid, &'a R)>,
+    right: impl Iterator<Item = (&'a Uuid, &'a R)>,
+    mut each: impl FnMut(Uuid, Option<&'a R>, Option<&'a R>),
+) {
+    let mut l = left.peekable();
+    let mut r = right.peekable();
+    loop {
+        match (l.peek().copied(), r.peek().copied()) {
+            (None, None) => break,
+            (Some((lk, lv)), Some((rk, rv))) if lk == rk => {
+                each(*lk, Some(lv), Some(rv));
+                l.next();
+                r.next();
+            }
+            (Some((lk, lv)), Some((rk, _))) if lk < rk => {
+                each(*lk, Some(lv), None);
+                l.next();
+            }
+            (Some((lk, lv)), None) => {
+                each(*lk, Some(lv), None);
+                l.next();
+            }
+            (_, Some((rk, rv))) => {
+                each(*rk, None, Some(rv));
+                r.next();
+            }
+        }
+    }
+}
+
+/// Merges two key-ordered row sequences, pushing a [`RowDiff`] for every key
+/// whose rows differ (`left` is "before"). Returns how many distinct keys it
+/// saw. Works on slices of tables too, so callers can compare page by page.
+pub fn diff_sorted<'a, R: PartialEq + 'a>(
+    columns: &[&str],
+    left: impl Iterator<Item = (&'a Uuid, &'a R)>,
+    right: impl Iterator<Item = (&'a Uuid, &'a R)>,
+    cells: &impl Fn(&R) -> Vec<String>,
+    last_position: &impl Fn(&R) -> u64,
+    rows: &mut Vec<RowDiff>,
+) -> u64 {
+    let mut keys = 0;
+    merge_sorted(left, right, |key, before, after| {
+        keys += 1;
+        rows.extend(row_diff(columns, key, before, after, cells, last_position));
+    });
+    keys
+}
+
+/// How a key differs between two states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffKind {
+    /// Only in the second state.
+    Added,
+    /// Only in the first state.
+    Removed,
+    /// In both, with different cells.
+    Changed,
+}
+
+fn diff_keys<R: PartialEq>(
+    left: &BTreeMap<Uuid, R>,
+    right: &BTreeMap<Uuid, R>,
+) -> Vec<(Uuid, DiffKind)> {
+    let mut keys = Vec::new();
+    merge_sorted(left.iter(), right.iter(), |key, before, after| {
+        let kind = match (before, after) {
+            (Some(b), Some(a)) if b == a => return,
+            (Some(_), Some(_)) => DiffKind::Changed,
+            (Some(_), None) => DiffKind::Removed,
+            _ => DiffKind::Added,
+        };
+        keys.push((key, kind));
+    });
+    keys
+}
+
+/// The difference between two shared states that keeps only the differing
+/// keys (17 bytes each) and rebuilds a row's cells when asked: a view shows a
+/// few dozen rows of a difference that can span a million, and [`StateDiff`]
+/// would hold every cell of every one of them as text.
+#[derive(Clone, Debug)]
+pub struct KeyDiff {
+    /// The first state ("before").
+    pub before: std::sync::Arc<ReadState>,
+    /// The second state ("after").
+    pub after: std::sync::Arc<ReadState>,
+    /// Per table (0 = users, 1 = bookings): differing keys in key order.
+    pub keys: [Vec<(Uuid, DiffKind)>; 2],
+}
+
+impl KeyDiff {
+    /// Table names, by index.
+    pub const TABLES: [&'static str; 2] = [UserRow::TABLE, BookingRow::TABLE];
+
+    /// Compares two states.
+    pub fn new(before: std::sync::Arc<ReadState>, after: std::sync::Arc<ReadState>) -> Self {
+        let keys = [
+            diff_keys(&before.users, &after.users),
+            diff_keys(&before.bookings, &after.bookings),
+        ];
+        KeyDiff {
+            before,
+            after,
+            keys,
+        }
+    }
+
+    /// Column names of a table.
+    pub fn columns(table: usize) -> &'static [&'static str] {
+        if table == 0 {
+            &UserRow::COLUMNS
+        } else {
+            &BookingRow::COLUMNS
+        }
+    }
+
+    /// Differing rows in a table.
+    pub fn len(&self, table: usize) -> usize {
+        self.keys.get(table).map_or(0, Vec::len)
+    }
+
+    /// (added, removed, changed) in a table.
+    pub fn counts(&self, table: usize) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for (_, kind) in self.keys.get(table).into_iter().flatten() {
+            match kind {
+                DiffKind::Added => counts.0 += 1,
+                DiffKind::Removed => counts.1 += 1,
+                DiffKind::Changed => counts.2 += 1,
+            }
+        }
+        counts
+    }
+
+    /// Row `index` of a table's difference, cells and all.
+    pub fn row(&self, table: usize, index: usize) -> Option<RowDiff> {
+        let (key, _) = *self.keys.get(table)?.get(index)?;
+        if table == 0 {
+            row_diff(
+                &UserRow::COLUMNS,
+                key,
+                self.before.users.get(&key),
+                self.after.users.get(&key),
+                &UserRow::cells,
+                &|r: &UserRow| r.last_position,
+            )
+        } else {
+            row_diff(
+                &BookingRow::COLUMNS,
+                key,
+                self.before.bookings.get(&key),
+                self.after.bookings.get(&key),
+                &BookingRow::cells,
+                &|r: &BookingRow| r.last_position,
+            )
+        }
+    }
+
+    /// The same difference with every cell, as [`ReadState::diff`] gives it.
+    pub fn to_state_diff(&self) -> StateDiff {
+        StateDiff {
+            tables: (0..2)
+                .map(|t| TableDiff {
+                    table: Self::TABLES[t].to_string(),
+                    columns: Self::columns(t).iter().map(|c| c.to_string()).collect(),
+                    rows: (0..self.len(t)).filter_map(|i| self.row(t, i)).collect(),
+                })
+                .collect(),
+        }
     }
 }
 

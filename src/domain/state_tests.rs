@@ -124,3 +124,44 @@ fn digest_depends_on_rows_only_and_diff_names_columns() {
     assert_eq!(c.diff(&a).tables[1].counts(), (0, 1, 0));
     assert!(a.diff(&a).is_empty());
 }
+
+#[test]
+fn key_diff_rebuilds_exactly_the_rows_of_the_full_diff() {
+    let events: Vec<StoredEvent> = (1..=40u64)
+        .map(|i| {
+            let email = format!("u{}@x.co", i % 7);
+            stored(i, wizard(u128::from(i), &email, &format!("street {i}")))
+        })
+        .collect();
+    let early = ReadState::fold(&events[..15]);
+    let mut late = ReadState::fold(&events);
+    // A changed user, a changed booking and a row only the early state has.
+    let user = *late.users.keys().next().unwrap();
+    late.users.get_mut(&user).unwrap().address = "moved".into();
+    late.bookings.get_mut(&Uuid::from_u128(3)).unwrap().guests = 9;
+    let mut early = early;
+    let gone = Uuid::from_u128(999);
+    let mut row = early.bookings[&Uuid::from_u128(1)].clone();
+    row.booking_id = gone;
+    early.bookings.insert(gone, row);
+
+    for (a, b) in [(&early, &late), (&late, &early), (&early, &early)] {
+        let full = a.diff(b);
+        let keys = KeyDiff::new(
+            std::sync::Arc::new(a.clone()),
+            std::sync::Arc::new(b.clone()),
+        );
+        assert_eq!(keys.to_state_diff(), full);
+        for t in 0..2 {
+            assert_eq!(keys.counts(t), full.tables[t].counts());
+            assert_eq!(keys.len(t), full.tables[t].rows.len());
+        }
+    }
+    let keys = KeyDiff::new(
+        std::sync::Arc::new(early.clone()),
+        std::sync::Arc::new(late),
+    );
+    assert!(keys.counts(1).0 > 0 && keys.counts(1).1 == 1 && keys.counts(1).2 == 1);
+    assert_eq!(keys.counts(0).2, 1);
+    assert!(keys.row(1, keys.len(1)).is_none());
+}

@@ -5,10 +5,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, EngineResult};
-use crate::domain::{ProjectorId, ReadState, RowDiff, TableDiff};
-use crate::store::{MalformedEvent, load_read_state};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 
-/// Rows read per page when dumping the read store.
+use uuid::Uuid;
+
+use crate::domain::state::diff_sorted;
+use crate::domain::{BookingRow, ProjectorId, ReadState, RowDiff, TableDiff, UserRow};
+use crate::store::{MalformedEvent, StoreResult};
+
+/// Rows read per page from the read store.
 const DUMP_PAGE: usize = 5_000;
 
 /// One table's comparison.
@@ -75,6 +81,59 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
     )
 }
 
+/// Compares one read table, read page by page in key order, with the same
+/// table of a folded state: only one page of the store is in memory at a
+/// time (a million-row table is never loaded whole). Returns the differing
+/// rows and the number of distinct keys seen.
+async fn compare_table<R, Fut>(
+    fetch: impl Fn(Option<Uuid>) -> Fut,
+    key: impl Fn(&R) -> Uuid,
+    folded: &BTreeMap<Uuid, R>,
+    (table, columns): (&str, &[&str]),
+    cells: impl Fn(&R) -> Vec<String>,
+    last_position: impl Fn(&R) -> u64,
+) -> EngineResult<(TableDiff, u64)>
+where
+    R: PartialEq,
+    Fut: Future<Output = StoreResult<Vec<R>>>,
+{
+    let mut rows = Vec::new();
+    let mut keys = 0;
+    let mut after: Option<Uuid> = None;
+    loop {
+        let page = fetch(after).await?;
+        let last = page.last().map(&key);
+        // Folded rows in (after, last] meet this page; after the last page,
+        // everything left in the fold is missing from the table.
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let upper = match last {
+            Some(k) if page.len() >= DUMP_PAGE => Bound::Included(k),
+            _ => Bound::Unbounded,
+        };
+        let stored = page.iter().map(|r| (key(r), r)).collect::<Vec<_>>();
+        keys += diff_sorted(
+            columns,
+            stored.iter().map(|(k, r)| (k, *r)),
+            folded.range((lower, upper)),
+            &cells,
+            &last_position,
+            &mut rows,
+        );
+        match upper {
+            Bound::Included(k) => after = Some(k),
+            _ => break,
+        }
+    }
+    Ok((
+        TableDiff {
+            table: table.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        },
+        keys,
+    ))
+}
+
 impl Engine {
     /// Compares the read store with the fold of the ledger.
     pub async fn verify(&self) -> EngineResult<VerifyReport> {
@@ -83,7 +142,6 @@ impl Engine {
         for p in ProjectorId::ALL {
             positions.push((p, self.stores.read.projector_position(p).await?.min(head)));
         }
-        let actual = load_read_state(self.stores.read.as_ref(), DUMP_PAGE).await?;
         // Fold once, stopping at each projector's position in turn.
         let mut order = positions.clone();
         order.sort_by_key(|(_, p)| *p);
@@ -95,25 +153,32 @@ impl Engine {
             let (next, _, skipped) = self.fold_until(state, position, None, |_| {}).await?;
             state = next;
             malformed.extend(skipped);
-            let diff = actual.diff(&state);
-            let (table, rows) = match projector {
+            let read = self.stores.read.as_ref();
+            let (diff, keys) = match projector {
                 ProjectorId::UserProjection => {
-                    let keys = actual
-                        .users
-                        .keys()
-                        .chain(state.users.keys())
-                        .collect::<std::collections::BTreeSet<_>>();
-                    table_report(diff.tables[0].clone(), position, keys.len())
+                    compare_table(
+                        |after| read.users_page(after, DUMP_PAGE),
+                        |r: &UserRow| r.user_id,
+                        &state.users,
+                        (UserRow::TABLE, &UserRow::COLUMNS),
+                        UserRow::cells,
+                        |r| r.last_position,
+                    )
+                    .await?
                 }
                 ProjectorId::BookingProjection => {
-                    let keys = actual
-                        .bookings
-                        .keys()
-                        .chain(state.bookings.keys())
-                        .collect::<std::collections::BTreeSet<_>>();
-                    table_report(diff.tables[1].clone(), position, keys.len())
+                    compare_table(
+                        |after| read.bookings_page(after, DUMP_PAGE),
+                        |r: &BookingRow| r.booking_id,
+                        &state.bookings,
+                        (BookingRow::TABLE, &BookingRow::COLUMNS),
+                        BookingRow::cells,
+                        |r| r.last_position,
+                    )
+                    .await?
                 }
             };
+            let (table, rows) = table_report(diff, position, keys as usize);
             checked += rows;
             tables.push(table);
         }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::state::StateCounts;
+use crate::domain::state::{KeyDiff, StateCounts};
 use crate::domain::{ReadState, RowDiff, StateDiff, SubmitBookingWizard};
 use crate::engine::{CommandOutcome, EngineNotice, ProjectorStatus, VerifyReport};
 use crate::store::{LedgerEntry, SnapshotMeta, StoreInfo};
@@ -71,6 +71,31 @@ impl DiffRows {
     }
 }
 
+/// A key-only difference (cells rebuilt for the rows in view) with its counts.
+#[derive(Clone, Debug)]
+pub struct KeyDiffRows {
+    /// The difference.
+    pub diff: Arc<KeyDiff>,
+    /// Per table: (name, added, removed, changed).
+    pub counts: Vec<(String, usize, usize, usize)>,
+}
+
+impl KeyDiffRows {
+    /// Wraps a difference.
+    pub fn new(diff: KeyDiff) -> Self {
+        let counts = (0..2)
+            .map(|t| {
+                let (a, r, c) = diff.counts(t);
+                (KeyDiff::TABLES[t].to_string(), a, r, c)
+            })
+            .collect();
+        KeyDiffRows {
+            diff: Arc::new(diff),
+            counts,
+        }
+    }
+}
+
 /// The state as of the time-travel cursor, indexed for virtual tables.
 #[derive(Clone, Debug)]
 pub struct TravelView {
@@ -84,8 +109,9 @@ pub struct TravelView {
     pub user_keys: Arc<Vec<Uuid>>,
     /// Booking keys in order.
     pub booking_keys: Arc<Vec<Uuid>>,
-    /// Difference from this state to the reference, and the reference's position.
-    pub diff: Option<(u64, DiffRows)>,
+    /// Difference from this state to the reference, and the reference's
+    /// position. Keys only: both states are held here anyway.
+    pub diff: Option<(u64, KeyDiffRows)>,
     /// How the state was computed (for the status line).
     pub base: String,
     /// Time to compute it.

@@ -10,12 +10,13 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::domain::ReadState;
+use crate::domain::state::KeyDiff;
 use crate::engine::bulk::BulkSpec;
 use crate::engine::timetravel::FoldBase;
 use crate::engine::{Engine, EngineConfig, EngineError, ReplayPhase, ReplayProgress};
 use crate::store::{EventFilter, StoreConfig, open_stores};
 use crate::ui::commands::JobKind;
-use crate::ui::data::{Density, DiffRows, TravelView};
+use crate::ui::data::{Density, KeyDiffRows, TravelView};
 use crate::ui::message::{JobProgress, Message, StatusSnapshot};
 use crate::ui::outbox::Outbox;
 use crate::ui::page_cache::PAGE_ROWS;
@@ -286,7 +287,8 @@ pub async fn travel(
         };
         let state = at.state;
         let view = tokio::task::spawn_blocking(move || {
-            let diff = reference.map(|r| (r.position, DiffRows::new(Arc::new(state.diff(&r)))));
+            let diff =
+                reference.map(|r| (r.position, KeyDiffRows::new(KeyDiff::new(state.clone(), r))));
             TravelView {
                 position: state.position,
                 counts: state.counts(),
@@ -400,7 +402,7 @@ pub async fn take_snapshot(engine: Arc<Engine>, cancel: Arc<AtomicBool>, outbox:
             .filter(|s| s.position <= head)
             .max_by_key(|s| s.position);
         let base = match &newest {
-            Some(meta) => (*engine.load_snapshot_state(meta).await?).clone(),
+            Some(meta) => engine.load_snapshot_state(meta).await?,
             None => ReadState::default(),
         };
         let total = head.saturating_sub(base.position);

@@ -10,7 +10,7 @@ use crate::ui::commands::{DraftField, UiCommand};
 use crate::ui::data::TravelView;
 use crate::ui::state::{DiffAgainst, TableKind};
 use crate::ui::view::View;
-use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui};
+use crate::ui::widgets::diff_table::{DiffLabels, KeyDiffTable, diff_table_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::inline_error_ui;
 
@@ -333,13 +333,17 @@ pub fn time_travel_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiComma
                     TableKind::Users => 0,
                     TableKind::Bookings => 1,
                 };
-                if let Some(table) = rows.diff.tables.get(index) {
+                {
+                    let table = KeyDiffTable {
+                        diff: &rows.diff,
+                        table: index,
+                    };
                     let added = format!("added by {reference}");
                     let removed = format!("gone by {reference}");
                     diff_table_ui(
                         ui,
                         "travel_diff",
-                        table,
+                        &table,
                         DiffLabels {
                             added: &added,
                             removed: &removed,

@@ -4,6 +4,9 @@
 
 use egui_extras::{Column, TableBuilder};
 
+use std::borrow::Cow;
+
+use crate::domain::state::KeyDiff;
 use crate::domain::{RowDiff, TableDiff};
 use crate::ui::commands::UiCommand;
 use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
@@ -19,6 +22,57 @@ type RowLook<'a> = (
     &'a Vec<String>,
     Option<(&'a Vec<String>, &'a Vec<String>)>,
 );
+
+/// Rows of one table's difference, by index: held in full ([`TableDiff`]) or
+/// rebuilt for the rows in view ([`KeyDiffTable`]).
+pub trait DiffSource {
+    /// Table name.
+    fn table(&self) -> &str;
+    /// Column names.
+    fn columns(&self) -> Vec<&str>;
+    /// Number of differing rows.
+    fn len(&self) -> usize;
+    /// Row `index`.
+    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>>;
+}
+
+impl DiffSource for TableDiff {
+    fn table(&self) -> &str {
+        &self.table
+    }
+    fn columns(&self) -> Vec<&str> {
+        self.columns.iter().map(String::as_str).collect()
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>> {
+        self.rows.get(index).map(Cow::Borrowed)
+    }
+}
+
+/// One table of a [`KeyDiff`].
+pub struct KeyDiffTable<'a> {
+    /// The difference.
+    pub diff: &'a KeyDiff,
+    /// 0 = users, 1 = bookings.
+    pub table: usize,
+}
+
+impl DiffSource for KeyDiffTable<'_> {
+    fn table(&self) -> &str {
+        KeyDiff::TABLES.get(self.table).copied().unwrap_or("")
+    }
+    fn columns(&self) -> Vec<&str> {
+        KeyDiff::columns(self.table).to_vec()
+    }
+    fn len(&self) -> usize {
+        self.diff.len(self.table)
+    }
+    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>> {
+        self.diff.row(self.table, index).map(Cow::Owned)
+    }
+}
 
 /// Labels for the two sides, e.g. ("missing from table", "extra in table").
 #[derive(Clone, Copy)]
@@ -40,20 +94,20 @@ fn short(cell: &str) -> String {
 }
 
 /// Draws the differences of one table, fetching nothing: `table` is in memory,
-/// and only the rows in view are laid out.
+/// and only the rows in view are laid out (and, for a [`KeyDiffTable`], built).
 pub fn diff_table_ui(
     ui: &mut egui::Ui,
     id_salt: &str,
-    table: &TableDiff,
+    table: &dyn DiffSource,
     labels: DiffLabels,
     commands: &mut Vec<UiCommand>,
 ) {
-    if table.rows.is_empty() {
-        ui.label(format!("{}: no differences", table.table));
+    if table.len() == 0 {
+        ui.label(format!("{}: no differences", table.table()));
         return;
     }
-    let columns = &table.columns;
-    let last_col = columns.iter().position(|c| c == "last_position");
+    let columns = table.columns();
+    let last_col = columns.iter().position(|c| *c == "last_position");
     let text_height = ROW_HEIGHT;
     let max_height = ui.available_height().max(120.0);
     let mut builder = TableBuilder::new(ui)
@@ -64,7 +118,7 @@ pub fn diff_table_ui(
         .max_scroll_height(max_height)
         .column(Column::exact(70.0));
     for (i, name) in columns.iter().enumerate() {
-        let width = match name.as_str() {
+        let width = match *name {
             "user_id" | "booking_id" => 80.0,
             "email" | "address" | "name" | "service" => 150.0,
             _ => 90.0,
@@ -81,18 +135,18 @@ pub fn diff_table_ui(
             header.col(|ui| {
                 ui.strong("diff");
             });
-            for name in columns {
+            for name in &columns {
                 header.col(|ui| {
-                    ui.strong(name);
+                    ui.strong(*name);
                 });
             }
         })
         .body(|body| {
-            body.rows(text_height, table.rows.len(), |mut row| {
-                let Some(diff) = table.rows.get(row.index()) else {
+            body.rows(text_height, table.len(), |mut row| {
+                let Some(diff) = table.row(row.index()) else {
                     return;
                 };
-                let (kind, color, cells, changed): RowLook = match diff {
+                let (kind, color, cells, changed): RowLook = match diff.as_ref() {
                     RowDiff::Added { after, .. } => (labels.added, ADDED_COLOR, after, None),
                     RowDiff::Removed { before, .. } => {
                         (labels.removed, REMOVED_COLOR, before, None)
@@ -113,7 +167,7 @@ pub fn diff_table_ui(
                     ui.label(egui::RichText::new(kind).color(color).strong());
                 });
                 for (i, cell) in cells.iter().enumerate() {
-                    let name = &columns[i.min(columns.len().saturating_sub(1))];
+                    let name = columns[i.min(columns.len().saturating_sub(1))];
                     row.col(|ui| {
                         if Some(i) == last_col {
                             let position = diff.last_position();
@@ -127,7 +181,9 @@ pub fn diff_table_ui(
                             return;
                         }
                         match changed {
-                            Some((before, changed_columns)) if changed_columns.contains(name) => {
+                            Some((before, changed_columns))
+                                if changed_columns.iter().any(|c| c == name) =>
+                            {
                                 let old = before.get(i).map(String::as_str).unwrap_or("");
                                 let text = format!("{} -> {}", short(old), short(cell));
                                 ui.painter().rect_filled(ui.max_rect(), 2.0, CHANGED_BG);
