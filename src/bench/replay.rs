@@ -23,22 +23,23 @@ use serde_json::json;
 
 use super::Record;
 use crate::domain::{ProjectorId, ReadState};
-use crate::engine::Engine;
 use crate::engine::timetravel::FOLD_PAGE;
+use crate::engine::{Engine, ReplayReport};
 use crate::store::{BulkControl, Checkpoint, entry_position};
 
 /// Events of the naive baseline's prefix.
 pub const NAIVE_PREFIX: u64 = 20_000;
 
-async fn time_replay(engine: &Engine) -> anyhow::Result<(f64, u64)> {
+async fn time_replay(engine: &Engine) -> anyhow::Result<(f64, ReplayReport)> {
     let started = Instant::now();
     let report = engine
         .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
         .await?;
-    Ok((started.elapsed().as_secs_f64(), report.rows))
+    Ok((started.elapsed().as_secs_f64(), report))
 }
 
-async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Result<f64> {
+/// Seconds: (total, of which reading the ledger).
+async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Result<(f64, f64)> {
     let stores = engine.stores();
     let started = Instant::now();
     let mut position = 0;
@@ -49,6 +50,7 @@ async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Re
         position = entry_position(last);
         read += page.len() as u64;
     }
+    let read_secs = started.elapsed().as_secs_f64();
     stores
         .read
         .replace_all(final_state.clone(), BulkControl::none())
@@ -60,7 +62,7 @@ async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Re
             final_state.position
         );
     }
-    Ok(secs)
+    Ok((secs, read_secs))
 }
 
 async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
@@ -133,20 +135,24 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
     let mut floor_best = f64::INFINITY;
     let mut replay_all = Vec::new();
     let mut floor_all = Vec::new();
+    let mut replay_phases = Vec::new();
+    let mut floor_read = Vec::new();
     for rep in 0..reps.max(1) {
         super::progress(format!(
             "replay[{stores_label}]: replay + floor, round {} of {reps}",
             rep + 1
         ));
-        let (secs, replay_rows) = time_replay(engine).await?;
-        if replay_rows != rows {
-            bail!("replay wrote {replay_rows} rows, the fold has {rows}");
+        let (secs, report) = time_replay(engine).await?;
+        if report.rows != rows {
+            bail!("replay wrote {} rows, the fold has {rows}", report.rows);
         }
         replay_best = replay_best.min(secs);
         replay_all.push(secs);
-        let secs = time_floor(engine, &final_state).await?;
+        replay_phases.push(json!({"fold_ms": report.fold_ms, "load_ms": report.load_ms}));
+        let (secs, read_secs) = time_floor(engine, &final_state).await?;
         floor_best = floor_best.min(secs);
         floor_all.push(secs);
+        floor_read.push(read_secs);
     }
     // Leave the tables as replay builds them.
     time_replay(engine).await?;
@@ -157,7 +163,7 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
     Record::new("replay_floor", stores_label, head, floor_best)
         .details(json!({
             "method": "read_range pages of 5000 over the whole ledger + one replace_all of the precomputed final rows",
-            "rows": rows, "all_seconds": floor_all,
+            "rows": rows, "all_seconds": floor_all, "read_seconds": floor_read,
         }))
         .emit();
     let speedup = naive_per_event / (replay_best / head.max(1) as f64);
@@ -166,7 +172,8 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
         .ratio(speedup, "replay/naive speedup (per event)")
         .target(">= 30x naive", speedup >= 30.0)
         .details(json!({
-            "rows": rows, "all_seconds": replay_all, "tables_match_fold_counts": in_sync,
+            "rows": rows, "all_seconds": replay_all, "phases": replay_phases,
+            "tables_match_fold_counts": in_sync,
         }))
         .emit();
     Record::new("replay_vs_floor", stores_label, head, replay_best)

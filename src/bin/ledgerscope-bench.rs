@@ -29,6 +29,12 @@ use ledgerscope::bench::{Record, ingest, progress, replay, timetravel, ui};
 use ledgerscope::domain::ProjectorId;
 use ledgerscope::store::Stores;
 
+/// mimalloc instead of the system allocator: folds, snapshot decodes and
+/// replays allocate and free millions of small strings, and glibc's malloc
+/// spent about a quarter of replay's CPU on that (perf, issue 5).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MEASUREMENTS: [&str; 4] = ["replay", "ingest", "timetravel", "ui"];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 
@@ -58,9 +64,6 @@ struct Args {
     /// Random positions queried in the time-travel measurement.
     #[arg(long, default_value_t = 200)]
     queries: usize,
-    /// Of those, how many are checked against a fold from zero.
-    #[arg(long, default_value_t = 10)]
-    checks: usize,
     /// Events in the small UI ledger.
     #[arg(long, default_value_t = 1_000)]
     ui_small: u64,
@@ -83,7 +86,6 @@ struct Plan {
     remote_ingest_count: u64,
     snapshot_every: u64,
     queries: usize,
-    checks: usize,
     full_folds: usize,
     replay_reps: usize,
     ui_small: u64,
@@ -100,7 +102,6 @@ impl Plan {
                 remote_ingest_count: 16,
                 snapshot_every: 250,
                 queries: 20,
-                checks: 5,
                 full_folds: 2,
                 replay_reps: 1,
                 ui_small: 100,
@@ -114,7 +115,6 @@ impl Plan {
             remote_ingest_count: args.ingest_count.unwrap_or(300).max(1),
             snapshot_every: 10_000,
             queries: args.queries.max(1),
-            checks: args.checks,
             full_folds: 3,
             replay_reps: if args.n <= 200_000 { 2 } else { 1 },
             ui_small: args.ui_small.max(1),
@@ -245,7 +245,6 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             if only.contains("timetravel") {
                 let spec = TravelSpec {
                     queries: plan.queries,
-                    checks: plan.checks,
                     full_folds: plan.full_folds,
                     snapshot_every: plan.snapshot_every,
                 };
