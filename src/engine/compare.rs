@@ -85,6 +85,12 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
 /// table of a folded state: only one page of the store is in memory at a
 /// time (a million-row table is never loaded whole). Returns the differing
 /// rows and the number of distinct keys seen.
+///
+/// The projector may go on applying events while the pages are read (the
+/// window app verifies with its projectors live). A stored row last written
+/// after `position` is set aside; once the pages are read, `moved_to` gives
+/// the projector's position then, and rows written up to it are lag, not
+/// drift. Rows claiming a later position than that are compared as usual.
 async fn compare_table<R, Fut>(
     fetch: impl Fn(Option<Uuid>) -> Fut,
     key: impl Fn(&R) -> Uuid,
@@ -92,6 +98,7 @@ async fn compare_table<R, Fut>(
     (table, columns): (&str, &[&str]),
     cells: impl Fn(&R) -> Vec<String>,
     last_position: impl Fn(&R) -> u64,
+    (position, moved_to): (u64, impl Future<Output = StoreResult<u64>>),
 ) -> EngineResult<(TableDiff, u64)>
 where
     R: PartialEq,
@@ -99,6 +106,7 @@ where
 {
     let mut rows = Vec::new();
     let mut keys = 0;
+    let mut set_aside: Vec<R> = Vec::new();
     let mut after: Option<Uuid> = None;
     loop {
         let page = fetch(after).await?;
@@ -110,19 +118,47 @@ where
             Some(k) if page.len() >= DUMP_PAGE => Bound::Included(k),
             _ => Bound::Unbounded,
         };
-        let stored = page.iter().map(|r| (key(r), r)).collect::<Vec<_>>();
+        let newer: std::collections::BTreeSet<Uuid> = page
+            .iter()
+            .filter(|r| last_position(r) > position)
+            .map(&key)
+            .collect();
+        let stored = page
+            .iter()
+            .map(|r| (key(r), r))
+            .filter(|(k, _)| !newer.contains(k))
+            .collect::<Vec<_>>();
         keys += diff_sorted(
             columns,
             stored.iter().map(|(k, r)| (k, *r)),
-            folded.range((lower, upper)),
+            folded
+                .range((lower, upper))
+                .filter(|(k, _)| !newer.contains(k)),
             &cells,
             &last_position,
             &mut rows,
         );
+        keys += newer.len() as u64;
+        set_aside.extend(page.into_iter().filter(|r| newer.contains(&key(r))));
         match upper {
             Bound::Included(k) => after = Some(k),
             _ => break,
         }
+    }
+    if !set_aside.is_empty() {
+        let now = moved_to.await?;
+        for row in set_aside.iter().filter(|r| last_position(r) > now) {
+            let k = key(row);
+            diff_sorted(
+                columns,
+                std::iter::once((&k, row)),
+                folded.get_key_value(&k).into_iter(),
+                &cells,
+                &last_position,
+                &mut rows,
+            );
+        }
+        rows.sort_by_key(RowDiff::key);
     }
     Ok((
         TableDiff {
@@ -163,6 +199,7 @@ impl Engine {
                         (UserRow::TABLE, &UserRow::COLUMNS),
                         UserRow::cells,
                         |r| r.last_position,
+                        (position, read.projector_position(projector)),
                     )
                     .await?
                 }
@@ -174,6 +211,7 @@ impl Engine {
                         (BookingRow::TABLE, &BookingRow::COLUMNS),
                         BookingRow::cells,
                         |r| r.last_position,
+                        (position, read.projector_position(projector)),
                     )
                     .await?
                 }
