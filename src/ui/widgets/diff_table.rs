@@ -32,6 +32,10 @@ pub trait DiffSource {
     fn columns(&self) -> Vec<&str>;
     /// Number of differing rows.
     fn len(&self) -> usize;
+    /// No differing rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Row `index`.
     fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>>;
 }
@@ -102,7 +106,7 @@ pub fn diff_table_ui(
     labels: DiffLabels,
     commands: &mut Vec<UiCommand>,
 ) {
-    if table.len() == 0 {
+    if table.is_empty() {
         ui.label(format!("{}: no differences", table.table()));
         return;
     }
