@@ -2,10 +2,11 @@
 //! zero, over a ledger with automatic snapshots.
 //!
 //! Honesty: every `state_at` runs on a FRESH [`Engine`] over the same opened
-//! stores, so the engine's in-process caches (last folded state, last loaded
-//! snapshot) start empty each time: each query lists the snapshots, loads and
-//! verifies the nearest one, and folds the events after it. The SQLite page
-//! cache and the OS file cache stay warm, for the full fold too.
+//! stores, so the engine's in-process cache (the last folded state) starts
+//! empty each time: each query lists the snapshots, loads and verifies the
+//! nearest one, and folds the events after it. The SQLite page cache and the
+//! OS file cache stay warm, for the full fold too. Every result is checked
+//! against a reference fold from zero.
 
 use std::time::Instant;
 
