@@ -521,19 +521,6 @@ impl KeyDiff {
             )
         }
     }
-
-    /// The same difference with every cell, as [`ReadState::diff`] gives it.
-    pub fn to_state_diff(&self) -> StateDiff {
-        StateDiff {
-            tables: (0..2)
-                .map(|t| TableDiff {
-                    table: Self::TABLES[t].to_string(),
-                    columns: Self::columns(t).iter().map(|c| c.to_string()).collect(),
-                    rows: (0..self.len(t)).filter_map(|i| self.row(t, i)).collect(),
-                })
-                .collect(),
-        }
-    }
 }
 
 #[cfg(test)]
