@@ -375,6 +375,82 @@ async fn snapshot_contract(store: Arc<dyn SnapshotStore>) {
     assert_eq!(loaded.len(), chunks.len());
     assert_eq!(loaded.concat(), bytes);
     assert_eq!(store.load_snapshot_chunks(earlier.id).await.unwrap(), small);
+
+    // Chunk ranges: what time travel reads (an index chunk, then some pages).
+    let n = chunks.len() as u32;
+    assert!(n > 10, "enough chunks for a middle range");
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, 3, 5)
+            .await
+            .unwrap(),
+        chunks[3..8].to_vec(),
+        "a middle range is that slice"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, 0, 1)
+            .await
+            .unwrap(),
+        chunks[..1].to_vec(),
+        "the first chunk alone"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, n - 2, 10)
+            .await
+            .unwrap(),
+        chunks[n as usize - 2..].to_vec(),
+        "a range past the end returns only the stored chunks"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, n, 3)
+            .await
+            .unwrap(),
+        Vec::<Vec<u8>>::new(),
+        "a range starting at the end is empty"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, n + 5, 3)
+            .await
+            .unwrap(),
+        Vec::<Vec<u8>>::new(),
+        "a range starting past the end is empty"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, u32::MAX, u32::MAX)
+            .await
+            .unwrap(),
+        Vec::<Vec<u8>>::new(),
+        "a range at the end of u32 does not overflow"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(later.id, 2, 0)
+            .await
+            .unwrap(),
+        Vec::<Vec<u8>>::new(),
+        "count == 0 is empty"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(earlier.id, 0, 4)
+            .await
+            .unwrap(),
+        small,
+        "ranges stay within one snapshot"
+    );
+    assert_eq!(
+        store
+            .load_snapshot_chunk_range(Uuid::new_v4(), 0, 4)
+            .await
+            .unwrap(),
+        Vec::<Vec<u8>>::new(),
+        "an unknown snapshot has no chunks (empty, not an error)"
+    );
 }
 
 async fn lease_contract(locks: Arc<dyn LockFactory>) {

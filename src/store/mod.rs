@@ -237,6 +237,15 @@ pub trait SnapshotStore: Send + Sync {
     async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>>;
     /// The chunks of one snapshot, in order.
     async fn load_snapshot_chunks(&self, id: Uuid) -> StoreResult<Vec<Vec<u8>>>;
+    /// Chunks `first .. first + count` of one snapshot, in order. Stops at the
+    /// first chunk that is not stored (so the result can be shorter than
+    /// `count`; the caller reports the short read). `count == 0` returns none.
+    async fn load_snapshot_chunk_range(
+        &self,
+        id: Uuid,
+        first: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Vec<u8>>>;
 }
 
 /// A held lease.

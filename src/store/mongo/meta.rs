@@ -92,6 +92,36 @@ impl MongoLedger {
             .await;
         Ok(n as u64)
     }
+
+    /// One chunk of a snapshot, its parts joined; `None` when a part is not
+    /// stored (the first one for a chunk that was never saved). One `_id`
+    /// lookup per part: FerretDB pushes these down.
+    async fn load_chunk(&self, id: Uuid, seq: usize) -> StoreResult<Option<Vec<u8>>> {
+        let mut chunk = Vec::new();
+        let mut part = 0usize;
+        loop {
+            let Some(doc) = self
+                .chunks
+                .find_one(doc! {"_id": part_id(id, seq, part)})
+                .await
+                .map_err(|e| self.error(e))?
+            else {
+                return Ok(None);
+            };
+            match doc.get("data") {
+                Some(Bson::Binary(b)) => chunk.extend_from_slice(&b.bytes),
+                _ => {
+                    return Err(
+                        self.failed(format!("snapshot {id} chunk {seq} has no binary data"))
+                    );
+                }
+            }
+            part += 1;
+            if part as i64 >= int_of(&doc, "parts") {
+                return Ok(Some(chunk));
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -220,33 +250,29 @@ impl SnapshotStore for MongoLedger {
             .and_then(|m| serde_json::from_value::<SnapshotMeta>(m).ok())
             .ok_or_else(|| StoreError::NotFound(format!("no snapshot has id {id}")))?;
         let mut chunks = Vec::with_capacity(meta.chunks as usize);
-        // One `_id` lookup per part: FerretDB pushes these down.
         for seq in 0..meta.chunks as usize {
-            let mut chunk = Vec::new();
-            let mut part = 0usize;
-            loop {
-                let Some(doc) = self
-                    .chunks
-                    .find_one(doc! {"_id": part_id(id, seq, part)})
-                    .await
-                    .map_err(|e| self.error(e))?
-                else {
-                    return Ok(chunks); // missing: the engine reports the short count
-                };
-                match doc.get("data") {
-                    Some(Bson::Binary(b)) => chunk.extend_from_slice(&b.bytes),
-                    _ => {
-                        return Err(
-                            self.failed(format!("snapshot {id} chunk {seq} has no binary data"))
-                        );
-                    }
-                }
-                part += 1;
-                if part as i64 >= int_of(&doc, "parts") {
-                    break;
-                }
+            match self.load_chunk(id, seq).await? {
+                Some(chunk) => chunks.push(chunk),
+                None => return Ok(chunks), // missing: the engine reports the short count
             }
-            chunks.push(chunk);
+        }
+        Ok(chunks)
+    }
+
+    async fn load_snapshot_chunk_range(
+        &self,
+        id: Uuid,
+        first: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        // No meta needed: an unknown snapshot has no chunks, so the result is empty.
+        let mut chunks = Vec::new();
+        for offset in 0..count {
+            let seq = first as usize + offset as usize;
+            match self.load_chunk(id, seq).await? {
+                Some(chunk) => chunks.push(chunk),
+                None => break, // missing: the caller reports the short read
+            }
         }
         Ok(chunks)
     }

@@ -586,6 +586,46 @@ impl SnapshotStore for SqliteLedger {
             })
             .await
     }
+
+    async fn load_snapshot_chunk_range(
+        &self,
+        id: Uuid,
+        first: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let store = self.store();
+        // u32 + u32 fits in i64: no overflow at the end of the range.
+        let (start, end) = (i64::from(first), i64::from(first) + i64::from(count));
+        self.reader
+            .call(move |c| {
+                // A range scan of the (snapshot_id, seq) primary key.
+                let mut stmt = c
+                    .prepare(
+                        "SELECT seq, data FROM snapshot_chunks
+                         WHERE snapshot_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+                let rows = stmt
+                    .query_map(params![id.to_string(), start, end], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                    })
+                    .map_err(|e| map_err(&store, e))?;
+                // Keep the contiguous prefix from `first`.
+                let mut chunks = Vec::new();
+                for (expected, row) in (start..).zip(rows) {
+                    let (seq, data) = row.map_err(|e| map_err(&store, e))?;
+                    if seq != expected {
+                        break; // a gap: the caller reports the short read
+                    }
+                    chunks.push(data);
+                }
+                Ok(chunks)
+            })
+            .await
+    }
 }
 
 fn now_ms() -> i64 {
