@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ledgerscope::domain::generate::{DemoRng, booking_form};
+use ledgerscope::domain::state::KeyDiff;
 use ledgerscope::domain::{
     CancelBooking, ChangeUserAddress, ProjectorId, ReadState, RescheduleBooking,
     SubmitBookingWizard,
 };
 use ledgerscope::engine::bulk::BulkSpec;
+use ledgerscope::engine::view::ViewDiff;
 use ledgerscope::engine::{Engine, EngineConfig, EngineError, ReplayPhase};
 use ledgerscope::store::{StoreConfig, load_read_state, open_stores};
 use uuid::Uuid;
@@ -322,7 +324,7 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
         .unwrap();
     let mut config = EngineConfig::new("test");
     config.snapshot_every = 100;
-    config.snapshot_chunk_bytes = 1_000; // many chunks per snapshot
+    config.snapshot_page_rows = 7; // many pages per snapshot
     let engine = Engine::new(stores, config);
     let spec = BulkSpec {
         mix: true,
@@ -366,6 +368,84 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
     let head = fresh.stores().ledger.head().await.unwrap();
     assert_eq!(report.events, head - 400);
     assert!(fresh.verify().await.unwrap().in_sync);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open_stores(&StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 120;
+    config.snapshot_page_rows = 5;
+    let engine = Engine::new(stores, config);
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(500, Some(21))
+    };
+    engine
+        .emit_bulk(&spec, &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(engine.take_due_snapshots().await.unwrap().len(), 4);
+    let fresh = engine_in(dir.path()).await;
+    let head = fresh.stores().ledger.head().await.unwrap();
+    let mut views = Vec::new();
+    for position in [0, 7, 119, 120, 121, 300, 479, 480, head] {
+        let view = fresh.state_view(position).await.unwrap();
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        assert_eq!(view.position(), reference.position, "position {position}");
+        assert_eq!(*view.counts(), reference.counts(), "counts at {position}");
+        // Pages straddled at odd offsets, and the last rows.
+        let users: Vec<_> = reference.users.values().cloned().collect();
+        for range in [0..3, 3..11, users.len().saturating_sub(4)..users.len() + 2] {
+            let want = &users[range.start.min(users.len())..range.end.min(users.len())];
+            assert_eq!(
+                view.user_rows(range.clone()).await.unwrap(),
+                want,
+                "users {range:?} at {position}"
+            );
+        }
+        let bookings: Vec<_> = reference.bookings.values().cloned().collect();
+        for range in [
+            0..1,
+            4..17,
+            bookings.len().saturating_sub(6)..bookings.len(),
+        ] {
+            let want = &bookings[range.start.min(bookings.len())..range.end.min(bookings.len())];
+            assert_eq!(
+                view.booking_rows(range.clone()).await.unwrap(),
+                want,
+                "bookings {range:?} at {position}"
+            );
+        }
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            reference,
+            "state at {position}"
+        );
+        views.push((Arc::new(view), Arc::new(reference)));
+    }
+    // Differences from the directories alone equal the row-by-row ones, on
+    // one base and across bases.
+    for (a, b) in [(1, 2), (3, 4), (2, 6), (0, 8), (8, 0), (5, 5)] {
+        let (view_a, state_a) = &views[a];
+        let (view_b, state_b) = &views[b];
+        let by_keys = ViewDiff::new(view_a.clone(), view_b.clone());
+        let by_rows = KeyDiff::new(state_a.clone(), state_b.clone());
+        assert_eq!(by_keys.keys, by_rows.keys, "diff {a} -> {b}");
+        for table in 0..2 {
+            let n = by_rows.len(table);
+            let rows: Vec<_> = (0..n).filter_map(|i| by_rows.row(table, i)).collect();
+            assert_eq!(
+                by_keys.rows(table, 0..n).await.unwrap(),
+                rows,
+                "diff rows {a} -> {b}"
+            );
+        }
+    }
+    assert!(!ViewDiff::new(views[0].0.clone(), views[8].0.clone()).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

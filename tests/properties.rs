@@ -36,11 +36,11 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-async fn engine_in(dir: &std::path::Path, chunk: usize) -> Arc<Engine> {
+async fn engine_in(dir: &std::path::Path, page_rows: u32) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
     let mut config = EngineConfig::new("proptest");
     config.snapshot_every = 0;
-    config.snapshot_chunk_bytes = chunk;
+    config.snapshot_page_rows = page_rows;
     Engine::new(stores, config)
 }
 
@@ -54,7 +54,7 @@ async fn views(engine: &Engine, position: u64) -> ReadState {
 
 async fn check(ops: Vec<Op>) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine_in(dir.path(), 300).await;
+    let engine = engine_in(dir.path(), 3).await;
     let mut bookings: Vec<(Uuid, Uuid)> = Vec::new();
     let mut last = None;
     for op in ops {

@@ -319,7 +319,7 @@ fn diff_table<R: PartialEq>(
 }
 
 /// The difference for one key: `None` when the rows are equal (or both absent).
-fn row_diff<R: PartialEq>(
+pub fn row_diff<R: PartialEq>(
     columns: &[&str],
     key: Uuid,
     before: Option<&R>,
@@ -412,6 +412,19 @@ pub fn diff_sorted<'a, R: PartialEq + 'a>(
     keys
 }
 
+/// (added, removed, changed) among differing keys.
+pub fn kind_counts(keys: &[(Uuid, DiffKind)]) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for (_, kind) in keys {
+        match kind {
+            DiffKind::Added => counts.0 += 1,
+            DiffKind::Removed => counts.1 += 1,
+            DiffKind::Changed => counts.2 += 1,
+        }
+    }
+    counts
+}
+
 /// How a key differs between two states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiffKind {
@@ -487,15 +500,7 @@ impl KeyDiff {
 
     /// (added, removed, changed) in a table.
     pub fn counts(&self, table: usize) -> (usize, usize, usize) {
-        let mut counts = (0, 0, 0);
-        for (_, kind) in self.keys.get(table).into_iter().flatten() {
-            match kind {
-                DiffKind::Added => counts.0 += 1,
-                DiffKind::Removed => counts.1 += 1,
-                DiffKind::Changed => counts.2 += 1,
-            }
-        }
-        counts
+        kind_counts(self.keys.get(table).map_or(&[], Vec::as_slice))
     }
 
     /// Row `index` of a table's difference, cells and all.

@@ -11,8 +11,10 @@ pub mod projector;
 pub mod replay;
 pub mod snapshot;
 pub mod snapshot_codec;
+pub mod snapshot_pages;
 pub mod timetravel;
 pub mod transfer;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,8 +89,9 @@ pub struct EngineConfig {
     pub actor: String,
     /// Take a snapshot automatically every this many events (0 = never).
     pub snapshot_every: u64,
-    /// Size of one stored snapshot chunk.
-    pub snapshot_chunk_bytes: usize,
+    /// Rows per snapshot page (one stored chunk): what time travel reads to
+    /// show a screen of rows.
+    pub snapshot_page_rows: u32,
     /// Events per projector batch.
     pub projector_batch: usize,
     /// Lease time for a command's aggregate lock.
@@ -106,7 +109,7 @@ impl EngineConfig {
             instance_id: instance_id(),
             actor: actor.into(),
             snapshot_every: 10_000,
-            snapshot_chunk_bytes: 4 * 1024 * 1024,
+            snapshot_page_rows: snapshot_pages::PAGE_ROWS,
             projector_batch: 2_000,
             command_lock_ttl: Duration::from_secs(10),
             projector_lease_ttl: Duration::from_secs(10),
@@ -138,6 +141,8 @@ pub struct Engine {
     statuses: RwLock<BTreeMap<ProjectorId, ProjectorStatus>>,
     /// The most recent folded state (time travel and auto snapshots fold on from it).
     fold_cache: Mutex<Option<Arc<ReadState>>>,
+    /// Snapshot bases of live views, so views on one snapshot share its index.
+    view_bases: Mutex<Vec<(uuid::Uuid, std::sync::Weak<view::ViewBase>)>>,
 }
 
 impl Engine {
@@ -169,6 +174,7 @@ impl Engine {
                     .collect(),
             ),
             fold_cache: Mutex::new(None),
+            view_bases: Mutex::new(Vec::new()),
         })
     }
 

@@ -35,20 +35,25 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Engine {
-    /// Stores `state` as a snapshot.
+    /// Stores `state` as a paged snapshot: an index chunk (keys, row versions
+    /// and page checksums) and one chunk per page of rows, so time travel
+    /// reads the index and only the pages it shows.
     pub async fn save_state_snapshot(&self, state: &ReadState) -> EngineResult<SnapshotMeta> {
         self.guard_write("taking a snapshot")?;
-        let bytes = super::snapshot_codec::encode(state);
-        let chunk = self.config.snapshot_chunk_bytes.max(1);
-        let chunks: Vec<Vec<u8>> = bytes.chunks(chunk).map(<[u8]>::to_vec).collect();
+        let chunks = super::snapshot_pages::encode(state, self.config.snapshot_page_rows.max(1));
+        let index_digest = chunks
+            .first()
+            .map(|index| sha256_hex(index))
+            .unwrap_or_default();
         let counts = state.counts();
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
             position: state.position,
             taken_at: Utc::now(),
-            size_bytes: bytes.len() as u64,
+            size_bytes: chunks.iter().map(|c| c.len() as u64).sum(),
             chunks: chunks.len() as u32,
-            sha256: sha256_hex(&bytes),
+            // The index holds every page's checksum, so this covers them all.
+            sha256: index_digest,
             state_digest: state.digest(),
             users: counts.users,
             bookings: counts.bookings,
@@ -91,14 +96,28 @@ impl Engine {
         }
     }
 
-    /// Loads and verifies a snapshot's state. Not cached: every caller folds
-    /// on from it, so it hands over the only copy (no deep clone of a state
-    /// that can hold millions of rows, and no second copy kept in memory).
+    /// Loads and verifies a snapshot's whole state. Not cached: every caller
+    /// folds on from it, so it hands over the only copy (no deep clone of a
+    /// state that can hold millions of rows, and no second copy kept in
+    /// memory).
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
         let bad = |reason: String| EngineError::BadSnapshot {
             id: meta.id.to_string(),
             reason,
         };
+        let first = self
+            .stores
+            .snapshots
+            .load_snapshot_chunk_range(meta.id, 0, 1)
+            .await?;
+        if let Some(index) = first
+            .into_iter()
+            .next()
+            .filter(|c| super::snapshot_pages::is_paged(c))
+        {
+            let base = self.paged_base(meta, index).await?;
+            return super::view::StateView::of_base(base).materialize().await;
+        }
         let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
         if chunks.len() != meta.chunks as usize {
             return Err(bad(format!(
@@ -107,9 +126,10 @@ impl Engine {
                 meta.chunks
             )));
         }
-        // Off the async workers, and the checksum on a second thread while
-        // the rows decode: both read the same bytes, and time travel pays
-        // for the slower of the two instead of their sum.
+        // The one-blob format of earlier builds. Off the async workers, and
+        // the checksum on a second thread while the rows decode: both read
+        // the same bytes, and the caller pays for the slower of the two
+        // instead of their sum.
         let expected = meta.sha256.clone();
         let (intact, decoded) = tokio::task::spawn_blocking(move || {
             // Each chunk is freed as soon as it is copied, so the decode's

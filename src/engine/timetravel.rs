@@ -58,10 +58,43 @@ impl Engine {
         mut state: ReadState,
         to: u64,
         cancel: Option<&AtomicBool>,
-        mut on_event: impl FnMut(u64),
+        on_event: impl FnMut(u64),
     ) -> EngineResult<(ReadState, u64, Vec<MalformedEvent>)> {
-        let mut folded = 0;
         let mut skipped = Vec::new();
+        let after = state.position;
+        let folded = self
+            .scan_entries(after, to, cancel, on_event, |entry| match entry {
+                Ok(event) => {
+                    let position = event.position;
+                    if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
+                        skipped.push(MalformedEvent {
+                            position,
+                            reason,
+                            raw: String::new(),
+                        });
+                    }
+                }
+                Err(bad) => {
+                    state.position = state.position.max(bad.position);
+                    skipped.push(bad);
+                }
+            })
+            .await?;
+        Ok((state, folded, skipped))
+    }
+
+    /// Hands every ledger entry after `after` up to `to` to `visit`, in
+    /// order; returns how many. `on_event` hears the running count after
+    /// each page.
+    pub(crate) async fn scan_entries(
+        &self,
+        after: u64,
+        to: u64,
+        cancel: Option<&AtomicBool>,
+        mut on_event: impl FnMut(u64),
+        mut visit: impl FnMut(LedgerEntry),
+    ) -> EngineResult<u64> {
+        let mut folded = 0;
         // The next page is read (on the store's own thread) while this one is
         // folded: reading and decoding the ledger costs about as much as the
         // fold, and the two overlap on a second core.
@@ -70,7 +103,7 @@ impl Engine {
             let want = ((to - (from - 1)) as usize).min(FOLD_PAGE);
             tokio::spawn(async move { (want, ledger.read_range(from, want).await) })
         };
-        let mut pending = (state.position < to).then(|| read(state.position + 1));
+        let mut pending = (after < to).then(|| read(after + 1));
         while let Some(page) = pending.take() {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 page.abort();
@@ -89,40 +122,27 @@ impl Engine {
                 .map(entry_position)
                 .max()
                 .unwrap_or(0)
-                .max(state.position);
+                .max(after);
             if last < to && entries.len() == want {
                 pending = Some(read(last + 1));
             }
             for entry in entries {
-                let position = entry_position(&entry);
-                if position > to {
+                if entry_position(&entry) > to {
                     break;
                 }
                 folded += 1;
-                match entry {
-                    Ok(event) => {
-                        if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
-                            skipped.push(MalformedEvent {
-                                position,
-                                reason,
-                                raw: String::new(),
-                            });
-                        }
-                    }
-                    Err(bad) => {
-                        state.position = state.position.max(position);
-                        skipped.push(bad);
-                    }
-                }
+                visit(entry);
             }
             on_event(folded);
         }
-        Ok((state, folded, skipped))
+        Ok(folded)
     }
 
-    /// The state as of `position` (clamped to the head).
-    pub async fn state_at(&self, position: u64) -> EngineResult<StateAt> {
-        let started = std::time::Instant::now();
+    /// `position` clamped to the head, and the newest snapshot at or before it.
+    pub(crate) async fn nearest_snapshot(
+        &self,
+        position: u64,
+    ) -> EngineResult<(u64, Option<crate::store::SnapshotMeta>)> {
         let head = self.stores.ledger.head().await?;
         let target = position.min(head);
         let snapshot = self
@@ -133,6 +153,13 @@ impl Engine {
             .into_iter()
             .filter(|s| s.position <= target)
             .max_by_key(|s| s.position);
+        Ok((target, snapshot))
+    }
+
+    /// The state as of `position` (clamped to the head).
+    pub async fn state_at(&self, position: u64) -> EngineResult<StateAt> {
+        let started = std::time::Instant::now();
+        let (target, snapshot) = self.nearest_snapshot(position).await?;
         // Taken out of the cache (and put back unless folded on), so that a
         // state no one else holds is folded on in place instead of copied.
         let cached = self.take_cached_fold();

@@ -1,0 +1,1089 @@
+//! Time travel without loading the whole state. A [`StateView`] is the state
+//! at a position as three parts:
+//! - a snapshot's directory: every key with the position that last changed
+//!   its row (and whether a booking is cancelled), 24 bytes a row;
+//! - the snapshot's rows, read a page at a time when someone looks at them;
+//! - the events after the snapshot, kept per key as the row changes they make
+//!   (an overlay of a few thousand keys).
+//!
+//! Counts, the list of keys and the difference between two views come from
+//! the directory and the overlay alone. Within one ledger, a row's last
+//! position names its content (every change to a row moves it), so two
+//! states hold equal rows exactly where the keys and last positions agree.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::snapshot_pages::{self, DirEntry, SnapshotIndex, Table};
+use super::timetravel::FoldBase;
+use super::{Engine, EngineError, EngineResult};
+use crate::domain::state::{DiffKind, RowDiff, StateCounts, kind_counts, row_diff};
+use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
+use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
+
+/// Decoded pages kept per snapshot (about 150 KB each).
+const CACHED_PAGES: usize = 64;
+/// Pages read per store call when every row is wanted.
+const PAGES_PER_READ: u32 = 32;
+
+fn slot(table: Table) -> usize {
+    match table {
+        Table::Users => 0,
+        Table::Bookings => 1,
+    }
+}
+
+/// Both tables, in [`KeyDiff`](crate::domain::KeyDiff) order.
+pub const TABLES: [Table; 2] = [Table::Users, Table::Bookings];
+
+/// A decoded page of one table.
+pub enum Page {
+    /// Users rows.
+    Users(Vec<UserRow>),
+    /// Bookings rows.
+    Bookings(Vec<BookingRow>),
+}
+
+/// Where a base's rows are.
+pub enum Rows {
+    /// In a stored paged snapshot, read a page at a time.
+    Stored(Arc<dyn SnapshotStore>),
+    /// In memory: the empty base, or a snapshot in the one-blob format of
+    /// earlier builds (decoded whole, as those builds did).
+    Memory {
+        users: Vec<UserRow>,
+        bookings: Vec<BookingRow>,
+    },
+}
+
+#[derive(Default)]
+struct PageCache {
+    pages: HashMap<(usize, u32), Arc<Page>>,
+    order: VecDeque<(usize, u32)>,
+}
+
+/// A snapshot's directory and a way to its rows; shared by every view
+/// folded on from it.
+pub struct ViewBase {
+    snapshot: Option<SnapshotMeta>,
+    index: SnapshotIndex,
+    rows: Rows,
+    cancelled: u64,
+    cache: Mutex<PageCache>,
+}
+
+fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
+    EngineError::BadSnapshot {
+        id: meta.id.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl ViewBase {
+    fn new(snapshot: Option<SnapshotMeta>, index: SnapshotIndex, rows: Rows) -> Self {
+        let cancelled = index.bookings.iter().filter(|e| e.cancelled()).count() as u64;
+        ViewBase {
+            snapshot,
+            index,
+            rows,
+            cancelled,
+            cache: Mutex::new(PageCache::default()),
+        }
+    }
+
+    /// The empty state (position 0).
+    pub fn empty() -> Self {
+        Self::from_state(None, ReadState::default())
+    }
+
+    /// A base over a state already in memory.
+    pub fn from_state(snapshot: Option<SnapshotMeta>, state: ReadState) -> Self {
+        let index = SnapshotIndex {
+            position: state.position,
+            page_rows: snapshot_pages::PAGE_ROWS,
+            users: state.users.values().map(DirEntry::of_user).collect(),
+            bookings: state.bookings.values().map(DirEntry::of_booking).collect(),
+            page_sha256: Vec::new(),
+        };
+        let rows = Rows::Memory {
+            users: state.users.into_values().collect(),
+            bookings: state.bookings.into_values().collect(),
+        };
+        Self::new(snapshot, index, rows)
+    }
+
+    /// A stored paged snapshot: reads and checks its index only.
+    pub(crate) fn stored(
+        store: Arc<dyn SnapshotStore>,
+        meta: SnapshotMeta,
+        index_chunk: Vec<u8>,
+        index: SnapshotIndex,
+    ) -> EngineResult<Self> {
+        let digest = hex(&snapshot_pages::sha256(&index_chunk));
+        if digest != meta.sha256 {
+            return Err(bad_snapshot(
+                &meta,
+                "checksum mismatch (the stored index changed)",
+            ));
+        }
+        if index.position != meta.position || index.chunks() != meta.chunks {
+            return Err(bad_snapshot(
+                &meta,
+                format!(
+                    "the index says position {} in {} chunks; the metadata says {} in {}",
+                    index.position,
+                    index.chunks(),
+                    meta.position,
+                    meta.chunks
+                ),
+            ));
+        }
+        Ok(Self::new(Some(meta), index, Rows::Stored(store)))
+    }
+
+    /// The snapshot this base is, if any.
+    pub fn snapshot(&self) -> Option<&SnapshotMeta> {
+        self.snapshot.as_ref()
+    }
+
+    /// The position the base reflects.
+    pub fn position(&self) -> u64 {
+        self.index.position
+    }
+
+    /// The directory of one table.
+    pub fn entries(&self, table: Table) -> &[DirEntry] {
+        self.index.entries(table)
+    }
+
+    fn ordinal(&self, table: Table, key: Uuid) -> Option<usize> {
+        self.entries(table)
+            .binary_search_by(|e| e.id().cmp(&key))
+            .ok()
+    }
+
+    fn bad(&self, reason: String) -> EngineError {
+        match &self.snapshot {
+            Some(meta) => bad_snapshot(meta, reason),
+            None => EngineError::BadSnapshot {
+                id: "(in memory)".into(),
+                reason,
+            },
+        }
+    }
+
+    /// Pages `first .. first + count` of a table from the store (not cached).
+    async fn read_pages(
+        &self,
+        table: Table,
+        first: u32,
+        count: u32,
+    ) -> EngineResult<Vec<Arc<Page>>> {
+        let (Rows::Stored(store), Some(meta)) = (&self.rows, &self.snapshot) else {
+            return Err(self.bad("in-memory rows have no pages".into()));
+        };
+        let chunk0 = self.index.chunk_of(table, first);
+        let chunks = store
+            .load_snapshot_chunk_range(meta.id, chunk0, count)
+            .await?;
+        if chunks.len() != count as usize {
+            return Err(self.bad(format!(
+                "{} of the {count} chunks from {chunk0} are stored",
+                chunks.len()
+            )));
+        }
+        self.decode_pages(table, first, chunks).await
+    }
+
+    /// Every row of a table, in key order, moved out of freshly read pages.
+    async fn all_rows<R: ViewRow>(&self) -> EngineResult<Vec<R>> {
+        if let Rows::Memory { .. } = &self.rows {
+            return Ok(R::of_memory(&self.rows).to_vec());
+        }
+        let pages = self.index.pages(R::TABLE);
+        let mut out = Vec::with_capacity(self.entries(R::TABLE).len());
+        let mut at = 0;
+        while at < pages {
+            let count = PAGES_PER_READ.min(pages - at);
+            for page in self.read_pages(R::TABLE, at, count).await? {
+                match Arc::try_unwrap(page) {
+                    Ok(page) => out.extend(R::into_rows(page)),
+                    Err(shared) => out.extend(R::of_page(&shared).unwrap_or(&[]).iter().cloned()),
+                }
+            }
+            at += count;
+        }
+        Ok(out)
+    }
+
+    /// Pages `first .. first + count` of a table, from the cache or the store.
+    async fn pages(&self, table: Table, first: u32, count: u32) -> EngineResult<Vec<Arc<Page>>> {
+        let mut out: Vec<Option<Arc<Page>>> = Vec::with_capacity(count as usize);
+        if let Ok(cache) = self.cache.lock() {
+            for page in first..first + count {
+                out.push(cache.pages.get(&(slot(table), page)).cloned());
+            }
+        } else {
+            out.resize(count as usize, None);
+        }
+        // Contiguous runs of missing pages are read in one call each.
+        let mut at = 0usize;
+        while at < out.len() {
+            if out[at].is_some() {
+                at += 1;
+                continue;
+            }
+            let run = out[at..].iter().take_while(|p| p.is_none()).count();
+            let page0 = first + at as u32;
+            let decoded = self.read_pages(table, page0, run as u32).await?;
+            if let Ok(mut cache) = self.cache.lock() {
+                for (i, page) in decoded.iter().enumerate() {
+                    let key = (slot(table), page0 + i as u32);
+                    if cache.pages.insert(key, page.clone()).is_none() {
+                        cache.order.push_back(key);
+                    }
+                }
+                while cache.order.len() > CACHED_PAGES {
+                    if let Some(old) = cache.order.pop_front() {
+                        cache.pages.remove(&old);
+                    }
+                }
+            }
+            for (i, page) in decoded.into_iter().enumerate() {
+                out[at + i] = Some(page);
+            }
+            at += run;
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Checks and decodes stored page chunks (off the async workers).
+    async fn decode_pages(
+        &self,
+        table: Table,
+        page0: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> EngineResult<Vec<Arc<Page>>> {
+        let chunk0 = self.index.chunk_of(table, page0) as usize;
+        let digests: Vec<[u8; 32]> = self
+            .index
+            .page_sha256
+            .get(chunk0.saturating_sub(1)..chunk0.saturating_sub(1) + chunks.len())
+            .map(<[[u8; 32]]>::to_vec)
+            .unwrap_or_default();
+        if digests.len() != chunks.len() || chunk0 == 0 {
+            return Err(self.bad(format!("page {page0} is not in the index")));
+        }
+        let decoded = tokio::task::spawn_blocking(move || {
+            chunks
+                .iter()
+                .zip(&digests)
+                .enumerate()
+                .map(|(i, (bytes, digest))| {
+                    if snapshot_pages::sha256(bytes) != *digest {
+                        return Err(format!(
+                            "page {} does not match its checksum",
+                            page0 + i as u32
+                        ));
+                    }
+                    match table {
+                        Table::Users => snapshot_pages::decode_user_page(bytes).map(Page::Users),
+                        Table::Bookings => {
+                            snapshot_pages::decode_booking_page(bytes).map(Page::Bookings)
+                        }
+                    }
+                })
+                .collect::<Result<Vec<Page>, String>>()
+        })
+        .await
+        .map_err(|e| self.bad(format!("decoding stopped: {e}")))?
+        .map_err(|e| self.bad(e))?;
+        // Each page must hold exactly the rows the directory says it does.
+        let entries = self.entries(table);
+        let page_rows = self.index.page_rows as usize;
+        let mut pages = Vec::with_capacity(decoded.len());
+        for (i, page) in decoded.into_iter().enumerate() {
+            let start = (page0 as usize + i) * page_rows;
+            let expected = entries.get(start..(start + page_rows).min(entries.len()));
+            let ids: Vec<Uuid> = match &page {
+                Page::Users(rows) => rows.iter().map(|r| r.user_id).collect(),
+                Page::Bookings(rows) => rows.iter().map(|r| r.booking_id).collect(),
+            };
+            let matches = expected.is_some_and(|want| {
+                want.len() == ids.len() && want.iter().zip(&ids).all(|(e, id)| e.id() == *id)
+            });
+            if !matches {
+                return Err(self.bad(format!(
+                    "page {} holds other rows than its index lists",
+                    page0 as usize + i
+                )));
+            }
+            pages.push(Arc::new(page));
+        }
+        Ok(pages)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A row type of one read table, as a view reads it.
+pub trait ViewRow: Clone + PartialEq + Sized + Send + Sync + 'static {
+    /// Its table.
+    const TABLE: Table;
+    fn key(&self) -> Uuid;
+    fn last_position(&self) -> u64;
+    fn cells(&self) -> Vec<String>;
+    fn columns() -> &'static [&'static str];
+    fn of_page(page: &Page) -> Option<&[Self]>;
+    fn into_rows(page: Page) -> Vec<Self>;
+    fn of_memory(rows: &Rows) -> &[Self];
+    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self>;
+    /// A stand-in row with only what the directory knows (for counting).
+    fn skeleton(key: Uuid, entry: DirEntry) -> Self;
+    fn entry(&self) -> DirEntry;
+}
+
+impl ViewRow for UserRow {
+    const TABLE: Table = Table::Users;
+    fn key(&self) -> Uuid {
+        self.user_id
+    }
+    fn last_position(&self) -> u64 {
+        self.last_position
+    }
+    fn cells(&self) -> Vec<String> {
+        UserRow::cells(self)
+    }
+    fn columns() -> &'static [&'static str] {
+        &UserRow::COLUMNS
+    }
+    fn of_page(page: &Page) -> Option<&[Self]> {
+        match page {
+            Page::Users(rows) => Some(rows),
+            Page::Bookings(_) => None,
+        }
+    }
+    fn into_rows(page: Page) -> Vec<Self> {
+        match page {
+            Page::Users(rows) => rows,
+            Page::Bookings(_) => Vec::new(),
+        }
+    }
+    fn of_memory(rows: &Rows) -> &[Self] {
+        match rows {
+            Rows::Memory { users, .. } => users,
+            Rows::Stored(_) => &[],
+        }
+    }
+    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
+        &mut state.users
+    }
+    fn skeleton(key: Uuid, entry: DirEntry) -> Self {
+        UserRow {
+            user_id: key,
+            email: String::new(),
+            name: String::new(),
+            address: String::new(),
+            created_position: 0,
+            last_position: entry.last_position(),
+        }
+    }
+    fn entry(&self) -> DirEntry {
+        DirEntry::of_user(self)
+    }
+}
+
+impl ViewRow for BookingRow {
+    const TABLE: Table = Table::Bookings;
+    fn key(&self) -> Uuid {
+        self.booking_id
+    }
+    fn last_position(&self) -> u64 {
+        self.last_position
+    }
+    fn cells(&self) -> Vec<String> {
+        BookingRow::cells(self)
+    }
+    fn columns() -> &'static [&'static str] {
+        &BookingRow::COLUMNS
+    }
+    fn of_page(page: &Page) -> Option<&[Self]> {
+        match page {
+            Page::Bookings(rows) => Some(rows),
+            Page::Users(_) => None,
+        }
+    }
+    fn into_rows(page: Page) -> Vec<Self> {
+        match page {
+            Page::Bookings(rows) => rows,
+            Page::Users(_) => Vec::new(),
+        }
+    }
+    fn of_memory(rows: &Rows) -> &[Self] {
+        match rows {
+            Rows::Memory { bookings, .. } => bookings,
+            Rows::Stored(_) => &[],
+        }
+    }
+    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
+        &mut state.bookings
+    }
+    fn skeleton(key: Uuid, entry: DirEntry) -> Self {
+        BookingRow {
+            booking_id: key,
+            user_id: Uuid::nil(),
+            service: String::new(),
+            check_in: NaiveDate::default(),
+            check_out: NaiveDate::default(),
+            guests: 0,
+            price_cents: 0,
+            status: if entry.cancelled() {
+                BookingStatus::Cancelled
+            } else {
+                BookingStatus::Confirmed
+            },
+            last_position: entry.last_position(),
+        }
+    }
+    fn entry(&self) -> DirEntry {
+        DirEntry::of_booking(self)
+    }
+}
+
+/// The row one key has after `changes`, starting from `base` (the same
+/// rules as the fold: [`ReadState::apply_change`]).
+fn resolve<R: ViewRow>(key: Uuid, base: Option<R>, changes: &[RowChange]) -> Option<R> {
+    let mut scratch = ReadState::default();
+    if let Some(row) = base {
+        R::map(&mut scratch).insert(key, row);
+    }
+    for change in changes {
+        scratch.apply_change(change);
+    }
+    R::map(&mut scratch).remove(&key)
+}
+
+fn change_key(change: &RowChange) -> (Table, Uuid) {
+    match change {
+        RowChange::InsertUserIfAbsent(row) => (Table::Users, row.user_id),
+        RowChange::SetUserAddress { user_id, .. } => (Table::Users, *user_id),
+        RowChange::InsertBookingIfAbsent(row) => (Table::Bookings, row.booking_id),
+        RowChange::SetBookingStatus { booking_id, .. }
+        | RowChange::SetBookingDates { booking_id, .. } => (Table::Bookings, *booking_id),
+    }
+}
+
+/// A key the events after the base touched, and what it became.
+#[derive(Clone, Copy, Debug)]
+struct Touched {
+    key: Uuid,
+    /// Its entry after the events (None: the row does not exist).
+    entry: Option<DirEntry>,
+    /// Whether the base has it.
+    in_base: bool,
+}
+
+/// Where row `i` of a view is.
+enum Slot {
+    /// Base ordinal.
+    Base(usize),
+    /// A key the base does not have.
+    New(Uuid),
+}
+
+/// The state as of a position, read lazily (see the module doc).
+pub struct StateView {
+    base: Arc<ViewBase>,
+    position: u64,
+    changes: [BTreeMap<Uuid, Vec<RowChange>>; 2],
+    touched: [Vec<Touched>; 2],
+    new_keys: [Vec<Uuid>; 2],
+    counts: StateCounts,
+    /// What the view started from.
+    pub from: FoldBase,
+    /// Events folded on top of the base.
+    pub folded_events: u64,
+    /// Entries that could not be applied (malformed or unknown).
+    pub skipped: Vec<MalformedEvent>,
+    /// Microseconds spent getting the base (the snapshot's index).
+    pub base_us: u64,
+    /// Microseconds spent folding the events after it.
+    pub fold_us: u64,
+}
+
+impl StateView {
+    /// A view of `base` plus the row changes of the events after it, up to
+    /// `position`.
+    fn new(
+        base: Arc<ViewBase>,
+        position: u64,
+        changes: [BTreeMap<Uuid, Vec<RowChange>>; 2],
+    ) -> Self {
+        let touched = [
+            touch::<UserRow>(&base, &changes[0]),
+            touch::<BookingRow>(&base, &changes[1]),
+        ];
+        let new_keys = [0, 1].map(|t| {
+            touched[t]
+                .iter()
+                .filter(|k| !k.in_base && k.entry.is_some())
+                .map(|k| k.key)
+                .collect::<Vec<_>>()
+        });
+        let mut cancelled = base.cancelled as i64;
+        for k in &touched[1] {
+            let before = k.in_base
+                && base
+                    .ordinal(Table::Bookings, k.key)
+                    .and_then(|o| base.entries(Table::Bookings).get(o))
+                    .is_some_and(|e| e.cancelled());
+            let after = k.entry.is_some_and(|e| e.cancelled());
+            cancelled += i64::from(after) - i64::from(before);
+        }
+        let users = (base.entries(Table::Users).len() + new_keys[0].len()) as u64;
+        let bookings = (base.entries(Table::Bookings).len() + new_keys[1].len()) as u64;
+        let cancelled = cancelled.max(0) as u64;
+        let counts = StateCounts {
+            users,
+            bookings,
+            bookings_by_status: [
+                (
+                    BookingStatus::Confirmed.as_str().to_string(),
+                    bookings.saturating_sub(cancelled),
+                ),
+                (BookingStatus::Cancelled.as_str().to_string(), cancelled),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        StateView {
+            base,
+            position,
+            changes,
+            touched,
+            new_keys,
+            counts,
+            from: FoldBase::Zero,
+            folded_events: 0,
+            skipped: Vec::new(),
+            base_us: 0,
+            fold_us: 0,
+        }
+    }
+
+    /// A base with no events on top.
+    pub fn of_base(base: Arc<ViewBase>) -> Self {
+        let position = base.position();
+        Self::new(base, position, Default::default())
+    }
+
+    /// The position the view reflects.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The base it reads rows from.
+    pub fn base(&self) -> &Arc<ViewBase> {
+        &self.base
+    }
+
+    /// Row counts.
+    pub fn counts(&self) -> &StateCounts {
+        &self.counts
+    }
+
+    /// Rows in a table.
+    pub fn len(&self, table: Table) -> usize {
+        self.base.entries(table).len() + self.new_keys[slot(table)].len()
+    }
+
+    /// Keys touched by the events after the base (the overlay's size).
+    pub fn overlay_keys(&self) -> usize {
+        self.touched[0].len() + self.touched[1].len()
+    }
+
+    /// Every row's directory entry, in key order.
+    pub fn entries(&self, table: Table) -> impl Iterator<Item = DirEntry> + '_ {
+        let base = self.base.entries(table);
+        let touched = &self.touched[slot(table)];
+        let (mut b, mut t) = (0usize, 0usize);
+        std::iter::from_fn(move || {
+            loop {
+                match (base.get(b), touched.get(t)) {
+                    (None, None) => return None,
+                    (Some(e), Some(k)) if e.id() == k.key => {
+                        b += 1;
+                        t += 1;
+                        if let Some(entry) = k.entry {
+                            return Some(entry);
+                        }
+                    }
+                    (Some(e), Some(k)) if e.id() < k.key => {
+                        b += 1;
+                        return Some(*e);
+                    }
+                    (Some(e), None) => {
+                        b += 1;
+                        return Some(*e);
+                    }
+                    (_, Some(k)) => {
+                        t += 1;
+                        if let Some(entry) = k.entry {
+                            return Some(entry);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Where row `i` (in key order) is.
+    fn slot_of(&self, table: Table, i: usize) -> Option<Slot> {
+        let base = self.base.entries(table);
+        let new = &self.new_keys[slot(table)];
+        if i >= base.len() + new.len() {
+            return None;
+        }
+        // The rank of new key j among all rows: j plus the base keys before it.
+        let rank = |j: usize| j + base.partition_point(|e| e.id() < new[j]);
+        let before = {
+            let (mut lo, mut hi) = (0usize, new.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if rank(mid) < i {
+                    lo = mid + 1
+                } else {
+                    hi = mid
+                }
+            }
+            lo
+        };
+        if before < new.len() && rank(before) == i {
+            Some(Slot::New(new[before]))
+        } else {
+            Some(Slot::Base(i - before))
+        }
+    }
+
+    fn changes_of(&self, table: Table, key: Uuid) -> Option<&[RowChange]> {
+        self.changes[slot(table)].get(&key).map(Vec::as_slice)
+    }
+
+    /// Base rows by ordinal (from the cache, memory or the store).
+    async fn base_rows<R: ViewRow>(&self, ordinals: &[usize]) -> EngineResult<Vec<R>> {
+        let base = &self.base;
+        if let Rows::Memory { .. } = &base.rows {
+            let rows = R::of_memory(&base.rows);
+            return Ok(ordinals
+                .iter()
+                .filter_map(|o| rows.get(*o).cloned())
+                .collect());
+        }
+        let page_rows = base.index.page_rows as usize;
+        let mut out = Vec::with_capacity(ordinals.len());
+        let mut loaded: HashMap<u32, Arc<Page>> = HashMap::new();
+        for &ordinal in ordinals {
+            let page = (ordinal / page_rows) as u32;
+            if !loaded.contains_key(&page) {
+                // Runs of neighbouring pages come in one read.
+                let run = ordinals
+                    .iter()
+                    .map(|o| (o / page_rows) as u32)
+                    .filter(|p| *p >= page)
+                    .max()
+                    .map_or(1, |last| (last - page + 1).min(PAGES_PER_READ));
+                let dense = run as usize <= ordinals.len();
+                let count = if dense { run } else { 1 };
+                for (i, p) in base
+                    .pages(R::TABLE, page, count)
+                    .await?
+                    .into_iter()
+                    .enumerate()
+                {
+                    loaded.insert(page + i as u32, p);
+                }
+            }
+            let row = loaded
+                .get(&page)
+                .and_then(|p| R::of_page(p))
+                .and_then(|rows| rows.get(ordinal % page_rows))
+                .cloned()
+                .ok_or_else(|| base.bad(format!("row {ordinal} is not in its page")))?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// The row under `key`, if the view has one.
+    async fn row_by_key<R: ViewRow>(&self, key: Uuid) -> EngineResult<Option<R>> {
+        let base_row = match self.base.ordinal(R::TABLE, key) {
+            Some(o) => self.base_rows::<R>(&[o]).await?.into_iter().next(),
+            None => None,
+        };
+        Ok(match self.changes_of(R::TABLE, key) {
+            Some(changes) => resolve(key, base_row, changes),
+            None => base_row,
+        })
+    }
+
+    async fn rows_in<R: ViewRow>(&self, range: Range<usize>) -> EngineResult<Vec<R>> {
+        let slots: Vec<Slot> = range.filter_map(|i| self.slot_of(R::TABLE, i)).collect();
+        let ordinals: Vec<usize> = slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Base(o) => Some(*o),
+                Slot::New(_) => None,
+            })
+            .collect();
+        let mut base_rows = self.base_rows::<R>(&ordinals).await?.into_iter();
+        let mut out = Vec::with_capacity(slots.len());
+        for s in slots {
+            let (key, base_row) = match s {
+                Slot::Base(_) => {
+                    let row = base_rows
+                        .next()
+                        .ok_or_else(|| self.base.bad("a base row went missing".into()))?;
+                    (row.key(), Some(row))
+                }
+                Slot::New(key) => (key, None),
+            };
+            let row = match self.changes_of(R::TABLE, key) {
+                Some(changes) => resolve(key, base_row, changes),
+                None => base_row,
+            };
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    /// Users rows `range` (in key order).
+    pub async fn user_rows(&self, range: Range<usize>) -> EngineResult<Vec<UserRow>> {
+        self.rows_in(range).await
+    }
+
+    /// Bookings rows `range` (in key order).
+    pub async fn booking_rows(&self, range: Range<usize>) -> EngineResult<Vec<BookingRow>> {
+        self.rows_in(range).await
+    }
+
+    /// Rows `range` of a table as (key, cells).
+    pub async fn cells(
+        &self,
+        table: Table,
+        range: Range<usize>,
+    ) -> EngineResult<Vec<(Uuid, Vec<String>)>> {
+        Ok(match table {
+            Table::Users => self
+                .user_rows(range)
+                .await?
+                .iter()
+                .map(|r| (r.user_id, r.cells()))
+                .collect(),
+            Table::Bookings => self
+                .booking_rows(range)
+                .await?
+                .iter()
+                .map(|r| (r.booking_id, r.cells()))
+                .collect(),
+        })
+    }
+
+    /// Rows `range` (in key order) of the table of `R`.
+    pub async fn rows<R: ViewRow>(&self, range: Range<usize>) -> EngineResult<Vec<R>> {
+        self.rows_in(range).await
+    }
+
+    /// The row under `key` in the table of `R`, if the view has one.
+    pub async fn row<R: ViewRow>(&self, key: Uuid) -> EngineResult<Option<R>> {
+        self.row_by_key(key).await
+    }
+
+    async fn all_rows<R: ViewRow>(&self) -> EngineResult<BTreeMap<Uuid, R>> {
+        // Base rows come in key order, so this build is linear.
+        let mut rows: BTreeMap<Uuid, R> = self
+            .base
+            .all_rows::<R>()
+            .await?
+            .into_iter()
+            .map(|r| (r.key(), r))
+            .collect();
+        for (key, changes) in &self.changes[slot(R::TABLE)] {
+            let base = rows.remove(key);
+            if let Some(row) = resolve(*key, base, changes) {
+                rows.insert(*key, row);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every row: the whole state (what a full fold to this position gives).
+    pub async fn materialize(&self) -> EngineResult<ReadState> {
+        Ok(ReadState {
+            position: self.position,
+            users: self.all_rows().await?,
+            bookings: self.all_rows().await?,
+        })
+    }
+}
+
+/// Resolves every key the overlay touched, in key order.
+fn touch<R: ViewRow>(base: &ViewBase, changes: &BTreeMap<Uuid, Vec<RowChange>>) -> Vec<Touched> {
+    changes
+        .iter()
+        .map(|(key, list)| {
+            let base_entry = base
+                .ordinal(R::TABLE, *key)
+                .and_then(|o| base.entries(R::TABLE).get(o))
+                .copied();
+            let skeleton = base_entry.map(|e| R::skeleton(*key, e));
+            Touched {
+                key: *key,
+                entry: resolve(*key, skeleton, list).map(|r| r.entry()),
+                in_base: base_entry.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// The keys that differ between two views of one ledger, without reading a
+/// row: a key differs where it is in one view only, or where its last
+/// position does.
+pub struct ViewDiff {
+    /// The first view ("before").
+    pub before: Arc<StateView>,
+    /// The second view ("after").
+    pub after: Arc<StateView>,
+    /// Per table (0 = users, 1 = bookings): differing keys in key order.
+    pub keys: [Vec<(Uuid, DiffKind)>; 2],
+}
+
+fn diff_entries(
+    mut left: impl Iterator<Item = DirEntry>,
+    mut right: impl Iterator<Item = DirEntry>,
+) -> Vec<(Uuid, DiffKind)> {
+    let mut out = Vec::new();
+    let (mut l, mut r) = (left.next(), right.next());
+    loop {
+        match (l, r) {
+            (None, None) => return out,
+            (Some(a), Some(b)) if a.id() == b.id() => {
+                if a != b {
+                    out.push((a.id(), DiffKind::Changed));
+                }
+                l = left.next();
+                r = right.next();
+            }
+            (Some(a), Some(b)) if a.id() < b.id() => {
+                out.push((a.id(), DiffKind::Removed));
+                l = left.next();
+            }
+            (Some(a), None) => {
+                out.push((a.id(), DiffKind::Removed));
+                l = left.next();
+            }
+            (_, Some(b)) => {
+                out.push((b.id(), DiffKind::Added));
+                r = right.next();
+            }
+        }
+    }
+}
+
+impl ViewDiff {
+    /// Compares two views of the same ledger.
+    pub fn new(before: Arc<StateView>, after: Arc<StateView>) -> Self {
+        let keys = TABLES.map(|t| diff_entries(before.entries(t), after.entries(t)));
+        ViewDiff {
+            before,
+            after,
+            keys,
+        }
+    }
+
+    /// Differing rows in a table.
+    pub fn len(&self, table: usize) -> usize {
+        self.keys.get(table).map_or(0, Vec::len)
+    }
+
+    /// True when the views hold the same rows.
+    pub fn is_empty(&self) -> bool {
+        self.keys.iter().all(Vec::is_empty)
+    }
+
+    /// (added, removed, changed) in a table.
+    pub fn counts(&self, table: usize) -> (usize, usize, usize) {
+        kind_counts(self.keys.get(table).map_or(&[], Vec::as_slice))
+    }
+
+    async fn rows_of<R: ViewRow>(&self, keys: &[(Uuid, DiffKind)]) -> EngineResult<Vec<RowDiff>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, _) in keys {
+            let before = self.before.row_by_key::<R>(*key).await?;
+            let after = self.after.row_by_key::<R>(*key).await?;
+            out.extend(row_diff(
+                R::columns(),
+                *key,
+                before.as_ref(),
+                after.as_ref(),
+                &R::cells,
+                &R::last_position,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Rows `range` of a table's difference, cells and all.
+    pub async fn rows(&self, table: usize, range: Range<usize>) -> EngineResult<Vec<RowDiff>> {
+        let Some(keys) = self.keys.get(table) else {
+            return Ok(Vec::new());
+        };
+        let keys = &keys[range.start.min(keys.len())..range.end.min(keys.len())];
+        if table == 0 {
+            self.rows_of::<UserRow>(keys).await
+        } else {
+            self.rows_of::<BookingRow>(keys).await
+        }
+    }
+}
+
+impl Engine {
+    /// The base of a snapshot: its index only for a paged snapshot (shared
+    /// with any live view on the same snapshot), the whole state for one in
+    /// the one-blob format of earlier builds.
+    pub async fn view_base(&self, meta: &SnapshotMeta) -> EngineResult<Arc<ViewBase>> {
+        if let Some(live) = self.live_base(meta.id) {
+            return Ok(live);
+        }
+        let first = self
+            .stores
+            .snapshots
+            .load_snapshot_chunk_range(meta.id, 0, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad_snapshot(meta, "no chunk is stored"))?;
+        if snapshot_pages::is_paged(&first) {
+            return self.paged_base(meta, first).await;
+        }
+        let state = self.load_snapshot_state(meta).await?;
+        let base = Arc::new(ViewBase::from_state(Some(meta.clone()), state));
+        self.keep_base(meta.id, &base);
+        Ok(base)
+    }
+
+    /// The base of a paged snapshot whose first chunk (the index) is read.
+    pub(crate) async fn paged_base(
+        &self,
+        meta: &SnapshotMeta,
+        first: Vec<u8>,
+    ) -> EngineResult<Arc<ViewBase>> {
+        if let Some(live) = self.live_base(meta.id) {
+            return Ok(live);
+        }
+        let (first, index) = tokio::task::spawn_blocking(move || {
+            let index = snapshot_pages::decode_index(&first);
+            (first, index)
+        })
+        .await
+        .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?;
+        let index = index.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
+        let store = self.stores.snapshots.clone();
+        let base = Arc::new(ViewBase::stored(store, meta.clone(), first, index)?);
+        self.keep_base(meta.id, &base);
+        Ok(base)
+    }
+
+    fn live_base(&self, id: Uuid) -> Option<Arc<ViewBase>> {
+        let bases = self.view_bases.lock().ok()?;
+        bases
+            .iter()
+            .find(|(have, _)| *have == id)
+            .and_then(|(_, weak)| weak.upgrade())
+    }
+
+    fn keep_base(&self, id: Uuid, base: &Arc<ViewBase>) {
+        if let Ok(mut bases) = self.view_bases.lock() {
+            bases.retain(|(_, weak)| weak.strong_count() > 0);
+            bases.push((id, Arc::downgrade(base)));
+        }
+    }
+
+    /// The state as of `position` (clamped to the head) as a view: the
+    /// nearest snapshot's index plus the events after it. Reads no snapshot
+    /// rows until they are asked for.
+    pub async fn state_view(&self, position: u64) -> EngineResult<StateView> {
+        let started = Instant::now();
+        let (target, snapshot) = self.nearest_snapshot(position).await?;
+        let (base, from) = match snapshot {
+            Some(meta) => (
+                self.view_base(&meta).await?,
+                FoldBase::Snapshot {
+                    id: meta.id,
+                    position: meta.position,
+                },
+            ),
+            None => (Arc::new(ViewBase::empty()), FoldBase::Zero),
+        };
+        let base_us = started.elapsed().as_micros() as u64;
+        let mut changes: [BTreeMap<Uuid, Vec<RowChange>>; 2] = Default::default();
+        let mut skipped = Vec::new();
+        let mut reached = base.position();
+        let folded = self
+            .scan_entries(
+                base.position(),
+                target,
+                None,
+                |_| {},
+                |entry| match entry {
+                    Ok(event) => {
+                        reached = reached.max(event.position);
+                        match event.decode() {
+                            Ok(domain) => {
+                                for projector in ProjectorId::ALL {
+                                    for change in projector.changes(event.position, &domain) {
+                                        let (table, key) = change_key(&change);
+                                        changes[slot(table)].entry(key).or_default().push(change);
+                                    }
+                                }
+                            }
+                            Err(error) => skipped.push(MalformedEvent {
+                                position: event.position,
+                                reason: error.to_string(),
+                                raw: String::new(),
+                            }),
+                        }
+                    }
+                    Err(bad) => {
+                        reached = reached.max(bad.position);
+                        skipped.push(bad);
+                    }
+                },
+            )
+            .await?;
+        let view = tokio::task::spawn_blocking(move || StateView::new(base, reached, changes))
+            .await
+            .map_err(|e| EngineError::BadSnapshot {
+                id: "(view)".into(),
+                reason: format!("building the view stopped: {e}"),
+            })?;
+        Ok(StateView {
+            from,
+            folded_events: folded,
+            skipped,
+            base_us,
+            fold_us: (started.elapsed().as_micros() as u64).saturating_sub(base_us),
+            ..view
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;
