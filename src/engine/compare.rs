@@ -4,14 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::view::{StateView, ViewRow};
 use super::{Engine, EngineResult};
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::collections::{HashSet, VecDeque};
 
 use uuid::Uuid;
 
 use crate::domain::state::diff_sorted;
-use crate::domain::{BookingRow, ProjectorId, ReadState, RowDiff, TableDiff, UserRow};
+use crate::domain::{BookingRow, ProjectorId, RowDiff, TableDiff, UserRow};
 use crate::store::{MalformedEvent, StoreResult};
 
 /// Rows read per page from the read store.
@@ -82,9 +82,10 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
 }
 
 /// Compares one read table, read page by page in key order, with the same
-/// table of a folded state: only one page of the store is in memory at a
-/// time (a million-row table is never loaded whole). Returns the differing
-/// rows and the number of distinct keys seen.
+/// table of a view of the ledger's state, also read page by page: only a
+/// page of each side is in memory at a time (a million-row table is never
+/// loaded whole, on either side). Returns the differing rows and the number
+/// of distinct keys seen.
 ///
 /// The projector may go on applying events while the pages are read (the
 /// window app verifies with its projectors live). A stored row last written
@@ -94,72 +95,99 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
 async fn compare_table<R, Fut>(
     fetch: impl Fn(Option<Uuid>) -> Fut,
     key: impl Fn(&R) -> Uuid,
-    folded: &BTreeMap<Uuid, R>,
+    view: &StateView,
     (table, columns): (&str, &[&str]),
     cells: impl Fn(&R) -> Vec<String>,
     last_position: impl Fn(&R) -> u64,
     (position, moved_to): (u64, impl Future<Output = StoreResult<u64>>),
 ) -> EngineResult<(TableDiff, u64)>
 where
-    R: PartialEq,
+    R: ViewRow,
     Fut: Future<Output = StoreResult<Vec<R>>>,
 {
     let mut rows = Vec::new();
     let mut keys = 0;
     let mut set_aside: Vec<R> = Vec::new();
+    let mut newer: HashSet<Uuid> = HashSet::new();
+    // Stored rows: fetched after `after` until a short page.
+    let mut stored: VecDeque<R> = VecDeque::new();
     let mut after: Option<Uuid> = None;
+    let mut stored_done = false;
+    // Folded rows: the view's rows by ordinal.
+    let mut folded: VecDeque<R> = VecDeque::new();
+    let mut next = 0usize;
+    let total = view.len(R::TABLE);
     loop {
-        let page = fetch(after).await?;
-        let last = page.last().map(&key);
-        // Folded rows in (after, last] meet this page; after the last page,
-        // everything left in the fold is missing from the table.
-        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let upper = match last {
-            Some(k) if page.len() >= DUMP_PAGE => Bound::Included(k),
-            _ => Bound::Unbounded,
+        if stored.is_empty() && !stored_done {
+            let page = fetch(after).await?;
+            stored_done = page.len() < DUMP_PAGE;
+            after = page.last().map(&key).or(after);
+            for row in page {
+                if last_position(&row) > position {
+                    newer.insert(key(&row));
+                    set_aside.push(row);
+                } else {
+                    stored.push_back(row);
+                }
+            }
+            if stored.is_empty() && !stored_done {
+                continue;
+            }
+        }
+        if folded.is_empty() && next < total {
+            let end = (next + DUMP_PAGE).min(total);
+            folded.extend(view.rows::<R>(next..end).await?);
+            next = end;
+        }
+        if stored.is_empty() && folded.is_empty() {
+            break;
+        }
+        // Everything up to the smaller of the two buffers' last keys can be
+        // settled now: neither side has more rows below it to come.
+        let stored_bound = if stored_done { None } else { after };
+        let folded_bound = if next >= total {
+            None
+        } else {
+            folded.back().map(&key)
         };
-        let newer: std::collections::BTreeSet<Uuid> = page
-            .iter()
-            .filter(|r| last_position(r) > position)
-            .map(&key)
+        let bound = match (stored_bound, folded_bound) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let within = |r: &R| bound.is_none_or(|b| key(r) <= b);
+        let left: Vec<R> = drain_while(&mut stored, &within);
+        let right: Vec<R> = drain_while(&mut folded, &within)
+            .into_iter()
+            .filter(|r| !newer.contains(&key(r)))
             .collect();
-        let stored = page
-            .iter()
-            .map(|r| (key(r), r))
-            .filter(|(k, _)| !newer.contains(k))
-            .collect::<Vec<_>>();
+        let left_keys: Vec<Uuid> = left.iter().map(&key).collect();
+        let right_keys: Vec<Uuid> = right.iter().map(&key).collect();
         keys += diff_sorted(
             columns,
-            stored.iter().map(|(k, r)| (k, *r)),
-            folded
-                .range((lower, upper))
-                .filter(|(k, _)| !newer.contains(k)),
+            left_keys.iter().zip(&left),
+            right_keys.iter().zip(&right),
             &cells,
             &last_position,
             &mut rows,
         );
-        keys += newer.len() as u64;
-        set_aside.extend(page.into_iter().filter(|r| newer.contains(&key(r))));
-        match upper {
-            Bound::Included(k) => after = Some(k),
-            _ => break,
-        }
     }
+    keys += newer.len() as u64;
     if !set_aside.is_empty() {
         let now = moved_to.await?;
         for row in set_aside.iter().filter(|r| last_position(r) > now) {
             let k = key(row);
+            let folded = view.row::<R>(k).await?;
             diff_sorted(
                 columns,
                 std::iter::once((&k, row)),
-                folded.get_key_value(&k).into_iter(),
+                folded.iter().map(|r| (&k, r)),
                 &cells,
                 &last_position,
                 &mut rows,
             );
         }
-        rows.sort_by_key(RowDiff::key);
     }
+    rows.sort_by_key(RowDiff::key);
     Ok((
         TableDiff {
             table: table.to_string(),
@@ -170,6 +198,12 @@ where
     ))
 }
 
+/// Takes rows off the front while `keep` holds.
+fn drain_while<R>(rows: &mut VecDeque<R>, keep: impl Fn(&R) -> bool) -> Vec<R> {
+    let n = rows.iter().take_while(|r| keep(r)).count();
+    rows.drain(..n).collect()
+}
+
 impl Engine {
     /// Compares the read store with the fold of the ledger.
     pub async fn verify(&self) -> EngineResult<VerifyReport> {
@@ -178,24 +212,22 @@ impl Engine {
         for p in ProjectorId::ALL {
             positions.push((p, self.stores.read.projector_position(p).await?.min(head)));
         }
-        // Fold once, stopping at each projector's position in turn.
         let mut order = positions.clone();
         order.sort_by_key(|(_, p)| *p);
-        let mut state = ReadState::default();
         let mut malformed = Vec::new();
         let mut tables = Vec::new();
         let mut checked = 0;
         for (projector, position) in order {
-            let (next, _, skipped) = self.fold_until(state, position, None, |_| {}).await?;
-            state = next;
-            malformed.extend(skipped);
+            // The state the ledger implies at the projector's position, as a
+            // view: the nearest snapshot's index plus the events after it.
+            let view = self.state_view(position).await?;
             let read = self.stores.read.as_ref();
             let (diff, keys) = match projector {
                 ProjectorId::UserProjection => {
                     compare_table(
                         |after| read.users_page(after, DUMP_PAGE),
                         |r: &UserRow| r.user_id,
-                        &state.users,
+                        &view,
                         (UserRow::TABLE, &UserRow::COLUMNS),
                         UserRow::cells,
                         |r| r.last_position,
@@ -207,7 +239,7 @@ impl Engine {
                     compare_table(
                         |after| read.bookings_page(after, DUMP_PAGE),
                         |r: &BookingRow| r.booking_id,
-                        &state.bookings,
+                        &view,
                         (BookingRow::TABLE, &BookingRow::COLUMNS),
                         BookingRow::cells,
                         |r| r.last_position,
@@ -220,9 +252,27 @@ impl Engine {
             checked += rows;
             tables.push(table);
         }
-        // Malformed entries past the slowest projector are reported too.
-        let (_, _, rest) = self.fold_until(state, head, None, |_| {}).await?;
-        malformed.extend(rest);
+        // Every entry of the ledger that cannot be applied, snapshots or not
+        // (a scan that keeps no state).
+        self.scan_entries(
+            0,
+            head,
+            None,
+            |_| {},
+            |entry| match entry {
+                Ok(event) => {
+                    if let Err(error) = event.decode() {
+                        malformed.push(MalformedEvent {
+                            position: event.position,
+                            reason: error.to_string(),
+                            raw: String::new(),
+                        });
+                    }
+                }
+                Err(bad) => malformed.push(bad),
+            },
+        )
+        .await?;
         malformed.sort_by_key(|m| m.position);
         malformed.dedup_by_key(|m| m.position);
         tables.sort_by(|a, b| a.table.cmp(&b.table).reverse());
