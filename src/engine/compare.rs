@@ -155,8 +155,8 @@ where
             (a, b) => a.or(b),
         };
         let within = |r: &R| bound.is_none_or(|b| key(r) <= b);
-        let left: Vec<R> = drain_while(&mut stored, &within);
-        let right: Vec<R> = drain_while(&mut folded, &within)
+        let left: Vec<R> = drain_while(&mut stored, within);
+        let right: Vec<R> = drain_while(&mut folded, within)
             .into_iter()
             .filter(|r| !newer.contains(&key(r)))
             .collect();
@@ -257,6 +257,7 @@ impl Engine {
         self.scan_entries(
             0,
             head,
+            super::timetravel::FOLD_PAGE,
             None,
             |_| {},
             |entry| match entry {

@@ -63,33 +63,41 @@ impl Engine {
         let mut skipped = Vec::new();
         let after = state.position;
         let folded = self
-            .scan_entries(after, to, cancel, on_event, |entry| match entry {
-                Ok(event) => {
-                    let position = event.position;
-                    if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
-                        skipped.push(MalformedEvent {
-                            position,
-                            reason,
-                            raw: String::new(),
-                        });
+            .scan_entries(
+                after,
+                to,
+                FOLD_PAGE,
+                cancel,
+                on_event,
+                |entry| match entry {
+                    Ok(event) => {
+                        let position = event.position;
+                        if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
+                            skipped.push(MalformedEvent {
+                                position,
+                                reason,
+                                raw: String::new(),
+                            });
+                        }
                     }
-                }
-                Err(bad) => {
-                    state.position = state.position.max(bad.position);
-                    skipped.push(bad);
-                }
-            })
+                    Err(bad) => {
+                        state.position = state.position.max(bad.position);
+                        skipped.push(bad);
+                    }
+                },
+            )
             .await?;
         Ok((state, folded, skipped))
     }
 
     /// Hands every ledger entry after `after` up to `to` to `visit`, in
-    /// order; returns how many. `on_event` hears the running count after
-    /// each page.
+    /// order, reading `page` entries at a time; returns how many. `on_event`
+    /// hears the running count after each page.
     pub(crate) async fn scan_entries(
         &self,
         after: u64,
         to: u64,
+        page: usize,
         cancel: Option<&AtomicBool>,
         mut on_event: impl FnMut(u64),
         mut visit: impl FnMut(LedgerEntry),
@@ -100,7 +108,7 @@ impl Engine {
         // fold, and the two overlap on a second core.
         let read = |from: u64| {
             let ledger = self.stores.ledger.clone();
-            let want = ((to - (from - 1)) as usize).min(FOLD_PAGE);
+            let want = ((to - (from - 1)) as usize).min(page.max(1));
             tokio::spawn(async move { (want, ledger.read_range(from, want).await) })
         };
         let mut pending = (after < to).then(|| read(after + 1));

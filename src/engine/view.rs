@@ -28,6 +28,9 @@ use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
 
 /// Decoded pages kept per snapshot (about 150 KB each).
 const CACHED_PAGES: usize = 64;
+/// Ledger entries read per call while folding the events after a snapshot:
+/// small, so that reading the next batch overlaps folding this one.
+const VIEW_PAGE: usize = 1_000;
 /// Pages read per store call when every row is wanted.
 const PAGES_PER_READ: u32 = 32;
 
@@ -512,9 +515,11 @@ pub struct StateView {
     pub folded_events: u64,
     /// Entries that could not be applied (malformed or unknown).
     pub skipped: Vec<MalformedEvent>,
-    /// Microseconds spent getting the base (the snapshot's index).
+    /// Microseconds spent reading and checking the snapshot's index (while
+    /// the events were read: the two overlap).
     pub base_us: u64,
-    /// Microseconds spent folding the events after it.
+    /// Microseconds spent reading the events after the snapshot and folding
+    /// them into the overlay (while the index was read: the two overlap).
     pub fold_us: u64,
 }
 
@@ -1024,54 +1029,83 @@ impl Engine {
     /// nearest snapshot's index plus the events after it. Reads no snapshot
     /// rows until they are asked for.
     pub async fn state_view(&self, position: u64) -> EngineResult<StateView> {
-        let started = Instant::now();
         let (target, snapshot) = self.nearest_snapshot(position).await?;
-        let (base, from) = match snapshot {
-            Some(meta) => (
-                self.view_base(&meta).await?,
-                FoldBase::Snapshot {
-                    id: meta.id,
-                    position: meta.position,
-                },
-            ),
-            None => (Arc::new(ViewBase::empty()), FoldBase::Zero),
+        let after = snapshot.as_ref().map_or(0, |meta| meta.position);
+        let from = match &snapshot {
+            Some(meta) => FoldBase::Snapshot {
+                id: meta.id,
+                position: meta.position,
+            },
+            None => FoldBase::Zero,
         };
-        let base_us = started.elapsed().as_micros() as u64;
-        let mut changes: [BTreeMap<Uuid, Vec<RowChange>>; 2] = Default::default();
-        let mut skipped = Vec::new();
-        let mut reached = base.position();
-        let folded = self
-            .scan_entries(
-                base.position(),
-                target,
-                None,
-                |_| {},
-                |entry| match entry {
-                    Ok(event) => {
-                        reached = reached.max(event.position);
-                        match event.decode() {
-                            Ok(domain) => {
-                                for projector in ProjectorId::ALL {
-                                    for change in projector.changes(event.position, &domain) {
-                                        let (table, key) = change_key(&change);
-                                        changes[slot(table)].entry(key).or_default().push(change);
+        // The snapshot's index and the events after it are read at the same
+        // time: the index decodes on another core while the events are read.
+        let load_base = async {
+            let started = Instant::now();
+            let base = match &snapshot {
+                Some(meta) => self.view_base(meta).await?,
+                None => Arc::new(ViewBase::empty()),
+            };
+            Ok::<_, EngineError>((base, started.elapsed().as_micros() as u64))
+        };
+        let scan = async {
+            let started = Instant::now();
+            let mut changes: [BTreeMap<Uuid, Vec<RowChange>>; 2] = Default::default();
+            let mut skipped = Vec::new();
+            let mut reached = after;
+            let folded = self
+                .scan_entries(
+                    after,
+                    target,
+                    VIEW_PAGE,
+                    None,
+                    |_| {},
+                    |entry| match entry {
+                        Ok(event) => {
+                            reached = reached.max(event.position);
+                            match event.decode() {
+                                Ok(domain) => {
+                                    for projector in ProjectorId::ALL {
+                                        for change in projector.changes(event.position, &domain) {
+                                            let (table, key) = change_key(&change);
+                                            changes[slot(table)]
+                                                .entry(key)
+                                                .or_default()
+                                                .push(change);
+                                        }
                                     }
                                 }
+                                Err(error) => skipped.push(MalformedEvent {
+                                    position: event.position,
+                                    reason: error.to_string(),
+                                    raw: String::new(),
+                                }),
                             }
-                            Err(error) => skipped.push(MalformedEvent {
-                                position: event.position,
-                                reason: error.to_string(),
-                                raw: String::new(),
-                            }),
                         }
-                    }
-                    Err(bad) => {
-                        reached = reached.max(bad.position);
-                        skipped.push(bad);
-                    }
-                },
-            )
-            .await?;
+                        Err(bad) => {
+                            reached = reached.max(bad.position);
+                            skipped.push(bad);
+                        }
+                    },
+                )
+                .await?;
+            Ok::<_, EngineError>((
+                folded,
+                changes,
+                skipped,
+                reached,
+                started.elapsed().as_micros() as u64,
+            ))
+        };
+        let (loaded, scanned) = tokio::join!(load_base, scan);
+        let (base, base_us) = loaded?;
+        let (folded, changes, skipped, reached, fold_us) = scanned?;
+        if base.position() != after {
+            return Err(base.bad(format!(
+                "the snapshot's rows are at position {}, its metadata says {after}",
+                base.position()
+            )));
+        }
         let view = tokio::task::spawn_blocking(move || StateView::new(base, reached, changes))
             .await
             .map_err(|e| EngineError::BadSnapshot {
@@ -1083,7 +1117,7 @@ impl Engine {
             folded_events: folded,
             skipped,
             base_us,
-            fold_us: (started.elapsed().as_micros() as u64).saturating_sub(base_us),
+            fold_us,
             ..view
         })
     }
