@@ -11,8 +11,9 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use ledgerscope::engine::EngineConfig;
 use ledgerscope::engine::bulk::BulkSpec;
 use ledgerscope::store::StoreConfig;
-use ledgerscope::ui::commands::JobKind;
+use ledgerscope::ui::commands::{DiffList, DraftField, JobKind, UiCommand};
 use ledgerscope::ui::data::Connection;
+use ledgerscope::ui::state::{Panel, TableKind};
 use ledgerscope::ui::{GuiOptions, LedgerApp};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -179,6 +180,157 @@ fn scrubbing_changes_the_counts() {
     assert_eq!(
         diff.counts[1].1, 27,
         "27 bookings are added between 3 and now"
+    );
+}
+
+/// The email of a state's first user (in key order) and of the first user
+/// that differs between two states, as the engine computes them whole.
+fn first_emails(
+    harness: &Harness<'static, LedgerApp>,
+    rt: &tokio::runtime::Runtime,
+    at: u64,
+    reference: u64,
+) -> (String, Option<String>) {
+    let engine = harness.state().engine().unwrap().clone();
+    let before = rt.block_on(engine.state_at(at)).unwrap().state;
+    let after = rt.block_on(engine.state_at(reference)).unwrap().state;
+    let first = before.users.values().next().unwrap().email.clone();
+    let mut keys: Vec<_> = before.users.keys().chain(after.users.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let differing = keys
+        .into_iter()
+        .find(|k| before.users.get(k) != after.users.get(k))
+        .and_then(|k| after.users.get(k).or_else(|| before.users.get(k)))
+        .map(|row| row.email.clone());
+    (first, differing)
+}
+
+#[test]
+fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut h = harness(dir.path(), &rt, false);
+    seed(&h, &rt, 30);
+    wait_until(&mut h, "head 30", |app| app.data().head == 30);
+    let (first_at_head, _) = first_emails(&h, &rt, 30, 30);
+    // The first position whose first user (in key order) is another one
+    // than at the head, so a page read for the head would show wrongly.
+    let (cursor, first_at_cursor, differing) = (1..30)
+        .find_map(|p| {
+            let (first, differing) = first_emails(&h, &rt, p, 30);
+            (first != first_at_head).then(|| (p, first, differing.unwrap()))
+        })
+        .unwrap();
+
+    click(&mut h, "Time travel");
+    click(&mut h, "End >|");
+    wait_until(&mut h, "the state at the head", |app| {
+        app.data().travel.as_ref().is_some_and(|t| t.position == 30)
+    });
+    click(&mut h, "users");
+    wait_until(&mut h, "the users at the head", |app| {
+        app.data().travel.as_ref().is_some_and(|t| t.position == 30)
+            && app.data().travel_rows_loaded(TableKind::Users, true, 0..30)
+    });
+    assert!(
+        h.query_by_label(&first_at_head).is_some(),
+        "the first user at the head is a row"
+    );
+
+    click(&mut h, "|< Start");
+    for _ in 0..cursor {
+        click(&mut h, "Step >");
+    }
+    wait_until(&mut h, "the users at the cursor", |app| {
+        app.data()
+            .travel
+            .as_ref()
+            .is_some_and(|t| t.position == cursor && t.diff.as_ref().is_some_and(|d| d.0 == 30))
+            && app.data().travel_rows_loaded(TableKind::Users, true, 0..30)
+    });
+    assert_eq!(
+        h.state()
+            .data()
+            .travel
+            .as_ref()
+            .unwrap()
+            .len(TableKind::Users) as u64,
+        h.state().data().travel.as_ref().unwrap().counts.users
+    );
+    assert!(
+        h.query_by_label(&first_at_cursor).is_some(),
+        "the first user at the cursor is a row"
+    );
+    assert!(
+        h.query_by_label(&first_at_head).is_none(),
+        "rows read for the head are not shown for the cursor"
+    );
+    assert!(h.query_by_label_contains("reading rows").is_none());
+
+    click(&mut h, "difference");
+    wait_until(&mut h, "the differing users", |app| {
+        app.data()
+            .travel_rows_loaded(TableKind::Users, false, 0..30)
+    });
+    let (_, diff) = h
+        .state()
+        .data()
+        .travel
+        .as_ref()
+        .unwrap()
+        .diff
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        diff.len(TableKind::Users),
+        diff.counts[0].1 + diff.counts[0].2 + diff.counts[0].3
+    );
+    assert!(diff.len(TableKind::Users) > 0);
+    assert!(
+        h.query_by_label(&differing).is_some(),
+        "the first differing user is a row of the difference"
+    );
+    assert!(h.query_all_by_label("added by 30").next().is_some());
+    assert!(h.state().data().inline_errors.is_empty());
+}
+
+#[test]
+fn compare_two_positions_lists_the_differing_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut h = harness(dir.path(), &rt, false);
+    seed(&h, &rt, 30);
+    wait_until(&mut h, "projections", |app| caught_up(app, 30));
+    let differing = first_emails(&h, &rt, 5, 30).1.unwrap();
+
+    let app = h.state_mut();
+    app.push_command(UiCommand::ShowPanel(Panel::Compare));
+    app.push_command(UiCommand::SetComparePositions(true));
+    app.push_command(UiCommand::SetCompareTable(Some(TableKind::Users)));
+    app.push_command(UiCommand::SetDraft(DraftField::CompareA, "5".into()));
+    app.push_command(UiCommand::SetDraft(DraftField::CompareB, "30".into()));
+    app.push_command(UiCommand::ComparePositions);
+    wait_until(&mut h, "the differing users", |app| {
+        app.data().positions_diff.as_ref().is_some_and(|(a, b, d)| {
+            (*a, *b) == (5, 30)
+                && d.len(TableKind::Users) > 0
+                && app
+                    .data()
+                    .diff_rows(DiffList::Positions, TableKind::Users)
+                    .has_rows(0..d.len(TableKind::Users).min(30) as u64)
+        })
+    });
+    let (_, _, diff) = h.state().data().positions_diff.as_ref().unwrap();
+    assert_eq!(
+        diff.counts[0].1,
+        diff.len(TableKind::Users),
+        "users are only added"
+    );
+    assert!(h.query_by_label_contains("From 5 to 30").is_some());
+    assert!(
+        h.query_by_label(&differing).is_some(),
+        "the first differing user is a row"
     );
 }
 

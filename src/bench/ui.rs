@@ -92,6 +92,9 @@ fn frame(ctx: &egui::Context, app: &mut LedgerApp, started: Instant) {
     std::hint::black_box(primitives);
 }
 
+/// Rows of a table on the first screen at 1280x800 (20 px rows), rounded up.
+const FIRST_SCREEN_ROWS: u64 = 40;
+
 fn ready(app: &LedgerApp, panel: Panel, target: u64) -> bool {
     let data = app.data();
     match panel {
@@ -101,7 +104,21 @@ fn ready(app: &LedgerApp, panel: Panel, target: u64) -> bool {
                 && data.timeline.row(target.saturating_sub(1)).is_some()
         }
         Panel::TimeTravel => {
-            data.reference.is_some() && data.travel.as_ref().is_some_and(|t| t.position == target)
+            let state = app.state();
+            let reference = data.reference.as_ref().map(|r| r.position());
+            reference.is_some()
+                // The state shown is the final one: at the target, diffed
+                // against the reference (not one about to be replaced).
+                && data.travel.as_ref().is_some_and(|t| {
+                    t.position == target && t.diff.as_ref().map(|d| d.0) == reference
+                })
+                // The rows on the first screen are read, so the measured
+                // frames draw real rows rather than placeholders.
+                && data.travel_rows_loaded(
+                    state.travel_table,
+                    state.travel_show_state,
+                    0..FIRST_SCREEN_ROWS,
+                )
         }
         Panel::Compare => data.verify.is_some(),
         _ => true,

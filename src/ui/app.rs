@@ -17,8 +17,9 @@ use crate::engine::bulk::BulkSpec;
 use crate::engine::{Engine, EngineConfig, EngineNotice};
 use crate::store::{EventFilter, StoreConfig};
 use crate::ui::GuiOptions;
+use crate::ui::commands::DiffList;
 use crate::ui::commands::{Confirm, Dialog, DraftField, JobKind, UiCommand};
-use crate::ui::data::{AppData, Connection, DiffRows, LastCommand};
+use crate::ui::data::{AppData, Connection, LastCommand, ViewDiffRows, table_slot};
 use crate::ui::job::Job;
 use crate::ui::message::Message;
 use crate::ui::outbox::Outbox;
@@ -41,6 +42,8 @@ pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
 
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
+/// How an inline error from reading a page of rows starts.
+const ROWS_ERROR: &str = "reading rows: ";
 /// Frame times remembered for the status line.
 const FRAME_HISTORY: usize = 120;
 /// Projection notices remembered for the anatomy flow.
@@ -62,6 +65,9 @@ pub struct LedgerApp {
     prefs_path: Option<PathBuf>,
     reference_asked: Option<Instant>,
     startup: Vec<UiCommand>,
+    /// Bumped for every new lazy view or difference; row pages carry it so
+    /// that pages of an old one are never shown for a new one.
+    rows_generation: u64,
 }
 
 impl LedgerApp {
@@ -112,6 +118,7 @@ impl LedgerApp {
             prefs_path,
             reference_asked: None,
             startup,
+            rows_generation: 0,
         };
         app.start_connect();
         app
@@ -206,7 +213,11 @@ impl LedgerApp {
             }
         }
         self.advance_playback(ctx);
-        self.request_panel_data();
+        if self.request_panel_data() {
+            // Something is due but held back a moment: come back for it
+            // even if nothing else wakes the window.
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
         if !self.data.jobs.is_empty() || self.data.connection == Connection::Connecting {
             ctx.request_repaint_after(Duration::from_millis(250));
         }
@@ -257,6 +268,19 @@ impl LedgerApp {
             None => {
                 self.data.inline_errors.remove(place);
             }
+        }
+    }
+
+    /// Removes a place's inline error if it came from reading a page of rows
+    /// (a later page read succeeded).
+    fn clear_rows_error(&mut self, place: &'static str) {
+        if self
+            .data
+            .inline_errors
+            .get(place)
+            .is_some_and(|e| e.starts_with(ROWS_ERROR))
+        {
+            self.data.inline_errors.remove(place);
         }
     }
 
@@ -732,6 +756,46 @@ impl LedgerApp {
             UiCommand::SetDiffAgainst(against) => self.state.diff_against = against,
             UiCommand::SetTravelTable(table) => self.state.travel_table = table,
             UiCommand::SetTravelShowState(on) => self.state.travel_show_state = on,
+            UiCommand::FetchStatePage { table, page } => {
+                let Some(travel) = &self.data.travel else {
+                    return;
+                };
+                let view = travel.view.clone();
+                let cache = &mut self.data.travel_rows[table_slot(table)];
+                if cache.has_or_pending(page) {
+                    return;
+                }
+                cache.mark_pending(page);
+                let generation = cache.generation;
+                self.spawn(tasks::state_page(view, table, generation, page, outbox));
+            }
+            UiCommand::FetchDiffPage { list, table, page } => {
+                let diff = match list {
+                    DiffList::Travel => self
+                        .data
+                        .travel
+                        .as_ref()
+                        .and_then(|t| t.diff.as_ref())
+                        .map(|(_, d)| d.diff.clone()),
+                    DiffList::Positions => self
+                        .data
+                        .positions_diff
+                        .as_ref()
+                        .map(|(_, _, d)| d.diff.clone()),
+                };
+                let Some(diff) = diff else {
+                    return;
+                };
+                let cache = self.data.diff_rows_mut(list, table);
+                if cache.has_or_pending(page) {
+                    return;
+                }
+                cache.mark_pending(page);
+                let generation = cache.generation;
+                self.spawn(tasks::diff_page(
+                    diff, list, table, generation, page, outbox,
+                ));
+            }
             UiCommand::AddBookmark => {
                 let name = match self.state.drafts.bookmark_name.trim() {
                     "" => format!("position {}", self.state.cursor),
@@ -997,9 +1061,63 @@ impl LedgerApp {
                 match result {
                     Ok(view) => {
                         self.inline_error("travel", None);
+                        self.rows_generation += 1;
+                        for cache in &mut self.data.travel_rows {
+                            cache.reset(self.rows_generation);
+                        }
+                        for cache in &mut self.data.travel_diff_rows {
+                            cache.reset(self.rows_generation);
+                        }
                         self.data.travel = Some(*view);
                     }
                     Err(error) => self.inline_error("travel", Some(error)),
+                }
+            }
+            Message::StatePage {
+                generation,
+                table,
+                page,
+                result,
+            } => {
+                let cache = &mut self.data.travel_rows[table_slot(table)];
+                if cache.generation != generation {
+                    return;
+                }
+                match result {
+                    Ok(rows) => {
+                        cache.insert(page, rows);
+                        self.clear_rows_error("travel");
+                    }
+                    Err(error) => {
+                        cache.failed(page);
+                        self.inline_error("travel", Some(format!("{ROWS_ERROR}{error}")));
+                    }
+                }
+            }
+            Message::DiffPage {
+                list,
+                generation,
+                table,
+                page,
+                result,
+            } => {
+                let cache = self.data.diff_rows_mut(list, table);
+                if cache.generation != generation {
+                    return;
+                }
+                let place = match list {
+                    DiffList::Travel => "travel",
+                    DiffList::Positions => "positions",
+                };
+                match result {
+                    Ok(rows) => {
+                        cache.insert(page, rows);
+                        self.clear_rows_error(place);
+                    }
+                    Err(error) => {
+                        cache.failed(page);
+                        self.inline_error(place, Some(format!("{ROWS_ERROR}{error}")));
+                    }
                 }
             }
             Message::TravelGoto(result) => match result {
@@ -1025,7 +1143,12 @@ impl LedgerApp {
                 self.data.positions_diff_pending = false;
                 match result {
                     Ok((a, b, diff)) => {
-                        self.data.positions_diff = Some((a, b, DiffRows::new(diff)))
+                        self.inline_error("positions", None);
+                        self.rows_generation += 1;
+                        for cache in &mut self.data.positions_rows {
+                            cache.reset(self.rows_generation);
+                        }
+                        self.data.positions_diff = Some((a, b, ViewDiffRows::new(diff)));
                     }
                     Err(error) => self.inline_error("positions", Some(error)),
                 }
@@ -1095,10 +1218,13 @@ impl LedgerApp {
         ctx.request_repaint_after(Duration::from_millis(30));
     }
 
-    fn request_panel_data(&mut self) {
+    /// Starts the background work the shown panel needs. True when some is
+    /// due but held back (asked for too recently).
+    fn request_panel_data(&mut self) -> bool {
         let Some(engine) = self.engine.clone() else {
-            return;
+            return false;
         };
+        let mut held_back = false;
         let outbox = self.outbox.clone();
         let now = Instant::now();
         let stale = |asked: Option<Instant>, secs: f32| {
@@ -1143,17 +1269,18 @@ impl LedgerApp {
                     (DiffAgainst::Pinned, Some(p)) => p.min(self.data.head),
                     _ => self.data.head,
                 };
-                let have = self.data.reference.as_ref().map(|r| r.position);
-                if have != Some(wanted)
-                    && !self.data.reference_pending
-                    && stale(self.reference_asked, 1.0)
-                {
-                    self.data.reference_pending = true;
-                    self.reference_asked = Some(now);
-                    self.spawn(tasks::reference(engine.clone(), wanted, outbox.clone()));
+                let have = self.data.reference.as_ref().map(|r| r.position());
+                if have != Some(wanted) && !self.data.reference_pending {
+                    if stale(self.reference_asked, 1.0) {
+                        self.data.reference_pending = true;
+                        self.reference_asked = Some(now);
+                        self.spawn(tasks::reference(engine.clone(), wanted, outbox.clone()));
+                    } else {
+                        held_back = true;
+                    }
                 }
                 let reference = self.data.reference.clone();
-                let ref_position = reference.as_ref().map(|r| r.position);
+                let ref_position = reference.as_ref().map(|r| r.position());
                 let current = self
                     .data
                     .travel
@@ -1182,6 +1309,7 @@ impl LedgerApp {
             }
             Panel::Emit => {}
         }
+        held_back
     }
 }
 

@@ -74,6 +74,15 @@ impl JobKind {
     }
 }
 
+/// Which difference a page of rows belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DiffList {
+    /// Time travel: the cursor against the reference.
+    Travel,
+    /// Compare: the tables at two positions.
+    Positions,
+}
+
 /// A destructive action that waits for confirmation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Confirm {
@@ -205,6 +214,22 @@ pub enum UiCommand {
     SetTravelTable(TableKind),
     /// Rows or difference.
     SetTravelShowState(bool),
+    /// The state table needs this page of rows.
+    FetchStatePage {
+        /// Which table.
+        table: TableKind,
+        /// Page number (see [`crate::ui::page_cache::PAGE_ROWS`]).
+        page: u64,
+    },
+    /// A difference table needs this page of rows.
+    FetchDiffPage {
+        /// Which difference.
+        list: DiffList,
+        /// Which table.
+        table: TableKind,
+        /// Page number.
+        page: u64,
+    },
     /// Bookmark the cursor.
     AddBookmark,
     /// Forget a bookmark.

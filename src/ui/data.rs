@@ -8,13 +8,16 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::state::{KeyDiff, StateCounts};
-use crate::domain::{ReadState, RowDiff, StateDiff, SubmitBookingWizard};
+use crate::domain::state::StateCounts;
+use crate::domain::{BookingRow, RowDiff, SubmitBookingWizard, UserRow};
+use crate::engine::snapshot_pages::Table;
+use crate::engine::view::{StateView, ViewDiff};
 use crate::engine::{CommandOutcome, EngineNotice, ProjectorStatus, VerifyReport};
 use crate::store::{LedgerEntry, SnapshotMeta, StoreInfo};
-use crate::ui::commands::JobKind;
+use crate::ui::commands::{DiffList, JobKind};
 use crate::ui::job::Job;
 use crate::ui::page_cache::PageCache;
+use crate::ui::state::TableKind;
 
 /// Events per time bucket, for the density plot.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,83 +42,123 @@ pub enum Connection {
     Failed(String),
 }
 
-/// Rows of one table as a flat index, so a virtual table can ask for row `i`.
-#[derive(Clone, Debug, Default)]
-pub struct DiffRows {
-    /// The difference.
-    pub diff: Arc<StateDiff>,
-    /// Per table: its rows, in order.
-    pub counts: Vec<(String, usize, usize, usize)>,
-}
-
-impl DiffRows {
-    /// Wraps a difference.
-    pub fn new(diff: Arc<StateDiff>) -> Self {
-        let counts = diff
-            .tables
-            .iter()
-            .map(|t| {
-                let (a, r, c) = t.counts();
-                (t.table.clone(), a, r, c)
-            })
-            .collect();
-        DiffRows { diff, counts }
-    }
-
-    /// The rows of one table (index into `diff.tables`).
-    pub fn table_rows(&self, table: usize) -> &[RowDiff] {
-        self.diff
-            .tables
-            .get(table)
-            .map_or(&[], |t| t.rows.as_slice())
+/// Index of a table in per-table arrays (0 = users, 1 = bookings, the
+/// order of [`ViewDiff::keys`]).
+pub fn table_slot(table: TableKind) -> usize {
+    match table {
+        TableKind::Users => 0,
+        TableKind::Bookings => 1,
     }
 }
 
-/// A key-only difference (cells rebuilt for the rows in view) with its counts.
-#[derive(Clone, Debug)]
-pub struct KeyDiffRows {
+/// The engine's name for a table.
+pub fn engine_table(table: TableKind) -> Table {
+    match table {
+        TableKind::Users => Table::Users,
+        TableKind::Bookings => Table::Bookings,
+    }
+}
+
+/// Column names of a table.
+pub fn table_columns(table: TableKind) -> &'static [&'static str] {
+    match table {
+        TableKind::Users => &UserRow::COLUMNS,
+        TableKind::Bookings => &BookingRow::COLUMNS,
+    }
+}
+
+/// One row of a state table, as drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRow {
+    /// Primary key.
+    pub key: Uuid,
+    /// Cells, in column order (the last one is `last_position`).
+    pub cells: Vec<String>,
+    /// The position that last changed the row.
+    pub last_position: u64,
+}
+
+/// A difference between two lazy views (keys only; rows are read a page at
+/// a time) with its counts.
+#[derive(Clone)]
+pub struct ViewDiffRows {
     /// The difference.
-    pub diff: Arc<KeyDiff>,
+    pub diff: Arc<ViewDiff>,
     /// Per table: (name, added, removed, changed).
     pub counts: Vec<(String, usize, usize, usize)>,
 }
 
-impl KeyDiffRows {
+impl ViewDiffRows {
     /// Wraps a difference.
-    pub fn new(diff: KeyDiff) -> Self {
-        let counts = (0..2)
+    pub fn new(diff: Arc<ViewDiff>) -> Self {
+        let counts = [TableKind::Users, TableKind::Bookings]
+            .into_iter()
             .map(|t| {
-                let (a, r, c) = diff.counts(t);
-                (KeyDiff::TABLES[t].to_string(), a, r, c)
+                let (a, r, c) = diff.counts(table_slot(t));
+                (table_name(t).to_string(), a, r, c)
             })
             .collect();
-        KeyDiffRows {
-            diff: Arc::new(diff),
-            counts,
-        }
+        ViewDiffRows { diff, counts }
+    }
+
+    /// Differing rows in a table.
+    pub fn len(&self, table: TableKind) -> usize {
+        self.diff.len(table_slot(table))
     }
 }
 
-/// The state as of the time-travel cursor, indexed for virtual tables.
-#[derive(Clone, Debug)]
+impl std::fmt::Debug for ViewDiffRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewDiffRows")
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The table's name (`users`, `bookings`).
+pub fn table_name(table: TableKind) -> &'static str {
+    match table {
+        TableKind::Users => UserRow::TABLE,
+        TableKind::Bookings => BookingRow::TABLE,
+    }
+}
+
+/// The state as of the time-travel cursor: a lazy view whose rows are read
+/// a page at a time (into [`AppData::travel_rows`]) for the rows in view.
+#[derive(Clone)]
 pub struct TravelView {
     /// Position of the state.
     pub position: u64,
-    /// The state.
-    pub state: Arc<ReadState>,
+    /// The state: a snapshot's directory plus the events after it.
+    pub view: Arc<StateView>,
     /// Its counts.
     pub counts: StateCounts,
-    /// User keys in order (row i of the table).
-    pub user_keys: Arc<Vec<Uuid>>,
-    /// Booking keys in order.
-    pub booking_keys: Arc<Vec<Uuid>>,
     /// Difference from this state to the reference, and the reference's
-    /// position. Keys only: both states are held here anyway.
-    pub diff: Option<(u64, KeyDiffRows)>,
+    /// position.
+    pub diff: Option<(u64, ViewDiffRows)>,
     /// How the state was computed (for the status line).
     pub base: String,
     /// Time to compute it.
     pub elapsed_ms: u64,
+}
+
+impl TravelView {
+    /// Rows in a table of the state.
+    pub fn len(&self, table: TableKind) -> usize {
+        self.view.len(engine_table(table))
+    }
+}
+
+impl std::fmt::Debug for TravelView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TravelView")
+            .field("position", &self.position)
+            .field("counts", &self.counts)
+            .field("diff", &self.diff)
+            .field("base", &self.base)
+            .field("elapsed_ms", &self.elapsed_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer to the last command.
@@ -185,13 +228,19 @@ pub struct AppData {
     /// The selected aggregate's stream.
     pub stream: Option<(Uuid, Vec<LedgerEntry>)>,
     /// Reference state for time travel (now or pinned).
-    pub reference: Option<Arc<ReadState>>,
+    pub reference: Option<Arc<StateView>>,
     /// A reference is being computed.
     pub reference_pending: bool,
     /// State at the cursor.
     pub travel: Option<TravelView>,
     /// A state is being computed for this cursor.
     pub travel_pending: Option<u64>,
+    /// Pages of the state's rows, per table (see [`table_slot`]), for the
+    /// current [`TravelView`] only.
+    pub travel_rows: [PageCache<StateRow>; 2],
+    /// Pages of the difference's rows, per table, for the current
+    /// [`TravelView`] only.
+    pub travel_diff_rows: [PageCache<Option<RowDiff>>; 2],
     /// Compare: read tables vs ledger.
     pub verify: Option<VerifyReport>,
     /// Verify is running.
@@ -199,7 +248,9 @@ pub struct AppData {
     /// When verify last finished.
     pub verify_at: Option<DateTime<Utc>>,
     /// Compare: two positions.
-    pub positions_diff: Option<(u64, u64, DiffRows)>,
+    pub positions_diff: Option<(u64, u64, ViewDiffRows)>,
+    /// Pages of the positions difference's rows, per table.
+    pub positions_rows: [PageCache<Option<RowDiff>>; 2],
     /// Positions diff is running.
     pub positions_diff_pending: bool,
     /// Stored snapshots.
@@ -219,6 +270,51 @@ impl AppData {
     /// Events a projector is behind the head.
     pub fn lag_events(&self, status: &ProjectorStatus) -> u64 {
         self.head.saturating_sub(status.checkpoint)
+    }
+
+    /// The page cache of a difference's rows.
+    pub fn diff_rows(&self, list: DiffList, table: TableKind) -> &PageCache<Option<RowDiff>> {
+        match list {
+            DiffList::Travel => &self.travel_diff_rows[table_slot(table)],
+            DiffList::Positions => &self.positions_rows[table_slot(table)],
+        }
+    }
+
+    /// The page cache of a difference's rows, to change.
+    pub fn diff_rows_mut(
+        &mut self,
+        list: DiffList,
+        table: TableKind,
+    ) -> &mut PageCache<Option<RowDiff>> {
+        match list {
+            DiffList::Travel => &mut self.travel_diff_rows[table_slot(table)],
+            DiffList::Positions => &mut self.positions_rows[table_slot(table)],
+        }
+    }
+
+    /// True when the time-travel table shows real rows for `rows` (clipped
+    /// to the table's length): the state's rows when `show_state`, else the
+    /// difference's.
+    pub fn travel_rows_loaded(
+        &self,
+        table: TableKind,
+        show_state: bool,
+        rows: std::ops::Range<u64>,
+    ) -> bool {
+        let Some(travel) = &self.travel else {
+            return false;
+        };
+        let clip = |len: usize| rows.start.min(len as u64)..rows.end.min(len as u64);
+        if show_state {
+            self.travel_rows[table_slot(table)].has_rows(clip(travel.len(table)))
+        } else {
+            match &travel.diff {
+                Some((_, diff)) => self
+                    .diff_rows(DiffList::Travel, table)
+                    .has_rows(clip(diff.len(table))),
+                None => false,
+            }
+        }
     }
 
     /// Whether a job of this kind is running.

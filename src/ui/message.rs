@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{ReadState, StateDiff, SubmitBookingWizard};
+use crate::domain::{RowDiff, SubmitBookingWizard};
+use crate::engine::view::{StateView, ViewDiff};
 use crate::engine::{CommandOutcome, Engine, EngineNotice, ProjectorStatus, VerifyReport};
 use crate::store::{LedgerEntry, SnapshotMeta};
-use crate::ui::commands::JobKind;
-use crate::ui::data::{Density, TravelView};
+use crate::ui::commands::{DiffList, JobKind};
+use crate::ui::data::{Density, StateRow, TravelView};
+use crate::ui::state::TableKind;
 
 /// Where a job stands, for progress bars.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -100,15 +102,39 @@ pub enum Message {
         result: Result<Vec<LedgerEntry>, String>,
     },
     /// The reference state (now or pinned) for time travel.
-    Reference(Result<Arc<ReadState>, String>),
+    Reference(Result<Arc<StateView>, String>),
     /// The state at the cursor.
     Travel(Result<Box<TravelView>, String>),
+    /// One page of the time-travel state's rows.
+    StatePage {
+        /// Generation of the view it was read from.
+        generation: u64,
+        /// Which table.
+        table: TableKind,
+        /// Page number.
+        page: u64,
+        /// The rows, in key order.
+        result: Result<Vec<StateRow>, String>,
+    },
+    /// One page of a difference's rows.
+    DiffPage {
+        /// Which difference.
+        list: DiffList,
+        /// Generation of the difference it was read from.
+        generation: u64,
+        /// Which table.
+        table: TableKind,
+        /// Page number.
+        page: u64,
+        /// One entry per differing key of the page (`None`: equal rows).
+        result: Result<Vec<Option<RowDiff>>, String>,
+    },
     /// A typed time became a position.
     TravelGoto(Result<u64, String>),
     /// Read tables vs ledger.
     Verify(Result<VerifyReport, String>),
     /// States at two positions.
-    PositionsDiff(Result<(u64, u64, Arc<StateDiff>), String>),
+    PositionsDiff(Result<(u64, u64, Arc<ViewDiff>), String>),
     /// Snapshot list.
     Snapshots(Result<Vec<SnapshotMeta>, String>),
     /// A file was picked (`None` = cancelled).

@@ -1,6 +1,7 @@
 //! Background work the app spawns on tokio. Each function does its I/O through
 //! the engine and reports through the [`Outbox`]; none runs on the UI thread.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -9,17 +10,18 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::domain::ReadState;
-use crate::domain::state::KeyDiff;
+use crate::domain::{ReadState, RowDiff};
 use crate::engine::bulk::BulkSpec;
 use crate::engine::timetravel::FoldBase;
+use crate::engine::view::{StateView, ViewDiff};
 use crate::engine::{Engine, EngineConfig, EngineError, ReplayPhase, ReplayProgress};
 use crate::store::{EventFilter, StoreConfig, open_stores};
-use crate::ui::commands::JobKind;
-use crate::ui::data::{Density, KeyDiffRows, TravelView};
+use crate::ui::commands::{DiffList, JobKind};
+use crate::ui::data::{Density, StateRow, TravelView, ViewDiffRows, engine_table, table_slot};
 use crate::ui::message::{JobProgress, Message, StatusSnapshot};
 use crate::ui::outbox::Outbox;
-use crate::ui::page_cache::PAGE_ROWS;
+use crate::ui::page_cache::{PAGE_ROWS, page_range};
+use crate::ui::state::TableKind;
 
 /// Buckets in the density plot.
 pub const DENSITY_BUCKETS: u32 = 60;
@@ -256,60 +258,145 @@ pub async fn load_stream(engine: Arc<Engine>, aggregate: Uuid, outbox: Outbox) {
     outbox.send(Message::Stream { aggregate, result }).await;
 }
 
-/// The reference state for time travel.
+/// The reference state for time travel, as a lazy view.
 pub async fn reference(engine: Arc<Engine>, position: u64, outbox: Outbox) {
     let result = engine
-        .state_at(position)
+        .state_view(position)
         .await
-        .map(|s| s.state)
+        .map(Arc::new)
         .map_err(|e| e.to_string());
     outbox.send(Message::Reference(result)).await;
 }
 
-/// The state at the cursor, indexed, and its difference to `reference`.
+fn describe_base(view: &StateView) -> String {
+    let n = view.folded_events;
+    match view.from {
+        FoldBase::Zero => format!("folded {n} events from zero"),
+        FoldBase::Snapshot { position, .. } => format!("snapshot at {position} + {n} events"),
+        FoldBase::Cached { position } => format!("cached state at {position} + {n} events"),
+    }
+}
+
+/// Compares two views off the async workers (a merge over every key of both
+/// directories: about a million at a million events).
+async fn view_diff(before: Arc<StateView>, after: Arc<StateView>) -> Result<Arc<ViewDiff>, String> {
+    tokio::task::spawn_blocking(move || Arc::new(ViewDiff::new(before, after)))
+        .await
+        .map_err(|e| format!("comparing the states stopped: {e}"))
+}
+
+/// The state at the cursor as a lazy view, and its difference to `reference`.
 pub async fn travel(
     engine: Arc<Engine>,
     position: u64,
-    reference: Option<Arc<ReadState>>,
+    reference: Option<Arc<StateView>>,
     outbox: Outbox,
 ) {
     let started = Instant::now();
     let result = async {
-        let at = engine.state_at(position).await.map_err(|e| e.to_string())?;
-        let base = match at.base {
-            FoldBase::Zero => format!("folded {} events from zero", at.folded_events),
-            FoldBase::Snapshot { position, .. } => {
-                format!("snapshot at {position} + {} events", at.folded_events)
+        let view = Arc::new(
+            engine
+                .state_view(position)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        let diff = match reference {
+            Some(r) => {
+                let at = r.position();
+                Some((at, ViewDiffRows::new(view_diff(view.clone(), r).await?)))
             }
-            FoldBase::Cached { position } => {
-                format!("cached state at {position} + {} events", at.folded_events)
-            }
+            None => None,
         };
-        let state = at.state;
-        let view = tokio::task::spawn_blocking(move || {
-            let diff =
-                reference.map(|r| (r.position, KeyDiffRows::new(KeyDiff::new(state.clone(), r))));
-            TravelView {
-                position: state.position,
-                counts: state.counts(),
-                user_keys: Arc::new(state.users.keys().copied().collect()),
-                booking_keys: Arc::new(state.bookings.keys().copied().collect()),
-                state,
-                diff,
-                base,
-                elapsed_ms: 0,
-            }
-        })
-        .await
-        .map_err(|e| e.to_string())?;
         Ok(Box::new(TravelView {
-            elapsed_ms: started.elapsed().as_millis() as u64,
             position,
-            ..view
+            counts: view.counts().clone(),
+            base: describe_base(&view),
+            view,
+            diff,
+            elapsed_ms: started.elapsed().as_millis() as u64,
         }))
     }
     .await;
     outbox.send(Message::Travel(result)).await;
+}
+
+/// One page of a state's rows (read from the snapshot's pages and the
+/// events after it).
+pub async fn state_page(
+    view: Arc<StateView>,
+    table: TableKind,
+    generation: u64,
+    page: u64,
+    outbox: Outbox,
+) {
+    let range = page_range(page, view.len(engine_table(table)));
+    let result = match table {
+        TableKind::Users => view.user_rows(range).await.map(|rows| {
+            rows.iter()
+                .map(|r| StateRow {
+                    key: r.user_id,
+                    cells: r.cells(),
+                    last_position: r.last_position,
+                })
+                .collect()
+        }),
+        TableKind::Bookings => view.booking_rows(range).await.map(|rows| {
+            rows.iter()
+                .map(|r| StateRow {
+                    key: r.booking_id,
+                    cells: r.cells(),
+                    last_position: r.last_position,
+                })
+                .collect()
+        }),
+    }
+    .map_err(|e| e.to_string());
+    outbox
+        .send(Message::StatePage {
+            generation,
+            table,
+            page,
+            result,
+        })
+        .await;
+}
+
+/// One page of a difference's rows (cells of both sides), one entry per
+/// differing key of the page, in key order.
+pub async fn diff_page(
+    diff: Arc<ViewDiff>,
+    list: DiffList,
+    table: TableKind,
+    generation: u64,
+    page: u64,
+    outbox: Outbox,
+) {
+    let slot = table_slot(table);
+    let range = page_range(page, diff.len(slot));
+    let keys: Vec<Uuid> = diff
+        .keys
+        .get(slot)
+        .and_then(|k| k.get(range.clone()))
+        .map(|k| k.iter().map(|(key, _)| *key).collect())
+        .unwrap_or_default();
+    let result = diff
+        .rows(slot, range)
+        .await
+        .map(|rows| {
+            let mut by_key: HashMap<Uuid, RowDiff> =
+                rows.into_iter().map(|r| (r.key(), r)).collect();
+            keys.iter().map(|k| by_key.remove(k)).collect()
+        })
+        .map_err(|e| e.to_string());
+    outbox
+        .send(Message::DiffPage {
+            list,
+            generation,
+            table,
+            page,
+            result,
+        })
+        .await;
 }
 
 /// Turns typed text (a position or a time) into a position.
@@ -360,13 +447,16 @@ pub async fn verify(engine: Arc<Engine>, outbox: Outbox) {
     outbox.send(Message::Verify(result)).await;
 }
 
-/// States at two positions.
+/// The tables at two positions: two lazy views and the keys that differ
+/// (rows are read a page at a time when shown).
 pub async fn positions_diff(engine: Arc<Engine>, a: u64, b: u64, outbox: Outbox) {
-    let result = engine
-        .diff_positions(a, b)
-        .await
-        .map(|d| (a, b, Arc::new(d)))
-        .map_err(|e| e.to_string());
+    let result = async {
+        let (before, after) = tokio::try_join!(engine.state_view(a), engine.state_view(b))
+            .map_err(|e| e.to_string())?;
+        let diff = view_diff(Arc::new(before), Arc::new(after)).await?;
+        Ok((a, b, diff))
+    }
+    .await;
     outbox.send(Message::PositionsDiff(result)).await;
 }
 

@@ -2,15 +2,17 @@
 //! to start/end, follow-live, typed position or time), the state as of the
 //! cursor in virtual tables, the difference against now or a pinned position,
 //! a link from every row to the event that last changed it, and bookmarks.
+//! The state and the difference are lazy views: the tables read the rows in
+//! view a page at a time (placeholders until they arrive).
 
 use egui_extras::{Column, TableBuilder};
 
-use crate::domain::{BookingRow, UserRow};
-use crate::ui::commands::{DraftField, UiCommand};
-use crate::ui::data::TravelView;
+use crate::ui::commands::{DiffList, DraftField, UiCommand};
+use crate::ui::data::{TravelView, table_columns, table_name, table_slot};
+use crate::ui::page_cache::page_of;
 use crate::ui::state::{DiffAgainst, TableKind};
 use crate::ui::view::View;
-use crate::ui::widgets::diff_table::{DiffLabels, KeyDiffTable, diff_table_ui};
+use crate::ui::widgets::diff_table::{DiffLabels, PagedDiff, diff_table_ui, pages_of};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::inline_error_ui;
 
@@ -199,18 +201,18 @@ fn summary_ui(ui: &mut egui::Ui, view: &View, travel: &TravelView) {
 
 fn state_table_ui(
     ui: &mut egui::Ui,
+    view: &View,
     travel: &TravelView,
     table: TableKind,
     commands: &mut Vec<UiCommand>,
 ) {
-    let (columns, count): (&[&str], usize) = match table {
-        TableKind::Users => (&UserRow::COLUMNS, travel.user_keys.len()),
-        TableKind::Bookings => (&BookingRow::COLUMNS, travel.booking_keys.len()),
-    };
+    let columns = table_columns(table);
+    let count = travel.len(table);
     if count == 0 {
         ui.label("No rows at this position.");
         return;
     }
+    let rows = &view.data.travel_rows[table_slot(table)];
     let mut builder = TableBuilder::new(ui)
         .id_salt(("travel_state", table == TableKind::Users))
         .striped(true)
@@ -229,6 +231,7 @@ fn state_table_ui(
             Column::initial(width).at_least(40.0).clip(true)
         });
     }
+    let mut wanted_pages: Vec<u64> = Vec::new();
     builder
         .header(22.0, |mut header| {
             for name in columns {
@@ -239,33 +242,26 @@ fn state_table_ui(
         })
         .body(|body| {
             body.rows(20.0, count, |mut row| {
-                let index = row.index();
-                let (cells, last) = match table {
-                    TableKind::Users => match travel
-                        .user_keys
-                        .get(index)
-                        .and_then(|k| travel.state.users.get(k))
-                    {
-                        Some(r) => (r.cells(), r.last_position),
-                        None => return,
-                    },
-                    TableKind::Bookings => {
-                        match travel
-                            .booking_keys
-                            .get(index)
-                            .and_then(|k| travel.state.bookings.get(k))
-                        {
-                            Some(r) => (r.cells(), r.last_position),
-                            None => return,
-                        }
+                let index = row.index() as u64;
+                let Some(state_row) = rows.row(index) else {
+                    let page = page_of(index);
+                    if !wanted_pages.contains(&page) {
+                        wanted_pages.push(page);
                     }
+                    for _ in columns {
+                        row.col(|ui| {
+                            ui.label(egui::RichText::new("…").weak());
+                        });
+                    }
+                    return;
                 };
-                let n = cells.len();
-                for (i, cell) in cells.into_iter().enumerate() {
+                let last = state_row.last_position;
+                let n = state_row.cells.len();
+                for (i, cell) in state_row.cells.iter().enumerate() {
                     row.col(|ui| {
                         if i + 1 == n {
                             if ui
-                                .link(cell)
+                                .link(cell.as_str())
                                 .on_hover_text(format!(
                                     "Show event {last} (it last changed this row) in the timeline"
                                 ))
@@ -273,15 +269,71 @@ fn state_table_ui(
                             {
                                 commands.push(UiCommand::JumpToPosition(last));
                             }
-                        } else if cell.len() == 36 {
-                            ui.label(&cell[..8]).on_hover_text(cell);
+                        } else if cell.len() == 36 && cell.is_char_boundary(8) {
+                            ui.label(&cell[..8]).on_hover_text(cell.as_str());
                         } else {
-                            ui.add(egui::Label::new(cell).truncate());
+                            ui.add(egui::Label::new(cell.as_str()).truncate());
                         }
                     });
                 }
             });
         });
+    commands.extend(
+        wanted_pages
+            .into_iter()
+            .map(|page| UiCommand::FetchStatePage { table, page }),
+    );
+}
+
+fn travel_diff_ui(
+    ui: &mut egui::Ui,
+    view: &View,
+    travel: &TravelView,
+    commands: &mut Vec<UiCommand>,
+) {
+    let Some((reference, rows)) = &travel.diff else {
+        ui.spinner();
+        return;
+    };
+    let table = view.state.travel_table;
+    let source = PagedDiff {
+        table: table_name(table),
+        columns: table_columns(table),
+        len: rows.len(table),
+        pages: view.data.diff_rows(DiffList::Travel, table),
+    };
+    let added = format!("added by {reference}");
+    let removed = format!("gone by {reference}");
+    let not_loaded = diff_table_ui(
+        ui,
+        "travel_diff",
+        &source,
+        DiffLabels {
+            added: &added,
+            removed: &removed,
+            changed: "changed",
+        },
+        commands,
+    );
+    commands.extend(
+        pages_of(&not_loaded)
+            .into_iter()
+            .map(|page| UiCommand::FetchDiffPage {
+                list: DiffList::Travel,
+                table,
+                page,
+            }),
+    );
+}
+
+/// True while rows of the table on screen are being read.
+fn rows_pending(view: &View) -> bool {
+    let table = view.state.travel_table;
+    if view.state.travel_show_state {
+        view.data.travel_rows[table_slot(table)].any_pending()
+    } else {
+        view.data.diff_rows(DiffList::Travel, table).any_pending()
+    }
 }
 
 /// Draws the time-travel panel.
@@ -323,39 +375,14 @@ pub fn time_travel_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiComma
         {
             commands.push(UiCommand::SetTravelShowState(false));
         }
+        if rows_pending(view) {
+            ui.spinner();
+            ui.label(egui::RichText::new("reading rows…").small().weak());
+        }
     });
     if view.state.travel_show_state {
-        state_table_ui(ui, travel, view.state.travel_table, commands);
+        state_table_ui(ui, view, travel, view.state.travel_table, commands);
     } else {
-        match &travel.diff {
-            Some((reference, rows)) => {
-                let index = match view.state.travel_table {
-                    TableKind::Users => 0,
-                    TableKind::Bookings => 1,
-                };
-                {
-                    let table = KeyDiffTable {
-                        diff: &rows.diff,
-                        table: index,
-                    };
-                    let added = format!("added by {reference}");
-                    let removed = format!("gone by {reference}");
-                    diff_table_ui(
-                        ui,
-                        "travel_diff",
-                        &table,
-                        DiffLabels {
-                            added: &added,
-                            removed: &removed,
-                            changed: "changed",
-                        },
-                        commands,
-                    );
-                }
-            }
-            None => {
-                ui.spinner();
-            }
-        }
+        travel_diff_ui(ui, view, travel, commands);
     }
 }

@@ -9,7 +9,7 @@ use egui_extras::{Column, TableBuilder};
 use crate::domain::event::event_types;
 use crate::store::LedgerEntry;
 use crate::ui::commands::{DraftField, UiCommand};
-use crate::ui::page_cache::PageCache;
+use crate::ui::page_cache::page_of;
 use crate::ui::view::View;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::json_view::json_view_ui;
@@ -210,7 +210,7 @@ fn table_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
                         }
                     }
                     None => {
-                        let page = PageCache::page_of(index);
+                        let page = page_of(index);
                         if !wanted_pages.contains(&page) {
                             wanted_pages.push(page);
                         }

@@ -6,9 +6,9 @@ use egui_extras::{Column, TableBuilder};
 
 use std::borrow::Cow;
 
-use crate::domain::state::KeyDiff;
 use crate::domain::{RowDiff, TableDiff};
 use crate::ui::commands::UiCommand;
+use crate::ui::page_cache::{PageCache, page_of};
 use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
 
 /// Row height.
@@ -23,8 +23,19 @@ type RowLook<'a> = (
     Option<(&'a Vec<String>, &'a Vec<String>)>,
 );
 
+/// Row `index` of a [`DiffSource`].
+pub enum DiffRow<'a> {
+    /// The row, ready to draw.
+    Loaded(Cow<'a, RowDiff>),
+    /// Not read yet: drawn as a placeholder, and reported to the caller so
+    /// it can fetch the row's page.
+    NotLoaded,
+    /// Nothing to draw (the two sides turned out equal, or out of range).
+    Empty,
+}
+
 /// Rows of one table's difference, by index: held in full ([`TableDiff`]) or
-/// rebuilt for the rows in view ([`KeyDiffTable`]).
+/// read a page at a time ([`PagedDiff`]).
 pub trait DiffSource {
     /// Table name.
     fn table(&self) -> &str;
@@ -37,7 +48,7 @@ pub trait DiffSource {
         self.len() == 0
     }
     /// Row `index`.
-    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>>;
+    fn row(&self, index: usize) -> DiffRow<'_>;
 }
 
 impl DiffSource for TableDiff {
@@ -50,31 +61,46 @@ impl DiffSource for TableDiff {
     fn len(&self) -> usize {
         self.rows.len()
     }
-    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>> {
-        self.rows.get(index).map(Cow::Borrowed)
+    fn row(&self, index: usize) -> DiffRow<'_> {
+        match self.rows.get(index) {
+            Some(row) => DiffRow::Loaded(Cow::Borrowed(row)),
+            None => DiffRow::Empty,
+        }
     }
 }
 
-/// One table of a [`KeyDiff`].
-pub struct KeyDiffTable<'a> {
-    /// The difference.
-    pub diff: &'a KeyDiff,
-    /// 0 = users, 1 = bookings.
-    pub table: usize,
+/// One table of a difference whose rows are read a page at a time into a
+/// [`PageCache`] (one entry per differing key; `None` = equal rows).
+pub struct PagedDiff<'a> {
+    /// Table name.
+    pub table: &'a str,
+    /// Column names.
+    pub columns: &'a [&'a str],
+    /// Number of differing rows.
+    pub len: usize,
+    /// The pages read so far.
+    pub pages: &'a PageCache<Option<RowDiff>>,
 }
 
-impl DiffSource for KeyDiffTable<'_> {
+impl DiffSource for PagedDiff<'_> {
     fn table(&self) -> &str {
-        KeyDiff::TABLES.get(self.table).copied().unwrap_or("")
+        self.table
     }
     fn columns(&self) -> Vec<&str> {
-        KeyDiff::columns(self.table).to_vec()
+        self.columns.to_vec()
     }
     fn len(&self) -> usize {
-        self.diff.len(self.table)
+        self.len
     }
-    fn row(&self, index: usize) -> Option<Cow<'_, RowDiff>> {
-        self.diff.row(self.table, index).map(Cow::Owned)
+    fn row(&self, index: usize) -> DiffRow<'_> {
+        if index >= self.len {
+            return DiffRow::Empty;
+        }
+        match self.pages.row(index as u64) {
+            Some(Some(row)) => DiffRow::Loaded(Cow::Borrowed(row)),
+            Some(None) => DiffRow::Empty,
+            None => DiffRow::NotLoaded,
+        }
     }
 }
 
@@ -90,25 +116,28 @@ pub struct DiffLabels<'a> {
 }
 
 fn short(cell: &str) -> String {
-    if cell.len() == 36 && cell.chars().filter(|c| *c == '-').count() == 4 {
-        format!("{}…", &cell[..8])
-    } else {
-        cell.to_string()
+    match cell.get(..8) {
+        Some(head) if cell.len() == 36 && cell.chars().filter(|c| *c == '-').count() == 4 => {
+            format!("{head}…")
+        }
+        _ => cell.to_string(),
     }
 }
 
-/// Draws the differences of one table, fetching nothing: `table` is in memory,
-/// and only the rows in view are laid out (and, for a [`KeyDiffTable`], built).
+/// Draws the differences of one table, fetching nothing: only the rows in
+/// view are laid out, and rows the source has not loaded yet are drawn as
+/// placeholders. Returns the indices of those rows, for the caller to fetch.
 pub fn diff_table_ui(
     ui: &mut egui::Ui,
     id_salt: &str,
     table: &dyn DiffSource,
     labels: DiffLabels,
     commands: &mut Vec<UiCommand>,
-) {
+) -> Vec<usize> {
+    let mut not_loaded = Vec::new();
     if table.is_empty() {
         ui.label(format!("{}: no differences", table.table()));
-        return;
+        return not_loaded;
     }
     let columns = table.columns();
     let last_col = columns.iter().position(|c| *c == "last_position");
@@ -147,8 +176,18 @@ pub fn diff_table_ui(
         })
         .body(|body| {
             body.rows(text_height, table.len(), |mut row| {
-                let Some(diff) = table.row(row.index()) else {
-                    return;
+                let diff = match table.row(row.index()) {
+                    DiffRow::Loaded(diff) => diff,
+                    DiffRow::NotLoaded => {
+                        not_loaded.push(row.index());
+                        for _ in 0..=columns.len() {
+                            row.col(|ui| {
+                                ui.label(egui::RichText::new("…").weak());
+                            });
+                        }
+                        return;
+                    }
+                    DiffRow::Empty => return,
                 };
                 let (kind, color, cells, changed): RowLook = match diff.as_ref() {
                     RowDiff::Added { after, .. } => (labels.added, ADDED_COLOR, after, None),
@@ -202,4 +241,12 @@ pub fn diff_table_ui(
                 }
             });
         });
+    not_loaded
+}
+
+/// The pages holding `rows` (in ascending order), each once.
+pub fn pages_of(rows: &[usize]) -> Vec<u64> {
+    let mut pages: Vec<u64> = rows.iter().map(|r| page_of(*r as u64)).collect();
+    pages.dedup();
+    pages
 }
