@@ -14,6 +14,9 @@ use crate::domain::state::diff_sorted;
 use crate::domain::{BookingRow, ProjectorId, RowDiff, TableDiff, UserRow};
 use crate::store::{MalformedEvent, StoreResult};
 
+/// Ledger entries per read while looking for malformed ones: small, since
+/// nothing is kept but the malformed entries.
+const MALFORMED_SCAN_PAGE: usize = 1_000;
 /// Rows read per page from the read store.
 const DUMP_PAGE: usize = 5_000;
 
@@ -257,7 +260,7 @@ impl Engine {
         self.scan_entries(
             0,
             head,
-            super::timetravel::FOLD_PAGE,
+            MALFORMED_SCAN_PAGE,
             None,
             |_| {},
             |entry| match entry {

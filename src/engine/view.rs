@@ -26,8 +26,9 @@ use crate::domain::state::{DiffKind, RowDiff, StateCounts, kind_counts, row_diff
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
 use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
 
-/// Decoded pages kept per snapshot (about 150 KB each).
-const CACHED_PAGES: usize = 64;
+/// Decoded pages kept per snapshot (about 200 KB each). Few: the panels read
+/// 100 rows at a time, and long scans (verify, materialize) read each page once.
+const CACHED_PAGES: usize = 16;
 /// Ledger entries read per call while folding the events after a snapshot:
 /// small, so that reading the next batch overlaps folding this one.
 const VIEW_PAGE: usize = 1_000;
