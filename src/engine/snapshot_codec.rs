@@ -78,6 +78,11 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Where the next read starts.
+    pub(super) fn offset(&self) -> usize {
+        self.at
+    }
+
     /// A reader of `bytes` starting at byte `at`.
     pub(super) fn at(bytes: &'a [u8], at: usize) -> Self {
         Reader { bytes, at }

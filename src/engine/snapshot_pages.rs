@@ -47,36 +47,44 @@ const MIN_USER_ROW_BYTES: usize = 16 + 3 * 4 + 2 * 8;
 const MIN_BOOKING_ROW_BYTES: usize = 2 * 16 + 4 + 2 * 4 + 4 + 8 + 4 + 8;
 
 /// One row in a snapshot's directory: its key, the position that last changed
-/// it, and (bookings only) whether it is cancelled. 24 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// it, and (bookings only) whether it is cancelled. 24 bytes, laid out exactly
+/// as in the index chunk (alignment 1), so a decoded index is its own bytes
+/// viewed as entries: no copy of a directory that has a million rows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct DirEntry {
-    id: Uuid,
-    /// `last_position | (cancelled as u64) << 63`.
-    packed: u64,
+    id: [u8; 16],
+    /// `last_position | (cancelled as u64) << 63`, little endian.
+    packed: [u8; 8],
 }
 
 impl DirEntry {
     /// An entry; `last_position` is masked to its low 63 bits.
     pub fn new(id: Uuid, last_position: u64, cancelled: bool) -> Self {
+        let packed = (last_position & !CANCELLED_BIT) | if cancelled { CANCELLED_BIT } else { 0 };
         DirEntry {
-            id,
-            packed: (last_position & !CANCELLED_BIT) | if cancelled { CANCELLED_BIT } else { 0 },
+            id: id.into_bytes(),
+            packed: packed.to_le_bytes(),
         }
+    }
+
+    fn packed(&self) -> u64 {
+        u64::from_le_bytes(self.packed)
     }
 
     /// The row's primary key.
     pub fn id(&self) -> Uuid {
-        self.id
+        Uuid::from_bytes(self.id)
     }
 
     /// Position of the event that last changed the row.
     pub fn last_position(&self) -> u64 {
-        self.packed & !CANCELLED_BIT
+        self.packed() & !CANCELLED_BIT
     }
 
     /// Whether the booking is cancelled (always false for users).
     pub fn cancelled(&self) -> bool {
-        self.packed & CANCELLED_BIT != 0
+        self.packed() & CANCELLED_BIT != 0
     }
 
     /// Entry of a user row (created_position is not in the directory).
@@ -110,10 +118,12 @@ pub struct SnapshotIndex {
     pub position: u64,
     /// Rows per page (never 0 when decoded; 0 is treated as 1).
     pub page_rows: u32,
-    /// Users in key order.
-    pub users: Vec<DirEntry>,
-    /// Bookings in key order.
-    pub bookings: Vec<DirEntry>,
+    /// Bytes holding both directories (the index chunk itself when decoded).
+    bytes: Vec<u8>,
+    /// Where the users entries are in `bytes`.
+    users: std::ops::Range<usize>,
+    /// Where the bookings entries are in `bytes`.
+    bookings: std::ops::Range<usize>,
     /// SHA-256 of every page chunk: the users pages, then the bookings pages.
     pub page_sha256: Vec<[u8; 32]>,
 }
@@ -124,12 +134,42 @@ fn pages_for(rows: u64, page_rows: u32) -> u64 {
 }
 
 impl SnapshotIndex {
+    /// An index over directories in memory (for states that were never
+    /// stored as pages).
+    pub fn from_entries(
+        position: u64,
+        page_rows: u32,
+        users: &[DirEntry],
+        bookings: &[DirEntry],
+        page_sha256: Vec<[u8; 32]>,
+    ) -> Self {
+        let mut bytes = Vec::with_capacity((users.len() + bookings.len()) * ENTRY_BYTES);
+        bytes.extend_from_slice(bytemuck::cast_slice(users));
+        let split = bytes.len();
+        bytes.extend_from_slice(bytemuck::cast_slice(bookings));
+        let end = bytes.len();
+        SnapshotIndex {
+            position,
+            page_rows,
+            bytes,
+            users: 0..split,
+            bookings: split..end,
+            page_sha256,
+        }
+    }
+
     /// The directory of one table.
     pub fn entries(&self, table: Table) -> &[DirEntry] {
-        match table {
-            Table::Users => &self.users,
-            Table::Bookings => &self.bookings,
-        }
+        let range = match table {
+            Table::Users => self.users.clone(),
+            Table::Bookings => self.bookings.clone(),
+        };
+        // The ranges are whole entries and DirEntry has alignment 1, so
+        // this cannot fail; an empty directory is the safe answer if it did.
+        self.bytes
+            .get(range)
+            .and_then(|b| bytemuck::try_cast_slice(b).ok())
+            .unwrap_or(&[])
     }
 
     /// Pages of one table (ceil(rows / page_rows)).
@@ -215,9 +255,7 @@ fn encode_table<'a, R: PageRow + 'a>(
             page.extend_from_slice(R::TAG);
             page.extend_from_slice(&(in_page as u32).to_le_bytes());
         }
-        let entry = row.entry();
-        dir.extend_from_slice(entry.id.as_bytes());
-        put_u64(dir, entry.packed);
+        dir.extend_from_slice(bytemuck::bytes_of(&row.entry()));
         row.put(&mut page);
     }
     if !page.is_empty() {
@@ -265,36 +303,29 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Decodes `n` directory entries from exactly `n * ENTRY_BYTES` bytes into one
-/// pre-sized Vec, checking that keys strictly increase in the same pass.
-fn decode_dir(raw: &[u8], n: usize, table: Table) -> Result<Vec<DirEntry>, String> {
-    let (entries, rest) = raw.as_chunks::<ENTRY_BYTES>();
-    if entries.len() != n || !rest.is_empty() {
+/// Checks `n` directory entries in exactly `n * ENTRY_BYTES` bytes: keys
+/// strictly increase (binary searches depend on it) and no user is flagged
+/// cancelled. One pass, no allocation.
+fn check_dir(raw: &[u8], n: usize, table: Table) -> Result<(), String> {
+    let entries: &[DirEntry] =
+        bytemuck::try_cast_slice(raw).map_err(|_| format!("{table:?} directory is truncated"))?;
+    if entries.len() != n {
         return Err(format!("{table:?} directory is truncated"));
     }
-    let mut out = Vec::with_capacity(n);
-    let mut previous: Option<[u8; 16]> = None;
-    for (i, raw) in entries.iter().enumerate() {
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&raw[..16]);
-        let mut packed = [0u8; 8];
-        packed.copy_from_slice(&raw[16..]);
-        let packed = u64::from_le_bytes(packed);
-        if previous.is_some_and(|p| p >= id) {
+    for (i, pair) in entries.windows(2).enumerate() {
+        if pair[0].id >= pair[1].id {
             return Err(format!(
-                "{table:?} directory keys are not strictly increasing at entry {i}"
+                "{table:?} directory keys are not strictly increasing at entry {}",
+                i + 1
             ));
         }
-        if table == Table::Users && packed & CANCELLED_BIT != 0 {
-            return Err(format!("user entry {i} is flagged cancelled"));
-        }
-        previous = Some(id);
-        out.push(DirEntry {
-            id: Uuid::from_bytes(id),
-            packed,
-        });
     }
-    Ok(out)
+    if table == Table::Users
+        && let Some(i) = entries.iter().position(|e| e.cancelled())
+    {
+        return Err(format!("user entry {i} is flagged cancelled"));
+    }
+    Ok(())
 }
 
 /// Decodes an index chunk. Rejects: wrong magic, truncation, trailing bytes,
@@ -302,6 +333,27 @@ fn decode_dir(raw: &[u8], n: usize, table: Table) -> Result<Vec<DirEntry>, Strin
 /// increasing in either table, a user entry flagged cancelled, a page-digest
 /// count that differs from pages(Users)+pages(Bookings).
 pub fn decode_index(bytes: &[u8]) -> Result<SnapshotIndex, String> {
+    index_layout(bytes).map(|layout| SnapshotIndex {
+        bytes: bytes.to_vec(),
+        ..layout
+    })
+}
+
+/// [`decode_index`] keeping the chunk's own bytes as the directory (no
+/// copy), and the chunk's SHA-256, computed on a second thread while the
+/// directory is checked.
+pub fn decode_index_owned(bytes: Vec<u8>) -> (Result<SnapshotIndex, String>, [u8; 32]) {
+    let (layout, digest) = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| sha256(&bytes));
+        let layout = index_layout(&bytes);
+        (layout, digest.join().unwrap_or([0; 32]))
+    });
+    let index = layout.map(|layout| SnapshotIndex { bytes, ..layout });
+    (index, digest)
+}
+
+/// Checks an index chunk; the result has every field but the bytes.
+fn index_layout(bytes: &[u8]) -> Result<SnapshotIndex, String> {
     if !is_paged(bytes) {
         return Err("not a paged snapshot index (wrong magic)".into());
     }
@@ -323,16 +375,19 @@ pub fn decode_index(bytes: &[u8]) -> Result<SnapshotIndex, String> {
             format!("{n_users} users and {n_bookings} bookings cannot fit in {left} bytes")
         })?;
     let users_bytes = n_users * ENTRY_BYTES as u64;
-    let users = decode_dir(
+    let users_at = r.offset();
+    check_dir(
         r.take(users_bytes as usize)?,
         n_users as usize,
         Table::Users,
     )?;
-    let bookings = decode_dir(
+    let bookings_at = r.offset();
+    check_dir(
         r.take((dir_bytes - users_bytes) as usize)?,
         n_bookings as usize,
         Table::Bookings,
     )?;
+    let bookings_end = r.offset();
     let n_digests = r.u64()?;
     let expected = pages_for(n_users, page_rows) + pages_for(n_bookings, page_rows);
     if n_digests != expected {
@@ -351,8 +406,9 @@ pub fn decode_index(bytes: &[u8]) -> Result<SnapshotIndex, String> {
     Ok(SnapshotIndex {
         position,
         page_rows,
-        users,
-        bookings,
+        bytes: Vec::new(),
+        users: users_at..bookings_at,
+        bookings: bookings_at..bookings_end,
         page_sha256,
     })
 }

@@ -137,13 +137,13 @@ fn assert_round_trip(state: &ReadState, page_rows: u32) {
     assert_eq!(got_bookings, want_bookings);
 
     // chunk_of + locate find each row where it really is.
-    for (ordinal, entry) in index.users.iter().enumerate() {
+    for (ordinal, entry) in index.entries(Table::Users).iter().enumerate() {
         let (page, at) = index.locate(ordinal);
         let rows = decode_user_page(&chunks[index.chunk_of(Table::Users, page) as usize]).unwrap();
         assert_eq!(rows[at].user_id, entry.id());
         assert_eq!(rows[at].last_position, entry.last_position());
     }
-    for (ordinal, entry) in index.bookings.iter().enumerate() {
+    for (ordinal, entry) in index.entries(Table::Bookings).iter().enumerate() {
         let (page, at) = index.locate(ordinal);
         let chunk = &chunks[index.chunk_of(Table::Bookings, page) as usize];
         let rows = decode_booking_page(chunk).unwrap();
@@ -196,7 +196,11 @@ fn empty_state_is_the_index_only() {
     assert_eq!(index.chunks(), 1);
     assert_eq!(index.pages(Table::Users), 0);
     assert_eq!(index.pages(Table::Bookings), 0);
-    assert!(index.users.is_empty() && index.bookings.is_empty() && index.page_sha256.is_empty());
+    assert!(
+        index.entries(Table::Users).is_empty()
+            && index.entries(Table::Bookings).is_empty()
+            && index.page_sha256.is_empty()
+    );
     assert_round_trip(&state, 7);
 }
 
@@ -286,7 +290,7 @@ fn unsorted_or_duplicate_keys_are_an_error() {
     let state = state_of(17, 12, 6);
     let chunks = encode(&state, 5);
     let index = decode_index(&chunks[0]).unwrap();
-    assert!(index.users.len() >= 2 && index.bookings.len() >= 2);
+    assert!(index.entries(Table::Users).len() >= 2 && index.entries(Table::Bookings).len() >= 2);
 
     // Swap the first two users.
     let mut bytes = chunks[0].clone();
@@ -298,7 +302,7 @@ fn unsorted_or_duplicate_keys_are_an_error() {
 
     // Swap the last two bookings.
     let mut bytes = chunks[0].clone();
-    let last = index.users.len() + index.bookings.len() - 1;
+    let last = index.entries(Table::Users).len() + index.entries(Table::Bookings).len() - 1;
     let (a, b) = (user_entry_at(last - 1), user_entry_at(last));
     let first: Vec<u8> = bytes[a..a + 24].to_vec();
     bytes.copy_within(b..b + 24, a);
@@ -448,6 +452,9 @@ fn dir_entry_round_trips_position_and_flag() {
         },
     );
     let index = decode_index(&encode(&state, 7)[0]).unwrap();
-    assert_eq!(index.bookings[0].last_position(), (1 << 63) - 1);
-    assert!(index.bookings[0].cancelled());
+    assert_eq!(
+        index.entries(Table::Bookings)[0].last_position(),
+        (1 << 63) - 1
+    );
+    assert!(index.entries(Table::Bookings)[0].cancelled());
 }

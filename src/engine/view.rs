@@ -90,7 +90,11 @@ fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
 
 impl ViewBase {
     fn new(snapshot: Option<SnapshotMeta>, index: SnapshotIndex, rows: Rows) -> Self {
-        let cancelled = index.bookings.iter().filter(|e| e.cancelled()).count() as u64;
+        let cancelled = index
+            .entries(Table::Bookings)
+            .iter()
+            .filter(|e| e.cancelled())
+            .count() as u64;
         ViewBase {
             snapshot,
             index,
@@ -107,13 +111,15 @@ impl ViewBase {
 
     /// A base over a state already in memory.
     pub fn from_state(snapshot: Option<SnapshotMeta>, state: ReadState) -> Self {
-        let index = SnapshotIndex {
-            position: state.position,
-            page_rows: snapshot_pages::PAGE_ROWS,
-            users: state.users.values().map(DirEntry::of_user).collect(),
-            bookings: state.bookings.values().map(DirEntry::of_booking).collect(),
-            page_sha256: Vec::new(),
-        };
+        let users: Vec<DirEntry> = state.users.values().map(DirEntry::of_user).collect();
+        let bookings: Vec<DirEntry> = state.bookings.values().map(DirEntry::of_booking).collect();
+        let index = SnapshotIndex::from_entries(
+            state.position,
+            snapshot_pages::PAGE_ROWS,
+            &users,
+            &bookings,
+            Vec::new(),
+        );
         let rows = Rows::Memory {
             users: state.users.into_values().collect(),
             bookings: state.bookings.into_values().collect(),
@@ -993,17 +999,12 @@ impl Engine {
         if let Some(live) = self.live_base(meta.id) {
             return Ok(live);
         }
-        // The checksum on a second thread while the directory decodes: both
-        // read the same ~24 bytes a row.
-        let (digest, index) = tokio::task::spawn_blocking(move || {
-            std::thread::scope(|scope| {
-                let digest = scope.spawn(|| snapshot_pages::sha256(&first));
-                let index = snapshot_pages::decode_index(&first);
-                (digest.join().unwrap_or([0; 32]), index)
-            })
-        })
-        .await
-        .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?;
+        // The checksum runs on a second thread while the directory is
+        // checked; the chunk's bytes become the directory (no copy).
+        let (index, digest) =
+            tokio::task::spawn_blocking(move || snapshot_pages::decode_index_owned(first))
+                .await
+                .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?;
         let index = index.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
         let store = self.stores.snapshots.clone();
         let base = Arc::new(ViewBase::stored(store, meta.clone(), digest, index)?);
