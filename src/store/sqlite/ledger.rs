@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{Conn, Durability, file_info, label, map_err};
@@ -601,25 +601,42 @@ impl SnapshotStore for SqliteLedger {
         let (start, end) = (i64::from(first), i64::from(first) + i64::from(count));
         self.reader
             .call(move |c| {
-                // A range scan of the (snapshot_id, seq) primary key.
-                let mut stmt = c
-                    .prepare(
-                        "SELECT seq, data FROM snapshot_chunks
-                         WHERE snapshot_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-                    )
-                    .map_err(|e| map_err(&store, e))?;
-                let rows = stmt
-                    .query_map(params![id.to_string(), start, end], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-                    })
-                    .map_err(|e| map_err(&store, e))?;
+                // A range scan of the (snapshot_id, seq) primary key, for the
+                // row ids only: each chunk is then read straight into its
+                // buffer through the incremental blob API. Reading the column
+                // would have SQLite assemble the blob in a buffer of its own
+                // first (a second copy of a 28 MB index at 1M events).
+                let rowids: Vec<(i64, i64)> = {
+                    let mut stmt = c
+                        .prepare(
+                            "SELECT seq, rowid FROM snapshot_chunks
+                             WHERE snapshot_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+                        )
+                        .map_err(|e| map_err(&store, e))?;
+                    let rows = stmt
+                        .query_map(params![id.to_string(), start, end], |r| {
+                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                        })
+                        .map_err(|e| map_err(&store, e))?;
+                    rows.collect::<Result<_, _>>()
+                        .map_err(|e| map_err(&store, e))?
+                };
                 // Keep the contiguous prefix from `first`.
                 let mut chunks = Vec::new();
-                for (expected, row) in (start..).zip(rows) {
-                    let (seq, data) = row.map_err(|e| map_err(&store, e))?;
+                for (expected, (seq, rowid)) in (start..).zip(rowids) {
                     if seq != expected {
                         break; // a gap: the caller reports the short read
                     }
+                    let mut blob = c
+                        .blob_open(MAIN_DB, c"snapshot_chunks", c"data", rowid, true)
+                        .map_err(|e| map_err(&store, e))?;
+                    let mut data = vec![0u8; blob.len()];
+                    std::io::Read::read_exact(&mut blob, &mut data).map_err(|e| {
+                        StoreError::Failed {
+                            store: store.clone(),
+                            message: format!("reading snapshot chunk {seq}: {e}"),
+                        }
+                    })?;
                     chunks.push(data);
                 }
                 Ok(chunks)
