@@ -220,17 +220,26 @@ impl Engine {
         let mut malformed = Vec::new();
         let mut tables = Vec::new();
         let mut checked = 0;
+        let mut view: Option<StateView> = None;
         for (projector, position) in order {
             // The state the ledger implies at the projector's position, as a
             // view: the nearest snapshot's index plus the events after it.
-            let view = self.state_view(position).await?;
+            // Projectors at one position share one view; otherwise the new
+            // view is built while the old one still holds the snapshot's
+            // index, so a shared snapshot is read once.
+            if view.as_ref().is_none_or(|v| v.position() != position) {
+                view = Some(self.state_view(position).await?);
+            }
+            let Some(view) = view.as_ref() else {
+                continue;
+            };
             let read = self.stores.read.as_ref();
             let (diff, keys) = match projector {
                 ProjectorId::UserProjection => {
                     compare_table(
                         |after| read.users_page(after, DUMP_PAGE),
                         |r: &UserRow| r.user_id,
-                        &view,
+                        view,
                         (UserRow::TABLE, &UserRow::COLUMNS),
                         UserRow::cells,
                         |r| r.last_position,
@@ -242,7 +251,7 @@ impl Engine {
                     compare_table(
                         |after| read.bookings_page(after, DUMP_PAGE),
                         |r: &BookingRow| r.booking_id,
-                        &view,
+                        view,
                         (BookingRow::TABLE, &BookingRow::COLUMNS),
                         BookingRow::cells,
                         |r| r.last_position,
