@@ -5,10 +5,9 @@
 
 use crate::engine::VerifyReport;
 use crate::ui::commands::{Confirm, DiffList, DraftField, JobKind, UiCommand};
-use crate::ui::data::{table_columns, table_name};
 use crate::ui::state::TableKind;
 use crate::ui::view::View;
-use crate::ui::widgets::diff_table::{DiffLabels, PagedDiff, diff_table_ui, pages_of};
+use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui, paged_diff_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::write_button_if_ui;
@@ -233,39 +232,13 @@ fn positions_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
             }
         }
     });
-    let source = PagedDiff {
-        table: table_name(chosen),
-        columns: table_columns(chosen),
-        len: rows.len(chosen),
-        pages: view.data.diff_rows(DiffList::Positions, chosen),
-    };
-    if source.pages.any_pending() {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label(egui::RichText::new("reading rows…").small().weak());
-        });
-    }
-    let added = format!("added by {b}");
-    let removed = format!("gone by {b}");
-    let not_loaded = diff_table_ui(
+    paged_diff_ui(
         ui,
-        "positions_rows",
-        &source,
-        DiffLabels {
-            added: &added,
-            removed: &removed,
-            changed: "changed",
-        },
+        view,
+        ("positions_rows", DiffList::Positions, chosen),
+        rows.len(chosen),
+        *b,
         commands,
-    );
-    commands.extend(
-        pages_of(&not_loaded)
-            .into_iter()
-            .map(|page| UiCommand::FetchDiffPage {
-                list: DiffList::Positions,
-                table: chosen,
-                page,
-            }),
     );
 }
 

@@ -8,11 +8,11 @@
 use egui_extras::{Column, TableBuilder};
 
 use crate::ui::commands::{DiffList, DraftField, UiCommand};
-use crate::ui::data::{TravelView, table_columns, table_name, table_slot};
+use crate::ui::data::{TravelView, table_columns, table_slot};
 use crate::ui::page_cache::page_of;
 use crate::ui::state::{DiffAgainst, TableKind};
 use crate::ui::view::View;
-use crate::ui::widgets::diff_table::{DiffLabels, PagedDiff, diff_table_ui, pages_of};
+use crate::ui::widgets::diff_table::paged_diff_ui;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::inline_error_ui;
 
@@ -296,33 +296,13 @@ fn travel_diff_ui(
         return;
     };
     let table = view.state.travel_table;
-    let source = PagedDiff {
-        table: table_name(table),
-        columns: table_columns(table),
-        len: rows.len(table),
-        pages: view.data.diff_rows(DiffList::Travel, table),
-    };
-    let added = format!("added by {reference}");
-    let removed = format!("gone by {reference}");
-    let not_loaded = diff_table_ui(
+    paged_diff_ui(
         ui,
-        "travel_diff",
-        &source,
-        DiffLabels {
-            added: &added,
-            removed: &removed,
-            changed: "changed",
-        },
+        view,
+        ("travel_diff", DiffList::Travel, table),
+        rows.len(table),
+        *reference,
         commands,
-    );
-    commands.extend(
-        pages_of(&not_loaded)
-            .into_iter()
-            .map(|page| UiCommand::FetchDiffPage {
-                list: DiffList::Travel,
-                table,
-                page,
-            }),
     );
 }
 

@@ -250,3 +250,50 @@ pub fn pages_of(rows: &[usize]) -> Vec<u64> {
     pages.dedup();
     pages
 }
+
+/// A difference read a page at a time (time travel, two positions): the
+/// table with "…" for rows not read yet, a spinner while pages are read, and
+/// the commands that fetch the pages in view.
+pub fn paged_diff_ui(
+    ui: &mut egui::Ui,
+    view: &crate::ui::view::View,
+    (id, list, table): (
+        &str,
+        crate::ui::commands::DiffList,
+        crate::ui::state::TableKind,
+    ),
+    len: usize,
+    against: u64,
+    commands: &mut Vec<UiCommand>,
+) {
+    let source = PagedDiff {
+        table: crate::ui::data::table_name(table),
+        columns: crate::ui::data::table_columns(table),
+        len,
+        pages: view.data.diff_rows(list, table),
+    };
+    if source.pages.any_pending() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(egui::RichText::new("reading rows…").small().weak());
+        });
+    }
+    let added = format!("added by {against}");
+    let removed = format!("gone by {against}");
+    let not_loaded = diff_table_ui(
+        ui,
+        id,
+        &source,
+        DiffLabels {
+            added: &added,
+            removed: &removed,
+            changed: "changed",
+        },
+        commands,
+    );
+    commands.extend(
+        pages_of(&not_loaded)
+            .into_iter()
+            .map(|page| UiCommand::FetchDiffPage { list, table, page }),
+    );
+}
