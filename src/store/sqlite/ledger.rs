@@ -78,6 +78,10 @@ pub struct SqliteLedger {
     path: PathBuf,
     writer: Conn,
     reader: Conn,
+    /// Snapshot reads have a connection of their own: time travel reads a
+    /// snapshot's index while it reads the events after it, and one
+    /// connection would make the two take turns.
+    snapshots: Conn,
     locks: Conn,
 }
 
@@ -103,6 +107,7 @@ impl SqliteLedger {
         Ok(SqliteLedger {
             path: path.to_path_buf(),
             reader: Conn::open(path, &store, Durability::Full)?,
+            snapshots: Conn::open(path, &store, Durability::Full)?,
             locks: Conn::open(path, &store, Durability::Normal)?.gated(gate),
             writer,
         })
@@ -554,7 +559,7 @@ impl SnapshotStore for SqliteLedger {
 
     async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>> {
         let store = self.store();
-        self.reader
+        self.snapshots
             .call(move |c| {
                 let mut stmt = c
                     .prepare("SELECT meta FROM snapshots ORDER BY position, id")
@@ -572,7 +577,7 @@ impl SnapshotStore for SqliteLedger {
 
     async fn load_snapshot_chunks(&self, id: Uuid) -> StoreResult<Vec<Vec<u8>>> {
         let store = self.store();
-        self.reader
+        self.snapshots
             .call(move |c| {
                 let mut stmt = c
                     .prepare("SELECT data FROM snapshot_chunks WHERE snapshot_id = ?1 ORDER BY seq")
@@ -599,7 +604,7 @@ impl SnapshotStore for SqliteLedger {
         let store = self.store();
         // u32 + u32 fits in i64: no overflow at the end of the range.
         let (start, end) = (i64::from(first), i64::from(first) + i64::from(count));
-        self.reader
+        self.snapshots
             .call(move |c| {
                 // A range scan of the (snapshot_id, seq) primary key, for the
                 // row ids only: each chunk is then read straight into its
