@@ -156,11 +156,6 @@ impl ViewBase {
         Ok(Self::new(Some(meta), index, Rows::Stored(store)))
     }
 
-    /// The snapshot this base is, if any.
-    pub fn snapshot(&self) -> Option<&SnapshotMeta> {
-        self.snapshot.as_ref()
-    }
-
     /// The position the base reflects.
     pub fn position(&self) -> u64 {
         self.index.position
@@ -601,11 +596,6 @@ impl StateView {
         self.position
     }
 
-    /// The base it reads rows from.
-    pub fn base(&self) -> &Arc<ViewBase> {
-        &self.base
-    }
-
     /// Row counts.
     pub fn counts(&self) -> &StateCounts {
         &self.counts
@@ -614,11 +604,6 @@ impl StateView {
     /// Rows in a table.
     pub fn len(&self, table: Table) -> usize {
         self.base.entries(table).len() + self.new_keys[slot(table)].len()
-    }
-
-    /// Keys touched by the events after the base (the overlay's size).
-    pub fn overlay_keys(&self) -> usize {
-        self.touched[0].len() + self.touched[1].len()
     }
 
     /// Every row's directory entry, in key order.
@@ -698,16 +683,15 @@ impl StateView {
                 .filter_map(|o| rows.get(*o).cloned())
                 .collect());
         }
-        let page_rows = base.index.page_rows as usize;
         let mut out = Vec::with_capacity(ordinals.len());
         let mut loaded: HashMap<u32, Arc<Page>> = HashMap::new();
         for &ordinal in ordinals {
-            let page = (ordinal / page_rows) as u32;
+            let (page, at) = base.index.locate(ordinal);
             if !loaded.contains_key(&page) {
                 // Runs of neighbouring pages come in one read.
                 let run = ordinals
                     .iter()
-                    .map(|o| (o / page_rows) as u32)
+                    .map(|o| base.index.locate(*o).0)
                     .filter(|p| *p >= page)
                     .max()
                     .map_or(1, |last| (last - page + 1).min(PAGES_PER_READ));
@@ -725,7 +709,7 @@ impl StateView {
             let row = loaded
                 .get(&page)
                 .and_then(|p| R::of_page(p))
-                .and_then(|rows| rows.get(ordinal % page_rows))
+                .and_then(|rows| rows.get(at))
                 .cloned()
                 .ok_or_else(|| base.bad(format!("row {ordinal} is not in its page")))?;
             out.push(row);
@@ -783,28 +767,6 @@ impl StateView {
     /// Bookings rows `range` (in key order).
     pub async fn booking_rows(&self, range: Range<usize>) -> EngineResult<Vec<BookingRow>> {
         self.rows_in(range).await
-    }
-
-    /// Rows `range` of a table as (key, cells).
-    pub async fn cells(
-        &self,
-        table: Table,
-        range: Range<usize>,
-    ) -> EngineResult<Vec<(Uuid, Vec<String>)>> {
-        Ok(match table {
-            Table::Users => self
-                .user_rows(range)
-                .await?
-                .iter()
-                .map(|r| (r.user_id, r.cells()))
-                .collect(),
-            Table::Bookings => self
-                .booking_rows(range)
-                .await?
-                .iter()
-                .map(|r| (r.booking_id, r.cells()))
-                .collect(),
-        })
     }
 
     /// Rows `range` (in key order) of the table of `R`.
