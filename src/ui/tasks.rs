@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::domain::{ReadState, RowDiff};
+use crate::domain::{BookingRow, ReadState, RowDiff, UserRow};
 use crate::engine::bulk::BulkSpec;
 use crate::engine::timetravel::FoldBase;
-use crate::engine::view::{StateView, ViewDiff};
+use crate::engine::view::{StateView, ViewDiff, ViewRow};
 use crate::engine::{Engine, EngineConfig, EngineError, ReplayPhase, ReplayProgress};
 use crate::store::{EventFilter, StoreConfig, open_stores};
 use crate::ui::commands::{DiffList, JobKind};
@@ -330,25 +330,24 @@ pub async fn state_page(
     outbox: Outbox,
 ) {
     let range = page_range(page, view.len(engine_table(table)));
+    async fn rows<R: ViewRow>(
+        view: &StateView,
+        range: std::ops::Range<usize>,
+    ) -> crate::engine::EngineResult<Vec<StateRow>> {
+        Ok(view
+            .rows::<R>(range)
+            .await?
+            .iter()
+            .map(|r| StateRow {
+                key: r.key(),
+                cells: r.cells(),
+                last_position: r.last_position(),
+            })
+            .collect())
+    }
     let result = match table {
-        TableKind::Users => view.user_rows(range).await.map(|rows| {
-            rows.iter()
-                .map(|r| StateRow {
-                    key: r.user_id,
-                    cells: r.cells(),
-                    last_position: r.last_position,
-                })
-                .collect()
-        }),
-        TableKind::Bookings => view.booking_rows(range).await.map(|rows| {
-            rows.iter()
-                .map(|r| StateRow {
-                    key: r.booking_id,
-                    cells: r.cells(),
-                    last_position: r.last_position,
-                })
-                .collect()
-        }),
+        TableKind::Users => rows::<UserRow>(&view, range).await,
+        TableKind::Bookings => rows::<BookingRow>(&view, range).await,
     }
     .map_err(|e| e.to_string());
     outbox
