@@ -350,9 +350,11 @@ fn snapshot_meta(position: u64, bytes: &[u8], chunks: u32) -> SnapshotMeta {
         size_bytes: bytes.len() as u64,
         chunks,
         sha256: "0".repeat(64),
+        index_xxh3: Some("1".repeat(32)),
         state_digest: "digest".into(),
         users: 3,
         bookings: 4,
+        base: None,
     }
 }
 
@@ -363,7 +365,11 @@ async fn snapshot_contract(store: Arc<dyn SnapshotStore>) {
     let later = snapshot_meta(10, &bytes, chunks.len() as u32);
     store.save_snapshot(&later, chunks.clone()).await.unwrap();
     let small = vec![vec![1u8, 2, 3]];
-    let earlier = snapshot_meta(5, &small[0], 1);
+    // A delta names its full snapshot; the field must survive the store.
+    let earlier = SnapshotMeta {
+        base: Some(later.id),
+        ..snapshot_meta(5, &small[0], 1)
+    };
     store.save_snapshot(&earlier, small.clone()).await.unwrap();
     let listed = store.list_snapshots().await.unwrap();
     assert_eq!(

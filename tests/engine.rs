@@ -449,6 +449,245 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open_stores(&StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 100;
+    config.snapshot_delta_every = 30;
+    config.snapshot_page_rows = 7;
+    let engine = Engine::new(stores, config.clone());
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(215, Some(31))
+    };
+    let cancel = AtomicBool::new(false);
+    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    // Two malformed rows inside a delta's span: reported, never fatal.
+    let before_bad = engine.stores().ledger.head().await.unwrap();
+    assert!(before_bad > 150, "{before_bad}");
+    let bad = [before_bad + 1, before_bad + 2];
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    for (event_id, event_type, payload) in [
+        (
+            "00000000-0000-4000-8000-00000000000a",
+            "BookingCancelled",
+            "{not json",
+        ),
+        (
+            "00000000-0000-4000-8000-00000000000b",
+            "LoyaltyPointsAwarded",
+            "{}",
+        ),
+    ] {
+        ledger_db
+            .execute(
+                "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+                 schema_version, recorded_at, payload, metadata)
+                 VALUES ((SELECT MAX(position) + 1 FROM events), ?1, ?1, 'booking', 1, ?2, 1,
+                 '2026-01-01T00:00:00Z', ?3, NULL)",
+                rusqlite::params![event_id, event_type, payload],
+            )
+            .unwrap();
+    }
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(235, Some(32))
+    };
+    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert!(head > 430, "{head}");
+    let taken = engine.take_due_snapshots().await.unwrap();
+    let kinds: Vec<(u64, bool)> = taken.iter().map(|s| (s.position, s.is_full())).collect();
+    let mut want = Vec::new();
+    for at in (30..=head).filter(|p| p % 30 == 0 || p % 100 == 0) {
+        want.push((at, at % 100 == 0));
+    }
+    assert_eq!(
+        kinds, want,
+        "fulls at multiples of 100, deltas of them every 30"
+    );
+    for delta in taken.iter().filter(|s| !s.is_full()) {
+        match taken.iter().find(|s| Some(s.id) == delta.base) {
+            Some(full) => {
+                assert_eq!(full.position, delta.position / 100 * 100);
+                assert!(delta.size_bytes < full.size_bytes, "{delta:?}");
+            }
+            // Before the first full snapshot: deltas of the empty ledger.
+            None => assert_eq!(
+                (delta.base, delta.position < 100),
+                (Some(Uuid::nil()), true)
+            ),
+        }
+    }
+
+    // A fresh engine (no cached fold) reads a full snapshot plus its delta.
+    let fresh = Engine::new(
+        open_stores(&StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap(),
+        config.clone(),
+    );
+    let mut positions = vec![0, 99, 100, 119, 120, 121, 239, 299, 330, 399, 400, head];
+    positions.extend([bad[0], bad[1], bad[1] + 1, bad[1] / 30 * 30 + 30]);
+    for position in positions {
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        let view = fresh.state_view(position).await.unwrap();
+        assert!(
+            view.folded_events < 30,
+            "{position}: {}",
+            view.folded_events
+        );
+        assert_eq!(*view.counts(), reference.counts(), "counts at {position}");
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            reference,
+            "view at {position}"
+        );
+        let at = fresh.state_at(position).await.unwrap();
+        assert_eq!(
+            *at.state, reference,
+            "state_at {position} via {:?}",
+            at.base
+        );
+        // The malformed rows are reported by every view after them that
+        // starts from the full snapshot before them (through a delta or not).
+        if position >= bad[1] && position / 100 == bad[0] / 100 {
+            let skipped: Vec<u64> = view.skipped.iter().map(|m| m.position).collect();
+            assert_eq!(skipped, bad, "at {position}");
+        }
+    }
+    let fresh = Engine::new(
+        open_stores(&StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap(),
+        config.clone(),
+    );
+    let delta_after_bad = bad[1] / 30 * 30 + 30;
+    let at = fresh.state_at(delta_after_bad + 5).await.unwrap();
+    assert_eq!(
+        at.folded_events, 5,
+        "from the delta at {delta_after_bad}: {:?}",
+        at.base
+    );
+    assert_eq!(
+        delta_after_bad / 100,
+        bad[0] / 100,
+        "a delta follows the bad rows"
+    );
+    assert_eq!(
+        at.skipped.iter().map(|m| m.position).collect::<Vec<_>>(),
+        bad
+    );
+
+    // Restoring a delta restores the state at its position.
+    let delta_330 = taken.iter().find(|s| s.position == 330).unwrap();
+    let report = fresh
+        .restore_snapshot(&delta_330.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(report.events_to_catch_up, head - 330);
+    let restored = views(&fresh).await;
+    let reference = fresh.fold_from_zero(330).await.unwrap();
+    assert_eq!(
+        (restored.users, restored.bookings),
+        (reference.users, reference.bookings)
+    );
+
+    // A finer delta interval fills the gaps between the stored fulls with
+    // deltas only (no full snapshot is taken again).
+    let mut finer = config.clone();
+    finer.snapshot_delta_every = 10;
+    let finer = Engine::new(
+        open_stores(&StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap(),
+        finer,
+    );
+    let filled = finer.take_due_snapshots().await.unwrap();
+    assert!(filled.iter().all(|s| !s.is_full() && s.position % 10 == 0));
+    assert_eq!(
+        filled.len(),
+        (10..=head)
+            .filter(|p| p % 10 == 0 && p % 30 != 0 && p % 100 != 0)
+            .count()
+    );
+    assert!(finer.take_due_snapshots().await.unwrap().is_empty());
+    for position in [115, 212, 377] {
+        let view = finer.state_view(position).await.unwrap();
+        assert!(view.folded_events < 10, "{position}");
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            finer.fold_from_zero(position).await.unwrap()
+        );
+    }
+
+    // A delta whose stored bytes changed is refused with its id, never used.
+    let delta_240 = taken.iter().find(|s| s.position == 240).unwrap();
+    ledger_db
+        .execute(
+            "UPDATE snapshot_chunks SET data = zeroblob(length(data)) WHERE snapshot_id = ?1",
+            rusqlite::params![delta_240.id.to_string()],
+        )
+        .unwrap();
+    let err = fresh.state_view(245).await.err().unwrap();
+    let message = err.to_string();
+    assert!(matches!(err, EngineError::BadSnapshot { .. }), "{message}");
+    assert!(message.contains("checksum"), "{message}");
+
+    // Full snapshots carry a fast checksum of their index; one byte changed
+    // in a directory entry is caught by it. A snapshot of an earlier build
+    // (no fast checksum) is still checked with its SHA-256.
+    let full_300 = taken.iter().find(|s| s.position == 300).unwrap();
+    let full_400 = taken.iter().find(|s| s.position == 400).unwrap();
+    assert!(full_300.index_xxh3.is_some() && full_400.index_xxh3.is_some());
+    ledger_db
+        .execute(
+            "UPDATE snapshots SET meta = json_remove(meta, '$.index_xxh3') WHERE id = ?1",
+            rusqlite::params![full_400.id.to_string()],
+        )
+        .unwrap();
+    let old_build = Engine::new(
+        open_stores(&StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap(),
+        config.clone(),
+    );
+    assert_eq!(
+        old_build
+            .state_view(400)
+            .await
+            .unwrap()
+            .materialize()
+            .await
+            .unwrap(),
+        old_build.fold_from_zero(400).await.unwrap()
+    );
+    for meta in [full_300, full_400] {
+        let index: Vec<u8> = ledger_db
+            .query_row(
+                "SELECT data FROM snapshot_chunks WHERE snapshot_id = ?1 AND seq = 0",
+                rusqlite::params![meta.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut changed = index.clone();
+        let at = changed.len() / 2;
+        changed[at] ^= 0x01;
+        ledger_db
+            .execute(
+                "UPDATE snapshot_chunks SET data = ?2 WHERE snapshot_id = ?1 AND seq = 0",
+                rusqlite::params![meta.id.to_string(), changed],
+            )
+            .unwrap();
+        let err = old_build.state_view(meta.position).await.err().unwrap();
+        assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;

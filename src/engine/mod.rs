@@ -11,6 +11,7 @@ pub mod projector;
 pub mod replay;
 pub mod snapshot;
 pub mod snapshot_codec;
+pub mod snapshot_delta;
 pub mod snapshot_pages;
 pub mod timetravel;
 pub mod transfer;
@@ -89,6 +90,11 @@ pub struct EngineConfig {
     pub actor: String,
     /// Take a snapshot automatically every this many events (0 = never).
     pub snapshot_every: u64,
+    /// Between full snapshots, take a delta snapshot (the row changes since
+    /// the full one) every this many events (0 or not below
+    /// `snapshot_every` = none): time travel then reads at most this many
+    /// events past a snapshot.
+    pub snapshot_delta_every: u64,
     /// Rows per snapshot page (one stored chunk): what time travel reads to
     /// show a screen of rows.
     pub snapshot_page_rows: u32,
@@ -109,6 +115,7 @@ impl EngineConfig {
             instance_id: instance_id(),
             actor: actor.into(),
             snapshot_every: 10_000,
+            snapshot_delta_every: 1_000,
             snapshot_page_rows: snapshot_pages::PAGE_ROWS,
             projector_batch: 2_000,
             command_lock_ttl: Duration::from_secs(10),

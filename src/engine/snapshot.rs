@@ -3,6 +3,7 @@
 //! chunks (no 16 MB document limit) with a checksum, in the binary encoding
 //! of [`super::snapshot_codec`].
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::snapshot_delta::{self, Delta};
+use super::timetravel::Nearest;
+use super::view::StateView;
 use super::{Engine, EngineError, EngineNotice, EngineResult};
 use crate::domain::ReadState;
 use crate::store::{BulkControl, SnapshotMeta, StoreError};
@@ -27,7 +31,8 @@ pub struct RestoreReport {
     pub events_to_catch_up: u64,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// Lower-case hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -45,6 +50,9 @@ impl Engine {
             .first()
             .map(|index| sha256_hex(index))
             .unwrap_or_default();
+        let index_xxh3 = chunks
+            .first()
+            .map(|index| super::snapshot_pages::xxh3_hex(index));
         let counts = state.counts();
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
@@ -54,9 +62,11 @@ impl Engine {
             chunks: chunks.len() as u32,
             // The index holds every page's checksum, so this covers them all.
             sha256: index_digest,
+            index_xxh3,
             state_digest: state.digest(),
             users: counts.users,
             bookings: counts.bookings,
+            base: None,
         };
         self.stores.snapshots.save_snapshot(&meta, chunks).await?;
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
@@ -105,6 +115,21 @@ impl Engine {
             id: meta.id.to_string(),
             reason,
         };
+        if let Some(base) = meta.base {
+            let list = self.list_snapshots().await?;
+            let full = match base.is_nil() {
+                true => SnapshotMeta::empty_ledger(),
+                false => list
+                    .into_iter()
+                    .find(|s| s.id == base && s.is_full())
+                    .ok_or_else(|| bad(format!("its full snapshot {base} is not stored")))?,
+            };
+            let nearest = Nearest {
+                full,
+                delta: Some(meta.clone()),
+            };
+            return self.snapshot_view(&nearest).await?.materialize().await;
+        }
         let first = self
             .stores
             .snapshots
@@ -118,6 +143,15 @@ impl Engine {
             let base = self.paged_base(meta, index).await?;
             return super::view::StateView::of_base(base).materialize().await;
         }
+        self.load_blob_state(meta).await
+    }
+
+    /// Loads and verifies a snapshot in the one-blob format of earlier builds.
+    pub(crate) async fn load_blob_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
+        let bad = |reason: String| EngineError::BadSnapshot {
+            id: meta.id.to_string(),
+            reason,
+        };
         let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
         if chunks.len() != meta.chunks as usize {
             return Err(bad(format!(
@@ -179,6 +213,14 @@ impl Engine {
 
     /// [`Engine::take_due_snapshots`], also returning the next position at
     /// which one will be due (so callers need not ask the stores before it).
+    ///
+    /// A full snapshot is due at every multiple of `snapshot_every`, and a
+    /// delta of the newest full one before it at every multiple of
+    /// `snapshot_delta_every` less than a full interval after it (before the
+    /// first full one, of the empty ledger). Missing
+    /// deltas between stored full snapshots are filled in too (a ledger
+    /// snapshotted by a build without deltas gets them); full snapshots are
+    /// only taken after the newest snapshot.
     async fn take_due(&self) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
         let every = self.config.snapshot_every;
         if every == 0 {
@@ -187,22 +229,103 @@ impl Engine {
         if self.observe_only() {
             return Ok((Vec::new(), 0));
         }
+        let step = match self.config.snapshot_delta_every {
+            d if d > 0 && d < every => d,
+            _ => every,
+        };
         let head = self.stores.ledger.head().await?;
-        let newest = self
-            .list_snapshots()
-            .await?
-            .into_iter()
-            .map(|s| s.position)
-            .max()
-            .unwrap_or(0);
+        let known = self.list_snapshots().await?;
+        let newest = known.iter().map(|s| s.position).max().unwrap_or(0);
+        let mut stored: BTreeSet<u64> = known.iter().map(|s| s.position).collect();
+        // Before the first full snapshot, deltas are of the empty ledger.
+        let mut fulls: BTreeMap<u64, SnapshotMeta> = std::iter::once(SnapshotMeta::empty_ledger())
+            .chain(known.into_iter().filter(SnapshotMeta::is_full))
+            .map(|s| (s.position, s))
+            .collect();
         let mut taken = Vec::new();
-        let mut next = (newest / every + 1) * every;
-        while next <= head {
-            let state = self.state_at(next).await?.state;
-            taken.push(self.save_state_snapshot(&state).await?);
-            next += every;
+        let mut carry = None;
+        let after = |at: u64| ((at / step + 1) * step).min((at / every + 1) * every);
+        let mut at = after(0);
+        while at <= head {
+            let this = at;
+            at = after(at);
+            if stored.contains(&this) {
+                continue;
+            }
+            let full = fulls.range(..=this).next_back().map(|(_, s)| s.clone());
+            let meta = match full {
+                _ if this % every == 0 => {
+                    if this <= newest {
+                        continue;
+                    }
+                    let state = self.state_at(this).await?.state;
+                    let meta = self.save_state_snapshot(&state).await?;
+                    fulls.insert(this, meta.clone());
+                    meta
+                }
+                Some(full) if this - full.position < every => {
+                    self.take_delta(&full, this, &mut carry).await?
+                }
+                _ => continue,
+            };
+            stored.insert(this);
+            taken.push(meta);
         }
-        Ok((taken, next))
+        Ok((taken, at))
+    }
+
+    /// Takes a delta snapshot of `full` at `at`: the row changes of the
+    /// events after it. `carry` holds the previous delta taken in this run;
+    /// when it is of the same full snapshot and not after `at`, only the
+    /// events after it are read.
+    async fn take_delta(
+        &self,
+        full: &SnapshotMeta,
+        at: u64,
+        carry: &mut Option<Delta>,
+    ) -> EngineResult<SnapshotMeta> {
+        self.guard_write("taking a snapshot")?;
+        let mut delta = match carry.take() {
+            Some(d) if d.base_id == full.id && d.position <= at => d,
+            _ => Delta {
+                base_id: full.id,
+                base_position: full.position,
+                position: full.position,
+                ..Delta::default()
+            },
+        };
+        let (read, _) = self
+            .scan_changes(delta.position, at, &mut delta.changes, &mut delta.skipped)
+            .await?;
+        delta.events += read;
+        delta.position = at;
+        let bytes = snapshot_delta::encode(&delta);
+        // The row counts at `at`, from the full snapshot's index and the
+        // changes (no rows are read).
+        let base = self.view_base(full).await?;
+        let view = StateView::new(base, at, std::mem::take(&mut delta.changes));
+        let counts = view.counts().clone();
+        delta.changes = view.into_changes();
+        let meta = SnapshotMeta {
+            id: Uuid::new_v4(),
+            position: at,
+            taken_at: Utc::now(),
+            size_bytes: bytes.len() as u64,
+            chunks: 1,
+            sha256: sha256_hex(&bytes),
+            index_xxh3: None,
+            state_digest: String::new(),
+            users: counts.users,
+            bookings: counts.bookings,
+            base: Some(full.id),
+        };
+        self.stores
+            .snapshots
+            .save_snapshot(&meta, vec![bytes])
+            .await?;
+        *carry = Some(delta);
+        self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
+        Ok(meta)
     }
 
     /// Background task: takes due snapshots after events arrive, until `shutdown`.

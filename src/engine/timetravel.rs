@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::FoldOutcome;
 use crate::domain::{ReadState, StateDiff};
-use crate::store::{LedgerEntry, MalformedEvent, StoreError, entry_position};
+use crate::store::{LedgerEntry, MalformedEvent, SnapshotMeta, StoreError, entry_position};
 
 /// Events read per ledger page while folding.
 pub const FOLD_PAGE: usize = 5_000;
@@ -49,6 +49,46 @@ pub struct StateAt {
     pub base_us: u64,
     /// Microseconds spent folding events onto it.
     pub fold_us: u64,
+}
+
+/// The snapshots a state at some position starts from: the newest full
+/// snapshot at or before it, and the newest delta of that one also at or
+/// before it. A delta whose full snapshot is gone is never used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nearest {
+    /// The full snapshot.
+    pub full: SnapshotMeta,
+    /// Its newest delta at or before the position.
+    pub delta: Option<SnapshotMeta>,
+}
+
+impl Nearest {
+    /// The snapshots in `list` a state at `target` starts from.
+    /// Before the first full snapshot, deltas are of the empty ledger
+    /// ([`SnapshotMeta::empty_ledger`]).
+    pub fn find(list: &[SnapshotMeta], target: u64) -> Option<Nearest> {
+        let full = list
+            .iter()
+            .filter(|s| s.is_full() && s.position <= target)
+            .max_by_key(|s| s.position)
+            .cloned();
+        let stored = full.is_some();
+        let full = full.unwrap_or_else(SnapshotMeta::empty_ledger);
+        let delta = list
+            .iter()
+            .filter(|s| s.base == Some(full.id) && s.position > full.position)
+            .filter(|s| s.position <= target)
+            .max_by_key(|s| s.position);
+        (stored || delta.is_some()).then(|| Nearest {
+            full,
+            delta: delta.cloned(),
+        })
+    }
+
+    /// The newer of the two: where events start to be read.
+    pub fn newest(&self) -> &SnapshotMeta {
+        self.delta.as_ref().unwrap_or(&self.full)
+    }
 }
 
 impl Engine {
@@ -146,22 +186,16 @@ impl Engine {
         Ok(folded)
     }
 
-    /// `position` clamped to the head, and the newest snapshot at or before it.
+    /// `position` clamped to the head, and the snapshots a state there
+    /// starts from.
     pub(crate) async fn nearest_snapshot(
         &self,
         position: u64,
-    ) -> EngineResult<(u64, Option<crate::store::SnapshotMeta>)> {
+    ) -> EngineResult<(u64, Option<Nearest>)> {
         let head = self.stores.ledger.head().await?;
         let target = position.min(head);
-        let snapshot = self
-            .stores
-            .snapshots
-            .list_snapshots()
-            .await?
-            .into_iter()
-            .filter(|s| s.position <= target)
-            .max_by_key(|s| s.position);
-        Ok((target, snapshot))
+        let list = self.stores.snapshots.list_snapshots().await?;
+        Ok((target, Nearest::find(&list, target)))
     }
 
     /// The state as of `position` (clamped to the head).
@@ -172,7 +206,13 @@ impl Engine {
         // state no one else holds is folded on in place instead of copied.
         let cached = self.take_cached_fold();
         let usable = cached.as_ref().is_some_and(|c| {
-            c.position <= target && snapshot.as_ref().is_none_or(|s| s.position <= c.position)
+            // A cached fold at or after the full snapshot folds at most one
+            // interval of events: cheaper than reading every row of the
+            // snapshot, even with a delta nearer the target.
+            c.position <= target
+                && snapshot
+                    .as_ref()
+                    .is_none_or(|s| s.full.position <= c.position)
         });
         let cached = match cached {
             Some(c) if usable => Some(c),
@@ -183,6 +223,9 @@ impl Engine {
                 None
             }
         };
+        // Entries a delta base could not apply (those after a full snapshot
+        // are reported, as when the events are folded).
+        let mut skipped_before = Vec::new();
         let (base_state, base) = match (cached, snapshot) {
             (Some(c), _) if c.position == target => {
                 self.remember_fold(c.clone());
@@ -201,8 +244,16 @@ impl Engine {
                 let owned = Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone());
                 (owned, FoldBase::Cached { position })
             }
-            (None, Some(meta)) => {
-                let state = self.load_snapshot_state(&meta).await?;
+            (None, Some(nearest)) => {
+                let meta = nearest.newest().clone();
+                let state = match nearest.delta {
+                    None => self.load_snapshot_state(&meta).await?,
+                    Some(_) => {
+                        let view = self.snapshot_view(&nearest).await?;
+                        skipped_before = view.skipped.clone();
+                        view.materialize().await?
+                    }
+                };
                 (
                     state,
                     FoldBase::Snapshot {
@@ -220,13 +271,15 @@ impl Engine {
                 state,
                 base,
                 folded_events: 0,
-                skipped: Vec::new(),
+                skipped: skipped_before,
                 base_us,
                 fold_us: 0,
             });
         }
         let (state, folded_events, skipped) =
             self.fold_until(base_state, target, None, |_| {}).await?;
+        skipped_before.extend(skipped);
+        let skipped = skipped_before;
         let state = Arc::new(state);
         self.remember_fold(state.clone());
         Ok(StateAt {

@@ -8,7 +8,7 @@ use crate::domain::{DomainEvent, StoredEvent, aggregate::decide_submit};
 
 /// Bookings by 15 people, with cancellations, reschedules and moves of
 /// earlier rows, and one change to a booking that never existed.
-fn events() -> Vec<StoredEvent> {
+pub(crate) fn events() -> Vec<StoredEvent> {
     let mut rng = DemoRng::new(11);
     let mut out: Vec<StoredEvent> = Vec::new();
     let mut bookings = Vec::new();
@@ -58,15 +58,10 @@ fn events() -> Vec<StoredEvent> {
 
 fn view_of(events: &[StoredEvent], split: usize, to: usize) -> StateView {
     let base = ReadState::fold(&events[..split]);
-    let mut changes: [BTreeMap<Uuid, Vec<RowChange>>; 2] = Default::default();
+    let mut changes = Changes::default();
     for event in &events[split..to] {
         let domain = event.decode().unwrap();
-        for projector in ProjectorId::ALL {
-            for change in projector.changes(event.position, &domain) {
-                let (table, key) = change_key(&change);
-                changes[slot(table)].entry(key).or_default().push(change);
-            }
-        }
+        snapshot_delta::add_event(&mut changes, event.position, &domain);
     }
     let base = Arc::new(ViewBase::from_state(None, base));
     StateView::new(base, to as u64, changes)

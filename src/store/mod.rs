@@ -219,12 +219,48 @@ pub struct SnapshotMeta {
     pub chunks: u32,
     /// SHA-256 of the encoded bytes (hex).
     pub sha256: String,
-    /// Content digest of the state (see `ReadState::digest`).
+    /// XXH3-128 of a paged snapshot's index chunk (hex): the checksum time
+    /// travel checks on every load, much cheaper than `sha256`. None for
+    /// snapshots of earlier builds and for deltas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_xxh3: Option<String>,
+    /// Content digest of the state (see `ReadState::digest`); empty for a
+    /// delta, which is never materialized to be taken.
     pub state_digest: String,
     /// Rows in users / bookings.
     pub users: u64,
     /// Rows in bookings.
     pub bookings: u64,
+    /// For a delta snapshot, the full snapshot it is a delta of: it stores
+    /// only the row changes of the events since that one (see
+    /// `engine::snapshot_delta`). None for a full snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Uuid>,
+}
+
+impl SnapshotMeta {
+    /// Whether this is a full snapshot (not a delta of one).
+    pub fn is_full(&self) -> bool {
+        self.base.is_none()
+    }
+
+    /// The empty state at position 0, never stored: the full snapshot that
+    /// deltas taken before the first real one are deltas of. Its id is nil.
+    pub fn empty_ledger() -> Self {
+        SnapshotMeta {
+            id: Uuid::nil(),
+            position: 0,
+            taken_at: DateTime::<Utc>::UNIX_EPOCH,
+            size_bytes: 0,
+            chunks: 0,
+            sha256: String::new(),
+            index_xxh3: None,
+            state_digest: String::new(),
+            users: 0,
+            bookings: 0,
+            base: None,
+        }
+    }
 }
 
 /// Snapshots of derived state, stored in chunks so size is unbounded.
