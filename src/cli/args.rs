@@ -51,6 +51,17 @@ pub struct Cli {
         value_name = "N"
     )]
     pub snapshot_every: u64,
+    /// Between full snapshots, take a delta snapshot (only the row changes
+    /// since the full one) every N events (0 = none). Time travel then reads
+    /// at most N events past a snapshot.
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_SNAPSHOT_DELTA_EVERY",
+        global = true,
+        default_value_t = 1_000,
+        value_name = "N"
+    )]
+    pub snapshot_delta_every: u64,
     /// Seconds to wait for a server before giving up.
     #[arg(long, global = true, default_value_t = 5, value_name = "SECS")]
     pub connect_timeout_secs: u64,

@@ -84,6 +84,7 @@ pub fn engine_config(cli: &Cli, actor_kind: &str) -> EngineConfig {
     let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
     let mut config = EngineConfig::new(format!("{actor_kind}:{user}"));
     config.snapshot_every = cli.snapshot_every;
+    config.snapshot_delta_every = cli.snapshot_delta_every;
     config
 }
 
@@ -888,8 +889,13 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
             let list = engine.list_snapshots().await?;
             if !json {
                 for s in &list {
+                    let kind = match s.base {
+                        None => "full".to_string(),
+                        Some(base) if base.is_nil() => "delta of the empty ledger".to_string(),
+                        Some(base) => format!("delta of {}", &base.to_string()[..8]),
+                    };
                     eprintln!(
-                        "{}  position {:>8}  {}  {} bytes  {} users  {} bookings",
+                        "{}  position {:>8}  {kind}  {}  {} bytes  {} users  {} bookings",
                         s.id,
                         s.position,
                         s.taken_at.format("%Y-%m-%d %H:%M:%S"),

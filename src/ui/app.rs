@@ -910,6 +910,7 @@ impl LedgerApp {
                 self.data.read = Some(engine.read_info());
                 self.data.instance_id = engine.config().instance_id.clone();
                 self.data.snapshot_every = engine.config().snapshot_every;
+                self.data.snapshot_delta_every = engine.config().snapshot_delta_every;
                 engine.set_observe_only(self.state.observe_only);
                 self.spawn(tasks::watch_status(
                     engine.clone(),

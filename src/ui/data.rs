@@ -187,6 +187,8 @@ pub struct AppData {
     pub instance_id: String,
     /// Auto snapshot interval (events; 0 = off).
     pub snapshot_every: u64,
+    /// Delta snapshot interval between full ones (events; 0 = none).
+    pub snapshot_delta_every: u64,
     /// Ledger head.
     pub head: u64,
     /// Projector status.

@@ -142,12 +142,18 @@ fn snapshots_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
             commands.push(UiCommand::RefreshSnapshots);
         }
         let every = view.data.snapshot_every;
+        let delta = view.data.snapshot_delta_every;
+        let deltas = if delta > 0 && delta < every {
+            format!(", a delta every {delta}")
+        } else {
+            String::new()
+        };
         ui.label(if every == 0 {
             "Automatic snapshots: off".to_string()
         } else if view.state.observe_only {
-            format!("Automatic snapshots: every {every} events (paused in observe-only)")
+            format!("Automatic snapshots: every {every} events{deltas} (paused in observe-only)")
         } else {
-            format!("Automatic snapshots: every {every} events")
+            format!("Automatic snapshots: every {every} events{deltas}")
         })
         .on_hover_text("Set at start with the engine configuration (CLI/GUI flag).");
     });
@@ -158,34 +164,54 @@ fn snapshots_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
         return;
     }
     let restoring = view.data.running(JobKind::Restore);
+    let snapshots = &view.data.snapshots;
+    let row_height = ui.spacing().interact_size.y + 3.0;
+    // Only the visible rows are laid out: a long ledger has a thousand
+    // snapshots (deltas included). Row 0 is the header.
     egui::ScrollArea::vertical()
         .id_salt("snapshots")
         .max_height(220.0)
-        .show(ui, |ui| {
+        .show_rows(ui, row_height, snapshots.len() + 1, |ui, range| {
             egui::Grid::new("snapshot_list")
                 .num_columns(7)
                 .striped(true)
                 .spacing([14.0, 3.0])
+                .min_row_height(row_height - 3.0)
                 .show(ui, |ui| {
-                    for h in [
-                        "id",
-                        "position",
-                        "taken at (UTC)",
-                        "size",
-                        "chunks",
-                        "rows",
-                        "",
-                    ] {
-                        ui.strong(h);
+                    if range.start == 0 {
+                        for h in [
+                            "id",
+                            "position",
+                            "kind",
+                            "taken at (UTC)",
+                            "size",
+                            "rows",
+                            "",
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
                     }
-                    ui.end_row();
-                    for s in view.data.snapshots.iter().rev() {
+                    let newest_first = snapshots.iter().rev();
+                    let skip = range.start.saturating_sub(1);
+                    let take = range.end.saturating_sub(range.start.max(1));
+                    for s in newest_first.skip(skip).take(take) {
                         ui.monospace(&s.id.to_string()[..8])
                             .on_hover_text(s.id.to_string());
                         ui.monospace(s.position.to_string());
+                        match s.base {
+                            None => ui.label("full"),
+                            Some(base) if base.is_nil() => {
+                                ui.label("delta of empty").on_hover_text(
+                                    "Row changes since position 0 (no full snapshot before it).",
+                                )
+                            }
+                            Some(base) => ui
+                                .label(format!("delta of {}", &base.to_string()[..8]))
+                                .on_hover_text("Only the row changes since that full snapshot."),
+                        };
                         ui.label(s.taken_at.format("%Y-%m-%d %H:%M:%S").to_string());
                         ui.label(human_bytes(s.size_bytes));
-                        ui.label(s.chunks.to_string());
                         ui.label(format!("{} users, {} bookings", s.users, s.bookings));
                         if write_button_if_ui(
                             ui,
