@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::snapshot_delta::{self, Delta};
 use super::timetravel::Nearest;
-use super::view::StateView;
+use super::view::{StateView, ViewBase};
 use super::{Engine, EngineError, EngineNotice, EngineResult};
 use crate::domain::ReadState;
 use crate::store::{BulkControl, SnapshotMeta, StoreError};
@@ -275,37 +275,51 @@ impl Engine {
     }
 
     /// Takes a delta snapshot of `full` at `at`: the row changes of the
-    /// events after it. `carry` holds the previous delta taken in this run;
-    /// when it is of the same full snapshot and not after `at`, only the
-    /// events after it are read.
+    /// events after it. `carry` holds the previous delta taken in this run
+    /// and the full snapshot's index; when it is of the same full snapshot
+    /// and not after `at`, only the events after it are read.
     async fn take_delta(
         &self,
         full: &SnapshotMeta,
         at: u64,
-        carry: &mut Option<Delta>,
+        carry: &mut Option<(Delta, Arc<ViewBase>)>,
     ) -> EngineResult<SnapshotMeta> {
         self.guard_write("taking a snapshot")?;
-        let mut delta = match carry.take() {
-            Some(d) if d.base_id == full.id && d.position <= at => d,
-            _ => Delta {
-                base_id: full.id,
-                base_position: full.position,
-                position: full.position,
-                ..Delta::default()
-            },
+        let (mut delta, base) = match carry.take() {
+            Some((d, base)) if d.base_id == full.id && d.position <= at => (d, base),
+            _ => {
+                let fresh = Delta {
+                    base_id: full.id,
+                    base_position: full.position,
+                    position: full.position,
+                    ..Delta::default()
+                };
+                (fresh, self.view_base(full).await?)
+            }
         };
         let (read, _) = self
             .scan_changes(delta.position, at, &mut delta.changes, &mut delta.skipped)
             .await?;
         delta.events += read;
         delta.position = at;
-        let bytes = snapshot_delta::encode(&delta);
-        // The row counts at `at`, from the full snapshot's index and the
-        // changes (no rows are read).
-        let base = self.view_base(full).await?;
-        let view = StateView::new(base, at, std::mem::take(&mut delta.changes));
-        let counts = view.counts().clone();
-        delta.changes = view.into_changes();
+        // The bytes, and the row counts at `at` from the full snapshot's
+        // index and the changes (no rows are read), off the async workers.
+        let (delta, bytes, counts) = tokio::task::spawn_blocking({
+            let base = base.clone();
+            move || {
+                let bytes = snapshot_delta::encode(&delta);
+                let changes = std::mem::take(&mut delta.changes);
+                let view = StateView::new(base, at, changes);
+                let counts = view.counts().clone();
+                delta.changes = view.into_changes();
+                (delta, bytes, counts)
+            }
+        })
+        .await
+        .map_err(|e| EngineError::BadSnapshot {
+            id: full.id.to_string(),
+            reason: format!("taking a delta stopped: {e}"),
+        })?;
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
             position: at,
@@ -323,7 +337,7 @@ impl Engine {
             .snapshots
             .save_snapshot(&meta, vec![bytes])
             .await?;
-        *carry = Some(delta);
+        *carry = Some((delta, base));
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
         Ok(meta)
     }
