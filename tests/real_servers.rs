@@ -780,7 +780,14 @@ fn every_store_mix_works() {
             .collect();
         assert_eq!(
             kinds,
-            [(4, false), (8, false), (10, true), (12, false), (16, false), (20, true)],
+            [
+                (4, false),
+                (8, false),
+                (10, true),
+                (12, false),
+                (16, false),
+                (20, true)
+            ],
             "{list}"
         );
         // Restoring a delta gives exactly the state at its position: the
@@ -793,7 +800,11 @@ fn every_store_mix_works() {
         let (code, verify) = app.json(&["verify", "--json"]);
         assert_eq!(code, 1, "{verify}");
         assert_eq!(
-            (&verify["extra"], &verify["different"], &delta_16["bookings"]),
+            (
+                &verify["extra"],
+                &verify["different"],
+                &delta_16["bookings"]
+            ),
             (&Value::from(0), &Value::from(0), &Value::from(16)),
             "{verify}"
         );
