@@ -1,5 +1,6 @@
 //! Property: for random command sequences, incremental projection == replay ==
-//! fold(ledger), and state_at(p) via snapshots == fold from zero, at every p.
+//! fold(ledger), and state_at(p) and state_view(p) via snapshots (full ones
+//! and deltas of them) == fold from zero, at every p.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -22,6 +23,8 @@ enum Op {
     RetryLast,
     Project,
     Snapshot,
+    /// Automatic snapshots: full every 5 events, deltas of them every 2.
+    DueSnapshots,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -33,13 +36,19 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::RetryLast),
         1 => Just(Op::Project),
         1 => Just(Op::Snapshot),
+        1 => Just(Op::DueSnapshots),
     ]
 }
 
 async fn engine_in(dir: &std::path::Path, page_rows: u32) -> Arc<Engine> {
+    engine_with(dir, page_rows, 0, 0).await
+}
+
+async fn engine_with(dir: &std::path::Path, page_rows: u32, every: u64, delta: u64) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
     let mut config = EngineConfig::new("proptest");
-    config.snapshot_every = 0;
+    config.snapshot_every = every;
+    config.snapshot_delta_every = delta;
     config.snapshot_page_rows = page_rows;
     Engine::new(stores, config)
 }
@@ -105,6 +114,10 @@ async fn check(ops: Vec<Op>) {
             Op::Snapshot => {
                 engine.take_snapshot(None).await.unwrap();
             }
+            Op::DueSnapshots => {
+                let due = engine_with(dir.path(), 3, 5, 2).await;
+                due.take_due_snapshots().await.unwrap();
+            }
             _ => {}
         }
     }
@@ -127,6 +140,13 @@ async fn check(ops: Vec<Op>) {
         let via = fresh.state_at(p).await.unwrap();
         let reference = fresh.fold_from_zero(p).await.unwrap();
         assert_eq!(*via.state, reference, "state_at({p}) via {:?}", via.base);
+        let view = fresh.state_view(p).await.unwrap();
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            reference,
+            "state_view({p}) via {:?}",
+            view.from
+        );
     }
 }
 
