@@ -33,6 +33,31 @@ async fn project_all(engine: &Engine) {
     }
 }
 
+/// Appends a row to the SQLite ledger as a foreign writer could, whatever
+/// its fields hold.
+fn append_raw(
+    ledger_db: &rusqlite::Connection,
+    event_id: &str,
+    event_type: &str,
+    recorded_at: &str,
+    payload: &str,
+) {
+    ledger_db
+        .execute(
+            "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+             schema_version, recorded_at, payload, metadata)
+             VALUES ((SELECT MAX(position) + 1 FROM events), ?1, ?1, 'booking', 1, ?2, 1, ?3, ?4, NULL)",
+            rusqlite::params![event_id, event_type, recorded_at, payload],
+        )
+        .unwrap();
+}
+
+/// An engine over the embedded stores in `dir` with `config`.
+async fn engine_with(dir: &std::path::Path, config: &EngineConfig) -> Arc<Engine> {
+    let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
+    Engine::new(stores, config.clone())
+}
+
 async fn views(engine: &Engine) -> ReadState {
     load_read_state(engine.stores().read.as_ref(), 1000)
         .await
@@ -451,14 +476,11 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     let dir = tempfile::tempdir().unwrap();
-    let stores = open_stores(&StoreConfig::embedded(dir.path()))
-        .await
-        .unwrap();
     let mut config = EngineConfig::new("test");
     config.snapshot_every = 100;
     config.snapshot_delta_every = 30;
     config.snapshot_page_rows = 7;
-    let engine = Engine::new(stores, config.clone());
+    let engine = engine_with(dir.path(), &config).await;
     let spec = BulkSpec {
         mix: true,
         ..BulkSpec::bookings(215, Some(31))
@@ -482,15 +504,13 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
             "{}",
         ),
     ] {
-        ledger_db
-            .execute(
-                "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
-                 schema_version, recorded_at, payload, metadata)
-                 VALUES ((SELECT MAX(position) + 1 FROM events), ?1, ?1, 'booking', 1, ?2, 1,
-                 '2026-01-01T00:00:00Z', ?3, NULL)",
-                rusqlite::params![event_id, event_type, payload],
-            )
-            .unwrap();
+        append_raw(
+            &ledger_db,
+            event_id,
+            event_type,
+            "2026-01-01T00:00:00Z",
+            payload,
+        );
     }
     let spec = BulkSpec {
         mix: true,
@@ -524,12 +544,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     }
 
     // A fresh engine (no cached fold) reads a full snapshot plus its delta.
-    let fresh = Engine::new(
-        open_stores(&StoreConfig::embedded(dir.path()))
-            .await
-            .unwrap(),
-        config.clone(),
-    );
+    let fresh = engine_with(dir.path(), &config).await;
     let mut positions = vec![0, 99, 100, 119, 120, 121, 239, 299, 330, 399, 400, head];
     positions.extend([bad[0], bad[1], bad[1] + 1, bad[1] / 30 * 30 + 30]);
     for position in positions {
@@ -559,12 +574,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
             assert_eq!(skipped, bad, "at {position}");
         }
     }
-    let fresh = Engine::new(
-        open_stores(&StoreConfig::embedded(dir.path()))
-            .await
-            .unwrap(),
-        config.clone(),
-    );
+    let fresh = engine_with(dir.path(), &config).await;
     let delta_after_bad = bad[1] / 30 * 30 + 30;
     let at = fresh.state_at(delta_after_bad + 5).await.unwrap();
     assert_eq!(
@@ -600,12 +610,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     // deltas only (no full snapshot is taken again).
     let mut finer = config.clone();
     finer.snapshot_delta_every = 10;
-    let finer = Engine::new(
-        open_stores(&StoreConfig::embedded(dir.path()))
-            .await
-            .unwrap(),
-        finer,
-    );
+    let finer = engine_with(dir.path(), &finer).await;
     let filled = finer.take_due_snapshots().await.unwrap();
     assert!(filled.iter().all(|s| !s.is_full() && s.position % 10 == 0));
     assert_eq!(
@@ -649,12 +654,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
             rusqlite::params![full_400.id.to_string()],
         )
         .unwrap();
-    let old_build = Engine::new(
-        open_stores(&StoreConfig::embedded(dir.path()))
-            .await
-            .unwrap(),
-        config.clone(),
-    );
+    let old_build = engine_with(dir.path(), &config).await;
     assert_eq!(
         old_build
             .state_view(400)
@@ -722,14 +722,7 @@ async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
         ),
         ("not-a-uuid", "BookingCancelled", "{}", "yesterday"),
     ] {
-        ledger_db
-            .execute(
-                "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
-                 schema_version, recorded_at, payload, metadata)
-                 VALUES ((SELECT MAX(position) + 1 FROM events), ?1, ?1, 'booking', 1, ?2, 1, ?3, ?4, NULL)",
-                rusqlite::params![event_id, event_type, recorded_at, payload],
-            )
-            .unwrap();
+        append_raw(&ledger_db, event_id, event_type, recorded_at, payload);
     }
     engine
         .emit_bulk(
