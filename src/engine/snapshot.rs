@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::snapshot_delta::{self, Delta};
 use super::timetravel::Nearest;
-use super::view::{StateView, ViewBase};
-use super::{Engine, EngineError, EngineNotice, EngineResult};
+use super::view::{StateView, ViewBase, bad_snapshot};
+use super::{Engine, EngineNotice, EngineResult};
 use crate::domain::ReadState;
 use crate::store::{BulkControl, SnapshotMeta, StoreError};
 
@@ -111,10 +111,7 @@ impl Engine {
     /// state that can hold millions of rows, and no second copy kept in
     /// memory).
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
-        let bad = |reason: String| EngineError::BadSnapshot {
-            id: meta.id.to_string(),
-            reason,
-        };
+        let bad = |reason: String| bad_snapshot(meta, reason);
         if let Some(base) = meta.base {
             let list = self.list_snapshots().await?;
             let full = match base.is_nil() {
@@ -148,10 +145,7 @@ impl Engine {
 
     /// Loads and verifies a snapshot in the one-blob format of earlier builds.
     pub(crate) async fn load_blob_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
-        let bad = |reason: String| EngineError::BadSnapshot {
-            id: meta.id.to_string(),
-            reason,
-        };
+        let bad = |reason: String| bad_snapshot(meta, reason);
         let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
         if chunks.len() != meta.chunks as usize {
             return Err(bad(format!(
@@ -316,10 +310,7 @@ impl Engine {
             }
         })
         .await
-        .map_err(|e| EngineError::BadSnapshot {
-            id: full.id.to_string(),
-            reason: format!("taking a delta stopped: {e}"),
-        })?;
+        .map_err(|e| bad_snapshot(full, format!("taking a delta stopped: {e}")))?;
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
             position: at,

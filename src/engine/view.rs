@@ -82,7 +82,8 @@ pub struct ViewBase {
     cache: Mutex<PageCache>,
 }
 
-fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
+/// The error for a snapshot that cannot be used, naming it.
+pub(crate) fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
     EngineError::BadSnapshot {
         id: meta.id.to_string(),
         reason: reason.into(),
