@@ -540,6 +540,69 @@ async fn lease_contract(locks: Arc<dyn LockFactory>) {
     assert_eq!(winners, 1, "one holder at a time");
 }
 
+/// `append_releasing`: the event is stored whatever the store; the lease is
+/// gone exactly when the store says it released it, never when the append
+/// failed, and never when another holder has taken it since.
+async fn append_releasing_contract<S: EventLedger + LockFactory + 'static>(store: Arc<S>) {
+    let ttl = Duration::from_secs(30);
+    let event = wizard(70);
+    let name = format!("aggregate:{}", event.aggregate_id);
+    let lease = store.try_acquire(&name, "a", ttl).await.unwrap().unwrap();
+    let (outcome, released) = store.append_releasing(event.clone(), &lease).await.unwrap();
+    let stored = appended(outcome);
+    assert_eq!(
+        store.find_event(event.event_id).await.unwrap(),
+        Some(stored.clone())
+    );
+    let holder = store.holder(&name).await.unwrap().map(|l| l.owner);
+    assert_eq!(
+        holder.is_none(),
+        released,
+        "released means gone: {holder:?}"
+    );
+    if !released {
+        store.release(&lease).await.unwrap();
+    }
+    // A retry of the same event: the stored one, as a duplicate.
+    let lease = store.try_acquire(&name, "b", ttl).await.unwrap().unwrap();
+    let (outcome, released) = store.append_releasing(event.clone(), &lease).await.unwrap();
+    assert!(matches!(outcome, AppendOutcome::Duplicate(e) if e == stored));
+    if !released {
+        store.release(&lease).await.unwrap();
+    }
+    // A taken version fails, and the lease stays with its holder.
+    let lease = store.try_acquire(&name, "c", ttl).await.unwrap().unwrap();
+    let mut clash = cancel(event.aggregate_id, 1);
+    clash.event_id = Uuid::new_v4();
+    assert!(matches!(
+        store.append_releasing(clash, &lease).await,
+        Err(StoreError::VersionConflict { .. })
+    ));
+    assert_eq!(
+        store.holder(&name).await.unwrap().map(|l| l.owner),
+        Some("c".into()),
+        "a failed append releases nothing"
+    );
+    store.release(&lease).await.unwrap();
+    // A stale lease (expired, taken by d) must not free d's.
+    let short = Duration::from_millis(300);
+    let stale = store.try_acquire(&name, "e", short).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let current = store.try_acquire(&name, "d", ttl).await.unwrap().unwrap();
+    let head = store.head().await.unwrap();
+    let (outcome, _) = store
+        .append_releasing(cancel(event.aggregate_id, 2), &stale)
+        .await
+        .unwrap();
+    assert_eq!(appended(outcome).position, head + 1);
+    assert_eq!(
+        store.holder(&name).await.unwrap().map(|l| l.owner),
+        Some("d".into()),
+        "a stale lease frees nothing"
+    );
+    store.release(&current).await.unwrap();
+}
+
 // ---------------------------------------------------------------- read store contract
 
 fn user(n: u8, position: u64) -> UserRow {
@@ -787,7 +850,8 @@ async fn sqlite_ledger_passes_the_contract() {
     concurrent_append_contract(vec![ledger.clone()], 20).await;
     checkpoint_contract(ledger.clone()).await;
     snapshot_contract(ledger.clone()).await;
-    lease_contract(ledger).await;
+    lease_contract(ledger.clone()).await;
+    append_releasing_contract(ledger).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -809,6 +873,7 @@ async fn mongo_ledger_passes_the_contract() {
     checkpoint_contract(ledger.clone()).await;
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
+    append_releasing_contract(ledger.clone()).await;
     drop_mongo(&ledger).await;
 }
 

@@ -10,6 +10,7 @@ use ledgerscope::domain::{
     SubmitBookingWizard,
 };
 use ledgerscope::engine::bulk::BulkSpec;
+use ledgerscope::engine::handler::aggregate_lock_name;
 use ledgerscope::engine::view::ViewDiff;
 use ledgerscope::engine::{Engine, EngineConfig, EngineError, ReplayPhase};
 use ledgerscope::store::{StoreConfig, load_read_state, open_stores};
@@ -72,6 +73,22 @@ async fn retry_with_the_same_uuid_is_one_event_even_after_a_restart() {
         let engine = engine_in(dir.path()).await;
         let first = engine.submit_booking_wizard(cmd.clone()).await.unwrap();
         assert!(!first.duplicate);
+        let steps: Vec<(&str, &str)> = first
+            .trace
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.detail.as_str()))
+            .collect();
+        assert_eq!(
+            steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+            ["lock", "exists?", "build", "save", "unlock", "publish"]
+        );
+        assert_eq!(
+            steps[4].1, "released in the save's commit",
+            "embedded: one commit"
+        );
+        let lock = aggregate_lock_name(cmd.booking_id);
+        assert_eq!(engine.stores().locks.holder(&lock).await.unwrap(), None);
         let again = engine.submit_booking_wizard(cmd.clone()).await.unwrap();
         assert!(again.duplicate);
         assert_eq!(again.event, first.event, "same answer as the first time");

@@ -141,24 +141,28 @@ impl Engine {
         body: F,
     ) -> EngineResult<CommandOutcome>
     where
-        F: FnOnce(CommandTrace) -> Fut,
+        F: FnOnce(CommandTrace, Lease) -> Fut,
         Fut: std::future::Future<Output = (CommandTrace, EngineResult<CommandOutcomeDraft>)>,
     {
         let mut trace = CommandTrace::new(handler);
         let lease = self
             .lock_aggregate(aggregate_id, command_id, &mut trace)
             .await?;
-        let (mut trace, result) = body(trace).await;
+        let (mut trace, result) = body(trace, lease.clone()).await;
         let started = Instant::now();
-        let released = self.stores.locks.release(&lease).await;
-        trace.step(
-            "unlock",
-            started,
-            match released {
-                Ok(()) => "released".to_string(),
-                Err(e) => format!("not released ({e}); it expires by itself"),
-            },
-        );
+        if matches!(&result, Ok(draft) if draft.released) {
+            trace.step("unlock", started, "released in the save's commit");
+        } else {
+            let released = self.stores.locks.release(&lease).await;
+            trace.step(
+                "unlock",
+                started,
+                match released {
+                    Ok(()) => "released".to_string(),
+                    Err(e) => format!("not released ({e}); it expires by itself"),
+                },
+            );
+        }
         let draft = result?;
         let started = Instant::now();
         if draft.duplicate {
@@ -197,17 +201,20 @@ impl Engine {
         Ok(existing.map(|event| CommandOutcomeDraft {
             event,
             duplicate: true,
+            released: false,
         }))
     }
 
-    /// Saves a new event and records the step.
+    /// Saves a new event, giving up `lease` in the same commit where the
+    /// store can, and records the step.
     async fn save(
         &self,
         event: StoredEvent,
+        lease: &Lease,
         trace: &mut CommandTrace,
     ) -> EngineResult<CommandOutcomeDraft> {
         let started = Instant::now();
-        let outcome = self.stores.ledger.append(event).await?;
+        let (outcome, released) = self.stores.ledger.append_releasing(event, lease).await?;
         let (event, duplicate) = match outcome {
             AppendOutcome::Appended(e) => (e, false),
             AppendOutcome::Duplicate(e) => (e, true),
@@ -224,7 +231,11 @@ impl Engine {
                 format!("stored at position {}", event.position)
             },
         );
-        Ok(CommandOutcomeDraft { event, duplicate })
+        Ok(CommandOutcomeDraft {
+            event,
+            duplicate,
+            released,
+        })
     }
 
     /// `SubmitBookingWizardHandler`: the note's "Generate New Event".
@@ -238,7 +249,7 @@ impl Engine {
             booking_id,
             booking_id,
             "SubmitBookingWizardHandler",
-            |mut trace| async move {
+            |mut trace, lease| async move {
                 let result = async {
                     let started = Instant::now();
                     if let Some(existing) =
@@ -255,6 +266,7 @@ impl Engine {
                         return Ok(CommandOutcomeDraft {
                             event: existing,
                             duplicate: true,
+                            released: false,
                         });
                     }
                     trace.step(
@@ -276,7 +288,7 @@ impl Engine {
                         started,
                         "BookingWizardCompleted wrapped in a StoredEvent (version 1)",
                     );
-                    self.save(stored, &mut trace).await
+                    self.save(stored, &lease, &mut trace).await
                 }
                 .await;
                 (trace, result)
@@ -295,49 +307,54 @@ impl Engine {
             Option<&BookingAggregate>,
         ) -> Result<DomainEvent, crate::domain::DomainError>,
     ) -> EngineResult<CommandOutcome> {
-        self.under_lease(booking_id, command_id, handler, |mut trace| async move {
-            let result = async {
-                let started = Instant::now();
-                if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
-                    return Ok(done);
+        self.under_lease(
+            booking_id,
+            command_id,
+            handler,
+            |mut trace, lease| async move {
+                let result = async {
+                    let started = Instant::now();
+                    if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
+                        return Ok(done);
+                    }
+                    let stream = self.stores.ledger.stream(booking_id).await?;
+                    let decoded: Vec<(u64, DomainEvent)> = stream
+                        .iter()
+                        .filter_map(|e| e.as_ref().ok())
+                        .filter_map(|e| e.decode().ok().map(|d| (e.version, d)))
+                        .collect();
+                    let last_version = stream
+                        .iter()
+                        .filter_map(|e| e.as_ref().ok())
+                        .map(|e| e.version)
+                        .max()
+                        .unwrap_or(0);
+                    let state = BookingAggregate::fold(decoded.iter().map(|(v, e)| (*v, e)));
+                    trace.step(
+                        "exists?",
+                        started,
+                        format!("booking stream has {} event(s)", stream.len()),
+                    );
+                    let started = Instant::now();
+                    let event = decide(state.as_ref())?;
+                    let stored = StoredEvent::wrap(
+                        &event,
+                        command_id,
+                        last_version + 1,
+                        Utc::now(),
+                        self.metadata(command_id),
+                    );
+                    trace.step(
+                        "build",
+                        started,
+                        format!("{} (version {})", event.event_type(), last_version + 1),
+                    );
+                    self.save(stored, &lease, &mut trace).await
                 }
-                let stream = self.stores.ledger.stream(booking_id).await?;
-                let decoded: Vec<(u64, DomainEvent)> = stream
-                    .iter()
-                    .filter_map(|e| e.as_ref().ok())
-                    .filter_map(|e| e.decode().ok().map(|d| (e.version, d)))
-                    .collect();
-                let last_version = stream
-                    .iter()
-                    .filter_map(|e| e.as_ref().ok())
-                    .map(|e| e.version)
-                    .max()
-                    .unwrap_or(0);
-                let state = BookingAggregate::fold(decoded.iter().map(|(v, e)| (*v, e)));
-                trace.step(
-                    "exists?",
-                    started,
-                    format!("booking stream has {} event(s)", stream.len()),
-                );
-                let started = Instant::now();
-                let event = decide(state.as_ref())?;
-                let stored = StoredEvent::wrap(
-                    &event,
-                    command_id,
-                    last_version + 1,
-                    Utc::now(),
-                    self.metadata(command_id),
-                );
-                trace.step(
-                    "build",
-                    started,
-                    format!("{} (version {})", event.event_type(), last_version + 1),
-                );
-                self.save(stored, &mut trace).await
-            }
-            .await;
-            (trace, result)
-        })
+                .await;
+                (trace, result)
+            },
+        )
         .await
     }
 
@@ -410,7 +427,7 @@ impl Engine {
             user_id,
             command_id,
             "ChangeUserAddressHandler",
-            |mut trace| async move {
+            |mut trace, lease| async move {
                 let result = async {
                     let started = Instant::now();
                     if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
@@ -441,7 +458,7 @@ impl Engine {
                         started,
                         format!("UserAddressChanged (version {version})"),
                     );
-                    self.save(stored, &mut trace).await
+                    self.save(stored, &lease, &mut trace).await
                 }
                 .await;
                 (trace, result)
@@ -455,4 +472,6 @@ impl Engine {
 pub(crate) struct CommandOutcomeDraft {
     event: StoredEvent,
     duplicate: bool,
+    /// The lease went with the save's commit; nothing left to release.
+    released: bool,
 }

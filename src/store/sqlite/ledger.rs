@@ -310,25 +310,15 @@ fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
     (sql, params)
 }
 
-#[async_trait]
-impl EventLedger for SqliteLedger {
-    fn info(&self) -> StoreInfo {
-        file_info(&self.path)
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        self.reader.ping().await
-    }
-
-    async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
-        let mut outcomes = self.append_batch(vec![event]).await?;
-        outcomes.pop().ok_or_else(|| StoreError::Failed {
-            store: self.store(),
-            message: "append returned nothing".into(),
-        })
-    }
-
-    async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
+impl SqliteLedger {
+    /// Appends `events` in one transaction and, when given, deletes `lease`
+    /// (if still held as taken) in the same commit: the locks table lives in
+    /// this file. On any error nothing is written and the lease stays.
+    async fn append_in_one_commit(
+        &self,
+        events: Vec<StoredEvent>,
+        lease: Option<Lease>,
+    ) -> StoreResult<Vec<AppendOutcome>> {
         let store = self.store();
         self.writer
             .call(move |conn| {
@@ -351,10 +341,58 @@ impl EventLedger for SqliteLedger {
                     head = position;
                     outcomes.push(AppendOutcome::Appended(StoredEvent { position, ..event }));
                 }
+                if let Some(lease) = lease {
+                    delete_lease(&tx, &lease).map_err(|e| map_err(&store, e))?;
+                }
                 tx.commit().map_err(|e| map_err(&store, e))?;
                 Ok(outcomes)
             })
             .await
+    }
+}
+
+/// Deletes `lease` if its holder and fencing token are still the ones taken.
+fn delete_lease(conn: &Connection, lease: &Lease) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM locks WHERE name = ?1 AND owner = ?2 AND fencing = ?3")?
+        .execute(params![lease.name, lease.owner, lease.fencing as i64])
+        .map(|_| ())
+}
+
+#[async_trait]
+impl EventLedger for SqliteLedger {
+    fn info(&self) -> StoreInfo {
+        file_info(&self.path)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.reader.ping().await
+    }
+
+    async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
+        let mut outcomes = self.append_batch(vec![event]).await?;
+        outcomes.pop().ok_or_else(|| StoreError::Failed {
+            store: self.store(),
+            message: "append returned nothing".into(),
+        })
+    }
+
+    async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
+        self.append_in_one_commit(events, None).await
+    }
+
+    async fn append_releasing(
+        &self,
+        event: StoredEvent,
+        lease: &Lease,
+    ) -> StoreResult<(AppendOutcome, bool)> {
+        let mut outcomes = self
+            .append_in_one_commit(vec![event], Some(lease.clone()))
+            .await?;
+        let outcome = outcomes.pop().ok_or_else(|| StoreError::Failed {
+            store: self.store(),
+            message: "append returned nothing".into(),
+        })?;
+        Ok((outcome, true))
     }
 
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
@@ -717,14 +755,7 @@ impl LockFactory for SqliteLedger {
         let store = self.store();
         let lease = lease.clone();
         self.locks
-            .call(move |c| {
-                c.execute(
-                    "DELETE FROM locks WHERE name = ?1 AND owner = ?2 AND fencing = ?3",
-                    params![lease.name, lease.owner, lease.fencing as i64],
-                )
-                .map(|_| ())
-                .map_err(|e| map_err(&store, e))
-            })
+            .call(move |c| delete_lease(c, &lease).map_err(|e| map_err(&store, e)))
             .await
     }
 
