@@ -25,9 +25,9 @@ fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$target_dir"
 free_gb=$(df -P -BG "$target_dir" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
-echo "== disk: ${free_gb} GB free for $target_dir (a clean test run writes about 8 GB)" >&2
-if [ "${free_gb:-0}" -lt 8 ]; then
-    echo "scripts/test.sh: warning: under 8 GB free where cargo builds; the build may fail with 'No space left on device'" >&2
+echo "== disk: ${free_gb} GB free for $target_dir (a clean test run writes about 2 GB)" >&2
+if [ "${free_gb:-0}" -lt 4 ]; then
+    echo "scripts/test.sh: warning: under 4 GB free where cargo builds; the build may fail with 'No space left on device'" >&2
 fi
 
 # Real servers (installs PostgreSQL from Debian and builds our FerretDB launcher if needed).
