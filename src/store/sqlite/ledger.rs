@@ -349,6 +349,19 @@ impl SqliteLedger {
             })
             .await
     }
+
+    /// [`Self::append_in_one_commit`] for one event: its outcome.
+    async fn append_one(
+        &self,
+        event: StoredEvent,
+        lease: Option<Lease>,
+    ) -> StoreResult<AppendOutcome> {
+        let mut outcomes = self.append_in_one_commit(vec![event], lease).await?;
+        outcomes.pop().ok_or_else(|| StoreError::Failed {
+            store: self.store(),
+            message: "append returned nothing".into(),
+        })
+    }
 }
 
 /// Deletes `lease` if its holder and fencing token are still the ones taken.
@@ -369,11 +382,7 @@ impl EventLedger for SqliteLedger {
     }
 
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
-        let mut outcomes = self.append_batch(vec![event]).await?;
-        outcomes.pop().ok_or_else(|| StoreError::Failed {
-            store: self.store(),
-            message: "append returned nothing".into(),
-        })
+        self.append_one(event, None).await
     }
 
     async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
@@ -385,14 +394,7 @@ impl EventLedger for SqliteLedger {
         event: StoredEvent,
         lease: &Lease,
     ) -> StoreResult<(AppendOutcome, bool)> {
-        let mut outcomes = self
-            .append_in_one_commit(vec![event], Some(lease.clone()))
-            .await?;
-        let outcome = outcomes.pop().ok_or_else(|| StoreError::Failed {
-            store: self.store(),
-            message: "append returned nothing".into(),
-        })?;
-        Ok((outcome, true))
+        Ok((self.append_one(event, Some(lease.clone())).await?, true))
     }
 
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
