@@ -4,12 +4,20 @@
 //!
 //! Tests that stop a server restart it even when they fail (a drop guard).
 //! All tests in this file take one file-level lock, so they run one at a
-//! time even without `--test-threads=1`.
+//! time even without `--test-threads=1`. Server addresses come from the URIs
+//! in the environment, never from the script's default ports.
 //!
-//! Run: `eval "$(scripts/services.sh)"; cargo test --release --test real_servers`.
-//! `LEDGERSCOPE_CONCURRENCY_COMMANDS` (default 1000) sets the commands per
-//! writer in the concurrency test. Without the servers' variables every test
-//! is skipped with a message, unless `CI=true`, where that is a failure.
+//! Sizes are the smallest that still catch the fault each test is for
+//! (FerretDB scans a collection for nearly every query, so its cost grows
+//! with the square of the ledger); `scripts/soak.sh` runs the same drills at
+//! full size through `LEDGERSCOPE_CONCURRENCY_COMMANDS` (commands per writer)
+//! and `LEDGERSCOPE_STREAM_COMMANDS` (the outage stream). Without the
+//! servers' variables every test is skipped with a message, unless `CI=true`,
+//! where that is a failure.
+//!
+//! Run: `eval "$(scripts/services.sh)"; cargo test --test real_servers`.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -265,7 +273,8 @@ fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
             "took {:?}",
             started.elapsed()
         );
-        assert!(err.contains("127.0.0.1:27018"), "names the server: {err}");
+        let server = common::host_port(&uri);
+        assert!(err.contains(&server), "names the server {server}: {err}");
         assert!(err.contains("mongodb"), "{err}");
     }
     let (_, status) = app.json(&["status", "--json"]);
@@ -278,9 +287,11 @@ fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
     drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
 }
 
-/// Read store stopped during a stream of commands while a `run` instance
-/// projects: every command succeeds, lag shows in `status`, and after the
-/// restart the projectors catch up by themselves; `verify` is in sync.
+/// Read store stopped in the middle of a stream of commands while a `run`
+/// instance projects: every command succeeds, commands go on being stored
+/// during the outage, `status` shows the unreachable store and the lag, and
+/// after the restart the projectors catch up by themselves; `verify` is in
+/// sync and no position is lost or doubled.
 #[test]
 fn read_store_down_during_a_stream_then_catch_up() {
     let _serial = serial();
@@ -290,10 +301,10 @@ fn read_store_down_during_a_stream_then_catch_up() {
     ) else {
         return;
     };
-    let commands: u64 = std::env::var("LEDGERSCOPE_STREAM_COMMANDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
+    let commands = common::size_from_env("LEDGERSCOPE_STREAM_COMMANDS", 150);
+    // Paced over about six seconds, so the outage falls inside the stream
+    // (a slower server only makes the stream longer).
+    let rate = format!("{:.1}", (commands as f64 / 6.0).max(10.0));
     let (scoped, schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
@@ -305,6 +316,7 @@ fn read_store_down_during_a_stream_then_catch_up() {
     assert_eq!(code, 0);
     let _runner = Running(app.spawn(&["run", "--snapshot-every", "0"]));
     let count = commands.to_string();
+    let started = Instant::now();
     let emitter = app
         .command(&[
             "emit",
@@ -312,6 +324,8 @@ fn read_store_down_during_a_stream_then_catch_up() {
             &count,
             "--seed",
             "5",
+            "--rate",
+            &rate,
             "--no-project",
             "--json",
         ])
@@ -319,10 +333,27 @@ fn read_store_down_during_a_stream_then_catch_up() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    let head = || {
+        app.json(&["status", "--json"]).1["head"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let quarter = (commands / 4).max(1);
+    wait_until(
+        "a quarter of the stream to be stored",
+        Duration::from_secs(300),
+        || head() >= quarter,
+    );
+    let outage_started;
     {
         let _down = Outage::start("postgres");
-        std::thread::sleep(Duration::from_secs(8));
+        outage_started = Instant::now();
+        let at_start = head();
+        wait_until(
+            "commands to be stored while the read store is down",
+            Duration::from_secs(300),
+            || head() >= at_start + quarter,
+        );
         let (code, status) = app.json(&["status", "--json"]);
         assert_eq!(code, 0, "status works with the read store down: {status}");
         assert_eq!(
@@ -332,18 +363,21 @@ fn read_store_down_during_a_stream_then_catch_up() {
         );
         assert!(lag_of(&status) > 0, "lag is visible: {status}");
     }
+    let restarted = Instant::now();
     let out = emitter.wait_with_output().unwrap();
     assert!(out.status.success(), "every command succeeded");
     let emitted: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(emitted["emitted"].as_u64(), Some(commands));
+    let stream_secs = started.elapsed().as_secs_f64();
     wait_until(
         "the projectors to catch up",
-        Duration::from_secs(600),
+        Duration::from_secs(120 + commands / 10),
         || {
             let (_, status) = app.json(&["status", "--json"]);
             status["head"].as_u64() == Some(commands) && lag_of(&status) == 0
         },
     );
+    let caught_up_secs = restarted.elapsed().as_secs_f64();
     let (code, verify) = app.json(&["verify", "--json"]);
     assert_eq!(
         (code, &verify["in_sync"]),
@@ -355,15 +389,29 @@ fn read_store_down_during_a_stream_then_catch_up() {
         (1..=commands).collect::<Vec<_>>(),
         "nothing lost or doubled"
     );
+    common::figure(
+        "outage stream (FerretDB + PostgreSQL)",
+        &format!("{commands} commands"),
+        &format!(
+            "{:.0} commands/s; outage {:.1} s; caught up {caught_up_secs:.1} s after the restart",
+            commands as f64 / stream_secs,
+            (restarted - outage_started).as_secs_f64()
+        ),
+    );
     drop(_runner);
     drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
     drop_schema(&pg, &schema);
 }
 
-/// SIGKILL in the middle of a replay into PostgreSQL: the old tables are
-/// intact (still in sync), and a new replay succeeds.
+/// SIGKILL in the middle of a replay into PostgreSQL, once while it reads
+/// the ledger and once while it copies rows into the fresh tables: the old
+/// tables are intact (still in sync at their checkpoint), and a new replay
+/// succeeds. The ledger is 20 projected commands and 20,000 events
+/// (`LEDGERSCOPE_REPLAY_EVENTS`) appended in bulk after them, so the copy
+/// runs long enough to be killed in.
 #[test]
 fn sigkill_mid_replay_leaves_the_old_tables() {
+    use std::io::BufRead;
     let _serial = serial();
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
         return;
@@ -375,35 +423,77 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
         mongo: None,
         postgres: Some(scoped),
     };
-    let (code, _) = app.json(&["emit", "--count", "20000", "--seed", "3", "--json"]);
+    let (code, _) = app.json(&["emit", "--count", "20", "--seed", "3", "--json"]);
     assert_eq!(code, 0);
-    let (code, verify) = app.json(&["verify", "--json"]);
-    assert_eq!(
-        (code, &verify["in_sync"]),
-        (0, &Value::Bool(true)),
-        "{verify}"
-    );
-    for delay_ms in [300u64, 900] {
-        let mut replay = app.spawn(&["replay", "--json"]);
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = Command::new("kill")
-            .args(["-9", &replay.id().to_string()])
-            .status();
-        let _ = replay.wait();
+    let tail = common::size_from_env("LEDGERSCOPE_REPLAY_EVENTS", 20_000) as usize;
+    runtime().block_on(async {
+        let ledger =
+            ledgerscope::store::sqlite::SqliteLedger::open(&dir.path().join("ledger.sqlite3"))
+                .unwrap();
+        // In batches of 5,000, each from its own seed, so a soak-size tail
+        // is never held in memory at once.
+        for (seed, start) in (0..tail).step_by(5_000).enumerate() {
+            let batch = common::wizard_events(1_000 + seed as u64, (tail - start).min(5_000));
+            ledgerscope::store::EventLedger::append_batch(&ledger, batch)
+                .await
+                .unwrap();
+        }
+    });
+    let in_sync_at_the_old_checkpoint = |when: &str| {
         let (code, verify) = app.json(&["verify", "--json"]);
         assert_eq!(
             (code, &verify["in_sync"]),
             (0, &Value::Bool(true)),
-            "old tables intact: {verify}"
+            "{when}: {verify}"
         );
+        assert_eq!(
+            verify["lag"]["BookingProjection"].as_u64(),
+            Some(tail as u64),
+            "{when}: the old tables and their checkpoint: {verify}"
+        );
+    };
+    in_sync_at_the_old_checkpoint("before");
+    for phase in ["Reading", "Loading"] {
+        let mut replay = app.spawn(&["replay"]);
+        let stderr = replay.stderr.take().unwrap();
+        let mut seen = false;
+        for line in std::io::BufReader::new(stderr).lines() {
+            if line.unwrap().contains(phase) {
+                seen = true;
+                replay.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        let status = replay.wait().unwrap();
+        assert!(
+            seen && !status.success(),
+            "the replay was killed while {phase} ({status:?})"
+        );
+        in_sync_at_the_old_checkpoint(&format!("after a kill while {phase}"));
     }
     let (code, replay) = app.json(&["replay", "--json"]);
     assert_eq!(code, 0, "{replay}");
-    assert!(replay["rows"].as_u64().unwrap_or(0) > 0, "{replay}");
+    assert_eq!(
+        replay["events"].as_u64(),
+        Some(tail as u64 + 20),
+        "{replay}"
+    );
+    common::figure(
+        "SIGKILL mid-replay into PostgreSQL",
+        &format!("{} events", tail + 20),
+        &format!(
+            "killed while reading and while copying, old tables intact; a full replay {} ms",
+            replay["elapsed_ms"]
+        ),
+    );
     let (code, verify) = app.json(&["verify", "--json"]);
     assert_eq!(
-        (code, &verify["in_sync"]),
-        (0, &Value::Bool(true)),
+        (
+            code,
+            &verify["in_sync"],
+            verify["lag"]["BookingProjection"].as_u64()
+        ),
+        (0, &Value::Bool(true), Some(0)),
         "{verify}"
     );
     drop_schema(&pg, &schema);
@@ -411,10 +501,11 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
 
 // ---------------------------------------------------------------- concurrency
 
-/// 8 writer processes x N commands on one MongoDB ledger while 2 app
-/// instances project into PostgreSQL: unique gap-free positions, one lease
-/// holder per projector, tables equal the fold; retrying every command with
-/// the same UUIDs from another writer adds nothing.
+/// 8 writer processes on one MongoDB ledger while 2 app instances project
+/// into PostgreSQL: unique gap-free positions, each projector's lease held
+/// by one of the instances whenever we look, tables equal the fold; retrying
+/// commands with the same UUIDs, each seed from two processes at once, adds
+/// nothing.
 #[test]
 fn eight_writers_two_projecting_instances() {
     let _serial = serial();
@@ -424,10 +515,7 @@ fn eight_writers_two_projecting_instances() {
     ) else {
         return;
     };
-    let per_writer: u64 = std::env::var("LEDGERSCOPE_CONCURRENCY_COMMANDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let per_writer = common::size_from_env("LEDGERSCOPE_CONCURRENCY_COMMANDS", 25);
     let (scoped, schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
@@ -441,6 +529,29 @@ fn eight_writers_two_projecting_instances() {
         Running(app.spawn(&["run", "--snapshot-every", "0"])),
         Running(app.spawn(&["run", "--snapshot-every", "0"])),
     ];
+    let instance_ids: Vec<String> = instances
+        .iter()
+        .map(|r| format!("-{}-", r.0.id()))
+        .collect();
+    let holders = || -> Vec<(String, Option<String>)> {
+        let (_, status) = app.json(&["status", "--json"]);
+        status["projectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or_default().to_string(),
+                    p["lease_holder"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    wait_until(
+        "both projectors to be held by an instance",
+        Duration::from_secs(60),
+        || holders().iter().all(|(_, h)| h.is_some()),
+    );
     let count = per_writer.to_string();
     let emit = |seed: u64| {
         let seed = seed.to_string();
@@ -458,22 +569,22 @@ fn eight_writers_two_projecting_instances() {
         .spawn()
         .unwrap()
     };
-    let writers: Vec<Child> = (0..8).map(|i| emit(100 + i)).collect();
-    let mut holders = std::collections::BTreeSet::new();
-    let mut outputs = Vec::new();
+    let started = Instant::now();
+    let mut writers: Vec<Child> = (0..8).map(|i| emit(100 + i)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    // Look at the leases while the writers run.
+    while writers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) {
+        seen.extend(holders());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut emitted = 0;
     for w in writers {
         let out = w.wait_with_output().unwrap();
         assert!(out.status.success(), "writer failed");
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        outputs.push(v);
-        let (_, status) = app.json(&["status", "--json"]);
-        for p in status["projectors"].as_array().unwrap() {
-            if let Some(h) = p["lease_holder"].as_str() {
-                holders.insert((p["name"].as_str().unwrap().to_string(), h.to_string()));
-            }
-        }
+        emitted += v["emitted"].as_u64().unwrap();
     }
-    let emitted: u64 = outputs.iter().map(|v| v["emitted"].as_u64().unwrap()).sum();
+    let writing_secs = started.elapsed().as_secs_f64();
     assert_eq!(emitted, 8 * per_writer);
     let positions = positions_of(&app);
     assert_eq!(
@@ -481,8 +592,11 @@ fn eight_writers_two_projecting_instances() {
         (1..=8 * per_writer).collect::<Vec<_>>(),
         "unique and gap-free"
     );
-    // Retries of every command, each writer's seeds sent by another writer.
-    let retries: Vec<Child> = (0..8).map(|i| emit(100 + (i + 1) % 8)).collect();
+    // Retries: every odd writer's seed, each sent by two processes at once.
+    let retries: Vec<Child> = [101, 101, 103, 103, 105, 105, 107, 107]
+        .into_iter()
+        .map(emit)
+        .collect();
     for r in retries {
         let out = r.wait_with_output().unwrap();
         assert!(out.status.success());
@@ -500,7 +614,7 @@ fn eight_writers_two_projecting_instances() {
     );
     wait_until(
         "the projectors to catch up",
-        Duration::from_secs(900),
+        Duration::from_secs(120 + per_writer),
         || {
             let (_, status) = app.json(&["status", "--json"]);
             lag_of(&status) == 0
@@ -512,11 +626,29 @@ fn eight_writers_two_projecting_instances() {
         (0, &Value::Bool(true)),
         "{verify}"
     );
-    // One holder per projector whenever we looked (leases are exclusive).
+    // Leases: every projector was seen held, and only ever by our instances.
     for name in ["UserProjection", "BookingProjection"] {
-        let seen: Vec<_> = holders.iter().filter(|(p, _)| p == name).collect();
-        assert!(seen.len() <= 2, "{name} holders seen over time: {seen:?}");
+        let held: Vec<&String> = seen
+            .iter()
+            .filter(|(p, _)| p == name)
+            .filter_map(|(_, h)| h.as_ref())
+            .collect();
+        assert!(!held.is_empty(), "{name} was never seen held: {seen:?}");
+        for holder in held {
+            assert!(
+                instance_ids.iter().any(|id| holder.contains(id.as_str())),
+                "{name} held by {holder}, not one of the instances {instance_ids:?}"
+            );
+        }
     }
+    common::figure(
+        "8 writers, 2 projecting instances (FerretDB + PostgreSQL)",
+        &format!("8 x {per_writer} commands"),
+        &format!(
+            "{:.0} commands/s while 8 wrote",
+            (8 * per_writer) as f64 / writing_secs
+        ),
+    );
     drop(instances);
     drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
     drop_schema(&pg, &schema);
@@ -677,11 +809,7 @@ fn bad_uris_and_credentials_fail_clearly() {
         within,
         &["mongodb", "no-such-host.invalid"],
     );
-    let pg_port = pg
-        .rsplit_once(':')
-        .and_then(|(_, r)| r.split('/').next())
-        .unwrap_or("55432")
-        .to_string();
+    let pg_port = common::port_of(&pg);
     let app = with(
         Some(format!("mongodb://bob:{secret}@127.0.0.1:{pg_port}/")),
         None,
@@ -712,12 +840,7 @@ fn bad_uris_and_credentials_fail_clearly() {
         )),
     );
     assert_clear_failure(&app, &status, secret, within, &["no-such-host.invalid"]);
-    let mongo_port = mongo
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap_or("27018")
-        .to_string();
+    let mongo_port = common::port_of(&mongo);
     let app = with(
         None,
         Some(format!("postgres://bob:{secret}@127.0.0.1:{mongo_port}/db")),

@@ -98,7 +98,9 @@ impl Plan {
             return Plan {
                 n: 2_000,
                 remote_n: 500,
-                ingest_count: 40,
+                // Enough appends for the raw rate to say how fast this
+                // disk's fsync is (scripts/test.sh prints it).
+                ingest_count: args.ingest_count.unwrap_or(200).max(1),
                 remote_ingest_count: 16,
                 snapshot_every: 250,
                 queries: 20,
