@@ -199,14 +199,17 @@ impl StorePair {
             mongo_db: mongo_db_name(tag),
             postgres_url: self.postgres_url.clone(),
             connect_timeout: Duration::from_secs(10),
+            read_only: false,
         };
         let stores = open_stores(&config)
             .await
             .with_context(|| format!("opening the {} stores in {}", self.label, dir.display()))?;
         if self.postgres_url.is_some() {
+            let ledger = stores.ledger.ensure_identity().await?.id;
             stores
                 .read
                 .replace_all(
+                    ledger,
                     Arc::new(ReadState::default()),
                     crate::store::BulkControl::none(),
                 )

@@ -33,7 +33,12 @@ pub const NAIVE_PREFIX: u64 = 20_000;
 async fn time_replay(engine: &Engine) -> anyhow::Result<(f64, ReplayReport)> {
     let started = Instant::now();
     let report = engine
-        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .replay(
+            false,
+            true,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(|_| {}),
+        )
         .await?;
     Ok((started.elapsed().as_secs_f64(), report))
 }
@@ -53,7 +58,11 @@ async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Re
     let read_secs = started.elapsed().as_secs_f64();
     stores
         .read
-        .replace_all(final_state.clone(), BulkControl::none())
+        .replace_all(
+            engine.ledger_id().await?,
+            final_state.clone(),
+            BulkControl::none(),
+        )
         .await?;
     let secs = started.elapsed().as_secs_f64();
     if position != final_state.position {
@@ -68,9 +77,10 @@ async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Re
 async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
     let stores = engine.stores();
     // Step 1 of the note: empty the tables (not timed).
+    let ledger = engine.ledger_id().await?;
     stores
         .read
-        .replace_all(Arc::new(ReadState::default()), BulkControl::none())
+        .replace_all(ledger, Arc::new(ReadState::default()), BulkControl::none())
         .await?;
     let started = Instant::now();
     let mut position = 0;
@@ -88,17 +98,15 @@ async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
                 let changes = projector.changes(event.position, &domain);
                 stores
                     .read
-                    .apply(projector, &changes, event.position)
+                    .apply(ledger, projector, &changes, event.position)
                     .await?;
                 stores
                     .checkpoints
-                    .save_checkpoint(&Checkpoint {
-                        projector: projector.name().to_string(),
-                        position: event.position,
-                        skipped: Vec::new(),
-                        updated_at: chrono::Utc::now(),
-                        instance: "bench-naive".to_string(),
-                    })
+                    .save_checkpoint(&Checkpoint::new(
+                        projector.name(),
+                        event.position,
+                        "bench-naive",
+                    ))
                     .await?;
             }
         }

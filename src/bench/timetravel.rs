@@ -136,7 +136,7 @@ pub async fn run(stores: &Stores, label: &str, spec: TravelSpec) -> anyhow::Resu
         if matches!(view.from, FoldBase::Snapshot { .. }) {
             from_snapshot += 1;
         }
-        reference = checker.fold_until(reference, p, None, |_| {}).await?.0;
+        reference = checker.fold_until(reference, p, None, |_| {}).await?.state;
         let screen_users: Vec<_> = reference
             .users
             .values()

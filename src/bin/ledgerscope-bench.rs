@@ -292,7 +292,12 @@ async fn prepare_for_ui(stores: &Stores, snapshot_every: u64) -> anyhow::Result<
     if behind {
         progress("ui: building the read tables for the app");
         engine
-            .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+            .replay(
+                false,
+                false,
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(|_| {}),
+            )
             .await?;
     }
     Ok(())

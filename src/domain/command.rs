@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::event::{BookingDetails, UserDetails, user_id_for_email};
+use super::event::{BookingDetails, DomainEvent, UserDetails, format_cents, user_id_for_email};
 
 /// Longest accepted e-mail (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -366,6 +366,68 @@ impl ChangeUserAddress {
             user_id,
             new_address,
         })
+    }
+}
+
+/// What the command checks would say of an event that is already written
+/// (an import, another writer): the same rules `emit` and the forms apply,
+/// field by field. Empty when a command could have written it.
+pub fn field_errors_of(event: &DomainEvent) -> Vec<FieldError> {
+    match event {
+        DomainEvent::BookingWizardCompleted {
+            booking_id,
+            user,
+            booking,
+        } => {
+            let form = BookingWizardForm {
+                email: user.email.clone(),
+                name: user.name.clone(),
+                address: user.address.clone(),
+                service: booking.service.clone(),
+                check_in: booking.check_in.to_string(),
+                check_out: booking.check_out.to_string(),
+                guests: booking.guests.to_string(),
+                price: format_cents(booking.price_cents),
+            };
+            let mut errors = form.validate(*booking_id).err().unwrap_or_default();
+            if errors.iter().all(|e| e.field != "email")
+                && user.user_id != user_id_for_email(&user.email)
+            {
+                errors.push(FieldError {
+                    field: "user_id".into(),
+                    message: format!(
+                        "{} is not the id of {}",
+                        user.user_id,
+                        clip(&user.email, 60)
+                    ),
+                });
+            }
+            errors
+        }
+        DomainEvent::BookingCancelled { booking_id, reason } => {
+            CancelBooking::new(Uuid::nil(), *booking_id, reason)
+                .err()
+                .unwrap_or_default()
+        }
+        DomainEvent::BookingRescheduled {
+            booking_id,
+            check_in,
+            check_out,
+        } => RescheduleBooking::new(
+            Uuid::nil(),
+            *booking_id,
+            &check_in.to_string(),
+            &check_out.to_string(),
+        )
+        .err()
+        .unwrap_or_default(),
+        DomainEvent::UserAddressChanged {
+            user_id,
+            new_address,
+            ..
+        } => ChangeUserAddress::new(Uuid::nil(), *user_id, new_address)
+            .err()
+            .unwrap_or_default(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::domain::{ProjectorId, StoredEvent};
-use crate::store::SnapshotMeta;
+use crate::store::{Hole, SnapshotMeta};
 
 /// Something the engine did that a screen may want to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +35,13 @@ pub enum EngineNotice {
     },
     /// A projector's settings or state changed (pause, lease).
     ProjectorChanged(ProjectorId),
+    /// A projector recorded a hole in positions and moved past it.
+    HoleCrossed {
+        /// Which projector.
+        projector: ProjectorId,
+        /// The missing positions.
+        hole: Hole,
+    },
     /// A snapshot was stored.
     SnapshotTaken(SnapshotMeta),
     /// An automatic snapshot failed (it is retried after the next events).

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::state::diff_sorted;
 use crate::domain::{BookingRow, ProjectorId, RowDiff, TableDiff, UserRow};
-use crate::store::{MalformedEvent, StoreResult};
+use crate::store::{Hole, MalformedEvent, StoreResult};
 
 /// Ledger entries per read while looking for malformed ones: small, since
 /// nothing is kept but the malformed entries.
@@ -54,8 +54,15 @@ pub struct VerifyReport {
     pub different: u64,
     /// Per table.
     pub tables: Vec<TableReport>,
-    /// Ledger entries that could not be applied (malformed or unknown type).
+    /// Ledger entries that could not be applied (malformed or unknown
+    /// type), and rows without a usable position (position 0), capped.
     pub malformed: Vec<MalformedEvent>,
+    /// Rows without a usable position (all of them, counted).
+    #[serde(default)]
+    pub unpositioned: u64,
+    /// Holes in positions below the head (crossed, as projection does).
+    #[serde(default)]
+    pub holes: Vec<Hole>,
     /// Events the views are behind the head, per projector.
     pub lag_events: Vec<(String, u64)>,
 }
@@ -207,9 +214,17 @@ fn drain_while<R>(rows: &mut VecDeque<R>, keep: impl Fn(&R) -> bool) -> Vec<R> {
     rows.drain(..n).collect()
 }
 
+/// Rows without a position listed by `verify` at most (all are counted).
+const UNPOSITIONED_LISTED: usize = 100;
+
 impl Engine {
-    /// Compares the read store with the fold of the ledger.
+    /// Compares the read store with the fold of the ledger. Tables of
+    /// another ledger are not compared: the answer is the sentence naming
+    /// both ([`super::EngineError::Foreign`]).
     pub async fn verify(&self) -> EngineResult<VerifyReport> {
+        if let super::Pairing::Foreign(foreign) = self.check_pairing().await? {
+            return Err(super::EngineError::Foreign(Box::new(foreign)));
+        }
         let head = self.stores.ledger.head().await?;
         let mut positions = Vec::new();
         for p in ProjectorId::ALL {
@@ -265,29 +280,34 @@ impl Engine {
             tables.push(table);
         }
         // Every entry of the ledger that cannot be applied, snapshots or not
-        // (a scan that keeps no state).
-        self.scan_entries(
-            0,
-            head,
-            MALFORMED_SCAN_PAGE,
-            None,
-            |_| {},
-            |entry| match entry {
-                Ok(event) => {
-                    if let Err(error) = event.decode() {
-                        malformed.push(MalformedEvent {
-                            position: event.position,
-                            reason: error.to_string(),
-                            raw: String::new(),
-                        });
+        // (a scan that keeps no state), and the holes between them.
+        let scan = self
+            .scan_entries(
+                0,
+                head,
+                MALFORMED_SCAN_PAGE,
+                None,
+                |_| {},
+                |entry| match entry {
+                    Ok(event) => {
+                        if let Err(error) = event.decode() {
+                            malformed.push(MalformedEvent {
+                                position: event.position,
+                                reason: error.to_string(),
+                                raw: String::new(),
+                            });
+                        }
                     }
-                }
-                Err(bad) => malformed.push(bad),
-            },
-        )
-        .await?;
+                    Err(bad) => malformed.push(bad),
+                },
+            )
+            .await?;
         malformed.sort_by_key(|m| m.position);
         malformed.dedup_by_key(|m| m.position);
+        let census = self.stores.ledger.census().await?;
+        if census.unpositioned > 0 {
+            malformed.extend(self.stores.ledger.unpositioned(UNPOSITIONED_LISTED).await?);
+        }
         tables.sort_by(|a, b| a.table.cmp(&b.table).reverse());
         let (missing, extra, different) = tables.iter().fold((0, 0, 0), |acc, t| {
             (acc.0 + t.missing, acc.1 + t.extra, acc.2 + t.different)
@@ -301,6 +321,8 @@ impl Engine {
             different,
             tables,
             malformed,
+            unpositioned: census.unpositioned,
+            holes: scan.holes,
             lag_events: positions
                 .iter()
                 .map(|(p, pos)| (p.name().to_string(), head - pos))

@@ -6,13 +6,17 @@ pub mod bulk;
 pub mod bus;
 pub mod compare;
 pub mod handler;
+pub mod holes;
 pub mod outage;
+pub mod pairing;
 pub mod projector;
+pub mod queries;
 pub mod replay;
 pub mod snapshot;
 pub mod snapshot_codec;
 pub mod snapshot_delta;
 pub mod snapshot_pages;
+pub mod status;
 pub mod timetravel;
 pub mod transfer;
 pub mod view;
@@ -29,6 +33,7 @@ use crate::store::{StoreError, StoreInfo, Stores};
 pub use bus::{EngineNotice, EventBus};
 pub use compare::VerifyReport;
 pub use handler::{CommandOutcome, CommandTrace, TraceStep};
+pub use pairing::{Foreign, Pairing};
 pub use projector::{ProjectorState, ProjectorStatus};
 pub use replay::{ReplayPhase, ReplayProgress, ReplayReport};
 
@@ -69,6 +74,10 @@ pub enum EngineError {
     /// The user cancelled; nothing was changed.
     #[error("cancelled; nothing was changed")]
     Cancelled,
+    /// The read store was built from another ledger (or is past this one's
+    /// head): nothing is written into it until a replay rebuilds it.
+    #[error("{0}")]
+    Foreign(Box<Foreign>),
 }
 
 impl EngineError {
@@ -106,6 +115,10 @@ pub struct EngineConfig {
     pub projector_lease_ttl: Duration,
     /// How long a command waits for a busy aggregate before giving up.
     pub lock_wait: Duration,
+    /// How long a projector waits for a missing position below a stored
+    /// one before it records it as a hole and moves past it (see
+    /// [`holes`]).
+    pub hole_timeout: Duration,
 }
 
 impl EngineConfig {
@@ -121,6 +134,7 @@ impl EngineConfig {
             command_lock_ttl: Duration::from_secs(10),
             projector_lease_ttl: Duration::from_secs(10),
             lock_wait: Duration::from_secs(3),
+            hole_timeout: holes::DEFAULT_HOLE_TIMEOUT,
         }
     }
 }
@@ -150,6 +164,14 @@ pub struct Engine {
     fold_cache: Mutex<Option<Arc<ReadState>>>,
     /// Snapshot bases of live views, so views on one snapshot share its index.
     view_bases: Mutex<Vec<(uuid::Uuid, std::sync::Weak<view::ViewBase>)>>,
+    /// The ledger's identity, read once (`None`: a read-only ledger of a
+    /// build without identities).
+    identity: tokio::sync::OnceCell<Option<crate::store::LedgerIdentity>>,
+    /// The last answer of [`Engine::check_pairing`] that lets projectors write.
+    paired: RwLock<Option<uuid::Uuid>>,
+    /// Holes each projector is waiting on: the first missing position and
+    /// when it was first seen missing.
+    pending_holes: Mutex<BTreeMap<ProjectorId, (u64, std::time::Instant)>>,
 }
 
 impl Engine {
@@ -182,7 +204,31 @@ impl Engine {
             ),
             fold_cache: Mutex::new(None),
             view_bases: Mutex::new(Vec::new()),
+            identity: tokio::sync::OnceCell::new(),
+            paired: RwLock::new(None),
+            pending_holes: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// The ledger's identity (read once). `None` only for a read-only
+    /// ledger made by a build without identities.
+    pub async fn ledger_identity(&self) -> EngineResult<Option<crate::store::LedgerIdentity>> {
+        Ok(*self
+            .identity
+            .get_or_try_init(|| async { self.stores.ledger.identity().await })
+            .await?)
+    }
+
+    /// The ledger's id, for what is written on its behalf (read tables,
+    /// snapshots); refused for a ledger without one.
+    pub(crate) async fn ledger_id(&self) -> EngineResult<uuid::Uuid> {
+        match self.ledger_identity().await? {
+            Some(identity) => Ok(identity.id),
+            None => Err(EngineError::ObserveOnly(format!(
+                "{} has no identity (a read-only ledger of an earlier build), and writing for it",
+                self.ledger_info()
+            ))),
+        }
     }
 
     /// The stores (read store as wrapped by the outage switch).

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, UserRow};
-use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+use crate::store::{
+    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+};
 
 /// Wraps a read store; writes fail while `on` is set.
 pub struct SimulatedOutage {
@@ -45,14 +47,22 @@ impl ReadStore for SimulatedOutage {
         self.check()?;
         self.inner.ping().await
     }
+    async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
+        self.inner.stamp().await
+    }
+    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.set_stamp(ledger, expected).await
+    }
     async fn apply(
         &self,
+        ledger: Uuid,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
     ) -> StoreResult<()> {
         self.check()?;
-        self.inner.apply(projector, changes, position).await
+        self.inner.apply(ledger, projector, changes, position).await
     }
     async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64> {
         self.inner.projector_position(projector).await
@@ -70,8 +80,13 @@ impl ReadStore for SimulatedOutage {
     async fn counts(&self) -> StoreResult<TableCounts> {
         self.inner.counts().await
     }
-    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
+    async fn replace_all(
+        &self,
+        ledger: Uuid,
+        state: Arc<ReadState>,
+        control: BulkControl,
+    ) -> StoreResult<()> {
         self.check()?;
-        self.inner.replace_all(state, control).await
+        self.inner.replace_all(ledger, state, control).await
     }
 }

@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, EngineNotice, EngineResult};
+use super::holes::{HoleVerdict, record_holes};
+use super::{Engine, EngineError, EngineNotice, EngineResult};
 use crate::domain::{ProjectorId, RowChange};
-use crate::store::{Checkpoint, entry_position};
+use crate::store::{Checkpoint, Hole, entry_position};
 
 /// How many skipped positions a checkpoint remembers.
 const MAX_SKIPPED: usize = 200;
@@ -30,6 +31,8 @@ pub enum ProjectorState {
     Paused,
     /// Failing; retrying with backoff.
     Retrying,
+    /// The read store belongs to another ledger: nothing is written into it.
+    Refused,
 }
 
 /// A projector's live status.
@@ -49,8 +52,14 @@ pub struct ProjectorStatus {
     pub lease_holder: Option<String>,
     /// Last error, cleared on success.
     pub last_error: Option<String>,
+    /// Since when the last error has lasted.
+    #[serde(default)]
+    pub error_since: Option<DateTime<Utc>>,
     /// Positions it skipped as malformed or unknown.
     pub skipped: Vec<u64>,
+    /// Holes it crossed.
+    #[serde(default)]
+    pub holes: Vec<Hole>,
     /// When this status was updated.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -65,7 +74,9 @@ impl ProjectorStatus {
             state: ProjectorState::Idle,
             lease_holder: None,
             last_error: None,
+            error_since: None,
             skipped: Vec::new(),
+            holes: Vec::new(),
             updated_at: None,
         }
     }
@@ -80,6 +91,11 @@ pub struct CatchUp {
     pub position: u64,
     /// Positions skipped in this run.
     pub skipped: Vec<u64>,
+    /// Holes crossed in this run.
+    pub holes: Vec<Hole>,
+    /// A hole it stopped at, still within the hole timeout, and how long
+    /// until it may be crossed: the projector has not reached the head.
+    pub waiting_for: Option<(Hole, Duration)>,
 }
 
 /// Lease name for a projector.
@@ -89,17 +105,32 @@ pub fn projector_lease_name(projector: ProjectorId) -> String {
 
 impl Engine {
     /// Applies every event after the projector's position, batch by batch, until
-    /// the head. Only contiguous prefixes advance the position.
+    /// the head. Only contiguous prefixes advance the position; a hole is
+    /// crossed by the rule of [`super::holes`]. Nothing is written into read
+    /// tables of another ledger.
     pub async fn catch_up(&self, projector: ProjectorId) -> EngineResult<CatchUp> {
+        let ledger = self.paired_ledger().await?;
         let read = &self.stores.read;
         let mut position = read.projector_position(projector).await?;
-        let mut skipped = self
+        if position > 0 && position > self.stores.ledger.head().await? {
+            self.forget_pairing();
+            return Err(match self.check_pairing().await? {
+                super::Pairing::Foreign(f) => EngineError::Foreign(Box::new(f)),
+                _ => EngineError::Store(crate::store::StoreError::Failed {
+                    store: self.read_info().to_string(),
+                    message: format!(
+                        "{} is at position {position}, past the ledger's head",
+                        projector.name()
+                    ),
+                }),
+            });
+        }
+        let stored = self
             .stores
             .checkpoints
             .load_checkpoint(projector.name())
-            .await?
-            .map(|c| c.skipped)
-            .unwrap_or_default();
+            .await?;
+        let (mut skipped, mut holes) = stored.map(|c| (c.skipped, c.holes)).unwrap_or_default();
         let mut report = CatchUp {
             position,
             ..CatchUp::default()
@@ -112,11 +143,23 @@ impl Engine {
                 .await?;
             let mut changes: Vec<RowChange> = Vec::new();
             let mut last = position;
+            let mut crossed = Vec::new();
             for entry in &entries {
-                if entry_position(entry) != last + 1 {
-                    break; // a gap: stop at the contiguous prefix and look again later
+                let at = entry_position(entry);
+                if at > last + 1 {
+                    let hole = Hole {
+                        from: last + 1,
+                        to: at - 1,
+                    };
+                    match self.hole_verdict(projector, hole) {
+                        HoleVerdict::Cross => crossed.push(hole),
+                        HoleVerdict::Wait(left) => {
+                            report.waiting_for = Some((hole, left));
+                            break;
+                        }
+                    }
                 }
-                last += 1;
+                last = at;
                 let decoded = entry.as_ref().ok().map(|e| e.decode());
                 match decoded {
                     Some(Ok(event)) => changes.extend(projector.changes(last, &event)),
@@ -130,22 +173,29 @@ impl Engine {
                 break;
             }
             let started = Instant::now();
-            read.apply(projector, &changes, last).await?;
+            if let Err(e) = read.apply(ledger, projector, &changes, last).await {
+                return Err(self.foreign_error(e).await);
+            }
             let apply_micros = started.elapsed().as_micros() as u64;
             let started = Instant::now();
             if skipped.len() > MAX_SKIPPED {
                 skipped.drain(..skipped.len() - MAX_SKIPPED);
             }
+            record_holes(&mut holes, &crossed);
             self.stores
                 .checkpoints
                 .save_checkpoint(&Checkpoint {
-                    projector: projector.name().to_string(),
-                    position: last,
                     skipped: skipped.clone(),
-                    updated_at: Utc::now(),
-                    instance: self.config.instance_id.clone(),
+                    holes: holes.clone(),
+                    ..Checkpoint::new(projector.name(), last, &self.config.instance_id)
                 })
                 .await?;
+            for hole in &crossed {
+                self.bus.notify(EngineNotice::HoleCrossed {
+                    projector,
+                    hole: *hole,
+                });
+            }
             self.bus.notify(EngineNotice::ProjectionApplied {
                 projector,
                 from: position + 1,
@@ -153,44 +203,103 @@ impl Engine {
                 apply_micros,
                 checkpoint_micros: started.elapsed().as_micros() as u64,
             });
-            report.events += last - position;
+            report.events += entries.iter().filter(|e| entry_position(e) <= last).count() as u64;
+            report.holes.extend(crossed);
             position = last;
             report.position = last;
-            let skipped_now = skipped.clone();
+            let (skipped_now, holes_now) = (skipped.clone(), holes.clone());
             self.update_status(projector, |s| {
                 s.checkpoint = last;
                 s.lag_events = s.head.saturating_sub(last);
                 s.skipped = skipped_now;
+                s.holes = holes_now;
                 s.last_error = None;
+                s.error_since = None;
                 s.updated_at = Some(Utc::now());
             });
+            if report.waiting_for.is_some() {
+                break;
+            }
         }
         Ok(report)
     }
 
+    /// Records a projector's failure in its checkpoint (so `status` in any
+    /// process shows it and since when), once per distinct message.
+    async fn record_projector_error(&self, projector: ProjectorId, message: &str) {
+        let Ok(stored) = self
+            .stores
+            .checkpoints
+            .load_checkpoint(projector.name())
+            .await
+        else {
+            return; // the ledger store is down too: the message is in the status
+        };
+        let mut checkpoint = stored
+            .unwrap_or_else(|| Checkpoint::new(projector.name(), 0, &self.config.instance_id));
+        if checkpoint.last_error.as_deref() == Some(message) {
+            return;
+        }
+        checkpoint.error_since = checkpoint.error_since.or_else(|| Some(Utc::now()));
+        checkpoint.last_error = Some(message.to_string());
+        checkpoint.updated_at = Utc::now();
+        checkpoint.instance = self.config.instance_id.clone();
+        let since = checkpoint.error_since;
+        if self
+            .stores
+            .checkpoints
+            .save_checkpoint(&checkpoint)
+            .await
+            .is_ok()
+        {
+            self.update_status(projector, |s| s.error_since = since);
+        }
+    }
+
+    /// Clears a recorded failure once the projector works again.
+    async fn clear_projector_error(&self, projector: ProjectorId) {
+        if let Ok(Some(mut checkpoint)) = self
+            .stores
+            .checkpoints
+            .load_checkpoint(projector.name())
+            .await
+            && checkpoint.last_error.is_some()
+        {
+            checkpoint.last_error = None;
+            checkpoint.error_since = None;
+            checkpoint.updated_at = Utc::now();
+            let _ = self.stores.checkpoints.save_checkpoint(&checkpoint).await;
+        }
+    }
+
     /// Reads head, position and lease holder into the projector's status.
     pub async fn refresh_status(&self, projector: ProjectorId) -> EngineResult<ProjectorStatus> {
-        let head = self.stores.ledger.head().await?;
         let checkpoint = self.stores.read.projector_position(projector).await?;
+        let head = self.stores.ledger.head().await?;
         let holder = self
             .stores
             .locks
             .holder(&projector_lease_name(projector))
             .await?;
-        let skipped = self
+        let stored = self
             .stores
             .checkpoints
             .load_checkpoint(projector.name())
-            .await?
-            .map(|c| c.skipped)
-            .unwrap_or_default();
+            .await?;
         let paused = self.is_paused(projector);
         self.update_status(projector, |s| {
             s.head = head;
             s.checkpoint = checkpoint;
             s.lag_events = head.saturating_sub(checkpoint);
             s.lease_holder = holder.map(|l| l.owner);
-            s.skipped = skipped;
+            if let Some(stored) = stored {
+                s.skipped = stored.skipped;
+                s.holes = stored.holes;
+                if s.last_error.is_none() {
+                    s.last_error = stored.last_error;
+                    s.error_since = stored.error_since;
+                }
+            }
             if paused {
                 s.state = ProjectorState::Paused;
             }
@@ -258,16 +367,30 @@ impl Engine {
                 idle_wait
             } else {
                 match self.project_with_lease(projector, true).await {
-                    Ok(Some(_)) => {
+                    Ok(Some(report)) => {
                         backoff = Duration::from_millis(100);
                         let instance = self.config.instance_id.clone();
                         self.update_status(projector, |s| {
                             s.state = ProjectorState::Running;
                             s.lease_holder = Some(instance);
                             s.last_error = None;
+                            s.error_since = None;
                         });
-                        let _ = self.refresh_status(projector).await;
-                        idle_wait
+                        // An error recorded earlier (here or by an instance
+                        // that stopped) is over: clear it.
+                        if let Ok(status) = self.refresh_status(projector).await
+                            && status.last_error.is_some()
+                        {
+                            self.clear_projector_error(projector).await;
+                            self.update_status(projector, |s| {
+                                s.last_error = None;
+                                s.error_since = None;
+                            });
+                        }
+                        // Waiting out a hole: look again when it may be crossed.
+                        report
+                            .waiting_for
+                            .map_or(idle_wait, |(_, left)| left.min(idle_wait))
                     }
                     Ok(None) => {
                         self.update_status(projector, |s| s.state = ProjectorState::Watching);
@@ -276,21 +399,37 @@ impl Engine {
                     }
                     Err(error) => {
                         let message = error.to_string();
+                        let refused = matches!(error, EngineError::Foreign(_));
+                        let since = Utc::now();
                         self.update_status(projector, |s| {
-                            s.state = ProjectorState::Retrying;
+                            s.state = if refused {
+                                ProjectorState::Refused
+                            } else {
+                                ProjectorState::Retrying
+                            };
+                            s.error_since = s.error_since.or(Some(since));
                             s.last_error = Some(message.clone());
                         });
-                        self.bus
-                            .notify(EngineNotice::ProjectorFailed { projector, message });
+                        self.bus.notify(EngineNotice::ProjectorFailed {
+                            projector,
+                            message: message.clone(),
+                        });
+                        self.record_projector_error(projector, &message).await;
                         if let Ok(head) = self.stores.ledger.head().await {
                             self.update_status(projector, |s| {
                                 s.head = head;
                                 s.lag_events = head.saturating_sub(s.checkpoint);
                             });
                         }
-                        let wait = backoff;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        wait
+                        if refused {
+                            // Someone may rebuild the tables: check again now and then.
+                            self.forget_pairing();
+                            Duration::from_secs(5)
+                        } else {
+                            let wait = backoff;
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                            wait
+                        }
                     }
                 }
             };

@@ -8,9 +8,11 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, EngineError, EngineResult};
-use crate::domain::ReadState;
-use crate::store::{BulkControl, SnapshotMeta, StoreError};
+use super::holes::record_holes;
+use super::timetravel::Folded;
+use super::{Engine, EngineError, EngineResult, Pairing};
+use crate::domain::{ProjectorId, ReadState};
+use crate::store::{BulkControl, Checkpoint, Hole, SnapshotMeta, StoreError};
 
 /// Which part of a replay is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,9 @@ pub struct ReplayReport {
     pub from_snapshot: Option<SnapshotMeta>,
     /// Entries skipped as malformed or unknown.
     pub skipped: u64,
+    /// Holes crossed (positions with no event below the head).
+    #[serde(default)]
+    pub holes: Vec<Hole>,
 }
 
 fn progress(phase: ReplayPhase, done: u64, total: u64, started: Instant) -> ReplayProgress {
@@ -77,21 +82,37 @@ fn progress(phase: ReplayPhase, done: u64, total: u64, started: Instant) -> Repl
 }
 
 impl Engine {
+    /// Refuses to write over read tables of another ledger unless
+    /// `rebuild_foreign` confirms it (the user was shown both ledgers).
+    pub(crate) async fn confirm_rebuild(&self, rebuild_foreign: bool) -> EngineResult<()> {
+        match self.check_pairing().await? {
+            Pairing::Foreign(foreign) if !rebuild_foreign => {
+                Err(EngineError::Foreign(Box::new(foreign)))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Rebuilds the read tables from the ledger (optionally starting at the
-    /// newest snapshot). `on_progress` is called from this task.
+    /// newest snapshot), stamped with this ledger. Tables of another ledger
+    /// are only replaced when `rebuild_foreign` confirms it. `on_progress`
+    /// is called from this task.
     pub async fn replay(
         &self,
         from_snapshot: bool,
+        rebuild_foreign: bool,
         cancel: Arc<AtomicBool>,
         on_progress: Arc<dyn Fn(ReplayProgress) + Send + Sync>,
     ) -> EngineResult<ReplayReport> {
         self.guard_write("replay")?;
+        let ledger = self.ledger_id().await?;
+        self.confirm_rebuild(rebuild_foreign).await?;
         let started = Instant::now();
         let head = self.stores.ledger.head().await?;
         let (base, snapshot) = if from_snapshot {
             on_progress(progress(ReplayPhase::Snapshot, 0, 1, started));
             let newest = self
-                .list_snapshots()
+                .usable_snapshots()
                 .await?
                 .into_iter()
                 .filter(|s| s.position <= head)
@@ -107,7 +128,12 @@ impl Engine {
         let total = head.saturating_sub(base_position);
         let phase_started = Instant::now();
         let progress_fn = on_progress.clone();
-        let (state, events, skipped) = self
+        let Folded {
+            state,
+            events,
+            skipped,
+            holes,
+        } = self
             .fold_until(base, head, Some(&cancel), |done| {
                 progress_fn(progress(ReplayPhase::Reading, done, total, phase_started));
             })
@@ -124,13 +150,38 @@ impl Engine {
         };
         self.stores
             .read
-            .replace_all(state.clone(), control)
+            .replace_all(ledger, state.clone(), control)
             .await
             .map_err(|e| match e {
                 StoreError::Cancelled => EngineError::Cancelled,
                 other => other.into(),
             })?;
+        self.forget_pairing();
         self.remember_fold(state.clone());
+        // The projectors' checkpoints say what the replay skipped and
+        // crossed, as theirs would have.
+        let skipped_positions: Vec<u64> = skipped.iter().map(|s| s.position).collect();
+        for projector in ProjectorId::ALL {
+            let mut recorded = self
+                .stores
+                .checkpoints
+                .load_checkpoint(projector.name())
+                .await?
+                .map(|c| c.holes)
+                .unwrap_or_default();
+            record_holes(&mut recorded, &holes);
+            let mut checkpoint =
+                Checkpoint::new(projector.name(), state.position, &self.config.instance_id);
+            checkpoint.skipped = skipped_positions
+                .iter()
+                .rev()
+                .take(200)
+                .rev()
+                .copied()
+                .collect();
+            checkpoint.holes = recorded;
+            self.stores.checkpoints.save_checkpoint(&checkpoint).await?;
+        }
         on_progress(progress(ReplayPhase::Done, rows, rows, load_started));
         Ok(ReplayReport {
             events,
@@ -141,6 +192,7 @@ impl Engine {
             load_ms: load_started.elapsed().as_millis() as u64,
             from_snapshot: snapshot,
             skipped: skipped.len() as u64,
+            holes,
         })
     }
 }

@@ -54,6 +54,7 @@ impl Engine {
             .first()
             .map(|index| super::snapshot_pages::xxh3_hex(index));
         let counts = state.counts();
+        let ledger_id = Some(self.ledger_id().await?);
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
             position: state.position,
@@ -67,6 +68,7 @@ impl Engine {
             users: counts.users,
             bookings: counts.bookings,
             base: None,
+            ledger_id,
         };
         self.stores.snapshots.save_snapshot(&meta, chunks).await?;
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
@@ -81,9 +83,24 @@ impl Engine {
         self.save_state_snapshot(&state).await
     }
 
-    /// Every stored snapshot, oldest first.
+    /// Every stored snapshot, oldest first (those of other ledgers too).
     pub async fn list_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
         Ok(self.stores.snapshots.list_snapshots().await?)
+    }
+
+    /// The snapshots of this ledger, oldest first: the only ones ever used.
+    /// Snapshots of another ledger, or of none (taken by a build without
+    /// ledger identities), are left alone and new ones are taken.
+    pub async fn usable_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
+        let Some(identity) = self.ledger_identity().await? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .list_snapshots()
+            .await?
+            .into_iter()
+            .filter(|s| s.ledger_id == Some(identity.id))
+            .collect())
     }
 
     /// Finds a snapshot by id (or unique id prefix).
@@ -113,7 +130,7 @@ impl Engine {
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
         let bad = |reason: String| bad_snapshot(meta, reason);
         if let Some(base) = meta.base {
-            let list = self.list_snapshots().await?;
+            let list = self.usable_snapshots().await?;
             let full = match base.is_nil() {
                 true => SnapshotMeta::empty_ledger(),
                 false => list
@@ -181,16 +198,37 @@ impl Engine {
     }
 
     /// Restores the read tables to a snapshot's state (swapped in atomically);
-    /// the projectors then apply the events after it.
-    pub async fn restore_snapshot(&self, id: &str) -> EngineResult<RestoreReport> {
+    /// the projectors then apply the events after it. Read tables of another
+    /// ledger are only replaced when `rebuild_foreign` confirms it.
+    pub async fn restore_snapshot(
+        &self,
+        id: &str,
+        rebuild_foreign: bool,
+    ) -> EngineResult<RestoreReport> {
         self.guard_write("restoring a snapshot")?;
         let meta = self.find_snapshot(id).await?;
+        let ledger = self.ledger_id().await?;
+        if meta.ledger_id != Some(ledger) {
+            return Err(bad_snapshot(
+                &meta,
+                format!(
+                    "it was taken of {}, not of this ledger ({})",
+                    meta.ledger_id.map_or_else(
+                        || "a ledger without an id (an earlier build)".to_string(),
+                        |id| format!("ledger {}", super::pairing::short_id(id))
+                    ),
+                    super::pairing::short_id(ledger)
+                ),
+            ));
+        }
+        self.confirm_rebuild(rebuild_foreign).await?;
         let state = Arc::new(self.load_snapshot_state(&meta).await?);
         let rows = (state.users.len() + state.bookings.len()) as u64;
         self.stores
             .read
-            .replace_all(state, BulkControl::none())
+            .replace_all(ledger, state, BulkControl::none())
             .await?;
+        self.forget_pairing();
         let head = self.stores.ledger.head().await?;
         Ok(RestoreReport {
             events_to_catch_up: head.saturating_sub(meta.position),
@@ -228,7 +266,7 @@ impl Engine {
             _ => every,
         };
         let head = self.stores.ledger.head().await?;
-        let known = self.list_snapshots().await?;
+        let known = self.usable_snapshots().await?;
         let newest = known.iter().map(|s| s.position).max().unwrap_or(0);
         let mut stored: BTreeSet<u64> = known.iter().map(|s| s.position).collect();
         // Before the first full snapshot, deltas are of the empty ledger.
@@ -323,6 +361,7 @@ impl Engine {
             users: counts.users,
             bookings: counts.bookings,
             base: Some(full.id),
+            ledger_id: Some(self.ledger_id().await?),
         };
         self.stores
             .snapshots

@@ -115,6 +115,7 @@ fn meta(position: u64, base: Option<Uuid>) -> SnapshotMeta {
         users: 0,
         bookings: 0,
         base,
+        ledger_id: None,
     }
 }
 

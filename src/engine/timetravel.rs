@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::FoldOutcome;
 use crate::domain::{ReadState, StateDiff};
-use crate::store::{LedgerEntry, MalformedEvent, SnapshotMeta, StoreError, entry_position};
+use crate::store::{
+    Hole, LedgerEntry, MalformedEvent, SnapshotMeta, StoreError, entry_position, holes_between,
+};
 
 /// Events read per ledger page while folding.
 pub const FOLD_PAGE: usize = 5_000;
@@ -91,6 +93,28 @@ impl Nearest {
     }
 }
 
+/// What a fold did: the state, and what it read to get there.
+#[derive(Clone, Debug)]
+pub struct Folded {
+    /// The state after the fold.
+    pub state: ReadState,
+    /// Entries read.
+    pub events: u64,
+    /// Entries that could not be applied (malformed or unknown), by position.
+    pub skipped: Vec<MalformedEvent>,
+    /// Holes crossed (the rule of [`super::holes`]: at once).
+    pub holes: Vec<Hole>,
+}
+
+/// What a scan of the ledger read: entries, and the holes between them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scan {
+    /// Entries handed on.
+    pub entries: u64,
+    /// Holes crossed.
+    pub holes: Vec<Hole>,
+}
+
 impl Engine {
     /// Folds ledger entries after `state.position` up to `to` into `state`.
     pub async fn fold_until(
@@ -99,10 +123,10 @@ impl Engine {
         to: u64,
         cancel: Option<&AtomicBool>,
         on_event: impl FnMut(u64),
-    ) -> EngineResult<(ReadState, u64, Vec<MalformedEvent>)> {
+    ) -> EngineResult<Folded> {
         let mut skipped = Vec::new();
         let after = state.position;
-        let folded = self
+        let scan = self
             .scan_entries(
                 after,
                 to,
@@ -127,12 +151,18 @@ impl Engine {
                 },
             )
             .await?;
-        Ok((state, folded, skipped))
+        Ok(Folded {
+            state,
+            events: scan.entries,
+            skipped,
+            holes: scan.holes,
+        })
     }
 
     /// Hands every ledger entry after `after` up to `to` to `visit`, in
-    /// order, reading `page` entries at a time; returns how many. `on_event`
-    /// hears the running count after each page.
+    /// order, reading `page` entries at a time; returns how many, and the
+    /// holes crossed between them. `on_event` hears the running count after
+    /// each page.
     pub(crate) async fn scan_entries(
         &self,
         after: u64,
@@ -141,8 +171,10 @@ impl Engine {
         cancel: Option<&AtomicBool>,
         mut on_event: impl FnMut(u64),
         mut visit: impl FnMut(LedgerEntry),
-    ) -> EngineResult<u64> {
+    ) -> EngineResult<Scan> {
         let mut folded = 0;
+        let mut holes = Vec::new();
+        let mut previous = after;
         // The next page is read (on the store's own thread) while this one is
         // folded: reading and decoding the ledger costs about as much as the
         // fold, and the two overlap on a second core.
@@ -175,15 +207,21 @@ impl Engine {
                 pending = Some(read(last + 1));
             }
             for entry in entries {
-                if entry_position(&entry) > to {
+                let at = entry_position(&entry);
+                if at > to {
                     break;
                 }
+                holes.extend(holes_between(previous, [at]));
+                previous = previous.max(at);
                 folded += 1;
                 visit(entry);
             }
             on_event(folded);
         }
-        Ok(folded)
+        Ok(Scan {
+            entries: folded,
+            holes,
+        })
     }
 
     /// `position` clamped to the head, and the snapshots a state there
@@ -194,7 +232,7 @@ impl Engine {
     ) -> EngineResult<(u64, Option<Nearest>)> {
         let head = self.stores.ledger.head().await?;
         let target = position.min(head);
-        let list = self.stores.snapshots.list_snapshots().await?;
+        let list = self.usable_snapshots().await?;
         Ok((target, Nearest::find(&list, target)))
     }
 
@@ -276,8 +314,12 @@ impl Engine {
                 fold_us: 0,
             });
         }
-        let (state, folded_events, skipped) =
-            self.fold_until(base_state, target, None, |_| {}).await?;
+        let Folded {
+            state,
+            events: folded_events,
+            skipped,
+            ..
+        } = self.fold_until(base_state, target, None, |_| {}).await?;
         skipped_before.extend(skipped);
         let skipped = skipped_before;
         let state = Arc::new(state);
@@ -297,7 +339,7 @@ impl Engine {
         Ok(self
             .fold_until(ReadState::default(), position, None, |_| {})
             .await?
-            .0)
+            .state)
     }
 
     /// Row-level difference between the states at two positions.

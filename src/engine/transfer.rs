@@ -12,20 +12,40 @@ use uuid::Uuid;
 
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::StoredEvent;
+use crate::domain::command::{describe_errors, field_errors_of};
 use crate::store::{AppendOutcome, entry_position};
 
 /// Events per ledger page or append batch.
 const PAGE: usize = 2_000;
 
-/// What an export wrote.
+/// What an export wrote. Every envelope is written, also one whose type is
+/// unknown or whose payload does not decode (a fact of the ledger: the
+/// import carries it and flags it again); rows that are not envelopes at all
+/// are left out and named.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportReport {
     /// Events written.
     pub exported: u64,
+    /// Of which not decodable by this build (unknown type, bad payload), by position.
+    pub undecodable: Vec<u64>,
     /// Positions of malformed rows that could not be exported.
     pub skipped_malformed: Vec<u64>,
+    /// Rows without a usable position, left out (`verify` lists them).
+    pub skipped_unpositioned: u64,
     /// The file.
     pub file: String,
+}
+
+/// A line of an import that is carried but flagged: what `emit` would
+/// refuse, or what this build cannot decode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFlag {
+    /// Line in the file.
+    pub line: usize,
+    /// The event's id.
+    pub event_id: Uuid,
+    /// Why.
+    pub reason: String,
 }
 
 /// What an import did.
@@ -37,18 +57,23 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Head after the import.
     pub head: u64,
+    /// Lines imported but flagged: events `emit` would refuse (a field
+    /// check fails) or this build cannot decode (shown as such everywhere).
+    pub flagged: Vec<ImportFlag>,
 }
 
 fn file_error(path: &Path, what: &str, e: impl std::fmt::Display) -> EngineError {
     EngineError::File(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// Reads and checks every line of an NDJSON file: each must be an envelope
-/// whose payload decodes, with no event id twice. The first bad line is named
-/// and nothing is returned.
-pub fn read_ndjson(path: &Path) -> EngineResult<Vec<StoredEvent>> {
+/// Reads and checks every line of an NDJSON file: each must be a ledger
+/// envelope, with no event id twice, else the first bad line is named and
+/// nothing is returned. Envelopes that do not decode, or that `emit` would
+/// refuse, are returned with a flag each.
+pub fn read_ndjson(path: &Path) -> EngineResult<(Vec<StoredEvent>, Vec<ImportFlag>)> {
     let file = std::fs::File::open(path).map_err(|e| file_error(path, "open", e))?;
     let mut events = Vec::new();
+    let mut flags = Vec::new();
     let mut ids = HashSet::new();
     for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
         let number = index + 1;
@@ -62,20 +87,30 @@ pub fn read_ndjson(path: &Path) -> EngineResult<Vec<StoredEvent>> {
                 "{where_} is not a ledger event ({e}); nothing was imported"
             ))
         })?;
-        if let Err(e) = event.decode() {
-            return Err(EngineError::File(format!(
-                "{where_}: {e}; nothing was imported"
-            )));
-        }
         if !ids.insert(event.event_id) {
             return Err(EngineError::File(format!(
                 "{where_} repeats event id {}; nothing was imported",
                 event.event_id
             )));
         }
+        let reason = match event.decode() {
+            Err(e) => Some(format!("not decodable by this build: {e}")),
+            Ok(domain) => {
+                let errors = field_errors_of(&domain);
+                (!errors.is_empty())
+                    .then(|| format!("emit would refuse it: {}", describe_errors(&errors)))
+            }
+        };
+        if let Some(reason) = reason {
+            flags.push(ImportFlag {
+                line: number,
+                event_id: event.event_id,
+                reason,
+            });
+        }
         events.push(event);
     }
-    Ok(events)
+    Ok((events, flags))
 }
 
 impl Engine {
@@ -92,7 +127,9 @@ impl Engine {
         let mut writer = BufWriter::new(file);
         let mut report = ExportReport {
             exported: 0,
+            undecodable: Vec::new(),
             skipped_malformed: Vec::new(),
+            skipped_unpositioned: self.stores.ledger.census().await?.unpositioned,
             file: path.display().to_string(),
         };
         let mut from = 1;
@@ -108,6 +145,9 @@ impl Engine {
             for entry in &page {
                 match entry {
                     Ok(event) => {
+                        if event.decode().is_err() {
+                            report.undecodable.push(event.position);
+                        }
                         serde_json::to_writer(&mut writer, event)
                             .map_err(|e| file_error(path, "write", e))?;
                         writer
@@ -136,7 +176,7 @@ impl Engine {
     ) -> EngineResult<ImportReport> {
         self.guard_write("importing")?;
         let read_path = path.to_path_buf();
-        let events = tokio::task::spawn_blocking(move || read_ndjson(&read_path))
+        let (events, flagged) = tokio::task::spawn_blocking(move || read_ndjson(&read_path))
             .await
             .map_err(|e| EngineError::File(format!("reading {} failed: {e}", path.display())))??;
         let total = events.len() as u64;
@@ -176,6 +216,7 @@ impl Engine {
             imported: 0,
             duplicates: total - fresh.len() as u64,
             head: 0,
+            flagged,
         };
         let mut fresh = fresh.into_iter().peekable();
         while fresh.peek().is_some() {

@@ -1122,7 +1122,7 @@ impl Engine {
         skipped: &mut Vec<MalformedEvent>,
     ) -> EngineResult<(u64, u64)> {
         let mut reached = after;
-        let folded = self
+        let scan = self
             .scan_entries(
                 after,
                 to,
@@ -1150,7 +1150,7 @@ impl Engine {
                 },
             )
             .await?;
-        Ok((folded, reached))
+        Ok((scan.entries, reached))
     }
 
     /// Loads a delta snapshot of `full` and checks it: its checksum, and that

@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::missing::MissingReadStore;
 use super::mongo::MongoLedger;
 use super::postgres::PostgresViews;
-use super::sqlite::{LEDGER_FILE, SqliteLedger, SqliteViews, VIEWS_FILE, prepare_data_dir};
+use super::sqlite::{
+    LEDGER_FILE, SqliteLedger, SqliteViews, VIEWS_FILE, existing_data_dir, prepare_data_dir,
+};
 use super::{StoreError, StoreResult, Stores};
 
 /// Where the stores are.
@@ -25,6 +28,12 @@ pub struct StoreConfig {
     pub postgres_url: Option<String>,
     /// How long to wait for a server before giving up.
     pub connect_timeout: Duration,
+    /// Open every store read-only (an inspection, `--observe`, or a read
+    /// subcommand): nothing is created or written, not even a data dir, a
+    /// database file, an index or a table; a missing read store is reported
+    /// as missing.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 impl StoreConfig {
@@ -36,6 +45,7 @@ impl StoreConfig {
             mongo_db: "ledgerscope".into(),
             postgres_url: None,
             connect_timeout: Duration::from_secs(5),
+            read_only: false,
         }
     }
 
@@ -56,30 +66,50 @@ type LedgerPorts = (
 );
 
 /// Opens every store the configuration names. Errors are one sentence that
-/// names the store and never includes a password.
+/// names the store and never includes a password. A writable ledger is
+/// given its identity if it has none yet.
 pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
+    let read_only = config.read_only;
     let needs_dir = config.mongo_uri.is_none() || config.postgres_url.is_none();
     if needs_dir {
-        prepare_data_dir(&config.data_dir)?;
+        if read_only {
+            existing_data_dir(&config.data_dir)?;
+        } else {
+            prepare_data_dir(&config.data_dir)?;
+        }
     }
     let (ledger, checkpoints, snapshots, locks): LedgerPorts = match &config.mongo_uri {
         None => {
             let path = config.data_dir.join(LEDGER_FILE);
-            let ledger = Arc::new(blocking(move || SqliteLedger::open(&path)).await?);
+            if read_only && !path.exists() {
+                return Err(StoreError::NotFound(format!(
+                    "there is no ledger at {}: nothing was ever recorded in this data dir",
+                    path.display()
+                )));
+            }
+            let ledger = Arc::new(blocking(move || SqliteLedger::open(&path, read_only)).await?);
             (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
         Some(uri) => {
-            let ledger =
-                Arc::new(MongoLedger::open(uri, &config.mongo_db, config.connect_timeout).await?);
+            let ledger = Arc::new(
+                MongoLedger::open(uri, &config.mongo_db, config.connect_timeout, read_only).await?,
+            );
             (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
     };
+    if !read_only {
+        ledger.ensure_identity().await?;
+    }
     let read: Arc<dyn super::ReadStore> = match &config.postgres_url {
         None => {
             let path = config.data_dir.join(VIEWS_FILE);
-            Arc::new(blocking(move || SqliteViews::open(&path)).await?)
+            if read_only && !path.exists() {
+                Arc::new(MissingReadStore::new(&path))
+            } else {
+                Arc::new(blocking(move || SqliteViews::open(&path, read_only)).await?)
+            }
         }
-        Some(url) => Arc::new(PostgresViews::open(url, config.connect_timeout).await?),
+        Some(url) => Arc::new(PostgresViews::open(url, config.connect_timeout, read_only).await?),
     };
     Ok(Stores {
         ledger,

@@ -41,6 +41,23 @@ pub enum StoreError {
     /// The operation was cancelled by the user; nothing was changed.
     #[error("cancelled; nothing was changed")]
     Cancelled,
+    /// The read tables are stamped with another ledger (or none): nothing
+    /// was written into them.
+    #[error("{store}: the read tables were built from {}; nothing was written", found.map_or_else(|| "no known ledger".to_string(), |id| format!("ledger {id}")))]
+    ForeignReadStore {
+        /// Which store.
+        store: String,
+        /// The ledger id the tables are stamped with.
+        found: Option<Uuid>,
+    },
+    /// The store was opened read-only (an inspection): writes are refused.
+    #[error("{store} is open read-only; {what} would write")]
+    ReadOnly {
+        /// Which store.
+        store: String,
+        /// What was refused.
+        what: String,
+    },
 }
 
 impl StoreError {

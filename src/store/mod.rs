@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod error;
+pub mod missing;
 pub mod mongo;
 pub mod postgres;
 pub mod sqlite;
@@ -41,6 +42,86 @@ pub struct StoreInfo {
 impl std::fmt::Display for StoreInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} at {}", self.kind, self.location)
+    }
+}
+
+/// Who a ledger is: an id made when the ledger is created and kept in the
+/// ledger store. Read stores and snapshots record the id of the ledger they
+/// were built from, so stores that do not belong together are never mixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerIdentity {
+    /// The ledger's id.
+    pub id: Uuid,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Positions with no event below a stored one: `from..=to`. Positions this
+/// app writes are gap-free; holes come from other writers, restores or hand
+/// edits, and are crossed by the rule in `engine::holes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Hole {
+    /// First missing position.
+    pub from: u64,
+    /// Last missing position.
+    pub to: u64,
+}
+
+impl Hole {
+    /// How many positions are missing.
+    pub fn positions(&self) -> u64 {
+        self.to + 1 - self.from
+    }
+
+    /// Whether `position` is in the hole.
+    pub fn contains(&self, position: u64) -> bool {
+        (self.from..=self.to).contains(&position)
+    }
+}
+
+impl std::fmt::Display for Hole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.from == self.to {
+            write!(f, "position {}", self.from)
+        } else {
+            write!(f, "positions {}..={}", self.from, self.to)
+        }
+    }
+}
+
+/// The holes between consecutive stored positions of `positions` (in
+/// order), after `after`.
+pub fn holes_between(after: u64, positions: impl IntoIterator<Item = u64>) -> Vec<Hole> {
+    let mut last = after;
+    let mut holes = Vec::new();
+    for p in positions {
+        if p > last + 1 {
+            holes.push(Hole {
+                from: last + 1,
+                to: p - 1,
+            });
+        }
+        last = last.max(p);
+    }
+    holes
+}
+
+/// How many documents a ledger holds and how many of them can be placed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerCensus {
+    /// Highest stored position (0 when empty).
+    pub head: u64,
+    /// Rows with a usable position (a positive integer), malformed or not.
+    pub positioned: u64,
+    /// Rows without a usable position: counted and shown as malformed,
+    /// never placed in the ledger's order.
+    pub unpositioned: u64,
+}
+
+impl LedgerCensus {
+    /// Positions up to the head with no row: the total size of the holes.
+    pub fn missing_positions(&self) -> u64 {
+        self.head.saturating_sub(self.positioned)
     }
 }
 
@@ -143,6 +224,13 @@ pub trait EventLedger: Send + Sync {
     fn info(&self) -> StoreInfo;
     /// Cheap reachability check.
     async fn ping(&self) -> StoreResult<()>;
+    /// The ledger's identity; `None` for a ledger made by a build without
+    /// identities and opened read-only (nothing can be written to it).
+    async fn identity(&self) -> StoreResult<Option<LedgerIdentity>>;
+    /// The ledger's identity, made now if it has none (a new ledger, or one
+    /// made by an earlier build). Two instances making it at once agree on
+    /// one. Refused on a read-only store.
+    async fn ensure_identity(&self) -> StoreResult<LedgerIdentity>;
     /// Appends at the next position. Idempotent on `event_id` (returns the
     /// stored event as a duplicate); a taken `(aggregate_id, version)` is
     /// [`StoreError::VersionConflict`]. The input's `position` is ignored.
@@ -174,12 +262,20 @@ pub trait EventLedger: Send + Sync {
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>>;
     /// The first event of an aggregate (version 1), if it exists.
     async fn first_of_aggregate(&self, aggregate_id: Uuid) -> StoreResult<Option<StoredEvent>>;
-    /// Up to `limit` entries with position >= `from`, in position order.
+    /// The next `limit` stored entries with position >= `from`, in
+    /// position order: a hole is skipped over, so nothing after it is lost.
     async fn read_range(&self, from: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>>;
-    /// Highest position (0 when empty).
+    /// Highest stored position (0 when empty), whoever wrote it.
     async fn head(&self) -> StoreResult<u64>;
     /// Number of rows (malformed ones included).
     async fn count(&self) -> StoreResult<u64>;
+    /// The head and how many rows can and cannot be placed by position.
+    async fn census(&self) -> StoreResult<LedgerCensus>;
+    /// Up to `limit` rows without a usable position, as malformed entries
+    /// (position 0): they are in the ledger but in no order.
+    async fn unpositioned(&self, limit: usize) -> StoreResult<Vec<MalformedEvent>>;
+    /// The first `limit` holes below the head (positions only are read).
+    async fn holes(&self, limit: usize) -> StoreResult<Vec<Hole>>;
     /// Every event of one aggregate, in version order.
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>>;
     /// Entries matching `filter`, skipping `offset` matches, in position order.
@@ -202,10 +298,35 @@ pub struct Checkpoint {
     pub position: u64,
     /// Positions skipped as malformed (most recent last, capped).
     pub skipped: Vec<u64>,
+    /// Holes crossed (most recent last, capped).
+    #[serde(default)]
+    pub holes: Vec<Hole>,
+    /// The projector's last error, while it lasts (cleared on success).
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Since when it has been failing.
+    #[serde(default)]
+    pub error_since: Option<DateTime<Utc>>,
     /// When it was written.
     pub updated_at: DateTime<Utc>,
     /// Which instance wrote it.
     pub instance: String,
+}
+
+impl Checkpoint {
+    /// A checkpoint at `position` with nothing skipped, crossed or failing.
+    pub fn new(projector: &str, position: u64, instance: &str) -> Self {
+        Checkpoint {
+            projector: projector.to_string(),
+            position,
+            skipped: Vec::new(),
+            holes: Vec::new(),
+            last_error: None,
+            error_since: None,
+            updated_at: Utc::now(),
+            instance: instance.to_string(),
+        }
+    }
 }
 
 /// Projector checkpoints (the ledger's `checkpoints` collection).
@@ -249,6 +370,10 @@ pub struct SnapshotMeta {
     /// `engine::snapshot_delta`). None for a full snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Uuid>,
+    /// The ledger it was taken of. Snapshots of another ledger, or of none
+    /// (taken by a build without ledger identities), are never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_id: Option<Uuid>,
 }
 
 impl SnapshotMeta {
@@ -272,6 +397,7 @@ impl SnapshotMeta {
             users: 0,
             bookings: 0,
             base: None,
+            ledger_id: None,
         }
     }
 }
@@ -355,16 +481,34 @@ pub struct TableCounts {
     pub bookings: u64,
 }
 
-/// The read models (`users`, `bookings`, `projection_state`).
+/// Which ledger a read store's tables were built from (`ledger_identity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadStamp {
+    /// The ledger's id.
+    pub ledger_id: Uuid,
+    /// When the tables were stamped with it.
+    pub stamped_at: DateTime<Utc>,
+}
+
+/// The read models (`users`, `bookings`, `projection_state`, `ledger_identity`).
 #[async_trait]
 pub trait ReadStore: Send + Sync {
     /// Which store this is.
     fn info(&self) -> StoreInfo;
     /// Cheap reachability check.
     async fn ping(&self) -> StoreResult<()>;
-    /// Applies row changes and sets the projector's position, in one transaction.
+    /// The ledger the tables were built from; `None` when never stamped (new
+    /// tables, or tables made by a build without ledger identities).
+    async fn stamp(&self) -> StoreResult<Option<ReadStamp>>;
+    /// Stamps the tables with `ledger` if their stamp is still `expected`
+    /// (compare-and-set); false when another stamp got there first.
+    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool>;
+    /// Applies row changes and sets the projector's position, in one
+    /// transaction, if the tables are stamped with `ledger`; otherwise
+    /// nothing is written and the answer is [`StoreError::ForeignReadStore`].
     async fn apply(
         &self,
+        ledger: Uuid,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
@@ -382,9 +526,15 @@ pub trait ReadStore: Send + Sync {
     /// Row counts.
     async fn counts(&self) -> StoreResult<TableCounts>;
     /// Loads `state` into fresh tables, then swaps them in (with every
-    /// projector's position set to `state.position`) in one transaction.
-    /// Cancelled or failed: the previous tables stay as they were.
-    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()>;
+    /// projector's position set to `state.position` and the tables stamped
+    /// with `ledger`) in one transaction. Cancelled or failed: the previous
+    /// tables stay as they were.
+    async fn replace_all(
+        &self,
+        ledger: Uuid,
+        state: Arc<ReadState>,
+        control: BulkControl,
+    ) -> StoreResult<()>;
 }
 
 /// Everything the engine needs, as shared trait objects.

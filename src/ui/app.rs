@@ -957,7 +957,9 @@ impl LedgerApp {
                     self.set_error(format!("automatic snapshot failed: {error}"))
                 }
                 EngineNotice::OutageSimulation(on) => self.data.outage = on,
-                EngineNotice::ProjectorFailed { .. } | EngineNotice::ProjectorChanged(_) => {}
+                EngineNotice::ProjectorFailed { .. }
+                | EngineNotice::ProjectorChanged(_)
+                | EngineNotice::HoleCrossed { .. } => {}
             },
             Message::CommandDone {
                 what,

@@ -485,7 +485,7 @@ pub async fn take_snapshot(engine: Arc<Engine>, cancel: Arc<AtomicBool>, outbox:
         }
         let head = engine.stores().ledger.head().await?;
         let newest = engine
-            .list_snapshots()
+            .usable_snapshots()
             .await?
             .into_iter()
             .filter(|s| s.position <= head)
@@ -496,7 +496,7 @@ pub async fn take_snapshot(engine: Arc<Engine>, cancel: Arc<AtomicBool>, outbox:
         };
         let total = head.saturating_sub(base.position);
         let started = Instant::now();
-        let (state, _, _) = engine
+        let state = engine
             .fold_until(base, head, Some(&cancel), |done| {
                 job_progress(
                     &outbox,
@@ -504,7 +504,8 @@ pub async fn take_snapshot(engine: Arc<Engine>, cancel: Arc<AtomicBool>, outbox:
                     progress("folding events", done, total, started),
                 );
             })
-            .await?;
+            .await?
+            .state;
         job_progress(
             &outbox,
             JobKind::Snapshot,
@@ -568,7 +569,9 @@ pub async fn replay(
             );
         });
     let result = engine
-        .replay(from_snapshot, cancel, on_progress)
+        // The confirmation named the target database and, for tables of
+        // another ledger, both ledgers.
+        .replay(from_snapshot, true, cancel, on_progress)
         .await
         .map(|r| {
             format!(
@@ -595,7 +598,9 @@ pub async fn replay(
 /// Restores a snapshot into the read tables.
 pub async fn restore(engine: Arc<Engine>, id: Uuid, outbox: Outbox) {
     let result = engine
-        .restore_snapshot(&id.to_string())
+        // The confirmation named the target database (and both ledgers
+        // when its tables are of another one).
+        .restore_snapshot(&id.to_string(), true)
         .await
         .map(|r| {
             format!(

@@ -88,17 +88,10 @@ fn as_position(value: Option<&Bson>) -> Option<u64> {
     }
 }
 
-/// The position of a stored document: its `position` field, else a
-/// zero-padded `_id`, else 0.
+/// The position of a stored document: its `position` field when that is a
+/// positive whole number, else 0 (the document is unpositioned).
 pub(crate) fn doc_position(doc: &Document) -> u64 {
-    as_position(doc.get("position"))
-        .or_else(|| match doc.get("_id") {
-            Some(Bson::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                s.parse::<u64>().ok().filter(|p| *p > 0)
-            }
-            _ => None,
-        })
-        .unwrap_or(0)
+    as_position(doc.get("position")).unwrap_or(0)
 }
 
 /// The document as display text.
@@ -208,8 +201,9 @@ mod tests {
         assert_eq!(err.map(|(p, _)| p), Some(7));
         let no_position = doc! {"_id": ObjectId::new(), "event_id": 5};
         assert_eq!(parse_entry(&no_position).err().map(|e| e.position), Some(0));
+        // The position is the `position` field, never read off an `_id`.
         let padded = doc! {"_id": position_id(12), "event_id": "x"};
-        assert_eq!(parse_entry(&padded).err().map(|e| e.position), Some(12));
+        assert_eq!(parse_entry(&padded).err().map(|e| e.position), Some(0));
     }
 
     #[test]

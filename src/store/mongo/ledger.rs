@@ -1,56 +1,59 @@
-//! `EventLedger` on MongoDB: insert-and-retry positions, key documents for
-//! fast lookups by id, tolerant reads.
+//! `EventLedger` on MongoDB: insert-and-retry positions after the highest
+//! stored one, every read and check against `events` itself, tolerant reads.
 
 use async_trait::async_trait;
+use chrono::Utc;
 use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use uuid::Uuid;
 
-use super::codec::{doc_position, event_doc, i64_of, parse_entry, position_id};
-use super::{MongoLedger, is_duplicate};
+use super::codec::{doc_position, event_doc, i64_of, parse_entry, raw_text};
+use super::{MongoLedger, majority};
 use crate::domain::StoredEvent;
 use crate::store::{
-    AppendOutcome, EventFilter, EventLedger, LedgerEntry, StoreError, StoreInfo, StoreResult,
+    AppendOutcome, EventFilter, EventLedger, Hole, LedgerCensus, LedgerEntry, LedgerIdentity,
+    MalformedEvent, StoreError, StoreInfo, StoreResult, holes_between,
 };
 
-/// `_id` of the position hint in `ledger_meta`.
-const HEAD_HINT: &str = "head";
-/// Forward probes in `head()` before falling back to one sorted query.
-const MAX_HEAD_PROBES: u64 = 16;
-/// Position collisions in a row before `append` asks the ledger itself (not
-/// the key documents) whether the event id or version is taken.
-const CHECK_EVERY_COLLISIONS: u32 = 8;
-/// Give up after this many collisions (something else is wrong).
+/// `_id` of the ledger's identity in `ledger_meta`.
+const IDENTITY: &str = "identity";
+/// Give up after this many position collisions in a row (something else is wrong).
 const MAX_COLLISIONS: u32 = 2_000;
+/// Documents whose `position` is a usable one: a number of at least 1
+/// (MongoDB compares numbers across int32, int64 and double).
+fn positioned() -> Document {
+    doc! {"position": {"$gte": 1}}
+}
 
-/// Which unique index a duplicate-key error names (real MongoDB says; FerretDB does not).
+/// Which unique index refused an insert.
 #[derive(Debug, PartialEq, Eq)]
 enum Clash {
+    /// `position` or `_id`: another event took the position first.
     Position,
+    /// `event_id`: this event is stored already.
     EventId,
+    /// `(aggregate_id, version)`: a concurrent write took the version.
     Version,
+    /// The server did not say (FerretDB sends no `keyPattern`).
     Unknown,
 }
 
-fn clash_of(e: &mongodb::error::Error) -> Clash {
-    let message = e.to_string();
-    if message.contains("position_unique") || message.contains("index: _id_") {
-        Clash::Position
-    } else if message.contains("event_id_unique") {
-        Clash::EventId
-    } else if message.contains("aggregate_version_unique") {
-        Clash::Version
-    } else {
-        Clash::Unknown
+/// What one insert did.
+enum Inserted {
+    Stored,
+    Refused(Clash),
+}
+
+/// The clash a duplicate-key write error names in its `keyPattern`.
+fn clash_of(error: &Document) -> Clash {
+    match error.get_document("keyPattern") {
+        Ok(pattern) if pattern.contains_key("event_id") => Clash::EventId,
+        Ok(pattern) if pattern.contains_key("aggregate_id") => Clash::Version,
+        Ok(pattern) if pattern.contains_key("position") || pattern.contains_key("_id") => {
+            Clash::Position
+        }
+        _ => Clash::Unknown,
     }
-}
-
-fn event_key(event_id: Uuid) -> String {
-    format!("e:{event_id}")
-}
-
-fn version_key(aggregate_id: Uuid, version: u64) -> String {
-    format!("v:{aggregate_id}:{version}")
 }
 
 impl MongoLedger {
@@ -58,112 +61,62 @@ impl MongoLedger {
         cursor.try_collect().await.map_err(|e| self.error(e))
     }
 
-    /// The best-effort position hint (`None` when never written).
-    async fn head_hint(&self) -> StoreResult<Option<u64>> {
-        let found = self
-            .meta
-            .find_one(doc! {"_id": HEAD_HINT})
+    /// Inserts one event document with the `insert` command itself, so that a
+    /// duplicate key comes back as the server's structured write error
+    /// (`keyPattern` names the index) instead of a message to parse.
+    async fn insert_event(&self, document: Document) -> StoreResult<Inserted> {
+        let concern = majority();
+        let reply = self
+            .db
+            .run_command(doc! {
+                "insert": self.events.name(),
+                "documents": [document],
+                "ordered": true,
+                "writeConcern": {
+                    "w": "majority",
+                    "j": concern.journal.unwrap_or(true),
+                },
+            })
             .await
             .map_err(|e| self.error(e))?;
-        Ok(found.map(|d| doc_position(&d)))
-    }
-
-    /// Raises the hint (best effort: FerretDB may lose a concurrent `$max`,
-    /// which only makes the next reader probe a little further).
-    async fn raise_head_hint(&self, position: u64) {
-        let _ = self
-            .meta
-            .update_one(
-                doc! {"_id": HEAD_HINT},
-                doc! {"$max": {"position": i64_of(position)}},
-            )
-            .upsert(true)
-            .await;
-    }
-
-    /// Highest position by one sorted query (scans on FerretDB; used rarely).
-    async fn head_by_query(&self) -> StoreResult<u64> {
-        let cursor = self
-            .events
-            .find(doc! {"position": {"$gt": 0}})
-            .sort(doc! {"position": -1})
-            .limit(1)
-            .projection(doc! {"position": 1})
-            .await
-            .map_err(|e| self.error(e))?;
-        let docs = self.collect(cursor).await?;
-        let head = docs.first().map_or(0, doc_position);
-        if head > 0 {
-            self.raise_head_hint(head).await;
+        if let Ok(errors) = reply.get_array("writeErrors")
+            && let Some(Bson::Document(first)) = errors.first()
+        {
+            let code = first.get_i32("code").unwrap_or(0);
+            if code == 11000 {
+                return Ok(Inserted::Refused(clash_of(first)));
+            }
+            return Err(StoreError::Failed {
+                store: self.label.clone(),
+                message: format!(
+                    "the insert was refused (code {code}): {}",
+                    first.get_str("errmsg").unwrap_or("no message")
+                ),
+            });
         }
-        Ok(head)
+        if let Ok(concern) = reply.get_document("writeConcernError") {
+            return Err(StoreError::Failed {
+                store: self.label.clone(),
+                message: format!(
+                    "the write was not acknowledged by a majority: {}",
+                    concern.get_str("errmsg").unwrap_or("no message")
+                ),
+            });
+        }
+        Ok(Inserted::Stored)
     }
 
-    async fn exists_at(&self, position: u64) -> StoreResult<bool> {
-        Ok(self
-            .events
-            .find_one(doc! {"_id": position_id(position)})
-            .projection(doc! {"_id": 1})
-            .await
-            .map_err(|e| self.error(e))?
-            .is_some())
-    }
-
-    /// Writes the lookup keys of a stored event (best effort: a missing key
-    /// only makes a later lookup slower or `append` check the ledger itself).
-    async fn write_keys(&self, event: &StoredEvent, doc: &Document) {
-        let position = i64_of(event.position);
-        let by_id =
-            doc! {"_id": event_key(event.event_id), "position": position, "event": doc.clone()};
-        let by_version = doc! {
-            "_id": version_key(event.aggregate_id, event.version),
-            "position": position,
-            "event_id": event.event_id.to_string(),
-        };
-        let _ = self.keys_for(&event.event_id).insert_one(by_id).await;
-        let _ = self
-            .keys_for(&event.aggregate_id)
-            .insert_one(by_version)
-            .await;
-    }
-
-    /// The event with this id according to its key document.
-    async fn event_by_key(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
-        let key = self
-            .keys_for(&event_id)
-            .find_one(doc! {"_id": event_key(event_id)})
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(match key.as_ref().and_then(|k| k.get("event")) {
-            Some(Bson::Document(d)) => parse_entry(d).ok().filter(|e| e.event_id == event_id),
-            _ => None,
-        })
-    }
-
-    async fn version_taken_by_key(&self, aggregate_id: Uuid, version: u64) -> StoreResult<bool> {
-        Ok(self
-            .keys_for(&aggregate_id)
-            .find_one(doc! {"_id": version_key(aggregate_id, version)})
-            .await
-            .map_err(|e| self.error(e))?
-            .is_some())
-    }
-
-    /// Looks the event id up in `events` itself (indexed on MongoDB, a scan on
-    /// FerretDB), repairing its keys when found.
-    async fn event_by_query(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
+    /// The stored event with this id, by the `event_id` index.
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
         let found = self
             .events
             .find_one(doc! {"event_id": event_id.to_string()})
             .await
             .map_err(|e| self.error(e))?;
-        match found.map(|d| (parse_entry(&d), d)) {
+        match found.map(|d| parse_entry(&d)) {
             None => Ok(None),
-            Some((Ok(event), d)) => {
-                self.write_keys(&event, &d).await;
-                Ok(Some(event))
-            }
-            Some((Err(bad), _)) => Err(StoreError::Failed {
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(bad)) => Err(StoreError::Failed {
                 store: self.label.clone(),
                 message: format!(
                     "event {event_id} is stored at position {} but malformed: {}",
@@ -173,22 +126,19 @@ impl MongoLedger {
         }
     }
 
-    async fn version_taken_by_query(&self, aggregate_id: Uuid, version: u64) -> StoreResult<bool> {
-        let found = self
+    /// Whether `(aggregate_id, version)` is taken, by its unique index.
+    async fn version_taken(&self, aggregate_id: Uuid, version: u64) -> StoreResult<bool> {
+        Ok(self
             .events
             .find_one(doc! {"aggregate_id": aggregate_id.to_string(), "version": i64_of(version)})
+            .projection(doc! {"_id": 1})
             .await
-            .map_err(|e| self.error(e))?;
-        if let Some(d) = &found
-            && let Ok(event) = parse_entry(d)
-        {
-            self.write_keys(&event, d).await;
-        }
-        Ok(found.is_some())
+            .map_err(|e| self.error(e))?
+            .is_some())
     }
 
     fn server_filter(filter: &EventFilter) -> Document {
-        let mut query = Document::new();
+        let mut query = positioned();
         if let Some(t) = &filter.event_type {
             query.insert("event_type", t.clone());
         }
@@ -234,6 +184,33 @@ impl MongoLedger {
         }
         Ok(())
     }
+
+    /// The identity document, if any.
+    async fn read_identity(&self) -> StoreResult<Option<LedgerIdentity>> {
+        let found = self
+            .meta
+            .find_one(doc! {"_id": IDENTITY})
+            .await
+            .map_err(|e| self.error(e))?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let id = found
+            .get_str("ledger_id")
+            .ok()
+            .and_then(|t| Uuid::parse_str(t).ok())
+            .ok_or_else(|| StoreError::Failed {
+                store: self.label.clone(),
+                message: "ledger_meta's identity document has no usable ledger_id".into(),
+            })?;
+        let created_at = match found.get("created_at") {
+            Some(Bson::DateTime(t)) => {
+                chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
+            }
+            _ => chrono::DateTime::default(),
+        };
+        Ok(Some(LedgerIdentity { id, created_at }))
+    }
 }
 
 #[async_trait]
@@ -254,62 +231,87 @@ impl EventLedger for MongoLedger {
             .map_err(|e| self.error(e))
     }
 
+    async fn identity(&self) -> StoreResult<Option<LedgerIdentity>> {
+        self.read_identity().await
+    }
+
+    async fn ensure_identity(&self) -> StoreResult<LedgerIdentity> {
+        if let Some(identity) = self.read_identity().await? {
+            return Ok(identity);
+        }
+        self.writable("giving the ledger its identity")?;
+        let now = Utc::now();
+        // A fixed `_id`: of two instances making it at once, one insert wins
+        // and both read that one back.
+        match self
+            .meta
+            .insert_one(doc! {
+                "_id": IDENTITY,
+                "ledger_id": Uuid::new_v4().to_string(),
+                "created_at": mongodb::bson::DateTime::from_millis(now.timestamp_millis()),
+            })
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if super::is_duplicate(&e) => {}
+            Err(e) => return Err(self.error(e)),
+        }
+        self.read_identity()
+            .await?
+            .ok_or_else(|| StoreError::Failed {
+                store: self.label.clone(),
+                message: "the ledger identity was written but cannot be read back".into(),
+            })
+    }
+
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
+        self.writable("appending an event")?;
+        // One append at a time in this process (fewer collisions); the
+        // unique indexes, not this, keep the ledger correct.
         let mut last_seen = self.append_lock.lock().await;
-        let hint = self.head_hint().await?.unwrap_or(0);
-        let mut position = hint.max(*last_seen) + 1;
         let mut collisions = 0u32;
         loop {
-            let doc = event_doc(&event, position);
-            let error = match self.events.insert_one(doc.clone()).await {
-                Ok(_) => {
-                    let stored = StoredEvent { position, ..event };
+            let position = self.head().await?.max(*last_seen) + 1;
+            let clash = match self.insert_event(event_doc(&event, position)).await? {
+                Inserted::Stored => {
                     *last_seen = position;
-                    self.write_keys(&stored, &doc).await;
-                    self.raise_head_hint(position).await;
-                    return Ok(AppendOutcome::Appended(stored));
+                    return Ok(AppendOutcome::Appended(StoredEvent { position, ..event }));
                 }
-                Err(e) if is_duplicate(&e) => e,
-                Err(e) => return Err(self.error(e)),
+                Inserted::Refused(clash) => clash,
             };
-            let clash = clash_of(&error);
-            // Which unique index refused it? Real MongoDB names it; FerretDB
-            // does not, so ask the key documents (cheap) and, now and then,
-            // the ledger itself (a scan on FerretDB).
-            if clash != Clash::Position {
-                if let Some(existing) = self.event_by_key(event.event_id).await? {
-                    return Ok(AppendOutcome::Duplicate(existing));
-                }
-                if clash != Clash::EventId
-                    && self
-                        .version_taken_by_key(event.aggregate_id, event.version)
-                        .await?
-                {
-                    return Err(StoreError::VersionConflict {
-                        aggregate_id: event.aggregate_id,
-                        version: event.version,
-                    });
-                }
-                collisions += 1;
-                let ask_ledger = matches!(clash, Clash::EventId | Clash::Version)
-                    || collisions.is_multiple_of(CHECK_EVERY_COLLISIONS);
-                if ask_ledger {
-                    if let Some(existing) = self.event_by_query(event.event_id).await? {
-                        return Ok(AppendOutcome::Duplicate(existing));
-                    }
-                    if self
-                        .version_taken_by_query(event.aggregate_id, event.version)
-                        .await?
-                    {
-                        return Err(StoreError::VersionConflict {
-                            aggregate_id: event.aggregate_id,
-                            version: event.version,
-                        });
-                    }
-                }
-            } else {
-                collisions += 1;
+            // Where the server did not name the index, ask the ledger which
+            // key is taken: the event id, the version, else the position.
+            if matches!(clash, Clash::EventId | Clash::Unknown)
+                && let Some(existing) = self.event_by_id(event.event_id).await?
+            {
+                return Ok(AppendOutcome::Duplicate(existing));
             }
+            if clash == Clash::Version
+                || (clash == Clash::Unknown
+                    && self
+                        .version_taken(event.aggregate_id, event.version)
+                        .await?)
+            {
+                return Err(StoreError::VersionConflict {
+                    aggregate_id: event.aggregate_id,
+                    version: event.version,
+                });
+            }
+            if clash == Clash::EventId {
+                // Refused for its id, yet not found: stored between the two calls
+                // by a writer that failed since? Look once more, then give up.
+                return match self.event_by_id(event.event_id).await? {
+                    Some(existing) => Ok(AppendOutcome::Duplicate(existing)),
+                    None => Err(StoreError::Failed {
+                        store: self.label.clone(),
+                        message: format!(
+                            "event {} was refused as a duplicate but is not stored",
+                            event.event_id
+                        ),
+                    }),
+                };
+            }
+            collisions += 1;
             if collisions >= MAX_COLLISIONS {
                 return Err(StoreError::Failed {
                     store: self.label.clone(),
@@ -317,42 +319,14 @@ impl EventLedger for MongoLedger {
                 });
             }
             *last_seen = position;
-            position += 1;
-            if collisions.is_multiple_of(4) {
-                // Others are ahead: jump to the hint instead of walking.
-                let hint = self.head_hint().await?.unwrap_or(0);
-                position = position.max(hint + 1);
-            }
         }
     }
 
     async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<StoredEvent>> {
-        if let Some(event) = self.event_by_key(event_id).await? {
-            return Ok(Some(event));
-        }
-        if self.indexed_lookups {
-            return self.event_by_query(event_id).await;
-        }
-        Ok(None)
+        self.event_by_id(event_id).await
     }
 
     async fn first_of_aggregate(&self, aggregate_id: Uuid) -> StoreResult<Option<StoredEvent>> {
-        let key = self
-            .keys_for(&aggregate_id)
-            .find_one(doc! {"_id": version_key(aggregate_id, 1)})
-            .await
-            .map_err(|e| self.error(e))?;
-        if let Some(Ok(event_id)) = key
-            .as_ref()
-            .and_then(|k| k.get_str("event_id").ok())
-            .map(Uuid::parse_str)
-            && let Some(event) = self.event_by_key(event_id).await?
-        {
-            return Ok(Some(event));
-        }
-        if !self.indexed_lookups && key.is_none() {
-            return Ok(None);
-        }
         let cursor = self
             .events
             .find(doc! {"aggregate_id": aggregate_id.to_string()})
@@ -372,10 +346,9 @@ impl EventLedger for MongoLedger {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let to = from.saturating_add(limit as u64);
         let cursor = self
             .events
-            .find(doc! {"position": {"$gte": i64_of(from), "$lt": i64_of(to)}})
+            .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
             .sort(doc! {"position": 1})
             .limit(i64_of(limit as u64))
             .await
@@ -389,21 +362,23 @@ impl EventLedger for MongoLedger {
     }
 
     async fn head(&self) -> StoreResult<u64> {
-        let Some(mut head) = self.head_hint().await? else {
-            return self.head_by_query().await;
-        };
-        let mut probes = 0;
-        while self.exists_at(head + 1).await? {
-            head += 1;
-            probes += 1;
-            if probes >= MAX_HEAD_PROBES {
-                return self.head_by_query().await;
-            }
-        }
-        if probes > 0 {
-            self.raise_head_hint(head).await;
-        }
-        Ok(head)
+        // A few from the top: one whose position is not a whole number
+        // (a foreign writer's 7.5) is not a position.
+        let cursor = self
+            .events
+            .find(positioned())
+            .sort(doc! {"position": -1})
+            .limit(8)
+            .projection(doc! {"position": 1})
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(self
+            .collect(cursor)
+            .await?
+            .iter()
+            .map(doc_position)
+            .max()
+            .unwrap_or(0))
     }
 
     async fn count(&self) -> StoreResult<u64> {
@@ -411,6 +386,69 @@ impl EventLedger for MongoLedger {
             .count_documents(doc! {})
             .await
             .map_err(|e| self.error(e))
+    }
+
+    async fn census(&self) -> StoreResult<LedgerCensus> {
+        let head = self.head().await?;
+        let all = self.count().await?;
+        let positioned = self
+            .events
+            .count_documents(positioned())
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(LedgerCensus {
+            head,
+            positioned,
+            unpositioned: all.saturating_sub(positioned),
+        })
+    }
+
+    async fn holes(&self, limit: usize) -> StoreResult<Vec<Hole>> {
+        // Positions only, in order (a walk of the position index on MongoDB).
+        let mut cursor = self
+            .events
+            .find(positioned())
+            .sort(doc! {"position": 1})
+            .projection(doc! {"position": 1, "_id": 0})
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut holes = Vec::new();
+        let mut last = 0;
+        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
+            let at = doc_position(&d);
+            if at == 0 {
+                continue;
+            }
+            holes.extend(holes_between(last, [at]));
+            last = last.max(at);
+            if holes.len() >= limit {
+                holes.truncate(limit);
+                break;
+            }
+        }
+        Ok(holes)
+    }
+
+    async fn unpositioned(&self, limit: usize) -> StoreResult<Vec<MalformedEvent>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let cursor = self
+            .events
+            .find(doc! {"position": {"$not": {"$gte": 1}}})
+            .limit(i64_of(limit as u64))
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(self
+            .collect(cursor)
+            .await?
+            .iter()
+            .map(|d| MalformedEvent {
+                position: 0,
+                reason: "position is missing or not a positive integer".into(),
+                raw: raw_text(d),
+            })
+            .collect())
     }
 
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>> {
@@ -434,14 +472,28 @@ impl EventLedger for MongoLedger {
         offset: u64,
         limit: usize,
     ) -> StoreResult<Vec<LedgerEntry>> {
-        if filter.is_empty() {
-            return self.read_range(offset + 1, limit).await;
-        }
         let mut out = Vec::new();
-        let mut skipped = 0u64;
         if limit == 0 {
             return Ok(out);
         }
+        if filter.text.is_none() && filter.from_time.is_none() && filter.to_time.is_none() {
+            // The server filter is the exact one: let it skip (by the index).
+            let cursor = self
+                .events
+                .find(Self::server_filter(filter))
+                .sort(doc! {"position": 1})
+                .skip(offset)
+                .limit(i64_of(limit as u64))
+                .await
+                .map_err(|e| self.error(e))?;
+            return Ok(self
+                .collect(cursor)
+                .await?
+                .iter()
+                .map(parse_entry)
+                .collect());
+        }
+        let mut skipped = 0u64;
         self.scan_matching(filter, |entry| {
             if skipped < offset {
                 skipped += 1;

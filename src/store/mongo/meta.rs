@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::codec::{bson_to_json, i64_of, json_to_bson};
 use super::{MongoLedger, is_duplicate};
 use crate::store::{
-    Checkpoint, CheckpointStore, Lease, LockFactory, SnapshotMeta, SnapshotStore, StoreError,
+    Checkpoint, CheckpointStore, Hole, Lease, LockFactory, SnapshotMeta, SnapshotStore, StoreError,
     StoreResult,
 };
 
@@ -146,6 +146,24 @@ impl CheckpointStore for MongoLedger {
                     .collect(),
                 _ => Vec::new(),
             },
+            holes: match d.get("holes") {
+                Some(Bson::Array(items)) => items
+                    .iter()
+                    .filter_map(|b| match b {
+                        Bson::Document(h) => Some(Hole {
+                            from: int_of(h, "from").max(0) as u64,
+                            to: int_of(h, "to").max(0) as u64,
+                        }),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            last_error: d.get_str("last_error").ok().map(str::to_string),
+            error_since: match d.get("error_since") {
+                Some(Bson::DateTime(t)) => DateTime::from_timestamp_millis(t.timestamp_millis()),
+                _ => None,
+            },
             updated_at: DateTime::from_timestamp_micros(int_of(&d, "updated_at_us"))
                 .unwrap_or_default(),
             instance: d.get_str("instance").unwrap_or_default().to_string(),
@@ -153,14 +171,25 @@ impl CheckpointStore for MongoLedger {
     }
 
     async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()> {
-        let doc = doc! {
+        self.writable("saving a checkpoint")?;
+        let mut doc = doc! {
             "_id": &checkpoint.projector,
             "position": i64_of(checkpoint.position),
             "skipped": checkpoint.skipped.iter().map(|p| Bson::Int64(i64_of(*p))).collect::<Vec<_>>(),
+            "holes": checkpoint.holes.iter().map(|h| Bson::Document(doc! {"from": i64_of(h.from), "to": i64_of(h.to)})).collect::<Vec<_>>(),
             "updated_at": mongodb::bson::DateTime::from_millis(checkpoint.updated_at.timestamp_millis()),
             "updated_at_us": checkpoint.updated_at.timestamp_micros(),
             "instance": &checkpoint.instance,
         };
+        if let Some(error) = &checkpoint.last_error {
+            doc.insert("last_error", error.as_str());
+        }
+        if let Some(since) = checkpoint.error_since {
+            doc.insert(
+                "error_since",
+                mongodb::bson::DateTime::from_millis(since.timestamp_millis()),
+            );
+        }
         let filter = doc! {"_id": &checkpoint.projector};
         match self
             .checkpoints
@@ -184,6 +213,7 @@ impl CheckpointStore for MongoLedger {
 #[async_trait]
 impl SnapshotStore for MongoLedger {
     async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()> {
+        self.writable("saving a snapshot")?;
         for (seq, chunk) in chunks.iter().enumerate() {
             let parts: Vec<&[u8]> = if chunk.is_empty() {
                 vec![&chunk[..]]
@@ -286,6 +316,7 @@ impl LockFactory for MongoLedger {
         owner: &str,
         ttl: Duration,
     ) -> StoreResult<Option<Lease>> {
+        self.writable("taking a lease")?;
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
         for _ in 0..3 {
             let now = now_ms();
@@ -370,6 +401,7 @@ impl LockFactory for MongoLedger {
     }
 
     async fn release(&self, lease: &Lease) -> StoreResult<()> {
+        self.writable("releasing a lease")?;
         self.locks
             .delete_one(
                 doc! {"_id": &lease.name, "owner": &lease.owner, "fencing": i64_of(lease.fencing)},

@@ -1,19 +1,21 @@
 //! The MongoDB ledger: collections `events`, `checkpoints`, `snapshots`,
-//! `snapshot_chunks`, `locks`, plus small helper collections (`ledger_meta`,
-//! `lock_fences`, `event_keys_0`..`event_keys_f`).
+//! `snapshot_chunks`, `locks`, `lock_fences` and `ledger_meta` (the schema is
+//! in the README, so that other applications can write events we read).
 //!
-//! Designed so that real MongoDB and FerretDB v1 behave the same:
+//! Designed for real MongoDB and its users, and run unchanged on FerretDB v1
+//! (which scans a collection for nearly every query: it is slow, not wrong):
 //!
 //! - Positions come from a unique index on `position` (and `_id`, the
-//!   zero-padded position) with insert-and-retry; never from a counter, because
-//!   FerretDB runs `findAndModify`/`$inc` as read-then-write (DESIGN invariant 3).
-//! - On FerretDB's SQLite handler every query except an insert scans the whole
-//!   collection (its `_id` lookups do not even use the `_id` index), so the hot
-//!   paths avoid queries on `events`: the next position comes from a hint
-//!   document, `find_event`/`first_of_aggregate` from small key documents
-//!   spread over 16 `event_keys_*` collections (each lookup scans 1/16th of
-//!   the keys), and a duplicate-key error on insert is told apart (event id,
-//!   aggregate version or position) through those keys.
+//!   zero-padded position) with insert-and-retry after the highest stored
+//!   position; never from a counter, because FerretDB runs
+//!   `findAndModify`/`$inc` as read-then-write (DESIGN invariant 3).
+//! - Every read asks `events` itself: the head is the highest stored
+//!   position, pages are the next N stored events after a position, and the
+//!   existence and idempotency checks query `event_id` and `aggregate_id`
+//!   (all indexed), so an event another client wrote is seen by all of them.
+//! - A duplicate-key error is told apart by the server's `keyPattern` (real
+//!   MongoDB sends it) or, where the server does not say, by asking the
+//!   ledger which key is taken.
 //! - Leases are compared in code; fencing numbers are claimed by inserting
 //!   unique ids (no `$inc`); nothing relies on TTL indexes or transactions.
 //! - Every write uses `w: majority, j: true` (DESIGN invariant 9).
@@ -33,15 +35,11 @@ use tokio::sync::Mutex;
 use super::error::redact;
 use super::{StoreError, StoreResult};
 
-/// Number of `event_keys_*` collections (one per leading hex digit of the key's UUID).
-const KEY_BUCKETS: usize = 16;
-
 /// The MongoDB ledger store (events, checkpoints, snapshots, locks).
 pub struct MongoLedger {
     client: Client,
     db: Database,
     events: Collection<Document>,
-    keys: Vec<Collection<Document>>,
     meta: Collection<Document>,
     checkpoints: Collection<Document>,
     snapshots: Collection<Document>,
@@ -62,22 +60,27 @@ pub struct MongoLedger {
     append_lock: Mutex<u64>,
     /// Last fencing number this process claimed.
     fence_lock: Mutex<i64>,
-    /// True on real MongoDB (indexes serve lookups by event id and aggregate),
-    /// false on FerretDB (they scan): then a missing key document means
-    /// "not stored" without asking `events`.
-    indexed_lookups: bool,
+    /// Opened for inspection: no index is created and every write is refused.
+    read_only: bool,
 }
 
 impl MongoLedger {
     /// Connects to `uri` (as users write it: `mongodb://`, `mongodb+srv://`,
     /// replica sets, TLS and auth options), checks the server answers, and
-    /// creates the indexes (idempotently). Gives up after about `timeout`.
-    pub async fn open(uri: &str, db_name: &str, timeout: Duration) -> StoreResult<Self> {
+    /// creates the indexes (idempotently) unless `read_only`. Gives up after
+    /// about `timeout`.
+    pub async fn open(
+        uri: &str,
+        db_name: &str,
+        timeout: Duration,
+        read_only: bool,
+    ) -> StoreResult<Self> {
         let shown = redact(uri);
         let (uri, name) = (uri.to_string(), db_name.to_string());
         // Never drop a driver future mid-flight: run it on its own task and
         // time out the handle instead (the task ends by itself later).
-        let task = tokio::spawn(async move { Self::connect(&uri, &name, timeout).await });
+        let task =
+            tokio::spawn(async move { Self::connect(&uri, &name, timeout, read_only).await });
         match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
             Ok(Ok(result)) => result,
             Ok(Err(e)) => Err(StoreError::Failed {
@@ -91,7 +94,12 @@ impl MongoLedger {
         }
     }
 
-    async fn connect(uri: &str, db_name: &str, timeout: Duration) -> StoreResult<Self> {
+    async fn connect(
+        uri: &str,
+        db_name: &str,
+        timeout: Duration,
+        read_only: bool,
+    ) -> StoreResult<Self> {
         let shown = redact(uri);
         let mut options = ClientOptions::parse(uri).await.map_err(|e| {
             let password = password_in(uri);
@@ -125,12 +133,8 @@ impl MongoLedger {
             ))
         })?;
         let db = client.database(db_name);
-        let keys = (0..KEY_BUCKETS)
-            .map(|i| db.collection::<Document>(&format!("event_keys_{i:x}")))
-            .collect();
         let ledger = MongoLedger {
             events: db.collection("events"),
-            keys,
             meta: db.collection("ledger_meta"),
             checkpoints: db.collection("checkpoints"),
             snapshots: db.collection("snapshots"),
@@ -145,24 +149,16 @@ impl MongoLedger {
             password,
             append_lock: Mutex::new(0),
             fence_lock: Mutex::new(0),
-            indexed_lookups: true,
+            read_only,
         };
-        let mut ledger = ledger;
         ledger
             .db
             .run_command(doc! {"ping": 1})
             .await
             .map_err(|e| ledger.error(e))?;
-        let build = ledger
-            .client
-            .database("admin")
-            .run_command(doc! {"buildInfo": 1})
-            .await
-            .map_err(|e| ledger.error(e))?;
-        ledger.indexed_lookups = !build
-            .keys()
-            .any(|k| k.to_lowercase().starts_with("ferretdb"));
-        ledger.ensure_indexes().await?;
+        if !read_only {
+            ledger.ensure_indexes().await?;
+        }
         Ok(ledger)
     }
 
@@ -255,10 +251,16 @@ impl MongoLedger {
         map_error(&self.label, self.password.as_deref(), &e)
     }
 
-    /// The key collection for a key derived from `id`.
-    fn keys_for(&self, id: &uuid::Uuid) -> &Collection<Document> {
-        let bucket = (id.as_bytes()[0] >> 4) as usize % KEY_BUCKETS;
-        &self.keys[bucket]
+    /// Refuses `what` on a read-only store.
+    fn writable(&self, what: &str) -> StoreResult<()> {
+        if self.read_only {
+            Err(StoreError::ReadOnly {
+                store: self.label.clone(),
+                what: what.to_string(),
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 

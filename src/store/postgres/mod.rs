@@ -74,8 +74,9 @@ fn rustls_config() -> StoreResult<rustls::ClientConfig> {
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }
 
-/// Builds the pool (no connection is made yet).
-fn build_pool(url: &str, timeout: Duration) -> StoreResult<(Pool, String)> {
+/// Builds the pool (no connection is made yet). Read-only pools open
+/// sessions the server itself keeps read-only.
+fn build_pool(url: &str, timeout: Duration, read_only: bool) -> StoreResult<(Pool, String)> {
     let shown = redact(url);
     let mut config: tokio_postgres::Config =
         normalize_url(url)
@@ -87,6 +88,10 @@ fn build_pool(url: &str, timeout: Duration) -> StoreResult<(Pool, String)> {
                 ))
             })?;
     config.connect_timeout(timeout);
+    if read_only {
+        let options = config.get_options().unwrap_or_default().to_string();
+        config.options(format!("{options} -c default_transaction_read_only=on").trim());
+    }
     if config.get_application_name().is_none() {
         config.application_name("ledgerscope");
     }

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::{build_pool, map_pg, map_pool};
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
-use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+use crate::store::{
+    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+};
 
 /// Advisory-lock key serializing schema changes and replays between instances.
 const SCHEMA_LOCK: i64 = 0x6c65_6467_6572_7363;
@@ -54,7 +56,16 @@ const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
     position bigint NOT NULL,
     updated_at timestamptz NOT NULL
 );
-CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);";
+CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);
+CREATE TABLE IF NOT EXISTS ledger_identity(
+    id integer PRIMARY KEY CHECK (id = 1),
+    ledger_id uuid NOT NULL,
+    stamped_at timestamptz NOT NULL
+);";
+
+/// Stamps the tables with a ledger (inside replay's swap or an adoption).
+const WRITE_STAMP: &str = "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, $1, now())
+    ON CONFLICT (id) DO UPDATE SET ledger_id = excluded.ledger_id, stamped_at = excluded.stamped_at";
 
 const INSERT_USER: &str =
     "INSERT INTO users(user_id, email, name, address, created_position, last_position)
@@ -90,13 +101,17 @@ pub struct PostgresViews {
     schema_ready: AtomicBool,
     /// One schema creation at a time in this process.
     schema_lock: tokio::sync::Mutex<()>,
+    /// Opened for inspection: nothing is created or written (the sessions
+    /// are read-only on the server too).
+    read_only: bool,
 }
 
 impl PostgresViews {
     /// Connects (URLs as libpq users write them; TLS when `sslmode` asks for
-    /// it) and creates the tables if missing. Gives up after about `timeout`.
-    pub async fn open(url: &str, timeout: Duration) -> StoreResult<Self> {
-        let (pool, label) = build_pool(url, timeout)?;
+    /// it) and creates the tables if missing, unless `read_only`. Gives up
+    /// after about `timeout`.
+    pub async fn open(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
+        let (pool, label) = build_pool(url, timeout, read_only)?;
         let location = label.trim_start_matches("postgresql at ").to_string();
         let remote = !(location.starts_with("127.")
             || location.starts_with("localhost")
@@ -108,8 +123,9 @@ impl PostgresViews {
             location,
             remote,
             timeout,
-            schema_ready: AtomicBool::new(false),
+            schema_ready: AtomicBool::new(read_only),
             schema_lock: tokio::sync::Mutex::new(()),
+            read_only,
         };
         match views.ready().await {
             // Down right now: the app still starts (commands go to the
@@ -158,8 +174,34 @@ impl PostgresViews {
     }
 
     fn err(&self, e: tokio_postgres::Error) -> StoreError {
+        if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) {
+            return StoreError::NotFound(format!(
+                "{} has no read tables (nothing was ever projected into this database)",
+                self.label
+            ));
+        }
         map_pg(&self.label, &e)
     }
+
+    /// Refuses `what` on a read-only store.
+    fn writable(&self, what: &str) -> StoreResult<()> {
+        if self.read_only {
+            Err(StoreError::ReadOnly {
+                store: self.label.clone(),
+                what: what.to_string(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn stamp_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<ReadStamp> {
+    let e = |err: tokio_postgres::Error| bad_row(store, "ledger_identity", err.to_string());
+    Ok(ReadStamp {
+        ledger_id: row.try_get(0).map_err(e)?,
+        stamped_at: row.try_get(1).map_err(e)?,
+    })
 }
 
 async fn create_schema(pool: &deadpool_postgres::Pool, store: &str) -> StoreResult<()> {
@@ -349,11 +391,20 @@ async fn copy_rows<'a, R: 'a>(
 impl PostgresViews {
     /// Loads `state` into `*_next` tables and swaps them in, all in one
     /// transaction: a cancel, an error or a crash leaves the old tables.
-    async fn bulk_load(&self, state: &ReadState, control: &BulkControl) -> Result<(), LoadError> {
+    async fn bulk_load(
+        &self,
+        ledger: Uuid,
+        state: &ReadState,
+        control: &BulkControl,
+    ) -> Result<(), LoadError> {
         let mut client = self.client().await.map_err(LoadError::Store)?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await?;
+        // The stamp's row lock first: a projector's apply takes the same
+        // row (FOR SHARE) before touching the tables, so the two always lock
+        // in one order, and applies wait for the swap and then see its stamp.
+        tx.execute(WRITE_STAMP, &[&ledger]).await?;
         tx.batch_execute(&format!(
             "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next; {}",
             tables_sql("_next", false, false)
@@ -466,14 +517,77 @@ impl ReadStore for PostgresViews {
             .map_err(|e| self.err(e))
     }
 
+    async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
+        let client = self.client().await?;
+        match client
+            .query_opt(
+                "SELECT ledger_id, stamped_at FROM ledger_identity WHERE id = 1",
+                &[],
+            )
+            .await
+        {
+            Ok(row) => row.map(|r| stamp_of(&self.label, &r)).transpose(),
+            // A read-only look at tables of an earlier build: never stamped.
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+                Ok(None)
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
+        self.writable("stamping the read tables")?;
+        let client = self.client().await?;
+        let changed = match expected {
+            None => client
+                .execute(
+                    "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, $1, now())
+                     ON CONFLICT (id) DO NOTHING",
+                    &[&ledger],
+                )
+                .await,
+            Some(expected) => {
+                client
+                    .execute(
+                        "UPDATE ledger_identity SET ledger_id = $1, stamped_at = now()
+                     WHERE id = 1 AND ledger_id = $2",
+                        &[&ledger, &expected],
+                    )
+                    .await
+            }
+        }
+        .map_err(|e| self.err(e))?;
+        Ok(changed == 1)
+    }
+
     async fn apply(
         &self,
+        ledger: Uuid,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
     ) -> StoreResult<()> {
+        self.writable("projecting")?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        // FOR SHARE: a replay's swap (which updates this row first) waits
+        // for this transaction, and this one for the swap.
+        let found: Option<Uuid> = tx
+            .query_opt(
+                "SELECT ledger_id FROM ledger_identity WHERE id = 1 FOR SHARE",
+                &[],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(|e| bad_row(&self.label, "ledger_identity", e.to_string()))?;
+        if found != Some(ledger) {
+            return Err(StoreError::ForeignReadStore {
+                store: self.label.clone(),
+                found,
+            });
+        }
         for change in changes {
             apply_change(&tx, change).await.map_err(|e| self.err(e))?;
         }
@@ -575,8 +689,14 @@ impl ReadStore for PostgresViews {
         })
     }
 
-    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
-        match self.bulk_load(&state, &control).await {
+    async fn replace_all(
+        &self,
+        ledger: Uuid,
+        state: Arc<ReadState>,
+        control: BulkControl,
+    ) -> StoreResult<()> {
+        self.writable("replacing the read tables")?;
+        match self.bulk_load(ledger, &state, &control).await {
             Ok(()) => Ok(()),
             Err(LoadError::Cancelled) => Err(StoreError::Cancelled),
             Err(LoadError::Store(e)) => Err(e),

@@ -14,8 +14,9 @@ use uuid::Uuid;
 use super::{Conn, Durability, file_info, label, map_err};
 use crate::domain::{EventMetadata, StoredEvent};
 use crate::store::{
-    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Lease, LedgerEntry,
-    LockFactory, MalformedEvent, SnapshotMeta, SnapshotStore, StoreError, StoreInfo, StoreResult,
+    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Hole, Lease,
+    LedgerCensus, LedgerEntry, LedgerIdentity, LockFactory, MalformedEvent, SnapshotMeta,
+    SnapshotStore, StoreError, StoreInfo, StoreResult,
 };
 
 const SCHEMA: &str = r#"
@@ -64,7 +65,46 @@ CREATE TABLE IF NOT EXISTS locks(
     expires_at_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#;
+
+/// `ledger_meta` key of the ledger's identity (JSON of `LedgerIdentity`).
+const IDENTITY_KEY: &str = "identity";
+
+/// What a checkpoint row keeps beyond its position and skipped list, as
+/// JSON in `checkpoints.extra` (a column ledgers made by earlier builds get
+/// on their first writable open).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct CheckpointExtra {
+    #[serde(default)]
+    holes: Vec<Hole>,
+    #[serde(default)]
+    last_error: Option<String>,
+    #[serde(default)]
+    error_since: Option<DateTime<Utc>>,
+}
+
+/// Whether `table` has `column` (schema of files made by earlier builds).
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether the database has `table`.
+fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
 
 const COLUMNS: &str = "position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, recorded_at, payload, metadata";
 
@@ -83,12 +123,46 @@ pub struct SqliteLedger {
     /// connection would make the two take turns.
     snapshots: Conn,
     locks: Conn,
+    /// Opened for inspection: every write is refused before it reaches SQLite.
+    read_only: bool,
+    /// The file has `ledger_meta` (a read-only file made by an earlier build may not).
+    has_meta: bool,
+    /// `checkpoints` has its `extra` column (likewise).
+    has_extra: bool,
 }
 
 impl SqliteLedger {
-    /// Opens (creating if needed) `ledger.sqlite3` at `path`.
-    pub fn open(path: &Path) -> StoreResult<Self> {
+    /// Opens `ledger.sqlite3` at `path`: creating it (and bringing a file of
+    /// an earlier build up to this schema) unless `read_only`, when the file
+    /// must exist and nothing is written.
+    pub fn open(path: &Path, read_only: bool) -> StoreResult<Self> {
         let store = label(path);
+        if read_only {
+            let open = || Conn::open_read_only(path, &store);
+            let reader = open()?;
+            let (has_meta, has_extra) = {
+                let guard = reader
+                    .inner
+                    .lock()
+                    .map_err(|_| StoreError::Config("poisoned".into()))?;
+                (
+                    has_table(&guard, "ledger_meta").map_err(|e| map_err(&store, e))?,
+                    has_table(&guard, "checkpoints")
+                        .and_then(|t| Ok(t && has_column(&guard, "checkpoints", "extra")?))
+                        .map_err(|e| map_err(&store, e))?,
+                )
+            };
+            return Ok(SqliteLedger {
+                path: path.to_path_buf(),
+                writer: open()?,
+                snapshots: open()?,
+                locks: open()?,
+                reader,
+                read_only,
+                has_meta,
+                has_extra,
+            });
+        }
         // The writer (events, snapshots) and the lease/checkpoint connection
         // write to the same file. Taking turns in-process keeps them from
         // meeting SQLite's busy handler, which sleeps 1, 2, 5, 10... ms: with
@@ -103,6 +177,13 @@ impl SqliteLedger {
             guard
                 .execute_batch(SCHEMA)
                 .map_err(|e| map_err(&store, e))?;
+            if !has_column(&guard, "checkpoints", "extra").map_err(|e| map_err(&store, e))? {
+                guard
+                    .execute_batch(
+                        "ALTER TABLE checkpoints ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'",
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+            }
         }
         Ok(SqliteLedger {
             path: path.to_path_buf(),
@@ -110,11 +191,26 @@ impl SqliteLedger {
             snapshots: Conn::open(path, &store, Durability::Full)?,
             locks: Conn::open(path, &store, Durability::Normal)?.gated(gate),
             writer,
+            read_only,
+            has_meta: true,
+            has_extra: true,
         })
     }
 
     fn store(&self) -> String {
         self.writer.store().to_string()
+    }
+
+    /// Refuses `what` on a read-only store.
+    fn writable(&self, what: &str) -> StoreResult<()> {
+        if self.read_only {
+            Err(StoreError::ReadOnly {
+                store: self.store(),
+                what: what.to_string(),
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -280,7 +376,8 @@ fn insert_event(
 
 /// Builds the WHERE clause and parameters of a timeline filter.
 fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
-    let mut clauses = Vec::new();
+    // Rows without a usable position are in no order: never in a listing.
+    let mut clauses = vec!["position > 0"];
     let mut params = Vec::new();
     if let Some(t) = &filter.event_type {
         clauses.push("event_type = ?");
@@ -302,12 +399,7 @@ fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
         clauses.push("instr(lower(payload), lower(?)) > 0");
         params.push(SqlValue::Text(text.clone()));
     }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    (sql, params)
+    (format!("WHERE {}", clauses.join(" AND ")), params)
 }
 
 impl SqliteLedger {
@@ -381,11 +473,48 @@ impl EventLedger for SqliteLedger {
         self.reader.ping().await
     }
 
+    async fn identity(&self) -> StoreResult<Option<LedgerIdentity>> {
+        if !self.has_meta {
+            return Ok(None);
+        }
+        let store = self.store();
+        self.reader.call(move |c| read_identity(c, &store)).await
+    }
+
+    async fn ensure_identity(&self) -> StoreResult<LedgerIdentity> {
+        self.writable("giving the ledger its identity")?;
+        let store = self.store();
+        self.locks
+            .call(move |c| {
+                let fresh = LedgerIdentity {
+                    id: Uuid::new_v4(),
+                    created_at: Utc::now(),
+                };
+                let json = serde_json::to_string(&fresh).map_err(|e| StoreError::Failed {
+                    store: store.clone(),
+                    message: e.to_string(),
+                })?;
+                // Whoever inserts first made it; everyone reads that one.
+                c.execute(
+                    "INSERT INTO ledger_meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+                    params![IDENTITY_KEY, json],
+                )
+                .map_err(|e| map_err(&store, e))?;
+                read_identity(c, &store)?.ok_or_else(|| StoreError::Failed {
+                    store: store.clone(),
+                    message: "the ledger identity was written but cannot be read back".into(),
+                })
+            })
+            .await
+    }
+
     async fn append(&self, event: StoredEvent) -> StoreResult<AppendOutcome> {
+        self.writable("appending an event")?;
         self.append_one(event, None).await
     }
 
     async fn append_batch(&self, events: Vec<StoredEvent>) -> StoreResult<Vec<AppendOutcome>> {
+        self.writable("appending events")?;
         self.append_in_one_commit(events, None).await
     }
 
@@ -394,6 +523,7 @@ impl EventLedger for SqliteLedger {
         event: StoredEvent,
         lease: &Lease,
     ) -> StoreResult<(AppendOutcome, bool)> {
+        self.writable("appending an event")?;
         Ok((self.append_one(event, Some(lease.clone())).await?, true))
     }
 
@@ -427,6 +557,8 @@ impl EventLedger for SqliteLedger {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
                 );
+                // Rows at positions below 1 are unpositioned, never in order.
+                let from = from.max(1);
                 query_entries(c, &store, &sql, &[&(from as i64), &(limit as i64)])
             })
             .await
@@ -456,6 +588,75 @@ impl EventLedger for SqliteLedger {
             .await
     }
 
+    async fn census(&self) -> StoreResult<LedgerCensus> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                c.query_row(
+                    "SELECT COALESCE(MAX(position), 0), COUNT(*) FILTER (WHERE position > 0),
+                     COUNT(*) FILTER (WHERE position <= 0) FROM events",
+                    [],
+                    |r| {
+                        Ok(LedgerCensus {
+                            head: r.get::<_, i64>(0)?.max(0) as u64,
+                            positioned: r.get::<_, i64>(1)? as u64,
+                            unpositioned: r.get::<_, i64>(2)? as u64,
+                        })
+                    },
+                )
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn holes(&self, limit: usize) -> StoreResult<Vec<Hole>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT previous + 1, position - 1 FROM (
+                           SELECT position, COALESCE(LAG(position) OVER (ORDER BY position), 0) AS previous
+                           FROM events WHERE position > 0)
+                         WHERE position > previous + 1 ORDER BY position LIMIT ?1",
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+                let rows = stmt
+                    .query_map([limit as i64], |r| {
+                        Ok(Hole {
+                            from: r.get::<_, i64>(0)? as u64,
+                            to: r.get::<_, i64>(1)? as u64,
+                        })
+                    })
+                    .map_err(|e| map_err(&store, e))?;
+                rows.collect::<Result<_, _>>()
+                    .map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
+    async fn unpositioned(&self, limit: usize) -> StoreResult<Vec<MalformedEvent>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM events WHERE position <= 0 ORDER BY position LIMIT ?1"
+                );
+                Ok(query_entries(c, &store, &sql, &[&(limit as i64)])?
+                    .into_iter()
+                    .map(|entry| match entry {
+                        Err(bad) => bad,
+                        Ok(event) => MalformedEvent {
+                            position: 0,
+                            reason: "position is missing or not a positive integer".into(),
+                            raw: serde_json::to_string(&event).unwrap_or_default(),
+                        },
+                    })
+                    .collect())
+            })
+            .await
+    }
+
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>> {
         let store = self.store();
         self.reader
@@ -472,9 +673,6 @@ impl EventLedger for SqliteLedger {
         offset: u64,
         limit: usize,
     ) -> StoreResult<Vec<LedgerEntry>> {
-        if filter.is_empty() {
-            return self.read_range(offset + 1, limit).await;
-        }
         let store = self.store();
         let (where_sql, mut params) = filter_sql(filter);
         params.push(SqlValue::Integer(limit as i64));
@@ -512,11 +710,14 @@ impl CheckpointStore for SqliteLedger {
     async fn load_checkpoint(&self, projector: &str) -> StoreResult<Option<Checkpoint>> {
         let store = self.store();
         let projector = projector.to_string();
+        let extra_column = if self.has_extra { "extra" } else { "'{}'" };
         self.reader
             .call(move |c| {
                 let row = c
                     .query_row(
-                        "SELECT position, skipped, updated_at, instance FROM checkpoints WHERE projector = ?1",
+                        &format!(
+                            "SELECT position, skipped, updated_at, instance, {extra_column} FROM checkpoints WHERE projector = ?1"
+                        ),
                         [&projector],
                         |r| {
                             Ok((
@@ -524,39 +725,54 @@ impl CheckpointStore for SqliteLedger {
                                 r.get::<_, String>(1)?,
                                 r.get::<_, String>(2)?,
                                 r.get::<_, String>(3)?,
+                                r.get::<_, String>(4)?,
                             ))
                         },
                     )
                     .optional()
                     .map_err(|e| map_err(&store, e))?;
-                Ok(row.map(|(position, skipped, updated_at, instance)| Checkpoint {
-                    projector: projector.clone(),
-                    position: position.max(0) as u64,
-                    skipped: serde_json::from_str(&skipped).unwrap_or_default(),
-                    updated_at: DateTime::parse_from_rfc3339(&updated_at)
-                        .map(|t| t.with_timezone(&Utc))
-                        .unwrap_or_default(),
-                    instance,
+                Ok(row.map(|(position, skipped, updated_at, instance, extra)| {
+                    let extra: CheckpointExtra = serde_json::from_str(&extra).unwrap_or_default();
+                    Checkpoint {
+                        projector: projector.clone(),
+                        position: position.max(0) as u64,
+                        skipped: serde_json::from_str(&skipped).unwrap_or_default(),
+                        holes: extra.holes,
+                        last_error: extra.last_error,
+                        error_since: extra.error_since,
+                        updated_at: DateTime::parse_from_rfc3339(&updated_at)
+                            .map(|t| t.with_timezone(&Utc))
+                            .unwrap_or_default(),
+                        instance,
+                    }
                 }))
             })
             .await
     }
 
     async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()> {
+        self.writable("saving a checkpoint")?;
         let store = self.store();
         let cp = checkpoint.clone();
         self.locks
             .call(move |c| {
+                let extra = serde_json::to_string(&CheckpointExtra {
+                    holes: cp.holes.clone(),
+                    last_error: cp.last_error.clone(),
+                    error_since: cp.error_since,
+                })
+                .unwrap_or_else(|_| "{}".into());
                 c.execute(
-                    "INSERT INTO checkpoints(projector, position, skipped, updated_at, instance) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO checkpoints(projector, position, skipped, updated_at, instance, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(projector) DO UPDATE SET position = excluded.position, skipped = excluded.skipped,
-                     updated_at = excluded.updated_at, instance = excluded.instance",
+                     updated_at = excluded.updated_at, instance = excluded.instance, extra = excluded.extra",
                     params![
                         cp.projector,
                         cp.position as i64,
                         serde_json::to_string(&cp.skipped).unwrap_or_else(|_| "[]".into()),
                         format_time(cp.updated_at),
-                        cp.instance
+                        cp.instance,
+                        extra
                     ],
                 )
                 .map(|_| ())
@@ -566,9 +782,30 @@ impl CheckpointStore for SqliteLedger {
     }
 }
 
+/// The identity in `ledger_meta`, if one was made.
+fn read_identity(conn: &Connection, store: &str) -> StoreResult<Option<LedgerIdentity>> {
+    let value: Option<String> = conn
+        .query_row(
+            "SELECT value FROM ledger_meta WHERE key = ?1",
+            [IDENTITY_KEY],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| map_err(store, e))?;
+    value
+        .map(|v| {
+            serde_json::from_str(&v).map_err(|e| StoreError::Failed {
+                store: store.to_string(),
+                message: format!("the ledger identity in ledger_meta is unreadable ({e})"),
+            })
+        })
+        .transpose()
+}
+
 #[async_trait]
 impl SnapshotStore for SqliteLedger {
     async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()> {
+        self.writable("saving a snapshot")?;
         let store = self.store();
         let meta = meta.clone();
         self.writer
@@ -711,6 +948,7 @@ impl LockFactory for SqliteLedger {
         owner: &str,
         ttl: Duration,
     ) -> StoreResult<Option<Lease>> {
+        self.writable("taking a lease")?;
         let store = self.store();
         let (name, owner) = (name.to_string(), owner.to_string());
         self.locks
@@ -754,6 +992,7 @@ impl LockFactory for SqliteLedger {
     }
 
     async fn release(&self, lease: &Lease) -> StoreResult<()> {
+        self.writable("releasing a lease")?;
         let store = self.store();
         let lease = lease.clone();
         self.locks

@@ -67,6 +67,59 @@ impl Conn {
         })
     }
 
+    /// Opens an existing file for reading only: nothing is created or
+    /// written. A WAL database on a read-only file system (a copy, a
+    /// mounted backup) is read as it is on disk when SQLite cannot make its
+    /// shared-memory file there and no write-ahead log is waiting.
+    pub(crate) fn open_read_only(path: &Path, store: &str) -> StoreResult<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let uri = |immutable: bool| {
+            let mut uri = format!("file:{}?mode=ro", uri_path(path));
+            if immutable {
+                uri.push_str("&immutable=1");
+            }
+            uri
+        };
+        let try_open = |immutable: bool| -> rusqlite::Result<Connection> {
+            let conn = Connection::open_with_flags(uri(immutable), flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            // The first read is where a missing -shm file shows.
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+            Ok(conn)
+        };
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let not_a_database =
+            |e: &rusqlite::Error| e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase);
+        let conn = match try_open(false) {
+            Ok(conn) => conn,
+            Err(e) if not_a_database(&e) => return Err(map_err(store, e)),
+            Err(_) if !wal.exists() => try_open(true).map_err(|e| match not_a_database(&e) {
+                true => map_err(store, e),
+                false => StoreError::Unavailable {
+                    store: store.to_string(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                },
+            })?,
+            Err(e) => {
+                return Err(StoreError::Unavailable {
+                    store: store.to_string(),
+                    message: format!(
+                        "cannot read {} (its write-ahead log {} cannot be opened here: {e})",
+                        path.display(),
+                        wal.display()
+                    ),
+                });
+            }
+        };
+        Ok(Conn {
+            inner: Arc::new(Mutex::new(conn)),
+            store: store.to_string(),
+            gate: None,
+        })
+    }
+
     /// Makes `call` take `gate` too (after the connection), so connections
     /// that share it take turns instead of meeting SQLite's busy handler.
     pub(crate) fn gated(mut self, gate: Arc<Mutex<()>>) -> Self {
@@ -140,6 +193,33 @@ pub(crate) fn map_err(store: &str, error: rusqlite::Error) -> StoreError {
             message: error.to_string(),
         },
     }
+}
+
+/// A path as the path part of an SQLite `file:` URI (`?` and `#` escaped).
+fn uri_path(path: &Path) -> String {
+    path.display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23")
+}
+
+/// Makes sure the data dir exists (for a read-only inspection: nothing is
+/// created); one clear sentence if not.
+pub fn existing_data_dir(dir: &Path) -> StoreResult<PathBuf> {
+    if !dir.exists() {
+        return Err(StoreError::NotFound(format!(
+            "the data dir {} does not exist (nothing to inspect; it is made by the first command that writes)",
+            dir.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(StoreError::Config(format!(
+            "the data dir {} is not a directory",
+            dir.display()
+        )));
+    }
+    Ok(dir.to_path_buf())
 }
 
 /// Makes sure the data dir exists and is writable; one clear sentence if not.

@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::ledger::format_time;
 use super::{Conn, Durability, file_info, label, map_err};
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
-use crate::store::{BulkControl, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+use crate::store::{
+    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+};
 
 fn table_sql(suffix: &str) -> String {
     format!(
@@ -49,17 +51,36 @@ const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
 
 const INDEXES_SQL: &str = "CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);";
 
+/// Which ledger the tables were built from: one row, written with the rows
+/// it vouches for (replay's swap) or by the identity check (adoption).
+const IDENTITY_SQL: &str = "CREATE TABLE IF NOT EXISTS ledger_identity(
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    ledger_id TEXT NOT NULL,
+    stamped_at TEXT NOT NULL
+);";
+
 /// The embedded read store.
 pub struct SqliteViews {
     path: PathBuf,
     writer: Conn,
     reader: Conn,
+    /// Opened for inspection: every write is refused.
+    read_only: bool,
 }
 
 impl SqliteViews {
-    /// Opens (creating if needed) `views.sqlite3` at `path`.
-    pub fn open(path: &Path) -> StoreResult<Self> {
+    /// Opens `views.sqlite3` at `path`: creating it unless `read_only`,
+    /// when the file must exist and nothing is written.
+    pub fn open(path: &Path, read_only: bool) -> StoreResult<Self> {
         let store = label(path);
+        if read_only {
+            return Ok(SqliteViews {
+                path: path.to_path_buf(),
+                reader: Conn::open_read_only(path, &store)?,
+                writer: Conn::open_read_only(path, &store)?,
+                read_only,
+            });
+        }
         let writer = Conn::open(path, &store, Durability::Normal)?;
         {
             let guard = writer
@@ -67,19 +88,83 @@ impl SqliteViews {
                 .lock()
                 .map_err(|_| StoreError::Config("poisoned".into()))?;
             guard
-                .execute_batch(&format!("{}{STATE_SQL}{INDEXES_SQL}", table_sql("")))
+                .execute_batch(&format!(
+                    "{}{STATE_SQL}{INDEXES_SQL}{IDENTITY_SQL}",
+                    table_sql("")
+                ))
                 .map_err(|e| map_err(&store, e))?;
         }
         Ok(SqliteViews {
             path: path.to_path_buf(),
             reader: Conn::open(path, &store, Durability::Normal)?,
             writer,
+            read_only,
         })
     }
 
     fn store(&self) -> String {
         self.writer.store().to_string()
     }
+
+    /// Refuses `what` on a read-only store.
+    fn writable(&self, what: &str) -> StoreResult<()> {
+        if self.read_only {
+            Err(StoreError::ReadOnly {
+                store: self.store(),
+                what: what.to_string(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The stamp row, if the table and the row exist.
+fn read_stamp(conn: &Connection, store: &str) -> StoreResult<Option<ReadStamp>> {
+    use rusqlite::OptionalExtension;
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_identity'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| map_err(store, e))?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT ledger_id, stamped_at FROM ledger_identity WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| map_err(store, e))?;
+    row.map(|(id, at)| {
+        Ok(ReadStamp {
+            ledger_id: Uuid::parse_str(&id).map_err(|_| {
+                bad_row(
+                    store,
+                    "ledger_identity",
+                    "1",
+                    format!("'{id}' is not a UUID"),
+                )
+            })?,
+            stamped_at: chrono::DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+/// Writes the stamp row (inside the caller's transaction).
+fn write_stamp(conn: &Connection, ledger: Uuid) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET ledger_id = excluded.ledger_id, stamped_at = excluded.stamped_at",
+        params![ledger.to_string(), format_time(Utc::now())],
+    )
 }
 
 fn bad_row(store: &str, table: &str, key: &str, what: String) -> StoreError {
@@ -321,6 +406,7 @@ const BULK_STEP_ROWS: usize = 20_000;
 fn bulk_load(
     conn: &mut Connection,
     store: &str,
+    ledger: Uuid,
     state: &ReadState,
     control: &BulkControl,
 ) -> StoreResult<()> {
@@ -407,6 +493,8 @@ fn bulk_load(
     for projector in ProjectorId::ALL {
         set_position(&tx, projector, state.position).map_err(e)?;
     }
+    tx.execute_batch(IDENTITY_SQL).map_err(e)?;
+    write_stamp(&tx, ledger).map_err(e)?;
     tx.commit().map_err(e)
 }
 
@@ -420,17 +508,51 @@ impl ReadStore for SqliteViews {
         self.reader.ping().await
     }
 
+    async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
+        let store = self.store();
+        self.reader.call(move |c| read_stamp(c, &store)).await
+    }
+
+    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
+        self.writable("stamping the read tables")?;
+        let store = self.store();
+        self.writer
+            .call(move |c| {
+                let tx = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(|e| map_err(&store, e))?;
+                let current = read_stamp(&tx, &store)?.map(|s| s.ledger_id);
+                if current != expected {
+                    return Ok(false);
+                }
+                write_stamp(&tx, ledger).map_err(|e| map_err(&store, e))?;
+                tx.commit().map_err(|e| map_err(&store, e))?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn apply(
         &self,
+        ledger: Uuid,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
     ) -> StoreResult<()> {
+        self.writable("projecting")?;
         let store = self.store();
         let changes = changes.to_vec();
         self.writer
             .call(move |c| {
-                let tx = c.transaction().map_err(|e| map_err(&store, e))?;
+                // Immediate: the stamp is read under the write lock, so a
+                // replay of another ledger cannot swap tables in between.
+                let tx = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(|e| map_err(&store, e))?;
+                let found = read_stamp(&tx, &store)?.map(|s| s.ledger_id);
+                if found != Some(ledger) {
+                    return Err(StoreError::ForeignReadStore { store, found });
+                }
                 for change in &changes {
                     apply_change(&tx, change).map_err(|e| map_err(&store, e))?;
                 }
@@ -522,7 +644,13 @@ impl ReadStore for SqliteViews {
             .await
     }
 
-    async fn replace_all(&self, state: Arc<ReadState>, control: BulkControl) -> StoreResult<()> {
+    async fn replace_all(
+        &self,
+        ledger: Uuid,
+        state: Arc<ReadState>,
+        control: BulkControl,
+    ) -> StoreResult<()> {
+        self.writable("replacing the read tables")?;
         let store = self.store();
         self.writer
             .call(move |conn| {
@@ -531,7 +659,7 @@ impl ReadStore for SqliteViews {
                 // per automatic checkpoint it would otherwise cross.
                 conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
                     .map_err(|e| map_err(&store, e))?;
-                let result = bulk_load(conn, &store, &state, &control);
+                let result = bulk_load(conn, &store, ledger, &state, &control);
                 if result.is_err() {
                     let _ = conn.execute_batch(
                         "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",
