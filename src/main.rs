@@ -1,6 +1,7 @@
 //! `ledgerscope`: no subcommand opens the window; subcommands run headless.
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use ledgerscope::cli::{self, Cli, EXIT_ERROR};
 
 /// mimalloc instead of the system allocator: folds, snapshot decodes and
@@ -10,7 +11,10 @@ use ledgerscope::cli::{self, Cli, EXIT_ERROR};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => exit_on_bad_arguments(error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -40,4 +44,34 @@ fn main() {
     // Don't wait for background tasks (projectors) still parked on timers.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     std::process::exit(code);
+}
+
+/// Help and version print as usual; a bad argument is one sentence on
+/// stderr and, with `--json`, one JSON object with `error` and `exit_code`
+/// on stdout, like every other failure.
+fn exit_on_bad_arguments(error: clap::Error) -> ! {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    let text = error.to_string();
+    let sentence = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("the arguments are not usable")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
+    eprintln!("error: {sentence} (see ledgerscope --help)");
+    if std::env::args().any(|a| a == "--json") {
+        println!(
+            "{}",
+            serde_json::json!({ "error": sentence, "exit_code": EXIT_ERROR })
+        );
+    }
+    std::process::exit(EXIT_ERROR);
 }

@@ -4,10 +4,57 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// A count of at least 1 (`--count`, `--limit`): one clear sentence otherwise.
+fn positive(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if n >= 1 && n <= i128::from(u64::MAX) => Ok(n as u64),
+        Ok(n) => Err(format!("must be a whole number of at least 1, not {n}")),
+        Err(_) => Err(format!("must be a whole number, not '{text}'")),
+    }
+}
+
+/// A position or size of 0 or more.
+fn non_negative(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if n >= 0 && n <= i128::from(u64::MAX) => Ok(n as u64),
+        Ok(n) => Err(format!("must be a whole number of 0 or more, not {n}")),
+        Err(_) => Err(format!("must be a whole number, not '{text}'")),
+    }
+}
+
+/// Seconds to wait: 1 to 3600.
+fn timeout_secs(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if (1..=3600).contains(&n) => Ok(n as u64),
+        Ok(n) => Err(format!("must be between 1 and 3600 seconds, not {n}")),
+        Err(_) => Err(format!("must be a whole number of seconds, not '{text}'")),
+    }
+}
+
+/// A rate in commands per second, above 0.
+fn rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) => Err(format!(
+            "must be a number of commands per second above 0, not {r}"
+        )),
+        Err(_) => Err(format!(
+            "must be a number of commands per second, not '{text}'"
+        )),
+    }
+}
+
 /// Ledgerscope: explore an event-sourced booking system. With no subcommand
 /// the window opens; subcommands run headless.
 #[derive(Debug, Parser)]
-#[command(name = "ledgerscope", version, about, long_about = None)]
+#[command(
+    name = "ledgerscope",
+    version,
+    about,
+    long_about = None,
+    // `--price -5` is a price to validate, not an unknown flag.
+    allow_negative_numbers = true
+)]
 pub struct Cli {
     /// Directory of the embedded stores (ledger.sqlite3, views.sqlite3).
     #[arg(long, env = "LEDGERSCOPE_DATA_DIR", global = true, value_name = "DIR")]
@@ -48,7 +95,8 @@ pub struct Cli {
         env = "LEDGERSCOPE_SNAPSHOT_EVERY",
         global = true,
         default_value_t = 10_000,
-        value_name = "N"
+        value_name = "N",
+        value_parser = non_negative
     )]
     pub snapshot_every: u64,
     /// Between full snapshots, take a delta snapshot (only the row changes
@@ -59,12 +107,24 @@ pub struct Cli {
         env = "LEDGERSCOPE_SNAPSHOT_DELTA_EVERY",
         global = true,
         default_value_t = 1_000,
-        value_name = "N"
+        value_name = "N",
+        value_parser = non_negative
     )]
     pub snapshot_delta_every: u64,
-    /// Seconds to wait for a server before giving up.
-    #[arg(long, global = true, default_value_t = 5, value_name = "SECS")]
+    /// Seconds to wait for a server before giving up (1-3600).
+    #[arg(long, global = true, default_value_t = 5, value_name = "SECS", value_parser = timeout_secs)]
     pub connect_timeout_secs: u64,
+    /// Seconds a projector waits for a missing position below a stored one
+    /// before it records the hole and moves past it (0 = at once).
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_HOLE_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 5,
+        value_name = "SECS",
+        value_parser = non_negative
+    )]
+    pub hole_timeout_secs: u64,
     /// What to do (none: open the window).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -129,13 +189,14 @@ pub enum Command {
         out: JsonFlag,
     },
     /// List the ledger in order.
+    #[command(allow_negative_numbers = true)]
     Events {
         /// First position.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = non_negative)]
         from: u64,
         /// At most this many events.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
+        #[arg(long, default_value_t = 100, value_parser = positive)]
+        limit: u64,
         /// Only this event type.
         #[arg(long = "type")]
         event_type: Option<String>,
@@ -150,7 +211,8 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Run the projectors until they have caught up with the head.
+    /// Run the projectors until they have caught up with the head (exit 3
+    /// when they cannot, naming why).
     Project {
         #[command(flatten)]
         out: JsonFlag,
@@ -161,24 +223,26 @@ pub enum Command {
         out: JsonFlag,
     },
     /// The state as of a position: counts and a content digest.
+    #[command(allow_negative_numbers = true)]
     State {
         /// Position (default: the head).
-        #[arg(long)]
+        #[arg(long, value_parser = non_negative)]
         at: Option<u64>,
         #[command(flatten)]
         out: JsonFlag,
     },
     /// Rows added, removed and changed between the states at two positions.
+    #[command(allow_negative_numbers = true)]
     Diff {
         /// Earlier position.
-        #[arg(long)]
+        #[arg(long, value_parser = non_negative)]
         from: u64,
         /// Later position (default: the head).
-        #[arg(long)]
+        #[arg(long, value_parser = non_negative)]
         to: Option<u64>,
         /// At most this many rows listed (counts are always complete).
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        #[arg(long, default_value_t = 50, value_parser = non_negative)]
+        limit: u64,
         #[command(flatten)]
         out: JsonFlag,
     },
@@ -192,6 +256,10 @@ pub enum Command {
         /// Start from the newest snapshot instead of from zero.
         #[arg(long)]
         from_snapshot: bool,
+        /// Confirms replacing read tables built from another ledger (the
+        /// error without it names both ledgers).
+        #[arg(long)]
+        rebuild_foreign: bool,
         #[command(flatten)]
         out: JsonFlag,
     },
@@ -219,18 +287,19 @@ pub enum Command {
 
 /// `emit` options.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct EmitArgs {
     /// How many generated commands.
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     pub count: Option<u64>,
     /// Seed for the generated data (same seed, same commands and UUIDs).
-    #[arg(long)]
+    #[arg(long, value_parser = non_negative)]
     pub seed: Option<u64>,
     /// Mix in cancellations, reschedules and address changes.
     #[arg(long)]
     pub mix: bool,
     /// Commands per second (default: as fast as possible).
-    #[arg(long)]
+    #[arg(long, value_parser = rate)]
     pub rate: Option<f64>,
     /// Don't run the projectors while emitting.
     #[arg(long)]
@@ -270,9 +339,10 @@ pub struct EmitArgs {
 #[derive(Debug, Subcommand)]
 pub enum SnapshotAction {
     /// Take a snapshot of the state at the head (or at a position).
+    #[command(allow_negative_numbers = true)]
     Take {
         /// Position (default: the head).
-        #[arg(long)]
+        #[arg(long, value_parser = non_negative)]
         at: Option<u64>,
         #[command(flatten)]
         out: JsonFlag,
@@ -286,6 +356,9 @@ pub enum SnapshotAction {
     Restore {
         /// Snapshot id (or a unique prefix).
         id: String,
+        /// Confirms replacing read tables built from another ledger.
+        #[arg(long)]
+        rebuild_foreign: bool,
         #[command(flatten)]
         out: JsonFlag,
     },

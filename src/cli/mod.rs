@@ -23,7 +23,9 @@ use crate::domain::{
     user_id_for_email,
 };
 use crate::engine::bulk::BulkSpec;
-use crate::engine::{CommandOutcome, Engine, EngineConfig, EngineError, ReplayProgress};
+use crate::engine::{
+    CommandOutcome, Engine, EngineConfig, EngineError, EngineNotice, Pairing, ReplayProgress,
+};
 use crate::store::{EventFilter, LedgerEntry, StoreConfig, StoreError, open_stores};
 
 /// Exit code for success.
@@ -32,6 +34,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
 /// Exit code for bad input or an unreachable store.
 pub const EXIT_ERROR: i32 = 2;
+/// Exit code when `project` cannot catch up (the reason is printed).
+pub const EXIT_NOT_CAUGHT_UP: i32 = 3;
 
 /// A failure to report: one sentence and an exit code.
 #[derive(Debug)]
@@ -65,7 +69,7 @@ impl From<StoreError> for CliError {
 
 type CliResult<T> = Result<T, CliError>;
 
-/// The store configuration the flags describe.
+/// The store configuration the flags describe (read-only with `--observe`).
 pub fn store_config(cli: &Cli) -> StoreConfig {
     StoreConfig {
         data_dir: cli
@@ -76,6 +80,7 @@ pub fn store_config(cli: &Cli) -> StoreConfig {
         mongo_db: cli.mongo_db.clone(),
         postgres_url: cli.postgres_url.clone().filter(|u| !u.trim().is_empty()),
         connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
+        read_only: cli.observe,
     }
 }
 
@@ -85,13 +90,30 @@ pub fn engine_config(cli: &Cli, actor_kind: &str) -> EngineConfig {
     let mut config = EngineConfig::new(format!("{actor_kind}:{user}"));
     config.snapshot_every = cli.snapshot_every;
     config.snapshot_delta_every = cli.snapshot_delta_every;
+    config.hole_timeout = Duration::from_secs(cli.hole_timeout_secs);
     config
 }
 
+/// Opens the stores and the engine for a subcommand that writes (or, with
+/// `--observe`, for an inspection that refuses every write).
 async fn open_engine(cli: &Cli) -> CliResult<Arc<Engine>> {
-    let stores = open_stores(&store_config(cli)).await?;
+    open_engine_as(cli, cli.observe).await
+}
+
+/// Opens the stores read-only, for a subcommand that only reads: nothing is
+/// created, not even a data dir, and a read-only copy works.
+async fn open_for_reading(cli: &Cli) -> CliResult<Arc<Engine>> {
+    open_engine_as(cli, true).await
+}
+
+async fn open_engine_as(cli: &Cli, read_only: bool) -> CliResult<Arc<Engine>> {
+    let config = StoreConfig {
+        read_only,
+        ..store_config(cli)
+    };
+    let stores = open_stores(&config).await?;
     let engine = Engine::new(stores, engine_config(cli, "cli"));
-    engine.set_observe_only(cli.observe);
+    engine.set_observe_only(read_only);
     Ok(engine)
 }
 
@@ -130,7 +152,7 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", error.message);
-            if json && !matches!(command, Command::Events { .. }) {
+            if json {
                 print_json(&json!({ "error": error.message, "exit_code": error.code }));
             }
             error.code
@@ -213,7 +235,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             events(
                 cli,
                 *from,
-                *limit,
+                usize::try_from(*limit).unwrap_or(usize::MAX),
                 event_type.clone(),
                 aggregate.as_deref(),
                 json,
@@ -226,12 +248,25 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         Command::State { at, .. } => state(cli, *at, json).await,
         Command::Diff {
             from, to, limit, ..
-        } => diff(cli, *from, *to, *limit, json).await,
+        } => {
+            diff(
+                cli,
+                *from,
+                *to,
+                usize::try_from(*limit).unwrap_or(usize::MAX),
+                json,
+            )
+            .await
+        }
         Command::Verify { .. } => verify(cli, json).await,
-        Command::Replay { from_snapshot, .. } => replay(cli, *from_snapshot, json).await,
+        Command::Replay {
+            from_snapshot,
+            rebuild_foreign,
+            ..
+        } => replay(cli, *from_snapshot, *rebuild_foreign, json).await,
         Command::Snapshot { action } => snapshot(cli, action, json).await,
         Command::Export { out, .. } => {
-            let engine = open_engine(cli).await?;
+            let engine = open_for_reading(cli).await?;
             let report = engine
                 .export_ndjson(out, &AtomicBool::new(false), |_, _| {})
                 .await?;
@@ -239,11 +274,24 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
                 print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
             } else {
                 eprintln!(
-                    "exported {} event(s) to {} ({} malformed row(s) left out)",
+                    "exported {} event(s) to {} ({} not decodable by this build, carried as they are)",
                     report.exported,
                     out.display(),
-                    report.skipped_malformed.len()
+                    report.undecodable.len()
                 );
+                if !report.skipped_malformed.is_empty() {
+                    eprintln!(
+                        "left out {} malformed row(s) that are not events, at positions {:?}",
+                        report.skipped_malformed.len(),
+                        report.skipped_malformed
+                    );
+                }
+                if report.skipped_unpositioned > 0 {
+                    eprintln!(
+                        "left out {} row(s) without a usable position (see verify)",
+                        report.skipped_unpositioned
+                    );
+                }
             }
             Ok(EXIT_OK)
         }
@@ -259,24 +307,54 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
                     "imported {} new event(s), {} already present; head is {}",
                     report.imported, report.duplicates, report.head
                 );
+                for flag in &report.flagged {
+                    eprintln!(
+                        "  flagged line {} (event {}): {}",
+                        flag.line, flag.event_id, flag.reason
+                    );
+                }
             }
             Ok(EXIT_OK)
         }
     }
 }
 
-/// Final catch-up after commands: best effort, a down read store only lags.
-async fn project_after_commands(engine: &Engine) -> Value {
-    let mut lag = serde_json::Map::new();
-    let mut error = None;
-    for p in ProjectorId::ALL {
-        match engine.project_with_lease(p, false).await {
-            Ok(_) => {}
-            Err(e) => error = Some(e.to_string()),
-        }
-        let status = engine.refresh_status(p).await.ok();
-        lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
-    }
+/// How long a command's answer waits for the views to take its events:
+/// commands never wait on a read store that is down, slow or locked.
+const POST_COMMAND_PROJECTION: Duration = Duration::from_secs(2);
+
+/// Final catch-up after commands: best effort and bounded; a read store that
+/// is down or busy only lags (the views catch up on the next `project` or `run`).
+async fn project_after_commands(engine: &Arc<Engine>) -> Value {
+    let task = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let mut error = None;
+            let mut lag = serde_json::Map::new();
+            for p in ProjectorId::ALL {
+                if let Err(e) = engine.project_with_lease(p, false).await {
+                    error = Some(e.to_string());
+                }
+                let status = engine.refresh_status(p).await.ok();
+                lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
+            }
+            (error, lag)
+        })
+    };
+    // The task is left to finish on its own if it takes too long (its work
+    // is idempotent, and dropping a store call mid-flight is not safe).
+    let (error, lag) = match tokio::time::timeout(POST_COMMAND_PROJECTION, task).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => (Some(format!("projecting stopped: {e}")), Default::default()),
+        Err(_) => (
+            Some(format!(
+                "{} did not take the events within {} s (busy, locked or slow)",
+                engine.read_info(),
+                POST_COMMAND_PROJECTION.as_secs()
+            )),
+            Default::default(),
+        ),
+    };
     if let Some(error) = &error {
         eprintln!(
             "warning: the views were not updated ({error}); they catch up on the next `project` or `run`"
@@ -285,7 +363,11 @@ async fn project_after_commands(engine: &Engine) -> Value {
     json!({ "projected": error.is_none(), "lag": lag, "projection_error": error })
 }
 
-async fn finish_single(engine: &Engine, outcome: &CommandOutcome, json: bool) -> CliResult<i32> {
+async fn finish_single(
+    engine: &Arc<Engine>,
+    outcome: &CommandOutcome,
+    json: bool,
+) -> CliResult<i32> {
     let projection = if outcome.duplicate {
         Value::Null
     } else {
@@ -301,7 +383,7 @@ async fn finish_single(engine: &Engine, outcome: &CommandOutcome, json: bool) ->
             "event_id": event.event_id,
             "aggregate_id": event.aggregate_id,
             "event_type": event.event_type,
-            "head": engine.stores().ledger.head().await?,
+            "head": engine.head().await?,
             "trace": outcome.trace,
             "projection": projection,
         }));
@@ -384,13 +466,20 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
             }
         })
         .await;
+    let elapsed = started.elapsed();
     ctrl_c.abort();
     shutdown.cancel();
+    // The projectors stop at their next step; one held up by a busy read
+    // store is not waited for (the final catch-up below is bounded too).
     for task in tasks {
-        let _ = task.await;
+        if tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .is_err()
+        {
+            break;
+        }
     }
     let report = result?;
-    let elapsed = started.elapsed();
     let projection = if args.no_project {
         Value::Null
     } else {
@@ -455,34 +544,13 @@ async fn events(
     let aggregate_id = aggregate
         .map(|a| parse_uuid(a, "--aggregate"))
         .transpose()?;
-    let engine = open_engine(cli).await?;
-    let ledger = &engine.stores().ledger;
+    let engine = open_for_reading(cli).await?;
     let filter = EventFilter {
         event_type,
         aggregate_id,
         ..EventFilter::default()
     };
-    let entries = if filter.is_empty() {
-        ledger.read_range(from.max(1), limit).await?
-    } else {
-        // Page through matches from the start, keeping positions >= from.
-        let mut found = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = ledger.search(&filter, offset, 1_000).await?;
-            let len = page.len();
-            offset += len as u64;
-            found.extend(
-                page.into_iter()
-                    .filter(|e| crate::store::entry_position(e) >= from),
-            );
-            if len < 1_000 || found.len() >= limit {
-                break;
-            }
-        }
-        found.truncate(limit);
-        found
-    };
+    let entries = engine.events(from, limit, &filter).await?;
     let mut out = std::io::stdout().lock();
     for entry in &entries {
         let line = if json {
@@ -509,129 +577,202 @@ async fn events(
 }
 
 async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
-    let engine = open_engine(cli).await?;
-    let stores = engine.stores();
-    let head = stores.ledger.head().await?;
-    let count = stores.ledger.count().await?;
-    let read_error = stores.read.ping().await.err().map(|e| e.to_string());
-    let mut projectors = Vec::new();
-    for p in ProjectorId::ALL {
-        let stored = stores.checkpoints.load_checkpoint(p.name()).await?;
-        let read_position = match &read_error {
-            None => stores.read.projector_position(p).await.ok(),
-            Some(_) => None,
-        };
-        let checkpoint = read_position
-            .or(stored.as_ref().map(|c| c.position))
-            .unwrap_or(0);
-        let holder = stores
-            .locks
-            .holder(&crate::engine::projector::projector_lease_name(p))
-            .await?;
-        projectors.push(json!({
-            "name": p.name(),
-            "checkpoint": checkpoint,
-            "lag": head.saturating_sub(checkpoint),
-            "ledger_checkpoint": stored.as_ref().map(|c| c.position),
-            "skipped": stored.map(|c| c.skipped).unwrap_or_default(),
-            "lease_holder": holder.map(|l| l.owner),
-        }));
-    }
-    let snapshots = stores.snapshots.list_snapshots().await?;
+    let engine = open_for_reading(cli).await?;
+    let report = engine.status().await?;
+    let pairing = report.pairing.as_ref().map(|p| {
+        let mut value = serde_json::to_value(p).unwrap_or(Value::Null);
+        if let Some(foreign) = p.foreign() {
+            value["message"] = json!(foreign.to_string());
+        }
+        value
+    });
     let value = json!({
-        "head": head,
-        "events": count,
-        "ledger": { "kind": engine.ledger_info().kind, "location": engine.ledger_info().location, "reachable": true },
-        "read_store": {
-            "kind": engine.read_info().kind,
-            "location": engine.read_info().location,
-            "reachable": read_error.is_none(),
-            "error": read_error,
+        "head": report.head,
+        "events": report.events,
+        "unpositioned": report.census.unpositioned,
+        "missing_positions": report.census.missing_positions(),
+        "holes": report.holes,
+        "ledger": {
+            "kind": report.ledger.kind,
+            "location": report.ledger.location,
+            "reachable": true,
+            "id": report.ledger_id,
         },
-        "projectors": projectors,
-        "snapshots": snapshots.len(),
-        "latest_snapshot_position": snapshots.iter().map(|s| s.position).max(),
-        "observe_only": engine.observe_only(),
+        "read_store": {
+            "kind": report.read_store.info.kind,
+            "location": report.read_store.info.location,
+            "reachable": report.read_store.reachable,
+            "missing": report.read_store.missing,
+            "error": report.read_store.error,
+            "built_from": report.read_store.stamp.map(|s| s.ledger_id),
+        },
+        "pairing": pairing,
+        "projectors": report.projectors,
+        "snapshots": report.snapshots,
+        "usable_snapshots": report.usable_snapshots,
+        "latest_snapshot_position": report.latest_snapshot_position,
+        "observe_only": report.observe_only,
     });
     if json {
         print_json(&value);
     } else {
+        let id = report
+            .ledger_id
+            .map_or_else(|| "no id".to_string(), crate::engine::pairing::short_id);
         eprintln!(
-            "ledger:     {} (head {head}, {count} rows)",
-            engine.ledger_info()
+            "ledger:     {} (ledger {id}, head {}, {} rows)",
+            report.ledger, report.head, report.events
         );
-        match &value["read_store"]["error"] {
-            Value::String(e) => eprintln!("read store: {} UNREACHABLE: {e}", engine.read_info()),
-            _ => eprintln!("read store: {}", engine.read_info()),
-        }
-        for p in value["projectors"].as_array().into_iter().flatten() {
+        if report.census.unpositioned > 0 {
             eprintln!(
-                "  {:<18} checkpoint {:>8}  lag {:>8}  skipped {}",
-                p["name"].as_str().unwrap_or_default(),
-                p["checkpoint"],
-                p["lag"],
-                p["skipped"].as_array().map_or(0, Vec::len)
+                "            {} row(s) without a usable position (malformed; see verify)",
+                report.census.unpositioned
             );
         }
-        eprintln!("snapshots:  {}", snapshots.len());
+        for hole in &report.holes {
+            eprintln!("            hole: {hole} have no event");
+        }
+        match (&report.read_store.error, report.read_store.missing) {
+            (Some(e), true) => eprintln!("read store: MISSING: {e}"),
+            (Some(e), false) => {
+                eprintln!("read store: {} UNREACHABLE: {e}", report.read_store.info)
+            }
+            (None, _) => eprintln!("read store: {}", report.read_store.info),
+        }
+        if let Some(message) = report.foreign_message() {
+            eprintln!("NOT THIS LEDGER'S: {message}");
+        }
+        for p in &report.projectors {
+            eprintln!(
+                "  {:<18} checkpoint {:>8}  lag {:>8}  skipped {}  holes {}{}",
+                p.name,
+                p.checkpoint,
+                p.lag,
+                p.skipped.len(),
+                p.holes.len(),
+                p.last_error.as_ref().map_or_else(String::new, |e| format!(
+                    "  failing{}: {e}",
+                    p.error_since
+                        .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                        .unwrap_or_default()
+                ))
+            );
+        }
+        eprintln!(
+            "snapshots:  {} of this ledger ({} stored)",
+            report.usable_snapshots, report.snapshots
+        );
     }
     Ok(EXIT_OK)
 }
+
+/// How long `project` waits for another instance holding a projector's
+/// lease to reach the head before it says so.
+const WAIT_FOR_HOLDER: Duration = Duration::from_secs(10);
 
 async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     engine.guard_write("projecting")?;
     let mut checkpoints = BTreeMap::new();
-    let mut caught_up = true;
+    let mut reasons = Vec::new();
     let mut events = 0;
     let mut skipped = Vec::new();
+    let mut holes = Vec::new();
     for p in ProjectorId::ALL {
-        match engine.project_with_lease(p, false).await? {
-            Some(report) => {
-                events += report.events;
-                skipped.extend(report.skipped);
-                checkpoints.insert(p.name().to_string(), report.position);
-            }
-            None => {
-                caught_up = false;
-                let holder = engine
-                    .stores()
-                    .locks
-                    .holder(&crate::engine::projector::projector_lease_name(p))
-                    .await?;
-                eprintln!(
-                    "{} is being projected by {}; left to it",
-                    p.name(),
-                    holder.map_or_else(|| "another instance".into(), |l| l.owner)
-                );
-                checkpoints.insert(
-                    p.name().to_string(),
-                    engine.stores().read.projector_position(p).await?,
-                );
+        let mut held_since: Option<Instant> = None;
+        loop {
+            match engine.project_with_lease(p, false).await {
+                Ok(Some(report)) => {
+                    events += report.events;
+                    skipped.extend(report.skipped);
+                    holes.extend(report.holes);
+                    checkpoints.insert(p.name().to_string(), report.position);
+                    // A hole still within its timeout: wait it out, then cross it.
+                    if let Some((hole, left)) = report.waiting_for {
+                        eprintln!(
+                            "{}: {hole} have no event yet; waiting {:.1} s before crossing them",
+                            p.name(),
+                            left.as_secs_f64()
+                        );
+                        tokio::time::sleep(left).await;
+                        continue;
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    let status = engine.refresh_status(p).await?;
+                    checkpoints.insert(p.name().to_string(), status.checkpoint);
+                    if status.lag_events == 0 {
+                        break;
+                    }
+                    let since = *held_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= WAIT_FOR_HOLDER {
+                        reasons.push(format!(
+                            "{} is projected by {}, which is {} event(s) behind the head",
+                            p.name(),
+                            status
+                                .lease_holder
+                                .unwrap_or_else(|| "another instance".into()),
+                            status.lag_events
+                        ));
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(EngineError::Foreign(foreign)) => {
+                    return Err(CliError {
+                        code: EXIT_NOT_CAUGHT_UP,
+                        message: foreign.to_string(),
+                    });
+                }
+                // Unreachable or unusable stores are errors (exit 2), as elsewhere.
+                Err(e) => return Err(e.into()),
             }
         }
     }
-    let head = engine.stores().ledger.head().await?;
-    caught_up = caught_up && checkpoints.values().all(|c| *c == head);
+    let head = engine.head().await?;
+    for (name, checkpoint) in &checkpoints {
+        if *checkpoint < head && !reasons.iter().any(|r| r.starts_with(name.as_str())) {
+            reasons.push(format!("{name} stopped at {checkpoint} of {head}"));
+        }
+    }
+    let caught_up = reasons.is_empty();
     skipped.sort_unstable();
     skipped.dedup();
+    holes.sort_unstable();
+    holes.dedup();
+    let reason = (!caught_up).then(|| reasons.join("; "));
     if json {
         print_json(&json!({
-            "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events, "skipped": skipped
+            "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events,
+            "skipped": skipped, "holes": holes, "reason": reason,
         }));
     } else {
         eprintln!("projected {events} event(s); head {head}; checkpoints {checkpoints:?}");
         if !skipped.is_empty() {
             eprintln!("skipped malformed or unknown events at positions {skipped:?}");
         }
+        for hole in &holes {
+            eprintln!("crossed a hole: {hole} have no event");
+        }
     }
-    Ok(EXIT_OK)
+    match reason {
+        None => Ok(EXIT_OK),
+        Some(reason) => {
+            eprintln!("error: not caught up: {reason}");
+            Ok(EXIT_NOT_CAUGHT_UP)
+        }
+    }
 }
 
 async fn run_instance(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     let shutdown = CancellationToken::new();
-    let mut tasks = engine.spawn_projectors(shutdown.clone());
+    if let Ok(Pairing::Foreign(foreign)) = engine.check_pairing().await {
+        eprintln!("warning: {foreign}");
+    }
+    let mut tasks = vec![spawn_notice_printer(&engine, shutdown.clone())];
+    tasks.extend(engine.spawn_projectors(shutdown.clone()));
     tasks.push(engine.spawn_auto_snapshots(shutdown.clone()));
     eprintln!(
         "instance {} projecting {} -> {}; Ctrl-C or SIGTERM stops it",
@@ -651,6 +792,51 @@ async fn run_instance(cli: &Cli, json: bool) -> CliResult<i32> {
     Ok(EXIT_OK)
 }
 
+/// Tells stderr what a headless instance's background work runs into:
+/// failures (once per message), holes crossed, snapshots that failed.
+fn spawn_notice_printer(
+    engine: &Arc<Engine>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let mut notices = engine.bus().subscribe_notices();
+    tokio::spawn(async move {
+        let mut last_failure: BTreeMap<ProjectorId, String> = BTreeMap::new();
+        loop {
+            let notice = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                notice = notices.recv() => match notice {
+                    Ok(notice) => notice,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                },
+            };
+            match notice {
+                EngineNotice::ProjectorFailed { projector, message }
+                    if last_failure.get(&projector) != Some(&message) =>
+                {
+                    eprintln!("{}: {message} (retrying)", projector.name());
+                    last_failure.insert(projector, message);
+                }
+                EngineNotice::ProjectionApplied { projector, .. }
+                    if last_failure.remove(&projector).is_some() =>
+                {
+                    eprintln!("{}: projecting again", projector.name());
+                }
+                EngineNotice::HoleCrossed { projector, hole } => {
+                    eprintln!(
+                        "{}: crossed a hole ({hole} have no event)",
+                        projector.name()
+                    );
+                }
+                EngineNotice::SnapshotFailed(message) => {
+                    eprintln!("automatic snapshot failed: {message}");
+                }
+                _ => {}
+            }
+        }
+    })
+}
+
 async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
@@ -667,8 +853,8 @@ async fn wait_for_stop_signal() {
 }
 
 async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
-    let engine = open_engine(cli).await?;
-    let head = engine.stores().ledger.head().await?;
+    let engine = open_for_reading(cli).await?;
+    let head = engine.head().await?;
     let at = at.unwrap_or(head);
     if at > head {
         return Err(CliError::input(format!(
@@ -702,8 +888,8 @@ async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
 }
 
 async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -> CliResult<i32> {
-    let engine = open_engine(cli).await?;
-    let head = engine.stores().ledger.head().await?;
+    let engine = open_for_reading(cli).await?;
+    let head = engine.head().await?;
     let to = to.unwrap_or(head);
     if from > head || to > head {
         return Err(CliError::input(format!(
@@ -750,7 +936,7 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
 }
 
 async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
-    let engine = open_engine(cli).await?;
+    let engine = open_for_reading(cli).await?;
     let report = engine.verify().await?;
     let rows: Vec<Value> = report
         .rows()
@@ -778,6 +964,8 @@ async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
             "different": report.different,
             "rows": rows,
             "malformed": report.malformed.iter().map(|m| json!({"position": m.position, "reason": m.reason})).collect::<Vec<_>>(),
+            "unpositioned": report.unpositioned,
+            "holes": report.holes,
             "lag": report.lag_events.iter().cloned().collect::<BTreeMap<_, _>>(),
         }));
     } else {
@@ -803,10 +991,13 @@ async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
             );
         }
         for m in &report.malformed {
-            eprintln!(
-                "  malformed ledger entry at position {}: {}",
-                m.position, m.reason
-            );
+            match m.position {
+                0 => eprintln!("  malformed ledger row without a position: {}", m.reason),
+                p => eprintln!("  malformed ledger entry at position {p}: {}", m.reason),
+            }
+        }
+        for hole in &report.holes {
+            eprintln!("  hole: {hole} have no event (crossed)");
         }
         for (p, lag) in &report.lag_events {
             if *lag > 0 {
@@ -817,7 +1008,12 @@ async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
     Ok(if report.in_sync { EXIT_OK } else { EXIT_DRIFT })
 }
 
-async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
+async fn replay(
+    cli: &Cli,
+    from_snapshot: bool,
+    rebuild_foreign: bool,
+    json: bool,
+) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     let cancel = Arc::new(AtomicBool::new(false));
     let ctrl_c = spawn_ctrl_c(cancel.clone());
@@ -838,7 +1034,14 @@ async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
             );
         }
     });
-    let result = engine.replay(from_snapshot, cancel, on_progress).await;
+    let result = engine
+        .replay(from_snapshot, rebuild_foreign, cancel, on_progress)
+        .await;
+    if let Err(EngineError::Foreign(foreign)) = &result {
+        return Err(CliError::input(format!(
+            "{foreign}; run `replay --rebuild-foreign` to replace them with this ledger's"
+        )));
+    }
     ctrl_c.abort();
     let report = result?;
     if json {
@@ -867,10 +1070,13 @@ async fn replay(cli: &Cli, from_snapshot: bool, json: bool) -> CliResult<i32> {
 }
 
 async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i32> {
-    let engine = open_engine(cli).await?;
+    let engine = match action {
+        SnapshotAction::List { .. } => open_for_reading(cli).await?,
+        _ => open_engine(cli).await?,
+    };
     let value = match action {
         SnapshotAction::Take { at, .. } => {
-            let head = engine.stores().ledger.head().await?;
+            let head = engine.head().await?;
             if let Some(at) = at
                 && *at > head
             {
@@ -887,6 +1093,7 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
         }
         SnapshotAction::List { .. } => {
             let list = engine.list_snapshots().await?;
+            let ledger = engine.ledger_identity().await?.map(|i| i.id);
             if !json {
                 for s in &list {
                     let kind = match s.base {
@@ -894,8 +1101,13 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
                         Some(base) if base.is_nil() => "delta of the empty ledger".to_string(),
                         Some(base) => format!("delta of {}", &base.to_string()[..8]),
                     };
+                    let usable = if ledger.is_some() && s.ledger_id == ledger {
+                        ""
+                    } else {
+                        "  NOT USED: of another ledger"
+                    };
                     eprintln!(
-                        "{}  position {:>8}  {kind}  {}  {} bytes  {} users  {} bookings",
+                        "{}  position {:>8}  {kind}  {}  {} bytes  {} users  {} bookings{usable}",
                         s.id,
                         s.position,
                         s.taken_at.format("%Y-%m-%d %H:%M:%S"),
@@ -905,10 +1117,22 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
                     );
                 }
             }
-            json!({ "snapshots": list })
+            let list: Vec<Value> = list
+                .iter()
+                .map(|s| {
+                    let mut value = serde_json::to_value(s).unwrap_or(Value::Null);
+                    value["usable"] = json!(ledger.is_some() && s.ledger_id == ledger);
+                    value
+                })
+                .collect();
+            json!({ "snapshots": list, "ledger_id": ledger })
         }
-        SnapshotAction::Restore { id, .. } => {
-            let report = engine.restore_snapshot(id).await?;
+        SnapshotAction::Restore {
+            id,
+            rebuild_foreign,
+            ..
+        } => {
+            let report = engine.restore_snapshot(id, *rebuild_foreign).await?;
             eprintln!(
                 "read tables restored to snapshot {} (position {}); {} event(s) after it will be projected",
                 report.snapshot.id, report.snapshot.position, report.events_to_catch_up
