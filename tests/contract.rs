@@ -21,8 +21,9 @@ use ledgerscope::store::mongo::MongoLedger;
 use ledgerscope::store::postgres::PostgresViews;
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
-    AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, LockFactory,
-    ReadStore, SnapshotMeta, SnapshotStore, StoreError, entry_position, load_read_state,
+    AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, Hole,
+    LedgerCensus, LockFactory, ReadStore, SnapshotMeta, SnapshotStore, StoreError, entry_position,
+    load_read_state,
 };
 use uuid::Uuid;
 
@@ -53,7 +54,7 @@ fn unique_name(prefix: &str) -> String {
 async fn fresh_mongo() -> Option<(MongoLedger, String)> {
     let uri = server("LEDGERSCOPE_MONGO_URI")?;
     let db = unique_name("ls_contract");
-    let ledger = MongoLedger::open(&uri, &db, Duration::from_secs(10))
+    let ledger = MongoLedger::open(&uri, &db, Duration::from_secs(10), false)
         .await
         .expect("open mongo");
     Some((ledger, db))
@@ -150,6 +151,11 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
     assert!(ledger.read_range(1, 10).await.unwrap().is_empty());
     ledger.ping().await.unwrap();
 
+    // One identity, made once, whoever asks.
+    let identity = ledger.ensure_identity().await.unwrap();
+    assert_eq!(ledger.ensure_identity().await.unwrap(), identity);
+    assert_eq!(ledger.identity().await.unwrap(), Some(identity));
+
     // Gap-free positions 1..n.
     let mut stored = Vec::new();
     for n in 0..5 {
@@ -159,6 +165,15 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
     }
     assert_eq!(ledger.head().await.unwrap(), 5);
     assert_eq!(ledger.count().await.unwrap(), 5);
+    assert_eq!(
+        ledger.census().await.unwrap(),
+        LedgerCensus {
+            head: 5,
+            positioned: 5,
+            unpositioned: 0
+        }
+    );
+    assert!(ledger.holes(10).await.unwrap().is_empty());
 
     // Reads give back exactly what append answered.
     let all = ledger.read_range(1, 100).await.unwrap();
@@ -272,6 +287,144 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
     );
 }
 
+/// What another application writes straight into the ledger store.
+enum Raw {
+    /// A well-formed event at this position, in the documented schema.
+    Event(u64, Box<StoredEvent>),
+    /// A row without a usable position.
+    Unpositioned,
+}
+
+/// Events another writer stores in the documented schema are seen by every
+/// read and every check: the head, pages after a hole, the existence and
+/// idempotency checks, the census; rows without a position are counted and
+/// listed as malformed, never placed.
+async fn foreign_writer_contract<F, Fut>(ledger: Arc<dyn EventLedger>, raw: F)
+where
+    F: Fn(Raw) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let head = ledger.head().await.unwrap();
+    let far = wizard(500);
+    let at = head + 1000;
+    raw(Raw::Event(at, Box::new(far.clone()))).await;
+    let far = StoredEvent {
+        position: at,
+        ..far
+    };
+    assert_eq!(
+        ledger.head().await.unwrap(),
+        at,
+        "the highest stored position"
+    );
+    let after = ledger.read_range(head + 1, 10).await.unwrap();
+    assert_eq!(
+        after.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![at],
+        "the next stored events after a position: nothing after a hole is lost"
+    );
+    assert_eq!(after[0].as_ref().unwrap(), &far);
+    assert_eq!(
+        ledger.find_event(far.event_id).await.unwrap(),
+        Some(far.clone())
+    );
+    assert_eq!(
+        ledger.first_of_aggregate(far.aggregate_id).await.unwrap(),
+        Some(far.clone())
+    );
+    assert!(
+        matches!(ledger.append(far.clone()).await.unwrap(), AppendOutcome::Duplicate(e) if e == far),
+        "a retry of the foreign event is a duplicate"
+    );
+    let census = ledger.census().await.unwrap();
+    assert_eq!((census.head, census.missing_positions()), (at, 999));
+    assert_eq!(
+        ledger.holes(10).await.unwrap(),
+        vec![Hole {
+            from: head + 1,
+            to: at - 1
+        }]
+    );
+    let next = appended(ledger.append(wizard(501)).await.unwrap());
+    assert_eq!(next.position, at + 1, "our appends go on after it");
+    raw(Raw::Unpositioned).await;
+    let census = ledger.census().await.unwrap();
+    assert_eq!(census.unpositioned, 1, "{census:?}");
+    let listed = ledger.unpositioned(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].position, 0);
+    let all = ledger.read_range(1, 100_000).await.unwrap();
+    assert!(all.iter().all(|e| entry_position(e) > 0), "never placed");
+    assert_eq!(all.len() as u64, census.positioned);
+    let paged = ledger
+        .search(&EventFilter::default(), 0, 100_000)
+        .await
+        .unwrap();
+    assert_eq!(paged.len() as u64, census.positioned);
+    let tail = ledger
+        .search(&EventFilter::default(), census.positioned - 2, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        tail.iter().map(entry_position).collect::<Vec<_>>(),
+        vec![at, at + 1],
+        "offsets count stored events, not positions"
+    );
+}
+
+/// Writes `raw` into an embedded ledger file as another program would.
+fn sqlite_raw(path: &std::path::Path, raw: Raw) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let (position, event) = match raw {
+        Raw::Event(position, event) => (position as i64, *event),
+        Raw::Unpositioned => (-7, wizard(502)),
+    };
+    conn.execute(
+        "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+         schema_version, recorded_at, payload, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        rusqlite::params![
+            position,
+            event.event_id.to_string(),
+            event.aggregate_id.to_string(),
+            event.aggregate_type,
+            event.version as i64,
+            event.event_type,
+            i64::from(event.schema_version),
+            event.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            event.payload.to_string(),
+            "{}",
+        ],
+    )
+    .unwrap();
+}
+
+/// Inserts `raw` into `events` as another MongoDB client following the
+/// README's schema would (its own ObjectId `_id`, string UUIDs).
+async fn mongo_raw(ledger: &MongoLedger, raw: Raw) {
+    use mongodb::bson::{doc, oid::ObjectId};
+    let events = ledger
+        .database()
+        .collection::<mongodb::bson::Document>("events");
+    let document = match raw {
+        Raw::Event(position, e) => doc! {
+            "_id": ObjectId::new(),
+            "position": position as i64,
+            "event_id": e.event_id.to_string(),
+            "aggregate_id": e.aggregate_id.to_string(),
+            "aggregate_type": &e.aggregate_type,
+            "version": e.version as i64,
+            "event_type": &e.event_type,
+            "schema_version": i64::from(e.schema_version),
+            "recorded_at": mongodb::bson::DateTime::from_millis(e.recorded_at.timestamp_millis()),
+            "recorded_at_us": e.recorded_at.timestamp_micros(),
+            "payload": mongodb::bson::to_bson(&e.payload).unwrap(),
+            "metadata": {},
+        },
+        Raw::Unpositioned => doc! {"_id": ObjectId::new(), "event_type": "BookingCancelled"},
+    };
+    events.insert_one(document).await.unwrap();
+}
+
 /// Concurrent writers (tasks, and for servers a second client) get unique,
 /// gap-free positions.
 async fn concurrent_append_contract(writers: Vec<Arc<dyn EventLedger>>, per_writer: u32) {
@@ -318,11 +471,10 @@ async fn checkpoint_contract(store: Arc<dyn CheckpointStore>) {
     assert_eq!(store.load_checkpoint("UserProjection").await.unwrap(), None);
     let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
     let mut cp = Checkpoint {
-        projector: "UserProjection".into(),
-        position: 42,
         skipped: vec![7, 9],
+        holes: vec![Hole { from: 20, to: 29 }],
         updated_at: now,
-        instance: "host-1-abcd".into(),
+        ..Checkpoint::new("UserProjection", 42, "host-1-abcd")
     };
     store.save_checkpoint(&cp).await.unwrap();
     assert_eq!(
@@ -331,10 +483,22 @@ async fn checkpoint_contract(store: Arc<dyn CheckpointStore>) {
     );
     cp.position = 50;
     cp.skipped.push(48);
+    cp.holes.push(Hole { from: 45, to: 45 });
+    // A projector's failure and since when (millisecond precision).
+    cp.last_error = Some("postgresql at h:5/db is unavailable: gone".into());
+    cp.error_since = chrono::DateTime::from_timestamp_millis(now.timestamp_millis());
     store.save_checkpoint(&cp).await.unwrap();
     assert_eq!(
         store.load_checkpoint("UserProjection").await.unwrap(),
-        Some(cp)
+        Some(cp.clone())
+    );
+    cp.last_error = None;
+    cp.error_since = None;
+    store.save_checkpoint(&cp).await.unwrap();
+    assert_eq!(
+        store.load_checkpoint("UserProjection").await.unwrap(),
+        Some(cp),
+        "a cleared error is gone"
     );
     assert_eq!(
         store.load_checkpoint("BookingProjection").await.unwrap(),
@@ -355,6 +519,7 @@ fn snapshot_meta(position: u64, bytes: &[u8], chunks: u32) -> SnapshotMeta {
         users: 3,
         bookings: 4,
         base: None,
+        ledger_id: Some(Uuid::new_v4()),
     }
 }
 
@@ -630,14 +795,51 @@ fn booking(n: u8, user_id: Uuid, position: u64) -> BookingRow {
     }
 }
 
+/// The ledger the read-store contract projects for.
+const LEDGER: Uuid = Uuid::from_u128(0x001e_d9e4_0000_4000_8000_0000_0000_0001);
+
 async fn read_store_contract(read: Arc<dyn ReadStore>) {
     read.ping().await.unwrap();
     assert_eq!(read.counts().await.unwrap().users, 0);
+    // New tables are not stamped; a compare-and-set stamps them once.
+    assert_eq!(read.stamp().await.unwrap(), None);
+    let other = Uuid::new_v4();
+    assert!(read.set_stamp(LEDGER, None).await.unwrap());
+    assert!(
+        !read.set_stamp(other, None).await.unwrap(),
+        "stamped already"
+    );
+    assert!(!read.set_stamp(other, Some(other)).await.unwrap());
+    assert_eq!(
+        read.stamp().await.unwrap().map(|s| s.ledger_id),
+        Some(LEDGER)
+    );
     let u1 = user(1, 1);
     let users = ProjectorId::UserProjection;
-    read.apply(users, &[RowChange::InsertUserIfAbsent(u1.clone())], 1)
-        .await
-        .unwrap();
+    // Tables stamped with another ledger take nothing.
+    assert_eq!(
+        read.apply(
+            other,
+            users,
+            &[RowChange::InsertUserIfAbsent(u1.clone())],
+            1
+        )
+        .await,
+        Err(StoreError::ForeignReadStore {
+            store: read.info().to_string(),
+            found: Some(LEDGER)
+        })
+    );
+    assert_eq!(read.counts().await.unwrap().users, 0, "nothing was written");
+    assert_eq!(read.projector_position(users).await.unwrap(), 0);
+    read.apply(
+        LEDGER,
+        users,
+        &[RowChange::InsertUserIfAbsent(u1.clone())],
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(read.projector_position(users).await.unwrap(), 1);
     assert_eq!(
         read.projector_position(ProjectorId::BookingProjection)
@@ -648,7 +850,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     // Re-applying changes nothing, even with other values.
     let mut again = u1.clone();
     again.address = "Somewhere else".into();
-    read.apply(users, &[RowChange::InsertUserIfAbsent(again)], 1)
+    read.apply(LEDGER, users, &[RowChange::InsertUserIfAbsent(again)], 1)
         .await
         .unwrap();
     assert_eq!(read.users_page(None, 10).await.unwrap(), vec![u1.clone()]);
@@ -658,13 +860,13 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
         address: address.into(),
         position,
     };
-    read.apply(users, &[move_to("Calle B", 3)], 3)
+    read.apply(LEDGER, users, &[move_to("Calle B", 3)], 3)
         .await
         .unwrap();
-    read.apply(users, &[move_to("Calle Old", 2)], 3)
+    read.apply(LEDGER, users, &[move_to("Calle Old", 2)], 3)
         .await
         .unwrap();
-    read.apply(users, &[move_to("Calle B again", 3)], 3)
+    read.apply(LEDGER, users, &[move_to("Calle B again", 3)], 3)
         .await
         .unwrap();
     let row = read.users_page(None, 10).await.unwrap().remove(0);
@@ -674,10 +876,16 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     // Bookings: insert, status and dates conditional on position.
     let bookings = ProjectorId::BookingProjection;
     let b1 = booking(1, u1.user_id, 4);
-    read.apply(bookings, &[RowChange::InsertBookingIfAbsent(b1.clone())], 4)
-        .await
-        .unwrap();
     read.apply(
+        LEDGER,
+        bookings,
+        &[RowChange::InsertBookingIfAbsent(b1.clone())],
+        4,
+    )
+    .await
+    .unwrap();
+    read.apply(
+        LEDGER,
         bookings,
         &[
             RowChange::SetBookingDates {
@@ -707,6 +915,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
         "position 5 is older than 6"
     );
     read.apply(
+        LEDGER,
         bookings,
         &[RowChange::SetBookingStatus {
             booking_id: b1.booking_id,
@@ -727,7 +936,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     let more: Vec<RowChange> = (2..=9)
         .map(|n| RowChange::InsertUserIfAbsent(user(n, 10 + n as u64)))
         .collect();
-    read.apply(users, &more, 19).await.unwrap();
+    read.apply(LEDGER, users, &more, 19).await.unwrap();
     let mut expected: Vec<Uuid> = (1..=9).map(|n| user(n, 0).user_id).collect();
     expected.sort();
     let mut paged = Vec::new();
@@ -773,7 +982,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         on_rows: Arc::new(|_| {}),
     };
     let result = read
-        .replace_all(Arc::new(big_state(10, 2, 100)), control)
+        .replace_all(LEDGER, Arc::new(big_state(10, 2, 100)), control)
         .await;
     assert_eq!(result, Err(StoreError::Cancelled));
     assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
@@ -789,7 +998,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         }),
     };
     let result = read
-        .replace_all(Arc::new(big_state(12_000, 5, 100)), control)
+        .replace_all(LEDGER, Arc::new(big_state(12_000, 5, 100)), control)
         .await;
     assert_eq!(result, Err(StoreError::Cancelled));
     assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
@@ -807,7 +1016,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         cancel: Arc::new(AtomicBool::new(false)),
         on_rows: Arc::new(move |n| seen.store(n, Ordering::Relaxed)),
     };
-    read.replace_all(Arc::new(state.clone()), control)
+    read.replace_all(LEDGER, Arc::new(state.clone()), control)
         .await
         .unwrap();
     assert_eq!(rows.load(Ordering::Relaxed), 12_005);
@@ -819,6 +1028,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     }
     // Applying after a swap still works (keys and indexes are back).
     read.apply(
+        LEDGER,
         ProjectorId::UserProjection,
         &[RowChange::InsertUserIfAbsent(user(200, 501))],
         501,
@@ -826,6 +1036,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     .await
     .unwrap();
     read.apply(
+        LEDGER,
         ProjectorId::UserProjection,
         &[RowChange::InsertUserIfAbsent(user(200, 501))],
         501,
@@ -833,11 +1044,32 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     .await
     .unwrap();
     assert_eq!(read.counts().await.unwrap().users, 12_001);
-    // And a second swap works too (index names are reusable).
-    read.replace_all(Arc::new(big_state(3, 1, 600)), BulkControl::none())
-        .await
-        .unwrap();
+    // A second swap works too (index names are reusable), and a replay for
+    // another ledger stamps the tables with it: the first one's writes are
+    // refused from then on.
+    let rebuilt_for = Uuid::new_v4();
+    read.replace_all(
+        rebuilt_for,
+        Arc::new(big_state(3, 1, 600)),
+        BulkControl::none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(read.counts().await.unwrap().users, 3);
+    assert_eq!(
+        read.stamp().await.unwrap().map(|s| s.ledger_id),
+        Some(rebuilt_for)
+    );
+    assert!(matches!(
+        read.apply(LEDGER, ProjectorId::UserProjection, &[], 601).await,
+        Err(StoreError::ForeignReadStore { found: Some(f), .. }) if f == rebuilt_for
+    ));
+    assert_eq!(
+        read.projector_position(ProjectorId::UserProjection)
+            .await
+            .unwrap(),
+        600
+    );
 }
 
 // ---------------------------------------------------------------- the runs
@@ -845,13 +1077,19 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_ledger_passes_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Arc::new(SqliteLedger::open(&dir.path().join("ledger.sqlite3")).unwrap());
+    let path = dir.path().join("ledger.sqlite3");
+    let ledger = Arc::new(SqliteLedger::open(&path, false).unwrap());
     ledger_contract(ledger.clone()).await;
     concurrent_append_contract(vec![ledger.clone()], 20).await;
     checkpoint_contract(ledger.clone()).await;
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
-    append_releasing_contract(ledger).await;
+    append_releasing_contract(ledger.clone()).await;
+    foreign_writer_contract(ledger, |raw| {
+        sqlite_raw(&path, raw);
+        async {}
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -865,7 +1103,7 @@ async fn mongo_ledger_passes_the_contract() {
     let uri = std::env::var("LEDGERSCOPE_MONGO_URI").unwrap();
     let name = ledger.database().name().to_string();
     let other = Arc::new(
-        MongoLedger::open(&uri, &name, Duration::from_secs(10))
+        MongoLedger::open(&uri, &name, Duration::from_secs(10), false)
             .await
             .unwrap(),
     );
@@ -874,13 +1112,14 @@ async fn mongo_ledger_passes_the_contract() {
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
     append_releasing_contract(ledger.clone()).await;
+    foreign_writer_contract(ledger.clone(), |raw| mongo_raw(&ledger, raw)).await;
     drop_mongo(&ledger).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_read_store_passes_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let read = Arc::new(SqliteViews::open(&dir.path().join("views.sqlite3")).unwrap());
+    let read = Arc::new(SqliteViews::open(&dir.path().join("views.sqlite3"), false).unwrap());
     read_store_contract(read.clone()).await;
     replace_all_contract(read).await;
 }
@@ -891,7 +1130,7 @@ async fn postgres_read_store_passes_the_contract() {
         return;
     };
     let read = Arc::new(
-        PostgresViews::open(&scoped, Duration::from_secs(10))
+        PostgresViews::open(&scoped, Duration::from_secs(10), false)
             .await
             .unwrap(),
     );

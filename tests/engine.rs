@@ -213,7 +213,12 @@ async fn observe_only_refuses_every_write() {
         Err(EngineError::ObserveOnly(_))
     ));
     let replay = engine
-        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .replay(
+            false,
+            false,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(|_| {}),
+        )
         .await;
     assert!(matches!(replay, Err(EngineError::ObserveOnly(_))));
     assert_eq!(engine.stores().ledger.count().await.unwrap(), 0);
@@ -324,6 +329,7 @@ async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing()
     let result = engine
         .replay(
             false,
+            false,
             stop.clone(),
             Arc::new(move |p| {
                 if p.phase == ReplayPhase::Loading {
@@ -340,7 +346,12 @@ async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing()
     );
 
     let report = engine
-        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .replay(
+            false,
+            false,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(|_| {}),
+        )
         .await
         .unwrap();
     let head = engine.stores().ledger.head().await.unwrap();
@@ -403,7 +414,12 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
     }
     // Replay from the newest snapshot matches a replay from zero.
     let report = fresh
-        .replay(true, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .replay(
+            true,
+            false,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(|_| {}),
+        )
         .await
         .unwrap();
     assert_eq!(report.from_snapshot.map(|s| s.position), Some(400));
@@ -612,7 +628,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     // Restoring a delta restores the state at its position.
     let delta_330 = taken.iter().find(|s| s.position == 330).unwrap();
     let report = fresh
-        .restore_snapshot(&delta_330.id.to_string())
+        .restore_snapshot(&delta_330.id.to_string(), false)
         .await
         .unwrap();
     assert_eq!(report.events_to_catch_up, head - 330);
@@ -807,7 +823,7 @@ async fn restoring_a_snapshot_rewinds_the_views_and_projectors_bring_them_back()
     let snapshot = engine.take_snapshot(Some(40)).await.unwrap();
     project_all(&engine).await;
     let report = engine
-        .restore_snapshot(&snapshot.id.to_string()[..8])
+        .restore_snapshot(&snapshot.id.to_string()[..8], false)
         .await
         .unwrap();
     assert_eq!(

@@ -129,7 +129,12 @@ async fn check(ops: Vec<Op>) {
     let incremental = views(&engine, head).await;
     assert_eq!(incremental, fold, "incremental projection == fold(ledger)");
     engine
-        .replay(false, Arc::new(AtomicBool::new(false)), Arc::new(|_| {}))
+        .replay(
+            false,
+            false,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(|_| {}),
+        )
         .await
         .unwrap();
     assert_eq!(views(&engine, head).await, fold, "replay == fold(ledger)");

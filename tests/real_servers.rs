@@ -427,9 +427,11 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
     assert_eq!(code, 0);
     let tail = common::size_from_env("LEDGERSCOPE_REPLAY_EVENTS", 20_000) as usize;
     runtime().block_on(async {
-        let ledger =
-            ledgerscope::store::sqlite::SqliteLedger::open(&dir.path().join("ledger.sqlite3"))
-                .unwrap();
+        let ledger = ledgerscope::store::sqlite::SqliteLedger::open(
+            &dir.path().join("ledger.sqlite3"),
+            false,
+        )
+        .unwrap();
         // In batches of 5,000, each from its own seed, so a soak-size tail
         // is never held in memory at once.
         for (seed, start) in (0..tail).step_by(5_000).enumerate() {

@@ -63,3 +63,55 @@ pub fn size_from_env(var: &str, default: u64) -> u64 {
 pub fn figure(what: &str, size: &str, figure: &str) {
     eprintln!("FIGURE | {what} | {size} | {figure}");
 }
+
+/// Runs the built `ledgerscope` on the embedded stores of `dir` (server
+/// variables removed), with `args`.
+pub fn run_embedded(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .env_remove("LEDGERSCOPE_DATA_DIR")
+        .output()
+        .expect("run ledgerscope")
+}
+
+/// The exit code and the one JSON object a `--json` run printed on stdout.
+pub fn json_of(args: &[&str], out: &std::process::Output) -> (i32, serde_json::Value) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one JSON object on stdout for {args:?}: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (out.status.code().unwrap_or(-1), value)
+}
+
+/// [`run_embedded`] with `--json`: its exit code and JSON object.
+pub fn json_embedded(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+    json_of(args, &run_embedded(dir, args))
+}
+
+/// Every file under `dir` with its bytes, to show that nothing changed.
+pub fn snapshot_of_dir(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read file");
+                files.push((path, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
