@@ -6,7 +6,12 @@
 #     system one, with role/password ledgerscope/ledgerscope and database
 #     `ledgerscope`;
 #   - FerretDB v1.24.2 (MongoDB wire protocol), built from tools/ferretdb,
-#     on its SQLite handler by default or on the PostgreSQL server above.
+#     on its SQLite handler by default or on the PostgreSQL server above;
+#   - TLS on both, with certificates from a CA this script makes (in
+#     $LEDGERSCOPE_SERVICES_DIR/tls): PostgreSQL takes TLS on its port
+#     (and authenticates the role ledgerscope_cert by client certificate),
+#     FerretDB listens with TLS on a second port and wants a client
+#     certificate there.
 #
 # Usage:
 #   eval "$(scripts/services.sh)"            # start both, set env vars
@@ -29,12 +34,17 @@
 #   LEDGERSCOPE_SERVICES_DIR      state dir (default <repo>/.services)
 #   LEDGERSCOPE_POSTGRES_PORT     default 55432
 #   LEDGERSCOPE_MONGO_PORT        default 27018
+#   LEDGERSCOPE_MONGO_TLS_PORT    default 27019 (FerretDB's TLS listener)
 #   LEDGERSCOPE_FERRETDB_HANDLER  sqlite|postgresql; default: the handler of
 #                                 the last start, else sqlite
 #
 # Prints:
 #   export LEDGERSCOPE_MONGO_URI=mongodb://127.0.0.1:27018/
 #   export LEDGERSCOPE_POSTGRES_URL=postgres://ledgerscope:ledgerscope@127.0.0.1:55432/ledgerscope
+#   export LEDGERSCOPE_TLS_DIR=<services dir>/tls   (ca.crt, client.crt, client.key,
+#                                                     client.pem, other-ca.crt)
+#   export LEDGERSCOPE_MONGO_TLS_URI=mongodb://localhost:27019/?tls=true&tlsCAFile=...&tlsCertificateKeyFile=...
+#   export LEDGERSCOPE_POSTGRES_TLS_URL=postgres://...@localhost:55432/ledgerscope?sslmode=verify-full&sslrootcert=...
 set -euo pipefail
 
 # runuser, pg tools and Go live in sbin / local dirs a minimal PATH may lack.
@@ -53,6 +63,7 @@ SDIR="$(cd "$SDIR" && pwd -P)"
 
 PG_PORT="${LEDGERSCOPE_POSTGRES_PORT:-55432}"
 MONGO_PORT="${LEDGERSCOPE_MONGO_PORT:-27018}"
+MONGO_TLS_PORT="${LEDGERSCOPE_MONGO_TLS_PORT:-27019}"
 HOST=127.0.0.1
 PG_USER=ledgerscope
 PG_PASSWORD=ledgerscope
@@ -61,6 +72,11 @@ FERRET_PG_DB=ferretdb
 
 MONGO_URI="mongodb://$HOST:$MONGO_PORT/"
 POSTGRES_URL="postgres://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$PG_DB"
+TLS_DIR="$SDIR/tls"
+# The certificates name "localhost" only: connecting by 127.0.0.1 is a host
+# name mismatch (what the tests of verify-full need).
+MONGO_TLS_URI="mongodb://localhost:$MONGO_TLS_PORT/?tls=true&tlsCAFile=$TLS_DIR/ca.crt&tlsCertificateKeyFile=$TLS_DIR/client.pem"
+POSTGRES_TLS_URL="postgres://$PG_USER:$PG_PASSWORD@localhost:$PG_PORT/$PG_DB?sslmode=verify-full&sslrootcert=$TLS_DIR/ca.crt"
 FERRET_PG_URL="postgres://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$FERRET_PG_DB"
 
 FERRET_SRC="$REPO/tools/ferretdb"
@@ -122,10 +138,54 @@ print_exports() {
 	local what
 	for what in "$@"; do
 		case "$what" in
-		mongo) printf 'export LEDGERSCOPE_MONGO_URI=%s\n' "$MONGO_URI" >&3 ;;
-		postgres) printf 'export LEDGERSCOPE_POSTGRES_URL=%s\n' "$POSTGRES_URL" >&3 ;;
+		mongo)
+			printf 'export LEDGERSCOPE_MONGO_URI=%s\n' "$MONGO_URI" >&3
+			printf "export LEDGERSCOPE_MONGO_TLS_URI='%s'\n" "$MONGO_TLS_URI" >&3
+			;;
+		postgres)
+			printf 'export LEDGERSCOPE_POSTGRES_URL=%s\n' "$POSTGRES_URL" >&3
+			printf "export LEDGERSCOPE_POSTGRES_TLS_URL='%s'\n" "$POSTGRES_TLS_URL" >&3
+			;;
+		tls) printf 'export LEDGERSCOPE_TLS_DIR=%s\n' "$TLS_DIR" >&3 ;;
 		esac
 	done
+}
+
+# ---------------------------------------------------------------- certificates
+
+# make_cert NAME CN USAGE: a key and a certificate signed by our CA.
+make_cert() {
+	local name="$1" cn="$2" usage="$3" ext="$TLS_DIR/$1.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" -subj "/CN=$cn" 2>/dev/null
+	printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' "$usage" >"$ext"
+	[ "$usage" = serverAuth ] && printf 'subjectAltName=DNS:localhost\n' >>"$ext"
+	openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" \
+		-CAcreateserial -out "$TLS_DIR/$name.crt" -days 3650 -extfile "$ext" 2>/dev/null
+	rm -f "$TLS_DIR/$name.csr" "$ext"
+}
+
+# A CA, a server certificate for "localhost", a client certificate for the
+# role ledgerscope_cert, and a second CA that signed none of them (for
+# wrong-CA tests). Made once per services dir.
+ensure_certificates() {
+	[ -s "$TLS_DIR/client.pem" ] && [ -s "$TLS_DIR/other-ca.crt" ] && return 0
+	command -v openssl >/dev/null 2>&1 || die "openssl not found (apt-get install openssl)"
+	log "making a test CA and certificates in $TLS_DIR"
+	rm -rf "$TLS_DIR"
+	mkdir -p "$TLS_DIR"
+	local ca
+	for ca in ca other-ca; do
+		openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$TLS_DIR/$ca.key" -out "$TLS_DIR/$ca.crt" -days 3650 \
+			-subj "/CN=Ledgerscope test $ca" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null ||
+			die "openssl could not make the test CA"
+	done
+	make_cert server localhost serverAuth
+	make_cert client ledgerscope_cert clientAuth
+	cat "$TLS_DIR/client.crt" "$TLS_DIR/client.key" >"$TLS_DIR/client.pem"
+	chmod 600 "$TLS_DIR"/*.key "$TLS_DIR/client.pem"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -218,10 +278,12 @@ init_postgres() {
 	# script can administer the cluster; every other role needs its password.
 	as_pg sh -c "cat >'$PG_DATA/pg_hba.conf'" <<-'EOF'
 		# Written by scripts/services.sh
-		local all postgres              peer
-		host  all postgres 127.0.0.1/32 trust
-		host  all all      127.0.0.1/32 scram-sha-256
-		host  all all      ::1/128      scram-sha-256
+		local   all postgres                     peer
+		host    all postgres         127.0.0.1/32 trust
+		hostssl all ledgerscope_cert 127.0.0.1/32 cert
+		hostssl all ledgerscope_cert ::1/128      cert
+		host    all all              127.0.0.1/32 scram-sha-256
+		host    all all              ::1/128      scram-sha-256
 	EOF
 	as_pg sh -c "cat >>'$PG_DATA/postgresql.conf'" <<-EOF
 
@@ -235,13 +297,49 @@ init_postgres() {
 	EOF
 }
 
+# TLS for the cluster: the server certificate in the data dir (owned by the
+# server's user, as PostgreSQL requires), settings in an included file, and
+# the client-certificate role in pg_hba.conf (added to clusters made by
+# earlier versions of this script). Returns 0 when the running server must
+# reload them.
+ensure_pg_tls() {
+	ensure_certificates
+	local changed=1
+	if ! cmp -s "$TLS_DIR/server.crt" "$PG_DATA/server.crt" 2>/dev/null; then
+		install -m 600 "$TLS_DIR/server.crt" "$PG_DATA/server.crt"
+		install -m 600 "$TLS_DIR/server.key" "$PG_DATA/server.key"
+		install -m 644 "$TLS_DIR/ca.crt" "$PG_DATA/root.crt"
+		if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PG_DATA/server.crt" "$PG_DATA/server.key" "$PG_DATA/root.crt"; fi
+		changed=0
+	fi
+	if ! grep -qs "^include_if_exists = 'ledgerscope_tls.conf'" "$PG_DATA/postgresql.conf"; then
+		as_pg sh -c "printf '%s\n' \"include_if_exists = 'ledgerscope_tls.conf'\" >>'$PG_DATA/postgresql.conf'"
+		changed=0
+	fi
+	if [ ! -s "$PG_DATA/ledgerscope_tls.conf" ]; then
+		as_pg sh -c "printf '%s\n' 'ssl = on' \"ssl_cert_file = 'server.crt'\" \"ssl_key_file = 'server.key'\" \"ssl_ca_file = 'root.crt'\" >'$PG_DATA/ledgerscope_tls.conf'"
+		changed=0
+	fi
+	if ! grep -qs "ledgerscope_cert" "$PG_DATA/pg_hba.conf"; then
+		as_pg sh -c "sed -i '/^host *all *postgres/a hostssl all ledgerscope_cert 127.0.0.1/32 cert\nhostssl all ledgerscope_cert ::1/128 cert' '$PG_DATA/pg_hba.conf'"
+		changed=0
+	fi
+	return "$changed"
+}
+
 start_postgres() {
 	install_postgres
 	choose_pg_dir
 	init_postgres
+	local reload=1
+	ensure_pg_tls && reload=0
 	local pid
 	if pid="$(pg_running_pid)"; then
 		log "postgres already running (pid $pid) on $HOST:$PG_PORT"
+		if [ "$reload" = 0 ]; then
+			log "reloading postgres for its TLS settings"
+			as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" reload >/dev/null 3>&- 9>&-
+		fi
 	else
 		if [ -e "$PG_DATA/postmaster.pid" ]; then
 			log "removing stale $PG_DATA/postmaster.pid"
@@ -272,6 +370,8 @@ ensure_pg_objects() {
 	pg_psql -d postgres >/dev/null <<-EOF
 		SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$PG_USER', '$PG_PASSWORD')
 		  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER') \gexec
+		SELECT format('CREATE ROLE %I LOGIN IN ROLE %I', 'ledgerscope_cert', '$PG_USER')
+		  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ledgerscope_cert') \gexec
 		SELECT format('CREATE DATABASE %I OWNER %I', d, '$PG_USER')
 		  FROM unnest(ARRAY['$PG_DB', '$FERRET_PG_DB']) AS d
 		  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
@@ -351,7 +451,13 @@ start_mongo() {
 		die "port $HOST:$MONGO_PORT is taken by another process; set LEDGERSCOPE_MONGO_PORT"
 	fi
 
-	local args=(--listen-addr "$HOST:$MONGO_PORT" --handler "$handler" --log-level warn --shutdown-timeout 1s)
+	ensure_certificates
+	if port_open "$MONGO_TLS_PORT"; then
+		die "port $HOST:$MONGO_TLS_PORT is taken by another process; set LEDGERSCOPE_MONGO_TLS_PORT"
+	fi
+	local args=(--listen-addr "$HOST:$MONGO_PORT" --handler "$handler" --log-level warn --shutdown-timeout 1s
+		--listen-tls "$HOST:$MONGO_TLS_PORT" --listen-tls-cert-file "$TLS_DIR/server.crt"
+		--listen-tls-key-file "$TLS_DIR/server.key" --listen-tls-ca-file "$TLS_DIR/ca.crt")
 	if [ "$handler" = sqlite ]; then
 		mkdir -p "$FERRET_DIR/sqlite"
 		args+=(--sqlite-url "file:$FERRET_DIR/sqlite/")
@@ -434,7 +540,7 @@ case "$CMD" in
 start)
 	start_postgres
 	start_mongo
-	print_exports mongo postgres
+	print_exports mongo postgres tls
 	;;
 stop)
 	stop_mongo
@@ -442,14 +548,14 @@ stop)
 	;;
 start-mongo)
 	start_mongo
-	print_exports mongo
+	print_exports mongo tls
 	;;
 stop-mongo) stop_mongo ;;
 start-postgres)
 	start_postgres
-	print_exports postgres
+	print_exports postgres tls
 	;;
 stop-postgres) stop_postgres ;;
 status) status ;;
-env) print_exports mongo postgres ;;
+env) print_exports mongo postgres tls ;;
 esac

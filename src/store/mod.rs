@@ -9,6 +9,7 @@ pub mod missing;
 pub mod mongo;
 pub mod postgres;
 pub mod sqlite;
+pub mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -11,6 +11,8 @@
 // Usage:
 //
 //	ferretdb --listen-addr 127.0.0.1:27018 --handler sqlite --sqlite-url file:/path/to/dir/
+//	ferretdb ... --listen-tls 127.0.0.1:27019 --listen-tls-cert-file server.crt \
+//	    --listen-tls-key-file server.key [--listen-tls-ca-file ca.crt]
 //	ferretdb --listen-addr 127.0.0.1:27018 --handler postgresql \
 //	    --postgresql-url postgres://user:pass@127.0.0.1:55432/ferretdb
 //
@@ -44,6 +46,10 @@ func main() {
 
 func run() error {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27018", "TCP address to listen on")
+	listenTLS := flag.String("listen-tls", "", "TLS address to listen on as well (empty: none)")
+	tlsCertFile := flag.String("listen-tls-cert-file", "", "server certificate (PEM) for --listen-tls")
+	tlsKeyFile := flag.String("listen-tls-key-file", "", "server private key (PEM) for --listen-tls")
+	tlsCAFile := flag.String("listen-tls-ca-file", "", "CA (PEM) that client certificates must be signed by; set: clients must present one")
 	handler := flag.String("handler", "sqlite", "backend handler: sqlite or postgresql")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI (a directory, must end with '/') for the sqlite handler")
 	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql handler")
@@ -64,9 +70,15 @@ func run() error {
 	slog.SetDefault(logger)
 
 	cfg := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listenAddr},
-		Logger:   logger,
-		Handler:  *handler,
+		Listener: ferretdb.ListenerConfig{
+			TCP:         *listenAddr,
+			TLS:         *listenTLS,
+			TLSCertFile: *tlsCertFile,
+			TLSKeyFile:  *tlsKeyFile,
+			TLSCAFile:   *tlsCAFile,
+		},
+		Logger:  logger,
+		Handler: *handler,
 	}
 
 	switch *handler {

@@ -28,11 +28,12 @@ use std::time::Duration;
 
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, Tls, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::sync::Mutex;
 
 use super::error::redact;
+use super::tls::{explain_tls_failure, system_roots_file};
 use super::{StoreError, StoreResult};
 
 /// The MongoDB ledger store (events, checkpoints, snapshots, locks).
@@ -112,6 +113,14 @@ impl MongoLedger {
             return Err(StoreError::Config(
                 "the MongoDB database name is empty".into(),
             ));
+        }
+        // tls=true without tlsCAFile: the driver would trust the public web
+        // roots only; trust the system store (where internal CAs are
+        // installed, public roots included) as other clients do.
+        if let Some(Tls::Enabled(tls)) = options.tls.as_mut()
+            && tls.ca_file_path.is_none()
+        {
+            tls.ca_file_path = system_roots_file();
         }
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
@@ -323,6 +332,9 @@ pub(crate) fn map_error(
     e: &mongodb::error::Error,
 ) -> StoreError {
     let text = |m: &str| one_line(&scrub(m, password));
+    if let Some(explained) = explain_tls_failure(&e.kind.to_string()) {
+        return StoreError::Config(format!("{store}: {explained}"));
+    }
     match e.kind.as_ref() {
         ErrorKind::ServerSelection { message, .. } => StoreError::Unavailable {
             store: store.to_string(),

@@ -3,9 +3,9 @@
 //! conditional semantics as the embedded `views.sqlite3`; replay loads fresh
 //! tables with binary `COPY` and swaps them in one transaction.
 
+mod tls;
 mod views;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
@@ -13,7 +13,9 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::SqlState;
 
 use super::error::redact;
+use super::tls::explain_tls_failure;
 use super::{StoreError, StoreResult};
+use tls::TlsParams;
 
 pub use views::PostgresViews;
 
@@ -53,40 +55,17 @@ fn location_of(config: &tokio_postgres::Config) -> String {
     )
 }
 
-/// tokio-postgres knows `disable`, `prefer` and `require`; libpq users also
-/// write `allow`, `verify-ca` and `verify-full`. Certificates are always
-/// verified (webpki roots), so the verify modes become `require`.
-fn normalize_url(url: &str) -> String {
-    url.replace("sslmode=verify-full", "sslmode=require")
-        .replace("sslmode=verify-ca", "sslmode=require")
-        .replace("sslmode=allow", "sslmode=prefer")
-}
-
-/// The rustls client configuration: ring, webpki roots, no client certificate.
-fn rustls_config() -> StoreResult<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| StoreError::Config(format!("TLS setup failed: {e}")))?;
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
-}
-
 /// Builds the pool (no connection is made yet). Read-only pools open
 /// sessions the server itself keeps read-only.
 fn build_pool(url: &str, timeout: Duration, read_only: bool) -> StoreResult<(Pool, String)> {
     let shown = redact(url);
-    let mut config: tokio_postgres::Config =
-        normalize_url(url)
-            .parse()
-            .map_err(|e: tokio_postgres::Error| {
-                StoreError::Config(format!(
-                    "the PostgreSQL URL {shown} is not usable: {}",
-                    first_line(&e.to_string())
-                ))
-            })?;
+    let unusable = |why: String| {
+        StoreError::Config(format!("the PostgreSQL URL {shown} is not usable: {why}"))
+    };
+    let (rest, tls) = TlsParams::split(url).map_err(unusable)?;
+    let mut config: tokio_postgres::Config = rest
+        .parse()
+        .map_err(|e: tokio_postgres::Error| unusable(first_line(&e.to_string())))?;
     config.connect_timeout(timeout);
     if read_only {
         let options = config.get_options().unwrap_or_default().to_string();
@@ -99,9 +78,17 @@ fn build_pool(url: &str, timeout: Duration, read_only: bool) -> StoreResult<(Poo
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
-    let manager = if config.get_ssl_mode() == SslMode::Require {
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config()?);
-        Manager::from_config(config, tls, manager_config)
+    let manager = if tls.wants_tls() {
+        config.ssl_mode(if tls.requires_tls() {
+            SslMode::Require
+        } else {
+            SslMode::Prefer
+        });
+        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(
+            tls.client_config()
+                .map_err(|e| StoreError::Config(format!("{label}: {e}")))?,
+        );
+        Manager::from_config(config, connector, manager_config)
     } else {
         config.ssl_mode(SslMode::Disable);
         Manager::from_config(config, tokio_postgres::NoTls, manager_config)
@@ -167,6 +154,9 @@ pub(crate) fn map_pg(store: &str, e: &tokio_postgres::Error) -> StoreError {
     } else {
         first_line(&format!("{text}: {cause}"))
     };
+    if let Some(explained) = explain_tls_failure(&message) {
+        return StoreError::Config(format!("{store}: {explained}"));
+    }
     if e.is_closed()
         || text.contains("connect")
         || text.contains("timed out")
