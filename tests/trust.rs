@@ -171,28 +171,6 @@ fn unstamped_read_tables_are_checked_then_adopted_or_named() {
     assert_eq!(views_of(b.path()).0, 20, "nothing written");
 }
 
-/// Writes a wizard event straight into an embedded ledger at `position`, as
-/// another program (or a restore) would.
-fn insert_raw(dir: &Path, position: i64, event: &ledgerscope::domain::StoredEvent) {
-    let conn = rusqlite::Connection::open(dir.join("ledger.sqlite3")).unwrap();
-    conn.execute(
-        "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
-         schema_version, recorded_at, payload, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}')",
-        rusqlite::params![
-            position,
-            event.event_id.to_string(),
-            event.aggregate_id.to_string(),
-            event.aggregate_type,
-            event.version as i64,
-            event.event_type,
-            i64::from(event.schema_version),
-            event.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            event.payload.to_string(),
-        ],
-    )
-    .unwrap();
-}
-
 fn positions(dir: &Path, from: u64) -> Vec<u64> {
     let from = from.to_string();
     let out = run_embedded(
@@ -215,7 +193,7 @@ fn a_hole_in_positions_is_shown_and_crossed_by_one_rule() {
     let d = tempdir();
     emit(d.path(), 10, 1, &[]);
     let foreign = &common::wizard_events(77, 1)[0];
-    insert_raw(d.path(), 1010, foreign);
+    common::insert_raw(d.path(), 1010, foreign);
     emit(d.path(), 5, 2, &["--no-project"]);
     let expected: Vec<u64> = (1..=10).chain(1010..=1015).collect();
     assert_eq!(
@@ -283,13 +261,13 @@ fn export_writes_what_import_takes_and_flags() {
     let mut unknown = events.remove(0);
     unknown.event_type = "LoyaltyPointsAwarded".into();
     unknown.payload = json!({"points": 10});
-    insert_raw(d1.path(), 11, &unknown);
+    common::insert_raw(d1.path(), 11, &unknown);
     let mut bad_payload = events.remove(0);
     bad_payload.payload = json!({"booking_id": bad_payload.aggregate_id});
-    insert_raw(d1.path(), 12, &bad_payload);
+    common::insert_raw(d1.path(), 12, &bad_payload);
     let mut huge = events.remove(0);
     huge.payload["user"]["name"] = json!("N".repeat(1 << 20));
-    insert_raw(d1.path(), 13, &huge);
+    common::insert_raw(d1.path(), 13, &huge);
     {
         let conn = rusqlite::Connection::open(d1.path().join("ledger.sqlite3")).unwrap();
         conn.execute(

@@ -2,6 +2,8 @@
 //! dir, with a real tokio runtime doing the I/O. Async results are awaited by
 //! stepping frames until the state arrives (bounded).
 
+mod common;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -455,4 +457,105 @@ fn observe_only_disables_every_write_control() {
     let engine = h.state().engine().unwrap().clone();
     assert!(engine.observe_only());
     assert_eq!(rt.block_on(engine.stores().ledger.count()).unwrap(), 0);
+}
+
+/// Builds a projected embedded ledger of `count` bookings in `dir`.
+fn projected_ledger(dir: &Path, rt: &tokio::runtime::Runtime, count: u64, seed: u64) {
+    rt.block_on(async {
+        let stores = ledgerscope::store::open_stores(&StoreConfig::embedded(dir))
+            .await
+            .unwrap();
+        let engine = ledgerscope::engine::Engine::new(stores, EngineConfig::new("test"));
+        let cancel = AtomicBool::new(false);
+        engine
+            .emit_bulk(&BulkSpec::bookings(count, Some(seed)), &cancel, |_| {})
+            .await
+            .unwrap();
+        for p in ledgerscope::domain::ProjectorId::ALL {
+            engine.catch_up(p).await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirmation() {
+    let (theirs, ours) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let rt = runtime();
+    projected_ledger(theirs.path(), &rt, 12, 1);
+    projected_ledger(ours.path(), &rt, 7, 2);
+    for suffix in ["", "-wal", "-shm"] {
+        let name = format!("views.sqlite3{suffix}");
+        let _ = std::fs::remove_file(ours.path().join(&name));
+        if theirs.path().join(&name).exists() {
+            std::fs::copy(theirs.path().join(&name), ours.path().join(&name)).unwrap();
+        }
+    }
+    let mut h = harness(ours.path(), &rt, false);
+    wait_until(&mut h, "the pairing check", |app| {
+        app.data()
+            .pairing
+            .as_ref()
+            .is_some_and(|p| p.foreign().is_some())
+    });
+    assert!(
+        h.query_by_label_contains("NOT THIS LEDGER'S READ TABLES")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("were built from ledger")
+            .is_some(),
+        "the sentence names both ledgers"
+    );
+    wait_until(&mut h, "the projectors to refuse", |app| {
+        app.data()
+            .statuses
+            .iter()
+            .all(|s| s.state == ledgerscope::engine::ProjectorState::Refused)
+    });
+    click(&mut h, "Rebuild them for this ledger…");
+    assert!(
+        h.query_by_label_contains("They are NOT this ledger's")
+            .is_some(),
+        "the confirmation names both ledgers"
+    );
+    click(&mut h, "Yes, replay");
+    wait_until(&mut h, "the rebuilt tables", |app| {
+        matches!(
+            app.data().pairing,
+            Some(ledgerscope::engine::Pairing::Paired { .. })
+        ) && caught_up(app, 7)
+    });
+    assert!(
+        h.query_by_label_contains("NOT THIS LEDGER'S READ TABLES")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_hole_another_writer_left_is_marked_in_the_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    projected_ledger(dir.path(), &rt, 5, 3);
+    let foreign = common::wizard_events(79, 1).remove(0);
+    common::insert_raw(dir.path(), 505, &foreign);
+    let mut h = harness(dir.path(), &rt, false);
+    seed(&h, &rt, 2);
+    click(&mut h, "Ledger timeline");
+    wait_until(&mut h, "the rows after the hole", |app| {
+        app.data().timeline_total == Some(8) && app.data().timeline.row(7).is_some()
+    });
+    assert!(
+        h.query_by_label_contains("[hole before: positions 6..=504 have no event]")
+            .is_some(),
+        "the first row after the hole says so"
+    );
+    assert_eq!(
+        h.state()
+            .data()
+            .timeline
+            .row(5)
+            .map(ledgerscope::store::entry_position),
+        Some(505),
+        "rows are the stored events: the hole takes none"
+    );
 }

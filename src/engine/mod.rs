@@ -172,6 +172,8 @@ pub struct Engine {
     /// Holes each projector is waiting on: the first missing position and
     /// when it was first seen missing.
     pending_holes: Mutex<BTreeMap<ProjectorId, (u64, std::time::Instant)>>,
+    /// A head up to which every position is known to be stored.
+    gap_free_head: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -207,6 +209,7 @@ impl Engine {
             identity: tokio::sync::OnceCell::new(),
             paired: RwLock::new(None),
             pending_holes: Mutex::new(BTreeMap::new()),
+            gap_free_head: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

@@ -180,6 +180,9 @@ pub struct EventFilter {
     pub to_time: Option<DateTime<Utc>>,
     /// Case-insensitive substring of the payload's JSON text.
     pub text: Option<String>,
+    /// Positions below this one only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_position: Option<u64>,
 }
 
 impl EventFilter {
@@ -197,6 +200,7 @@ impl EventFilter {
                     && self.aggregate_id.is_none_or(|a| e.aggregate_id == a)
                     && self.from_time.is_none_or(|t| e.recorded_at >= t)
                     && self.to_time.is_none_or(|t| e.recorded_at < t)
+                    && self.before_position.is_none_or(|p| e.position < p)
                     && self.text.as_ref().is_none_or(|t| {
                         e.payload
                             .to_string()
@@ -207,6 +211,7 @@ impl EventFilter {
             Err(bad) => {
                 self.event_type.is_none()
                     && self.aggregate_id.is_none()
+                    && self.before_position.is_none_or(|p| bad.position < p)
                     && self.from_time.is_none()
                     && self.to_time.is_none()
                     && self

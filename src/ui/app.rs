@@ -323,6 +323,7 @@ impl LedgerApp {
             from_time: time(&d.filter_from, "from")?,
             to_time: time(&d.filter_to, "to")?,
             text: text(&d.filter_text),
+            before_position: None,
         })
     }
 
@@ -701,9 +702,14 @@ impl LedgerApp {
                     self.state.drafts.filter_text.clear();
                     self.set_filter(EventFilter::default());
                 }
-                self.state.scroll_to_row = Some(position.saturating_sub(1));
+                // Its row, once the engine says (a hole takes no rows).
                 self.state.selected_position = Some(position);
                 if let Some(engine) = engine {
+                    self.spawn(tasks::row_of_position(
+                        engine.clone(),
+                        position,
+                        outbox.clone(),
+                    ));
                     self.spawn(tasks::load_event(engine, position, outbox));
                 }
             }
@@ -930,6 +936,7 @@ impl LedgerApp {
                 self.data.head = status.head;
                 self.data.statuses = status.statuses;
                 self.data.outage = status.outage;
+                self.data.pairing = status.pairing;
                 if first && self.state.cursor == 0 {
                     self.state.cursor = status.head;
                 }
@@ -1189,15 +1196,13 @@ impl LedgerApp {
         }
     }
 
-    fn on_head_changed(&mut self, old_head: u64) {
+    fn on_head_changed(&mut self, _old_head: u64) {
         if self.state.applied_filter.is_empty() {
-            self.data
-                .timeline
-                .invalidate_from(old_head.saturating_sub(1));
-            self.data.timeline_total = Some(self.data.head);
-            if self.state.follow_live {
-                self.state.scroll_to_row = Some(self.data.head.saturating_sub(1));
-            }
+            // New rows after the last one known; the engine counts them (a
+            // hole another writer made takes no rows).
+            let rows = self.data.timeline_total.unwrap_or(0);
+            self.data.timeline.invalidate_from(rows.saturating_sub(1));
+            self.data.timeline_total_stale = true;
         }
         if self.state.travel_follow {
             self.state.cursor = self.data.head;
@@ -1238,9 +1243,11 @@ impl LedgerApp {
                 let filtered = !self.state.applied_filter.is_empty();
                 if !self.data.timeline_total_pending
                     && (self.data.timeline_total.is_none()
+                        || self.data.timeline_total_stale
                         || (filtered && stale(self.data.timeline_total_asked, 1.0)))
                 {
                     self.data.timeline_total_pending = true;
+                    self.data.timeline_total_stale = false;
                     self.data.timeline_total_asked = Some(now);
                     let filter = self.state.applied_filter.clone();
                     self.spawn(tasks::count_rows(

@@ -215,6 +215,10 @@ pub struct AppData {
     pub timeline_total: Option<u64>,
     /// A count is being fetched.
     pub timeline_total_pending: bool,
+    /// The head moved since the total was counted: count again.
+    pub timeline_total_stale: bool,
+    /// Whether the read store belongs to this ledger (the last check).
+    pub pairing: Option<crate::engine::Pairing>,
     /// When the count was last asked for.
     pub timeline_total_asked: Option<Instant>,
     /// Events over time.

@@ -37,6 +37,9 @@ pub struct StatusSnapshot {
     pub statuses: Vec<ProjectorStatus>,
     /// Simulated outage switch.
     pub outage: bool,
+    /// Whether the read store belongs to this ledger (checked every few
+    /// seconds; `None` until the first check answers).
+    pub pairing: Option<crate::engine::Pairing>,
 }
 
 /// A background result.

@@ -86,6 +86,9 @@ pub async fn watch_status(engine: Arc<Engine>, outbox: Outbox, shutdown: Cancell
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last: Option<StatusSnapshot> = None;
     let mut last_error: Option<String> = None;
+    // The pairing needs a few reads of both stores: every 20 ticks (5 s).
+    let mut pairing = None;
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -95,13 +98,21 @@ pub async fn watch_status(engine: Arc<Engine>, outbox: Outbox, shutdown: Cancell
                 Err(RecvError::Closed) => break,
             },
             _ = tick.tick() => {
-                match engine.stores().ledger.head().await {
+                if ticks.is_multiple_of(20) {
+                    // A read store that does not answer keeps the last answer.
+                    if let Ok(p) = engine.check_pairing().await {
+                        pairing = Some(p);
+                    }
+                }
+                ticks += 1;
+                match engine.head().await {
                     Ok(head) => {
                         last_error = None;
                         let snapshot = comparable(StatusSnapshot {
                             head,
                             statuses: engine.projector_statuses(),
                             outage: engine.simulated_outage(),
+                            pairing: pairing.clone(),
                         });
                         if last.as_ref() != Some(&snapshot) {
                             last = Some(snapshot.clone());
@@ -130,9 +141,7 @@ pub async fn fetch_page(
     outbox: Outbox,
 ) {
     let result = engine
-        .stores()
-        .ledger
-        .search(&filter, page * PAGE_ROWS, PAGE_ROWS as usize)
+        .timeline_page(&filter, page * PAGE_ROWS, PAGE_ROWS as usize)
         .await
         .map_err(|e| e.to_string());
     outbox
@@ -146,16 +155,22 @@ pub async fn fetch_page(
 
 /// Counts the rows matching the timeline filter.
 pub async fn count_rows(engine: Arc<Engine>, filter: EventFilter, generation: u64, outbox: Outbox) {
-    let ledger = &engine.stores().ledger;
-    let result = if filter.is_empty() {
-        ledger.head().await
-    } else {
-        ledger.count_matching(&filter).await
-    }
-    .map_err(|e| e.to_string());
+    let result = engine
+        .timeline_rows(&filter)
+        .await
+        .map_err(|e| e.to_string());
     outbox
         .send(Message::TimelineTotal { generation, result })
         .await;
+}
+
+/// The unfiltered timeline's row of the event at `position` (rows are the
+/// stored events: a hole takes no rows).
+pub async fn row_of_position(engine: Arc<Engine>, position: u64, outbox: Outbox) {
+    match engine.timeline_row_of(position).await {
+        Ok(row) => outbox.send(Message::TimelineScrollTo(row)).await,
+        Err(error) => outbox.send(Message::Error(error.to_string())).await,
+    }
 }
 
 async fn recorded_at(engine: &Engine, position: u64) -> Result<Option<DateTime<Utc>>, String> {

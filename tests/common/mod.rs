@@ -115,3 +115,26 @@ pub fn snapshot_of_dir(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8
     files.sort();
     files
 }
+
+/// Writes an event straight into an embedded ledger at `position`, as
+/// another program (or a restore, or a hand edit) would.
+pub fn insert_raw(dir: &std::path::Path, position: i64, event: &StoredEvent) {
+    let conn =
+        rusqlite::Connection::open(dir.join("ledger.sqlite3")).expect("open the ledger file");
+    conn.execute(
+        "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+         schema_version, recorded_at, payload, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}')",
+        rusqlite::params![
+            position,
+            event.event_id.to_string(),
+            event.aggregate_id.to_string(),
+            event.aggregate_type,
+            event.version as i64,
+            event.event_type,
+            i64::from(event.schema_version),
+            event.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            event.payload.to_string(),
+        ],
+    )
+    .expect("insert the event");
+}

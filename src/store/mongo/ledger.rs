@@ -138,7 +138,10 @@ impl MongoLedger {
     }
 
     fn server_filter(filter: &EventFilter) -> Document {
-        let mut query = positioned();
+        let mut query = match filter.before_position {
+            None => positioned(),
+            Some(before) => doc! {"position": {"$gte": 1, "$lt": i64_of(before)}},
+        };
         if let Some(t) = &filter.event_type {
             query.insert("event_type", t.clone());
         }

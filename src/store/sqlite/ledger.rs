@@ -399,6 +399,10 @@ fn filter_sql(filter: &EventFilter) -> (String, Vec<SqlValue>) {
         clauses.push("instr(lower(payload), lower(?)) > 0");
         params.push(SqlValue::Text(text.clone()));
     }
+    if let Some(before) = filter.before_position {
+        clauses.push("position < ?");
+        params.push(SqlValue::Integer(i64::try_from(before).unwrap_or(i64::MAX)));
+    }
     (format!("WHERE {}", clauses.join(" AND ")), params)
 }
 

@@ -7,19 +7,36 @@ use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::write_button::write_button_ui;
 use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR};
 
+/// For tables of another ledger, the sentence naming both: confirming
+/// rebuilds them for this one.
+fn foreign_note(view: &View) -> String {
+    match view
+        .data
+        .pairing
+        .as_ref()
+        .and_then(crate::engine::Pairing::foreign)
+    {
+        Some(foreign) => format!(
+            "\n\nThey are NOT this ledger's: {foreign}. Confirming replaces them with this ledger's."
+        ),
+        None => String::new(),
+    }
+}
+
 fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mut Vec<UiCommand>) {
     let (title, body, action) = match confirm {
         Confirm::Replay { from_snapshot } => (
             "Rebuild the read tables?",
             format!(
                 "This replaces every row of users and bookings in {} with a rebuild from the ledger{}. \
-                 Readers keep the old tables until the new ones are swapped in.",
+                 Readers keep the old tables until the new ones are swapped in.{}",
                 view.read_store_name(),
                 if *from_snapshot {
                     " (starting at the newest snapshot)"
                 } else {
                     " (from position 0)"
-                }
+                },
+                foreign_note(view)
             ),
             "Yes, replay",
         ),
@@ -27,9 +44,10 @@ fn confirm_ui(ctx: &egui::Context, view: &View, confirm: &Confirm, commands: &mu
             "Restore a snapshot?",
             format!(
                 "This replaces the read tables in {} with snapshot {} (position {position}); the projectors then \
-                 apply the events after it.",
+                 apply the events after it.{}",
                 view.read_store_name(),
-                &id.to_string()[..8]
+                &id.to_string()[..8],
+                foreign_note(view)
             ),
             "Yes, restore",
         ),

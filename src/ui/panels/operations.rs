@@ -55,9 +55,15 @@ fn projectors_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) 
                 }
                 match &status.last_error {
                     Some(error) => {
+                        let since = status
+                            .error_since
+                            .map(|t| format!("since {} UTC: ", t.format("%H:%M:%S")))
+                            .unwrap_or_default();
                         ui.add(
-                            egui::Label::new(egui::RichText::new(error).color(ERROR_COLOR))
-                                .truncate(),
+                            egui::Label::new(
+                                egui::RichText::new(format!("{since}{error}")).color(ERROR_COLOR),
+                            )
+                            .truncate(),
                         )
                         .on_hover_text(error);
                     }
@@ -79,6 +85,27 @@ fn projectors_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) 
         ui.colored_label(
             WARN_COLOR,
             format!("Malformed positions: {}", skipped.join("; ")),
+        );
+    }
+    // Holes crossed: positions another writer left empty (engine::holes).
+    let holes: Vec<String> = view
+        .data
+        .statuses
+        .iter()
+        .filter(|s| !s.holes.is_empty())
+        .map(|s| {
+            let list: Vec<String> = s.holes.iter().map(ToString::to_string).collect();
+            format!("{} crossed {}", s.projector.name(), list.join(", "))
+        })
+        .collect();
+    if !holes.is_empty() {
+        ui.colored_label(
+            WARN_COLOR,
+            format!("Holes in positions (no event there): {}", holes.join("; ")),
+        )
+        .on_hover_text(
+            "Positions with no event below a stored one, left by another writer, a restore or a hand edit. \
+             Projectors wait for them a few seconds, then record them and move on; replay and verify cross them too.",
         );
     }
 }

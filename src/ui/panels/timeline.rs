@@ -187,11 +187,36 @@ fn table_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>) {
                 match view.data.timeline.row(index) {
                     Some(entry) => {
                         let position = crate::store::entry_position(entry);
+                        // A hole before this row: the positions between the
+                        // previous stored event and this one have no event.
+                        let previous = match index {
+                            0 => Some(0),
+                            _ => view
+                                .data
+                                .timeline
+                                .row(index - 1)
+                                .map(crate::store::entry_position),
+                        };
+                        let hole = previous
+                            .filter(|p| view.state.applied_filter.is_empty() && position > p + 1)
+                            .map(|p| crate::store::Hole {
+                                from: p + 1,
+                                to: position - 1,
+                            });
                         row.set_selected(view.state.selected_position == Some(position));
                         let malformed = entry.is_err();
-                        for (i, cell) in entry_row_cells(entry).into_iter().enumerate() {
+                        let mut cells = entry_row_cells(entry);
+                        if let Some(hole) = hole {
+                            cells[5] = format!("[hole before: {hole} have no event] {}", cells[5]);
+                        }
+                        for (i, cell) in cells.into_iter().enumerate() {
                             row.col(|ui| {
                                 let text = egui::RichText::new(cell);
+                                let text = if i == 5 && hole.is_some() {
+                                    text.color(WARN_COLOR)
+                                } else {
+                                    text
+                                };
                                 let text = if malformed {
                                     text.color(ERROR_COLOR)
                                 } else {

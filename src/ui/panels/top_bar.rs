@@ -4,7 +4,7 @@
 
 use crate::domain::ProjectorId;
 use crate::store::StoreInfo;
-use crate::ui::commands::{Dialog, UiCommand};
+use crate::ui::commands::{Confirm, Dialog, UiCommand};
 use crate::ui::data::Connection;
 use crate::ui::state::Panel;
 use crate::ui::view::View;
@@ -132,6 +132,36 @@ pub fn top_bar_ui(ui: &mut egui::Ui, view: &View, commands: &mut Vec<UiCommand>)
             .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
         }
     });
+    if let Some(foreign) = data
+        .pairing
+        .as_ref()
+        .and_then(crate::engine::Pairing::foreign)
+    {
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new(" NOT THIS LEDGER'S READ TABLES ")
+                    .background_color(ERROR_COLOR)
+                    .color(egui::Color32::WHITE)
+                    .strong(),
+            );
+            // The button before the sentence, which takes the rest of the line.
+            let block = view.write_block_reason();
+            let rebuild = ui.add_enabled(
+                block.is_none(),
+                egui::Button::new("Rebuild them for this ledger…"),
+            );
+            if let Some(reason) = block {
+                rebuild.on_disabled_hover_text(reason);
+            } else if rebuild.clicked() {
+                commands.push(UiCommand::Ask(Confirm::Replay {
+                    from_snapshot: false,
+                }));
+            }
+            let sentence = foreign.to_string();
+            ui.add(egui::Label::new(egui::RichText::new(&sentence).color(ERROR_COLOR)).truncate())
+                .on_hover_text(&sentence);
+        });
+    }
     if let Some(error) = &data.last_error {
         ui.horizontal(|ui| {
             if ui.small_button("×").on_hover_text("Dismiss").clicked() {
