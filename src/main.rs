@@ -15,6 +15,15 @@ fn main() {
         Ok(cli) => cli,
         Err(error) => exit_on_bad_arguments(error),
     };
+    let who = if cli.command.is_none() { "gui" } else { "cli" };
+    let data_dir = cli::store_config(&cli).data_dir;
+    // An inspection writes nothing into the data dir, its log neither.
+    let write_there = !cli.observe;
+    if let Err(why) =
+        ledgerscope::logging::init(&data_dir, write_there, cli.log_level.as_deref(), who)
+    {
+        eprintln!("warning: {why}; this run is not logged");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -41,6 +50,7 @@ fn main() {
         return;
     }
     let code = runtime.block_on(cli::run(cli));
+    tracing::info!(exit_code = code, "finished");
     // Don't wait for background tasks (projectors) still parked on timers.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     std::process::exit(code);

@@ -409,8 +409,8 @@ fn a_locked_database_is_reported_and_nothing_is_written() {
 
 #[test]
 fn a_replay_killed_while_loading_leaves_the_old_tables_and_a_new_one_succeeds() {
+    use ledgerscope::engine::JobControl;
     use std::io::BufRead;
-    use std::sync::atomic::AtomicBool;
 
     use ledgerscope::domain::aggregate::decide_submit;
     use ledgerscope::domain::generate::{DemoRng, booking_form};
@@ -431,11 +431,7 @@ fn a_replay_killed_while_loading_leaves_the_old_tables_and_a_new_one_succeeds() 
         // A small projected ledger, then a large unprojected tail appended in bulk.
         let engine = Engine::new(stores.clone(), EngineConfig::new("test"));
         engine
-            .emit_bulk(
-                &BulkSpec::bookings(20, Some(1)),
-                &AtomicBool::new(false),
-                |_| {},
-            )
+            .emit_bulk(&BulkSpec::bookings(20, Some(1)), &JobControl::default())
             .await
             .unwrap();
         for p in ledgerscope::domain::ProjectorId::ALL {
@@ -502,4 +498,68 @@ fn a_replay_killed_while_loading_leaves_the_old_tables_and_a_new_one_succeeds() 
     assert_eq!((code, replay["events"].as_u64()), (0, Some(150_020)));
     let (_, verify) = json(&d, &["verify", "--json"]);
     assert_eq!(verify["lag"]["BookingProjection"].as_u64(), Some(0));
+}
+
+#[test]
+fn without_a_display_the_window_says_the_subcommands_run_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no display"), "{err}");
+    assert!(err.contains("subcommands run without a window"), "{err}");
+    assert!(!err.contains(".cargo/registry"), "no source paths: {err}");
+    assert_eq!(err.lines().count(), 1, "one sentence: {err}");
+}
+
+#[test]
+fn every_run_is_logged_in_the_data_dir_without_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _) = json(d, &["emit", "--email", "ana@example.com", "--json"]);
+    assert_eq!(code, 0);
+    // A server that refuses: the failure is logged, the password never.
+    let out = run(
+        d,
+        &[
+            "--postgres-url",
+            "postgres://alice:s3cret-pw@127.0.0.1:9/x",
+            "--connect-timeout-secs",
+            "1",
+            "status",
+            "--json",
+            "--log-level",
+            "debug",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("127.0.0.1:9")
+            || String::from_utf8_lossy(&out.stdout).contains("127.0.0.1:9"),
+        "the refusing server is reported"
+    );
+    let log = std::fs::read_to_string(d.join("logs").join("ledgerscope.log")).unwrap();
+    assert!(log.contains("started"), "{log}");
+    assert!(
+        log.contains("BookingWizardCompleted"),
+        "the command is logged: {log}"
+    );
+    assert!(log.contains("position=1"), "with its position: {log}");
+    assert!(log.contains("exit_code=0"), "{log}");
+    assert!(
+        log.contains("127.0.0.1:9"),
+        "the refusing server is named: {log}"
+    );
+    assert!(
+        !log.contains("s3cret-pw"),
+        "a password never reaches the log: {log}"
+    );
+    let out = run(d, &["status", "--log-level", "loud["]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a log level"), "{}", stderr(&out));
 }

@@ -9,8 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use chrono::{NaiveDate, Utc};
 use ledgerscope::domain::{
@@ -976,9 +978,10 @@ fn big_state(users: u32, bookings: u8, position: u64) -> ReadState {
 async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     let before = load_read_state(read.as_ref(), 1000).await.unwrap();
     // Cancelled before starting: nothing changes.
-    let cancel = Arc::new(AtomicBool::new(true));
+    let cancel = CancellationToken::new();
+    cancel.cancel();
     let control = BulkControl {
-        cancel: cancel.clone(),
+        cancel,
         on_rows: Arc::new(|_| {}),
     };
     let result = read
@@ -987,13 +990,13 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     assert_eq!(result, Err(StoreError::Cancelled));
     assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
     // Cancelled midway (after the first progress report): the old tables stay.
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = CancellationToken::new();
     let flag = cancel.clone();
     let control = BulkControl {
-        cancel: cancel.clone(),
+        cancel,
         on_rows: Arc::new(move |rows| {
             if rows > 0 {
-                flag.store(true, Ordering::Relaxed);
+                flag.cancel();
             }
         }),
     };
@@ -1013,7 +1016,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen = rows.clone();
     let control = BulkControl {
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: CancellationToken::new(),
         on_rows: Arc::new(move |n| seen.store(n, Ordering::Relaxed)),
     };
     read.replace_all(LEDGER, Arc::new(state.clone()), control)

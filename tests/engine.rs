@@ -1,7 +1,6 @@
 //! Engine invariants on the embedded store (real SQLite files in a temp dir).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use ledgerscope::domain::generate::{DemoRng, booking_form};
 use ledgerscope::domain::state::KeyDiff;
@@ -12,7 +11,7 @@ use ledgerscope::domain::{
 use ledgerscope::engine::bulk::BulkSpec;
 use ledgerscope::engine::handler::aggregate_lock_name;
 use ledgerscope::engine::view::ViewDiff;
-use ledgerscope::engine::{Engine, EngineConfig, EngineError, ReplayPhase};
+use ledgerscope::engine::{Engine, EngineConfig, EngineError, JobControl, Phase, ReplayOptions};
 use ledgerscope::store::{StoreConfig, load_read_state, open_stores};
 use uuid::Uuid;
 
@@ -209,15 +208,16 @@ async fn observe_only_refuses_every_write() {
         "{result:?}"
     );
     assert!(matches!(
-        engine.take_snapshot(None).await,
+        engine.take_snapshot(None, &JobControl::default()).await,
         Err(EngineError::ObserveOnly(_))
     ));
     let replay = engine
         .replay(
-            false,
-            false,
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(|_| {}),
+            ReplayOptions {
+                from_snapshot: false,
+                rebuild_foreign: false,
+            },
+            &JobControl::default(),
         )
         .await;
     assert!(matches!(replay, Err(EngineError::ObserveOnly(_))));
@@ -228,15 +228,14 @@ async fn observe_only_refuses_every_write() {
 async fn read_store_outage_lags_the_views_and_they_catch_up_from_their_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let cancel = AtomicBool::new(false);
     engine
-        .emit_bulk(&BulkSpec::bookings(50, Some(5)), &cancel, |_| {})
+        .emit_bulk(&BulkSpec::bookings(50, Some(5)), &JobControl::default())
         .await
         .unwrap();
     project_all(&engine).await;
     engine.set_simulated_outage(true);
     let report = engine
-        .emit_bulk(&BulkSpec::bookings(30, Some(6)), &cancel, |_| {})
+        .emit_bulk(&BulkSpec::bookings(30, Some(6)), &JobControl::default())
         .await
         .unwrap();
     assert_eq!(report.emitted, 30, "the ledger keeps accepting commands");
@@ -264,8 +263,7 @@ async fn background_projectors_follow_the_bus_and_hold_the_lease_alone() {
     let b = engine_in(dir.path()).await;
     let shutdown = tokio_util::sync::CancellationToken::new();
     let mut tasks = a.spawn_projectors(shutdown.clone());
-    let cancel = AtomicBool::new(false);
-    a.emit_bulk(&BulkSpec::bookings(100, Some(7)), &cancel, |_| {})
+    a.emit_bulk(&BulkSpec::bookings(100, Some(7)), &JobControl::default())
         .await
         .unwrap();
     let mut synced = false;
@@ -297,12 +295,14 @@ async fn background_projectors_follow_the_bus_and_hold_the_lease_alone() {
 async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let cancel = AtomicBool::new(false);
     let spec = BulkSpec {
         mix: true,
         ..BulkSpec::bookings(400, Some(8))
     };
-    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    engine
+        .emit_bulk(&spec, &JobControl::default())
+        .await
+        .unwrap();
     project_all(&engine).await;
     // Drift: a row deleted and a row edited by hand.
     let views_db = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
@@ -324,18 +324,23 @@ async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing()
     let drifted = views(&engine).await;
 
     // Cancel during the load phase: the drifted tables stay as they were.
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let job = Arc::new(std::sync::OnceLock::<JobControl>::new());
+    let seen = job.clone();
+    let control = JobControl::new(move |p| {
+        if p.phase == Phase::Loading
+            && let Some(job) = seen.get()
+        {
+            job.cancel();
+        }
+    });
+    job.set(control.clone()).unwrap();
     let result = engine
         .replay(
-            false,
-            false,
-            stop.clone(),
-            Arc::new(move |p| {
-                if p.phase == ReplayPhase::Loading {
-                    flag.store(true, Ordering::SeqCst);
-                }
-            }),
+            ReplayOptions {
+                from_snapshot: false,
+                rebuild_foreign: false,
+            },
+            &control,
         )
         .await;
     assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
@@ -347,10 +352,11 @@ async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing()
 
     let report = engine
         .replay(
-            false,
-            false,
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(|_| {}),
+            ReplayOptions {
+                from_snapshot: false,
+                rebuild_foreign: false,
+            },
+            &JobControl::default(),
         )
         .await
         .unwrap();
@@ -384,7 +390,7 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
         ..BulkSpec::bookings(450, Some(9))
     };
     engine
-        .emit_bulk(&spec, &AtomicBool::new(false), |_| {})
+        .emit_bulk(&spec, &JobControl::default())
         .await
         .unwrap();
     let taken = engine.take_due_snapshots().await.unwrap();
@@ -415,10 +421,11 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
     // Replay from the newest snapshot matches a replay from zero.
     let report = fresh
         .replay(
-            true,
-            false,
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(|_| {}),
+            ReplayOptions {
+                from_snapshot: true,
+                rebuild_foreign: false,
+            },
+            &JobControl::default(),
         )
         .await
         .unwrap();
@@ -443,7 +450,7 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
         ..BulkSpec::bookings(500, Some(21))
     };
     engine
-        .emit_bulk(&spec, &AtomicBool::new(false), |_| {})
+        .emit_bulk(&spec, &JobControl::default())
         .await
         .unwrap();
     assert_eq!(engine.take_due_snapshots().await.unwrap().len(), 4);
@@ -493,7 +500,7 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
         let by_keys = ViewDiff::new(view_a.clone(), view_b.clone());
         let by_rows = KeyDiff::new(state_a.clone(), state_b.clone());
         assert_eq!(by_keys.keys, by_rows.keys, "diff {a} -> {b}");
-        for table in 0..2 {
+        for table in ledgerscope::domain::Table::ALL {
             let n = by_rows.len(table);
             let rows: Vec<_> = (0..n).filter_map(|i| by_rows.row(table, i)).collect();
             assert_eq!(
@@ -518,8 +525,10 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
         mix: true,
         ..BulkSpec::bookings(215, Some(31))
     };
-    let cancel = AtomicBool::new(false);
-    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    engine
+        .emit_bulk(&spec, &JobControl::default())
+        .await
+        .unwrap();
     // Two malformed rows inside a delta's span: reported, never fatal.
     let before_bad = engine.stores().ledger.head().await.unwrap();
     assert!(before_bad > 150, "{before_bad}");
@@ -549,7 +558,10 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
         mix: true,
         ..BulkSpec::bookings(235, Some(32))
     };
-    engine.emit_bulk(&spec, &cancel, |_| {}).await.unwrap();
+    engine
+        .emit_bulk(&spec, &JobControl::default())
+        .await
+        .unwrap();
     let head = engine.stores().ledger.head().await.unwrap();
     assert!(head > 430, "{head}");
     let taken = engine.take_due_snapshots().await.unwrap();
@@ -725,11 +737,7 @@ async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
     engine
-        .emit_bulk(
-            &BulkSpec::bookings(5, Some(10)),
-            &AtomicBool::new(false),
-            |_| {},
-        )
+        .emit_bulk(&BulkSpec::bookings(5, Some(10)), &JobControl::default())
         .await
         .unwrap();
     let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
@@ -758,11 +766,7 @@ async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
         append_raw(&ledger_db, event_id, event_type, recorded_at, payload);
     }
     engine
-        .emit_bulk(
-            &BulkSpec::bookings(5, Some(11)),
-            &AtomicBool::new(false),
-            |_| {},
-        )
+        .emit_bulk(&BulkSpec::bookings(5, Some(11)), &JobControl::default())
         .await
         .unwrap();
     let entries = engine.stores().ledger.read_range(1, 100).await.unwrap();
@@ -815,12 +819,14 @@ async fn malformed_ledger_rows_are_shown_skipped_and_recorded_never_fatal() {
 async fn restoring_a_snapshot_rewinds_the_views_and_projectors_bring_them_back() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let cancel = AtomicBool::new(false);
     engine
-        .emit_bulk(&BulkSpec::bookings(60, Some(12)), &cancel, |_| {})
+        .emit_bulk(&BulkSpec::bookings(60, Some(12)), &JobControl::default())
         .await
         .unwrap();
-    let snapshot = engine.take_snapshot(Some(40)).await.unwrap();
+    let snapshot = engine
+        .take_snapshot(Some(40), &JobControl::default())
+        .await
+        .unwrap();
     project_all(&engine).await;
     let report = engine
         .restore_snapshot(&snapshot.id.to_string()[..8], false)
@@ -848,11 +854,7 @@ async fn the_background_task_takes_automatic_snapshots_as_events_arrive() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let task = engine.spawn_auto_snapshots(shutdown.clone());
     engine
-        .emit_bulk(
-            &BulkSpec::bookings(120, Some(13)),
-            &AtomicBool::new(false),
-            |_| {},
-        )
+        .emit_bulk(&BulkSpec::bookings(120, Some(13)), &JobControl::default())
         .await
         .unwrap();
     let mut positions = Vec::new();
@@ -872,4 +874,46 @@ async fn the_background_task_takes_automatic_snapshots_as_events_arrive() {
     assert_eq!(positions, [50, 100]);
     shutdown.cancel();
     task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_the_outage_off_wakes_projectors_sleeping_out_their_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    engine.spawn_projectors(shutdown.clone());
+    engine.set_simulated_outage(true);
+    engine
+        .emit_bulk(&BulkSpec::bookings(5, Some(21)), &JobControl::default())
+        .await
+        .unwrap();
+    // Failing from the first event on: 0.1 s, 0.2, 0.4, 0.8, 1.6, then a
+    // 3.2 s sleep from about 3.1 s to 6.3 s.
+    let failing = std::time::Instant::now();
+    loop {
+        let retrying = engine
+            .projector_statuses()
+            .iter()
+            .all(|s| s.last_error.is_some());
+        if retrying && failing.elapsed() > std::time::Duration::from_millis(3_600) {
+            break;
+        }
+        assert!(failing.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    engine.set_simulated_outage(false);
+    let off = std::time::Instant::now();
+    while !engine
+        .projector_statuses()
+        .iter()
+        .all(|s| s.checkpoint == 5)
+    {
+        assert!(
+            off.elapsed() < std::time::Duration::from_millis(1_500),
+            "the projectors still sleep out their backoff: {:?}",
+            engine.projector_statuses()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
 }

@@ -3,13 +3,12 @@
 //! and deltas of them) == fold from zero, at every p.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use ledgerscope::domain::generate::{DemoRng, address, booking_form};
 use ledgerscope::domain::{
     CancelBooking, ChangeUserAddress, ProjectorId, ReadState, RescheduleBooking,
 };
-use ledgerscope::engine::{Engine, EngineConfig};
+use ledgerscope::engine::{Engine, EngineConfig, JobControl, ReplayOptions};
 use ledgerscope::store::{StoreConfig, load_read_state, open_stores};
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -112,7 +111,10 @@ async fn check(ops: Vec<Op>) {
                 }
             }
             Op::Snapshot => {
-                engine.take_snapshot(None).await.unwrap();
+                engine
+                    .take_snapshot(None, &JobControl::default())
+                    .await
+                    .unwrap();
             }
             Op::DueSnapshots => {
                 let due = engine_with(dir.path(), 3, 5, 2).await;
@@ -130,10 +132,11 @@ async fn check(ops: Vec<Op>) {
     assert_eq!(incremental, fold, "incremental projection == fold(ledger)");
     engine
         .replay(
-            false,
-            false,
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(|_| {}),
+            ReplayOptions {
+                from_snapshot: false,
+                rebuild_foreign: false,
+            },
+            &JobControl::default(),
         )
         .await
         .unwrap();

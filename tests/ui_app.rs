@@ -5,17 +5,19 @@
 mod common;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use ledgerscope::engine::EngineConfig;
+use ledgerscope::domain::Table;
 use ledgerscope::engine::bulk::BulkSpec;
+use ledgerscope::engine::{EngineConfig, JobControl};
 use ledgerscope::store::StoreConfig;
-use ledgerscope::ui::commands::{DiffList, DraftField, JobKind, UiCommand};
-use ledgerscope::ui::data::Connection;
-use ledgerscope::ui::state::{Panel, TableKind};
+use ledgerscope::ui::app::dialogs::Dialog;
+use ledgerscope::ui::command::ShellCommand;
+use ledgerscope::ui::jobs::JobKind;
+use ledgerscope::ui::panels::PanelKind;
+use ledgerscope::ui::panels::compare::{CompareCommand, CompareField};
 use ledgerscope::ui::{GuiOptions, LedgerApp};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -42,9 +44,7 @@ fn harness(
         .with_size([1280.0, 800.0])
         .with_accessibility_check(false)
         .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
-    wait_until(&mut harness, "connected", |app| {
-        app.data().connection == Connection::Connected
-    });
+    wait_until(&mut harness, "connected", LedgerApp::is_connected);
     harness
 }
 
@@ -66,15 +66,15 @@ fn wait_until(
 
 fn seed(harness: &Harness<'static, LedgerApp>, rt: &tokio::runtime::Runtime, count: u64) {
     let engine = harness.state().engine().unwrap().clone();
-    let cancel = AtomicBool::new(false);
-    rt.block_on(engine.emit_bulk(&BulkSpec::bookings(count, Some(7)), &cancel, |_| {}))
+    rt.block_on(engine.emit_bulk(&BulkSpec::bookings(count, Some(7)), &JobControl::default()))
         .unwrap();
 }
 
 fn caught_up(app: &LedgerApp, head: u64) -> bool {
-    app.data().head == head
-        && app.data().statuses.len() == 2
-        && app.data().statuses.iter().all(|s| s.checkpoint == head)
+    let shell = app.shell();
+    shell.head == head
+        && shell.statuses.len() == 2
+        && shell.statuses.iter().all(|s| s.checkpoint == head)
 }
 
 fn click(harness: &mut Harness<'static, LedgerApp>, label: &str) {
@@ -93,15 +93,17 @@ fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
 
     click(&mut h, "Generate New Event");
     wait_until(&mut h, "the command's answer", |app| {
-        app.data()
+        app.panels()
+            .emit
             .last_command
             .as_ref()
             .is_some_and(|c| c.result.is_ok())
-            && app.data().head == 1
+            && app.shell().head == 1
     });
     assert!(
         !h.state()
-            .data()
+            .panels()
+            .emit
             .last_command
             .as_ref()
             .unwrap()
@@ -118,7 +120,7 @@ fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
 
     click(&mut h, "Ledger timeline");
     wait_until(&mut h, "the first timeline page", |app| {
-        app.data().timeline.row(0).is_some()
+        app.panels().timeline.pages.row(0).is_some()
     });
     assert!(
         h.query_by_label("BookingWizardCompleted").is_some(),
@@ -128,7 +130,8 @@ fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
     click(&mut h, "Emit");
     click(&mut h, "Send again (same UUID)");
     wait_until(&mut h, "the duplicate answer", |app| {
-        app.data()
+        app.panels()
+            .emit
             .last_command
             .as_ref()
             .and_then(|c| c.result.as_ref().ok())
@@ -141,7 +144,7 @@ fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
         1,
         "the ledger did not grow"
     );
-    assert_eq!(h.state().data().head, 1);
+    assert_eq!(h.state().shell().head, 1);
 }
 
 #[test]
@@ -150,37 +153,67 @@ fn scrubbing_changes_the_counts() {
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
     seed(&h, &rt, 30);
-    wait_until(&mut h, "head 30", |app| app.data().head == 30);
+    wait_until(&mut h, "head 30", |app| app.shell().head == 30);
 
     click(&mut h, "Time travel");
     click(&mut h, "End >|");
     wait_until(&mut h, "state at the head", |app| {
-        app.data().travel.as_ref().is_some_and(|t| t.position == 30)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.position == 30)
     });
     assert_eq!(
-        h.state().data().travel.as_ref().unwrap().counts.bookings,
+        h.state()
+            .panels()
+            .time_travel
+            .travel
+            .value()
+            .unwrap()
+            .counts
+            .bookings,
         30
     );
 
     click(&mut h, "|< Start");
     wait_until(&mut h, "state at 0", |app| {
-        app.data().travel.as_ref().is_some_and(|t| t.position == 0)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.position == 0)
     });
-    assert_eq!(h.state().data().travel.as_ref().unwrap().counts.bookings, 0);
+    assert_eq!(
+        h.state()
+            .panels()
+            .time_travel
+            .travel
+            .value()
+            .unwrap()
+            .counts
+            .bookings,
+        0
+    );
     assert!(h.query_by_label_contains("bookings 0").is_some());
 
     for _ in 0..3 {
         click(&mut h, "Step >");
     }
     wait_until(&mut h, "state at 3", |app| {
-        app.data().travel.as_ref().is_some_and(|t| t.position == 3)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.position == 3)
     });
-    let travel = h.state().data().travel.as_ref().unwrap();
+    let travel = h.state().panels().time_travel.travel.value().unwrap();
     assert_eq!(travel.counts.bookings, 3);
     let (reference, diff) = travel.diff.as_ref().unwrap();
     assert_eq!(*reference, 30);
     assert_eq!(
-        diff.counts[1].1, 27,
+        diff.diff.counts(Table::Bookings).0,
+        27,
         "27 bookings are added between 3 and now"
     );
 }
@@ -214,7 +247,7 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
     seed(&h, &rt, 30);
-    wait_until(&mut h, "head 30", |app| app.data().head == 30);
+    wait_until(&mut h, "head 30", |app| app.shell().head == 30);
     let (first_at_head, _) = first_emails(&h, &rt, 30, 30);
     // The first position whose first user (in key order) is another one
     // than at the head, so a page read for the head would show wrongly.
@@ -228,12 +261,25 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
     click(&mut h, "Time travel");
     click(&mut h, "End >|");
     wait_until(&mut h, "the state at the head", |app| {
-        app.data().travel.as_ref().is_some_and(|t| t.position == 30)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.position == 30)
     });
     click(&mut h, "users");
     wait_until(&mut h, "the users at the head", |app| {
-        app.data().travel.as_ref().is_some_and(|t| t.position == 30)
-            && app.data().travel_rows_loaded(TableKind::Users, true, 0..30)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.position == 30)
+            && app
+                .panels()
+                .time_travel
+                .travel
+                .value()
+                .is_some_and(|t| t.rows_loaded(Table::Users, true, 0..30))
     });
     assert!(
         h.query_by_label(&first_at_head).is_some(),
@@ -245,20 +291,34 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
         click(&mut h, "Step >");
     }
     wait_until(&mut h, "the users at the cursor", |app| {
-        app.data()
+        app.panels()
+            .time_travel
             .travel
-            .as_ref()
+            .value()
             .is_some_and(|t| t.position == cursor && t.diff.as_ref().is_some_and(|d| d.0 == 30))
-            && app.data().travel_rows_loaded(TableKind::Users, true, 0..30)
+            && app
+                .panels()
+                .time_travel
+                .travel
+                .value()
+                .is_some_and(|t| t.rows_loaded(Table::Users, true, 0..30))
     });
     assert_eq!(
         h.state()
-            .data()
+            .panels()
+            .time_travel
             .travel
-            .as_ref()
+            .value()
             .unwrap()
-            .len(TableKind::Users) as u64,
-        h.state().data().travel.as_ref().unwrap().counts.users
+            .len(Table::Users) as u64,
+        h.state()
+            .panels()
+            .time_travel
+            .travel
+            .value()
+            .unwrap()
+            .counts
+            .users
     );
     assert!(
         h.query_by_label(&first_at_cursor).is_some(),
@@ -272,29 +332,31 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
 
     click(&mut h, "difference");
     wait_until(&mut h, "the differing users", |app| {
-        app.data()
-            .travel_rows_loaded(TableKind::Users, false, 0..30)
+        app.panels()
+            .time_travel
+            .travel
+            .value()
+            .is_some_and(|t| t.rows_loaded(Table::Users, false, 0..30))
     });
     let (_, diff) = h
         .state()
-        .data()
+        .panels()
+        .time_travel
         .travel
-        .as_ref()
+        .value()
         .unwrap()
         .diff
         .as_ref()
         .unwrap();
-    assert_eq!(
-        diff.len(TableKind::Users),
-        diff.counts[0].1 + diff.counts[0].2 + diff.counts[0].3
-    );
-    assert!(diff.len(TableKind::Users) > 0);
+    let (added, removed, changed) = diff.diff.counts(Table::Users);
+    assert_eq!(diff.len(Table::Users), added + removed + changed);
+    assert!(diff.len(Table::Users) > 0);
     assert!(
         h.query_by_label(&differing).is_some(),
         "the first differing user is a row of the difference"
     );
     assert!(h.query_all_by_label("added by 30").next().is_some());
-    assert!(h.state().data().inline_errors.is_empty());
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
 
 #[test]
@@ -307,26 +369,24 @@ fn compare_two_positions_lists_the_differing_rows() {
     let differing = first_emails(&h, &rt, 5, 30).1.unwrap();
 
     let app = h.state_mut();
-    app.push_command(UiCommand::ShowPanel(Panel::Compare));
-    app.push_command(UiCommand::SetComparePositions(true));
-    app.push_command(UiCommand::SetCompareTable(Some(TableKind::Users)));
-    app.push_command(UiCommand::SetDraft(DraftField::CompareA, "5".into()));
-    app.push_command(UiCommand::SetDraft(DraftField::CompareB, "30".into()));
-    app.push_command(UiCommand::ComparePositions);
+    app.push_command(ShellCommand::ShowPanel(PanelKind::Compare));
+    app.push_command(CompareCommand::SetPositions(true));
+    app.push_command(CompareCommand::SetTable(Some(Table::Users)));
+    app.push_command(CompareCommand::SetDraft(CompareField::From, "5".into()));
+    app.push_command(CompareCommand::SetDraft(CompareField::To, "30".into()));
+    app.push_command(CompareCommand::ComparePositions);
     wait_until(&mut h, "the differing users", |app| {
-        app.data().positions_diff.as_ref().is_some_and(|(a, b, d)| {
-            (*a, *b) == (5, 30)
-                && d.len(TableKind::Users) > 0
-                && app
-                    .data()
-                    .diff_rows(DiffList::Positions, TableKind::Users)
-                    .has_rows(0..d.len(TableKind::Users).min(30) as u64)
+        app.panels().compare.diff.value().is_some_and(|d| {
+            let users = d.diff.len(Table::Users);
+            (d.from, d.to) == (5, 30)
+                && users > 0
+                && d.diff.pages(Table::Users).has_rows(0..users.min(30) as u64)
         })
     });
-    let (_, _, diff) = h.state().data().positions_diff.as_ref().unwrap();
+    let diff = &h.state().panels().compare.diff.value().unwrap().diff;
     assert_eq!(
-        diff.counts[0].1,
-        diff.len(TableKind::Users),
+        diff.diff.counts(Table::Users).0,
+        diff.len(Table::Users),
         "users are only added"
     );
     assert!(h.query_by_label_contains("From 5 to 30").is_some());
@@ -361,8 +421,10 @@ fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
         .unwrap();
 
     click(&mut h, "Compare");
-    wait_until(&mut h, "the comparison", |app| app.data().verify.is_some());
-    let report = h.state().data().verify.clone().unwrap();
+    wait_until(&mut h, "the comparison", |app| {
+        app.panels().compare.verify.value().is_some()
+    });
+    let report = h.state().panels().compare.verify.value().cloned().unwrap();
     assert_eq!((report.missing, report.extra, report.different), (0, 0, 1));
     assert_eq!(report.rows().next().unwrap().1.key().to_string(), drifted);
     assert!(
@@ -379,11 +441,22 @@ fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
     );
     click(&mut h, "Yes, replay");
     wait_until(&mut h, "the replay", |app| {
-        app.data().job_results.contains_key(&JobKind::Replay)
+        app.shell().jobs.result(JobKind::Replay).is_some()
     });
-    assert!(h.state().data().job_results[&JobKind::Replay].is_ok());
+    assert!(
+        h.state()
+            .shell()
+            .jobs
+            .result(JobKind::Replay)
+            .unwrap()
+            .is_ok()
+    );
     wait_until(&mut h, "the new comparison", |app| {
-        app.data().verify.as_ref().is_some_and(|v| v.in_sync)
+        app.panels()
+            .compare
+            .verify
+            .value()
+            .is_some_and(|v| v.in_sync)
     });
     assert!(h.query_by_label_contains("In sync").is_some());
 }
@@ -400,9 +473,15 @@ fn replay_from_operations_runs_to_completion_and_snapshots_restore() {
     click(&mut h, "Replay from zero…");
     click(&mut h, "Yes, replay");
     wait_until(&mut h, "the replay", |app| {
-        app.data().job_results.contains_key(&JobKind::Replay)
+        app.shell().jobs.result(JobKind::Replay).is_some()
     });
-    let result = h.state().data().job_results[&JobKind::Replay].clone();
+    let result = h
+        .state()
+        .shell()
+        .jobs
+        .result(JobKind::Replay)
+        .cloned()
+        .unwrap();
     assert!(
         result.as_ref().is_ok_and(|t| t.contains("50 events")),
         "{result:?}"
@@ -411,15 +490,29 @@ fn replay_from_operations_runs_to_completion_and_snapshots_restore() {
 
     click(&mut h, "Take snapshot now");
     wait_until(&mut h, "the snapshot", |app| {
-        !app.data().snapshots.is_empty()
+        app.panels()
+            .operations
+            .snapshots
+            .value()
+            .is_some_and(|s| !s.is_empty())
     });
-    assert_eq!(h.state().data().snapshots[0].position, 50);
+    assert_eq!(
+        h.state().panels().operations.snapshots.value().unwrap()[0].position,
+        50
+    );
     click(&mut h, "Restore…");
     click(&mut h, "Yes, restore");
     wait_until(&mut h, "the restore", |app| {
-        app.data().job_results.contains_key(&JobKind::Restore)
+        app.shell().jobs.result(JobKind::Restore).is_some()
     });
-    assert!(h.state().data().job_results[&JobKind::Restore].is_ok());
+    assert!(
+        h.state()
+            .shell()
+            .jobs
+            .result(JobKind::Restore)
+            .unwrap()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -466,9 +559,11 @@ fn projected_ledger(dir: &Path, rt: &tokio::runtime::Runtime, count: u64, seed: 
             .await
             .unwrap();
         let engine = ledgerscope::engine::Engine::new(stores, EngineConfig::new("test"));
-        let cancel = AtomicBool::new(false);
         engine
-            .emit_bulk(&BulkSpec::bookings(count, Some(seed)), &cancel, |_| {})
+            .emit_bulk(
+                &BulkSpec::bookings(count, Some(seed)),
+                &JobControl::default(),
+            )
             .await
             .unwrap();
         for p in ledgerscope::domain::ProjectorId::ALL {
@@ -492,7 +587,7 @@ fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirm
     }
     let mut h = harness(ours.path(), &rt, false);
     wait_until(&mut h, "the pairing check", |app| {
-        app.data()
+        app.shell()
             .pairing
             .as_ref()
             .is_some_and(|p| p.foreign().is_some())
@@ -507,7 +602,7 @@ fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirm
         "the sentence names both ledgers"
     );
     wait_until(&mut h, "the projectors to refuse", |app| {
-        app.data()
+        app.shell()
             .statuses
             .iter()
             .all(|s| s.state == ledgerscope::engine::ProjectorState::Refused)
@@ -521,7 +616,7 @@ fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirm
     click(&mut h, "Yes, replay");
     wait_until(&mut h, "the rebuilt tables", |app| {
         matches!(
-            app.data().pairing,
+            app.shell().pairing,
             Some(ledgerscope::engine::Pairing::Paired { .. })
         ) && caught_up(app, 7)
     });
@@ -542,7 +637,8 @@ fn a_hole_another_writer_left_is_marked_in_the_timeline() {
     seed(&h, &rt, 2);
     click(&mut h, "Ledger timeline");
     wait_until(&mut h, "the rows after the hole", |app| {
-        app.data().timeline_total == Some(8) && app.data().timeline.row(7).is_some()
+        let timeline = &app.panels().timeline;
+        timeline.total.value() == Some(&8) && timeline.pages.row(7).is_some()
     });
     assert!(
         h.query_by_label_contains("[hole before: positions 6..=504 have no event]")
@@ -551,11 +647,80 @@ fn a_hole_another_writer_left_is_marked_in_the_timeline() {
     );
     assert_eq!(
         h.state()
-            .data()
+            .panels()
             .timeline
+            .pages
             .row(5)
             .map(ledgerscope::store::entry_position),
         Some(505),
         "rows are the stored events: the hole takes none"
+    );
+}
+
+#[test]
+fn browse_without_a_file_dialog_says_to_type_the_path() {
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    if bus || zenity {
+        eprintln!("skipped: this machine can open a file dialog");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut h = harness(dir.path(), &rt, false);
+    h.state_mut()
+        .push_command(ShellCommand::OpenDialog(Dialog::Export));
+    for _ in 0..4 {
+        h.step();
+    }
+    click(&mut h, "Browse…");
+    wait_until(&mut h, "the dialog's answer", |app| {
+        app.shell().file_error.is_some()
+    });
+    assert!(
+        h.query_by_label_contains("No file dialog could open here")
+            .is_some(),
+        "the export dialog says why and what to do"
+    );
+    assert!(
+        h.state()
+            .shell()
+            .file_path
+            .ends_with("ledger-export.ndjson"),
+        "the typed path is kept"
+    );
+}
+
+#[test]
+fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    // Its parent is a file: neither the directory nor the file can be made.
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let options = GuiOptions {
+        store: StoreConfig::embedded(dir.path()),
+        engine: EngineConfig::new("gui:test"),
+        observe_only: false,
+        runtime: rt.handle().clone(),
+    };
+    let app = LedgerApp::with_prefs_path(options, Some(blocker.join("prefs.json")));
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .with_accessibility_check(false)
+        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    wait_until(&mut h, "connected", LedgerApp::is_connected);
+    click(&mut h, "Operations");
+    wait_until(&mut h, "the error", |app| {
+        app.shell()
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.contains("cannot save the window's preferences"))
+    });
+    assert!(
+        h.query_by_label_contains("cannot save the window's preferences")
+            .is_some()
     );
 }

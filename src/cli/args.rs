@@ -125,6 +125,10 @@ pub struct Cli {
         value_parser = non_negative
     )]
     pub hole_timeout_secs: u64,
+    /// Log level or filter for the log file in the data dir's `logs/`
+    /// (default: `RUST_LOG`, else info).
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = crate::logging::parse_filter)]
+    pub log_level: Option<String>,
     /// What to do (none: open the window).
     #[command(subcommand)]
     pub command: Option<Command>,

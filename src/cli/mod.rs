@@ -8,7 +8,6 @@ pub mod args;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -24,7 +23,8 @@ use crate::domain::{
 };
 use crate::engine::bulk::BulkSpec;
 use crate::engine::{
-    CommandOutcome, Engine, EngineConfig, EngineError, EngineNotice, Pairing, ReplayProgress,
+    CommandOutcome, Engine, EngineConfig, EngineError, EngineNotice, JobControl, Pairing, Progress,
+    ReplayOptions,
 };
 use crate::store::{EventFilter, LedgerEntry, StoreConfig, StoreError, open_stores};
 
@@ -267,9 +267,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         Command::Snapshot { action } => snapshot(cli, action, json).await,
         Command::Export { out, .. } => {
             let engine = open_for_reading(cli).await?;
-            let report = engine
-                .export_ndjson(out, &AtomicBool::new(false), |_, _| {})
-                .await?;
+            let report = engine.export_ndjson(out, &progress_printer()).await?;
             if json {
                 print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
             } else {
@@ -297,9 +295,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         }
         Command::Import { file, .. } => {
             let engine = open_engine(cli).await?;
-            let report = engine
-                .import_ndjson(file, &AtomicBool::new(false), |_, _| {})
-                .await?;
+            let report = engine.import_ndjson(file, &progress_printer()).await?;
             if json {
                 print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
             } else {
@@ -448,24 +444,10 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
     } else {
         engine.spawn_projectors(shutdown.clone())
     };
-    let cancel = Arc::new(AtomicBool::new(false));
-    let ctrl_c = spawn_ctrl_c(cancel.clone());
+    let job = progress_printer();
+    let ctrl_c = spawn_ctrl_c(job.clone());
     let started = Instant::now();
-    let mut last_print = Instant::now();
-    let result = engine
-        .emit_bulk(&spec, &cancel, |p| {
-            if last_print.elapsed() >= Duration::from_secs(1) {
-                last_print = Instant::now();
-                eprintln!(
-                    "  {}/{} commands, {:.0}/s, ETA {:.0}s",
-                    p.done,
-                    p.total,
-                    p.rate_per_sec,
-                    p.eta_secs.unwrap_or(0.0)
-                );
-            }
-        })
-        .await;
+    let result = engine.emit_bulk(&spec, &job).await;
     let elapsed = started.elapsed();
     ctrl_c.abort();
     shutdown.cancel();
@@ -500,7 +482,7 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
             "head": report.head,
             "elapsed_ms": elapsed.as_millis() as u64,
             "commands_per_sec": report.done as f64 / elapsed.as_secs_f64().max(1e-9),
-            "cancelled": cancel.load(Ordering::Relaxed),
+            "cancelled": job.is_cancelled(),
             "snapshots_taken": snapshots,
             "projection": projection,
         }));
@@ -517,11 +499,33 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
     Ok(EXIT_OK)
 }
 
-fn spawn_ctrl_c(cancel: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+/// Cancels `job` on Ctrl-C.
+fn spawn_ctrl_c(job: JobControl) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("interrupted: stopping after the current step");
-            cancel.store(true, Ordering::SeqCst);
+            job.cancel();
+        }
+    })
+}
+
+/// A job whose progress prints to stderr on every phase change and at most
+/// once a second within a phase.
+fn progress_printer() -> JobControl {
+    let last = std::sync::Mutex::new((Instant::now(), None));
+    JobControl::new(move |p: &Progress| {
+        if let Ok(mut last) = last.lock()
+            && (last.1 != Some(p.phase) || last.0.elapsed() >= Duration::from_secs(1))
+        {
+            *last = (Instant::now(), Some(p.phase));
+            eprintln!(
+                "  {:?}: {}/{} at {:.0}/s, ETA {:.0}s",
+                p.phase,
+                p.done,
+                p.total,
+                p.rate_per_sec,
+                p.eta_secs.unwrap_or(0.0)
+            );
         }
     })
 }
@@ -1015,28 +1019,13 @@ async fn replay(
     json: bool,
 ) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let ctrl_c = spawn_ctrl_c(cancel.clone());
-    // Print on every phase change and at most once a second within a phase.
-    let last = std::sync::Mutex::new((Instant::now(), None));
-    let on_progress = Arc::new(move |p: ReplayProgress| {
-        if let Ok(mut last) = last.lock()
-            && (last.1 != Some(p.phase) || last.0.elapsed() >= Duration::from_secs(1))
-        {
-            *last = (Instant::now(), Some(p.phase));
-            eprintln!(
-                "  {:?}: {}/{} at {:.0}/s, ETA {:.0}s",
-                p.phase,
-                p.done,
-                p.total,
-                p.rate_per_sec,
-                p.eta_secs.unwrap_or(0.0)
-            );
-        }
-    });
-    let result = engine
-        .replay(from_snapshot, rebuild_foreign, cancel, on_progress)
-        .await;
+    let job = progress_printer();
+    let ctrl_c = spawn_ctrl_c(job.clone());
+    let options = ReplayOptions {
+        from_snapshot,
+        rebuild_foreign,
+    };
+    let result = engine.replay(options, &job).await;
     if let Err(EngineError::Foreign(foreign)) = &result {
         return Err(CliError::input(format!(
             "{foreign}; run `replay --rebuild-foreign` to replace them with this ledger's"
@@ -1084,7 +1073,7 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
                     "--at {at} is past the head of the ledger ({head})"
                 )));
             }
-            let meta = engine.take_snapshot(*at).await?;
+            let meta = engine.take_snapshot(*at, &JobControl::default()).await?;
             eprintln!(
                 "snapshot {} at position {}: {} bytes in {} chunk(s)",
                 meta.id, meta.position, meta.size_bytes, meta.chunks

@@ -17,5 +17,5 @@ pub use event::{
     BookingDetails, BookingStatus, DecodeError, DomainEvent, EventMetadata, StoredEvent,
     UserDetails, user_id_for_email,
 };
-pub use projection::{BookingRow, ProjectorId, RowChange, UserRow};
+pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};

@@ -8,6 +8,82 @@ use uuid::Uuid;
 
 use super::event::{BookingStatus, DomainEvent, format_cents};
 
+/// The read tables: one name for each, used alike by the projections, the
+/// snapshot format, the engine, the CLI and the screens.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// `users`, kept by [`ProjectorId::UserProjection`].
+    #[default]
+    #[serde(alias = "Users")]
+    Users,
+    /// `bookings`, kept by [`ProjectorId::BookingProjection`].
+    #[serde(alias = "Bookings")]
+    Bookings,
+}
+
+impl Table {
+    /// Both tables, in the order of per-table arrays ([`Table::slot`]).
+    pub const ALL: [Table; 2] = [Table::Users, Table::Bookings];
+
+    /// The table's name in every store.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Users => "users",
+            Table::Bookings => "bookings",
+        }
+    }
+
+    /// Its columns, in the order of [`Row::cells`].
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Users => &UserRow::COLUMNS,
+            Table::Bookings => &BookingRow::COLUMNS,
+        }
+    }
+
+    /// Its index in per-table arrays (0 users, 1 bookings).
+    pub fn slot(self) -> usize {
+        match self {
+            Table::Users => 0,
+            Table::Bookings => 1,
+        }
+    }
+
+    /// The projector that keeps it.
+    pub fn projector(self) -> ProjectorId {
+        match self {
+            Table::Users => ProjectorId::UserProjection,
+            Table::Bookings => ProjectorId::BookingProjection,
+        }
+    }
+
+    /// Parses [`Table::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A row of a read table: what comparing, hashing and showing rows needs.
+pub trait Row: Clone + PartialEq {
+    /// Its table.
+    const TABLE: Table;
+    /// Its primary key.
+    fn key(&self) -> Uuid;
+    /// Position of the event that last changed it.
+    fn last_position(&self) -> u64;
+    /// Its cells as display text, in [`Table::columns`] order.
+    fn cells(&self) -> Vec<String>;
+}
+
 /// The projectors this system runs; each owns one read table and one checkpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ProjectorId {
@@ -35,10 +111,10 @@ impl ProjectorId {
     }
 
     /// The read table this projector maintains.
-    pub fn table(self) -> &'static str {
+    pub fn table(self) -> Table {
         match self {
-            ProjectorId::UserProjection => UserRow::TABLE,
-            ProjectorId::BookingProjection => BookingRow::TABLE,
+            ProjectorId::UserProjection => Table::Users,
+            ProjectorId::BookingProjection => Table::Bookings,
         }
     }
 
@@ -92,9 +168,7 @@ pub struct BookingRow {
 }
 
 impl UserRow {
-    /// Table name.
-    pub const TABLE: &'static str = "users";
-    /// Column names, in [`UserRow::cells`] order.
+    /// Column names, in [`Row::cells`] order.
     pub const COLUMNS: [&'static str; 6] = [
         "user_id",
         "email",
@@ -103,9 +177,17 @@ impl UserRow {
         "created_position",
         "last_position",
     ];
+}
 
-    /// The row as display text, one cell per column.
-    pub fn cells(&self) -> Vec<String> {
+impl Row for UserRow {
+    const TABLE: Table = Table::Users;
+    fn key(&self) -> Uuid {
+        self.user_id
+    }
+    fn last_position(&self) -> u64 {
+        self.last_position
+    }
+    fn cells(&self) -> Vec<String> {
         vec![
             self.user_id.to_string(),
             self.email.clone(),
@@ -118,9 +200,7 @@ impl UserRow {
 }
 
 impl BookingRow {
-    /// Table name.
-    pub const TABLE: &'static str = "bookings";
-    /// Column names, in [`BookingRow::cells`] order.
+    /// Column names, in [`Row::cells`] order.
     pub const COLUMNS: [&'static str; 9] = [
         "booking_id",
         "user_id",
@@ -132,9 +212,17 @@ impl BookingRow {
         "status",
         "last_position",
     ];
+}
 
-    /// The row as display text, one cell per column.
-    pub fn cells(&self) -> Vec<String> {
+impl Row for BookingRow {
+    const TABLE: Table = Table::Bookings;
+    fn key(&self) -> Uuid {
+        self.booking_id
+    }
+    fn last_position(&self) -> u64 {
+        self.last_position
+    }
+    fn cells(&self) -> Vec<String> {
         vec![
             self.booking_id.to_string(),
             self.user_id.to_string(),

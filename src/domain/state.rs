@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::event::{BookingStatus, StoredEvent};
-use super::projection::{BookingRow, ProjectorId, RowChange, UserRow};
+use super::projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
 
 /// Both read tables, keyed and ordered by primary key, plus the position they
 /// reflect. What "the ledger implies" at `position`.
@@ -155,12 +155,12 @@ impl ReadState {
             }
         }
         let mut hasher = Sha256::new();
-        hasher.update(UserRow::TABLE.as_bytes());
+        hasher.update(Table::Users.name().as_bytes());
         hasher.update([0u8]);
         for row in self.users.values() {
             hash_row(&mut hasher, row.cells());
         }
-        hasher.update(BookingRow::TABLE.as_bytes());
+        hasher.update(Table::Bookings.name().as_bytes());
         hasher.update([0u8]);
         for row in self.bookings.values() {
             hash_row(&mut hasher, row.cells());
@@ -176,22 +176,8 @@ impl ReadState {
     pub fn diff(&self, other: &ReadState) -> StateDiff {
         StateDiff {
             tables: vec![
-                diff_table(
-                    UserRow::TABLE,
-                    &UserRow::COLUMNS,
-                    &self.users,
-                    &other.users,
-                    UserRow::cells,
-                    |r| r.last_position,
-                ),
-                diff_table(
-                    BookingRow::TABLE,
-                    &BookingRow::COLUMNS,
-                    &self.bookings,
-                    &other.bookings,
-                    BookingRow::cells,
-                    |r| r.last_position,
-                ),
+                diff_table(&self.users, &other.users),
+                diff_table(&self.bookings, &other.bookings),
             ],
         }
     }
@@ -255,10 +241,10 @@ impl RowDiff {
 }
 
 /// Differences in one table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableDiff {
-    /// Table name.
-    pub table: String,
+    /// The table.
+    pub table: Table,
     /// Column names, for reading `before`/`after`.
     pub columns: Vec<String>,
     /// Differing rows in key order.
@@ -294,44 +280,31 @@ impl StateDiff {
     }
 }
 
-fn diff_table<R: PartialEq>(
-    table: &str,
-    columns: &[&str],
-    left: &BTreeMap<Uuid, R>,
-    right: &BTreeMap<Uuid, R>,
-    cells: impl Fn(&R) -> Vec<String>,
-    last_position: impl Fn(&R) -> u64,
-) -> TableDiff {
+fn diff_table<R: Row>(left: &BTreeMap<Uuid, R>, right: &BTreeMap<Uuid, R>) -> TableDiff {
     let mut rows = Vec::new();
-    diff_sorted(
-        columns,
-        left.iter(),
-        right.iter(),
-        &cells,
-        &last_position,
-        &mut rows,
-    );
-    TableDiff {
-        table: table.to_string(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        rows,
+    diff_sorted(left.iter(), right.iter(), &mut rows);
+    TableDiff::of::<R>(rows)
+}
+
+impl TableDiff {
+    /// The differing `rows` of `R`'s table.
+    pub fn of<R: Row>(rows: Vec<RowDiff>) -> Self {
+        TableDiff {
+            table: R::TABLE,
+            columns: R::TABLE.columns().iter().map(|c| c.to_string()).collect(),
+            rows,
+        }
     }
 }
 
 /// The difference for one key: `None` when the rows are equal (or both absent).
-pub fn row_diff<R: PartialEq>(
-    columns: &[&str],
-    key: Uuid,
-    before: Option<&R>,
-    after: Option<&R>,
-    cells: &impl Fn(&R) -> Vec<String>,
-    last_position: &impl Fn(&R) -> u64,
-) -> Option<RowDiff> {
+pub fn row_diff<R: Row>(key: Uuid, before: Option<&R>, after: Option<&R>) -> Option<RowDiff> {
+    let columns = R::TABLE.columns();
     match (before, after) {
         (Some(b), Some(a)) if b == a => None,
         (Some(b), Some(a)) => {
-            let before = cells(b);
-            let after = cells(a);
+            let before = b.cells();
+            let after = a.cells();
             let changed = columns
                 .iter()
                 .zip(before.iter().zip(&after))
@@ -343,18 +316,18 @@ pub fn row_diff<R: PartialEq>(
                 before,
                 after,
                 columns: changed,
-                last_position: last_position(a),
+                last_position: a.last_position(),
             })
         }
         (Some(b), None) => Some(RowDiff::Removed {
             key,
-            before: cells(b),
-            last_position: last_position(b),
+            before: b.cells(),
+            last_position: b.last_position(),
         }),
         (None, Some(a)) => Some(RowDiff::Added {
             key,
-            after: cells(a),
-            last_position: last_position(a),
+            after: a.cells(),
+            last_position: a.last_position(),
         }),
         (None, None) => None,
     }
@@ -396,18 +369,15 @@ fn merge_sorted<'a, R: 'a>(
 /// Merges two key-ordered row sequences, pushing a [`RowDiff`] for every key
 /// whose rows differ (`left` is "before"). Returns how many distinct keys it
 /// saw. Works on slices of tables too, so callers can compare page by page.
-pub fn diff_sorted<'a, R: PartialEq + 'a>(
-    columns: &[&str],
+pub fn diff_sorted<'a, R: Row + 'a>(
     left: impl Iterator<Item = (&'a Uuid, &'a R)>,
     right: impl Iterator<Item = (&'a Uuid, &'a R)>,
-    cells: &impl Fn(&R) -> Vec<String>,
-    last_position: &impl Fn(&R) -> u64,
     rows: &mut Vec<RowDiff>,
 ) -> u64 {
     let mut keys = 0;
     merge_sorted(left, right, |key, before, after| {
         keys += 1;
-        rows.extend(row_diff(columns, key, before, after, cells, last_position));
+        rows.extend(row_diff(key, before, after));
     });
     keys
 }
@@ -463,14 +433,11 @@ pub struct KeyDiff {
     pub before: std::sync::Arc<ReadState>,
     /// The second state ("after").
     pub after: std::sync::Arc<ReadState>,
-    /// Per table (0 = users, 1 = bookings): differing keys in key order.
+    /// Per table ([`Table::slot`]): differing keys in key order.
     pub keys: [Vec<(Uuid, DiffKind)>; 2],
 }
 
 impl KeyDiff {
-    /// Table names, by index.
-    pub const TABLES: [&'static str; 2] = [UserRow::TABLE, BookingRow::TABLE];
-
     /// Compares two states.
     pub fn new(before: std::sync::Arc<ReadState>, after: std::sync::Arc<ReadState>) -> Self {
         let keys = [
@@ -484,46 +451,26 @@ impl KeyDiff {
         }
     }
 
-    /// Column names of a table.
-    pub fn columns(table: usize) -> &'static [&'static str] {
-        if table == 0 {
-            &UserRow::COLUMNS
-        } else {
-            &BookingRow::COLUMNS
-        }
-    }
-
     /// Differing rows in a table.
-    pub fn len(&self, table: usize) -> usize {
-        self.keys.get(table).map_or(0, Vec::len)
+    pub fn len(&self, table: Table) -> usize {
+        self.keys[table.slot()].len()
     }
 
     /// (added, removed, changed) in a table.
-    pub fn counts(&self, table: usize) -> (usize, usize, usize) {
-        kind_counts(self.keys.get(table).map_or(&[], Vec::as_slice))
+    pub fn counts(&self, table: Table) -> (usize, usize, usize) {
+        kind_counts(&self.keys[table.slot()])
     }
 
     /// Row `index` of a table's difference, cells and all.
-    pub fn row(&self, table: usize, index: usize) -> Option<RowDiff> {
-        let (key, _) = *self.keys.get(table)?.get(index)?;
-        if table == 0 {
-            row_diff(
-                &UserRow::COLUMNS,
-                key,
-                self.before.users.get(&key),
-                self.after.users.get(&key),
-                &UserRow::cells,
-                &|r: &UserRow| r.last_position,
-            )
-        } else {
-            row_diff(
-                &BookingRow::COLUMNS,
+    pub fn row(&self, table: Table, index: usize) -> Option<RowDiff> {
+        let (key, _) = *self.keys[table.slot()].get(index)?;
+        match table {
+            Table::Users => row_diff(key, self.before.users.get(&key), self.after.users.get(&key)),
+            Table::Bookings => row_diff(
                 key,
                 self.before.bookings.get(&key),
                 self.after.bookings.get(&key),
-                &BookingRow::cells,
-                &|r: &BookingRow| r.last_position,
-            )
+            ),
         }
     }
 }

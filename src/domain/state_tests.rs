@@ -128,10 +128,11 @@ fn digest_depends_on_rows_only_and_diff_names_columns() {
 /// A key diff expanded to every cell, as `ReadState::diff` gives it.
 fn expand(keys: &KeyDiff) -> StateDiff {
     StateDiff {
-        tables: (0..2)
+        tables: Table::ALL
+            .into_iter()
             .map(|t| TableDiff {
-                table: KeyDiff::TABLES[t].to_string(),
-                columns: KeyDiff::columns(t).iter().map(|c| c.to_string()).collect(),
+                table: t,
+                columns: t.columns().iter().map(|c| c.to_string()).collect(),
                 rows: (0..keys.len(t)).filter_map(|i| keys.row(t, i)).collect(),
             })
             .collect(),
@@ -165,16 +166,20 @@ fn key_diff_rebuilds_exactly_the_rows_of_the_full_diff() {
             std::sync::Arc::new(b.clone()),
         );
         assert_eq!(expand(&keys), full);
-        for t in 0..2 {
-            assert_eq!(keys.counts(t), full.tables[t].counts());
-            assert_eq!(keys.len(t), full.tables[t].rows.len());
+        for t in Table::ALL {
+            assert_eq!(keys.counts(t), full.tables[t.slot()].counts());
+            assert_eq!(keys.len(t), full.tables[t.slot()].rows.len());
         }
     }
     let keys = KeyDiff::new(
         std::sync::Arc::new(early.clone()),
         std::sync::Arc::new(late),
     );
-    assert!(keys.counts(1).0 > 0 && keys.counts(1).1 == 1 && keys.counts(1).2 == 1);
-    assert_eq!(keys.counts(0).2, 1);
-    assert!(keys.row(1, keys.len(1)).is_none());
+    let bookings = keys.counts(Table::Bookings);
+    assert!(bookings.0 > 0 && bookings.1 == 1 && bookings.2 == 1);
+    assert_eq!(keys.counts(Table::Users).2, 1);
+    assert!(
+        keys.row(Table::Bookings, keys.len(Table::Bookings))
+            .is_none()
+    );
 }

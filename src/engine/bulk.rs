@@ -3,12 +3,12 @@
 //! client UUIDs) are the same every run, so a re-run is all duplicates.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::generate::{DemoRng, address, booking_form};
 use crate::domain::{CancelBooking, ChangeUserAddress, RescheduleBooking, user_id_for_email};
@@ -41,12 +41,12 @@ impl BulkSpec {
     }
 }
 
-/// Progress of a bulk run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkProgress {
+/// What a bulk run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkReport {
     /// Commands run.
     pub done: u64,
-    /// Commands to run.
+    /// Commands asked for.
     pub total: u64,
     /// New events stored.
     pub emitted: u64,
@@ -54,10 +54,6 @@ pub struct BulkProgress {
     pub duplicates: u64,
     /// Refused by a business rule (e.g. cancelling a cancelled booking).
     pub rejected: u64,
-    /// Commands per second so far.
-    pub rate_per_sec: f64,
-    /// Seconds left at that rate.
-    pub eta_secs: Option<f64>,
     /// Ledger head after the last command.
     pub head: u64,
 }
@@ -65,26 +61,22 @@ pub struct BulkProgress {
 impl Engine {
     /// Runs the handlers `spec.count` times. Stops at the first infrastructure
     /// error (the commands before it stay stored) or when `cancel` is set.
-    pub async fn emit_bulk(
-        &self,
-        spec: &BulkSpec,
-        cancel: &AtomicBool,
-        mut on_progress: impl FnMut(&BulkProgress),
-    ) -> EngineResult<BulkProgress> {
+    /// Progress ([`Phase::Commands`]) goes to `job`, which can stop it.
+    pub async fn emit_bulk(&self, spec: &BulkSpec, job: &JobControl) -> EngineResult<BulkReport> {
         self.guard_write("generating events")?;
         let seed = spec.seed.unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
         let mut rng = DemoRng::new(seed);
         let mut bookings: Vec<Uuid> = Vec::new();
         let mut users: Vec<Uuid> = Vec::new();
         let mut known_users: HashSet<Uuid> = HashSet::new();
-        let mut p = BulkProgress {
+        let mut p = BulkReport {
             total: spec.count,
-            ..BulkProgress::default()
+            ..BulkReport::default()
         };
         let started = Instant::now();
         let report_every = (spec.count / 200).max(1);
         for i in 0..spec.count {
-            if cancel.load(Ordering::Relaxed) {
+            if job.is_cancelled() {
                 break;
             }
             if let Some(rate) = spec.rate_per_sec.filter(|r| *r > 0.0) {
@@ -142,11 +134,7 @@ impl Engine {
             }
             p.done = i + 1;
             if p.done.is_multiple_of(report_every) || p.done == spec.count {
-                let secs = started.elapsed().as_secs_f64().max(1e-6);
-                p.rate_per_sec = p.done as f64 / secs;
-                p.eta_secs =
-                    Some(spec.count.saturating_sub(p.done) as f64 / p.rate_per_sec.max(1e-9));
-                on_progress(&p);
+                job.step(Phase::Commands, p.done, spec.count, started);
             }
         }
         p.head = p.head.max(self.stores.ledger.head().await?);

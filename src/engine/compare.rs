@@ -11,8 +11,8 @@ use std::collections::{HashSet, VecDeque};
 use uuid::Uuid;
 
 use crate::domain::state::diff_sorted;
-use crate::domain::{BookingRow, ProjectorId, RowDiff, TableDiff, UserRow};
-use crate::store::{Hole, MalformedEvent, StoreResult};
+use crate::domain::{BookingRow, ProjectorId, Row, RowDiff, Table, TableDiff, UserRow};
+use crate::store::{Hole, MalformedEvent, ReadStore, StoreResult};
 
 /// Ledger entries per read while looking for malformed ones: small, since
 /// nothing is kept but the malformed entries.
@@ -23,8 +23,8 @@ const DUMP_PAGE: usize = 5_000;
 /// One table's comparison.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableReport {
-    /// Table name.
-    pub table: String,
+    /// The table.
+    pub table: Table,
     /// The projector position it was compared at.
     pub position: u64,
     /// Rows the ledger implies that the table lacks.
@@ -69,10 +69,10 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// Every differing row with its table, for listings.
-    pub fn rows(&self) -> impl Iterator<Item = (&str, &RowDiff)> {
+    pub fn rows(&self) -> impl Iterator<Item = (Table, &RowDiff)> {
         self.tables
             .iter()
-            .flat_map(|t| t.diff.rows.iter().map(move |r| (t.table.as_str(), r)))
+            .flat_map(|t| t.diff.rows.iter().map(move |r| (t.table, r)))
     }
 }
 
@@ -80,7 +80,7 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
     let (added, removed, changed) = table.counts();
     (
         TableReport {
-            table: table.table.clone(),
+            table: table.table,
             position,
             missing: added as u64,
             extra: removed as u64,
@@ -102,19 +102,11 @@ fn table_report(table: TableDiff, position: u64, checked: usize) -> (TableReport
 /// after `position` is set aside; once the pages are read, `moved_to` gives
 /// the projector's position then, and rows written up to it are lag, not
 /// drift. Rows claiming a later position than that are compared as usual.
-async fn compare_table<R, Fut>(
-    fetch: impl Fn(Option<Uuid>) -> Fut,
-    key: impl Fn(&R) -> Uuid,
+async fn compare_table<R: ViewRow>(
+    read: &dyn ReadStore,
     view: &StateView,
-    (table, columns): (&str, &[&str]),
-    cells: impl Fn(&R) -> Vec<String>,
-    last_position: impl Fn(&R) -> u64,
-    (position, moved_to): (u64, impl Future<Output = StoreResult<u64>>),
-) -> EngineResult<(TableDiff, u64)>
-where
-    R: ViewRow,
-    Fut: Future<Output = StoreResult<Vec<R>>>,
-{
+    position: u64,
+) -> EngineResult<(TableDiff, u64)> {
     let mut rows = Vec::new();
     let mut keys = 0;
     let mut set_aside: Vec<R> = Vec::new();
@@ -129,12 +121,12 @@ where
     let total = view.len(R::TABLE);
     loop {
         if stored.is_empty() && !stored_done {
-            let page = fetch(after).await?;
+            let page = stored_page::<R>(read, after).await?;
             stored_done = page.len() < DUMP_PAGE;
-            after = page.last().map(&key).or(after);
+            after = page.last().map(Row::key).or(after);
             for row in page {
-                if last_position(&row) > position {
-                    newer.insert(key(&row));
+                if row.last_position() > position {
+                    newer.insert(row.key());
                     set_aside.push(row);
                 } else {
                     stored.push_back(row);
@@ -158,54 +150,46 @@ where
         let folded_bound = if next >= total {
             None
         } else {
-            folded.back().map(&key)
+            folded.back().map(Row::key)
         };
         let bound = match (stored_bound, folded_bound) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let within = |r: &R| bound.is_none_or(|b| key(r) <= b);
+        let within = |r: &R| bound.is_none_or(|b| r.key() <= b);
         let left: Vec<R> = drain_while(&mut stored, within);
         let right: Vec<R> = drain_while(&mut folded, within)
             .into_iter()
-            .filter(|r| !newer.contains(&key(r)))
+            .filter(|r| !newer.contains(&r.key()))
             .collect();
-        let left_keys: Vec<Uuid> = left.iter().map(&key).collect();
-        let right_keys: Vec<Uuid> = right.iter().map(&key).collect();
+        let left_keys: Vec<Uuid> = left.iter().map(Row::key).collect();
+        let right_keys: Vec<Uuid> = right.iter().map(Row::key).collect();
         keys += diff_sorted(
-            columns,
             left_keys.iter().zip(&left),
             right_keys.iter().zip(&right),
-            &cells,
-            &last_position,
             &mut rows,
         );
     }
     keys += newer.len() as u64;
     if !set_aside.is_empty() {
-        let now = moved_to.await?;
-        for row in set_aside.iter().filter(|r| last_position(r) > now) {
-            let k = key(row);
+        let now = read.projector_position(R::TABLE.projector()).await?;
+        for row in set_aside.iter().filter(|r| r.last_position() > now) {
+            let k = row.key();
             let folded = view.row::<R>(k).await?;
             diff_sorted(
-                columns,
                 std::iter::once((&k, row)),
                 folded.iter().map(|r| (&k, r)),
-                &cells,
-                &last_position,
                 &mut rows,
             );
         }
     }
     rows.sort_by_key(RowDiff::key);
-    Ok((
-        TableDiff {
-            table: table.to_string(),
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            rows,
-        },
-        keys,
-    ))
+    Ok((TableDiff::of::<R>(rows), keys))
+}
+
+/// One page of a read table after `after`, in key order.
+async fn stored_page<R: ViewRow>(read: &dyn ReadStore, after: Option<Uuid>) -> StoreResult<Vec<R>> {
+    R::stored_page(read, after, DUMP_PAGE).await
 }
 
 /// Takes rows off the front while `keep` holds.
@@ -249,31 +233,9 @@ impl Engine {
                 continue;
             };
             let read = self.stores.read.as_ref();
-            let (diff, keys) = match projector {
-                ProjectorId::UserProjection => {
-                    compare_table(
-                        |after| read.users_page(after, DUMP_PAGE),
-                        |r: &UserRow| r.user_id,
-                        view,
-                        (UserRow::TABLE, &UserRow::COLUMNS),
-                        UserRow::cells,
-                        |r| r.last_position,
-                        (position, read.projector_position(projector)),
-                    )
-                    .await?
-                }
-                ProjectorId::BookingProjection => {
-                    compare_table(
-                        |after| read.bookings_page(after, DUMP_PAGE),
-                        |r: &BookingRow| r.booking_id,
-                        view,
-                        (BookingRow::TABLE, &BookingRow::COLUMNS),
-                        BookingRow::cells,
-                        |r| r.last_position,
-                        (position, read.projector_position(projector)),
-                    )
-                    .await?
-                }
+            let (diff, keys) = match projector.table() {
+                Table::Users => compare_table::<UserRow>(read, view, position).await?,
+                Table::Bookings => compare_table::<BookingRow>(read, view, position).await?,
             };
             let (table, rows) = table_report(diff, position, keys as usize);
             checked += rows;
@@ -286,8 +248,7 @@ impl Engine {
                 0,
                 head,
                 MALFORMED_SCAN_PAGE,
-                None,
-                |_| {},
+                &super::job::JobControl::default(),
                 |entry| match entry {
                     Ok(event) => {
                         if let Err(error) = event.decode() {

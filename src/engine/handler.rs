@@ -131,24 +131,20 @@ impl Engine {
         }
     }
 
-    /// Runs `body` under the aggregate's lease and releases it afterwards,
-    /// whatever the outcome (an unreleased lease expires by itself).
-    async fn under_lease<F, Fut>(
-        &self,
-        aggregate_id: Uuid,
-        command_id: Uuid,
-        handler: &str,
-        body: F,
-    ) -> EngineResult<CommandOutcome>
-    where
-        F: FnOnce(CommandTrace, Lease) -> Fut,
-        Fut: std::future::Future<Output = (CommandTrace, EngineResult<CommandOutcomeDraft>)>,
-    {
-        let mut trace = CommandTrace::new(handler);
+    /// The one command flow, after the note's anatomy of a transaction: the
+    /// lease on the aggregate, "does it exist?" (and "was this command
+    /// already done?": then the stored event is the answer), the pure
+    /// decision, the `StoredEvent`, the save (releasing the lease in its
+    /// commit where the store can), the unlock and the publish. Every step is
+    /// timed into the trace.
+    pub async fn handle(&self, command: Command) -> EngineResult<CommandOutcome> {
+        self.guard_write(command.what())?;
+        let mut trace = CommandTrace::new(command.handler());
+        let (aggregate, command_id) = (command.aggregate_id(), command.command_id());
         let lease = self
-            .lock_aggregate(aggregate_id, command_id, &mut trace)
+            .lock_aggregate(aggregate, command_id, &mut trace)
             .await?;
-        let (mut trace, result) = body(trace, lease.clone()).await;
+        let result = self.decide_and_save(&command, &lease, &mut trace).await;
         let started = Instant::now();
         if matches!(&result, Ok(draft) if draft.released) {
             trace.step("unlock", started, "released in the save's commit");
@@ -163,7 +159,20 @@ impl Engine {
                 },
             );
         }
-        let draft = result?;
+        let draft = match result {
+            Ok(draft) => draft,
+            Err(error) => {
+                tracing::info!(
+                    handler = command.handler(),
+                    command = %command_id,
+                    aggregate = %aggregate,
+                    %error,
+                    micros = trace.total_micros(),
+                    "command refused"
+                );
+                return Err(error);
+            }
+        };
         let started = Instant::now();
         if draft.duplicate {
             trace.step("publish", started, "skipped: nothing new to publish");
@@ -175,6 +184,16 @@ impl Engine {
                 format!("EventBus: {listeners} listener(s)"),
             );
         }
+        tracing::info!(
+            handler = command.handler(),
+            command = %command_id,
+            aggregate = %aggregate,
+            event = %draft.event.event_type,
+            position = draft.event.position,
+            duplicate = draft.duplicate,
+            micros = trace.total_micros(),
+            "command"
+        );
         Ok(CommandOutcome {
             event: draft.event,
             duplicate: draft.duplicate,
@@ -182,27 +201,127 @@ impl Engine {
         })
     }
 
-    /// Idempotency of commands on existing aggregates: the event id is the
-    /// command id, so a stored event with it means "already done; stop".
-    async fn already_done(
+    /// Under the lease: "exists?", decide, wrap, save.
+    async fn decide_and_save(
         &self,
-        command_id: Uuid,
-        started: Instant,
+        command: &Command,
+        lease: &Lease,
         trace: &mut CommandTrace,
-    ) -> EngineResult<Option<CommandOutcomeDraft>> {
-        let existing = self.stores.ledger.find_event(command_id).await?;
-        if existing.is_some() {
-            trace.step(
-                "exists?",
-                started,
-                format!("command {command_id} already stored; stop"),
-            );
+    ) -> EngineResult<CommandOutcomeDraft> {
+        let started = Instant::now();
+        let loaded = self.load(command).await?;
+        trace.step("exists?", started, loaded.detail);
+        if let Some(existing) = loaded.done {
+            return Ok(CommandOutcomeDraft {
+                event: existing,
+                duplicate: true,
+                released: false,
+            });
         }
-        Ok(existing.map(|event| CommandOutcomeDraft {
-            event,
-            duplicate: true,
-            released: false,
-        }))
+        let started = Instant::now();
+        let event = command.decide(&loaded.state)?;
+        let version = loaded.version + 1;
+        let command_id = command.command_id();
+        let stored = StoredEvent::wrap(
+            &event,
+            command_id,
+            version,
+            Utc::now(),
+            self.metadata(command_id),
+        );
+        trace.step(
+            "build",
+            started,
+            format!(
+                "{} wrapped in a StoredEvent (version {version})",
+                event.event_type()
+            ),
+        );
+        self.save(stored, lease, trace).await
+    }
+
+    /// What the decision needs: the stored answer if the command was done
+    /// already, else the aggregate's state and its last version.
+    async fn load(&self, command: &Command) -> EngineResult<Loaded> {
+        if let Command::Submit(cmd) = command {
+            let booking = cmd.booking_id;
+            let existing = self.stores.ledger.first_of_aggregate(booking).await?;
+            return Ok(Loaded {
+                detail: match &existing {
+                    Some(e) => {
+                        format!("yes: booking {booking} is at position {}; stop", e.position)
+                    }
+                    None => format!("no: booking {booking} is new"),
+                },
+                done: existing,
+                state: LoadedState::Nothing,
+                version: 0,
+            });
+        }
+        // Commands on existing aggregates are idempotent on their id: the
+        // event id is the command id.
+        let command_id = command.command_id();
+        if let Some(existing) = self.stores.ledger.find_event(command_id).await? {
+            return Ok(Loaded {
+                detail: format!("command {command_id} already stored; stop"),
+                done: Some(existing),
+                state: LoadedState::Nothing,
+                version: 0,
+            });
+        }
+        let aggregate = command.aggregate_id();
+        if let Command::ChangeAddress(_) = command {
+            let current = self.current_address(aggregate).await?;
+            return Ok(Loaded {
+                detail: match &current {
+                    Some((address, _)) => format!("user {aggregate} lives at '{address}'"),
+                    None => format!("user {aggregate} is unknown"),
+                },
+                done: None,
+                version: current.as_ref().map_or(0, |(_, v)| *v),
+                state: LoadedState::Address(current.map(|(a, _)| a)),
+            });
+        }
+        let stream = self.stores.ledger.stream(aggregate).await?;
+        let events: Vec<&StoredEvent> = stream.iter().filter_map(|e| e.as_ref().ok()).collect();
+        let decoded: Vec<(u64, DomainEvent)> = events
+            .iter()
+            .filter_map(|e| e.decode().ok().map(|d| (e.version, d)))
+            .collect();
+        Ok(Loaded {
+            detail: format!("booking stream has {} event(s)", stream.len()),
+            done: None,
+            version: events.iter().map(|e| e.version).max().unwrap_or(0),
+            state: LoadedState::Booking(BookingAggregate::fold(
+                decoded.iter().map(|(v, e)| (*v, e)),
+            )),
+        })
+    }
+
+    /// `SubmitBookingWizardHandler`: the note's "Generate New Event".
+    pub async fn submit_booking_wizard(
+        &self,
+        cmd: SubmitBookingWizard,
+    ) -> EngineResult<CommandOutcome> {
+        self.handle(Command::Submit(cmd)).await
+    }
+
+    /// Cancels a booking (idempotent on the command id).
+    pub async fn cancel_booking(&self, cmd: CancelBooking) -> EngineResult<CommandOutcome> {
+        self.handle(Command::Cancel(cmd)).await
+    }
+
+    /// Moves a booking's dates (idempotent on the command id).
+    pub async fn reschedule_booking(&self, cmd: RescheduleBooking) -> EngineResult<CommandOutcome> {
+        self.handle(Command::Reschedule(cmd)).await
+    }
+
+    /// Changes a user's address (idempotent on the command id).
+    pub async fn change_user_address(
+        &self,
+        cmd: ChangeUserAddress,
+    ) -> EngineResult<CommandOutcome> {
+        self.handle(Command::ChangeAddress(cmd)).await
     }
 
     /// Saves a new event, giving up `lease` in the same commit where the
@@ -238,150 +357,6 @@ impl Engine {
         })
     }
 
-    /// `SubmitBookingWizardHandler`: the note's "Generate New Event".
-    pub async fn submit_booking_wizard(
-        &self,
-        cmd: SubmitBookingWizard,
-    ) -> EngineResult<CommandOutcome> {
-        self.guard_write("submitting a booking")?;
-        let booking_id = cmd.booking_id;
-        self.under_lease(
-            booking_id,
-            booking_id,
-            "SubmitBookingWizardHandler",
-            |mut trace, lease| async move {
-                let result = async {
-                    let started = Instant::now();
-                    if let Some(existing) =
-                        self.stores.ledger.first_of_aggregate(booking_id).await?
-                    {
-                        trace.step(
-                            "exists?",
-                            started,
-                            format!(
-                                "yes: booking {booking_id} is at position {}; stop",
-                                existing.position
-                            ),
-                        );
-                        return Ok(CommandOutcomeDraft {
-                            event: existing,
-                            duplicate: true,
-                            released: false,
-                        });
-                    }
-                    trace.step(
-                        "exists?",
-                        started,
-                        format!("no: booking {booking_id} is new"),
-                    );
-                    let started = Instant::now();
-                    let event = decide_submit(&cmd);
-                    let stored = StoredEvent::wrap(
-                        &event,
-                        booking_id,
-                        1,
-                        Utc::now(),
-                        self.metadata(booking_id),
-                    );
-                    trace.step(
-                        "build",
-                        started,
-                        "BookingWizardCompleted wrapped in a StoredEvent (version 1)",
-                    );
-                    self.save(stored, &lease, &mut trace).await
-                }
-                .await;
-                (trace, result)
-            },
-        )
-        .await
-    }
-
-    /// Shared flow of the commands on an existing booking.
-    async fn change_booking(
-        &self,
-        command_id: Uuid,
-        booking_id: Uuid,
-        handler: &str,
-        decide: impl FnOnce(
-            Option<&BookingAggregate>,
-        ) -> Result<DomainEvent, crate::domain::DomainError>,
-    ) -> EngineResult<CommandOutcome> {
-        self.under_lease(
-            booking_id,
-            command_id,
-            handler,
-            |mut trace, lease| async move {
-                let result = async {
-                    let started = Instant::now();
-                    if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
-                        return Ok(done);
-                    }
-                    let stream = self.stores.ledger.stream(booking_id).await?;
-                    let decoded: Vec<(u64, DomainEvent)> = stream
-                        .iter()
-                        .filter_map(|e| e.as_ref().ok())
-                        .filter_map(|e| e.decode().ok().map(|d| (e.version, d)))
-                        .collect();
-                    let last_version = stream
-                        .iter()
-                        .filter_map(|e| e.as_ref().ok())
-                        .map(|e| e.version)
-                        .max()
-                        .unwrap_or(0);
-                    let state = BookingAggregate::fold(decoded.iter().map(|(v, e)| (*v, e)));
-                    trace.step(
-                        "exists?",
-                        started,
-                        format!("booking stream has {} event(s)", stream.len()),
-                    );
-                    let started = Instant::now();
-                    let event = decide(state.as_ref())?;
-                    let stored = StoredEvent::wrap(
-                        &event,
-                        command_id,
-                        last_version + 1,
-                        Utc::now(),
-                        self.metadata(command_id),
-                    );
-                    trace.step(
-                        "build",
-                        started,
-                        format!("{} (version {})", event.event_type(), last_version + 1),
-                    );
-                    self.save(stored, &lease, &mut trace).await
-                }
-                .await;
-                (trace, result)
-            },
-        )
-        .await
-    }
-
-    /// Cancels a booking (idempotent on the command id).
-    pub async fn cancel_booking(&self, cmd: CancelBooking) -> EngineResult<CommandOutcome> {
-        self.guard_write("cancelling a booking")?;
-        self.change_booking(
-            cmd.command_id,
-            cmd.booking_id,
-            "CancelBookingHandler",
-            |state| decide_cancel(state, &cmd),
-        )
-        .await
-    }
-
-    /// Moves a booking's dates (idempotent on the command id).
-    pub async fn reschedule_booking(&self, cmd: RescheduleBooking) -> EngineResult<CommandOutcome> {
-        self.guard_write("rescheduling a booking")?;
-        self.change_booking(
-            cmd.command_id,
-            cmd.booking_id,
-            "RescheduleBookingHandler",
-            |state| decide_reschedule(state, &cmd),
-        )
-        .await
-    }
-
     /// The user's current address as the ledger says: the last address change,
     /// else the address given at their first booking.
     pub async fn current_address(&self, user_id: Uuid) -> EngineResult<Option<(String, u64)>> {
@@ -415,57 +390,102 @@ impl Engine {
         }
         Ok(None)
     }
+}
 
-    /// Changes a user's address (idempotent on the command id).
-    pub async fn change_user_address(
-        &self,
-        cmd: ChangeUserAddress,
-    ) -> EngineResult<CommandOutcome> {
-        self.guard_write("changing an address")?;
-        let (command_id, user_id) = (cmd.command_id, cmd.user_id);
-        self.under_lease(
-            user_id,
-            command_id,
-            "ChangeUserAddressHandler",
-            |mut trace, lease| async move {
-                let result = async {
-                    let started = Instant::now();
-                    if let Some(done) = self.already_done(command_id, started, &mut trace).await? {
-                        return Ok(done);
-                    }
-                    let current = self.current_address(user_id).await?;
-                    trace.step(
-                        "exists?",
-                        started,
-                        match &current {
-                            Some((address, _)) => format!("user {user_id} lives at '{address}'"),
-                            None => format!("user {user_id} is unknown"),
-                        },
-                    );
-                    let started = Instant::now();
-                    let event =
-                        decide_address_change(current.as_ref().map(|(a, _)| a.as_str()), &cmd)?;
-                    let version = current.map_or(0, |(_, v)| v) + 1;
-                    let stored = StoredEvent::wrap(
-                        &event,
-                        command_id,
-                        version,
-                        Utc::now(),
-                        self.metadata(command_id),
-                    );
-                    trace.step(
-                        "build",
-                        started,
-                        format!("UserAddressChanged (version {version})"),
-                    );
-                    self.save(stored, &lease, &mut trace).await
-                }
-                .await;
-                (trace, result)
-            },
-        )
-        .await
+/// A command, for [`Engine::handle`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Submit the booking wizard.
+    Submit(SubmitBookingWizard),
+    /// Cancel a booking.
+    Cancel(CancelBooking),
+    /// Move a booking's dates.
+    Reschedule(RescheduleBooking),
+    /// Change a user's address.
+    ChangeAddress(ChangeUserAddress),
+}
+
+impl Command {
+    /// The handler's name in the trace.
+    pub fn handler(&self) -> &'static str {
+        match self {
+            Command::Submit(_) => "SubmitBookingWizardHandler",
+            Command::Cancel(_) => "CancelBookingHandler",
+            Command::Reschedule(_) => "RescheduleBookingHandler",
+            Command::ChangeAddress(_) => "ChangeUserAddressHandler",
+        }
     }
+
+    /// What it does, for observe-only refusals.
+    fn what(&self) -> &'static str {
+        match self {
+            Command::Submit(_) => "submitting a booking",
+            Command::Cancel(_) => "cancelling a booking",
+            Command::Reschedule(_) => "rescheduling a booking",
+            Command::ChangeAddress(_) => "changing an address",
+        }
+    }
+
+    /// The aggregate it locks and changes.
+    pub fn aggregate_id(&self) -> Uuid {
+        match self {
+            Command::Submit(c) => c.booking_id,
+            Command::Cancel(c) => c.booking_id,
+            Command::Reschedule(c) => c.booking_id,
+            Command::ChangeAddress(c) => c.user_id,
+        }
+    }
+
+    /// Its idempotency key, the new event's id (a submit's is the new
+    /// booking's id).
+    pub fn command_id(&self) -> Uuid {
+        match self {
+            Command::Submit(c) => c.booking_id,
+            Command::Cancel(c) => c.command_id,
+            Command::Reschedule(c) => c.command_id,
+            Command::ChangeAddress(c) => c.command_id,
+        }
+    }
+
+    /// The pure decision on the loaded state.
+    fn decide(&self, state: &LoadedState) -> Result<DomainEvent, crate::domain::DomainError> {
+        let booking = match state {
+            LoadedState::Booking(b) => b.as_ref(),
+            _ => None,
+        };
+        let address = match state {
+            LoadedState::Address(a) => a.as_deref(),
+            _ => None,
+        };
+        match self {
+            Command::Submit(c) => Ok(decide_submit(c)),
+            Command::Cancel(c) => decide_cancel(booking, c),
+            Command::Reschedule(c) => decide_reschedule(booking, c),
+            Command::ChangeAddress(c) => decide_address_change(address, c),
+        }
+    }
+}
+
+/// What a command's aggregate looks like before the decision.
+enum LoadedState {
+    /// A submit needs nothing.
+    Nothing,
+    /// A booking folded from its stream (`None`: never created).
+    Booking(Option<BookingAggregate>),
+    /// A user's current address (`None`: unknown user).
+    Address(Option<String>),
+}
+
+/// "Does it exist?": the stored answer, or the state to decide on.
+struct Loaded {
+    /// The trace's detail for the step.
+    detail: String,
+    /// Already done: the stored event is the answer.
+    done: Option<StoredEvent>,
+    /// What the decision looks at.
+    state: LoadedState,
+    /// The aggregate's last version (the new event gets the next).
+    version: u64,
 }
 
 /// What a handler body hands back before unlock and publish.

@@ -46,9 +46,7 @@ impl Engine {
         if timeout.is_zero() {
             return HoleVerdict::Cross;
         }
-        let Ok(mut pending) = self.pending_holes.lock() else {
-            return HoleVerdict::Cross;
-        };
+        let mut pending = super::sync::lock(&self.pending_holes, "pending holes");
         let seen = match pending.get(&projector) {
             Some((from, seen)) if *from == hole.from => *seen,
             _ => {

@@ -7,16 +7,18 @@ pub mod bus;
 pub mod compare;
 pub mod handler;
 pub mod holes;
+pub mod job;
 pub mod outage;
 pub mod pairing;
 pub mod projector;
 pub mod queries;
 pub mod replay;
 pub mod snapshot;
-pub mod snapshot_codec;
 pub mod snapshot_delta;
 pub mod snapshot_pages;
+pub mod snapshot_rows;
 pub mod status;
+pub(crate) mod sync;
 pub mod timetravel;
 pub mod transfer;
 pub mod view;
@@ -33,9 +35,11 @@ use crate::store::{StoreError, StoreInfo, Stores};
 pub use bus::{EngineNotice, EventBus};
 pub use compare::VerifyReport;
 pub use handler::{CommandOutcome, CommandTrace, TraceStep};
+pub use job::{JobControl, Phase, Progress};
 pub use pairing::{Foreign, Pairing};
 pub use projector::{ProjectorState, ProjectorStatus};
-pub use replay::{ReplayPhase, ReplayProgress, ReplayReport};
+pub use queries::{Density, parse_time};
+pub use replay::{ReplayOptions, ReplayReport};
 
 /// Everything that can go wrong running a command or an operation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +56,12 @@ pub enum EngineError {
     /// A file to import or export is unusable; nothing was imported.
     #[error("{0}")]
     File(String),
+    /// Typed input the engine cannot use (a position, a time).
+    #[error("{0}")]
+    Input(String),
+    /// Work on another thread stopped without an answer (it panicked).
+    #[error("{0} stopped unexpectedly; see the log")]
+    Crashed(String),
     /// Observe-only mode refuses writes.
     #[error("observe-only mode: {0} would write, so it is refused")]
     ObserveOnly(String),
@@ -174,6 +184,8 @@ pub struct Engine {
     pending_holes: Mutex<BTreeMap<ProjectorId, (u64, std::time::Instant)>>,
     /// A head up to which every position is known to be stored.
     gap_free_head: std::sync::atomic::AtomicU64,
+    /// Wakes projectors sleeping out a backoff.
+    projector_wake: tokio::sync::watch::Sender<u64>,
 }
 
 impl Engine {
@@ -210,6 +222,7 @@ impl Engine {
             paired: RwLock::new(None),
             pending_holes: Mutex::new(BTreeMap::new()),
             gap_free_head: std::sync::atomic::AtomicU64::new(0),
+            projector_wake: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -280,8 +293,20 @@ impl Engine {
 
     /// Training switch: make every read-store write fail (labelled a simulation).
     pub fn set_simulated_outage(&self, on: bool) {
-        self.outage.store(on, Ordering::SeqCst);
+        let was = self.outage.swap(on, Ordering::SeqCst);
+        if was != on {
+            tracing::warn!(on, "simulated read-store outage switched");
+        }
         self.bus.notify(EngineNotice::OutageSimulation(on));
+        if !on {
+            // The catch-up a trainer switched it off to show, at once.
+            self.wake_projectors();
+        }
+    }
+
+    /// Projectors sleeping out a backoff look at the ledger again now.
+    pub fn wake_projectors(&self) {
+        self.projector_wake.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Whether the simulated read-store outage is on.
@@ -294,7 +319,15 @@ impl Engine {
         if let Some(flag) = self.paused.get(&projector) {
             flag.store(paused, Ordering::SeqCst);
         }
+        tracing::info!(
+            projector = projector.name(),
+            paused,
+            "projector paused or resumed"
+        );
         self.bus.notify(EngineNotice::ProjectorChanged(projector));
+        if !paused {
+            self.wake_projectors();
+        }
     }
 
     /// Whether a projector is paused.
@@ -306,10 +339,10 @@ impl Engine {
 
     /// Live status of every projector.
     pub fn projector_statuses(&self) -> Vec<ProjectorStatus> {
-        self.statuses
-            .read()
-            .map(|s| s.values().cloned().collect())
-            .unwrap_or_default()
+        sync::read(&self.statuses, "projector statuses")
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn update_status(
@@ -317,8 +350,7 @@ impl Engine {
         projector: ProjectorId,
         f: impl FnOnce(&mut ProjectorStatus),
     ) {
-        if let Ok(mut statuses) = self.statuses.write()
-            && let Some(status) = statuses.get_mut(&projector)
+        if let Some(status) = sync::write(&self.statuses, "projector statuses").get_mut(&projector)
         {
             f(status);
         }
@@ -327,12 +359,10 @@ impl Engine {
     /// Takes the cached fold out (state_at puts its result back), so that a
     /// state nobody else holds is folded on in place instead of cloned.
     pub(crate) fn take_cached_fold(&self) -> Option<Arc<ReadState>> {
-        self.fold_cache.lock().ok().and_then(|mut c| c.take())
+        sync::lock(&self.fold_cache, "fold cache").take()
     }
 
     pub(crate) fn remember_fold(&self, state: Arc<ReadState>) {
-        if let Ok(mut cache) = self.fold_cache.lock() {
-            *cache = Some(state);
-        }
+        *sync::lock(&self.fold_cache, "fold cache") = Some(state);
     }
 }

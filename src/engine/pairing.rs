@@ -168,22 +168,19 @@ impl Engine {
             Pairing::Paired { ledger } | Pairing::Adopted { ledger, .. } => Some(*ledger),
             _ => None,
         };
-        if let Ok(mut paired) = self.paired.write() {
-            *paired = ledger;
-        }
+        *super::sync::write(&self.paired, "pairing") = ledger;
     }
 
     /// Forgets the last pairing (the next write checks again).
     pub(crate) fn forget_pairing(&self) {
-        if let Ok(mut paired) = self.paired.write() {
-            *paired = None;
-        }
+        *super::sync::write(&self.paired, "pairing") = None;
     }
 
     /// The ledger id to write read tables for, checking the pairing first
     /// when it is not known to be good.
     pub(crate) async fn paired_ledger(&self) -> EngineResult<Uuid> {
-        if let Some(ledger) = self.paired.read().ok().and_then(|p| *p) {
+        let known = *super::sync::read(&self.paired, "pairing");
+        if let Some(ledger) = known {
             return Ok(ledger);
         }
         match self.check_pairing().await? {

@@ -135,6 +135,7 @@ impl Engine {
             position,
             ..CatchUp::default()
         };
+        let (from, started_at) = (position, Instant::now());
         loop {
             let entries = self
                 .stores
@@ -191,6 +192,11 @@ impl Engine {
                 })
                 .await?;
             for hole in &crossed {
+                tracing::warn!(
+                    projector = projector.name(),
+                    hole = %hole,
+                    "crossed a hole in positions (no event there)"
+                );
                 self.bus.notify(EngineNotice::HoleCrossed {
                     projector,
                     hole: *hole,
@@ -220,6 +226,26 @@ impl Engine {
             if report.waiting_for.is_some() {
                 break;
             }
+        }
+        if report.events > 0 {
+            tracing::info!(
+                projector = projector.name(),
+                from,
+                to = report.position,
+                events = report.events,
+                holes = report.holes.len(),
+                skipped = report.skipped.len(),
+                ms = started_at.elapsed().as_millis() as u64,
+                "caught up"
+            );
+        }
+        if let Some((hole, left)) = report.waiting_for {
+            tracing::info!(
+                projector = projector.name(),
+                hole = %hole,
+                wait_ms = left.as_millis() as u64,
+                "waiting for a hole in positions to fill"
+            );
         }
         Ok(report)
     }
@@ -358,6 +384,8 @@ impl Engine {
 
     async fn run_projector(self: Arc<Self>, projector: ProjectorId, shutdown: CancellationToken) {
         let mut events = self.bus.subscribe();
+        // A wake sent while this loop is busy is still seen at its next wait.
+        let mut wake = self.projector_wake.subscribe();
         let mut backoff = Duration::from_millis(100);
         let name = projector_lease_name(projector);
         let idle_wait = Duration::from_millis(500);
@@ -421,7 +449,7 @@ impl Engine {
                                 s.lag_events = head.saturating_sub(s.checkpoint);
                             });
                         }
-                        if refused {
+                        let wait = if refused {
                             // Someone may rebuild the tables: check again now and then.
                             self.forget_pairing();
                             Duration::from_secs(5)
@@ -429,13 +457,23 @@ impl Engine {
                             let wait = backoff;
                             backoff = (backoff * 2).min(Duration::from_secs(5));
                             wait
-                        }
+                        };
+                        tracing::warn!(
+                            projector = projector.name(),
+                            error = %message,
+                            retry_ms = wait.as_millis() as u64,
+                            "projection failed"
+                        );
+                        wait
                     }
                 }
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(wait) => {}
+                // Asked to look again at once (an outage switched off, a
+                // projector resumed): the backoff starts over.
+                Ok(()) = wake.changed() => backoff = Duration::from_millis(100),
                 received = events.recv() => {
                     // Any event (or a lag notice) means "look at the ledger again";
                     // after an error, keep the backoff instead.

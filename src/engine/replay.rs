@@ -3,44 +3,24 @@
 //! built table; a crash or cancel leaves the previous tables intact.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use super::holes::record_holes;
+use super::job::{JobControl, Phase};
 use super::timetravel::Folded;
 use super::{Engine, EngineError, EngineResult, Pairing};
 use crate::domain::{ProjectorId, ReadState};
 use crate::store::{BulkControl, Checkpoint, Hole, SnapshotMeta, StoreError};
 
-/// Which part of a replay is running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplayPhase {
-    /// Loading the snapshot to start from.
-    Snapshot,
-    /// Reading and folding events.
-    Reading,
-    /// Writing fresh tables.
-    Loading,
-    /// Finished and swapped.
-    Done,
-}
-
-/// Progress of a replay, for bars with rate and ETA.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReplayProgress {
-    /// Current phase.
-    pub phase: ReplayPhase,
-    /// Units done in this phase (events while reading, rows while loading).
-    pub done: u64,
-    /// Units in this phase.
-    pub total: u64,
-    /// Units per second so far in this phase.
-    pub rate_per_sec: f64,
-    /// Seconds left in this phase at that rate.
-    pub eta_secs: Option<f64>,
+/// What to rebuild the read tables from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayOptions {
+    /// Start from the newest usable snapshot instead of from zero.
+    pub from_snapshot: bool,
+    /// The user confirmed replacing read tables built from another ledger.
+    pub rebuild_foreign: bool,
 }
 
 /// What a replay did.
@@ -69,18 +49,6 @@ pub struct ReplayReport {
     pub holes: Vec<Hole>,
 }
 
-fn progress(phase: ReplayPhase, done: u64, total: u64, started: Instant) -> ReplayProgress {
-    let secs = started.elapsed().as_secs_f64().max(1e-6);
-    let rate = done as f64 / secs;
-    ReplayProgress {
-        phase,
-        done,
-        total,
-        rate_per_sec: rate,
-        eta_secs: (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate),
-    }
-}
-
 impl Engine {
     /// Refuses to write over read tables of another ledger unless
     /// `rebuild_foreign` confirms it (the user was shown both ledgers).
@@ -95,22 +63,20 @@ impl Engine {
 
     /// Rebuilds the read tables from the ledger (optionally starting at the
     /// newest snapshot), stamped with this ledger. Tables of another ledger
-    /// are only replaced when `rebuild_foreign` confirms it. `on_progress`
-    /// is called from this task.
+    /// are only replaced when `options.rebuild_foreign` confirms it.
+    /// Progress goes to `job`, from this task; cancelled, the old tables stay.
     pub async fn replay(
         &self,
-        from_snapshot: bool,
-        rebuild_foreign: bool,
-        cancel: Arc<AtomicBool>,
-        on_progress: Arc<dyn Fn(ReplayProgress) + Send + Sync>,
+        options: ReplayOptions,
+        job: &JobControl,
     ) -> EngineResult<ReplayReport> {
         self.guard_write("replay")?;
         let ledger = self.ledger_id().await?;
-        self.confirm_rebuild(rebuild_foreign).await?;
+        self.confirm_rebuild(options.rebuild_foreign).await?;
         let started = Instant::now();
         let head = self.stores.ledger.head().await?;
-        let (base, snapshot) = if from_snapshot {
-            on_progress(progress(ReplayPhase::Snapshot, 0, 1, started));
+        let (base, snapshot) = if options.from_snapshot {
+            job.step(Phase::Snapshot, 0, 1, started);
             let newest = self
                 .usable_snapshots()
                 .await?
@@ -124,29 +90,19 @@ impl Engine {
         } else {
             (ReadState::default(), None)
         };
-        let base_position = base.position;
-        let total = head.saturating_sub(base_position);
-        let phase_started = Instant::now();
-        let progress_fn = on_progress.clone();
         let Folded {
             state,
             events,
             skipped,
             holes,
-        } = self
-            .fold_until(base, head, Some(&cancel), |done| {
-                progress_fn(progress(ReplayPhase::Reading, done, total, phase_started));
-            })
-            .await?;
+        } = self.fold_until(base, head, job).await?;
         let state = Arc::new(state);
         let rows = (state.users.len() + state.bookings.len()) as u64;
         let load_started = Instant::now();
-        let progress_fn = on_progress.clone();
+        let reporter = job.clone();
         let control = BulkControl {
-            cancel: cancel.clone(),
-            on_rows: Arc::new(move |done| {
-                progress_fn(progress(ReplayPhase::Loading, done, rows, load_started))
-            }),
+            cancel: job.token().clone(),
+            on_rows: Arc::new(move |done| reporter.step(Phase::Loading, done, rows, load_started)),
         };
         self.stores
             .read
@@ -182,8 +138,8 @@ impl Engine {
             checkpoint.holes = recorded;
             self.stores.checkpoints.save_checkpoint(&checkpoint).await?;
         }
-        on_progress(progress(ReplayPhase::Done, rows, rows, load_started));
-        Ok(ReplayReport {
+        job.step(Phase::Done, rows, rows, load_started);
+        let report = ReplayReport {
             events,
             rows,
             position: state.position,
@@ -193,6 +149,19 @@ impl Engine {
             from_snapshot: snapshot,
             skipped: skipped.len() as u64,
             holes,
-        })
+        };
+        tracing::info!(
+            read = %self.read_info(),
+            position = report.position,
+            from_snapshot = report.from_snapshot.as_ref().map_or(0, |s| s.position),
+            events = report.events,
+            rows = report.rows,
+            skipped = report.skipped,
+            holes = report.holes.len(),
+            fold_ms = report.fold_ms,
+            load_ms = report.load_ms,
+            "replayed the read tables"
+        );
+        Ok(report)
     }
 }

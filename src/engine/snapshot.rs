@@ -1,11 +1,11 @@
 //! Snapshots: periodic photos of the derived state in the ledger store, so
 //! that recovery and time travel need not re-read every event. Stored in
 //! chunks (no 16 MB document limit) with a checksum, in the binary encoding
-//! of [`super::snapshot_codec`].
+//! of [`super::snapshot_pages`] and [`super::snapshot_delta`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::snapshot_delta::{self, Delta};
 use super::timetravel::Nearest;
 use super::view::{StateView, ViewBase, bad_snapshot};
-use super::{Engine, EngineNotice, EngineResult};
+use super::{Engine, EngineNotice, EngineResult, JobControl, Phase};
 use crate::domain::ReadState;
 use crate::store::{BulkControl, SnapshotMeta, StoreError};
 
@@ -46,10 +46,6 @@ impl Engine {
     pub async fn save_state_snapshot(&self, state: &ReadState) -> EngineResult<SnapshotMeta> {
         self.guard_write("taking a snapshot")?;
         let chunks = super::snapshot_pages::encode(state, self.config.snapshot_page_rows.max(1));
-        let index_digest = chunks
-            .first()
-            .map(|index| sha256_hex(index))
-            .unwrap_or_default();
         let index_xxh3 = chunks
             .first()
             .map(|index| super::snapshot_pages::xxh3_hex(index));
@@ -61,8 +57,8 @@ impl Engine {
             taken_at: Utc::now(),
             size_bytes: chunks.iter().map(|c| c.len() as u64).sum(),
             chunks: chunks.len() as u32,
-            // The index holds every page's checksum, so this covers them all.
-            sha256: index_digest,
+            // The index's XXH3 covers it, and it holds every page's SHA-256.
+            sha256: String::new(),
             index_xxh3,
             state_digest: state.digest(),
             users: counts.users,
@@ -75,12 +71,42 @@ impl Engine {
         Ok(meta)
     }
 
-    /// Takes a snapshot of the state as of `at` (default: the head).
-    pub async fn take_snapshot(&self, at: Option<u64>) -> EngineResult<SnapshotMeta> {
+    /// Takes a snapshot of the state as of `at` (default: the head): the
+    /// newest snapshot at or before it, and the events after that folded on
+    /// with progress to `job` (which can cancel it before anything is saved).
+    pub async fn take_snapshot(
+        &self,
+        at: Option<u64>,
+        job: &JobControl,
+    ) -> EngineResult<SnapshotMeta> {
         self.guard_write("taking a snapshot")?;
-        let head = self.stores.ledger.head().await?;
-        let state = self.state_at(at.unwrap_or(head)).await?.state;
-        self.save_state_snapshot(&state).await
+        let started = Instant::now();
+        let (target, nearest) = self.nearest_snapshot(at.unwrap_or(u64::MAX)).await?;
+        let base = match &nearest {
+            Some(nearest) => {
+                job.step(Phase::Snapshot, 0, 1, started);
+                self.snapshot_view(nearest).await?.materialize().await?
+            }
+            None => ReadState::default(),
+        };
+        let from = base.position;
+        let state = self.fold_until(base, target, job).await?.state;
+        if job.is_cancelled() {
+            return Err(super::EngineError::Cancelled);
+        }
+        job.step(Phase::Saving, 0, 1, started);
+        let meta = self.save_state_snapshot(&state).await?;
+        tracing::info!(
+            snapshot = %meta.id,
+            position = meta.position,
+            from,
+            users = meta.users,
+            bookings = meta.bookings,
+            bytes = meta.size_bytes,
+            ms = started.elapsed().as_millis() as u64,
+            "snapshot taken"
+        );
+        Ok(meta)
     }
 
     /// Every stored snapshot, oldest first (those of other ledgers too).
@@ -88,9 +114,10 @@ impl Engine {
         Ok(self.stores.snapshots.list_snapshots().await?)
     }
 
-    /// The snapshots of this ledger, oldest first: the only ones ever used.
-    /// Snapshots of another ledger, or of none (taken by a build without
-    /// ledger identities), are left alone and new ones are taken.
+    /// The snapshots of this ledger in a format this build reads, oldest
+    /// first: the only ones ever used. The others (of another ledger, of none,
+    /// or in a format of an earlier build) are left alone, said so in
+    /// `status` and `snapshot list`, and new ones are taken.
     pub async fn usable_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
         let Some(identity) = self.ledger_identity().await? else {
             return Ok(Vec::new());
@@ -99,7 +126,7 @@ impl Engine {
             .list_snapshots()
             .await?
             .into_iter()
-            .filter(|s| s.ledger_id == Some(identity.id))
+            .filter(|s| s.usable_for(identity.id))
             .collect())
     }
 
@@ -128,73 +155,30 @@ impl Engine {
     /// state that can hold millions of rows, and no second copy kept in
     /// memory).
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
-        let bad = |reason: String| bad_snapshot(meta, reason);
-        if let Some(base) = meta.base {
-            let list = self.usable_snapshots().await?;
-            let full = match base.is_nil() {
-                true => SnapshotMeta::empty_ledger(),
-                false => list
-                    .into_iter()
-                    .find(|s| s.id == base && s.is_full())
-                    .ok_or_else(|| bad(format!("its full snapshot {base} is not stored")))?,
-            };
-            let nearest = Nearest {
-                full,
-                delta: Some(meta.clone()),
-            };
-            return self.snapshot_view(&nearest).await?.materialize().await;
-        }
-        let first = self
-            .stores
-            .snapshots
-            .load_snapshot_chunk_range(meta.id, 0, 1)
-            .await?;
-        if let Some(index) = first
-            .into_iter()
-            .next()
-            .filter(|c| super::snapshot_pages::is_paged(c))
-        {
-            let base = self.paged_base(meta, index).await?;
-            return super::view::StateView::of_base(base).materialize().await;
-        }
-        self.load_blob_state(meta).await
-    }
-
-    /// Loads and verifies a snapshot in the one-blob format of earlier builds.
-    pub(crate) async fn load_blob_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
-        let bad = |reason: String| bad_snapshot(meta, reason);
-        let chunks = self.stores.snapshots.load_snapshot_chunks(meta.id).await?;
-        if chunks.len() != meta.chunks as usize {
-            return Err(bad(format!(
-                "{} of {} chunks are stored",
-                chunks.len(),
-                meta.chunks
-            )));
-        }
-        // The one-blob format of earlier builds. Off the async workers, and
-        // the checksum on a second thread while the rows decode: both read
-        // the same bytes, and the caller pays for the slower of the two
-        // instead of their sum.
-        let expected = meta.sha256.clone();
-        let (intact, decoded) = tokio::task::spawn_blocking(move || {
-            // Each chunk is freed as soon as it is copied, so the decode's
-            // allocations reuse its memory instead of faulting in new pages.
-            let mut bytes = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-            for chunk in chunks {
-                bytes.extend_from_slice(&chunk);
+        let nearest = match meta.base {
+            None => Nearest {
+                full: meta.clone(),
+                delta: None,
+            },
+            Some(base) => {
+                let full = match base.is_nil() {
+                    true => SnapshotMeta::empty_ledger(),
+                    false => self
+                        .usable_snapshots()
+                        .await?
+                        .into_iter()
+                        .find(|s| s.id == base && s.is_full())
+                        .ok_or_else(|| {
+                            bad_snapshot(meta, format!("its full snapshot {base} is not stored"))
+                        })?,
+                };
+                Nearest {
+                    full,
+                    delta: Some(meta.clone()),
+                }
             }
-            std::thread::scope(|scope| {
-                let checksum = scope.spawn(|| sha256_hex(&bytes) == expected);
-                let decoded = super::snapshot_codec::decode(&bytes);
-                (checksum.join().unwrap_or(false), decoded)
-            })
-        })
-        .await
-        .map_err(|e| bad(format!("decoding stopped: {e}")))?;
-        if !intact {
-            return Err(bad("checksum mismatch (the stored bytes changed)".into()));
-        }
-        decoded.map_err(|e| bad(format!("cannot decode the state: {e}")))
+        };
+        self.snapshot_view(&nearest).await?.materialize().await
     }
 
     /// Restores the read tables to a snapshot's state (swapped in atomically);
@@ -230,6 +214,14 @@ impl Engine {
             .await?;
         self.forget_pairing();
         let head = self.stores.ledger.head().await?;
+        tracing::info!(
+            read = %self.read_info(),
+            snapshot = %meta.id,
+            position = meta.position,
+            rows,
+            to_catch_up = head.saturating_sub(meta.position),
+            "restored a snapshot into the read tables"
+        );
         Ok(RestoreReport {
             events_to_catch_up: head.saturating_sub(meta.position),
             snapshot: meta,

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::snapshot_codec::{Reader, put_booking, put_date, put_str, put_u64, put_user};
+use super::snapshot_rows::{
+    FormatError, Reader, format_error, put_booking, put_date, put_str, put_u64, put_user,
+};
 use crate::domain::{DomainEvent, ProjectorId, RowChange};
 use crate::store::MalformedEvent;
 
@@ -105,7 +107,7 @@ fn put_change(out: &mut Vec<u8>, change: &RowChange) {
     }
 }
 
-fn change(r: &mut Reader<'_>) -> Result<RowChange, String> {
+fn change(r: &mut Reader<'_>) -> Result<RowChange, FormatError> {
     let at = r.offset();
     let [tag] = r.array::<1>()?;
     Ok(match tag {
@@ -127,7 +129,7 @@ fn change(r: &mut Reader<'_>) -> Result<RowChange, String> {
             check_out: r.date()?,
             position: r.u64()?,
         },
-        other => return Err(format!("unknown change tag {other} at byte {at}")),
+        other => return Err(format_error!("unknown change tag {other} at byte {at}")),
     })
 }
 
@@ -193,7 +195,7 @@ pub fn encode(delta: &Delta) -> Vec<u8> {
 /// every change is filed under its own table and key, and that its
 /// positions lie between the base and the delta: garbage is an `Err`, never
 /// a panic or a wrong state.
-pub fn decode(bytes: &[u8]) -> Result<Delta, String> {
+pub fn decode(bytes: &[u8]) -> Result<Delta, FormatError> {
     if !is_delta(bytes) {
         return Err("not a delta snapshot (bad magic)".into());
     }
@@ -203,7 +205,7 @@ pub fn decode(bytes: &[u8]) -> Result<Delta, String> {
     let position = r.u64()?;
     let events = r.u64()?;
     if position < base_position {
-        return Err(format!(
+        return Err(format_error!(
             "the delta's position {position} is before its base's {base_position}"
         ));
     }
@@ -215,22 +217,25 @@ pub fn decode(bytes: &[u8]) -> Result<Delta, String> {
         for _ in 0..keys {
             let key = r.uuid()?;
             if last.is_some_and(|l| l >= key) {
-                return Err(format!("key {key} is out of order"));
+                return Err(format_error!("key {key} is out of order"));
             }
             last = Some(key);
             let n = r.u32()? as usize;
             if n.saturating_mul(17) > r.left() {
-                return Err(format!("{n} changes cannot fit in {} bytes", r.left()));
+                return Err(format_error!(
+                    "{n} changes cannot fit in {} bytes",
+                    r.left()
+                ));
             }
             let mut list = Vec::with_capacity(n);
             for _ in 0..n {
                 let change = change(&mut r)?;
                 if change_slot(&change) != (slot, key) {
-                    return Err(format!("a change under key {key} is for another row"));
+                    return Err(format_error!("a change under key {key} is for another row"));
                 }
                 let at = change_position(&change);
                 if at <= base_position || at > position {
-                    return Err(format!(
+                    return Err(format_error!(
                         "a change at position {at} lies outside {base_position}..={position}"
                     ));
                 }

@@ -96,10 +96,15 @@ fn every_truncation_and_corruption_is_an_error_not_a_panic() {
     let mut moved = delta_of(0, 80);
     let (key, list) = moved.changes[1].pop_first().unwrap();
     moved.changes[1].insert(Uuid::from_u128(key.as_u128() ^ 1), list);
-    assert!(decode(&encode(&moved)).unwrap_err().contains("another row"));
+    assert!(
+        decode(&encode(&moved))
+            .unwrap_err()
+            .0
+            .contains("another row")
+    );
     let mut early = delta_of(30, 80);
     early.base_position = 50;
-    assert!(decode(&encode(&early)).unwrap_err().contains("outside"));
+    assert!(decode(&encode(&early)).unwrap_err().0.contains("outside"));
 }
 
 fn meta(position: u64, base: Option<Uuid>) -> SnapshotMeta {

@@ -1,7 +1,8 @@
-//! Paged snapshots (format 2): a snapshot split into an INDEX chunk plus
-//! independently decodable PAGE chunks, so time travel can load the index
-//! (keys and row versions only) and then just the pages it shows, instead of
-//! decoding every row of the state as [`super::snapshot_codec`] requires.
+//! Full snapshots (format 2, the one full-snapshot format): an INDEX chunk
+//! plus independently decodable PAGE chunks, so time travel can load the
+//! index (keys and row versions only) and then just the pages it shows.
+//! The index is checked with the XXH3-128 in the snapshot's metadata, each
+//! page with the SHA-256 the index holds for it.
 //!
 //! Chunk 0, the index (little endian): [`MAGIC`], position u64, page_rows
 //! u32, n_users u64, n_bookings u64, each user entry (id 16 bytes, packed
@@ -11,7 +12,7 @@
 //!
 //! Chunks 1.., the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
 //! [`BOOKING_PAGE_TAG`]), row count u32, then the rows exactly as
-//! [`super::snapshot_codec`] writes them (strings as u32 byte length then
+//! [`super::snapshot_rows`] writes them (strings as u32 byte length then
 //! UTF-8, dates as i32 days from CE). Every table is cut into pages of
 //! `page_rows` rows in key order; the last page of a table may hold fewer.
 //!
@@ -22,8 +23,8 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::snapshot_codec::{Reader, put_booking, put_u64, put_user};
-use crate::domain::{BookingRow, BookingStatus, ReadState, UserRow};
+use super::snapshot_rows::{FormatError, Reader, format_error, put_booking, put_u64, put_user};
+use crate::domain::{BookingRow, BookingStatus, ReadState, Table, UserRow};
 
 /// First bytes of a paged snapshot's index chunk (format 2).
 pub const MAGIC: &[u8; 8] = b"LSSNAP2\n";
@@ -100,15 +101,6 @@ impl DirEntry {
             row.status == BookingStatus::Cancelled,
         )
     }
-}
-
-/// Which read table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Table {
-    /// The `users` table.
-    Users,
-    /// The `bookings` table.
-    Bookings,
 }
 
 /// The index of a paged snapshot.
@@ -306,15 +298,15 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// Checks `n` directory entries in exactly `n * ENTRY_BYTES` bytes: keys
 /// strictly increase (binary searches depend on it) and no user is flagged
 /// cancelled. One pass, no allocation.
-fn check_dir(raw: &[u8], n: usize, table: Table) -> Result<(), String> {
-    let entries: &[DirEntry] =
-        bytemuck::try_cast_slice(raw).map_err(|_| format!("{table:?} directory is truncated"))?;
+fn check_dir(raw: &[u8], n: usize, table: Table) -> Result<(), FormatError> {
+    let entries: &[DirEntry] = bytemuck::try_cast_slice(raw)
+        .map_err(|_| format_error!("{table:?} directory is truncated"))?;
     if entries.len() != n {
-        return Err(format!("{table:?} directory is truncated"));
+        return Err(format_error!("{table:?} directory is truncated"));
     }
     for (i, pair) in entries.windows(2).enumerate() {
         if pair[0].id >= pair[1].id {
-            return Err(format!(
+            return Err(format_error!(
                 "{table:?} directory keys are not strictly increasing at entry {}",
                 i + 1
             ));
@@ -323,7 +315,7 @@ fn check_dir(raw: &[u8], n: usize, table: Table) -> Result<(), String> {
     if table == Table::Users
         && let Some(i) = entries.iter().position(|e| e.cancelled())
     {
-        return Err(format!("user entry {i} is flagged cancelled"));
+        return Err(format_error!("user entry {i} is flagged cancelled"));
     }
     Ok(())
 }
@@ -332,7 +324,7 @@ fn check_dir(raw: &[u8], n: usize, table: Table) -> Result<(), String> {
 /// counts that cannot fit the bytes left, page_rows == 0, keys not strictly
 /// increasing in either table, a user entry flagged cancelled, a page-digest
 /// count that differs from pages(Users)+pages(Bookings).
-pub fn decode_index(bytes: &[u8]) -> Result<SnapshotIndex, String> {
+pub fn decode_index(bytes: &[u8]) -> Result<SnapshotIndex, FormatError> {
     index_layout(bytes).map(|layout| SnapshotIndex {
         bytes: bytes.to_vec(),
         ..layout
@@ -349,24 +341,23 @@ pub fn xxh3_hex(bytes: &[u8]) -> String {
 }
 
 /// [`decode_index`] keeping the chunk's own bytes as the directory (no
-/// copy), and the chunk's checksum in hex: XXH3 ([`xxh3_hex`]) when `fast`,
-/// else SHA-256 (snapshots of earlier builds), computed on a second thread
+/// copy), and the chunk's XXH3 ([`xxh3_hex`]), computed on a second thread
 /// while the directory is checked.
-pub fn decode_index_owned(bytes: Vec<u8>, fast: bool) -> (Result<SnapshotIndex, String>, String) {
+pub fn decode_index_owned(
+    bytes: Vec<u8>,
+) -> Result<(Result<SnapshotIndex, FormatError>, String), FormatError> {
     let (layout, digest) = std::thread::scope(|scope| {
-        let digest = scope.spawn(|| match fast {
-            true => xxh3_hex(&bytes),
-            false => super::snapshot::sha256_hex(&bytes),
-        });
+        let digest = scope.spawn(|| xxh3_hex(&bytes));
         let layout = index_layout(&bytes);
-        (layout, digest.join().unwrap_or_default())
+        (layout, digest.join())
     });
+    let digest = digest.map_err(|_| FormatError::from("the checksum thread panicked"))?;
     let index = layout.map(|layout| SnapshotIndex { bytes, ..layout });
-    (index, digest)
+    Ok((index, digest))
 }
 
 /// Checks an index chunk; the result has every field but the bytes.
-fn index_layout(bytes: &[u8]) -> Result<SnapshotIndex, String> {
+fn index_layout(bytes: &[u8]) -> Result<SnapshotIndex, FormatError> {
     if !is_paged(bytes) {
         return Err("not a paged snapshot index (wrong magic)".into());
     }
@@ -385,7 +376,7 @@ fn index_layout(bytes: &[u8]) -> Result<SnapshotIndex, String> {
         .and_then(|n| n.checked_mul(ENTRY_BYTES as u64))
         .filter(|b| b.saturating_add(8) <= left)
         .ok_or_else(|| {
-            format!("{n_users} users and {n_bookings} bookings cannot fit in {left} bytes")
+            format_error!("{n_users} users and {n_bookings} bookings cannot fit in {left} bytes")
         })?;
     let users_bytes = n_users * ENTRY_BYTES as u64;
     let users_at = r.offset();
@@ -404,12 +395,14 @@ fn index_layout(bytes: &[u8]) -> Result<SnapshotIndex, String> {
     let n_digests = r.u64()?;
     let expected = pages_for(n_users, page_rows) + pages_for(n_bookings, page_rows);
     if n_digests != expected {
-        return Err(format!("{n_digests} page digests for {expected} pages"));
+        return Err(format_error!(
+            "{n_digests} page digests for {expected} pages"
+        ));
     }
     let digest_bytes = n_digests.saturating_mul(DIGEST_BYTES as u64);
     let left = r.left() as u64;
     if digest_bytes > left {
-        return Err(format!(
+        return Err(format_error!(
             "{n_digests} page digests cannot fit in {left} bytes"
         ));
     }
@@ -431,9 +424,9 @@ fn page_header<'a>(
     bytes: &'a [u8],
     tag: &[u8; 4],
     min_row_bytes: usize,
-) -> Result<(Reader<'a>, usize), String> {
+) -> Result<(Reader<'a>, usize), FormatError> {
     if !bytes.starts_with(tag) {
-        return Err(format!(
+        return Err(format_error!(
             "not a {} page (wrong tag)",
             String::from_utf8_lossy(tag)
         ));
@@ -442,13 +435,13 @@ fn page_header<'a>(
     let n = r.u32()? as usize;
     let left = r.left();
     if n.saturating_mul(min_row_bytes) > left {
-        return Err(format!("{n} rows cannot fit in {left} bytes"));
+        return Err(format_error!("{n} rows cannot fit in {left} bytes"));
     }
     Ok((r, n))
 }
 
 /// Decodes a users page; its rows in key order.
-pub fn decode_user_page(bytes: &[u8]) -> Result<Vec<UserRow>, String> {
+pub fn decode_user_page(bytes: &[u8]) -> Result<Vec<UserRow>, FormatError> {
     let (mut r, n) = page_header(bytes, USER_PAGE_TAG, MIN_USER_ROW_BYTES)?;
     let mut rows = Vec::with_capacity(n);
     for _ in 0..n {
@@ -459,7 +452,7 @@ pub fn decode_user_page(bytes: &[u8]) -> Result<Vec<UserRow>, String> {
 }
 
 /// Decodes a bookings page; its rows in key order.
-pub fn decode_booking_page(bytes: &[u8]) -> Result<Vec<BookingRow>, String> {
+pub fn decode_booking_page(bytes: &[u8]) -> Result<Vec<BookingRow>, FormatError> {
     let (mut r, n) = page_header(bytes, BOOKING_PAGE_TAG, MIN_BOOKING_ROW_BYTES)?;
     let mut rows = Vec::with_capacity(n);
     for _ in 0..n {

@@ -2,10 +2,10 @@
 //! last folded state) plus a fold of the events after it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::FoldOutcome;
 use crate::domain::{ReadState, StateDiff};
@@ -117,39 +117,32 @@ pub(crate) struct Scan {
 
 impl Engine {
     /// Folds ledger entries after `state.position` up to `to` into `state`.
+    /// Progress (the events read) goes to `job`, which can also cancel it.
     pub async fn fold_until(
         &self,
         mut state: ReadState,
         to: u64,
-        cancel: Option<&AtomicBool>,
-        on_event: impl FnMut(u64),
+        job: &JobControl,
     ) -> EngineResult<Folded> {
         let mut skipped = Vec::new();
         let after = state.position;
         let scan = self
-            .scan_entries(
-                after,
-                to,
-                FOLD_PAGE,
-                cancel,
-                on_event,
-                |entry| match entry {
-                    Ok(event) => {
-                        let position = event.position;
-                        if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
-                            skipped.push(MalformedEvent {
-                                position,
-                                reason,
-                                raw: String::new(),
-                            });
-                        }
+            .scan_entries(after, to, FOLD_PAGE, job, |entry| match entry {
+                Ok(event) => {
+                    let position = event.position;
+                    if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
+                        skipped.push(MalformedEvent {
+                            position,
+                            reason,
+                            raw: String::new(),
+                        });
                     }
-                    Err(bad) => {
-                        state.position = state.position.max(bad.position);
-                        skipped.push(bad);
-                    }
-                },
-            )
+                }
+                Err(bad) => {
+                    state.position = state.position.max(bad.position);
+                    skipped.push(bad);
+                }
+            })
             .await?;
         Ok(Folded {
             state,
@@ -161,17 +154,18 @@ impl Engine {
 
     /// Hands every ledger entry after `after` up to `to` to `visit`, in
     /// order, reading `page` entries at a time; returns how many, and the
-    /// holes crossed between them. `on_event` hears the running count after
-    /// each page.
+    /// holes crossed between them. `job` hears the running count after each
+    /// page ([`Phase::Reading`]) and can cancel between pages.
     pub(crate) async fn scan_entries(
         &self,
         after: u64,
         to: u64,
         page: usize,
-        cancel: Option<&AtomicBool>,
-        mut on_event: impl FnMut(u64),
+        job: &JobControl,
         mut visit: impl FnMut(LedgerEntry),
     ) -> EngineResult<Scan> {
+        let started = std::time::Instant::now();
+        let total = to.saturating_sub(after);
         let mut folded = 0;
         let mut holes = Vec::new();
         let mut previous = after;
@@ -185,7 +179,7 @@ impl Engine {
         };
         let mut pending = (after < to).then(|| read(after + 1));
         while let Some(page) = pending.take() {
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if job.is_cancelled() {
                 page.abort();
                 return Err(EngineError::Cancelled);
             }
@@ -216,7 +210,7 @@ impl Engine {
                 folded += 1;
                 visit(entry);
             }
-            on_event(folded);
+            job.step(Phase::Reading, folded, total, started);
         }
         Ok(Scan {
             entries: folded,
@@ -284,14 +278,10 @@ impl Engine {
             }
             (None, Some(nearest)) => {
                 let meta = nearest.newest().clone();
-                let state = match nearest.delta {
-                    None => self.load_snapshot_state(&meta).await?,
-                    Some(_) => {
-                        let view = self.snapshot_view(&nearest).await?;
-                        skipped_before = view.skipped.clone();
-                        view.materialize().await?
-                    }
-                };
+                // The same base a state view starts from, materialized.
+                let view = self.snapshot_view(&nearest).await?;
+                skipped_before = view.skipped.clone();
+                let state = view.materialize().await?;
                 (
                     state,
                     FoldBase::Snapshot {
@@ -319,7 +309,9 @@ impl Engine {
             events: folded_events,
             skipped,
             ..
-        } = self.fold_until(base_state, target, None, |_| {}).await?;
+        } = self
+            .fold_until(base_state, target, &JobControl::default())
+            .await?;
         skipped_before.extend(skipped);
         let skipped = skipped_before;
         let state = Arc::new(state);
@@ -337,7 +329,7 @@ impl Engine {
     /// Folds from zero with no snapshot or cache: the reference for checks.
     pub async fn fold_from_zero(&self, position: u64) -> EngineResult<ReadState> {
         Ok(self
-            .fold_until(ReadState::default(), position, None, |_| {})
+            .fold_until(ReadState::default(), position, &JobControl::default())
             .await?
             .state)
     }

@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::StoredEvent;
 use crate::domain::command::{describe_errors, field_errors_of};
@@ -114,14 +115,11 @@ pub fn read_ndjson(path: &Path) -> EngineResult<(Vec<StoredEvent>, Vec<ImportFla
 }
 
 impl Engine {
-    /// Writes every well-formed event in position order. `on_progress(done, head)`
-    /// is called after each page. Cancelled: the partial file is removed.
-    pub async fn export_ndjson(
-        &self,
-        path: &Path,
-        cancel: &AtomicBool,
-        mut on_progress: impl FnMut(u64, u64),
-    ) -> EngineResult<ExportReport> {
+    /// Writes every envelope in position order; progress
+    /// ([`Phase::Exporting`], positions) goes to `job`. Cancelled: the
+    /// partial file is removed.
+    pub async fn export_ndjson(&self, path: &Path, job: &JobControl) -> EngineResult<ExportReport> {
+        let started = Instant::now();
         let head = self.stores.ledger.head().await?;
         let file = std::fs::File::create(path).map_err(|e| file_error(path, "create", e))?;
         let mut writer = BufWriter::new(file);
@@ -134,9 +132,11 @@ impl Engine {
         };
         let mut from = 1;
         while from <= head {
-            if cancel.load(Ordering::Relaxed) {
+            if job.is_cancelled() {
                 drop(writer);
-                let _ = std::fs::remove_file(path);
+                if let Err(e) = std::fs::remove_file(path) {
+                    tracing::warn!(file = %path.display(), error = %e, "cannot remove a cancelled export");
+                }
                 return Err(EngineError::Cancelled);
             }
             let page = self.stores.ledger.read_range(from, PAGE).await?;
@@ -158,7 +158,7 @@ impl Engine {
                     Err(bad) => report.skipped_malformed.push(bad.position),
                 }
             }
-            on_progress(from - 1, head);
+            job.step(Phase::Exporting, from - 1, head, started);
         }
         writer.flush().map_err(|e| file_error(path, "write", e))?;
         Ok(report)
@@ -168,12 +168,9 @@ impl Engine {
     /// are skipped, versions are checked against the ledger before anything is
     /// written, then the rest is appended in file order and published.
     /// Cancelling between batches keeps what was appended (a re-import skips it).
-    pub async fn import_ndjson(
-        &self,
-        path: &Path,
-        cancel: &AtomicBool,
-        mut on_progress: impl FnMut(u64, u64),
-    ) -> EngineResult<ImportReport> {
+    /// Progress ([`Phase::Importing`], events) goes to `job`.
+    pub async fn import_ndjson(&self, path: &Path, job: &JobControl) -> EngineResult<ImportReport> {
+        let started = Instant::now();
         self.guard_write("importing")?;
         let read_path = path.to_path_buf();
         let (events, flagged) = tokio::task::spawn_blocking(move || read_ndjson(&read_path))
@@ -220,7 +217,7 @@ impl Engine {
         };
         let mut fresh = fresh.into_iter().peekable();
         while fresh.peek().is_some() {
-            if cancel.load(Ordering::Relaxed) {
+            if job.is_cancelled() {
                 return Err(EngineError::Cancelled);
             }
             let batch: Vec<StoredEvent> = fresh.by_ref().take(PAGE).collect();
@@ -233,7 +230,12 @@ impl Engine {
                     AppendOutcome::Duplicate(_) => report.duplicates += 1,
                 }
             }
-            on_progress(report.imported + report.duplicates, total);
+            job.step(
+                Phase::Importing,
+                report.imported + report.duplicates,
+                total,
+                started,
+            );
         }
         report.head = ledger.head().await?;
         Ok(report)

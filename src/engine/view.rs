@@ -20,11 +20,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::snapshot_delta::{self, Changes, Delta};
-use super::snapshot_pages::{self, DirEntry, SnapshotIndex, Table};
+use super::snapshot_pages::{self, DirEntry, SnapshotIndex};
+use super::snapshot_rows::FormatError;
 use super::timetravel::{FoldBase, Nearest};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::{DiffKind, RowDiff, StateCounts, kind_counts, row_diff};
-use crate::domain::{BookingRow, BookingStatus, ReadState, RowChange, UserRow};
+use crate::domain::{BookingRow, BookingStatus, ReadState, Row, RowChange, Table, UserRow};
 use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
 
 /// Decoded pages kept per snapshot (about 200 KB each). Few: the panels read
@@ -35,16 +36,6 @@ const CACHED_PAGES: usize = 16;
 const VIEW_PAGE: usize = 1_000;
 /// Pages read per store call when every row is wanted.
 const PAGES_PER_READ: u32 = 32;
-
-fn slot(table: Table) -> usize {
-    match table {
-        Table::Users => 0,
-        Table::Bookings => 1,
-    }
-}
-
-/// Both tables, in [`KeyDiff`](crate::domain::KeyDiff) order.
-pub const TABLES: [Table; 2] = [Table::Users, Table::Bookings];
 
 /// A decoded page of one table.
 pub enum Page {
@@ -224,12 +215,11 @@ impl ViewBase {
     /// Pages `first .. first + count` of a table, from the cache or the store.
     async fn pages(&self, table: Table, first: u32, count: u32) -> EngineResult<Vec<Arc<Page>>> {
         let mut out: Vec<Option<Arc<Page>>> = Vec::with_capacity(count as usize);
-        if let Ok(cache) = self.cache.lock() {
+        {
+            let cache = super::sync::lock(&self.cache, "snapshot page cache");
             for page in first..first + count {
-                out.push(cache.pages.get(&(slot(table), page)).cloned());
+                out.push(cache.pages.get(&(table.slot(), page)).cloned());
             }
-        } else {
-            out.resize(count as usize, None);
         }
         // Contiguous runs of missing pages are read in one call each.
         let mut at = 0usize;
@@ -241,9 +231,10 @@ impl ViewBase {
             let run = out[at..].iter().take_while(|p| p.is_none()).count();
             let page0 = first + at as u32;
             let decoded = self.read_pages(table, page0, run as u32).await?;
-            if let Ok(mut cache) = self.cache.lock() {
+            {
+                let mut cache = super::sync::lock(&self.cache, "snapshot page cache");
                 for (i, page) in decoded.iter().enumerate() {
-                    let key = (slot(table), page0 + i as u32);
+                    let key = (table.slot(), page0 + i as u32);
                     if cache.pages.insert(key, page.clone()).is_none() {
                         cache.order.push_back(key);
                     }
@@ -286,10 +277,10 @@ impl ViewBase {
                 .enumerate()
                 .map(|(i, (bytes, digest))| {
                     if snapshot_pages::sha256(bytes) != *digest {
-                        return Err(format!(
+                        return Err(FormatError(format!(
                             "page {} does not match its checksum",
                             page0 + i as u32
-                        ));
+                        )));
                     }
                     match table {
                         Table::Users => snapshot_pages::decode_user_page(bytes).map(Page::Users),
@@ -298,11 +289,11 @@ impl ViewBase {
                         }
                     }
                 })
-                .collect::<Result<Vec<Page>, String>>()
+                .collect::<Result<Vec<Page>, FormatError>>()
         })
         .await
         .map_err(|e| self.bad(format!("decoding stopped: {e}")))?
-        .map_err(|e| self.bad(e))?;
+        .map_err(|e| self.bad(e.to_string()))?;
         // Each page must hold exactly the rows the directory says it does.
         let entries = self.entries(table);
         let page_rows = self.index.page_rows as usize;
@@ -330,13 +321,13 @@ impl ViewBase {
 }
 
 /// A row type of one read table, as a view reads it.
-pub trait ViewRow: Clone + PartialEq + Sized + Send + Sync + 'static {
-    /// Its table.
-    const TABLE: Table;
-    fn key(&self) -> Uuid;
-    fn last_position(&self) -> u64;
-    fn cells(&self) -> Vec<String>;
-    fn columns() -> &'static [&'static str];
+pub trait ViewRow: Row + Sized + Send + Sync + 'static {
+    /// A page of the read store's table of this row, after `after` in key order.
+    fn stored_page(
+        read: &dyn crate::store::ReadStore,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> impl std::future::Future<Output = crate::store::StoreResult<Vec<Self>>> + Send;
     fn of_page(page: &Page) -> Option<&[Self]>;
     fn into_rows(page: Page) -> Vec<Self>;
     fn of_memory(rows: &Rows) -> &[Self];
@@ -347,18 +338,12 @@ pub trait ViewRow: Clone + PartialEq + Sized + Send + Sync + 'static {
 }
 
 impl ViewRow for UserRow {
-    const TABLE: Table = Table::Users;
-    fn key(&self) -> Uuid {
-        self.user_id
-    }
-    fn last_position(&self) -> u64 {
-        self.last_position
-    }
-    fn cells(&self) -> Vec<String> {
-        UserRow::cells(self)
-    }
-    fn columns() -> &'static [&'static str] {
-        &UserRow::COLUMNS
+    async fn stored_page(
+        read: &dyn crate::store::ReadStore,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> crate::store::StoreResult<Vec<Self>> {
+        read.users_page(after, limit).await
     }
     fn of_page(page: &Page) -> Option<&[Self]> {
         match page {
@@ -397,18 +382,12 @@ impl ViewRow for UserRow {
 }
 
 impl ViewRow for BookingRow {
-    const TABLE: Table = Table::Bookings;
-    fn key(&self) -> Uuid {
-        self.booking_id
-    }
-    fn last_position(&self) -> u64 {
-        self.last_position
-    }
-    fn cells(&self) -> Vec<String> {
-        BookingRow::cells(self)
-    }
-    fn columns() -> &'static [&'static str] {
-        &BookingRow::COLUMNS
+    async fn stored_page(
+        read: &dyn crate::store::ReadStore,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> crate::store::StoreResult<Vec<Self>> {
+        read.bookings_page(after, limit).await
     }
     fn of_page(page: &Page) -> Option<&[Self]> {
         match page {
@@ -506,6 +485,15 @@ pub struct StateView {
     pub fold_us: u64,
 }
 
+impl std::fmt::Debug for StateView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateView")
+            .field("position", &self.position)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StateView {
     /// A view of `base` plus the row changes of the events after it, up to
     /// `position`.
@@ -581,13 +569,13 @@ impl StateView {
 
     /// Rows in a table.
     pub fn len(&self, table: Table) -> usize {
-        self.base.entries(table).len() + self.new_keys[slot(table)].len()
+        self.base.entries(table).len() + self.new_keys[table.slot()].len()
     }
 
     /// Every row's directory entry, in key order.
     pub fn entries(&self, table: Table) -> impl Iterator<Item = DirEntry> + '_ {
         let base = self.base.entries(table);
-        let touched = &self.touched[slot(table)];
+        let touched = &self.touched[table.slot()];
         let (mut b, mut t) = (0usize, 0usize);
         std::iter::from_fn(move || {
             loop {
@@ -622,7 +610,7 @@ impl StateView {
     /// Where row `i` (in key order) is.
     fn slot_of(&self, table: Table, i: usize) -> Option<Slot> {
         let base = self.base.entries(table);
-        let new = &self.new_keys[slot(table)];
+        let new = &self.new_keys[table.slot()];
         if i >= base.len() + new.len() {
             return None;
         }
@@ -648,7 +636,7 @@ impl StateView {
     }
 
     fn changes_of(&self, table: Table, key: Uuid) -> Option<&[RowChange]> {
-        self.changes[slot(table)].get(&key).map(Vec::as_slice)
+        self.changes[table.slot()].get(&key).map(Vec::as_slice)
     }
 
     /// Base rows by ordinal (from the cache, memory or the store).
@@ -752,6 +740,27 @@ impl StateView {
         self.rows_in(range).await
     }
 
+    /// Rows `range` (in key order) of `table`, as display text.
+    pub async fn row_cells(
+        &self,
+        table: Table,
+        range: Range<usize>,
+    ) -> EngineResult<Vec<RowCells>> {
+        fn cells<R: Row>(rows: Vec<R>) -> Vec<RowCells> {
+            rows.iter()
+                .map(|r| RowCells {
+                    key: r.key(),
+                    cells: r.cells(),
+                    last_position: r.last_position(),
+                })
+                .collect()
+        }
+        Ok(match table {
+            Table::Users => cells(self.rows_in::<UserRow>(range).await?),
+            Table::Bookings => cells(self.rows_in::<BookingRow>(range).await?),
+        })
+    }
+
     /// The row under `key` in the table of `R`, if the view has one.
     pub async fn row<R: ViewRow>(&self, key: Uuid) -> EngineResult<Option<R>> {
         self.row_by_key(key).await
@@ -766,7 +775,7 @@ impl StateView {
             .into_iter()
             .map(|r| (r.key(), r))
             .collect();
-        for (key, changes) in &self.changes[slot(R::TABLE)] {
+        for (key, changes) in &self.changes[R::TABLE.slot()] {
             let base = rows.remove(key);
             if let Some(row) = resolve(*key, base, changes) {
                 rows.insert(*key, row);
@@ -831,6 +840,17 @@ fn gallop(entries: &[DirEntry], key: Uuid) -> usize {
     lo + entries[lo..hi].partition_point(|e| e.id() < key)
 }
 
+/// A row of a state as display text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowCells {
+    /// Primary key.
+    pub key: Uuid,
+    /// Cells, in [`Table::columns`] order (the last one is `last_position`).
+    pub cells: Vec<String>,
+    /// The position that last changed the row.
+    pub last_position: u64,
+}
+
 /// The keys that differ between two views of one ledger, without reading a
 /// row: a key differs where it is in one view only, or where its last
 /// position does.
@@ -839,7 +859,7 @@ pub struct ViewDiff {
     pub before: Arc<StateView>,
     /// The second view ("after").
     pub after: Arc<StateView>,
-    /// Per table (0 = users, 1 = bookings): differing keys in key order.
+    /// Per table ([`Table::slot`]): differing keys in key order.
     pub keys: [Vec<(Uuid, DiffKind)>; 2],
 }
 
@@ -878,7 +898,7 @@ fn diff_entries(
 impl ViewDiff {
     /// Compares two views of the same ledger.
     pub fn new(before: Arc<StateView>, after: Arc<StateView>) -> Self {
-        let keys = TABLES.map(|t| diff_entries(before.entries(t), after.entries(t)));
+        let keys = Table::ALL.map(|t| diff_entries(before.entries(t), after.entries(t)));
         ViewDiff {
             before,
             after,
@@ -887,8 +907,8 @@ impl ViewDiff {
     }
 
     /// Differing rows in a table.
-    pub fn len(&self, table: usize) -> usize {
-        self.keys.get(table).map_or(0, Vec::len)
+    pub fn len(&self, table: Table) -> usize {
+        self.keys[table.slot()].len()
     }
 
     /// True when the views hold the same rows.
@@ -897,8 +917,8 @@ impl ViewDiff {
     }
 
     /// (added, removed, changed) in a table.
-    pub fn counts(&self, table: usize) -> (usize, usize, usize) {
-        kind_counts(self.keys.get(table).map_or(&[], Vec::as_slice))
+    pub fn counts(&self, table: Table) -> (usize, usize, usize) {
+        kind_counts(&self.keys[table.slot()])
     }
 
     async fn rows_of<R: ViewRow>(&self, keys: &[(Uuid, DiffKind)]) -> EngineResult<Vec<RowDiff>> {
@@ -906,36 +926,48 @@ impl ViewDiff {
         for (key, _) in keys {
             let before = self.before.row_by_key::<R>(*key).await?;
             let after = self.after.row_by_key::<R>(*key).await?;
-            out.extend(row_diff(
-                R::columns(),
-                *key,
-                before.as_ref(),
-                after.as_ref(),
-                &R::cells,
-                &R::last_position,
-            ));
+            out.extend(row_diff(*key, before.as_ref(), after.as_ref()));
         }
         Ok(out)
     }
 
+    /// Rows `range` of a table's difference, one entry per differing key in
+    /// key order (`None` where the two rows turned out equal).
+    pub async fn page(
+        &self,
+        table: Table,
+        range: Range<usize>,
+    ) -> EngineResult<Vec<Option<RowDiff>>> {
+        let keys: Vec<Uuid> = self.keys[table.slot()]
+            .get(range.clone())
+            .map(|k| k.iter().map(|(key, _)| *key).collect())
+            .unwrap_or_default();
+        let mut by_key: HashMap<Uuid, RowDiff> = self
+            .rows(table, range)
+            .await?
+            .into_iter()
+            .map(|r| (r.key(), r))
+            .collect();
+        Ok(keys.iter().map(|k| by_key.remove(k)).collect())
+    }
+
     /// Rows `range` of a table's difference, cells and all.
-    pub async fn rows(&self, table: usize, range: Range<usize>) -> EngineResult<Vec<RowDiff>> {
-        let Some(keys) = self.keys.get(table) else {
-            return Ok(Vec::new());
-        };
+    pub async fn rows(&self, table: Table, range: Range<usize>) -> EngineResult<Vec<RowDiff>> {
+        let keys = &self.keys[table.slot()];
         let keys = &keys[range.start.min(keys.len())..range.end.min(keys.len())];
-        if table == 0 {
-            self.rows_of::<UserRow>(keys).await
-        } else {
-            self.rows_of::<BookingRow>(keys).await
+        match table {
+            Table::Users => self.rows_of::<UserRow>(keys).await,
+            Table::Bookings => self.rows_of::<BookingRow>(keys).await,
         }
     }
 }
 
+/// What a snapshot in a format this build does not read says.
+pub(crate) const UNREADABLE_FORMAT: &str = "it is in a format this build does not read (taken by an earlier build); new snapshots are taken instead";
+
 impl Engine {
-    /// The base of a snapshot: its index only for a paged snapshot (shared
-    /// with any live view on the same snapshot), the whole state for one in
-    /// the one-blob format of earlier builds.
+    /// The base of a full snapshot: its index (shared with any live view on
+    /// the same snapshot).
     pub async fn view_base(&self, meta: &SnapshotMeta) -> EngineResult<Arc<ViewBase>> {
         if !meta.is_full() {
             return Err(bad_snapshot(
@@ -957,13 +989,10 @@ impl Engine {
             .into_iter()
             .next()
             .ok_or_else(|| bad_snapshot(meta, "no chunk is stored"))?;
-        if snapshot_pages::is_paged(&first) {
-            return self.paged_base(meta, first).await;
+        if !snapshot_pages::is_paged(&first) {
+            return Err(bad_snapshot(meta, UNREADABLE_FORMAT));
         }
-        let state = self.load_blob_state(meta).await?;
-        let base = Arc::new(ViewBase::from_state(Some(meta.clone()), state));
-        self.keep_base(meta.id, &base);
-        Ok(base)
+        self.paged_base(meta, first).await
     }
 
     /// The base of a paged snapshot whose first chunk (the index) is read.
@@ -977,14 +1006,17 @@ impl Engine {
         }
         // The checksum runs on a second thread while the directory is
         // checked; the chunk's bytes become the directory (no copy).
-        let fast = meta.index_xxh3.is_some();
+        let Some(expected) = meta.index_xxh3.clone() else {
+            return Err(bad_snapshot(meta, UNREADABLE_FORMAT));
+        };
         let (index, digest) =
-            tokio::task::spawn_blocking(move || snapshot_pages::decode_index_owned(first, fast))
+            tokio::task::spawn_blocking(move || snapshot_pages::decode_index_owned(first))
                 .await
-                .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?;
+                .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?
+                .map_err(|e| bad_snapshot(meta, e.to_string()))?;
         // The checksum first: changed bytes are reported as such, whatever
         // they did to the layout.
-        if digest != *meta.index_xxh3.as_ref().unwrap_or(&meta.sha256) {
+        if digest != expected {
             return Err(bad_snapshot(
                 meta,
                 "checksum mismatch (the stored index changed)",
@@ -998,18 +1030,16 @@ impl Engine {
     }
 
     fn live_base(&self, id: Uuid) -> Option<Arc<ViewBase>> {
-        let bases = self.view_bases.lock().ok()?;
-        bases
+        super::sync::lock(&self.view_bases, "snapshot bases")
             .iter()
             .find(|(have, _)| *have == id)
             .and_then(|(_, weak)| weak.upgrade())
     }
 
     fn keep_base(&self, id: Uuid, base: &Arc<ViewBase>) {
-        if let Ok(mut bases) = self.view_bases.lock() {
-            bases.retain(|(_, weak)| weak.strong_count() > 0);
-            bases.push((id, Arc::downgrade(base)));
-        }
+        let mut bases = super::sync::lock(&self.view_bases, "snapshot bases");
+        bases.retain(|(_, weak)| weak.strong_count() > 0);
+        bases.push((id, Arc::downgrade(base)));
     }
 
     /// The state as of `position` (clamped to the head) as a view: the
@@ -1127,8 +1157,7 @@ impl Engine {
                 after,
                 to,
                 VIEW_PAGE,
-                None,
-                |_| {},
+                &super::job::JobControl::default(),
                 |entry| match entry {
                     Ok(event) => {
                         reached = reached.max(event.position);
@@ -1171,13 +1200,15 @@ impl Engine {
         let decoded = tokio::task::spawn_blocking(move || {
             let bytes = chunks.concat();
             if super::snapshot::sha256_hex(&bytes) != expected {
-                return Err("checksum mismatch (the stored bytes changed)".to_string());
+                return Err(FormatError::from(
+                    "checksum mismatch (the stored bytes changed)",
+                ));
             }
             snapshot_delta::decode(&bytes)
         })
         .await
         .map_err(|e| bad_snapshot(delta, format!("decoding stopped: {e}")))?
-        .map_err(|e| bad_snapshot(delta, e))?;
+        .map_err(|e| bad_snapshot(delta, e.to_string()))?;
         if decoded.base_id != full.id
             || decoded.base_position != full.position
             || decoded.position != delta.position

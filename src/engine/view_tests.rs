@@ -134,7 +134,7 @@ fn differences_from_directories_match_row_by_row_differences() {
         );
         assert_eq!(by_keys.keys, by_rows.keys, "{ta} -> {tb}");
         assert!(!by_keys.is_empty());
-        for table in 0..2 {
+        for table in Table::ALL {
             assert_eq!(by_keys.counts(table), by_rows.counts(table));
         }
     }

@@ -12,7 +12,6 @@ pub mod sqlite;
 pub mod tls;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,7 +22,7 @@ use uuid::Uuid;
 use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, StoredEvent, UserRow};
 
 pub use connect::{StoreConfig, open_stores};
-pub use error::StoreError;
+pub use error::{StoreError, redact};
 
 /// Result of every port call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -357,11 +356,11 @@ pub struct SnapshotMeta {
     pub size_bytes: u64,
     /// Number of chunks it is stored in.
     pub chunks: u32,
-    /// SHA-256 of the encoded bytes (hex).
+    /// SHA-256 of a delta's bytes (hex); empty for a full snapshot.
     pub sha256: String,
-    /// XXH3-128 of a paged snapshot's index chunk (hex): the checksum time
-    /// travel checks on every load, much cheaper than `sha256`. None for
-    /// snapshots of earlier builds and for deltas.
+    /// XXH3-128 of a full snapshot's index chunk (hex): its checksum, checked
+    /// on every load. None for deltas (checked by `sha256`), and for full
+    /// snapshots in formats of earlier builds, which are not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_xxh3: Option<String>,
     /// Content digest of the state (see `ReadState::digest`); empty for a
@@ -386,6 +385,18 @@ impl SnapshotMeta {
     /// Whether this is a full snapshot (not a delta of one).
     pub fn is_full(&self) -> bool {
         self.base.is_none()
+    }
+
+    /// Whether this build reads its format: a delta, or a paged full
+    /// snapshot checked by XXH3 (the formats of earlier builds, one blob or
+    /// JSON or paged with a SHA-256 index checksum, are not read).
+    pub fn readable(&self) -> bool {
+        self.base.is_some() || self.index_xxh3.is_some()
+    }
+
+    /// Whether it is of ledger `ledger` and readable: the only snapshots used.
+    pub fn usable_for(&self, ledger: Uuid) -> bool {
+        self.ledger_id == Some(ledger) && self.readable()
     }
 
     /// The empty state at position 0, never stored: the full snapshot that
@@ -462,8 +473,8 @@ pub trait LockFactory: Send + Sync {
 /// Cancellation and progress for long bulk work inside an adapter.
 #[derive(Clone)]
 pub struct BulkControl {
-    /// Set to stop early; the adapter then leaves the old tables untouched.
-    pub cancel: Arc<AtomicBool>,
+    /// Cancelled: stop early; the adapter then leaves the old tables untouched.
+    pub cancel: tokio_util::sync::CancellationToken,
     /// Called with the number of rows written so far.
     pub on_rows: Arc<dyn Fn(u64) + Send + Sync>,
 }
@@ -472,9 +483,14 @@ impl BulkControl {
     /// A control that never cancels and reports nowhere.
     pub fn none() -> Self {
         BulkControl {
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: tokio_util::sync::CancellationToken::new(),
             on_rows: Arc::new(|_| {}),
         }
+    }
+
+    /// Whether the work was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 }
 

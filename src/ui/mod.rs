@@ -1,20 +1,20 @@
-//! The egui/eframe explorer. Panels read a read-only [`view::View`] of app
-//! state and emit [`commands::UiCommand`]s; [`app::LedgerApp`] runs them on
-//! tokio and results come back through a bounded channel. Nothing here blocks
-//! a frame.
+//! The egui/eframe explorer. [`app::LedgerApp`] holds the shell (connection,
+//! top bar, dialogs, jobs) and one state per panel (`panels/<panel>/`). A
+//! panel draws from its state and the shell and pushes commands; the app
+//! routes each to its owner once per frame, background work runs on tokio
+//! through the engine, and results come back through a bounded channel.
+//! Nothing here blocks a frame.
 
 pub mod app;
-pub mod commands;
-pub mod data;
-pub mod job;
-pub mod message;
+pub mod command;
+pub mod error;
+pub mod jobs;
 pub mod outbox;
 pub mod page_cache;
+pub mod paged_diff;
 pub mod panels;
 pub mod prefs;
-pub mod state;
-pub mod tasks;
-pub mod view;
+pub mod remote;
 pub mod widgets;
 
 use crate::engine::EngineConfig;
@@ -34,8 +34,24 @@ pub struct GuiOptions {
     pub runtime: tokio::runtime::Handle,
 }
 
+/// Whether this process can reach a display server.
+fn display_available() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// What to say when the window cannot open.
+const NO_WINDOW_HINT: &str = "the subcommands run without a window: see `ledgerscope --help` \
+     (for example `ledgerscope status` or `ledgerscope verify`)";
+
 /// Opens the window and runs until it is closed.
 pub fn run_gui(options: GuiOptions) -> anyhow::Result<()> {
+    if !display_available() {
+        anyhow::bail!(
+            "cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); {NO_WINDOW_HINT}"
+        );
+    }
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Ledgerscope")
@@ -48,5 +64,20 @@ pub fn run_gui(options: GuiOptions) -> anyhow::Result<()> {
         native,
         Box::new(move |_cc| Ok(Box::new(LedgerApp::new(options)))),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    .map_err(|e| {
+        tracing::error!(error = %e, "the window could not open");
+        anyhow::anyhow!(
+            "cannot open the window: {}; {NO_WINDOW_HINT}",
+            first_sentence(&e.to_string())
+        )
+    })
+}
+
+/// The first line of an error, without the source paths some backends add.
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    match line.find(" at /") {
+        Some(at) => line[..at].to_string(),
+        None => line.to_string(),
+    }
 }

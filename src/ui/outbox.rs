@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 
-use crate::ui::message::Message;
+use crate::ui::command::Message;
 
 /// Messages the inbox holds before senders wait (backpressure).
 pub const INBOX_CAPACITY: usize = 256;

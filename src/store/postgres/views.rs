@@ -366,7 +366,7 @@ async fn copy_rows<'a, R: 'a>(
     for (i, row) in rows.enumerate() {
         if i % COPY_STEP_ROWS == 0 && i > 0 {
             (control.on_rows)(*written);
-            if control.cancel.load(Ordering::Relaxed) {
+            if control.cancelled() {
                 cancelled = true;
                 break;
             }
@@ -469,7 +469,7 @@ impl PostgresViews {
             &mut written,
         )
         .await?;
-        if control.cancel.load(Ordering::Relaxed) {
+        if control.cancelled() {
             return Err(LoadError::Cancelled);
         }
         // Keys and indexes after loading; then the swap.
@@ -490,7 +490,7 @@ impl PostgresViews {
             tx.execute(&stmt, &[&projector.name(), &pos(state.position)])
                 .await?;
         }
-        if control.cancel.load(Ordering::Relaxed) {
+        if control.cancelled() {
             return Err(LoadError::Cancelled);
         }
         tx.commit().await?;

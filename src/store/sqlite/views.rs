@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
@@ -418,7 +417,7 @@ fn bulk_load(
     let users: Vec<&UserRow> = state.users.values().collect();
     let bookings: Vec<&BookingRow> = state.bookings.values().collect();
     for chunk in users.chunks(BULK_STEP_ROWS) {
-        if control.cancel.load(Ordering::Relaxed) {
+        if control.cancelled() {
             return Err(StoreError::Cancelled);
         }
         let tx = conn.transaction().map_err(e)?;
@@ -447,7 +446,7 @@ fn bulk_load(
         (control.on_rows)(written);
     }
     for chunk in bookings.chunks(BULK_STEP_ROWS) {
-        if control.cancel.load(Ordering::Relaxed) {
+        if control.cancelled() {
             return Err(StoreError::Cancelled);
         }
         let tx = conn.transaction().map_err(e)?;
@@ -479,7 +478,7 @@ fn bulk_load(
         written += chunk.len() as u64;
         (control.on_rows)(written);
     }
-    if control.cancel.load(Ordering::Relaxed) {
+    if control.cancelled() {
         return Err(StoreError::Cancelled);
     }
     // The swap: readers see the old tables or the new ones, never a mix.

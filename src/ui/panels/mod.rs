@@ -1,10 +1,196 @@
-//! The panels. Each is `fn x_ui(ui, &View, &mut Vec<UiCommand>)`: it reads the
-//! view, draws, and pushes commands; none does I/O.
+//! The five panels, one folder each: its state (`mod.rs`), its commands and
+//! messages, the work it spawns (`tasks.rs`, engine calls only) and its
+//! drawing (`ui.rs`). A panel reads the [`Shell`] (connection, head, jobs)
+//! and changes only itself; what it asks of the shell or of another panel it
+//! routes through [`Ctx::route`].
 
 pub mod compare;
-pub mod dialogs;
 pub mod emit;
 pub mod operations;
 pub mod time_travel;
 pub mod timeline;
-pub mod top_bar;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, EngineNotice};
+use crate::ui::app::Shell;
+use crate::ui::command::UiCommand;
+use crate::ui::jobs::JobKind;
+use crate::ui::outbox::Outbox;
+
+/// The five panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PanelKind {
+    /// Booking wizard, other commands, bulk generator, anatomy.
+    Emit,
+    /// The virtual ledger table.
+    Timeline,
+    /// Scrubber and state as of a position.
+    TimeTravel,
+    /// Read tables against the ledger.
+    Compare,
+    /// Projectors, replay, snapshots, outage simulation.
+    Operations,
+}
+
+impl PanelKind {
+    /// Every panel, in tab order.
+    pub const ALL: [PanelKind; 5] = [
+        PanelKind::Emit,
+        PanelKind::Timeline,
+        PanelKind::TimeTravel,
+        PanelKind::Compare,
+        PanelKind::Operations,
+    ];
+
+    /// Tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            PanelKind::Emit => "Emit",
+            PanelKind::Timeline => "Ledger timeline",
+            PanelKind::TimeTravel => "Time travel",
+            PanelKind::Compare => "Compare",
+            PanelKind::Operations => "Operations",
+        }
+    }
+
+    /// Parses `emit`, `timeline`, `time-travel`/`timetravel`, `compare`, `operations`/`ops`.
+    pub fn parse(name: &str) -> Option<PanelKind> {
+        match name
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
+            "emit" => Some(PanelKind::Emit),
+            "timeline" | "ledger" => Some(PanelKind::Timeline),
+            "time-travel" | "timetravel" | "travel" => Some(PanelKind::TimeTravel),
+            "compare" => Some(PanelKind::Compare),
+            "operations" | "ops" => Some(PanelKind::Operations),
+            _ => None,
+        }
+    }
+}
+
+/// What a panel's command handler is given: the engine (when connected),
+/// where to run background work, where its answers go, the shell, and
+/// commands for others.
+pub struct Ctx<'a> {
+    /// The connected engine.
+    pub engine: Option<&'a Arc<Engine>>,
+    /// Runs background work.
+    pub runtime: &'a tokio::runtime::Handle,
+    /// Where background work answers.
+    pub outbox: &'a Outbox,
+    /// The shell (connection, head, jobs, dialogs).
+    pub shell: &'a mut Shell,
+    /// Commands for the shell or another panel, run after this one.
+    pub routed: &'a mut Vec<UiCommand>,
+}
+
+impl Ctx<'_> {
+    /// Runs `future` on the runtime.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(future);
+    }
+
+    /// Asks the shell or another panel for something.
+    pub fn route(&mut self, command: impl Into<UiCommand>) {
+        self.routed.push(command.into());
+    }
+}
+
+/// Every panel's state.
+#[derive(Debug, Default)]
+pub struct Panels {
+    /// Emit.
+    pub emit: emit::EmitPanel,
+    /// Ledger timeline.
+    pub timeline: timeline::TimelinePanel,
+    /// Time travel.
+    pub time_travel: time_travel::TimeTravelPanel,
+    /// Compare.
+    pub compare: compare::ComparePanel,
+    /// Operations.
+    pub operations: operations::OperationsPanel,
+}
+
+impl Panels {
+    /// Starts the background work the shown panel needs. True when some is
+    /// due but held back (asked for too recently): come back for it.
+    pub fn request_data(&mut self, shown: PanelKind, ctx: &mut Ctx<'_>) -> bool {
+        if ctx.engine.is_none() {
+            return false;
+        }
+        match shown {
+            PanelKind::Timeline => self.timeline.request_data(ctx),
+            PanelKind::TimeTravel => self.time_travel.request_data(ctx),
+            PanelKind::Compare => self.compare.request_data(ctx),
+            PanelKind::Operations => self.operations.request_data(ctx),
+            PanelKind::Emit => false,
+        }
+    }
+
+    /// The head moved from `old_head` to the shell's.
+    pub fn on_head_changed(&mut self, shell: &Shell, old_head: u64) {
+        self.timeline.on_head_changed(old_head);
+        self.time_travel.on_head_changed(shell.head);
+    }
+
+    /// The engine did something.
+    pub fn on_notice(&mut self, notice: &EngineNotice) {
+        self.emit.on_notice(notice);
+        self.operations.on_notice(notice);
+    }
+
+    /// A job ended (`ok`: it succeeded).
+    pub fn on_job_done(&mut self, kind: JobKind, ok: bool) {
+        if !ok {
+            return;
+        }
+        match kind {
+            JobKind::Replay | JobKind::Restore => {
+                self.compare.forget_report();
+                self.time_travel.forget_reference();
+            }
+            JobKind::Import => self.timeline.reload(),
+            JobKind::Snapshot => self.operations.reload_snapshots(),
+            JobKind::Bulk | JobKind::Export => {}
+        }
+    }
+
+    /// Every error the panels show in place, for tests and the benchmark.
+    pub fn errors(&self) -> Vec<String> {
+        let e = &self.emit.errors;
+        [
+            &e.wizard,
+            &e.booking,
+            &e.address,
+            &e.bulk,
+            &self.timeline.error,
+            &self.time_travel.error,
+            &self.time_travel.rows_error,
+            &self.time_travel.goto_error,
+            &self.compare.verify_error,
+            &self.compare.diff_error,
+        ]
+        .into_iter()
+        .flatten()
+        .map(ToString::to_string)
+        .collect()
+    }
+
+    /// The stores changed: forget everything read from the old ones.
+    pub fn on_disconnect(&mut self) {
+        self.emit.on_disconnect();
+        self.timeline.on_disconnect();
+        self.time_travel.on_disconnect();
+        self.compare.on_disconnect();
+        self.operations.on_disconnect();
+    }
+}

@@ -7,7 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use std::borrow::Cow;
 
 use crate::domain::{RowDiff, TableDiff};
-use crate::ui::commands::UiCommand;
+use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::page_cache::{PageCache, page_of};
 use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
 
@@ -53,7 +53,7 @@ pub trait DiffSource {
 
 impl DiffSource for TableDiff {
     fn table(&self) -> &str {
-        &self.table
+        self.table.name()
     }
     fn columns(&self) -> Vec<&str> {
         self.columns.iter().map(String::as_str).collect()
@@ -219,7 +219,7 @@ pub fn diff_table_ui(
                                 .on_hover_text(format!("Show event {position} in the timeline"))
                                 .clicked()
                             {
-                                commands.push(UiCommand::JumpToPosition(position));
+                                commands.push(ShellCommand::ShowEvent(position).into());
                             }
                             return;
                         }
@@ -253,25 +253,16 @@ pub fn pages_of(rows: &[usize]) -> Vec<u64> {
 
 /// A difference read a page at a time (time travel, two positions): the
 /// table with "…" for rows not read yet, a spinner while pages are read, and
-/// the commands that fetch the pages in view.
+/// the commands (made by `fetch` from a page number) that fetch the pages in
+/// view.
 pub fn paged_diff_ui(
     ui: &mut egui::Ui,
-    view: &crate::ui::view::View,
-    (id, list, table): (
-        &str,
-        crate::ui::commands::DiffList,
-        crate::ui::state::TableKind,
-    ),
-    len: usize,
+    id: &str,
+    source: PagedDiff<'_>,
     against: u64,
+    fetch: impl Fn(u64) -> UiCommand,
     commands: &mut Vec<UiCommand>,
 ) {
-    let source = PagedDiff {
-        table: crate::ui::data::table_name(table),
-        columns: crate::ui::data::table_columns(table),
-        len,
-        pages: view.data.diff_rows(list, table),
-    };
     if source.pages.any_pending() {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -291,9 +282,5 @@ pub fn paged_diff_ui(
         },
         commands,
     );
-    commands.extend(
-        pages_of(&not_loaded)
-            .into_iter()
-            .map(|page| UiCommand::FetchDiffPage { list, table, page }),
-    );
+    commands.extend(pages_of(&not_loaded).into_iter().map(fetch));
 }

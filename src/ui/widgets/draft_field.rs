@@ -1,26 +1,20 @@
-//! A text input bound to one [`DraftField`]: shows the draft and sends
-//! `SetDraft` when the user types.
+//! A single-line text input for a panel's draft: shows the text and hands
+//! back what the user typed, for the panel to send as its own command.
 
-use crate::ui::commands::{DraftField, UiCommand};
-use crate::ui::view::View;
-
-/// Draws a single-line text input of `width` points.
+/// Draws a text input of `width` points showing `value`; the response, and
+/// the new text when the user changed it.
 pub fn draft_field_ui(
     ui: &mut egui::Ui,
-    view: &View,
-    field: DraftField,
+    value: &str,
     hint: &str,
     width: f32,
-    commands: &mut Vec<UiCommand>,
-) -> egui::Response {
-    let mut text = view.state.drafts.get(field).to_string();
+) -> (egui::Response, Option<String>) {
+    let mut text = value.to_string();
     let response = ui.add(
         egui::TextEdit::singleline(&mut text)
             .hint_text(hint)
             .desired_width(width),
     );
-    if response.changed() {
-        commands.push(UiCommand::SetDraft(field, text));
-    }
-    response
+    let changed = response.changed().then_some(text);
+    (response, changed)
 }

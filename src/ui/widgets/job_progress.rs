@@ -1,34 +1,36 @@
 //! Progress of long work: a bar with done/total, rate and ETA, and Cancel;
 //! or, when it is over, how it ended.
 
-use crate::ui::commands::{JobKind, UiCommand};
-use crate::ui::view::View;
+use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::jobs::{JobKind, Jobs};
 use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, human_secs};
 
 /// Draws the job's bar (while running) or its last result.
 pub fn job_progress_ui(
     ui: &mut egui::Ui,
-    view: &View,
+    jobs: &Jobs,
     kind: JobKind,
     commands: &mut Vec<UiCommand>,
 ) {
-    if let Some(job) = view.data.jobs.get(&kind) {
-        let p = &job.progress;
-        let fraction = if p.total > 0 {
-            (p.done as f32 / p.total as f32).clamp(0.0, 1.0)
+    if let Some(job) = jobs.get(kind) {
+        let (done, total, rate, eta) = job.progress.as_ref().map_or((0, 0, 0.0, None), |p| {
+            (p.done, p.total, p.rate_per_sec, p.eta_secs)
+        });
+        let fraction = if total > 0 {
+            (done as f32 / total as f32).clamp(0.0, 1.0)
         } else {
             0.0
         };
         let elapsed = job.started.elapsed().as_secs_f64();
-        let mut text = if p.total > 0 {
-            format!("{} / {} ({:.0}%)", p.done, p.total, fraction * 100.0)
+        let mut text = if total > 0 {
+            format!("{done} / {total} ({:.0}%)", fraction * 100.0)
         } else {
             "starting…".to_string()
         };
-        if p.rate_per_sec > 0.0 {
-            text.push_str(&format!(" · {:.0}/s", p.rate_per_sec));
+        if rate > 0.0 {
+            text.push_str(&format!(" · {rate:.0}/s"));
         }
-        if let Some(eta) = p.eta_secs {
+        if let Some(eta) = eta {
             text.push_str(&format!(" · ETA {}", human_secs(eta)));
         }
         text.push_str(&format!(" · {} elapsed", human_secs(elapsed)));
@@ -37,10 +39,9 @@ pub fn job_progress_ui(
             ui.label(format!(
                 "{}: {}",
                 kind.title(),
-                if p.phase.is_empty() {
-                    "running"
-                } else {
-                    &p.phase
+                match &job.progress {
+                    None => "starting",
+                    Some(p) => p.phase.label(),
                 }
             ));
         });
@@ -52,21 +53,22 @@ pub fn job_progress_ui(
                     .text(text),
             );
             if job.cancellable {
-                let label = if job.cancel_requested() {
+                let cancelling = job.control.is_cancelled();
+                let label = if cancelling {
                     "Cancelling…"
                 } else {
                     "Cancel"
                 };
                 if ui
-                    .add_enabled(!job.cancel_requested(), egui::Button::new(label))
+                    .add_enabled(!cancelling, egui::Button::new(label))
                     .on_hover_text(format!("Stop the {}", kind.title().to_lowercase()))
                     .clicked()
                 {
-                    commands.push(UiCommand::CancelJob(kind));
+                    commands.push(ShellCommand::CancelJob(kind).into());
                 }
             }
         });
-    } else if let Some(result) = view.data.job_results.get(&kind) {
+    } else if let Some(result) = jobs.result(kind) {
         let (text, color) = match result {
             Ok(text) => (text.clone(), OK_COLOR),
             Err(text) => (format!("{} failed: {text}", kind.title()), ERROR_COLOR),

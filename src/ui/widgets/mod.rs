@@ -1,6 +1,5 @@
 //! Small reusable widgets. Functions that draw end in `_ui`.
 
-pub mod anatomy;
 pub mod diff_table;
 pub mod draft_field;
 pub mod job_progress;
@@ -31,9 +30,9 @@ pub fn wrapped_label_ui(ui: &mut egui::Ui, text: egui::RichText) {
     });
 }
 
-/// Shows the inline error for `place`, if any.
-pub fn inline_error_ui(ui: &mut egui::Ui, view: &crate::ui::view::View, place: &str) {
-    if let Some(error) = view.data.inline_errors.get(place) {
+/// Shows an error in place, if there is one.
+pub fn inline_error_ui(ui: &mut egui::Ui, error: Option<&crate::ui::error::InlineError>) {
+    if let Some(error) = error {
         wrapped_label_ui(
             ui,
             egui::RichText::new(format!("Error: {error}")).color(ERROR_COLOR),
@@ -53,6 +52,16 @@ pub fn human_secs(secs: f64) -> String {
             (secs / 3600.0) as u64,
             ((secs % 3600.0) / 60.0) as u64
         )
+    }
+}
+
+/// `1.2 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
     }
 }
 

@@ -1,0 +1,204 @@
+//! Replay against its two baselines, on the same ledger in the same run.
+//!
+//! * `replay`: [`Engine::replay`] from zero (read pages, fold with the pure
+//!   projections, bulk-load fresh tables, swap).
+//! * `replay_naive`: the design note's algorithm done one event at a time on
+//!   a prefix: for every event, for every projector, one
+//!   [`ledgerscope::store::ReadStore::apply`] call with that event's row changes
+//!   (one transaction each: a conditional upsert per row, i.e. the lookup and
+//!   the INSERT, plus the projector's position), then the projector's
+//!   checkpoint written to the ledger's `checkpoints`, as the note's step 4
+//!   does after every event. Events are read in pages of [`FOLD_PAGE`], as
+//!   replay reads them, so only the projection side is naive.
+//! * `replay_floor`: what no replay can beat: reading the same pages from the
+//!   ledger plus one bulk load ([`ledgerscope::store::ReadStore::replace_all`]) of
+//!   the precomputed final rows, with no projection logic.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use super::Record;
+use ledgerscope::domain::{ProjectorId, ReadState};
+use ledgerscope::engine::timetravel::FOLD_PAGE;
+use ledgerscope::engine::{Engine, ReplayReport};
+use ledgerscope::store::{BulkControl, Checkpoint, entry_position};
+
+/// Events of the naive baseline's prefix.
+pub const NAIVE_PREFIX: u64 = 20_000;
+
+async fn time_replay(engine: &Engine) -> anyhow::Result<(f64, ReplayReport)> {
+    let started = Instant::now();
+    let report = engine
+        .replay(
+            ledgerscope::engine::ReplayOptions {
+                from_snapshot: false,
+                rebuild_foreign: true,
+            },
+            &ledgerscope::engine::JobControl::default(),
+        )
+        .await?;
+    Ok((started.elapsed().as_secs_f64(), report))
+}
+
+/// The ledger's id (the read tables are stamped with it).
+async fn ledger_id(engine: &Engine) -> anyhow::Result<uuid::Uuid> {
+    engine
+        .ledger_identity()
+        .await?
+        .map(|i| i.id)
+        .context("the benchmark ledger has no identity")
+}
+
+/// Seconds: (total, of which reading the ledger).
+async fn time_floor(engine: &Engine, final_state: &Arc<ReadState>) -> anyhow::Result<(f64, f64)> {
+    let stores = engine.stores();
+    let started = Instant::now();
+    let mut position = 0;
+    let mut read = 0u64;
+    loop {
+        let page = stores.ledger.read_range(position + 1, FOLD_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        position = entry_position(last);
+        read += page.len() as u64;
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+    stores
+        .read
+        .replace_all(
+            ledger_id(engine).await?,
+            final_state.clone(),
+            BulkControl::none(),
+        )
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    if position != final_state.position {
+        bail!(
+            "floor read {read} events up to {position}, expected {}",
+            final_state.position
+        );
+    }
+    Ok((secs, read_secs))
+}
+
+async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
+    let stores = engine.stores();
+    // Step 1 of the note: empty the tables (not timed).
+    let ledger = ledger_id(engine).await?;
+    stores
+        .read
+        .replace_all(ledger, Arc::new(ReadState::default()), BulkControl::none())
+        .await?;
+    let started = Instant::now();
+    let mut position = 0;
+    while position < prefix {
+        let want = ((prefix - position) as usize).min(FOLD_PAGE);
+        let page = stores.ledger.read_range(position + 1, want).await?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            position = entry_position(&entry);
+            let Ok(event) = entry else { continue };
+            let Ok(domain) = event.decode() else { continue };
+            for projector in ProjectorId::ALL {
+                let changes = projector.changes(event.position, &domain);
+                stores
+                    .read
+                    .apply(ledger, projector, &changes, event.position)
+                    .await?;
+                stores
+                    .checkpoints
+                    .save_checkpoint(&Checkpoint::new(
+                        projector.name(),
+                        event.position,
+                        "bench-naive",
+                    ))
+                    .await?;
+            }
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Runs replay, floor (`reps` times each, interleaved, best taken) and the
+/// naive baseline; emits their records. Leaves the read tables equal to the
+/// fold of the whole ledger.
+pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Result<()> {
+    let head = engine.stores().ledger.head().await?;
+    super::progress(format!(
+        "replay[{stores_label}]: folding the reference state"
+    ));
+    let final_state = Arc::new(engine.fold_from_zero(head).await?);
+    let rows = (final_state.users.len() + final_state.bookings.len()) as u64;
+
+    let prefix = NAIVE_PREFIX.min(head);
+    super::progress(format!(
+        "replay[{stores_label}]: naive baseline on {prefix} events"
+    ));
+    let naive_secs = time_naive(engine, prefix).await?;
+    let naive_per_event = naive_secs / prefix.max(1) as f64;
+    Record::new("replay_naive", stores_label, prefix, naive_secs)
+        .details(json!({
+            "method": "per event, per projector: ReadStore::apply with that event's row changes (own transaction: conditional upsert per row + projector position), then the projector checkpoint saved in the ledger store as the note does per event; events read in pages of 5000",
+            "prefix_events": prefix,
+            "scaled_seconds_for_n": naive_per_event * head as f64,
+        }))
+        .emit();
+
+    let mut replay_best = f64::INFINITY;
+    let mut floor_best = f64::INFINITY;
+    let mut replay_all = Vec::new();
+    let mut floor_all = Vec::new();
+    let mut replay_phases = Vec::new();
+    let mut floor_read = Vec::new();
+    for rep in 0..reps.max(1) {
+        super::progress(format!(
+            "replay[{stores_label}]: replay + floor, round {} of {reps}",
+            rep + 1
+        ));
+        let (secs, report) = time_replay(engine).await?;
+        if report.rows != rows {
+            bail!("replay wrote {} rows, the fold has {rows}", report.rows);
+        }
+        replay_best = replay_best.min(secs);
+        replay_all.push(secs);
+        replay_phases.push(json!({"fold_ms": report.fold_ms, "load_ms": report.load_ms}));
+        let (secs, read_secs) = time_floor(engine, &final_state).await?;
+        floor_best = floor_best.min(secs);
+        floor_all.push(secs);
+        floor_read.push(read_secs);
+    }
+    // Leave the tables as replay builds them.
+    time_replay(engine).await?;
+    let counts = engine.stores().read.counts().await?;
+    let in_sync = counts.users == final_state.users.len() as u64
+        && counts.bookings == final_state.bookings.len() as u64;
+
+    Record::new("replay_floor", stores_label, head, floor_best)
+        .details(json!({
+            "method": "read_range pages of 5000 over the whole ledger + one replace_all of the precomputed final rows",
+            "rows": rows, "all_seconds": floor_all, "read_seconds": floor_read,
+        }))
+        .emit();
+    let speedup = naive_per_event / (replay_best / head.max(1) as f64);
+    let vs_floor = replay_best / floor_best;
+    Record::new("replay", stores_label, head, replay_best)
+        .ratio(speedup, "replay/naive speedup (per event)")
+        .target(">= 30x naive", speedup >= 30.0)
+        .details(json!({
+            "rows": rows, "all_seconds": replay_all, "phases": replay_phases,
+            "tables_match_fold_counts": in_sync,
+        }))
+        .emit();
+    Record::new("replay_vs_floor", stores_label, head, replay_best)
+        .ratio(vs_floor, "replay/floor time")
+        .target("<= 2x floor", vs_floor <= 2.0)
+        .emit();
+    if !in_sync {
+        bail!("after replay the tables do not match the fold: {counts:?}");
+    }
+    Ok(())
+}

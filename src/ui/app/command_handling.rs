@@ -1,0 +1,214 @@
+//! The shell's commands and every background message, each handed to its
+//! owner.
+
+use std::path::PathBuf;
+
+use crate::engine::EngineNotice;
+use crate::store::StoreConfig;
+use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::{LedgerApp, tasks};
+use crate::ui::command::{Message, ShellCommand, ShellMessage, UiCommand};
+use crate::ui::error::InlineError;
+use crate::ui::jobs::JobKind;
+
+impl LedgerApp {
+    /// Runs a command of the shell.
+    pub(super) fn handle_shell(&mut self, command: ShellCommand, routed: &mut Vec<UiCommand>) {
+        match command {
+            ShellCommand::ShowPanel(panel) => self.shell.panel = panel,
+            ShellCommand::ShowEvent(position) => self.show_event(position, routed),
+            ShellCommand::SetObserveOnly(on) => self.set_observe_only(on),
+            ShellCommand::DismissError => self.shell.last_error = None,
+            ShellCommand::OpenDialog(dialog) => self.open_dialog(dialog),
+            ShellCommand::CloseDialog => self.shell.dialog = None,
+            ShellCommand::SetConnectField(field, text) => {
+                *self.shell.connect.get_mut(field) = text;
+            }
+            ShellCommand::SetFilePath(path) => {
+                self.shell.file_path = path;
+                self.shell.file_error = None;
+            }
+            ShellCommand::Connect => {
+                let d = &self.shell.connect;
+                let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+                self.store_config = StoreConfig {
+                    data_dir: PathBuf::from(d.data_dir.trim()),
+                    mongo_uri: optional(&d.mongo),
+                    postgres_url: optional(&d.postgres),
+                    ..self.store_config.clone()
+                };
+                self.shell.dialog = None;
+                self.disconnect();
+                self.start_connect();
+            }
+            ShellCommand::RetryConnect => {
+                self.disconnect();
+                self.start_connect();
+            }
+            ShellCommand::BrowseFile { save } => {
+                self.shell.file_error = None;
+                self.spawn(tasks::pick_file(save, self.outbox.clone()));
+            }
+            ShellCommand::Export => {
+                let path = self.shell.file_path.trim().to_string();
+                self.shell.dialog = None;
+                if let Some(engine) = self.engine.clone()
+                    && let Some(job) = self.shell.jobs.start(JobKind::Export, true, &self.outbox)
+                {
+                    self.spawn(tasks::export(engine, path, job, self.outbox.clone()));
+                }
+            }
+            ShellCommand::AskImport => {
+                let path = self.shell.file_path.trim().to_string();
+                self.shell.dialog = None;
+                self.shell.confirm = Some(Confirm::Import { path });
+            }
+            ShellCommand::Ask(confirm) => self.shell.confirm = Some(confirm),
+            ShellCommand::ConfirmNo => self.shell.confirm = None,
+            ShellCommand::ConfirmYes => {
+                if let Some(confirm) = self.shell.confirm.take() {
+                    self.confirmed(confirm);
+                }
+            }
+            ShellCommand::CancelJob(kind) => self.shell.jobs.cancel(kind),
+        }
+    }
+
+    fn set_observe_only(&mut self, on: bool) {
+        if self.shell.observe_locked && !on {
+            return;
+        }
+        self.shell.observe_only = on;
+        if let Some(engine) = &self.engine {
+            engine.set_observe_only(on);
+        }
+        tracing::info!(observe_only = on, "mode switched");
+        if on {
+            self.stop_projectors();
+        } else {
+            self.start_projectors();
+        }
+    }
+
+    fn open_dialog(&mut self, dialog: Dialog) {
+        match dialog {
+            Dialog::Connect => {
+                let c = &mut self.shell.connect;
+                c.data_dir = self.store_config.data_dir.display().to_string();
+                c.mongo = self.store_config.mongo_uri.clone().unwrap_or_default();
+                c.postgres = self.store_config.postgres_url.clone().unwrap_or_default();
+            }
+            Dialog::Export | Dialog::Import => {
+                self.shell.file_error = None;
+                if self.shell.file_path.is_empty() {
+                    self.shell.file_path = self
+                        .store_config
+                        .data_dir
+                        .join("ledger-export.ndjson")
+                        .display()
+                        .to_string();
+                }
+            }
+            Dialog::About => {}
+        }
+        self.shell.dialog = Some(dialog);
+    }
+
+    /// The user said yes to a destructive action.
+    fn confirmed(&mut self, confirm: Confirm) {
+        let Some(engine) = self.engine.clone() else {
+            return;
+        };
+        let outbox = self.outbox.clone();
+        match confirm {
+            Confirm::Replay { from_snapshot } => {
+                if let Some(job) = self.shell.jobs.start(JobKind::Replay, true, &outbox) {
+                    self.spawn(tasks::replay(engine, from_snapshot, job, outbox));
+                }
+            }
+            Confirm::Restore { id, .. } => {
+                if self
+                    .shell
+                    .jobs
+                    .start(JobKind::Restore, false, &outbox)
+                    .is_some()
+                {
+                    self.spawn(tasks::restore(engine, id, outbox));
+                }
+            }
+            Confirm::Import { path } => {
+                if let Some(job) = self.shell.jobs.start(JobKind::Import, true, &outbox) {
+                    self.spawn(tasks::import(engine, path, job, outbox));
+                }
+            }
+        }
+    }
+
+    /// A background result arrived: to its owner.
+    pub(super) fn apply(&mut self, message: Message) {
+        match message {
+            Message::Shell(message) => self.apply_shell(message),
+            Message::Emit(message) => self.panels.emit.apply(message),
+            Message::Timeline(message) => self.panels.timeline.apply(message, &mut self.shell),
+            Message::TimeTravel(message) => self.panels.time_travel.apply(message, &self.shell),
+            Message::Compare(message) => self.panels.compare.apply(message),
+            Message::Operations(message) => {
+                self.panels.operations.apply(message, &mut self.shell);
+            }
+        }
+    }
+
+    fn apply_shell(&mut self, message: ShellMessage) {
+        match message {
+            ShellMessage::Connected { engine, shutdown } => self.connected(engine, shutdown),
+            ShellMessage::ConnectFailed(error) => {
+                tracing::warn!(%error, "connecting failed");
+                self.shell.connection = super::Connection::Failed(error);
+            }
+            ShellMessage::Status(status) => {
+                let first = self.shell.statuses.is_empty();
+                let old_head = self.shell.on_status(status);
+                if first {
+                    self.panels.time_travel.on_first_status(self.shell.head);
+                    self.commands.append(&mut self.startup);
+                }
+                if self.shell.head != old_head {
+                    self.panels.on_head_changed(&self.shell, old_head);
+                }
+            }
+            ShellMessage::Notice(notice) => {
+                match &notice {
+                    EngineNotice::SnapshotFailed(error) => {
+                        self.shell
+                            .report(format!("automatic snapshot failed: {error}"));
+                    }
+                    EngineNotice::OutageSimulation(on) => self.shell.outage = *on,
+                    _ => {}
+                }
+                self.panels.on_notice(&notice);
+            }
+            ShellMessage::JobProgress(kind, progress) => self.shell.jobs.progress(kind, progress),
+            ShellMessage::JobDone(kind, result) => {
+                match &result {
+                    Ok(text) => tracing::info!(job = kind.title(), "{text}"),
+                    Err(error) => tracing::warn!(job = kind.title(), %error, "job failed"),
+                }
+                let ok = result.is_ok();
+                self.shell.jobs.done(kind, result);
+                self.panels.on_job_done(kind, ok);
+            }
+            ShellMessage::FilePicked(picked) => match picked {
+                Ok(Some(path)) => {
+                    self.shell.file_path = path;
+                    self.shell.file_error = None;
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    tracing::warn!(%why, "no file dialog");
+                    self.shell.file_error = Some(InlineError::Input(why));
+                }
+            },
+            ShellMessage::Error(error) => self.shell.report(error),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Modal windows: confirmations of destructive actions (naming the target
+//! database), connect, export/import and about.
+
+use uuid::Uuid;
+
+use crate::ui::app::Shell;
+use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::write_button::write_button_ui;
+use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
+
+/// A destructive action that waits for confirmation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// Rebuild the read tables.
+    Replay {
+        /// Start from the newest snapshot.
+        from_snapshot: bool,
+    },
+    /// Replace the read tables with a snapshot's state.
+    Restore {
+        /// Snapshot id.
+        id: Uuid,
+        /// Its position.
+        position: u64,
+    },
+    /// Append the events of a file to the ledger.
+    Import {
+        /// The file.
+        path: String,
+    },
+}
+
+/// Small windows opened from the menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialog {
+    /// Choose the stores.
+    Connect,
+    /// Export the ledger.
+    Export,
+    /// Import a file.
+    Import,
+    /// About Ledgerscope.
+    About,
+}
+
+/// A field of the connect dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectField {
+    /// The data directory.
+    DataDir,
+    /// The MongoDB URI (ledger).
+    Mongo,
+    /// The PostgreSQL URL (read store).
+    Postgres,
+}
+
+/// What the connect dialog's fields hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectDrafts {
+    /// Data directory.
+    pub data_dir: String,
+    /// MongoDB URI.
+    pub mongo: String,
+    /// PostgreSQL URL.
+    pub postgres: String,
+}
+
+impl ConnectDrafts {
+    /// The text of a field.
+    pub fn get(&self, field: ConnectField) -> &str {
+        match field {
+            ConnectField::DataDir => &self.data_dir,
+            ConnectField::Mongo => &self.mongo,
+            ConnectField::Postgres => &self.postgres,
+        }
+    }
+
+    /// The text of a field, to change.
+    pub fn get_mut(&mut self, field: ConnectField) -> &mut String {
+        match field {
+            ConnectField::DataDir => &mut self.data_dir,
+            ConnectField::Mongo => &mut self.mongo,
+            ConnectField::Postgres => &mut self.postgres,
+        }
+    }
+}
+
+fn push(commands: &mut Vec<UiCommand>, command: ShellCommand) {
+    commands.push(command.into());
+}
+
+/// For tables of another ledger, the sentence naming both: confirming
+/// rebuilds them for this one.
+fn foreign_note(shell: &Shell) -> String {
+    match shell
+        .pairing
+        .as_ref()
+        .and_then(crate::engine::Pairing::foreign)
+    {
+        Some(foreign) => format!(
+            "\n\nThey are NOT this ledger's: {foreign}. Confirming replaces them with this ledger's."
+        ),
+        None => String::new(),
+    }
+}
+
+fn confirm_ui(
+    ctx: &egui::Context,
+    shell: &Shell,
+    confirm: &Confirm,
+    commands: &mut Vec<UiCommand>,
+) {
+    let (title, body, action) = match confirm {
+        Confirm::Replay { from_snapshot } => (
+            "Rebuild the read tables?",
+            format!(
+                "This replaces every row of users and bookings in {} with a rebuild from the ledger{}. \
+                 Readers keep the old tables until the new ones are swapped in.{}",
+                shell.read_store_name(),
+                if *from_snapshot {
+                    " (starting at the newest snapshot)"
+                } else {
+                    " (from position 0)"
+                },
+                foreign_note(shell)
+            ),
+            "Yes, replay",
+        ),
+        Confirm::Restore { id, position } => (
+            "Restore a snapshot?",
+            format!(
+                "This replaces the read tables in {} with snapshot {} (position {position}); the projectors then \
+                 apply the events after it.{}",
+                shell.read_store_name(),
+                &id.to_string()[..8],
+                foreign_note(shell)
+            ),
+            "Yes, restore",
+        ),
+        Confirm::Import { path } => (
+            "Import events?",
+            format!(
+                "This appends the events in {path} to the ledger {} (events already stored are skipped). \
+                 The ledger is append-only: this cannot be undone.",
+                shell.ledger_name()
+            ),
+            "Yes, import",
+        ),
+    };
+    let response = egui::Modal::new(egui::Id::unique("ledgerscope_confirm")).show(ctx, |ui| {
+        ui.set_max_width(460.0);
+        ui.heading(title);
+        ui.add(egui::Label::new(body).wrap());
+        ui.add_space(6.0);
+        if shell.any_remote() {
+            ui.colored_label(ERROR_COLOR, "WARNING: this is a REMOTE database.");
+        }
+        ui.horizontal(|ui| {
+            if write_button_ui(
+                ui,
+                shell,
+                egui::RichText::new(action).color(WARN_COLOR).strong(),
+            ) {
+                push(commands, ShellCommand::ConfirmYes);
+            }
+            if ui.button("Cancel").clicked() {
+                push(commands, ShellCommand::ConfirmNo);
+            }
+        });
+    });
+    if response.should_close() {
+        push(commands, ShellCommand::ConfirmNo);
+    }
+}
+
+fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut Vec<UiCommand>) {
+    let response = egui::Modal::new(egui::Id::unique("ledgerscope_dialog")).show(ctx, |ui| {
+        ui.set_max_width(560.0);
+        match dialog {
+            Dialog::Connect => {
+                ui.heading("Connect");
+                ui.label("Empty server fields use the embedded store (SQLite files in the data directory).");
+                egui::Grid::new("connect_grid").num_columns(2).show(ui, |ui| {
+                    for (field, label, hint) in [
+                        (ConnectField::DataDir, "Data directory", "~/.local/share/ledgerscope"),
+                        (ConnectField::Mongo, "MongoDB URI (ledger)", "mongodb://host:27017"),
+                        (ConnectField::Postgres, "PostgreSQL URL (read store)", "postgres://user@host/db"),
+                    ] {
+                        ui.label(label);
+                        if let (_, Some(text)) = draft_field_ui(ui, shell.connect.get(field), hint, 380.0) {
+                            push(commands, ShellCommand::SetConnectField(field, text));
+                        }
+                        ui.end_row();
+                    }
+                });
+                ui.horizontal(|ui| {
+                    if ui.button("Connect").clicked() {
+                        push(commands, ShellCommand::Connect);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        push(commands, ShellCommand::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Export | Dialog::Import => {
+                let export = dialog == Dialog::Export;
+                ui.heading(if export { "Export the ledger as NDJSON" } else { "Import NDJSON into the ledger" });
+                ui.horizontal(|ui| {
+                    ui.label("File");
+                    if let (_, Some(text)) = draft_field_ui(ui, &shell.file_path, "/path/ledger.ndjson", 360.0) {
+                        push(commands, ShellCommand::SetFilePath(text));
+                    }
+                    if ui.button("Browse…").clicked() {
+                        push(commands, ShellCommand::BrowseFile { save: export });
+                    }
+                });
+                inline_error_ui(ui, shell.file_error.as_ref());
+                ui.horizontal(|ui| {
+                    if export {
+                        if ui.add_enabled(shell.connected(), egui::Button::new("Export")).clicked() {
+                            push(commands, ShellCommand::Export);
+                        }
+                    } else if write_button_ui(ui, shell, "Import…") {
+                        push(commands, ShellCommand::AskImport);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        push(commands, ShellCommand::CloseDialog);
+                    }
+                });
+            }
+            Dialog::About => {
+                ui.heading("Ledgerscope");
+                ui.label(format!("Version {}", env!("CARGO_PKG_VERSION")));
+                ui.label(env!("CARGO_PKG_DESCRIPTION"));
+                ui.label(format!("Instance {}", shell.instance_id));
+                if ui.button("Close").clicked() {
+                    push(commands, ShellCommand::CloseDialog);
+                }
+            }
+        }
+    });
+    if response.should_close() {
+        push(commands, ShellCommand::CloseDialog);
+    }
+}
+
+/// Draws the open dialog and the pending confirmation, if any.
+pub fn dialogs_ui(ctx: &egui::Context, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    if let Some(dialog) = shell.dialog {
+        dialog_ui(ctx, shell, dialog, commands);
+    }
+    if let Some(confirm) = &shell.confirm {
+        confirm_ui(ctx, shell, confirm, commands);
+    }
+}

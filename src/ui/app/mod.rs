@@ -1,0 +1,331 @@
+//! `LedgerApp`: the shell (connection, top bar, dialogs, jobs) and the five
+//! panels. Each frame it runs the commands the last frame's drawing pushed,
+//! routing each to its owner, drains the inbox the same way, lets the shown
+//! panel ask for what it needs, then draws. All I/O is spawned on tokio.
+
+mod command_handling;
+mod connection;
+pub mod dialogs;
+pub mod shell;
+mod tasks;
+mod top_bar;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{Engine, EngineConfig};
+use crate::store::StoreConfig;
+use crate::ui::GuiOptions;
+use crate::ui::command::{Message, UiCommand};
+use crate::ui::outbox::Outbox;
+use crate::ui::panels::compare::compare_ui;
+use crate::ui::panels::emit::{EmitCommand, emit_ui};
+use crate::ui::panels::operations::operations_ui;
+use crate::ui::panels::time_travel::{TimeTravelCommand, time_travel_ui};
+use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
+use crate::ui::panels::{Ctx, PanelKind, Panels};
+use crate::ui::prefs::Prefs;
+
+pub use shell::{Connection, Shell};
+
+/// Environment variable naming the panel to open at start (`timeline`, ...).
+pub const START_PANEL_ENV: &str = "LEDGERSCOPE_START_PANEL";
+/// Environment variable with a position to show at start: the timeline
+/// selects that event, time travel puts its cursor there (demos, screenshots).
+pub const START_POSITION_ENV: &str = "LEDGERSCOPE_START_POSITION";
+/// Environment variable: when `1`, the Emit panel generates one event at
+/// start, so the anatomy of a transaction is on screen (demos, screenshots).
+pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
+
+/// Messages drained per frame at most (the rest wait for the next frame).
+const MAX_MESSAGES_PER_FRAME: usize = 2_000;
+/// Commands run per frame at most (a command may route others).
+const MAX_COMMANDS_PER_FRAME: usize = 10_000;
+
+/// The explorer application.
+pub struct LedgerApp {
+    shell: Shell,
+    panels: Panels,
+    runtime: tokio::runtime::Handle,
+    outbox: Outbox,
+    inbox: mpsc::Receiver<Message>,
+    commands: Vec<UiCommand>,
+    engine: Option<Arc<Engine>>,
+    /// Stops the engine's background tasks.
+    shutdown: Option<CancellationToken>,
+    /// Stops the projectors and automatic snapshots (off in observe-only).
+    projectors: Option<CancellationToken>,
+    store_config: StoreConfig,
+    engine_config: EngineConfig,
+    prefs_path: Option<PathBuf>,
+    /// What was last saved (or loaded), so prefs are written when they change.
+    saved_prefs: Prefs,
+    /// Commands to run once the first status arrives.
+    startup: Vec<UiCommand>,
+}
+
+impl LedgerApp {
+    /// Builds the app with prefs from the platform config dir (or
+    /// `LEDGERSCOPE_UI_PREFS`) and starts connecting.
+    pub fn new(options: GuiOptions) -> Self {
+        Self::with_prefs_path(options, Prefs::path())
+    }
+
+    /// Builds the app with prefs at `prefs_path` (`None` = defaults, not saved).
+    pub fn with_prefs_path(options: GuiOptions, prefs_path: Option<PathBuf>) -> Self {
+        let (outbox, inbox) = Outbox::channel();
+        let mut shell = Shell::default();
+        let mut panels = Panels::default();
+        let prefs = match Prefs::load(prefs_path.as_ref()) {
+            Ok(prefs) => prefs,
+            Err(error) => {
+                shell.report(error);
+                Prefs::default()
+            }
+        };
+        prefs.apply(&mut shell, &mut panels);
+        if let Some(panel) = std::env::var(START_PANEL_ENV)
+            .ok()
+            .and_then(|p| PanelKind::parse(&p))
+        {
+            shell.panel = panel;
+        }
+        let mut startup = Vec::new();
+        if let Some(position) = std::env::var(START_POSITION_ENV)
+            .ok()
+            .and_then(|p| p.trim().parse::<u64>().ok())
+        {
+            startup.push(match shell.panel {
+                PanelKind::TimeTravel => TimeTravelCommand::SetCursor(position).into(),
+                _ => TimelineCommand::JumpToPosition(position).into(),
+            });
+        }
+        if std::env::var(START_GENERATE_ENV).is_ok_and(|v| v == "1") && !options.observe_only {
+            startup.push(EmitCommand::GenerateAndSubmit.into());
+        }
+        shell.observe_only = options.observe_only;
+        shell.observe_locked = options.observe_only;
+        shell.connect = dialogs::ConnectDrafts {
+            data_dir: options.store.data_dir.display().to_string(),
+            mongo: options.store.mongo_uri.clone().unwrap_or_default(),
+            postgres: options.store.postgres_url.clone().unwrap_or_default(),
+        };
+        let saved_prefs = Prefs::of(&shell, &panels);
+        let mut app = LedgerApp {
+            shell,
+            panels,
+            runtime: options.runtime,
+            outbox,
+            inbox,
+            commands: Vec::new(),
+            engine: None,
+            shutdown: None,
+            projectors: None,
+            store_config: options.store,
+            engine_config: options.engine,
+            prefs_path,
+            saved_prefs,
+            startup,
+        };
+        app.start_connect();
+        app
+    }
+
+    /// The shell's state (for tests and the benchmark).
+    pub fn shell(&self) -> &Shell {
+        &self.shell
+    }
+
+    /// The panels' state (for tests and the benchmark).
+    pub fn panels(&self) -> &Panels {
+        &self.panels
+    }
+
+    /// The connected engine, if any.
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.engine.as_ref()
+    }
+
+    /// Every error on screen: the shell's last one and each panel's.
+    pub fn errors(&self) -> Vec<String> {
+        let mut errors: Vec<String> = self.shell.last_error.iter().cloned().collect();
+        errors.extend(self.panels.errors());
+        errors
+    }
+
+    /// Whether the stores are open.
+    pub fn is_connected(&self) -> bool {
+        self.engine.is_some() && self.shell.connected()
+    }
+
+    /// Queues a command as if a panel had sent it.
+    pub fn push_command(&mut self, command: impl Into<UiCommand>) {
+        self.commands.push(command.into());
+    }
+
+    /// One whole frame: logic, then drawing (used by tests and `eframe`).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.update_logic(ui.ctx());
+        self.root_ui(ui);
+    }
+
+    /// Stops background tasks and saves prefs.
+    pub fn shutdown(&mut self) {
+        self.save_prefs();
+        self.shell.jobs.cancel_all();
+        if let Some(token) = self.shutdown.take() {
+            token.cancel();
+        }
+        self.projectors = None;
+    }
+
+    fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(future);
+    }
+
+    /// Saves prefs when they changed; a failure is logged and shown.
+    fn save_prefs(&mut self) {
+        let prefs = Prefs::of(&self.shell, &self.panels);
+        if prefs == self.saved_prefs {
+            return;
+        }
+        if let Err(error) = prefs.save(self.prefs_path.as_ref()) {
+            self.shell.report(error);
+        }
+        self.saved_prefs = prefs;
+    }
+
+    /// Runs queued commands (and those they route), each by its owner.
+    fn run_commands(&mut self) {
+        let mut queue = std::mem::take(&mut self.commands);
+        let mut ran = 0;
+        while !queue.is_empty() && ran < MAX_COMMANDS_PER_FRAME {
+            let mut routed = Vec::new();
+            for command in queue {
+                ran += 1;
+                self.route(command, &mut routed);
+            }
+            queue = routed;
+        }
+        self.commands.extend(queue);
+    }
+
+    fn route(&mut self, command: UiCommand, routed: &mut Vec<UiCommand>) {
+        let command = match command {
+            UiCommand::Shell(command) => return self.handle_shell(command, routed),
+            other => other,
+        };
+        let mut ctx = Ctx {
+            engine: self.engine.as_ref(),
+            runtime: &self.runtime,
+            outbox: &self.outbox,
+            shell: &mut self.shell,
+            routed,
+        };
+        match command {
+            UiCommand::Shell(_) => {}
+            UiCommand::Emit(command) => self.panels.emit.handle(command, &mut ctx),
+            UiCommand::Timeline(command) => self.panels.timeline.handle(command, &mut ctx),
+            UiCommand::TimeTravel(command) => self.panels.time_travel.handle(command, &mut ctx),
+            UiCommand::Compare(command) => self.panels.compare.handle(command, &mut ctx),
+            UiCommand::Operations(command) => self.panels.operations.handle(command, &mut ctx),
+        }
+    }
+
+    /// Runs queued commands, drains the inbox and advances playback.
+    pub fn update_logic(&mut self, ctx: &egui::Context) {
+        self.outbox.set_context(ctx);
+        self.run_commands();
+        for _ in 0..MAX_MESSAGES_PER_FRAME {
+            match self.inbox.try_recv() {
+                Ok(message) => self.apply(message),
+                Err(_) => break,
+            }
+        }
+        self.run_commands();
+        self.panels
+            .time_travel
+            .advance_playback(ctx, self.shell.head);
+        let mut routed = Vec::new();
+        let held_back = {
+            let mut panel_ctx = Ctx {
+                engine: self.engine.as_ref(),
+                runtime: &self.runtime,
+                outbox: &self.outbox,
+                shell: &mut self.shell,
+                routed: &mut routed,
+            };
+            let shown = panel_ctx.shell.panel;
+            self.panels.request_data(shown, &mut panel_ctx)
+        };
+        self.commands.extend(routed);
+        if held_back {
+            // Something is due but held back a moment: come back for it
+            // even if nothing else wakes the window.
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+        if self.shell.jobs.any() || self.shell.connection == Connection::Connecting {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+        self.save_prefs();
+    }
+
+    /// Draws the window.
+    pub fn root_ui(&mut self, ui: &mut egui::Ui) {
+        let started = Instant::now();
+        let mut commands = Vec::new();
+        let (shell, panels) = (&self.shell, &self.panels);
+        egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, shell, &mut commands));
+        egui::CentralPanel::default().show(ui, |ui| match shell.panel {
+            PanelKind::Emit => emit_ui(ui, &panels.emit, shell, &mut commands),
+            PanelKind::Timeline => timeline_ui(ui, &panels.timeline, shell, &mut commands),
+            PanelKind::TimeTravel => {
+                time_travel_ui(ui, &panels.time_travel, shell, &mut commands);
+            }
+            PanelKind::Compare => compare_ui(ui, &panels.compare, shell, &mut commands),
+            PanelKind::Operations => operations_ui(ui, &panels.operations, shell, &mut commands),
+        });
+        dialogs::dialogs_ui(ui.ctx(), shell, &mut commands);
+        if !commands.is_empty() {
+            ui.ctx().request_repaint();
+        }
+        self.commands.extend(commands);
+        self.shell
+            .record_frame(started.elapsed().as_secs_f32() * 1000.0);
+    }
+
+    /// Shows the timeline at `position` (a link from a row).
+    fn show_event(&mut self, position: u64, routed: &mut Vec<UiCommand>) {
+        self.shell.panel = PanelKind::Timeline;
+        routed.push(TimelineCommand::JumpToPosition(position).into());
+    }
+}
+
+impl Drop for LedgerApp {
+    fn drop(&mut self) {
+        if let Some(token) = self.shutdown.take() {
+            token.cancel();
+        }
+    }
+}
+
+impl eframe::App for LedgerApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.update_logic(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.root_ui(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.shutdown();
+    }
+}

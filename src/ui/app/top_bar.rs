@@ -1,0 +1,211 @@
+//! The always-visible top bar: menu, connected stores (remote ones flagged
+//! like a production banner), head, projector lag gauges, mode, the outage
+//! simulation flag, the last error, and the panel tabs.
+
+use crate::domain::ProjectorId;
+use crate::store::StoreInfo;
+use crate::ui::app::Shell;
+use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::shell::Connection;
+use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::panels::PanelKind;
+use crate::ui::widgets::lag_gauge::lag_gauge_ui;
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
+
+fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
+    match info {
+        Some(info) if info.remote => {
+            egui::Frame::new()
+                .fill(ERROR_COLOR.gamma_multiply(0.35))
+                .inner_margin(egui::Margin::symmetric(6, 2))
+                .corner_radius(3.0)
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new(format!("REMOTE {role}: {info}")).strong())
+                        .on_hover_text("This store is on another machine: writes here affect everyone using it.");
+                });
+        }
+        Some(info) => {
+            ui.add(egui::Label::new(format!("{role}: {info}")).truncate())
+                .on_hover_text(info.location.clone());
+        }
+        None => {
+            ui.label(format!("{role}: —"));
+        }
+    }
+}
+
+/// Draws the top bar.
+pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    let data = shell;
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("Ledgerscope", |ui| {
+            if ui.button("Connect…").clicked() {
+                commands.push(ShellCommand::OpenDialog(Dialog::Connect).into());
+            }
+            ui.separator();
+            if ui
+                .add_enabled(shell.connected(), egui::Button::new("Export NDJSON…"))
+                .clicked()
+            {
+                commands.push(ShellCommand::OpenDialog(Dialog::Export).into());
+            }
+            let block = shell.write_block_reason();
+            let import = ui.add_enabled(block.is_none(), egui::Button::new("Import NDJSON…"));
+            if let Some(reason) = block {
+                import.on_disabled_hover_text(reason);
+            } else if import.clicked() {
+                commands.push(ShellCommand::OpenDialog(Dialog::Import).into());
+            }
+            ui.separator();
+            if ui.button("About").clicked() {
+                commands.push(ShellCommand::OpenDialog(Dialog::About).into());
+            }
+        });
+        ui.separator();
+        let width = ((ui.available_width() - 20.0) / 2.0).max(150.0);
+        ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
+            store_ui(ui, "ledger", data.ledger.as_ref())
+        });
+        ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
+            store_ui(ui, "read store", data.read.as_ref())
+        });
+    });
+    ui.horizontal(|ui| {
+        match &data.connection {
+            Connection::Connecting => {
+                ui.spinner();
+                ui.label("Connecting…");
+            }
+            Connection::Failed(error) => {
+                ui.colored_label(ERROR_COLOR, "Not connected");
+                if ui.button("Retry").clicked() {
+                    commands.push(ShellCommand::RetryConnect.into());
+                }
+                let error = error.to_string();
+                ui.add(egui::Label::new(egui::RichText::new(&error).color(ERROR_COLOR)).truncate())
+                    .on_hover_text(&error);
+                return;
+            }
+            Connection::Connected => {
+                ui.label(egui::RichText::new(format!("head {}", data.head)).strong().monospace())
+                    .on_hover_text("Highest ledger position");
+            }
+        }
+        ui.separator();
+        for projector in ProjectorId::ALL {
+            if let Some(status) = data.status(projector) {
+                let lag = data.lag_events(status);
+                let detail = format!(
+                    "{}: checkpoint {}, {:?}{}",
+                    projector.name(),
+                    status.checkpoint,
+                    status.state,
+                    status.last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                );
+                let short = match projector {
+                    ProjectorId::UserProjection => "users",
+                    ProjectorId::BookingProjection => "bookings",
+                };
+                lag_gauge_ui(ui, short, lag, &detail);
+            }
+        }
+        ui.separator();
+        ui.label("Mode:");
+        for (observe, name, color) in [(false, "Operate", OK_COLOR), (true, "Observe-only", WARN_COLOR)] {
+            let selected = shell.observe_only == observe;
+            let text = egui::RichText::new(name);
+            let text = if selected { text.color(color).strong() } else { text };
+            let response = ui
+                .add_enabled(!shell.observe_locked, egui::Button::selectable(selected, text))
+                .on_hover_text("Observe-only disables every control that writes (commands, replay, snapshots, import).")
+                .on_disabled_hover_text("Started with --observe: this window cannot write.");
+            if response.clicked() && !selected {
+                commands.push(ShellCommand::SetObserveOnly(observe).into());
+            }
+        }
+        if data.outage {
+            ui.separator();
+            ui.label(
+                egui::RichText::new(" SIMULATION: read-store outage ")
+                    .background_color(WARN_COLOR)
+                    .color(egui::Color32::BLACK)
+                    .strong(),
+            )
+            .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
+        }
+    });
+    if let Some(foreign) = data
+        .pairing
+        .as_ref()
+        .and_then(crate::engine::Pairing::foreign)
+    {
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new(" NOT THIS LEDGER'S READ TABLES ")
+                    .background_color(ERROR_COLOR)
+                    .color(egui::Color32::WHITE)
+                    .strong(),
+            );
+            // The button before the sentence, which takes the rest of the line.
+            let block = shell.write_block_reason();
+            let rebuild = ui.add_enabled(
+                block.is_none(),
+                egui::Button::new("Rebuild them for this ledger…"),
+            );
+            if let Some(reason) = block {
+                rebuild.on_disabled_hover_text(reason);
+            } else if rebuild.clicked() {
+                commands.push(
+                    ShellCommand::Ask(Confirm::Replay {
+                        from_snapshot: false,
+                    })
+                    .into(),
+                );
+            }
+            let sentence = foreign.to_string();
+            ui.add(egui::Label::new(egui::RichText::new(&sentence).color(ERROR_COLOR)).truncate())
+                .on_hover_text(&sentence);
+        });
+    }
+    if let Some(error) = &data.last_error {
+        ui.horizontal(|ui| {
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                commands.push(ShellCommand::DismissError.into());
+            }
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(format!("Last error: {error}")).color(ERROR_COLOR),
+                )
+                .truncate(),
+            )
+            .on_hover_text(error);
+        });
+    }
+    ui.add_space(2.0);
+    ui.horizontal(|ui| {
+        for panel in PanelKind::ALL {
+            if ui
+                .selectable_label(
+                    shell.panel == panel,
+                    egui::RichText::new(panel.title()).size(15.0),
+                )
+                .clicked()
+            {
+                commands.push(ShellCommand::ShowPanel(panel).into());
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if let Some(ms) = data.frame_ms.iter().copied().reduce(f32::max) {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "UI {ms:.1} ms/frame (max of last {})",
+                        data.frame_ms.len()
+                    ))
+                    .small()
+                    .weak(),
+                );
+            }
+        });
+    });
+    ui.add_space(2.0);
+}

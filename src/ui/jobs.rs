@@ -1,0 +1,138 @@
+//! Long work the window runs (replay, snapshot, restore, bulk generation,
+//! export, import): each with the engine's [`JobControl`] (progress and
+//! cancel), its latest progress, and how it last ended.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::engine::{EngineError, JobControl, Progress};
+use crate::ui::command::{Message, ShellMessage};
+use crate::ui::outbox::Outbox;
+
+/// Long work that shows a progress bar and can be cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobKind {
+    /// Bulk generator.
+    Bulk,
+    /// Replay (also "repair by replay").
+    Replay,
+    /// Taking a snapshot.
+    Snapshot,
+    /// Restoring a snapshot.
+    Restore,
+    /// Exporting the ledger as NDJSON.
+    Export,
+    /// Importing NDJSON.
+    Import,
+}
+
+impl JobKind {
+    /// Human name.
+    pub fn title(self) -> &'static str {
+        match self {
+            JobKind::Bulk => "Bulk generator",
+            JobKind::Replay => "Replay",
+            JobKind::Snapshot => "Snapshot",
+            JobKind::Restore => "Restore",
+            JobKind::Export => "Export",
+            JobKind::Import => "Import",
+        }
+    }
+}
+
+/// A running job.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// When it started.
+    pub started: Instant,
+    /// Latest progress (`None` until the first report).
+    pub progress: Option<Progress>,
+    /// Its control: cancel it through this.
+    pub control: JobControl,
+    /// Whether it can be cancelled at all.
+    pub cancellable: bool,
+}
+
+/// The jobs running and how each kind last ended.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    running: BTreeMap<JobKind, Job>,
+    results: BTreeMap<JobKind, Result<String, EngineError>>,
+}
+
+impl Jobs {
+    /// Starts a job of `kind` unless one runs: its control reports progress
+    /// to the window through `outbox`.
+    pub fn start(
+        &mut self,
+        kind: JobKind,
+        cancellable: bool,
+        outbox: &Outbox,
+    ) -> Option<JobControl> {
+        if self.running.contains_key(&kind) {
+            return None;
+        }
+        let sink = outbox.clone();
+        let control = JobControl::new(move |p: &Progress| {
+            sink.try_send(Message::Shell(ShellMessage::JobProgress(kind, p.clone())));
+        });
+        self.running.insert(
+            kind,
+            Job {
+                started: Instant::now(),
+                progress: None,
+                control: control.clone(),
+                cancellable,
+            },
+        );
+        self.results.remove(&kind);
+        Some(control)
+    }
+
+    /// A progress report arrived.
+    pub fn progress(&mut self, kind: JobKind, progress: Progress) {
+        if let Some(job) = self.running.get_mut(&kind) {
+            job.progress = Some(progress);
+        }
+    }
+
+    /// A job ended.
+    pub fn done(&mut self, kind: JobKind, result: Result<String, EngineError>) {
+        self.running.remove(&kind);
+        self.results.insert(kind, result);
+    }
+
+    /// Asks a job to stop.
+    pub fn cancel(&self, kind: JobKind) {
+        if let Some(job) = self.running.get(&kind) {
+            job.control.cancel();
+        }
+    }
+
+    /// Asks every job to stop.
+    pub fn cancel_all(&self) {
+        for job in self.running.values() {
+            job.control.cancel();
+        }
+    }
+
+    /// The running job of this kind.
+    pub fn get(&self, kind: JobKind) -> Option<&Job> {
+        self.running.get(&kind)
+    }
+
+    /// Whether a job of this kind runs.
+    pub fn running(&self, kind: JobKind) -> bool {
+        self.running.contains_key(&kind)
+    }
+
+    /// Whether any job runs.
+    pub fn any(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// How the last job of this kind ended.
+    pub fn result(&self, kind: JobKind) -> Option<&Result<String, EngineError>> {
+        self.results.get(&kind)
+    }
+}

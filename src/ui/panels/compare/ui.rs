@@ -1,0 +1,278 @@
+//! Drawing Compare.
+
+use super::{CompareCommand as C, CompareField, ComparePanel};
+use crate::domain::Table;
+use crate::engine::VerifyReport;
+use crate::ui::app::Shell;
+use crate::ui::app::dialogs::Confirm;
+use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::jobs::JobKind;
+use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui, paged_diff_ui};
+use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::write_button::write_button_if_ui;
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
+
+fn push(commands: &mut Vec<UiCommand>, command: C) {
+    commands.push(command.into());
+}
+
+fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiCommand>) {
+    if report.in_sync {
+        ui.label(
+            egui::RichText::new(format!(
+                "In sync: {} rows compared, none missing, extra or different.",
+                report.checked_rows
+            ))
+            .color(OK_COLOR)
+            .strong(),
+        );
+    } else {
+        ui.label(
+            egui::RichText::new(format!(
+                "Drift: {} missing, {} extra, {} different (of {} rows compared).",
+                report.missing, report.extra, report.different, report.checked_rows
+            ))
+            .color(ERROR_COLOR)
+            .strong(),
+        );
+    }
+    egui::Grid::new("verify_counts")
+        .num_columns(6)
+        .striped(true)
+        .spacing([18.0, 4.0])
+        .show(ui, |ui| {
+            for h in ["table", "compared at", "missing", "extra", "different", ""] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for t in &report.tables {
+                ui.label(t.table.name());
+                ui.label(format!("position {}", t.position));
+                for n in [t.missing, t.extra, t.different] {
+                    let color = if n == 0 { OK_COLOR } else { ERROR_COLOR };
+                    ui.colored_label(color, n.to_string());
+                }
+                if ui.small_button("show rows").clicked() {
+                    push(commands, C::SetTable(Some(t.table)));
+                }
+                ui.end_row();
+            }
+        });
+    let lagging: Vec<String> = report
+        .lag_events
+        .iter()
+        .filter(|(_, lag)| *lag > 0)
+        .map(|(p, lag)| format!("{p} {lag}"))
+        .collect();
+    if !lagging.is_empty() {
+        ui.colored_label(
+            WARN_COLOR,
+            format!(
+                "Views lag the head ({}): each table is compared at its projector's position, so lag is not counted as drift.",
+                lagging.join(", ")
+            ),
+        );
+    }
+    if !report.malformed.is_empty() {
+        let positions: Vec<String> = report
+            .malformed
+            .iter()
+            .take(10)
+            .map(|m| m.position.to_string())
+            .collect();
+        ui.colored_label(
+            WARN_COLOR,
+            format!(
+                "{} malformed ledger entries were skipped (positions {}{}).",
+                report.malformed.len(),
+                positions.join(", "),
+                if report.malformed.len() > 10 {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+}
+
+fn read_vs_ledger_ui(
+    ui: &mut egui::Ui,
+    panel: &ComparePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "Read tables in {} vs the state the ledger implies.",
+            shell.read_store_name()
+        ));
+        let pending = panel.verify.is_asked();
+        if ui
+            .add_enabled(
+                shell.connected() && !pending,
+                egui::Button::new("Compare now"),
+            )
+            .clicked()
+        {
+            push(commands, C::RunVerify);
+        }
+        if pending {
+            ui.spinner();
+            ui.label("comparing…");
+        } else if let Some(at) = panel.verify_at {
+            ui.label(egui::RichText::new(format!("compared {}", at.format("%H:%M:%S UTC"))).weak());
+        }
+        let replaying = shell.jobs.running(JobKind::Replay);
+        if write_button_if_ui(
+            ui,
+            shell,
+            !replaying,
+            Some("A replay is running."),
+            "Repair by replay…",
+        ) {
+            commands.push(
+                ShellCommand::Ask(Confirm::Replay {
+                    from_snapshot: false,
+                })
+                .into(),
+            );
+        }
+    });
+    inline_error_ui(ui, panel.verify_error.as_ref());
+    job_progress_ui(ui, &shell.jobs, JobKind::Replay, commands);
+    let Some(report) = panel.verify.value() else {
+        return;
+    };
+    report_ui(ui, report, commands);
+    ui.separator();
+    let chosen = panel.table.or_else(|| {
+        report
+            .tables
+            .iter()
+            .find(|t| !t.diff.rows.is_empty())
+            .map(|t| t.table)
+    });
+    let Some(chosen) = chosen else { return };
+    ui.horizontal(|ui| {
+        ui.label("Rows of");
+        for kind in Table::ALL {
+            if ui.selectable_label(chosen == kind, kind.name()).clicked() {
+                push(commands, C::SetTable(Some(kind)));
+            }
+        }
+        ui.label(
+            egui::RichText::new("changed cells show read table -> ledger")
+                .small()
+                .weak(),
+        );
+    });
+    if let Some(table) = report.tables.iter().find(|t| t.table == chosen) {
+        // The report holds its rows in full: nothing is ever left to load.
+        diff_table_ui(
+            ui,
+            "verify_rows",
+            &table.diff,
+            DiffLabels {
+                added: "missing",
+                removed: "extra",
+                changed: "differs",
+            },
+            commands,
+        );
+    }
+}
+
+fn position_field_ui(
+    ui: &mut egui::Ui,
+    value: &str,
+    field: CompareField,
+    commands: &mut Vec<UiCommand>,
+) {
+    let hint = match field {
+        CompareField::From => "e.g. 100",
+        CompareField::To => "e.g. 2000",
+    };
+    if let (_, Some(text)) = draft_field_ui(ui, value, hint, 80.0) {
+        push(commands, C::SetDraft(field, text));
+    }
+}
+
+fn positions_ui(
+    ui: &mut egui::Ui,
+    panel: &ComparePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Tables at position");
+        position_field_ui(ui, &panel.from, CompareField::From, commands);
+        ui.label("vs position");
+        position_field_ui(ui, &panel.to, CompareField::To, commands);
+        if ui
+            .add_enabled(shell.connected(), egui::Button::new("Compare"))
+            .clicked()
+        {
+            push(commands, C::ComparePositions);
+        }
+        if panel.diff.is_asked() {
+            ui.spinner();
+        }
+    });
+    inline_error_ui(ui, panel.diff_error.as_ref());
+    let Some(diff) = panel.diff.value() else {
+        return;
+    };
+    ui.label(format!(
+        "From {} to {}: {}",
+        diff.from,
+        diff.to,
+        diff.diff.counts_text()
+    ));
+    let chosen = panel.table.unwrap_or(Table::Bookings);
+    ui.horizontal(|ui| {
+        for kind in Table::ALL {
+            if ui.selectable_label(chosen == kind, kind.name()).clicked() {
+                push(commands, C::SetTable(Some(kind)));
+            }
+        }
+    });
+    paged_diff_ui(
+        ui,
+        "positions_rows",
+        diff.diff.source(chosen),
+        diff.to,
+        |page| C::FetchDiffPage(chosen, page).into(),
+        commands,
+    );
+}
+
+/// Draws the Compare panel.
+pub fn compare_ui(
+    ui: &mut egui::Ui,
+    panel: &ComparePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(!panel.positions, "Read store vs ledger")
+            .clicked()
+        {
+            push(commands, C::SetPositions(false));
+        }
+        if ui
+            .selectable_label(panel.positions, "Two positions")
+            .clicked()
+        {
+            push(commands, C::SetPositions(true));
+        }
+    });
+    ui.separator();
+    if panel.positions {
+        positions_ui(ui, panel, shell, commands);
+    } else {
+        read_vs_ledger_ui(ui, panel, shell, commands);
+    }
+}

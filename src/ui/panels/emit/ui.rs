@@ -1,0 +1,238 @@
+//! Drawing the Emit panel.
+
+use uuid::Uuid;
+
+use super::anatomy::anatomy_ui;
+use super::{EmitCommand, EmitField, EmitPanel};
+use crate::ui::app::Shell;
+use crate::ui::command::UiCommand;
+use crate::ui::jobs::JobKind;
+use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
+
+const WIZARD_FIELDS: [(EmitField, &str, &str, &str); 8] = [
+    (EmitField::Email, "email", "E-mail", "ana@example.com"),
+    (EmitField::Name, "name", "Name", "Ana García"),
+    (EmitField::Address, "address", "Address", "Calle A 12"),
+    (EmitField::Service, "service", "Service", "Suite"),
+    (EmitField::CheckIn, "check_in", "Check-in", "2026-05-01"),
+    (EmitField::CheckOut, "check_out", "Check-out", "2026-05-04"),
+    (EmitField::Guests, "guests", "Guests", "2"),
+    (EmitField::Price, "price", "Price", "240.00"),
+];
+
+/// A text input of the panel, sending `SetDraft` when typed into.
+fn field_ui(
+    ui: &mut egui::Ui,
+    panel: &EmitPanel,
+    field: EmitField,
+    hint: &str,
+    width: f32,
+    out: &mut Vec<UiCommand>,
+) -> egui::Response {
+    let (response, changed) = draft_field_ui(ui, panel.drafts.get(field), hint, width);
+    if let Some(text) = changed {
+        out.push(EmitCommand::SetDraft(field, text).into());
+    }
+    response
+}
+
+fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    ui.heading("Booking wizard");
+    // Any v4 id: only the form's own fields are judged here.
+    let errors = panel
+        .drafts
+        .booking
+        .validate(Uuid::new_v4())
+        .err()
+        .unwrap_or_default();
+    let submitted = panel.errors.wizard.is_some();
+    egui::Grid::new("wizard_grid")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            for (field, name, label, hint) in WIZARD_FIELDS {
+                ui.label(label);
+                ui.vertical(|ui| {
+                    field_ui(ui, panel, field, hint, 240.0, out);
+                    let typed = !panel.drafts.get(field).trim().is_empty();
+                    if let Some(error) = errors.iter().find(|e| e.field == name)
+                        && (typed || submitted)
+                    {
+                        ui.label(
+                            egui::RichText::new(&error.message)
+                                .color(ERROR_COLOR)
+                                .small(),
+                        );
+                    }
+                });
+                ui.end_row();
+            }
+        });
+    ui.horizontal_wrapped(|ui| {
+        if write_button_if_ui(
+            ui,
+            shell,
+            errors.is_empty(),
+            Some("Fix the fields marked in red first."),
+            "Submit",
+        ) {
+            out.push(EmitCommand::Submit.into());
+        }
+        if write_button_ui(ui, shell, "Generate New Event") {
+            out.push(EmitCommand::GenerateAndSubmit.into());
+        }
+        if ui
+            .button("Fill random")
+            .on_hover_text("Fill the form with realistic data without sending")
+            .clicked()
+        {
+            out.push(EmitCommand::FillRandom.into());
+        }
+        if write_button_if_ui(
+            ui,
+            shell,
+            panel.last_submit.is_some(),
+            Some("Send a booking first."),
+            "Send again (same UUID)",
+        ) {
+            out.push(EmitCommand::SendAgain.into());
+        }
+    });
+    inline_error_ui(ui, panel.errors.wizard.as_ref());
+    answer_ui(ui, panel, shell);
+}
+
+fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
+    let Some(last) = &panel.last_command else {
+        return;
+    };
+    let (text, color) = match &last.result {
+        Ok(outcome) if outcome.duplicate => (
+            format!(
+                "Duplicate: {} was already stored at position {}. Nothing new was stored or published; the ledger did not grow (head {}).",
+                outcome.event.aggregate_id, outcome.event.position, shell.head
+            ),
+            WARN_COLOR,
+        ),
+        Ok(outcome) => (
+            format!(
+                "{}: stored {} at position {} (aggregate {}, version {}).",
+                last.what,
+                outcome.event.event_type,
+                outcome.event.position,
+                outcome.event.aggregate_id,
+                outcome.event.version
+            ),
+            OK_COLOR,
+        ),
+        Err(error) => (format!("{} refused: {error}", last.what), ERROR_COLOR),
+    };
+    crate::ui::widgets::wrapped_label_ui(ui, egui::RichText::new(text).color(color));
+}
+
+fn booking_forms_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    ui.heading("Change a booking");
+    egui::Grid::new("booking_forms")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Booking id");
+            let hint = "booking UUID (last one is filled in)";
+            field_ui(ui, panel, EmitField::TargetBooking, hint, 300.0, out);
+            ui.end_row();
+            ui.label("Reason");
+            ui.horizontal(|ui| {
+                field_ui(
+                    ui,
+                    panel,
+                    EmitField::CancelReason,
+                    "changed plans",
+                    190.0,
+                    out,
+                );
+                if write_button_ui(ui, shell, "Cancel booking") {
+                    out.push(EmitCommand::Cancel.into());
+                }
+            });
+            ui.end_row();
+            ui.label("New dates");
+            ui.horizontal(|ui| {
+                field_ui(ui, panel, EmitField::NewCheckIn, "2026-06-01", 90.0, out);
+                field_ui(ui, panel, EmitField::NewCheckOut, "2026-06-03", 90.0, out);
+                if write_button_ui(ui, shell, "Reschedule") {
+                    out.push(EmitCommand::Reschedule.into());
+                }
+            });
+            ui.end_row();
+        });
+    inline_error_ui(ui, panel.errors.booking.as_ref());
+}
+
+fn address_form_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    ui.heading("Change an address");
+    egui::Grid::new("address_form")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("User id");
+            let hint = "user UUID (last one is filled in)";
+            field_ui(ui, panel, EmitField::TargetUser, hint, 300.0, out);
+            ui.end_row();
+            ui.label("New address");
+            ui.horizontal(|ui| {
+                field_ui(ui, panel, EmitField::NewAddress, "Calle B 7", 190.0, out);
+                if write_button_ui(ui, shell, "Change address") {
+                    out.push(EmitCommand::ChangeAddress.into());
+                }
+            });
+            ui.end_row();
+        });
+    inline_error_ui(ui, panel.errors.address.as_ref());
+}
+
+fn bulk_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    ui.heading("Bulk generator");
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Count");
+        field_ui(ui, panel, EmitField::BulkCount, "1000", 70.0, out);
+        ui.label("Rate/s");
+        field_ui(ui, panel, EmitField::BulkRate, "max", 50.0, out);
+        let mut mix = panel.bulk_mix;
+        if ui
+            .checkbox(&mut mix, "mix")
+            .on_hover_text("Mix in cancellations, reschedules and address changes (about 20%)")
+            .changed()
+        {
+            out.push(EmitCommand::SetBulkMix(mix).into());
+        }
+        let running = shell.jobs.running(JobKind::Bulk);
+        if write_button_if_ui(ui, shell, !running, Some("Already running."), "Start") {
+            out.push(EmitCommand::StartBulk.into());
+        }
+    });
+    inline_error_ui(ui, panel.errors.bulk.as_ref());
+    job_progress_ui(ui, &shell.jobs, JobKind::Bulk, out);
+}
+
+/// Draws the Emit panel.
+pub fn emit_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.columns(2, |columns| {
+                wizard_ui(&mut columns[0], panel, shell, out);
+                let ui = &mut columns[1];
+                booking_forms_ui(ui, panel, shell, out);
+                ui.add_space(6.0);
+                address_form_ui(ui, panel, shell, out);
+                ui.add_space(6.0);
+                bulk_ui(ui, panel, shell, out);
+            });
+            ui.separator();
+            ui.heading("Anatomy of the last transaction");
+            anatomy_ui(ui, panel, shell);
+        });
+}

@@ -1,0 +1,334 @@
+//! Drawing Operations.
+
+use super::{OperationsCommand as C, OperationsPanel};
+use crate::domain::ProjectorId;
+use crate::ui::app::Shell;
+use crate::ui::app::dialogs::Confirm;
+use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::jobs::JobKind;
+use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_bytes};
+
+fn ask(commands: &mut Vec<UiCommand>, confirm: Confirm) {
+    commands.push(ShellCommand::Ask(confirm).into());
+}
+
+fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    ui.heading("Projectors");
+    egui::Grid::new("projectors")
+        .num_columns(7)
+        .striped(true)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for h in [
+                "projector",
+                "checkpoint",
+                "lag",
+                "status",
+                "lease holder",
+                "",
+                "last error",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for projector in ProjectorId::ALL {
+                let Some(status) = shell.status(projector) else {
+                    continue;
+                };
+                let lag = shell.lag_events(status);
+                ui.label(format!("{} -> {}", projector.name(), projector.table()));
+                ui.monospace(status.checkpoint.to_string());
+                ui.colored_label(
+                    if lag == 0 { OK_COLOR } else { WARN_COLOR },
+                    lag.to_string(),
+                );
+                ui.label(format!("{:?}", status.state));
+                let holder = status.lease_holder.clone().unwrap_or_else(|| "—".into());
+                let mine = status.lease_holder.as_deref() == Some(shell.instance_id.as_str());
+                ui.label(if mine {
+                    format!("{holder} (this window)")
+                } else {
+                    holder
+                });
+                let paused = matches!(status.state, crate::engine::ProjectorState::Paused);
+                if write_button_ui(ui, shell, if paused { "Resume" } else { "Pause" }) {
+                    commands.push(C::SetPaused(projector, !paused).into());
+                }
+                match &status.last_error {
+                    Some(error) => {
+                        let since = status
+                            .error_since
+                            .map(|t| format!("since {} UTC: ", t.format("%H:%M:%S")))
+                            .unwrap_or_default();
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(format!("{since}{error}")).color(ERROR_COLOR),
+                            )
+                            .truncate(),
+                        )
+                        .on_hover_text(error);
+                    }
+                    None => {
+                        ui.label("—");
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    let skipped: Vec<String> = shell
+        .statuses
+        .iter()
+        .filter(|s| !s.skipped.is_empty())
+        .map(|s| format!("{} skipped {:?}", s.projector.name(), s.skipped))
+        .collect();
+    if !skipped.is_empty() {
+        ui.colored_label(
+            WARN_COLOR,
+            format!("Malformed positions: {}", skipped.join("; ")),
+        );
+    }
+    // Holes crossed: positions another writer left empty (engine::holes).
+    let holes: Vec<String> = shell
+        .statuses
+        .iter()
+        .filter(|s| !s.holes.is_empty())
+        .map(|s| {
+            let list: Vec<String> = s.holes.iter().map(ToString::to_string).collect();
+            format!("{} crossed {}", s.projector.name(), list.join(", "))
+        })
+        .collect();
+    if !holes.is_empty() {
+        ui.colored_label(
+            WARN_COLOR,
+            format!("Holes in positions (no event there): {}", holes.join("; ")),
+        )
+        .on_hover_text(
+            "Positions with no event below a stored one, left by another writer, a restore or a hand edit. \
+             Projectors wait for them a few seconds, then record them and move on; replay and verify cross them too.",
+        );
+    }
+}
+
+fn replay_ui(
+    ui: &mut egui::Ui,
+    panel: &OperationsPanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.heading("Replay");
+    ui.label(format!(
+        "Rebuilds the read tables in {} from the ledger into fresh tables and swaps them in at once.",
+        shell.read_store_name()
+    ));
+    let running = shell.jobs.running(JobKind::Replay);
+    ui.horizontal(|ui| {
+        if write_button_if_ui(
+            ui,
+            shell,
+            !running,
+            Some("A replay is running."),
+            "Replay from zero…",
+        ) {
+            ask(
+                commands,
+                Confirm::Replay {
+                    from_snapshot: false,
+                },
+            );
+        }
+        let has_snapshot = panel.snapshots.value().is_some_and(|s| !s.is_empty());
+        if write_button_if_ui(
+            ui,
+            shell,
+            !running && has_snapshot,
+            Some(if running {
+                "A replay is running."
+            } else {
+                "No snapshot yet."
+            }),
+            "Replay from newest snapshot…",
+        ) {
+            ask(
+                commands,
+                Confirm::Replay {
+                    from_snapshot: true,
+                },
+            );
+        }
+    });
+    job_progress_ui(ui, &shell.jobs, JobKind::Replay, commands);
+}
+
+fn snapshots_ui(
+    ui: &mut egui::Ui,
+    panel: &OperationsPanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.heading("Snapshots");
+    ui.horizontal_wrapped(|ui| {
+        let running = shell.jobs.running(JobKind::Snapshot);
+        if write_button_if_ui(
+            ui,
+            shell,
+            !running,
+            Some("A snapshot is being taken."),
+            "Take snapshot now",
+        ) {
+            commands.push(C::TakeSnapshot.into());
+        }
+        if ui
+            .add_enabled(shell.connected(), egui::Button::new("Refresh list"))
+            .clicked()
+        {
+            commands.push(C::RefreshSnapshots.into());
+        }
+        let every = shell.snapshot_every;
+        let delta = shell.snapshot_delta_every;
+        let deltas = if delta > 0 && delta < every {
+            format!(", a delta every {delta}")
+        } else {
+            String::new()
+        };
+        ui.label(if every == 0 {
+            "Automatic snapshots: off".to_string()
+        } else if shell.observe_only {
+            format!("Automatic snapshots: every {every} events{deltas} (paused in observe-only)")
+        } else {
+            format!("Automatic snapshots: every {every} events{deltas}")
+        })
+        .on_hover_text("Set at start with the engine configuration (CLI/GUI flag).");
+    });
+    job_progress_ui(ui, &shell.jobs, JobKind::Snapshot, commands);
+    job_progress_ui(ui, &shell.jobs, JobKind::Restore, commands);
+    let snapshots = match panel.snapshots.value() {
+        Some(list) if !list.is_empty() => list,
+        Some(_) => {
+            ui.label("No snapshots yet.");
+            return;
+        }
+        None => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Reading the snapshot list…");
+            });
+            return;
+        }
+    };
+    let restoring = shell.jobs.running(JobKind::Restore);
+    let row_height = ui.spacing().interact_size.y + 3.0;
+    // Only the visible rows are laid out: a long ledger has a thousand
+    // snapshots (deltas included). Row 0 is the header.
+    egui::ScrollArea::vertical()
+        .id_salt("snapshots")
+        .max_height(220.0)
+        .show_rows(ui, row_height, snapshots.len() + 1, |ui, range| {
+            egui::Grid::new("snapshot_list")
+                .num_columns(7)
+                .striped(true)
+                .spacing([14.0, 3.0])
+                .min_row_height(row_height - 3.0)
+                .show(ui, |ui| {
+                    if range.start == 0 {
+                        for h in [
+                            "id",
+                            "position",
+                            "kind",
+                            "taken at (UTC)",
+                            "size",
+                            "rows",
+                            "",
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                    }
+                    let newest_first = snapshots.iter().rev();
+                    let skip = range.start.saturating_sub(1);
+                    let take = range.end.saturating_sub(range.start.max(1));
+                    for s in newest_first.skip(skip).take(take) {
+                        ui.monospace(&s.id.to_string()[..8])
+                            .on_hover_text(s.id.to_string());
+                        ui.monospace(s.position.to_string());
+                        match s.base {
+                            None => ui.label("full"),
+                            Some(base) if base.is_nil() => {
+                                ui.label("delta of empty").on_hover_text(
+                                    "Row changes since position 0 (no full snapshot before it).",
+                                )
+                            }
+                            Some(base) => ui
+                                .label(format!("delta of {}", &base.to_string()[..8]))
+                                .on_hover_text("Only the row changes since that full snapshot."),
+                        };
+                        ui.label(s.taken_at.format("%Y-%m-%d %H:%M:%S").to_string());
+                        ui.label(human_bytes(s.size_bytes));
+                        ui.label(format!("{} users, {} bookings", s.users, s.bookings));
+                        if write_button_if_ui(
+                            ui,
+                            shell,
+                            !restoring,
+                            Some("A restore is running."),
+                            "Restore…",
+                        ) {
+                            ask(
+                                commands,
+                                Confirm::Restore {
+                                    id: s.id,
+                                    position: s.position,
+                                },
+                            );
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    ui.heading("Training");
+    let mut on = shell.outage;
+    let label =
+        egui::RichText::new("SIMULATE read-store outage (training simulation)").color(WARN_COLOR);
+    let response = ui
+        .add_enabled(
+            shell.connected() && !shell.observe_only,
+            egui::Checkbox::new(&mut on, label),
+        )
+        .on_hover_text(
+            "While on, projection writes fail: the ledger keeps accepting events, the views lag, \
+             and they catch up when you switch it off. Nothing is really broken.",
+        )
+        .on_disabled_hover_text(shell.write_block_reason().unwrap_or_default());
+    if response.changed() {
+        commands.push(C::SetOutage(on).into());
+    }
+    if shell.outage {
+        ui.colored_label(
+            WARN_COLOR,
+            "SIMULATION ON: the read store refuses writes. Emit events and watch the lag grow; switch off to see them catch up.",
+        );
+    }
+}
+
+/// Draws the Operations panel.
+pub fn operations_ui(
+    ui: &mut egui::Ui,
+    panel: &OperationsPanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            projectors_ui(ui, shell, commands);
+            ui.separator();
+            replay_ui(ui, panel, shell, commands);
+            ui.separator();
+            snapshots_ui(ui, panel, shell, commands);
+            ui.separator();
+            outage_ui(ui, shell, commands);
+        });
+}

@@ -1,0 +1,416 @@
+//! Drawing the ledger timeline.
+
+use chrono::{DateTime, Utc};
+use egui_extras::{Column, TableBuilder};
+
+use super::{FilterField, TimelineCommand, TimelinePanel};
+use crate::domain::event::event_types;
+use crate::store::LedgerEntry;
+use crate::ui::app::Shell;
+use crate::ui::command::UiCommand;
+use crate::ui::page_cache::page_of;
+use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::json_view::json_view_ui;
+use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
+
+/// Row height of the table.
+pub const ROW_HEIGHT: f32 = 20.0;
+
+fn short_id(id: &uuid::Uuid) -> String {
+    id.to_string()[..8].to_string()
+}
+
+fn time_text(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}
+
+/// A filter input; true when Enter was pressed in it.
+fn filter_field_ui(
+    ui: &mut egui::Ui,
+    panel: &TimelinePanel,
+    field: FilterField,
+    hint: &str,
+    commands: &mut Vec<UiCommand>,
+) -> bool {
+    let width = match field {
+        FilterField::From | FilterField::To => 120.0,
+        _ => 110.0,
+    };
+    let (response, changed) = draft_field_ui(ui, panel.drafts.get(field), hint, width);
+    if let Some(text) = changed {
+        commands.push(TimelineCommand::SetDraft(field, text).into());
+    }
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+/// Filters by one event type (empty: all) at once.
+fn choose_type(event_type: &str, commands: &mut Vec<UiCommand>) {
+    commands.push(TimelineCommand::SetDraft(FilterField::Type, event_type.to_string()).into());
+    commands.push(TimelineCommand::ApplyFilter.into());
+}
+
+fn filters_ui(
+    ui: &mut egui::Ui,
+    panel: &TimelinePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    let mut enter = false;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Type");
+        let current = panel.drafts.event_type.clone();
+        egui::ComboBox::from_id_salt("filter_type")
+            .selected_text(if current.is_empty() {
+                "all types".to_string()
+            } else {
+                current.clone()
+            })
+            .width(190.0)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(current.is_empty(), "all types")
+                    .clicked()
+                {
+                    choose_type("", commands);
+                }
+                for t in event_types::ALL {
+                    if ui.selectable_label(current == t, t).clicked() {
+                        choose_type(t, commands);
+                    }
+                }
+            });
+        ui.label("Aggregate");
+        enter |= filter_field_ui(ui, panel, FilterField::Aggregate, "UUID", commands);
+        ui.label("From");
+        enter |= filter_field_ui(ui, panel, FilterField::From, "2026-03-01 14:00", commands);
+        ui.label("To");
+        enter |= filter_field_ui(ui, panel, FilterField::To, "2026-03-02", commands);
+        ui.label("Text");
+        enter |= filter_field_ui(ui, panel, FilterField::Text, "in payload", commands);
+        if ui.button("Apply").clicked() || enter {
+            commands.push(TimelineCommand::ApplyFilter.into());
+        }
+        if ui.button("Clear").clicked() {
+            commands.push(TimelineCommand::ClearFilter.into());
+        }
+        let mut follow = panel.follow_live;
+        if ui
+            .checkbox(&mut follow, "Follow live")
+            .on_hover_text("Keep the newest event in view")
+            .changed()
+        {
+            commands.push(TimelineCommand::SetFollowLive(follow).into());
+        }
+        match panel.total.value() {
+            Some(total) if panel.filter.is_empty() => ui.label(format!("{total} events")),
+            Some(total) => ui.label(format!("{total} matching of {}", shell.head)),
+            None => ui.spinner(),
+        };
+    });
+    inline_error_ui(ui, panel.error.as_ref());
+}
+
+fn entry_row_cells(entry: &LedgerEntry) -> [String; 6] {
+    match entry {
+        Ok(e) => [
+            e.position.to_string(),
+            time_text(&e.recorded_at),
+            e.event_type.clone(),
+            short_id(&e.aggregate_id),
+            e.version.to_string(),
+            e.summary(),
+        ],
+        Err(bad) => [
+            bad.position.to_string(),
+            "—".into(),
+            "MALFORMED".into(),
+            "—".into(),
+            "—".into(),
+            bad.reason.clone(),
+        ],
+    }
+}
+
+fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCommand>) {
+    let total = panel.total.value().copied().unwrap_or(0);
+    if total == 0 {
+        ui.label(if panel.filter.is_empty() {
+            "The ledger is empty. Emit an event in the Emit panel."
+        } else {
+            "No event matches the filter."
+        });
+        return;
+    }
+    let mut builder = TableBuilder::new(ui)
+        .id_salt("timeline_table")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .auto_shrink([false, false])
+        .column(Column::initial(70.0).at_least(50.0))
+        .column(Column::initial(190.0).at_least(80.0).clip(true))
+        .column(Column::initial(175.0).at_least(80.0).clip(true))
+        .column(Column::initial(75.0).at_least(50.0).clip(true))
+        .column(Column::initial(30.0).at_least(24.0))
+        .column(Column::remainder().at_least(100.0).clip(true));
+    if let Some(row) = panel.scroll_to_row {
+        builder = builder.scroll_to_row(row.min(total - 1) as usize, Some(egui::Align::Center));
+        commands.push(TimelineCommand::ScrolledToRow.into());
+    }
+    let mut wanted_pages: Vec<u64> = Vec::new();
+    builder
+        .header(22.0, |mut header| {
+            for name in [
+                "position",
+                "recorded at (UTC)",
+                "type",
+                "aggregate",
+                "v",
+                "summary",
+            ] {
+                header.col(|ui| {
+                    ui.strong(name);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, total as usize, |mut row| {
+                let index = row.index() as u64;
+                match panel.pages.row(index) {
+                    Some(entry) => {
+                        let position = crate::store::entry_position(entry);
+                        // A hole before this row: the positions between the
+                        // previous stored event and this one have no event.
+                        let previous = match index {
+                            0 => Some(0),
+                            _ => panel.pages.row(index - 1).map(crate::store::entry_position),
+                        };
+                        let hole = previous
+                            .filter(|p| panel.filter.is_empty() && position > p + 1)
+                            .map(|p| crate::store::Hole {
+                                from: p + 1,
+                                to: position - 1,
+                            });
+                        row.set_selected(panel.selected_position == Some(position));
+                        let malformed = entry.is_err();
+                        let mut cells = entry_row_cells(entry);
+                        if let Some(hole) = hole {
+                            cells[5] = format!("[hole before: {hole} have no event] {}", cells[5]);
+                        }
+                        for (i, cell) in cells.into_iter().enumerate() {
+                            row.col(|ui| {
+                                let text = egui::RichText::new(cell);
+                                let text = if i == 5 && hole.is_some() {
+                                    text.color(WARN_COLOR)
+                                } else {
+                                    text
+                                };
+                                let text = if malformed {
+                                    text.color(ERROR_COLOR)
+                                } else {
+                                    text
+                                };
+                                let text = if i == 0 || i == 1 {
+                                    text.monospace()
+                                } else {
+                                    text
+                                };
+                                ui.add(egui::Label::new(text).truncate().selectable(false));
+                            });
+                        }
+                        if row.response().clicked() {
+                            commands
+                                .push(TimelineCommand::SelectEvent(Box::new(entry.clone())).into());
+                        }
+                    }
+                    None => {
+                        let page = page_of(index);
+                        if !wanted_pages.contains(&page) {
+                            wanted_pages.push(page);
+                        }
+                        row.col(|ui| {
+                            ui.label(egui::RichText::new("…").weak());
+                        });
+                        for _ in 0..5 {
+                            row.col(|_| {});
+                        }
+                    }
+                }
+            });
+        });
+    commands.extend(
+        wanted_pages
+            .into_iter()
+            .map(|page| TimelineCommand::FetchPage(page).into()),
+    );
+}
+
+fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCommand>) {
+    let Some(entry) = &panel.selected else {
+        ui.label("Select a row to see its payload and metadata.");
+        return;
+    };
+    match entry {
+        Ok(e) => {
+            egui::Grid::new("envelope")
+                .num_columns(2)
+                .spacing([6.0, 2.0])
+                .show(ui, |ui| {
+                    let mut field = |name: &str, value: String| {
+                        ui.label(egui::RichText::new(name).weak());
+                        ui.add(egui::Label::new(egui::RichText::new(value).monospace()).truncate());
+                        ui.end_row();
+                    };
+                    field("position", e.position.to_string());
+                    field("event_id", e.event_id.to_string());
+                    field(
+                        "type",
+                        format!("{} (schema v{})", e.event_type, e.schema_version),
+                    );
+                    field(
+                        "aggregate",
+                        format!("{} {}", e.aggregate_type, e.aggregate_id),
+                    );
+                    field("version", e.version.to_string());
+                    field("recorded_at", time_text(&e.recorded_at));
+                });
+            ui.horizontal(|ui| {
+                if ui.button("Show this aggregate's stream").clicked() {
+                    commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
+                }
+            });
+            ui.label(egui::RichText::new("payload").strong());
+            json_view_ui(ui, &e.payload);
+            ui.label(egui::RichText::new("metadata").strong());
+            match serde_json::to_value(&e.metadata) {
+                Ok(metadata) => json_view_ui(ui, &metadata),
+                Err(error) => {
+                    ui.colored_label(ERROR_COLOR, format!("metadata cannot be shown: {error}"));
+                }
+            }
+        }
+        Err(bad) => {
+            ui.colored_label(
+                ERROR_COLOR,
+                format!("Malformed entry at position {}", bad.position),
+            );
+            ui.add(egui::Label::new(&bad.reason).wrap());
+            ui.label(egui::RichText::new("raw").strong());
+            ui.add(egui::Label::new(egui::RichText::new(&bad.raw).monospace()).wrap());
+        }
+    }
+    if let Some((aggregate, events)) = &panel.stream {
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.strong(format!(
+                "Stream of {} ({} events)",
+                short_id(aggregate),
+                events.len()
+            ));
+            if ui.small_button("close").clicked() {
+                commands.push(TimelineCommand::CloseStream.into());
+            }
+        });
+        for entry in events {
+            let cells = entry_row_cells(entry);
+            let selected = panel.selected_position == Some(crate::store::entry_position(entry));
+            if ui
+                .selectable_label(
+                    selected,
+                    format!("#{} v{} {} — {}", cells[0], cells[4], cells[2], cells[5]),
+                )
+                .clicked()
+            {
+                commands.push(TimelineCommand::SelectEvent(Box::new(entry.clone())).into());
+            }
+        }
+    }
+}
+
+fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCommand>) {
+    let Some(density) = panel.density.value() else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Counting events over time…");
+        });
+        return;
+    };
+    let Some(start) = density.start else {
+        ui.label("No events yet.");
+        return;
+    };
+    let bucket = density.bucket_secs.max(0.001);
+    let bars: Vec<egui_plot::Bar> = density
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| egui_plot::Bar::new((i as f64 + 0.5) * bucket, *c as f64).width(bucket * 0.9))
+        .collect();
+    let chart =
+        egui_plot::BarChart::new("events", bars).color(egui::Color32::from_rgb(100, 150, 230));
+    let start_ms = start.timestamp_millis();
+    let format_x = move |mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>| {
+        DateTime::<Utc>::from_timestamp_millis(start_ms + (mark.value * 1000.0) as i64)
+            .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    ui.label(
+        egui::RichText::new(
+            "Events over time (type, aggregate and time filters apply; click to jump)",
+        )
+        .small()
+        .weak(),
+    );
+    let response = egui_plot::Plot::new("density")
+        .height(ui.available_height().clamp(60.0, 110.0))
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_y(false)
+        .include_y(0.0)
+        .x_axis_formatter(format_x)
+        .y_axis_min_width(30.0)
+        .show(ui, |plot_ui| {
+            plot_ui.bar_chart(chart);
+            plot_ui.pointer_coordinate()
+        });
+    if response.response.clicked()
+        && let Some(point) = response.inner
+    {
+        let ms = start_ms + (point.x.max(0.0) * 1000.0) as i64;
+        if let Some(time) = DateTime::<Utc>::from_timestamp_millis(ms) {
+            commands.push(TimelineCommand::JumpToTime(time).into());
+        }
+    }
+}
+
+/// Draws the timeline panel.
+pub fn timeline_ui(
+    ui: &mut egui::Ui,
+    panel: &TimelinePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    filters_ui(ui, panel, shell, commands);
+    if !panel.filter.is_empty() {
+        ui.label(
+            egui::RichText::new("Filtered view")
+                .color(WARN_COLOR)
+                .small(),
+        );
+    }
+    egui::Panel::bottom("density_panel")
+        .resizable(false)
+        .exact_size(140.0)
+        .show(ui, |ui| density_ui(ui, panel, commands));
+    egui::Panel::right("event_detail")
+        .resizable(true)
+        .default_size(380.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("detail_scroll")
+                .show(ui, |ui| detail_ui(ui, panel, commands));
+        });
+    egui::CentralPanel::default().show(ui, |ui| table_ui(ui, panel, commands));
+}
