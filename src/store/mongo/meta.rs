@@ -1,11 +1,19 @@
 //! Checkpoints, chunked snapshots and leases on MongoDB.
+//!
+//! Every document of these collections is a typed struct below, serialized
+//! to exactly the field names and BSON types the README documents ("The
+//! MongoDB schema"). Reading is lenient: a field that is missing or of
+//! another type reads as a default (numbers from Int32, Int64 or Double), as
+//! it did when these documents were read by hand, so no stored document
+//! fails to read.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::spec::BinarySubtype;
-use mongodb::bson::{Binary, Bson, Document, doc};
+use mongodb::bson::{self, Binary, Bson, doc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::codec::{bson_to_json, i64_of, json_to_bson};
@@ -20,12 +28,280 @@ const MAX_PART_BYTES: usize = 8 * 1024 * 1024;
 /// `_id` of the fencing hint in `ledger_meta`.
 const FENCING_HINT: &str = "fencing";
 
-fn int_of(doc: &Document, name: &str) -> i64 {
-    match doc.get(name) {
-        Some(Bson::Int32(i)) => i64::from(*i),
-        Some(Bson::Int64(i)) => *i,
-        Some(Bson::Double(f)) => *f as i64,
-        _ => 0,
+/// A projector's bookmark in `checkpoints`, one per projector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct CheckpointDoc {
+    /// The projector's name.
+    #[serde(rename = "_id", default, deserialize_with = "lenient::text")]
+    projector: String,
+    #[serde(default, deserialize_with = "lenient::number")]
+    position: i64,
+    #[serde(default, deserialize_with = "lenient::positions")]
+    skipped: Vec<i64>,
+    #[serde(default, deserialize_with = "lenient::holes")]
+    holes: Vec<HoleDoc>,
+    /// Millisecond precision, for people and queries; `updated_at_us` is read.
+    #[serde(default = "epoch", deserialize_with = "lenient::date")]
+    updated_at: bson::DateTime,
+    #[serde(default, deserialize_with = "lenient::number")]
+    updated_at_us: i64,
+    #[serde(default, deserialize_with = "lenient::text")]
+    instance: String,
+    /// Absent (not null) when the projector is not failing.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
+    last_error: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_date"
+    )]
+    error_since: Option<bson::DateTime>,
+}
+
+/// A hole in a checkpoint's `holes`: `{from, to}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct HoleDoc {
+    #[serde(default, deserialize_with = "lenient::number")]
+    from: i64,
+    #[serde(default, deserialize_with = "lenient::number")]
+    to: i64,
+}
+
+/// A snapshot's metadata in `snapshots`; without it the chunks are invisible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct SnapshotDoc {
+    /// The snapshot's id (a UUID).
+    #[serde(rename = "_id", default, deserialize_with = "lenient::text")]
+    id: String,
+    #[serde(default, deserialize_with = "lenient::number")]
+    position: i64,
+    /// [`SnapshotMeta`] as JSON turned into BSON (numbers as Int64): kept
+    /// as BSON, because other readers see its JSON shape (UUIDs and times as
+    /// strings), not serde's BSON one. Null when missing.
+    #[serde(default)]
+    meta: Bson,
+}
+
+/// One binary part of a snapshot chunk in `snapshot_chunks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct PartDoc {
+    /// `<snapshot id>:<seq, 8 digits>:<part, 4 digits>`.
+    #[serde(rename = "_id", default, deserialize_with = "lenient::text")]
+    id: String,
+    #[serde(default, deserialize_with = "lenient::text")]
+    snapshot_id: String,
+    #[serde(default, deserialize_with = "lenient::number")]
+    seq: i64,
+    #[serde(default, deserialize_with = "lenient::number")]
+    part: i64,
+    /// How many parts the chunk has.
+    #[serde(default, deserialize_with = "lenient::number")]
+    parts: i64,
+    /// The bytes (generic subtype); always written, `None` when a stored
+    /// part has none (reported as an error).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::binary"
+    )]
+    data: Option<Binary>,
+}
+
+/// A lease in `locks`, `_id` the lock's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct LockDoc {
+    #[serde(rename = "_id", default, deserialize_with = "lenient::text")]
+    name: String,
+    #[serde(default, deserialize_with = "lenient::text")]
+    owner: String,
+    #[serde(default, deserialize_with = "lenient::number")]
+    fencing: i64,
+    /// What is compared; `expires_at` is the same instant as a date, for people.
+    #[serde(default, deserialize_with = "lenient::number")]
+    expires_at_ms: i64,
+    #[serde(default = "epoch", deserialize_with = "lenient::date")]
+    expires_at: bson::DateTime,
+}
+
+/// A claimed fencing number in `lock_fences` (only ever inserted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(super) struct FenceDoc {
+    /// `f:<number, 20 digits>`.
+    #[serde(rename = "_id")]
+    id: String,
+    at: bson::DateTime,
+}
+
+/// The fencing hint in `ledger_meta`: `{_id: "fencing", last}`, written by
+/// an upserting `$max` (never replaced), read through this.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct FencingHintDoc {
+    #[serde(default, deserialize_with = "lenient::number")]
+    last: i64,
+}
+
+fn epoch() -> bson::DateTime {
+    bson::DateTime::from_millis(0)
+}
+
+fn bson_date(t: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+/// Field readers that never fail: a missing field (`#[serde(default)]`) or
+/// one of another type reads as a default, as the hand-written reads did.
+mod lenient {
+    use mongodb::bson::{Binary, Bson, DateTime};
+    use serde::{Deserialize, Deserializer};
+
+    use super::HoleDoc;
+
+    /// Any numeric BSON (older documents may hold Int32, Int64 or Double)
+    /// as an i64 (doubles truncated); anything else 0.
+    pub(super) fn int_of(value: &Bson) -> i64 {
+        match value {
+            Bson::Int32(i) => i64::from(*i),
+            Bson::Int64(i) => *i,
+            Bson::Double(f) => *f as i64,
+            _ => 0,
+        }
+    }
+
+    pub(super) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        Bson::deserialize(d).map(|b| int_of(&b))
+    }
+
+    pub(super) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::String(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        opt_text(d).map(Option::unwrap_or_default)
+    }
+
+    pub(super) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime>, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::DateTime(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    pub(super) fn date<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime, D::Error> {
+        opt_date(d).map(|t| t.unwrap_or_else(super::epoch))
+    }
+
+    pub(super) fn binary<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Binary>, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::Binary(b) => Some(b),
+            _ => None,
+        })
+    }
+
+    /// The Int32 and Int64 items of an array that are not negative (others
+    /// are dropped); not an array: none.
+    pub(super) fn positions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::Array(items) => items
+                .iter()
+                .filter_map(|b| match b {
+                    Bson::Int32(i) => Some(i64::from(*i)),
+                    Bson::Int64(i) => Some(*i),
+                    _ => None,
+                })
+                .filter(|p| *p >= 0)
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The document items of an array, bounds read with [`int_of`] (others
+    /// are dropped); not an array: none.
+    pub(super) fn holes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HoleDoc>, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::Array(items) => items
+                .iter()
+                .filter_map(|b| match b {
+                    Bson::Document(h) => Some(HoleDoc {
+                        from: h.get("from").map_or(0, int_of),
+                        to: h.get("to").map_or(0, int_of),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+}
+
+impl CheckpointDoc {
+    fn of(checkpoint: &Checkpoint) -> Self {
+        CheckpointDoc {
+            projector: checkpoint.projector.clone(),
+            position: i64_of(checkpoint.position),
+            skipped: checkpoint.skipped.iter().map(|p| i64_of(*p)).collect(),
+            holes: checkpoint
+                .holes
+                .iter()
+                .map(|h| HoleDoc {
+                    from: i64_of(h.from),
+                    to: i64_of(h.to),
+                })
+                .collect(),
+            updated_at: bson_date(checkpoint.updated_at),
+            updated_at_us: checkpoint.updated_at.timestamp_micros(),
+            instance: checkpoint.instance.clone(),
+            last_error: checkpoint.last_error.clone(),
+            error_since: checkpoint.error_since.map(bson_date),
+        }
+    }
+
+    /// The checkpoint of `projector` (the name asked for, not the stored `_id`).
+    fn into_checkpoint(self, projector: &str) -> Checkpoint {
+        Checkpoint {
+            projector: projector.to_string(),
+            position: self.position.max(0) as u64,
+            skipped: self.skipped.into_iter().map(|p| p as u64).collect(),
+            holes: self
+                .holes
+                .into_iter()
+                .map(|h| Hole {
+                    from: h.from.max(0) as u64,
+                    to: h.to.max(0) as u64,
+                })
+                .collect(),
+            last_error: self.last_error,
+            error_since: self
+                .error_since
+                .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis())),
+            updated_at: DateTime::from_timestamp_micros(self.updated_at_us).unwrap_or_default(),
+            instance: self.instance,
+        }
+    }
+}
+
+impl SnapshotDoc {
+    /// The metadata, if it is usable (others are skipped or not found).
+    fn snapshot_meta(&self) -> Option<SnapshotMeta> {
+        serde_json::from_value(bson_to_json(&self.meta)).ok()
+    }
+}
+
+impl LockDoc {
+    /// The lease on `name` (the name asked for, as `_id` is).
+    fn lease(&self, name: &str) -> Lease {
+        Lease {
+            name: name.to_string(),
+            owner: self.owner.clone(),
+            fencing: self.fencing.max(0) as u64,
+            expires_at: DateTime::from_timestamp_millis(self.expires_at_ms).unwrap_or_default(),
+        }
     }
 }
 
@@ -35,16 +311,6 @@ fn part_id(snapshot: Uuid, seq: usize, part: usize) -> String {
 
 fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
-}
-
-fn lease_of(name: &str, doc: &Document) -> Lease {
-    Lease {
-        name: name.to_string(),
-        owner: doc.get_str("owner").unwrap_or_default().to_string(),
-        fencing: int_of(doc, "fencing").max(0) as u64,
-        expires_at: DateTime::from_timestamp_millis(int_of(doc, "expires_at_ms"))
-            .unwrap_or_default(),
-    }
 }
 
 impl MongoLedger {
@@ -62,20 +328,19 @@ impl MongoLedger {
         let mut last = self.fence_lock.lock().await;
         let hint = self
             .meta
+            .clone_with_type::<FencingHintDoc>()
             .find_one(doc! {"_id": FENCING_HINT})
             .await
             .map_err(|e| self.error(e))?
-            .map_or(0, |d| int_of(&d, "last"));
+            .map_or(0, |h| h.last);
         let mut n = hint.max(*last).max(0) + 1;
         let mut step = 1i64;
         loop {
-            match self
-                .fences
-                .insert_one(
-                    doc! {"_id": format!("f:{n:020}"), "at": mongodb::bson::DateTime::now()},
-                )
-                .await
-            {
+            let fence = FenceDoc {
+                id: format!("f:{n:020}"),
+                at: bson::DateTime::now(),
+            };
+            match self.fences.insert_one(&fence).await {
                 Ok(_) => break,
                 Err(e) if is_duplicate(&e) => {
                     n += step;
@@ -100,7 +365,7 @@ impl MongoLedger {
         let mut chunk = Vec::new();
         let mut part = 0usize;
         loop {
-            let Some(doc) = self
+            let Some(stored) = self
                 .chunks
                 .find_one(doc! {"_id": part_id(id, seq, part)})
                 .await
@@ -108,16 +373,12 @@ impl MongoLedger {
             else {
                 return Ok(None);
             };
-            match doc.get("data") {
-                Some(Bson::Binary(b)) => chunk.extend_from_slice(&b.bytes),
-                _ => {
-                    return Err(
-                        self.failed(format!("snapshot {id} chunk {seq} has no binary data"))
-                    );
-                }
-            }
+            let Some(data) = stored.data else {
+                return Err(self.failed(format!("snapshot {id} chunk {seq} has no binary data")));
+            };
+            chunk.extend_from_slice(&data.bytes);
             part += 1;
-            if part as i64 >= int_of(&doc, "parts") {
+            if part as i64 >= stored.parts {
                 return Ok(Some(chunk));
             }
         }
@@ -132,68 +393,16 @@ impl CheckpointStore for MongoLedger {
             .find_one(doc! {"_id": projector})
             .await
             .map_err(|e| self.error(e))?;
-        Ok(found.map(|d| Checkpoint {
-            projector: projector.to_string(),
-            position: int_of(&d, "position").max(0) as u64,
-            skipped: match d.get("skipped") {
-                Some(Bson::Array(items)) => items
-                    .iter()
-                    .filter_map(|b| match b {
-                        Bson::Int32(i) => u64::try_from(*i).ok(),
-                        Bson::Int64(i) => u64::try_from(*i).ok(),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
-            holes: match d.get("holes") {
-                Some(Bson::Array(items)) => items
-                    .iter()
-                    .filter_map(|b| match b {
-                        Bson::Document(h) => Some(Hole {
-                            from: int_of(h, "from").max(0) as u64,
-                            to: int_of(h, "to").max(0) as u64,
-                        }),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
-            last_error: d.get_str("last_error").ok().map(str::to_string),
-            error_since: match d.get("error_since") {
-                Some(Bson::DateTime(t)) => DateTime::from_timestamp_millis(t.timestamp_millis()),
-                _ => None,
-            },
-            updated_at: DateTime::from_timestamp_micros(int_of(&d, "updated_at_us"))
-                .unwrap_or_default(),
-            instance: d.get_str("instance").unwrap_or_default().to_string(),
-        }))
+        Ok(found.map(|d| d.into_checkpoint(projector)))
     }
 
     async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()> {
         self.writable("saving a checkpoint")?;
-        let mut doc = doc! {
-            "_id": &checkpoint.projector,
-            "position": i64_of(checkpoint.position),
-            "skipped": checkpoint.skipped.iter().map(|p| Bson::Int64(i64_of(*p))).collect::<Vec<_>>(),
-            "holes": checkpoint.holes.iter().map(|h| Bson::Document(doc! {"from": i64_of(h.from), "to": i64_of(h.to)})).collect::<Vec<_>>(),
-            "updated_at": mongodb::bson::DateTime::from_millis(checkpoint.updated_at.timestamp_millis()),
-            "updated_at_us": checkpoint.updated_at.timestamp_micros(),
-            "instance": &checkpoint.instance,
-        };
-        if let Some(error) = &checkpoint.last_error {
-            doc.insert("last_error", error.as_str());
-        }
-        if let Some(since) = checkpoint.error_since {
-            doc.insert(
-                "error_since",
-                mongodb::bson::DateTime::from_millis(since.timestamp_millis()),
-            );
-        }
+        let stored = CheckpointDoc::of(checkpoint);
         let filter = doc! {"_id": &checkpoint.projector};
         match self
             .checkpoints
-            .replace_one(filter.clone(), doc.clone())
+            .replace_one(filter.clone(), &stored)
             .upsert(true)
             .await
         {
@@ -201,7 +410,7 @@ impl CheckpointStore for MongoLedger {
             // Two first saves raced on the upsert: the document exists now.
             Err(e) if is_duplicate(&e) => self
                 .checkpoints
-                .replace_one(filter, doc)
+                .replace_one(filter, &stored)
                 .await
                 .map(|_| ())
                 .map_err(|e| self.error(e)),
@@ -222,15 +431,18 @@ impl SnapshotStore for MongoLedger {
             };
             let count = parts.len();
             for (part, bytes) in parts.into_iter().enumerate() {
-                let doc = doc! {
-                    "_id": part_id(meta.id, seq, part),
-                    "snapshot_id": meta.id.to_string(),
-                    "seq": seq as i64,
-                    "part": part as i64,
-                    "parts": count as i64,
-                    "data": Binary { subtype: BinarySubtype::Generic, bytes: bytes.to_vec() },
+                let stored = PartDoc {
+                    id: part_id(meta.id, seq, part),
+                    snapshot_id: meta.id.to_string(),
+                    seq: seq as i64,
+                    part: part as i64,
+                    parts: count as i64,
+                    data: Some(Binary {
+                        subtype: BinarySubtype::Generic,
+                        bytes: bytes.to_vec(),
+                    }),
                 };
-                match self.chunks.insert_one(doc).await {
+                match self.chunks.insert_one(&stored).await {
                     Ok(_) => {}
                     Err(e) if is_duplicate(&e) => {} // a retried save: the same bytes are there
                     Err(e) => return Err(self.error(e)),
@@ -240,13 +452,13 @@ impl SnapshotStore for MongoLedger {
         // The metadata last: a snapshot without it is invisible.
         let json = serde_json::to_value(meta)
             .map_err(|e| self.failed(format!("cannot encode the snapshot: {e}")))?;
-        let doc = doc! {
-            "_id": meta.id.to_string(),
-            "position": i64_of(meta.position),
-            "meta": json_to_bson(&json),
+        let stored = SnapshotDoc {
+            id: meta.id.to_string(),
+            position: i64_of(meta.position),
+            meta: json_to_bson(&json),
         };
         self.snapshots
-            .insert_one(doc)
+            .insert_one(&stored)
             .await
             .map(|_| ())
             .map_err(|e| self.error(e))
@@ -260,11 +472,10 @@ impl SnapshotStore for MongoLedger {
             .sort(doc! {"position": 1, "_id": 1})
             .await
             .map_err(|e| self.error(e))?;
-        let docs: Vec<Document> = cursor.try_collect().await.map_err(|e| self.error(e))?;
-        let mut metas: Vec<SnapshotMeta> = docs
+        let stored: Vec<SnapshotDoc> = cursor.try_collect().await.map_err(|e| self.error(e))?;
+        let mut metas: Vec<SnapshotMeta> = stored
             .iter()
-            .filter_map(|d| d.get("meta"))
-            .filter_map(|m| serde_json::from_value::<SnapshotMeta>(bson_to_json(m)).ok())
+            .filter_map(SnapshotDoc::snapshot_meta)
             .collect();
         metas.sort_by_key(|m| (m.position, m.id.to_string()));
         Ok(metas)
@@ -276,8 +487,7 @@ impl SnapshotStore for MongoLedger {
             .find_one(doc! {"_id": id.to_string()})
             .await
             .map_err(|e| self.error(e))?
-            .and_then(|d| d.get("meta").map(bson_to_json))
-            .and_then(|m| serde_json::from_value::<SnapshotMeta>(m).ok())
+            .and_then(|d| d.snapshot_meta())
             .ok_or_else(|| StoreError::NotFound(format!("no snapshot has id {id}")))?;
         let mut chunks = Vec::with_capacity(meta.chunks as usize);
         for seq in 0..meta.chunks as usize {
@@ -329,25 +539,22 @@ impl LockFactory for MongoLedger {
             let taken = match current {
                 None => {
                     let fencing = self.next_fence().await?;
-                    let doc = doc! {
-                        "_id": name,
-                        "owner": owner,
-                        "fencing": i64_of(fencing),
-                        "expires_at_ms": expires,
-                        "expires_at": mongodb::bson::DateTime::from_millis(expires),
+                    let lock = LockDoc {
+                        name: name.to_string(),
+                        owner: owner.to_string(),
+                        fencing: i64_of(fencing),
+                        expires_at_ms: expires,
+                        expires_at: bson::DateTime::from_millis(expires),
                     };
-                    match self.locks.insert_one(doc).await {
+                    match self.locks.insert_one(&lock).await {
                         Ok(_) => Some(fencing),
                         Err(e) if is_duplicate(&e) => None, // someone was faster: look again
                         Err(e) => return Err(self.error(e)),
                     }
                 }
                 Some(cur) => {
-                    let (holder, fencing, until) = (
-                        cur.get_str("owner").unwrap_or_default(),
-                        int_of(&cur, "fencing"),
-                        int_of(&cur, "expires_at_ms"),
-                    );
+                    let (holder, fencing, until) =
+                        (cur.owner.as_str(), cur.fencing, cur.expires_at_ms);
                     if until > now && holder != owner {
                         return Ok(None);
                     }
@@ -366,7 +573,7 @@ impl LockFactory for MongoLedger {
                                 "owner": owner,
                                 "fencing": new_fencing,
                                 "expires_at_ms": expires,
-                                "expires_at": mongodb::bson::DateTime::from_millis(expires),
+                                "expires_at": bson::DateTime::from_millis(expires),
                             }},
                         )
                         .await
@@ -377,10 +584,8 @@ impl LockFactory for MongoLedger {
                             .find_one(doc! {"_id": name})
                             .await
                             .map_err(|e| self.error(e))?;
-                        back.filter(|d| {
-                            d.get_str("owner") == Ok(owner) && int_of(d, "fencing") == new_fencing
-                        })
-                        .map(|_| new_fencing as u64)
+                        back.filter(|d| d.owner == owner && d.fencing == new_fencing)
+                            .map(|_| new_fencing as u64)
                     } else if result.matched_count == 1 {
                         Some(new_fencing as u64)
                     } else {
@@ -418,7 +623,189 @@ impl LockFactory for MongoLedger {
             .await
             .map_err(|e| self.error(e))?;
         Ok(found
-            .filter(|d| int_of(d, "expires_at_ms") > now_ms())
-            .map(|d| lease_of(name, &d)))
+            .filter(|d| d.expires_at_ms > now_ms())
+            .map(|d| d.lease(name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mongodb::bson::{Document, from_slice, to_raw_document_buf};
+
+    /// What the driver stores for `value`, field by field in order.
+    fn stored<T: Serialize>(value: &T) -> Vec<(String, Bson)> {
+        let raw = to_raw_document_buf(value).unwrap();
+        let doc: Document = from_slice(raw.as_bytes()).unwrap();
+        doc.into_iter().collect()
+    }
+
+    fn fields(doc: Document) -> Vec<(String, Bson)> {
+        doc.into_iter().collect()
+    }
+
+    /// How the driver reads `doc` into `T`.
+    fn read<T: serde::de::DeserializeOwned>(doc: Document) -> T {
+        from_slice(bson::to_vec(&doc).unwrap().as_slice()).unwrap()
+    }
+
+    fn checkpoint() -> Checkpoint {
+        let updated_at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        Checkpoint {
+            projector: "BookingProjection".into(),
+            position: 42,
+            skipped: vec![3, 7],
+            holes: vec![Hole { from: 10, to: 12 }],
+            last_error: Some("boom".into()),
+            error_since: Some(updated_at),
+            updated_at,
+            instance: "host-1".into(),
+        }
+    }
+
+    #[test]
+    fn checkpoints_are_stored_as_before() {
+        let c = checkpoint();
+        let at = bson::DateTime::from_millis(c.updated_at.timestamp_millis());
+        assert_eq!(
+            stored(&CheckpointDoc::of(&c)),
+            fields(doc! {
+                "_id": "BookingProjection",
+                "position": 42i64,
+                "skipped": [3i64, 7i64],
+                "holes": [{"from": 10i64, "to": 12i64}],
+                "updated_at": at,
+                "updated_at_us": 1_700_000_000_123_456i64,
+                "instance": "host-1",
+                "last_error": "boom",
+                "error_since": at,
+            })
+        );
+        let quiet = Checkpoint::new("P", 1, "i");
+        let keys: Vec<String> = stored(&CheckpointDoc::of(&quiet))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "_id",
+                "position",
+                "skipped",
+                "holes",
+                "updated_at",
+                "updated_at_us",
+                "instance"
+            ]
+        );
+        let back: CheckpointDoc = read(bson::to_document(&CheckpointDoc::of(&c)).unwrap());
+        let mut expected = c.clone();
+        expected.error_since = DateTime::from_timestamp_millis(c.updated_at.timestamp_millis()); // ms precision
+        assert_eq!(back.into_checkpoint("BookingProjection"), expected);
+    }
+
+    #[test]
+    fn old_and_odd_checkpoints_still_read() {
+        let back: CheckpointDoc = read(doc! {
+            "_id": "P",
+            "position": 5.0,
+            "skipped": [1i32, 2i64, -3i32, 4.0, "x"],
+            "holes": [{"from": 2i32, "to": 3.0}, "junk", {"from": "a"}],
+            "updated_at": "not a date",
+            "updated_at_us": 7i32,
+            "instance": 3i32,
+            "last_error": Bson::Null,
+            "error_since": 12i64,
+        });
+        let c = back.into_checkpoint("P");
+        assert_eq!(c.position, 5);
+        assert_eq!(c.skipped, vec![1, 2]);
+        assert_eq!(
+            c.holes,
+            vec![Hole { from: 2, to: 3 }, Hole { from: 0, to: 0 }]
+        );
+        assert_eq!(c.updated_at.timestamp_micros(), 7);
+        assert_eq!(
+            (c.instance.as_str(), c.last_error, c.error_since),
+            ("", None, None)
+        );
+        let empty: CheckpointDoc = read(doc! {"_id": "P"});
+        let c = empty.into_checkpoint("P");
+        assert_eq!((c.position, c.skipped.len(), c.holes.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn snapshots_parts_locks_and_fences_are_stored_as_before() {
+        let meta = doc! {"id": "u", "chunks": 2i64};
+        let snapshot = SnapshotDoc {
+            id: "u".into(),
+            position: 9,
+            meta: Bson::Document(meta.clone()),
+        };
+        assert_eq!(
+            stored(&snapshot),
+            fields(doc! {"_id": "u", "position": 9i64, "meta": meta})
+        );
+        assert_eq!(read::<SnapshotDoc>(doc! {"_id": "u"}).meta, Bson::Null);
+
+        let bytes = Binary {
+            subtype: BinarySubtype::Generic,
+            bytes: vec![1, 2, 3],
+        };
+        let part = PartDoc {
+            id: "u:00000000:0000".into(),
+            snapshot_id: "u".into(),
+            seq: 0,
+            part: 0,
+            parts: 1,
+            data: Some(bytes.clone()),
+        };
+        let expected = doc! {
+            "_id": "u:00000000:0000", "snapshot_id": "u", "seq": 0i64, "part": 0i64,
+            "parts": 1i64, "data": bytes.clone(),
+        };
+        assert_eq!(stored(&part), fields(expected.clone()));
+        assert_eq!(read::<PartDoc>(expected), part);
+        let odd: PartDoc = read(doc! {"_id": "x", "parts": 2i32, "data": "text"});
+        assert_eq!((odd.parts, odd.data), (2, None));
+
+        let until = bson::DateTime::from_millis(1_000);
+        let lock = LockDoc {
+            name: "booking:1".into(),
+            owner: "me".into(),
+            fencing: 4,
+            expires_at_ms: 1_000,
+            expires_at: until,
+        };
+        let expected = doc! {
+            "_id": "booking:1", "owner": "me", "fencing": 4i64,
+            "expires_at_ms": 1_000i64, "expires_at": until,
+        };
+        assert_eq!(stored(&lock), fields(expected.clone()));
+        assert_eq!(read::<LockDoc>(expected), lock);
+        let old: LockDoc =
+            read(doc! {"_id": "l", "owner": "o", "fencing": 3i32, "expires_at_ms": 5.0});
+        assert_eq!(
+            old.lease("l"),
+            Lease {
+                name: "l".into(),
+                owner: "o".into(),
+                fencing: 3,
+                expires_at: DateTime::from_timestamp_millis(5).unwrap(),
+            }
+        );
+
+        let fence = FenceDoc {
+            id: format!("f:{:020}", 7),
+            at: until,
+        };
+        assert_eq!(
+            stored(&fence),
+            fields(doc! {"_id": "f:00000000000000000007", "at": until})
+        );
+        for last in [Bson::Int32(6), Bson::Int64(6), Bson::Double(6.0)] {
+            let hint: FencingHintDoc = read(doc! {"_id": FENCING_HINT, "last": last});
+            assert_eq!(hint.last, 6);
+        }
     }
 }

@@ -32,6 +32,7 @@ use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, Tls, WriteCo
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::sync::Mutex;
 
+use self::meta::{CheckpointDoc, FenceDoc, LockDoc, PartDoc, SnapshotDoc};
 use super::error::redact;
 use super::tls::{explain_tls_failure, system_roots_file};
 use super::{StoreError, StoreResult};
@@ -40,13 +41,22 @@ use super::{StoreError, StoreResult};
 pub struct MongoLedger {
     client: Client,
     db: Database,
+    /// Untyped: other applications write events, and a malformed or foreign
+    /// one must still be read (`codec` parses them leniently).
     events: Collection<Document>,
+    /// `ledger_meta`: two shapes, so untyped here; the fencing hint is read
+    /// as `meta::FencingHintDoc`, the identity by hand (`ledger.rs`).
     meta: Collection<Document>,
-    checkpoints: Collection<Document>,
-    snapshots: Collection<Document>,
-    chunks: Collection<Document>,
-    locks: Collection<Document>,
-    fences: Collection<Document>,
+    /// One bookmark per projector.
+    checkpoints: Collection<CheckpointDoc>,
+    /// Snapshot metadata.
+    snapshots: Collection<SnapshotDoc>,
+    /// `snapshot_chunks`: the snapshots' binary parts.
+    chunks: Collection<PartDoc>,
+    /// Leases.
+    locks: Collection<LockDoc>,
+    /// `lock_fences`: claimed fencing numbers.
+    fences: Collection<FenceDoc>,
     /// `mongodb at host:port/db`, for messages.
     label: String,
     /// `host:port/db`.
@@ -143,13 +153,13 @@ impl MongoLedger {
         })?;
         let db = client.database(db_name);
         let ledger = MongoLedger {
-            events: db.collection("events"),
-            meta: db.collection("ledger_meta"),
-            checkpoints: db.collection("checkpoints"),
-            snapshots: db.collection("snapshots"),
-            chunks: db.collection("snapshot_chunks"),
-            locks: db.collection("locks"),
-            fences: db.collection("lock_fences"),
+            events: db.collection::<Document>("events"),
+            meta: db.collection::<Document>("ledger_meta"),
+            checkpoints: db.collection::<CheckpointDoc>("checkpoints"),
+            snapshots: db.collection::<SnapshotDoc>("snapshots"),
+            chunks: db.collection::<PartDoc>("snapshot_chunks"),
+            locks: db.collection::<LockDoc>("locks"),
+            fences: db.collection::<FenceDoc>("lock_fences"),
             client,
             db,
             label,
@@ -190,6 +200,9 @@ impl MongoLedger {
                 .options(IndexOptions::builder().name(name.to_string()).build())
                 .build()
         };
+        // Index models are untyped: the same handles, seen as documents.
+        let chunks = self.chunks.clone_with_type::<Document>();
+        let snapshots = self.snapshots.clone_with_type::<Document>();
         let wanted = [
             (
                 &self.events,
@@ -212,13 +225,13 @@ impl MongoLedger {
             ),
             (&self.events, plain(doc! {"recorded_at": 1}, "recorded_at")),
             (
-                &self.chunks,
+                &chunks,
                 unique(
                     doc! {"snapshot_id": 1, "seq": 1, "part": 1},
                     "snapshot_part_unique",
                 ),
             ),
-            (&self.snapshots, plain(doc! {"position": 1}, "position")),
+            (&snapshots, plain(doc! {"position": 1}, "position")),
         ];
         // Only the missing ones, one at a time: FerretDB v1 drops the
         // connection when asked again for an index that exists.
@@ -308,20 +321,31 @@ fn one_line(message: &str) -> String {
     out
 }
 
-/// True for a duplicate-key error: code 11000 (MongoDB, FerretDB inserts) or
-/// FerretDB's `InternalError` "UNIQUE constraint failed" from updates.
+/// MongoDB's code for a duplicate key.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// True for a duplicate-key error. The server's structured errors are
+/// checked first: code 11000 on a write error, an insert's `writeErrors` or a
+/// command error (MongoDB always, FerretDB for inserts). Only then the
+/// message "UNIQUE constraint failed": that match is for FerretDB alone,
+/// which reports some unique violations (from updates and upserts) as an
+/// `InternalError` without the code.
 pub(crate) fn is_duplicate(e: &mongodb::error::Error) -> bool {
-    let unique =
-        |code: i32, message: &str| code == 11000 || message.contains("UNIQUE constraint failed");
-    match e.kind.as_ref() {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => unique(w.code, &w.message),
+    let errors: Vec<(i32, &str)> = match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => vec![(w.code, w.message.as_str())],
         ErrorKind::InsertMany(m) => m
             .write_errors
-            .as_ref()
-            .is_some_and(|errors| errors.iter().any(|w| unique(w.code, &w.message))),
-        ErrorKind::Command(c) => unique(c.code, &c.message),
-        _ => false,
-    }
+            .iter()
+            .flatten()
+            .map(|w| (w.code, w.message.as_str()))
+            .collect(),
+        ErrorKind::Command(c) => vec![(c.code, c.message.as_str())],
+        _ => Vec::new(),
+    };
+    errors.iter().any(|(code, _)| *code == DUPLICATE_KEY)
+        || errors
+            .iter()
+            .any(|(_, message)| message.contains("UNIQUE constraint failed"))
 }
 
 /// Maps a driver error: unreachable -> `Unavailable`, bad credentials ->
