@@ -294,7 +294,9 @@ impl Engine {
             checkpoint.last_error = None;
             checkpoint.error_since = None;
             checkpoint.updated_at = Utc::now();
-            let _ = self.stores.checkpoints.save_checkpoint(&checkpoint).await;
+            if let Err(error) = self.stores.checkpoints.save_checkpoint(&checkpoint).await {
+                tracing::warn!(projector = projector.name(), %error, "could not clear the recorded projector error");
+            }
         }
     }
 
@@ -362,7 +364,9 @@ impl Engine {
         let result = self.catch_up(projector).await;
         if result.is_err() || !keep_lease {
             // On failure keep nothing: another instance may take over at once.
-            let _ = self.stores.locks.release(&lease).await;
+            if let Err(error) = self.stores.locks.release(&lease).await {
+                tracing::warn!(lease = %lease.name, %error, "lease not released; it expires by itself");
+            }
         }
         result.map(Some)
     }
@@ -422,7 +426,9 @@ impl Engine {
                     }
                     Ok(None) => {
                         self.update_status(projector, |s| s.state = ProjectorState::Watching);
-                        let _ = self.refresh_status(projector).await;
+                        if let Err(error) = self.refresh_status(projector).await {
+                            tracing::debug!(projector = projector.name(), %error, "status not refreshed");
+                        }
                         self.config.projector_lease_ttl / 3
                     }
                     Err(error) => {
@@ -485,8 +491,9 @@ impl Engine {
         }
         if let Ok(Some(lease)) = self.stores.locks.holder(&name).await
             && lease.owner == self.config.instance_id
+            && let Err(error) = self.stores.locks.release(&lease).await
         {
-            let _ = self.stores.locks.release(&lease).await;
+            tracing::warn!(lease = %lease.name, %error, "lease not released at shutdown; it expires by itself");
         }
         self.update_status(projector, |s| s.state = ProjectorState::Idle);
     }

@@ -49,8 +49,7 @@ pub enum Page {
 pub enum Rows {
     /// In a stored paged snapshot, read a page at a time.
     Stored(Arc<dyn SnapshotStore>),
-    /// In memory: the empty base, or a snapshot in the one-blob format of
-    /// earlier builds (decoded whole, as those builds did).
+    /// In memory: the empty base, or a state built in memory.
     Memory {
         users: Vec<UserRow>,
         bookings: Vec<BookingRow>,
@@ -800,7 +799,7 @@ fn touch<R: ViewRow>(base: &ViewBase, changes: &BTreeMap<Uuid, Vec<RowChange>>) 
     // The keys come in ascending order, so each is looked for after the
     // previous one, galloping: a few thousand keys in a directory of a
     // million cost a few nearby probes each instead of a full binary search
-    // of cold memory (that took 30 ms at 1M).
+    // of cold memory each.
     let mut from = 0usize;
     changes
         .iter()

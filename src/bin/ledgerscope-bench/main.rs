@@ -39,7 +39,7 @@ use ui::UiCase;
 
 /// mimalloc instead of the system allocator: folds, snapshot decodes and
 /// replays allocate and free millions of small strings, and glibc's malloc
-/// spent about a quarter of replay's CPU on that (perf, issue 5).
+/// spends about a quarter of replay's CPU on that (perf).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -23,7 +23,7 @@ pub struct Record {
     /// What the ratio is (`replay/naive speedup`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratio_of: Option<String>,
-    /// The target from issue 5, as text.
+    /// The target the figure is held to, as text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Whether the target is met.
