@@ -90,8 +90,10 @@ export LEDGERSCOPE_MONGO_URI LEDGERSCOPE_POSTGRES_URL
 record services "$started" ok
 
 stage fmt cargo fmt --all -- --check
-stage clippy cargo clippy --all-targets --locked -- -D warnings
+# The test build first: clippy then finds the dependencies built and only
+# checks this crate's targets (in the other order both compile the tree).
 stage build cargo test --locked --all-targets --no-run
+stage clippy cargo clippy --all-targets --locked -- -D warnings
 
 bench_smoke() {
     local out
