@@ -212,7 +212,7 @@ fn scrubbing_changes_the_counts() {
     let (reference, diff) = travel.diff.as_ref().unwrap();
     assert_eq!(*reference, 30);
     assert_eq!(
-        diff.diff.counts(Table::Bookings).0,
+        diff.counts(Table::Bookings).0,
         27,
         "27 bookings are added between 3 and now"
     );
@@ -348,7 +348,7 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
         .diff
         .as_ref()
         .unwrap();
-    let (added, removed, changed) = diff.diff.counts(Table::Users);
+    let (added, removed, changed) = diff.counts(Table::Users);
     assert_eq!(diff.len(Table::Users), added + removed + changed);
     assert!(diff.len(Table::Users) > 0);
     assert!(
@@ -385,7 +385,7 @@ fn compare_two_positions_lists_the_differing_rows() {
     });
     let diff = &h.state().panels().compare.diff.value().unwrap().diff;
     assert_eq!(
-        diff.diff.counts(Table::Users).0,
+        diff.counts(Table::Users).0,
         diff.len(Table::Users),
         "users are only added"
     );

@@ -25,13 +25,15 @@ pub struct PagedViewDiff {
     pub diff: Arc<ViewDiff>,
     /// Pages per table ([`Table::slot`]).
     pages: [PageCache<Option<RowDiff>>; 2],
+    /// (added, removed, changed) per table, counted once: a frame must not
+    /// walk every differing key.
+    counts: [(usize, usize, usize); 2],
 }
 
 impl std::fmt::Debug for PagedViewDiff {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PagedViewDiff")
-            .field("users", &self.diff.counts(Table::Users))
-            .field("bookings", &self.diff.counts(Table::Bookings))
+            .field("counts", &self.counts)
             .finish_non_exhaustive()
     }
 }
@@ -44,7 +46,12 @@ impl PagedViewDiff {
         for cache in &mut pages {
             cache.reset(generation);
         }
-        PagedViewDiff { diff, pages }
+        let counts = Table::ALL.map(|t| diff.counts(t));
+        PagedViewDiff {
+            diff,
+            pages,
+            counts,
+        }
     }
 
     /// Differing rows in a table.
@@ -52,12 +59,17 @@ impl PagedViewDiff {
         self.diff.len(table)
     }
 
+    /// (added, removed, changed) in a table.
+    pub fn counts(&self, table: Table) -> (usize, usize, usize) {
+        self.counts[table.slot()]
+    }
+
     /// `users: +1 −0 ~2   bookings: +3 −0 ~0`.
     pub fn counts_text(&self) -> String {
         Table::ALL
             .iter()
             .map(|t| {
-                let (a, r, c) = self.diff.counts(*t);
+                let (a, r, c) = self.counts(*t);
                 format!("{}: +{a} −{r} ~{c}", t.name())
             })
             .collect::<Vec<_>>()
