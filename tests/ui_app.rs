@@ -18,6 +18,7 @@ use ledgerscope::ui::command::ShellCommand;
 use ledgerscope::ui::jobs::JobKind;
 use ledgerscope::ui::panels::PanelKind;
 use ledgerscope::ui::panels::compare::{CompareCommand, CompareField};
+use ledgerscope::ui::panels::time_travel::TravelView;
 use ledgerscope::ui::{GuiOptions, LedgerApp};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -68,6 +69,11 @@ fn seed(harness: &Harness<'static, LedgerApp>, rt: &tokio::runtime::Runtime, cou
     let engine = harness.state().engine().unwrap().clone();
     rt.block_on(engine.emit_bulk(&BulkSpec::bookings(count, Some(7)), &JobControl::default()))
         .unwrap();
+}
+
+/// The state time travel shows, once it is computed.
+fn travel(app: &LedgerApp) -> Option<&TravelView> {
+    app.panels().time_travel.travel.value()
 }
 
 fn caught_up(app: &LedgerApp, head: u64) -> bool {
@@ -158,56 +164,24 @@ fn scrubbing_changes_the_counts() {
     click(&mut h, "Time travel");
     click(&mut h, "End >|");
     wait_until(&mut h, "state at the head", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.position == 30)
+        travel(app).is_some_and(|t| t.position == 30)
     });
-    assert_eq!(
-        h.state()
-            .panels()
-            .time_travel
-            .travel
-            .value()
-            .unwrap()
-            .counts
-            .bookings,
-        30
-    );
+    assert_eq!(travel(h.state()).unwrap().counts.bookings, 30);
 
     click(&mut h, "|< Start");
     wait_until(&mut h, "state at 0", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.position == 0)
+        travel(app).is_some_and(|t| t.position == 0)
     });
-    assert_eq!(
-        h.state()
-            .panels()
-            .time_travel
-            .travel
-            .value()
-            .unwrap()
-            .counts
-            .bookings,
-        0
-    );
+    assert_eq!(travel(h.state()).unwrap().counts.bookings, 0);
     assert!(h.query_by_label_contains("bookings 0").is_some());
 
     for _ in 0..3 {
         click(&mut h, "Step >");
     }
     wait_until(&mut h, "state at 3", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.position == 3)
+        travel(app).is_some_and(|t| t.position == 3)
     });
-    let travel = h.state().panels().time_travel.travel.value().unwrap();
+    let travel = travel(h.state()).unwrap();
     assert_eq!(travel.counts.bookings, 3);
     let (reference, diff) = travel.diff.as_ref().unwrap();
     assert_eq!(*reference, 30);
@@ -261,19 +235,11 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
     click(&mut h, "Time travel");
     click(&mut h, "End >|");
     wait_until(&mut h, "the state at the head", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.position == 30)
+        travel(app).is_some_and(|t| t.position == 30)
     });
     click(&mut h, "users");
     wait_until(&mut h, "the users at the head", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.position == 30)
+        travel(app).is_some_and(|t| t.position == 30)
             && app
                 .panels()
                 .time_travel
@@ -291,10 +257,7 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
         click(&mut h, "Step >");
     }
     wait_until(&mut h, "the users at the cursor", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
+        travel(app)
             .is_some_and(|t| t.position == cursor && t.diff.as_ref().is_some_and(|d| d.0 == 30))
             && app
                 .panels()
@@ -304,21 +267,8 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
                 .is_some_and(|t| t.rows_loaded(Table::Users, true, 0..30))
     });
     assert_eq!(
-        h.state()
-            .panels()
-            .time_travel
-            .travel
-            .value()
-            .unwrap()
-            .len(Table::Users) as u64,
-        h.state()
-            .panels()
-            .time_travel
-            .travel
-            .value()
-            .unwrap()
-            .counts
-            .users
+        travel(h.state()).unwrap().len(Table::Users) as u64,
+        travel(h.state()).unwrap().counts.users
     );
     assert!(
         h.query_by_label(&first_at_cursor).is_some(),
@@ -332,22 +282,9 @@ fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
 
     click(&mut h, "difference");
     wait_until(&mut h, "the differing users", |app| {
-        app.panels()
-            .time_travel
-            .travel
-            .value()
-            .is_some_and(|t| t.rows_loaded(Table::Users, false, 0..30))
+        travel(app).is_some_and(|t| t.rows_loaded(Table::Users, false, 0..30))
     });
-    let (_, diff) = h
-        .state()
-        .panels()
-        .time_travel
-        .travel
-        .value()
-        .unwrap()
-        .diff
-        .as_ref()
-        .unwrap();
+    let (_, diff) = travel(h.state()).unwrap().diff.as_ref().unwrap();
     let (added, removed, changed) = diff.counts(Table::Users);
     assert_eq!(diff.len(Table::Users), added + removed + changed);
     assert!(diff.len(Table::Users) > 0);
