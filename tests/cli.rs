@@ -233,6 +233,159 @@ fn a_malformed_import_line_is_named_and_nothing_is_imported() {
 }
 
 #[test]
+fn history_lists_every_version_of_a_user_and_a_booking_with_the_event_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = "3f1c7a2e-1111-4000-8000-000000000001";
+    let second = "3f1c7a2e-2222-4000-8000-000000000002";
+    let book = |id: &str, address: &str| {
+        let (code, out) = json(
+            d,
+            &[
+                "emit",
+                "--id",
+                id,
+                "--email",
+                "ana@example.com",
+                "--name",
+                "Ana",
+                "--address",
+                address,
+                "--check-in",
+                "2026-05-01",
+                "--check-out",
+                "2026-05-04",
+                "--json",
+            ],
+        );
+        assert_eq!(code, 0, "{out}");
+    };
+    let move_to = |address: &str| {
+        let (code, out) = json(
+            d,
+            &[
+                "change-address",
+                "--user",
+                "ana@example.com",
+                "--address",
+                address,
+                "--json",
+            ],
+        );
+        assert_eq!(code, 0, "{out}");
+    };
+    book(first, "Calle A"); // 1
+    move_to("Calle B"); // 2
+    book(second, "Calle Z"); // 3: a known user, the user row stays
+    move_to("Calle C"); // 4
+    let (code, _) = json(
+        d,
+        &[
+            "reschedule",
+            "--booking",
+            first,
+            "--check-in",
+            "2026-06-01",
+            "--check-out",
+            "2026-06-03",
+            "--json",
+        ],
+    ); // 5
+    assert_eq!(code, 0);
+    let (code, _) = json(d, &["cancel", "--booking", first, "--json"]); // 6
+    assert_eq!(code, 0);
+
+    let versions = |value: &Value| -> Vec<(u64, String, Vec<String>)> {
+        value["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let changed = v["changed"].as_array().unwrap();
+                (
+                    v["position"].as_u64().unwrap(),
+                    v["event_type"].as_str().unwrap().to_string(),
+                    changed
+                        .iter()
+                        .map(|c| c.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let (code, user) = json(d, &["history", "--user", "ana@example.com", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(user["table"], "users");
+    let user_versions = versions(&user);
+    assert_eq!(
+        user_versions
+            .iter()
+            .map(|v| (v.0, v.1.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (1, "BookingWizardCompleted"),
+            (2, "UserAddressChanged"),
+            (4, "UserAddressChanged"),
+        ]
+    );
+    assert_eq!(user_versions[1].2, ["address", "last_position"]);
+    let addresses: Vec<&str> = user["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["row"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, ["Calle A", "Calle B", "Calle C"]);
+    // The same row by id.
+    let key = user["key"].as_str().unwrap().to_string();
+    let (_, by_id) = json(d, &["history", "--user", &key, "--json"]);
+    assert_eq!(by_id, user);
+
+    let (code, booking) = json(d, &["history", "--booking", first, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        versions(&booking)[1..],
+        [
+            (
+                5,
+                "BookingRescheduled".to_string(),
+                vec![
+                    "check_in".to_string(),
+                    "check_out".into(),
+                    "last_position".into()
+                ]
+            ),
+            (
+                6,
+                "BookingCancelled".to_string(),
+                vec!["status".to_string(), "last_position".into()]
+            ),
+        ]
+    );
+    assert_eq!(booking["versions"][0]["row"]["check_in"], "2026-05-01");
+    assert_eq!(booking["versions"][2]["row"]["status"], "cancelled");
+    assert!(booking["versions"][0]["actor"].is_string());
+    let (_, other) = json(d, &["history", "--booking", second, "--json"]);
+    assert_eq!(versions(&other).len(), 1);
+
+    // A row no event made: an empty history, said in a sentence.
+    let out = run(
+        d,
+        &[
+            "history",
+            "--booking",
+            "3f1c7a2e-3333-4000-8000-000000000003",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("no event of this ledger made"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn bad_input_gets_one_clear_sentence_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -278,6 +431,8 @@ fn bad_input_gets_one_clear_sentence_and_exit_2() {
             "does not exist",
         ),
         (vec!["import", "/nonexistent/file.ndjson"], "cannot open"),
+        (vec!["history"], "needs --booking ID or --user"),
+        (vec!["history", "--user", "nobody"], "not a UUID"),
     ] {
         let out = run(d, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

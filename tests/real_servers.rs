@@ -1176,6 +1176,32 @@ fn every_store_mix_works() {
             (0, &Value::Bool(true)),
             "{verify}"
         );
+        // A row's history reads the booking's stream and, for its user,
+        // the wizard that made the row, from whichever ledger store this is.
+        let (_, first) = app.json(&["events", "--limit", "1", "--json"]);
+        let booking = first["aggregate_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let email = first["payload"]["user"]["email"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for args in [
+            ["history", "--booking", booking.as_str()],
+            ["history", "--user", email.as_str()],
+        ] {
+            let (code, history) = app.json(&[args[0], args[1], args[2], "--json"]);
+            assert_eq!(code, 0, "{history}");
+            assert_eq!(
+                (
+                    &history["versions"][0]["position"],
+                    &history["versions"][0]["event_type"]
+                ),
+                (&Value::from(1), &Value::from("BookingWizardCompleted")),
+                "{args:?}: {history}"
+            );
+        }
         let (code, list) = app.json(&["snapshot", "list", "--json"]);
         assert_eq!(code, 0, "{list}");
         let snapshots = list["snapshots"].as_array().cloned().unwrap_or_default();

@@ -7,8 +7,9 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::{By, NodeT, Queryable};
 use ledgerscope::domain::Table;
 use ledgerscope::engine::bulk::BulkSpec;
 use ledgerscope::engine::{EngineConfig, JobControl};
@@ -660,4 +661,146 @@ fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
         h.query_by_label_contains("cannot save the window's preferences")
             .is_some()
     );
+}
+
+/// The row the history window shows, once read.
+fn shown_history(app: &LedgerApp) -> Option<&ledgerscope::domain::RowHistory> {
+    app.panels().history.history.value()
+}
+
+#[test]
+fn row_history_opens_from_time_travel_compare_and_the_timeline() {
+    use ledgerscope::domain::ChangeUserAddress;
+    use ledgerscope::ui::panels::history::HistoryCommand;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut h = harness(dir.path(), &rt, false);
+    seed(&h, &rt, 20);
+    let engine = h.state().engine().unwrap().clone();
+    // The first user in key order moves: two versions, the second made by
+    // an event of the user's stream, the first by a booking's.
+    let state = rt.block_on(engine.state_at(20)).unwrap().state;
+    let (&user, row) = state.users.iter().next().unwrap();
+    let made_at = row.created_position;
+    let cmd = ChangeUserAddress::new(uuid::Uuid::new_v4(), user, "Calle Nueva 7").unwrap();
+    rt.block_on(engine.change_user_address(cmd)).unwrap();
+    wait_until(&mut h, "projections", |app| caught_up(app, 21));
+
+    // From a row in Time travel: the row's key.
+    click(&mut h, "Time travel");
+    click(&mut h, "End >|");
+    wait_until(&mut h, "the state at the head", |app| {
+        travel(app).is_some_and(|t| t.position == 21)
+    });
+    click(&mut h, "users");
+    wait_until(&mut h, "the users at the head", |app| {
+        travel(app).is_some_and(|t| t.position == 21 && t.rows_loaded(Table::Users, true, 0..1))
+    });
+    click(&mut h, &user.to_string()[..8]);
+    wait_until(&mut h, "the user's history", |app| {
+        shown_history(app).is_some_and(|h| h.key == user)
+    });
+    let history = shown_history(h.state()).unwrap();
+    assert_eq!(
+        history
+            .versions
+            .iter()
+            .map(|v| (v.position, v.event_type.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (made_at, "BookingWizardCompleted"),
+            (21, "UserAddressChanged")
+        ]
+    );
+    assert!(
+        h.query_by_label(&format!("History of user {user}"))
+            .is_some()
+    );
+    assert!(h.query_by_label("UserAddressChanged").is_some());
+    assert!(
+        h.query_by_label_contains("2 version(s); now:").is_some()
+            && h.query_by_label_contains("address Calle Nueva 7").is_some(),
+        "the window says what the row is now"
+    );
+
+    // The window stays over every panel; each version links to its event
+    // in the timeline.
+    h.state_mut()
+        .push_command(ShellCommand::ShowPanel(PanelKind::Emit));
+    h.step();
+    h.step();
+    let position = made_at.to_string();
+    h.get(By::new().label(&position).role(Role::Link)).click();
+    for _ in 0..4 {
+        h.step();
+    }
+    wait_until(&mut h, "the version's event selected", |app| {
+        app.shell().panel == PanelKind::Timeline
+            && app
+                .panels()
+                .timeline
+                .selected
+                .as_ref()
+                .is_some_and(|e| ledgerscope::store::entry_position(e) == made_at)
+    });
+    h.state_mut().push_command(HistoryCommand::Close);
+    h.step();
+    assert!(h.state().panels().history.target.is_none());
+
+    // From the selected event in the timeline: a wizard makes a booking and
+    // its user, so both open from it.
+    let booking = h
+        .state()
+        .panels()
+        .timeline
+        .selected
+        .as_ref()
+        .and_then(|e| e.as_ref().ok())
+        .map(|e| e.aggregate_id)
+        .unwrap();
+    click(&mut h, "History of this booking");
+    wait_until(&mut h, "the booking's history", |app| {
+        shown_history(app).is_some_and(|h| h.key == booking && h.table == Table::Bookings)
+    });
+    assert_eq!(shown_history(h.state()).unwrap().versions.len(), 1);
+    click(&mut h, "History of this user");
+    wait_until(&mut h, "the user's history again", |app| {
+        shown_history(app).is_some_and(|h| h.key == user)
+    });
+
+    // From a row in Compare: a drifted booking shows which event set it.
+    let views = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
+    views.busy_timeout(Duration::from_secs(5)).unwrap();
+    views
+        .execute(
+            "UPDATE bookings SET guests = 19 WHERE booking_id = ?1",
+            [booking.to_string()],
+        )
+        .unwrap();
+    h.state_mut().push_command(HistoryCommand::Close);
+    click(&mut h, "Compare");
+    wait_until(&mut h, "the comparison", |app| {
+        app.panels()
+            .compare
+            .verify
+            .value()
+            .is_some_and(|v| v.different == 1)
+    });
+    click(&mut h, &format!("{}…", &booking.to_string()[..8]));
+    wait_until(&mut h, "the drifted booking's history", |app| {
+        shown_history(app).is_some_and(|h| h.key == booking && h.table == Table::Bookings)
+    });
+    let made_it = &shown_history(h.state()).unwrap().versions[0];
+    assert_eq!(made_it.event_type, "BookingWizardCompleted");
+    let guests = Table::Bookings
+        .columns()
+        .iter()
+        .position(|c| *c == "guests")
+        .unwrap();
+    assert_ne!(
+        made_it.cells[guests], "19",
+        "the ledger never set 19 guests"
+    );
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }

@@ -250,6 +250,18 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Every version of one read row, oldest first, with the event that made
+    /// each and the cells it changed.
+    History {
+        /// The booking's id.
+        #[arg(long, conflicts_with = "user")]
+        booking: Option<String>,
+        /// The user's id (or their e-mail).
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// Compare the read tables with the state the ledger implies (exit 1 on drift).
     Verify {
         #[command(flatten)]

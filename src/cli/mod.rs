@@ -18,7 +18,7 @@ pub use args::{Cli, Command};
 use args::{EmitArgs, SnapshotAction};
 
 use crate::domain::{
-    BookingWizardForm, CancelBooking, ChangeUserAddress, ProjectorId, RescheduleBooking,
+    BookingWizardForm, CancelBooking, ChangeUserAddress, ProjectorId, RescheduleBooking, Table,
     user_id_for_email,
 };
 use crate::engine::bulk::BulkSpec;
@@ -129,6 +129,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Run { out }
         | Command::State { out, .. }
         | Command::Diff { out, .. }
+        | Command::History { out, .. }
         | Command::Verify { out }
         | Command::Replay { out, .. }
         | Command::Import { out, .. } => out.json,
@@ -215,11 +216,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             user, address, id, ..
         } => {
             let engine = open_engine(cli).await?;
-            let user_id = if user.contains('@') {
-                user_id_for_email(user)
-            } else {
-                parse_uuid(user, "--user")?
-            };
+            let user_id = user_key(user)?;
             let cmd = ChangeUserAddress::new(command_id(id)?, user_id, address)
                 .map_err(EngineError::Invalid)?;
             let outcome = engine.change_user_address(cmd).await?;
@@ -241,6 +238,9 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
                 json,
             )
             .await
+        }
+        Command::History { booking, user, .. } => {
+            history(cli, booking.as_deref(), user.as_deref(), json).await
         }
         Command::Status { .. } => status(cli, json).await,
         Command::Project { .. } => project(cli, json).await,
@@ -886,6 +886,89 @@ async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
             counts.bookings,
             counts.bookings_by_status,
             result.state.digest()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// The user under `--user`: a UUID, or an e-mail (the id is derived from it).
+fn user_key(text: &str) -> CliResult<Uuid> {
+    if text.contains('@') {
+        Ok(user_id_for_email(text))
+    } else {
+        parse_uuid(text, "--user")
+    }
+}
+
+async fn history(
+    cli: &Cli,
+    booking: Option<&str>,
+    user: Option<&str>,
+    json: bool,
+) -> CliResult<i32> {
+    let (table, key) = match (booking, user) {
+        (Some(booking), _) => (Table::Bookings, parse_uuid(booking, "--booking")?),
+        (None, Some(user)) => (Table::Users, user_key(user)?),
+        (None, None) => {
+            return Err(CliError::input(
+                "history needs --booking ID or --user ID|EMAIL",
+            ));
+        }
+    };
+    let engine = open_for_reading(cli).await?;
+    let history = engine.row_history(table, key).await?;
+    if json {
+        let versions: Vec<Value> = history
+            .versions
+            .iter()
+            .map(|v| {
+                let row: serde_json::Map<String, Value> = history
+                    .columns
+                    .iter()
+                    .zip(&v.cells)
+                    .map(|(c, cell)| (c.clone(), json!(cell)))
+                    .collect();
+                json!({
+                    "position": v.position,
+                    "event_type": v.event_type,
+                    "recorded_at": v.recorded_at,
+                    "actor": v.actor,
+                    "row": row,
+                    "changed": v.changed,
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "table": table,
+            "key": key,
+            "versions": versions,
+            "skipped": history.skipped,
+        }));
+    } else if history.versions.is_empty() {
+        eprintln!("no event of this ledger made a {} row {key}", table.name());
+    } else {
+        for v in &history.versions {
+            let cells: Vec<String> = history
+                .columns
+                .iter()
+                .zip(&v.cells)
+                .filter(|(c, _)| v.changed.contains(c))
+                .map(|(c, cell)| format!("{c}={cell}"))
+                .collect();
+            eprintln!(
+                "{:>8}  {}  {:<22} {}  {}",
+                v.position,
+                v.recorded_at.format("%Y-%m-%d %H:%M:%S"),
+                v.event_type,
+                v.actor.as_deref().unwrap_or("-"),
+                cells.join(", ")
+            );
+        }
+    }
+    if !history.skipped.is_empty() {
+        eprintln!(
+            "undecodable events about this row (they change nothing): {:?}",
+            history.skipped
         );
     }
     Ok(EXIT_OK)

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod command;
 pub mod event;
 pub mod generate;
+pub mod history;
 pub mod projection;
 pub mod state;
 
@@ -17,5 +18,6 @@ pub use event::{
     BookingDetails, BookingStatus, DecodeError, DomainEvent, EventMetadata, StoredEvent,
     UserDetails, user_id_for_email,
 };
+pub use history::{RowHistory, RowVersion, row_history, rows_touched};
 pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod bus;
 pub mod compare;
 pub mod handler;
+pub mod history;
 pub mod holes;
 pub mod job;
 pub mod outage;

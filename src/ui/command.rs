@@ -12,6 +12,7 @@ use crate::ui::jobs::JobKind;
 use crate::ui::panels::PanelKind;
 use crate::ui::panels::compare::{CompareCommand, CompareMessage};
 use crate::ui::panels::emit::{EmitCommand, EmitMessage};
+use crate::ui::panels::history::{HistoryCommand, HistoryMessage};
 use crate::ui::panels::operations::{OperationsCommand, OperationsMessage};
 use crate::ui::panels::time_travel::{TimeTravelCommand, TimeTravelMessage};
 use crate::ui::panels::timeline::{TimelineCommand, TimelineMessage};
@@ -74,6 +75,8 @@ pub enum UiCommand {
     Compare(CompareCommand),
     /// For Operations.
     Operations(OperationsCommand),
+    /// For the row history window.
+    History(HistoryCommand),
 }
 
 macro_rules! into_command {
@@ -91,7 +94,8 @@ into_command!(
     Timeline(TimelineCommand),
     TimeTravel(TimeTravelCommand),
     Compare(CompareCommand),
-    Operations(OperationsCommand)
+    Operations(OperationsCommand),
+    History(HistoryCommand)
 );
 
 /// Periodic status of the engine.
@@ -147,4 +151,6 @@ pub enum Message {
     Compare(CompareMessage),
     /// For Operations.
     Operations(OperationsMessage),
+    /// For the row history window.
+    History(HistoryMessage),
 }

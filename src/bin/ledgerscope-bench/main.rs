@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,ingest,timetravel,ui] [--data-dir DIR] [--smoke]
+//!     [--only replay,ingest,timetravel,history,ui] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
@@ -23,6 +23,7 @@ use clap::Parser;
 use serde_json::json;
 
 mod data;
+mod history;
 mod ingest;
 mod record;
 mod replay;
@@ -48,17 +49,17 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 4] = ["replay", "ingest", "timetravel", "ui"];
+const MEASUREMENTS: [&str; 5] = ["replay", "ingest", "timetravel", "history", "ui"];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 
-/// Benchmarks: replay, ingest, time travel and the UI.
+/// Benchmarks: replay, ingest, time travel, row history and the UI.
 #[derive(Parser, Debug)]
 #[command(name = "ledgerscope-bench", version)]
 struct Args {
     /// Events in the main ledger (replay, time travel, the large UI case).
     #[arg(long, default_value_t = 100_000)]
     n: u64,
-    /// Comma-separated subset of: replay, ingest, timetravel, ui.
+    /// Comma-separated subset of: replay, ingest, timetravel, history, ui.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to build the ledgers (kept and reused); default: a temp dir removed at the end.
@@ -250,6 +251,7 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
         let short = if embedded { "embedded" } else { "remote" };
         let wants_main = only.contains("replay")
             || only.contains("timetravel")
+            || only.contains("history")
             || (embedded && only.contains("ui"));
         if wants_main {
             let dir = subdir(root, &format!("{short}-main-{n}"))?;
@@ -264,6 +266,9 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
                     snapshot_every: plan.snapshot_every,
                 };
                 timetravel::run(&stores, &pair.label, spec).await?;
+            }
+            if only.contains("history") {
+                history::run(&stores, &pair.label, plan.queries, plan.snapshot_every).await?;
             }
             if embedded && only.contains("ui") {
                 prepare_for_ui(&stores, plan.snapshot_every).await?;

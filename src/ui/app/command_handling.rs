@@ -152,6 +152,7 @@ impl LedgerApp {
             Message::Timeline(message) => self.panels.timeline.apply(message, &mut self.shell),
             Message::TimeTravel(message) => self.panels.time_travel.apply(message, &self.shell),
             Message::Compare(message) => self.panels.compare.apply(message),
+            Message::History(message) => self.panels.history.apply(message),
             Message::Operations(message) => {
                 self.panels.operations.apply(message, &mut self.shell);
             }

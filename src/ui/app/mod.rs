@@ -24,6 +24,7 @@ use crate::ui::command::{Message, UiCommand};
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
 use crate::ui::panels::emit::{EmitCommand, emit_ui};
+use crate::ui::panels::history::history_ui;
 use crate::ui::panels::operations::operations_ui;
 use crate::ui::panels::time_travel::{TimeTravelCommand, time_travel_ui};
 use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
@@ -236,6 +237,7 @@ impl LedgerApp {
             UiCommand::TimeTravel(command) => self.panels.time_travel.handle(command, &mut ctx),
             UiCommand::Compare(command) => self.panels.compare.handle(command, &mut ctx),
             UiCommand::Operations(command) => self.panels.operations.handle(command, &mut ctx),
+            UiCommand::History(command) => self.panels.history.handle(command, &mut ctx),
         }
     }
 
@@ -292,6 +294,7 @@ impl LedgerApp {
             PanelKind::Compare => compare_ui(ui, &panels.compare, shell, &mut commands),
             PanelKind::Operations => operations_ui(ui, &panels.operations, shell, &mut commands),
         });
+        history_ui(ui.ctx(), &panels.history, &mut commands);
         dialogs::dialogs_ui(ui.ctx(), shell, &mut commands);
         if !commands.is_empty() {
             ui.ctx().request_repaint();

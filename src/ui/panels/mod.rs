@@ -1,4 +1,4 @@
-//! The five panels, one folder each: its state (`mod.rs`), its commands and
+//! The five panels and the row history window, one folder each: its state (`mod.rs`), its commands and
 //! messages, the work it spawns (`tasks.rs`, engine calls only) and its
 //! drawing (`ui.rs`). A panel reads the [`Shell`] (connection, head, jobs)
 //! and changes only itself; what it asks of the shell or of another panel it
@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod emit;
+pub mod history;
 pub mod operations;
 pub mod time_travel;
 pub mod timeline;
@@ -118,6 +119,8 @@ pub struct Panels {
     pub compare: compare::ComparePanel,
     /// Operations.
     pub operations: operations::OperationsPanel,
+    /// The row history window (over every panel).
+    pub history: history::HistoryPanel,
 }
 
 impl Panels {
@@ -178,6 +181,7 @@ impl Panels {
             &self.time_travel.goto_error,
             &self.compare.verify_error,
             &self.compare.diff_error,
+            &self.history.error,
         ]
         .into_iter()
         .flatten()
@@ -192,5 +196,6 @@ impl Panels {
         self.time_travel.on_disconnect();
         self.compare.on_disconnect();
         self.operations.on_disconnect();
+        self.history.on_disconnect();
     }
 }

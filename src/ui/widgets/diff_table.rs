@@ -1,14 +1,16 @@
 //! A virtual table of row differences: added rows green, removed rows red,
 //! changed cells highlighted with before → after. The `last_position` column
-//! jumps to the event that last changed the row.
+//! jumps to the event that last changed the row; the key opens the row's
+//! history.
 
 use egui_extras::{Column, TableBuilder};
 
 use std::borrow::Cow;
 
-use crate::domain::{RowDiff, TableDiff};
+use crate::domain::{RowDiff, Table, TableDiff};
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::page_cache::{PageCache, page_of};
+use crate::ui::panels::history::HistoryCommand;
 use crate::ui::widgets::{ADDED_COLOR, CHANGED_BG, REMOVED_COLOR};
 
 /// Row height.
@@ -141,6 +143,7 @@ pub fn diff_table_ui(
     }
     let columns = table.columns();
     let last_col = columns.iter().position(|c| *c == "last_position");
+    let history_table = Table::parse(table.table());
     let text_height = ROW_HEIGHT;
     let max_height = ui.available_height().max(120.0);
     let mut builder = TableBuilder::new(ui)
@@ -220,6 +223,22 @@ pub fn diff_table_ui(
                                 .clicked()
                             {
                                 commands.push(ShellCommand::ShowEvent(position).into());
+                            }
+                            return;
+                        }
+                        if i == 0
+                            && let Some(history_table) = history_table
+                        {
+                            let key = diff.key();
+                            if ui
+                                .link(short(cell))
+                                .on_hover_text(format!(
+                                    "{cell}: show every version of this row and the events \
+                                     that made them (row history)"
+                                ))
+                                .clicked()
+                            {
+                                commands.push(HistoryCommand::Open(history_table, key).into());
                             }
                             return;
                         }

@@ -7,6 +7,7 @@ use crate::domain::Table;
 use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::page_cache::page_of;
+use crate::ui::panels::history::HistoryCommand;
 use crate::ui::widgets::diff_table::paged_diff_ui;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::inline_error_ui;
@@ -269,6 +270,18 @@ fn state_table_ui(
                                 .clicked()
                             {
                                 commands.push(ShellCommand::ShowEvent(last).into());
+                            }
+                        } else if i == 0
+                            && let Ok(key) = uuid::Uuid::parse_str(cell)
+                        {
+                            if ui
+                                .link(&cell[..8])
+                                .on_hover_text(format!(
+                                    "{cell}: show every version of this row (row history)"
+                                ))
+                                .clicked()
+                            {
+                                commands.push(HistoryCommand::Open(table, key).into());
                             }
                         } else if cell.len() == 36 && cell.is_char_boundary(8) {
                             ui.label(&cell[..8]).on_hover_text(cell.as_str());

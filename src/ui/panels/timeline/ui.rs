@@ -5,10 +5,12 @@ use egui_extras::{Column, TableBuilder};
 
 use super::{FilterField, TimelineCommand, TimelinePanel};
 use crate::domain::event::event_types;
+use crate::domain::{Table, rows_touched};
 use crate::store::LedgerEntry;
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::page_cache::page_of;
+use crate::ui::panels::history::HistoryCommand;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::json_view::json_view_ui;
 use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
@@ -277,6 +279,22 @@ fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComm
             ui.horizontal(|ui| {
                 if ui.button("Show this aggregate's stream").clicked() {
                     commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
+                }
+                for (table, key) in rows_touched(e) {
+                    let label = match table {
+                        Table::Users => "History of this user",
+                        Table::Bookings => "History of this booking",
+                    };
+                    if ui
+                        .button(label)
+                        .on_hover_text(format!(
+                            "Every version of {} row {key}, with the events that made them",
+                            table.name()
+                        ))
+                        .clicked()
+                    {
+                        commands.push(HistoryCommand::Open(table, key).into());
+                    }
                 }
             });
             ui.label(egui::RichText::new("payload").strong());
