@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of every panel: runs the real release binary under Xvfb at
 # 1280x800 on a demo ledger built with the CLI (4000 events, a snapshot, one
-# drifted read row) and saves one PNG per panel into assets/screenshots/.
+# drifted read row) and saves one PNG per panel (and one of a row's
+# history) into assets/screenshots/.
 #
 #   scripts/screenshots.sh            # build, make the demo ledger, shoot
 #   SETTLE_SECS=10 scripts/screenshots.sh   # wait longer on slow machines
@@ -68,26 +69,39 @@ export LEDGERSCOPE_UI_PREFS=none
 unset WAYLAND_DISPLAY
 
 mkdir -p "$OUT"
-shoot() {
-    local panel="$1"
-    shift
-    env LEDGERSCOPE_START_PANEL="$panel" "$@" "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$panel.log" 2>&1 &
+# shoot_as NAME PANEL [VAR=VALUE...]: the window on PANEL, saved as NAME.png.
+shoot_as() {
+    local name="$1" panel="$2"
+    shift 2
+    env LEDGERSCOPE_START_PANEL="$panel" "$@" "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
     APP_PID=$!
     sleep "$SETTLE_SECS"
     if ! kill -0 "$APP_PID" 2>/dev/null; then
         echo "the app exited early:" >&2
-        cat "$DEMO/$panel.log" >&2
+        cat "$DEMO/$name.log" >&2
         exit 1
     fi
-    xwd -root -silent | /usr/bin/convert xwd:- "png:$OUT/$panel.png"
+    xwd -root -silent | /usr/bin/convert xwd:- "png:$OUT/$name.png"
     kill "$APP_PID" 2>/dev/null || true
     wait "$APP_PID" 2>/dev/null || true
     APP_PID=""
-    echo "saved $OUT/$panel.png" >&2
+    echo "saved $OUT/$name.png" >&2
+}
+shoot() {
+    shoot_as "$1" "$@"
 }
 
 shoot emit LEDGERSCOPE_START_GENERATE=1
 shoot timeline LEDGERSCOPE_START_POSITION=1234
 shoot time-travel LEDGERSCOPE_START_POSITION=2000
+shoot over-time
+# A booking that was rescheduled or cancelled: its history has versions,
+# and leaving out its wizard makes those later events no-ops.
+changed=$(sqlite3 "$DEMO/ledger.sqlite3" \
+    "SELECT aggregate_id FROM events WHERE event_type IN ('BookingCancelled','BookingRescheduled') ORDER BY position LIMIT 1;")
+made=$(sqlite3 "$DEMO/ledger.sqlite3" \
+    "SELECT MIN(position) FROM events WHERE aggregate_id = '$changed';")
+shoot what-if LEDGERSCOPE_START_WHATIF="$made"
+shoot_as history time-travel LEDGERSCOPE_START_POSITION=2000 LEDGERSCOPE_START_HISTORY="booking:$changed"
 shoot compare
 shoot operations

@@ -917,3 +917,137 @@ async fn switching_the_outage_off_wakes_projectors_sleeping_out_their_backoff() 
     }
     shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_series_pass_extends_with_new_events_and_folds_again_when_a_hole_is_filled() {
+    use ledgerscope::domain::SeriesBy;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(250, Some(5))
+    };
+    engine
+        .emit_bulk(&spec, &JobControl::default())
+        .await
+        .unwrap();
+    let job = JobControl::default();
+    let fresh_series = |by| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            engine_in(&dir)
+                .await
+                .series(by, &JobControl::default())
+                .await
+                .unwrap()
+        }
+    };
+
+    // A hand edit takes position 1 (a booking wizard) out: a hole.
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    ledger_db
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    ledger_db
+        .execute_batch(
+            "CREATE TABLE saved AS SELECT * FROM events WHERE position = 1;
+             DROP TRIGGER events_append_only_delete;
+             DELETE FROM events WHERE position = 1;",
+        )
+        .unwrap();
+    let with_hole = engine.series(SeriesBy::Position, &job).await.unwrap();
+    assert_eq!(with_hole, fresh_series(SeriesBy::Position).await);
+
+    // More events: the pass goes on from where it was.
+    engine
+        .emit_bulk(
+            &BulkSpec {
+                mix: true,
+                ..BulkSpec::bookings(120, Some(6))
+            },
+            &job,
+        )
+        .await
+        .unwrap();
+    for by in SeriesBy::ALL {
+        let series = engine.series(by, &job).await.unwrap();
+        assert_eq!(series, fresh_series(by).await, "{by:?}");
+    }
+
+    // The missing event comes back: the pass had crossed it, so it folds again.
+    ledger_db
+        .execute_batch("INSERT INTO events SELECT * FROM saved;")
+        .unwrap();
+    let filled = engine.series(SeriesBy::Position, &job).await.unwrap();
+    assert_eq!(filled, fresh_series(SeriesBy::Position).await);
+    let head = engine.head().await.unwrap();
+    let state = engine.state_at(head).await.unwrap().state;
+    assert_eq!(
+        filled.points.last().unwrap().users,
+        state.users.len() as u64
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_what_if_from_snapshots_is_the_fold_of_the_ledger_without_the_left_out_events() {
+    use ledgerscope::domain::Exclusion;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 50;
+    config.snapshot_delta_every = 20;
+    let engine = engine_with(dir.path(), &config).await;
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(260, Some(11))
+    };
+    let job = JobControl::default();
+    engine.emit_bulk(&spec, &job).await.unwrap();
+    engine.take_due_snapshots().await.unwrap();
+    let head = engine.head().await.unwrap();
+    let events: Vec<_> = engine
+        .ledger_page(1, head as usize)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let projected_before = views(&engine).await;
+    let snapshots_before = engine.list_snapshots().await.unwrap().len();
+    let mut rng = DemoRng::new(4);
+    for round in 0..6 {
+        let mut exclusion = Exclusion::default();
+        for _ in 0..=round {
+            exclusion.positions.insert(1 + rng.below(head));
+        }
+        if round % 2 == 1 {
+            let a = 1 + rng.below(head);
+            exclusion.ranges.push((a, (a + 15).min(head)));
+        }
+        let at = head - rng.below(head / 4);
+        let report = engine.what_if(&exclusion, at, &job).await.unwrap();
+        let kept = events
+            .iter()
+            .filter(|e| e.position <= at && !exclusion.excludes(e.position, Some(e)));
+        let expected = ReadState::fold(kept);
+        assert_eq!(
+            (&report.simulated.users, &report.simulated.bookings),
+            (&expected.users, &expected.bookings),
+            "round {round}: {exclusion:?} at {at}"
+        );
+        assert!(
+            matches!(
+                report.base,
+                ledgerscope::engine::timetravel::FoldBase::Snapshot { .. }
+            ) || report.first_excluded.is_some_and(|p| p <= 50),
+            "started from a snapshot: {:?}",
+            report.base
+        );
+        assert_eq!(*report.real, engine.fold_from_zero(at).await.unwrap());
+        assert_eq!(report.difference, report.real.diff(&report.simulated));
+    }
+    assert_eq!(views(&engine).await, projected_before, "nothing written");
+    assert_eq!(
+        engine.list_snapshots().await.unwrap().len(),
+        snapshots_before
+    );
+}

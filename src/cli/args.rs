@@ -44,6 +44,12 @@ fn rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `position`, `day` or `hour`.
+fn series_by(text: &str) -> Result<crate::domain::SeriesBy, String> {
+    crate::domain::SeriesBy::parse(text)
+        .ok_or_else(|| format!("must be position, day or hour, not '{text}'"))
+}
+
 /// Ledgerscope: explore an event-sourced booking system. With no subcommand
 /// the window opens; subcommands run headless.
 #[derive(Debug, Parser)]
@@ -259,6 +265,42 @@ pub enum Command {
         /// The user's id (or their e-mail).
         #[arg(long)]
         user: Option<String>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// The derived state over time: users, bookings confirmed and cancelled,
+    /// revenue of confirmed bookings (and by service), per bucket; the last
+    /// point is the state at the head.
+    Series {
+        /// Buckets: position (equal ranges), day or hour of recorded_at.
+        #[arg(long, default_value = "position", value_parser = series_by)]
+        by: crate::domain::SeriesBy,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// A simulation: the state as if some events had never happened, beside
+    /// the real one, with the difference and the later events that became
+    /// no-ops. Nothing is written.
+    #[command(name = "whatif", allow_negative_numbers = true)]
+    WhatIf {
+        /// Leave out the events at these positions (P[,P...]).
+        #[arg(long, value_delimiter = ',', value_parser = non_negative)]
+        exclude: Vec<u64>,
+        /// Leave out every event of this aggregate (repeatable).
+        #[arg(long)]
+        exclude_aggregate: Vec<String>,
+        /// Leave out every event of this type (repeatable).
+        #[arg(long = "exclude-type")]
+        exclude_type: Vec<String>,
+        /// Leave out the positions A..B, inclusive (repeatable).
+        #[arg(long)]
+        exclude_range: Vec<String>,
+        /// As of this position (default: the head).
+        #[arg(long, value_parser = non_negative)]
+        at: Option<u64>,
+        /// At most this many differing rows listed (counts are always complete).
+        #[arg(long, default_value_t = 50, value_parser = non_negative)]
+        limit: u64,
         #[command(flatten)]
         out: JsonFlag,
     },

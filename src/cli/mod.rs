@@ -130,6 +130,8 @@ fn json_flag(command: &Command) -> bool {
         | Command::State { out, .. }
         | Command::Diff { out, .. }
         | Command::History { out, .. }
+        | Command::Series { out, .. }
+        | Command::WhatIf { out, .. }
         | Command::Verify { out }
         | Command::Replay { out, .. }
         | Command::Import { out, .. } => out.json,
@@ -241,6 +243,40 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
         }
         Command::History { booking, user, .. } => {
             history(cli, booking.as_deref(), user.as_deref(), json).await
+        }
+        Command::Series { by, .. } => series(cli, *by, json).await,
+        Command::WhatIf {
+            exclude,
+            exclude_aggregate,
+            exclude_type,
+            exclude_range,
+            at,
+            limit,
+            ..
+        } => {
+            let mut exclusion = crate::domain::Exclusion {
+                positions: exclude.iter().copied().filter(|p| *p > 0).collect(),
+                event_types: exclude_type.iter().map(|t| t.trim().to_string()).collect(),
+                ..Default::default()
+            };
+            for aggregate in exclude_aggregate {
+                exclusion
+                    .aggregates
+                    .insert(parse_uuid(aggregate, "--exclude-aggregate")?);
+            }
+            for range in exclude_range {
+                exclusion.ranges.push(
+                    crate::domain::Exclusion::parse_range(range)
+                        .map_err(|e| CliError::input(format!("--exclude-range: {e}")))?,
+                );
+            }
+            if exclusion.is_empty() {
+                return Err(CliError::input(
+                    "whatif needs something to leave out: --exclude P[,P...], --exclude-aggregate ID, --exclude-type T or --exclude-range A..B",
+                ));
+            }
+            let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+            what_if(cli, &exclusion, *at, limit, json).await
         }
         Command::Status { .. } => status(cli, json).await,
         Command::Project { .. } => project(cli, json).await,
@@ -969,6 +1005,120 @@ async fn history(
         eprintln!(
             "undecodable events about this row (they change nothing): {:?}",
             history.skipped
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn series(cli: &Cli, by: crate::domain::SeriesBy, json: bool) -> CliResult<i32> {
+    let engine = open_for_reading(cli).await?;
+    let series = engine.series(by, &JobControl::default()).await?;
+    if json {
+        print_json(&serde_json::to_value(&series).unwrap_or(Value::Null));
+    } else {
+        eprintln!(
+            "{:<24} {:>9} {:>8} {:>10} {:>10} {:>14}",
+            "bucket", "position", "users", "confirmed", "cancelled", "revenue"
+        );
+        for p in &series.points {
+            eprintln!(
+                "{:<24} {:>9} {:>8} {:>10} {:>10} {:>14}",
+                p.bucket,
+                p.position,
+                p.users,
+                p.bookings_confirmed,
+                p.bookings_cancelled,
+                crate::domain::event::format_cents(p.revenue_cents)
+            );
+        }
+    }
+    if series.out_of_order_times > 0 {
+        eprintln!(
+            "{} events were recorded earlier than an event before them: a bucket by time holds the state after its last event in ledger order",
+            series.out_of_order_times
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+fn state_json(state: &crate::domain::ReadState) -> Value {
+    let counts = state.counts();
+    json!({
+        "position": state.position,
+        "users": counts.users,
+        "bookings": counts.bookings,
+        "bookings_by_status": counts.bookings_by_status,
+        "digest": state.digest(),
+    })
+}
+
+fn table_diffs_json(diff: &crate::domain::StateDiff, limit: usize) -> Vec<Value> {
+    diff.tables
+        .iter()
+        .map(|t| {
+            let (added, removed, changed) = t.counts();
+            json!({
+                "table": t.table,
+                "added": added,
+                "removed": removed,
+                "changed": changed,
+                "columns": t.columns,
+                "rows": t.rows.iter().take(limit).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+async fn what_if(
+    cli: &Cli,
+    exclusion: &crate::domain::Exclusion,
+    at: Option<u64>,
+    limit: usize,
+    json: bool,
+) -> CliResult<i32> {
+    let engine = open_for_reading(cli).await?;
+    let at = match at {
+        Some(at) => at,
+        None => engine.head().await?,
+    };
+    let report = engine
+        .what_if(exclusion, at, &JobControl::default())
+        .await?;
+    if json {
+        let mut value = state_json(&report.simulated);
+        value["simulation"] = json!(true);
+        value["real"] = state_json(&report.real);
+        value["excluded_count"] = json!(report.excluded.len());
+        value["excluded"] = json!(report.excluded.iter().take(1_000).collect::<Vec<_>>());
+        value["no_ops"] = json!(report.no_ops);
+        value["difference"] = json!(table_diffs_json(&report.difference, limit));
+        print_json(&value);
+    } else {
+        let (real, simulated) = (report.real.counts(), report.simulated.counts());
+        eprintln!("SIMULATION (nothing is written) as of position {at}:");
+        eprintln!(
+            "  real:      {} users, {} bookings {:?}",
+            real.users, real.bookings, real.bookings_by_status
+        );
+        eprintln!(
+            "  simulated: {} users, {} bookings {:?}",
+            simulated.users, simulated.bookings, simulated.bookings_by_status
+        );
+        eprintln!("  left out: {} events", report.excluded.len());
+        for t in &report.difference.tables {
+            let (added, removed, changed) = t.counts();
+            eprintln!("  {}: +{added} -{removed} ~{changed}", t.table);
+        }
+        for no_op in &report.no_ops {
+            eprintln!(
+                "  no-op: {} at {} acts on {} {}, which only left-out events made",
+                no_op.event_type, no_op.position, no_op.table, no_op.key
+            );
+        }
+    }
+    if report.excluded.is_empty() {
+        eprintln!(
+            "nothing up to position {at} matches what to leave out: the simulation is the real state"
         );
     }
     Ok(EXIT_OK)

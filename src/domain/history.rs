@@ -72,7 +72,7 @@ pub fn rows_touched(event: &StoredEvent) -> Vec<(Table, Uuid)> {
 }
 
 /// The row of `table` under `key` a change is about.
-fn change_target(change: &RowChange) -> (Table, Uuid) {
+pub(crate) fn change_target(change: &RowChange) -> (Table, Uuid) {
     match change {
         RowChange::InsertUserIfAbsent(row) => (Table::Users, row.user_id),
         RowChange::SetUserAddress { user_id, .. } => (Table::Users, *user_id),

@@ -7,7 +7,11 @@ pub mod event;
 pub mod generate;
 pub mod history;
 pub mod projection;
+pub mod series;
 pub mod state;
+#[cfg(test)]
+mod test_ledger;
+pub mod whatif;
 
 pub use aggregate::{BookingAggregate, DomainError};
 pub use command::{
@@ -20,4 +24,6 @@ pub use event::{
 };
 pub use history::{RowHistory, RowVersion, row_history, rows_touched};
 pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
+pub use series::{Series, SeriesBy, SeriesFold, SeriesPoint};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};
+pub use whatif::{Exclusion, NoOp, WhatIfFold};

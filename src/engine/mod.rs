@@ -14,6 +14,7 @@ pub mod pairing;
 pub mod projector;
 pub mod queries;
 pub mod replay;
+pub mod series;
 pub mod snapshot;
 pub mod snapshot_delta;
 pub mod snapshot_pages;
@@ -23,6 +24,7 @@ pub(crate) mod sync;
 pub mod timetravel;
 pub mod transfer;
 pub mod view;
+pub mod whatif;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -187,6 +189,8 @@ pub struct Engine {
     gap_free_head: std::sync::atomic::AtomicU64,
     /// Wakes projectors sleeping out a backoff.
     projector_wake: tokio::sync::watch::Sender<u64>,
+    /// The state-over-time pass so far (a longer ledger extends it).
+    series: tokio::sync::Mutex<crate::domain::SeriesFold>,
 }
 
 impl Engine {
@@ -224,6 +228,7 @@ impl Engine {
             pending_holes: Mutex::new(BTreeMap::new()),
             gap_free_head: std::sync::atomic::AtomicU64::new(0),
             projector_wake: tokio::sync::watch::Sender::new(0),
+            series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
         })
     }
 

@@ -14,8 +14,10 @@ use crate::ui::panels::compare::{CompareCommand, CompareMessage};
 use crate::ui::panels::emit::{EmitCommand, EmitMessage};
 use crate::ui::panels::history::{HistoryCommand, HistoryMessage};
 use crate::ui::panels::operations::{OperationsCommand, OperationsMessage};
+use crate::ui::panels::over_time::{OverTimeCommand, OverTimeMessage};
 use crate::ui::panels::time_travel::{TimeTravelCommand, TimeTravelMessage};
 use crate::ui::panels::timeline::{TimelineCommand, TimelineMessage};
+use crate::ui::panels::what_if::{WhatIfCommand, WhatIfMessage};
 
 /// What the shell does: panels, mode, dialogs, confirmations, jobs, and
 /// moves from one panel to another.
@@ -77,6 +79,10 @@ pub enum UiCommand {
     Operations(OperationsCommand),
     /// For the row history window.
     History(HistoryCommand),
+    /// For Over time.
+    OverTime(OverTimeCommand),
+    /// For What if.
+    WhatIf(WhatIfCommand),
 }
 
 macro_rules! into_command {
@@ -95,7 +101,9 @@ into_command!(
     TimeTravel(TimeTravelCommand),
     Compare(CompareCommand),
     Operations(OperationsCommand),
-    History(HistoryCommand)
+    History(HistoryCommand),
+    OverTime(OverTimeCommand),
+    WhatIf(WhatIfCommand)
 );
 
 /// Periodic status of the engine.
@@ -153,4 +161,8 @@ pub enum Message {
     Operations(OperationsMessage),
     /// For the row history window.
     History(HistoryMessage),
+    /// For Over time.
+    OverTime(OverTimeMessage),
+    /// For What if.
+    WhatIf(WhatIfMessage),
 }

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,ingest,timetravel,history,ui] [--data-dir DIR] [--smoke]
+//!     [--only replay,ingest,timetravel,history,series,whatif,ui] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
@@ -22,6 +22,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::json;
 
+mod analysis;
 mod data;
 mod history;
 mod ingest;
@@ -49,17 +50,25 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 5] = ["replay", "ingest", "timetravel", "history", "ui"];
+const MEASUREMENTS: [&str; 7] = [
+    "replay",
+    "ingest",
+    "timetravel",
+    "history",
+    "series",
+    "whatif",
+    "ui",
+];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 
-/// Benchmarks: replay, ingest, time travel, row history and the UI.
+/// Benchmarks: replay, ingest, time travel, row history, series, what-if and the UI.
 #[derive(Parser, Debug)]
 #[command(name = "ledgerscope-bench", version)]
 struct Args {
     /// Events in the main ledger (replay, time travel, the large UI case).
     #[arg(long, default_value_t = 100_000)]
     n: u64,
-    /// Comma-separated subset of: replay, ingest, timetravel, history, ui.
+    /// Comma-separated subset of: replay, ingest, timetravel, history, series, whatif, ui.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to build the ledgers (kept and reused); default: a temp dir removed at the end.
@@ -252,6 +261,7 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
         let wants_main = only.contains("replay")
             || only.contains("timetravel")
             || only.contains("history")
+            || only.contains("whatif")
             || (embedded && only.contains("ui"));
         if wants_main {
             let dir = subdir(root, &format!("{short}-main-{n}"))?;
@@ -270,9 +280,20 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             if only.contains("history") {
                 history::run(&stores, &pair.label, plan.queries, plan.snapshot_every).await?;
             }
+            if only.contains("whatif") {
+                let queries = (plan.queries / 4).max(1);
+                analysis::whatif(&stores, &pair.label, queries, plan.snapshot_every).await?;
+            }
             if embedded && only.contains("ui") {
                 prepare_for_ui(&stores, plan.snapshot_every).await?;
             }
+        }
+        if only.contains("series") {
+            let dir = root.join(format!("{short}-series-{n}"));
+            // Fresh every run: the measurement appends to it.
+            let _ = std::fs::remove_dir_all(&dir);
+            let dir = subdir(root, &format!("{short}-series-{n}"))?;
+            analysis::series(&pair, &dir, n).await?;
         }
         if only.contains("ingest") {
             let count = if embedded {

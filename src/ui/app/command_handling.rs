@@ -153,6 +153,8 @@ impl LedgerApp {
             Message::TimeTravel(message) => self.panels.time_travel.apply(message, &self.shell),
             Message::Compare(message) => self.panels.compare.apply(message),
             Message::History(message) => self.panels.history.apply(message),
+            Message::OverTime(message) => self.panels.over_time.apply(message),
+            Message::WhatIf(message) => self.panels.what_if.apply(message),
             Message::Operations(message) => {
                 self.panels.operations.apply(message, &mut self.shell);
             }

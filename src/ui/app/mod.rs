@@ -24,10 +24,13 @@ use crate::ui::command::{Message, UiCommand};
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
 use crate::ui::panels::emit::{EmitCommand, emit_ui};
-use crate::ui::panels::history::history_ui;
+use crate::domain::{Table, user_id_for_email};
+use crate::ui::panels::history::{HistoryCommand, history_ui};
 use crate::ui::panels::operations::operations_ui;
+use crate::ui::panels::over_time::over_time_ui;
 use crate::ui::panels::time_travel::{TimeTravelCommand, time_travel_ui};
 use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
+use crate::ui::panels::what_if::{WhatIfCommand, what_if_ui};
 use crate::ui::panels::{Ctx, PanelKind, Panels};
 use crate::ui::prefs::Prefs;
 
@@ -41,6 +44,24 @@ pub const START_POSITION_ENV: &str = "LEDGERSCOPE_START_POSITION";
 /// Environment variable: when `1`, the Emit panel generates one event at
 /// start, so the anatomy of a transaction is on screen (demos, screenshots).
 pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
+
+/// Environment variable: `booking:ID` or `user:ID|EMAIL` opens that row's
+/// history at start (demos, screenshots).
+pub const START_HISTORY_ENV: &str = "LEDGERSCOPE_START_HISTORY";
+/// Environment variable: a position; What if leaves that event out at
+/// start (demos, screenshots).
+pub const START_WHATIF_ENV: &str = "LEDGERSCOPE_START_WHATIF";
+
+/// The row `booking:ID` or `user:ID|EMAIL` names.
+fn history_target(text: &str) -> Option<(Table, uuid::Uuid)> {
+    let (kind, key) = text.trim().split_once(':')?;
+    match kind {
+        "booking" => Some((Table::Bookings, uuid::Uuid::parse_str(key.trim()).ok()?)),
+        "user" if key.contains('@') => Some((Table::Users, user_id_for_email(key))),
+        "user" => Some((Table::Users, uuid::Uuid::parse_str(key.trim()).ok()?)),
+        _ => None,
+    }
+}
 
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
@@ -104,6 +125,18 @@ impl LedgerApp {
                 PanelKind::TimeTravel => TimeTravelCommand::SetCursor(position).into(),
                 _ => TimelineCommand::JumpToPosition(position).into(),
             });
+        }
+        if let Some((table, key)) = std::env::var(START_HISTORY_ENV)
+            .ok()
+            .and_then(|t| history_target(&t))
+        {
+            startup.push(HistoryCommand::Open(table, key).into());
+        }
+        if let Some(position) = std::env::var(START_WHATIF_ENV)
+            .ok()
+            .and_then(|p| p.trim().parse::<u64>().ok())
+        {
+            startup.push(WhatIfCommand::LeaveOut(position).into());
         }
         if std::env::var(START_GENERATE_ENV).is_ok_and(|v| v == "1") && !options.observe_only {
             startup.push(EmitCommand::GenerateAndSubmit.into());
@@ -238,6 +271,8 @@ impl LedgerApp {
             UiCommand::Compare(command) => self.panels.compare.handle(command, &mut ctx),
             UiCommand::Operations(command) => self.panels.operations.handle(command, &mut ctx),
             UiCommand::History(command) => self.panels.history.handle(command, &mut ctx),
+            UiCommand::OverTime(command) => self.panels.over_time.handle(command, &mut ctx),
+            UiCommand::WhatIf(command) => self.panels.what_if.handle(command, &mut ctx),
         }
     }
 
@@ -291,6 +326,8 @@ impl LedgerApp {
             PanelKind::TimeTravel => {
                 time_travel_ui(ui, &panels.time_travel, shell, &mut commands);
             }
+            PanelKind::OverTime => over_time_ui(ui, &panels.over_time, shell, &mut commands),
+            PanelKind::WhatIf => what_if_ui(ui, &panels.what_if, shell, &mut commands),
             PanelKind::Compare => compare_ui(ui, &panels.compare, shell, &mut commands),
             PanelKind::Operations => operations_ui(ui, &panels.operations, shell, &mut commands),
         });

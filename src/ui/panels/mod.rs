@@ -1,4 +1,4 @@
-//! The five panels and the row history window, one folder each: its state (`mod.rs`), its commands and
+//! The seven panels and the row history window, one folder each: its state (`mod.rs`), its commands and
 //! messages, the work it spawns (`tasks.rs`, engine calls only) and its
 //! drawing (`ui.rs`). A panel reads the [`Shell`] (connection, head, jobs)
 //! and changes only itself; what it asks of the shell or of another panel it
@@ -8,8 +8,10 @@ pub mod compare;
 pub mod emit;
 pub mod history;
 pub mod operations;
+pub mod over_time;
 pub mod time_travel;
 pub mod timeline;
+pub mod what_if;
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
 use crate::ui::outbox::Outbox;
 
-/// The five panels.
+/// The seven panels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PanelKind {
     /// Booking wizard, other commands, bulk generator, anatomy.
@@ -30,6 +32,10 @@ pub enum PanelKind {
     Timeline,
     /// Scrubber and state as of a position.
     TimeTravel,
+    /// The derived state drawn across the ledger.
+    OverTime,
+    /// The state as if some events had never happened (a simulation).
+    WhatIf,
     /// Read tables against the ledger.
     Compare,
     /// Projectors, replay, snapshots, outage simulation.
@@ -38,10 +44,12 @@ pub enum PanelKind {
 
 impl PanelKind {
     /// Every panel, in tab order.
-    pub const ALL: [PanelKind; 5] = [
+    pub const ALL: [PanelKind; 7] = [
         PanelKind::Emit,
         PanelKind::Timeline,
         PanelKind::TimeTravel,
+        PanelKind::OverTime,
+        PanelKind::WhatIf,
         PanelKind::Compare,
         PanelKind::Operations,
     ];
@@ -52,12 +60,15 @@ impl PanelKind {
             PanelKind::Emit => "Emit",
             PanelKind::Timeline => "Ledger timeline",
             PanelKind::TimeTravel => "Time travel",
+            PanelKind::OverTime => "Over time",
+            PanelKind::WhatIf => "What if",
             PanelKind::Compare => "Compare",
             PanelKind::Operations => "Operations",
         }
     }
 
-    /// Parses `emit`, `timeline`, `time-travel`/`timetravel`, `compare`, `operations`/`ops`.
+    /// Parses `emit`, `timeline`, `time-travel`/`timetravel`, `over-time`/`series`,
+    /// `what-if`/`whatif`, `compare`, `operations`/`ops`.
     pub fn parse(name: &str) -> Option<PanelKind> {
         match name
             .trim()
@@ -68,6 +79,8 @@ impl PanelKind {
             "emit" => Some(PanelKind::Emit),
             "timeline" | "ledger" => Some(PanelKind::Timeline),
             "time-travel" | "timetravel" | "travel" => Some(PanelKind::TimeTravel),
+            "over-time" | "overtime" | "series" => Some(PanelKind::OverTime),
+            "what-if" | "whatif" => Some(PanelKind::WhatIf),
             "compare" => Some(PanelKind::Compare),
             "operations" | "ops" => Some(PanelKind::Operations),
             _ => None,
@@ -115,6 +128,10 @@ pub struct Panels {
     pub timeline: timeline::TimelinePanel,
     /// Time travel.
     pub time_travel: time_travel::TimeTravelPanel,
+    /// Over time.
+    pub over_time: over_time::OverTimePanel,
+    /// What if.
+    pub what_if: what_if::WhatIfPanel,
     /// Compare.
     pub compare: compare::ComparePanel,
     /// Operations.
@@ -133,9 +150,10 @@ impl Panels {
         match shown {
             PanelKind::Timeline => self.timeline.request_data(ctx),
             PanelKind::TimeTravel => self.time_travel.request_data(ctx),
+            PanelKind::OverTime => self.over_time.request_data(ctx),
             PanelKind::Compare => self.compare.request_data(ctx),
             PanelKind::Operations => self.operations.request_data(ctx),
-            PanelKind::Emit => false,
+            PanelKind::Emit | PanelKind::WhatIf => false,
         }
     }
 
@@ -182,6 +200,8 @@ impl Panels {
             &self.compare.verify_error,
             &self.compare.diff_error,
             &self.history.error,
+            &self.over_time.error,
+            &self.what_if.error,
         ]
         .into_iter()
         .flatten()
@@ -197,5 +217,7 @@ impl Panels {
         self.compare.on_disconnect();
         self.operations.on_disconnect();
         self.history.on_disconnect();
+        self.over_time.on_disconnect();
+        self.what_if.on_disconnect();
     }
 }

@@ -11,6 +11,7 @@ use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::page_cache::page_of;
 use crate::ui::panels::history::HistoryCommand;
+use crate::ui::panels::what_if::WhatIfCommand;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::json_view::json_view_ui;
 use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
@@ -279,6 +280,15 @@ fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComm
             ui.horizontal(|ui| {
                 if ui.button("Show this aggregate's stream").clicked() {
                     commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
+                }
+                if ui
+                    .button("What if this had not happened?")
+                    .on_hover_text(
+                        "A simulation of the state without this event (nothing is written)",
+                    )
+                    .clicked()
+                {
+                    commands.push(WhatIfCommand::LeaveOut(e.position).into());
                 }
                 for (table, key) in rows_touched(e) {
                     let label = match table {

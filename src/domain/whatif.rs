@@ -1,0 +1,184 @@
+//! What-if: the state as if some events had never happened. Which events to
+//! leave out, the fold that skips them, and the later events that become
+//! no-ops because of it (a cancel of a booking that no longer exists).
+//! Nothing here writes anything: it is a simulation.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::event::StoredEvent;
+use super::history::change_target;
+use super::projection::{ProjectorId, RowChange, Table};
+use super::state::ReadState;
+
+/// What to leave out: an event matching any part is left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exclusion {
+    /// These positions.
+    pub positions: BTreeSet<u64>,
+    /// Every event of these aggregates.
+    pub aggregates: BTreeSet<Uuid>,
+    /// Every event of these types.
+    pub event_types: BTreeSet<String>,
+    /// Every position in these inclusive ranges.
+    pub ranges: Vec<(u64, u64)>,
+}
+
+impl Exclusion {
+    /// Nothing is left out.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+            && self.aggregates.is_empty()
+            && self.event_types.is_empty()
+            && self.ranges.is_empty()
+    }
+
+    /// Whether the event at `position` (of `aggregate` and `event_type`,
+    /// when it could be read) is left out.
+    pub fn excludes(&self, position: u64, event: Option<&StoredEvent>) -> bool {
+        self.positions.contains(&position)
+            || self
+                .ranges
+                .iter()
+                .any(|(a, b)| (*a..=*b).contains(&position))
+            || event.is_some_and(|e| {
+                self.aggregates.contains(&e.aggregate_id)
+                    || self.event_types.contains(&e.event_type)
+            })
+    }
+
+    /// The lowest position a position or range names (aggregates and types
+    /// need the ledger to say where they start).
+    pub fn first_named_position(&self) -> Option<u64> {
+        let ranges = self.ranges.iter().map(|(a, _)| *a);
+        self.positions.iter().copied().chain(ranges).min()
+    }
+
+    /// Parses `A..B` (inclusive) into a range.
+    pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
+        let text = text.trim();
+        let Some((a, b)) = text.split_once("..") else {
+            return Err(format!("a range is A..B, e.g. 100..200, not '{text}'"));
+        };
+        let parse = |s: &str| {
+            s.trim()
+                .trim_start_matches('=')
+                .parse::<u64>()
+                .map_err(|_| format!("a range is A..B with whole positions, not '{text}'"))
+        };
+        let (a, b) = (parse(a)?, parse(b)?);
+        if a == 0 || b < a {
+            return Err(format!("a range A..B needs 1 <= A <= B, not '{text}'"));
+        }
+        Ok((a, b))
+    }
+}
+
+/// A later event that changed the real state and changes nothing in the
+/// simulation, because what it acts on was made by a left-out event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoOp {
+    /// Its position.
+    pub position: u64,
+    /// Its type.
+    pub event_type: String,
+    /// The row it would have changed.
+    pub table: Table,
+    /// That row's key.
+    pub key: Uuid,
+}
+
+/// The fold that leaves events out, from a state before the first of them.
+#[derive(Clone, Debug, Default)]
+pub struct WhatIfFold {
+    /// The simulated state so far.
+    pub state: ReadState,
+    /// Positions left out.
+    pub excluded: Vec<u64>,
+    /// Later events that became no-ops.
+    pub no_ops: Vec<NoOp>,
+    /// Rows a left-out event would have made and no kept event has made yet.
+    missing: HashSet<(Table, Uuid)>,
+}
+
+impl WhatIfFold {
+    /// Starts from `state` (the real state just before the first left-out event).
+    pub fn new(state: ReadState) -> Self {
+        WhatIfFold {
+            state,
+            ..WhatIfFold::default()
+        }
+    }
+
+    /// Takes in the next ledger event, in position order.
+    pub fn apply(&mut self, event: &StoredEvent, exclusion: &Exclusion) {
+        let position = event.position;
+        if exclusion.excludes(position, Some(event)) {
+            self.excluded.push(position);
+            self.state.position = self.state.position.max(position);
+            // Rows it would have made, and the simulation does not have.
+            if let Ok(domain) = event.decode() {
+                for projector in ProjectorId::ALL {
+                    for change in projector.changes(position, &domain) {
+                        let target = change_target(&change);
+                        let inserts = matches!(
+                            change,
+                            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_)
+                        );
+                        if inserts && !self.has(target) {
+                            self.missing.insert(target);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        self.state.position = self.state.position.max(position);
+        let Ok(domain) = event.decode() else {
+            return;
+        };
+        for projector in ProjectorId::ALL {
+            for change in projector.changes(position, &domain) {
+                let target = change_target(&change);
+                if self.missing.contains(&target) {
+                    match change {
+                        RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_) => {
+                            self.missing.remove(&target);
+                        }
+                        _ => {
+                            self.no_ops.push(NoOp {
+                                position,
+                                event_type: event.event_type.clone(),
+                                table: target.0,
+                                key: target.1,
+                            });
+                            continue;
+                        }
+                    }
+                }
+                self.state.apply_owned_change(change);
+            }
+        }
+    }
+
+    /// Takes in a ledger entry that could not be read (no projection reads it either).
+    pub fn skip(&mut self, position: u64, exclusion: &Exclusion) {
+        if exclusion.excludes(position, None) {
+            self.excluded.push(position);
+        }
+        self.state.position = self.state.position.max(position);
+    }
+
+    fn has(&self, (table, key): (Table, Uuid)) -> bool {
+        match table {
+            Table::Users => self.state.users.contains_key(&key),
+            Table::Bookings => self.state.bookings.contains_key(&key),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "whatif_tests.rs"]
+mod tests;

@@ -1,0 +1,47 @@
+//! The state over time, from one pass over the ledger that later calls
+//! extend with the events written since.
+
+use super::{Engine, EngineResult, JobControl};
+use crate::domain::{Series, SeriesBy, SeriesFold};
+
+/// Ledger entries read per page by the pass.
+const SERIES_PAGE: usize = 5_000;
+
+impl Engine {
+    /// The derived state's totals per bucket, up to the head. The first call
+    /// folds the ledger once; later calls fold only the entries after the
+    /// last one folded, and fold again from zero when the ledger holds
+    /// other entries than those (one was written below it, into a hole).
+    pub async fn series(&self, by: SeriesBy, job: &JobControl) -> EngineResult<Series> {
+        let mut pass = self.series.lock().await;
+        let census = self.stores.ledger.census().await?;
+        for attempt in 0..2 {
+            if census.head < pass.position() {
+                *pass = SeriesFold::default();
+            }
+            if census.head > pass.position() {
+                // In place: a failed or cancelled read leaves a pass over a
+                // prefix of the ledger, which the next call goes on from.
+                let after = pass.position();
+                self.scan_entries(after, census.head, SERIES_PAGE, job, |entry| match entry {
+                    Ok(event) => pass.apply(&event),
+                    Err(bad) => pass.skip(bad.position),
+                })
+                .await?;
+            }
+            // Entries committed into a hole after the census make the pass
+            // hold more; one written into a hole the pass had crossed makes
+            // the ledger hold more: fold again from zero, once.
+            if pass.entries == census.positioned || attempt == 1 {
+                break;
+            }
+            tracing::info!(
+                folded = pass.entries,
+                stored = census.positioned,
+                "the ledger holds other entries than the series pass folded: folding it again"
+            );
+            *pass = SeriesFold::default();
+        }
+        Ok(pass.series(by))
+    }
+}

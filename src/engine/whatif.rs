@@ -1,0 +1,125 @@
+//! What-if replays: the state as of a position as if some events had never
+//! happened, beside the real one. A simulation: nothing is written to the
+//! ledger, the read tables or the snapshots.
+
+use std::sync::Arc;
+
+use super::timetravel::FoldBase;
+use super::{Engine, EngineError, EngineResult, JobControl};
+use crate::domain::{
+    BookingRow, Exclusion, NoOp, ReadState, StateDiff, TableDiff, UserRow, WhatIfFold,
+};
+use crate::store::{EventFilter, entry_position};
+
+/// Ledger entries read per page by the simulation.
+const WHATIF_PAGE: usize = 5_000;
+
+/// A simulation's answer.
+#[derive(Clone, Debug)]
+pub struct WhatIfReport {
+    /// The position both states are as of.
+    pub at: u64,
+    /// The first position left out (`None`: nothing up to `at` matched).
+    pub first_excluded: Option<u64>,
+    /// The real state.
+    pub real: Arc<ReadState>,
+    /// The state as if the left-out events had never happened.
+    pub simulated: ReadState,
+    /// Positions left out.
+    pub excluded: Vec<u64>,
+    /// Later events that became no-ops because of it.
+    pub no_ops: Vec<NoOp>,
+    /// From the real state to the simulated one.
+    pub difference: StateDiff,
+    /// What the simulation started from (the real state just before the
+    /// first left-out event).
+    pub base: FoldBase,
+    /// Events the simulation folded.
+    pub folded_events: u64,
+}
+
+impl Engine {
+    /// The first position `exclusion` leaves out, looked up in the ledger
+    /// for aggregates and types.
+    async fn first_excluded(&self, exclusion: &Exclusion) -> EngineResult<Option<u64>> {
+        let mut first = exclusion.first_named_position();
+        for aggregate in &exclusion.aggregates {
+            let stream = self.stores.ledger.stream(*aggregate).await?;
+            first = first
+                .into_iter()
+                .chain(stream.iter().map(entry_position).min())
+                .min();
+        }
+        for event_type in &exclusion.event_types {
+            let filter = EventFilter {
+                event_type: Some(event_type.clone()),
+                ..EventFilter::default()
+            };
+            let found = self.stores.ledger.search(&filter, 0, 1).await?;
+            first = first
+                .into_iter()
+                .chain(found.iter().map(entry_position))
+                .min();
+        }
+        Ok(first)
+    }
+
+    /// The state as of `at` (clamped to the head) as if the events
+    /// `exclusion` names had never happened: the real state just before the
+    /// first of them (from the nearest snapshot) with the events after it
+    /// folded, leaving those out.
+    pub async fn what_if(
+        &self,
+        exclusion: &Exclusion,
+        at: u64,
+        job: &JobControl,
+    ) -> EngineResult<WhatIfReport> {
+        let head = self.head().await?;
+        if at > head {
+            return Err(EngineError::Input(format!(
+                "position {at} is past the head of the ledger ({head})"
+            )));
+        }
+        let real = self.state_at(at).await?;
+        let first = self.first_excluded(exclusion).await?.filter(|p| *p <= at);
+        let Some(first) = first else {
+            return Ok(WhatIfReport {
+                at,
+                first_excluded: None,
+                simulated: (*real.state).clone(),
+                difference: StateDiff {
+                    tables: vec![
+                        TableDiff::of::<UserRow>(Vec::new()),
+                        TableDiff::of::<BookingRow>(Vec::new()),
+                    ],
+                },
+                real: real.state,
+                excluded: Vec::new(),
+                no_ops: Vec::new(),
+                base: real.base,
+                folded_events: 0,
+            });
+        };
+        let before = self.state_at(first - 1).await?;
+        let mut fold = WhatIfFold::new(Arc::unwrap_or_clone(before.state));
+        let scan = self
+            .scan_entries(first - 1, at, WHATIF_PAGE, job, |entry| match entry {
+                Ok(event) => fold.apply(&event, exclusion),
+                Err(bad) => fold.skip(bad.position, exclusion),
+            })
+            .await?;
+        fold.state.position = at;
+        let difference = real.state.diff(&fold.state);
+        Ok(WhatIfReport {
+            at,
+            first_excluded: Some(first),
+            real: real.state,
+            simulated: fold.state,
+            excluded: fold.excluded,
+            no_ops: fold.no_ops,
+            difference,
+            base: before.base,
+            folded_events: scan.entries,
+        })
+    }
+}
