@@ -6,7 +6,9 @@
 # "N passed, N failed"; exits non-zero if any failed.
 #
 #   scripts/soak.sh                 # every drill
-#   scripts/soak.sh stream replay   # some of them (concurrency, stream, replay)
+#   scripts/soak.sh stream replay   # some of them (concurrency,
+#                                   # concurrency-servers, stream,
+#                                   # stream-servers, replay)
 #
 # Each drill's full output goes to target/soak/<drill>.log.
 set -uo pipefail
@@ -23,9 +25,15 @@ echo "== building the test binaries" >&2
 cargo test --locked --test real_servers --no-run >&2 || exit 2
 
 # name|test|limit in seconds|size variables
+# FerretDB scans a collection for nearly every query, so a drill's time
+# there grows with the square of its ledger: the volume of concurrency runs
+# on the embedded store (eight processes on the same SQLite files), and the
+# servers' drill at the size that fits its bound.
 drills=(
-    "concurrency|eight_writers_two_projecting_instances|5400|LEDGERSCOPE_CONCURRENCY_COMMANDS=1000"
-    "stream|read_store_down_during_a_stream_then_catch_up|3600|LEDGERSCOPE_STREAM_COMMANDS=5000"
+    "concurrency|eight_writers_two_projecting_instances|5400|LEDGERSCOPE_CONCURRENCY_COMMANDS=1000 LEDGERSCOPE_CONCURRENCY_STORES=embedded"
+    "concurrency-servers|eight_writers_two_projecting_instances|2400|LEDGERSCOPE_CONCURRENCY_COMMANDS=60"
+    "stream|read_store_down_during_a_stream_then_catch_up|3600|LEDGERSCOPE_STREAM_COMMANDS=5000 LEDGERSCOPE_STREAM_LEDGER=embedded"
+    "stream-servers|read_store_down_during_a_stream_then_catch_up|1800|LEDGERSCOPE_STREAM_COMMANDS=400"
     "replay|sigkill_mid_replay_leaves_the_old_tables|1800|LEDGERSCOPE_REPLAY_EVENTS=300000"
 )
 wanted=("$@")

@@ -302,6 +302,10 @@ fn read_store_down_during_a_stream_then_catch_up() {
         return;
     };
     let commands = common::size_from_env("LEDGERSCOPE_STREAM_COMMANDS", 150);
+    // `LEDGERSCOPE_STREAM_LEDGER=embedded`: the ledger in the embedded
+    // store, the read store PostgreSQL as ever (the volume drill of
+    // scripts/soak.sh: FerretDB scans a collection for nearly every query).
+    let embedded_ledger = std::env::var("LEDGERSCOPE_STREAM_LEDGER").is_ok_and(|v| v == "embedded");
     // Paced over about six seconds, so the outage falls inside the stream
     // (a slower server only makes the stream longer).
     let rate = format!("{:.1}", (commands as f64 / 6.0).max(10.0));
@@ -309,7 +313,7 @@ fn read_store_down_during_a_stream_then_catch_up() {
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
-        mongo: Some((uri.clone(), unique("ls_stream"))),
+        mongo: (!embedded_ledger).then(|| (uri.clone(), unique("ls_stream"))),
         postgres: Some(scoped),
     };
     let (code, _) = app.json(&["project", "--json"]); // creates the schema
@@ -402,7 +406,11 @@ fn read_store_down_during_a_stream_then_catch_up() {
         "nothing lost or doubled"
     );
     common::figure(
-        "outage stream (FerretDB + PostgreSQL)",
+        if embedded_ledger {
+            "outage stream (embedded ledger + PostgreSQL)"
+        } else {
+            "outage stream (FerretDB + PostgreSQL)"
+        },
         &format!("{commands} commands"),
         &format!(
             "{:.0} commands/s; outage {:.1} s; caught up {caught_up_secs:.1} s after the restart",
@@ -411,7 +419,9 @@ fn read_store_down_during_a_stream_then_catch_up() {
         ),
     );
     drop(_runner);
-    drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
+    if let Some((_, db)) = &app.mongo {
+        drop_mongo_db(&uri, db);
+    }
     drop_schema(&pg, &schema);
 }
 
@@ -523,19 +533,30 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
 #[test]
 fn eight_writers_two_projecting_instances() {
     let _serial = serial();
-    let (Some(uri), Some(pg)) = (
-        server("LEDGERSCOPE_MONGO_URI"),
-        server("LEDGERSCOPE_POSTGRES_URL"),
-    ) else {
-        return;
+    // `LEDGERSCOPE_CONCURRENCY_STORES=embedded`: the same processes on the
+    // embedded store's files (the volume drill of scripts/soak.sh: FerretDB
+    // scans a collection for nearly every query, so volume runs there).
+    let embedded = std::env::var("LEDGERSCOPE_CONCURRENCY_STORES").is_ok_and(|v| v == "embedded");
+    let servers = if embedded {
+        None
+    } else {
+        let (Some(uri), Some(pg)) = (
+            server("LEDGERSCOPE_MONGO_URI"),
+            server("LEDGERSCOPE_POSTGRES_URL"),
+        ) else {
+            return;
+        };
+        let (scoped, schema) = fresh_schema(&pg);
+        Some((uri, pg, scoped, schema))
     };
     let per_writer = common::size_from_env("LEDGERSCOPE_CONCURRENCY_COMMANDS", 25);
-    let (scoped, schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
-        mongo: Some((uri.clone(), unique("ls_concurrency"))),
-        postgres: Some(scoped),
+        mongo: servers
+            .as_ref()
+            .map(|(uri, ..)| (uri.clone(), unique("ls_concurrency"))),
+        postgres: servers.as_ref().map(|(_, _, scoped, _)| scoped.clone()),
     };
     let (code, _) = app.json(&["project", "--json"]);
     assert_eq!(code, 0);
@@ -656,7 +677,11 @@ fn eight_writers_two_projecting_instances() {
         }
     }
     common::figure(
-        "8 writers, 2 projecting instances (FerretDB + PostgreSQL)",
+        if embedded {
+            "8 writers, 2 projecting instances (embedded SQLite)"
+        } else {
+            "8 writers, 2 projecting instances (FerretDB + PostgreSQL)"
+        },
         &format!("8 x {per_writer} commands"),
         &format!(
             "{:.0} commands/s while 8 wrote",
@@ -664,8 +689,10 @@ fn eight_writers_two_projecting_instances() {
         ),
     );
     drop(instances);
-    drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
-    drop_schema(&pg, &schema);
+    if let Some((uri, pg, _, schema)) = servers {
+        drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
+        drop_schema(&pg, &schema);
+    }
 }
 
 // ---------------------------------------------------------------- foreign writers

@@ -14,30 +14,40 @@ impl Engine {
     /// other entries than those (one was written below it, into a hole).
     pub async fn series(&self, by: SeriesBy, job: &JobControl) -> EngineResult<Series> {
         let mut pass = self.series.lock().await;
-        let census = self.stores.ledger.census().await?;
         for attempt in 0..2 {
-            if census.head < pass.position() {
+            // A pass that crossed no hole folded every position up to its
+            // own: nothing can have been written below it, and the head is
+            // all there is to ask. Otherwise the ledger's count says.
+            let gap_free = pass.entries == pass.position();
+            let (head, stored) = if gap_free {
+                (self.head().await?, None)
+            } else {
+                let census = self.stores.ledger.census().await?;
+                (census.head, Some(census.positioned))
+            };
+            if head < pass.position() {
                 *pass = SeriesFold::default();
             }
-            if census.head > pass.position() {
+            if head > pass.position() {
                 // In place: a failed or cancelled read leaves a pass over a
                 // prefix of the ledger, which the next call goes on from.
                 let after = pass.position();
-                self.scan_entries(after, census.head, SERIES_PAGE, job, |entry| match entry {
+                self.scan_entries(after, head, SERIES_PAGE, job, |entry| match entry {
                     Ok(event) => pass.apply(&event),
                     Err(bad) => pass.skip(bad.position),
                 })
                 .await?;
             }
-            // Entries committed into a hole after the census make the pass
+            // Entries committed into a hole after the count make the pass
             // hold more; one written into a hole the pass had crossed makes
             // the ledger hold more: fold again from zero, once.
-            if pass.entries == census.positioned || attempt == 1 {
+            let Some(stored) = stored else { break };
+            if pass.entries == stored || attempt == 1 {
                 break;
             }
             tracing::info!(
                 folded = pass.entries,
-                stored = census.positioned,
+                stored,
                 "the ledger holds other entries than the series pass folded: folding it again"
             );
             *pass = SeriesFold::default();

@@ -27,7 +27,10 @@ pub async fn series(pair: &StorePair, dir: &Path, n: u64) -> anyhow::Result<()> 
     let mut generator = EventGen::new(99, n);
     for chunk in (0..n).step_by(super::data::BUILD_BATCH) {
         let take = (n - chunk).min(super::data::BUILD_BATCH as u64) as usize;
-        stores.ledger.append_batch(generator.next_batch(take)).await?;
+        stores
+            .ledger
+            .append_batch(generator.next_batch(take))
+            .await?;
     }
     let job = JobControl::default();
     let mut folds = Vec::new();
@@ -64,8 +67,14 @@ pub async fn series(pair: &StorePair, dir: &Path, n: u64) -> anyhow::Result<()> 
     check(&later, &head_state)?;
     let per_event = (later_secs / more as f64) / (first_secs / n as f64);
     Record::new("series_after_new_events", &pair.label, more, later_secs)
-        .ratio(per_event, "seconds per new event / seconds per event of the first series")
-        .target("<= 2 (time proportional to the new events)", per_event <= 2.0)
+        .ratio(
+            per_event,
+            "seconds per new event / seconds per event of the first series",
+        )
+        .target(
+            "<= 2 (time proportional to the new events)",
+            per_event <= 2.0,
+        )
         .details(json!({"ledger_events": n + more, "points": later.points.len()}))
         .emit();
     Ok(())
@@ -74,8 +83,14 @@ pub async fn series(pair: &StorePair, dir: &Path, n: u64) -> anyhow::Result<()> 
 fn check(series: &ledgerscope::domain::Series, state: &ReadState) -> anyhow::Result<()> {
     let counts = state.counts();
     let last = series.points.last();
-    let confirmed = counts.bookings_by_status.get("confirmed").copied().unwrap_or(0);
-    if last.map(|p| (p.position, p.users, p.bookings_confirmed)) != Some((state.position, counts.users, confirmed)) {
+    let confirmed = counts
+        .bookings_by_status
+        .get("confirmed")
+        .copied()
+        .unwrap_or(0);
+    if last.map(|p| (p.position, p.users, p.bookings_confirmed))
+        != Some((state.position, counts.users, confirmed))
+    {
         bail!("the series' last point is not the state at the head");
     }
     Ok(())
@@ -84,7 +99,12 @@ fn check(series: &ledgerscope::domain::Series, state: &ReadState) -> anyhow::Res
 /// What-ifs leaving out one random event each, on a fresh engine, beside
 /// what each is held to: the real state just before that event (from the
 /// nearest snapshot) folded on to the head.
-pub async fn whatif(stores: &Stores, label: &str, queries: usize, snapshot_every: u64) -> anyhow::Result<()> {
+pub async fn whatif(
+    stores: &Stores,
+    label: &str,
+    queries: usize,
+    snapshot_every: u64,
+) -> anyhow::Result<()> {
     let engine = super::data::engine(stores.clone(), snapshot_every);
     engine.take_due_snapshots().await?;
     let head = stores.ledger.head().await?;
@@ -119,7 +139,10 @@ pub async fn whatif(stores: &Stores, label: &str, queries: usize, snapshot_every
     }
     let p99 = quantile(&ratios, 0.99);
     Record::new("whatif", label, times.len() as u64, times.iter().sum())
-        .ratio(p99, "p99 of what-if / (snapshot before the left-out event + fold to the head)")
+        .ratio(
+            p99,
+            "p99 of what-if / (snapshot before the left-out event + fold to the head)",
+        )
         .target("p99 <= 1.2", p99 <= 1.2)
         .details(json!({
             "ledger_events": head,

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::{Table, user_id_for_email};
 use crate::engine::{Engine, EngineConfig};
 use crate::store::StoreConfig;
 use crate::ui::GuiOptions;
@@ -24,7 +25,6 @@ use crate::ui::command::{Message, UiCommand};
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
 use crate::ui::panels::emit::{EmitCommand, emit_ui};
-use crate::domain::{Table, user_id_for_email};
 use crate::ui::panels::history::{HistoryCommand, history_ui};
 use crate::ui::panels::operations::operations_ui;
 use crate::ui::panels::over_time::over_time_ui;

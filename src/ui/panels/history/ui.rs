@@ -16,15 +16,16 @@ fn versions_ui(ui: &mut egui::Ui, history: &RowHistory, commands: &mut Vec<UiCom
         .resizable(true)
         .auto_shrink([false, true])
         .max_scroll_height(420.0)
-        .column(Column::exact(70.0))
-        .column(Column::initial(140.0).clip(true))
-        .column(Column::initial(170.0).clip(true))
-        .column(Column::initial(90.0).clip(true));
+        .column(Column::exact(60.0))
+        .column(Column::initial(130.0).clip(true))
+        .column(Column::initial(150.0).clip(true))
+        .column(Column::initial(60.0).clip(true));
     for (i, name) in columns.iter().enumerate() {
         let width = match name.as_str() {
-            "user_id" | "booking_id" => 80.0,
-            "email" | "address" | "name" | "service" => 140.0,
-            _ => 85.0,
+            "user_id" | "booking_id" => 70.0,
+            "email" | "address" | "name" | "service" => 110.0,
+            "guests" | "price" | "status" => 65.0,
+            _ => 80.0,
         };
         builder = builder.column(if i + 1 == columns.len() {
             Column::remainder().at_least(60.0)
@@ -108,7 +109,8 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
     egui::Window::new("Row history")
         .id(egui::Id::unique("ledgerscope_row_history"))
         .open(&mut open)
-        .default_width(980.0)
+        .default_width(1180.0)
+        .default_pos([40.0, 110.0])
         .resizable(true)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {

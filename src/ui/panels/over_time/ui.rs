@@ -86,7 +86,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         }
     };
     let link = egui::Id::unique("over_time_x");
-    let height = ((ui.available_height() - 60.0) / 2.0).max(120.0);
+    let height = ((ui.available_height() - 90.0) / 2.0).max(120.0);
     let counts = |f: fn(&SeriesPoint) -> u64| -> Vec<[f64; 2]> {
         xs.iter()
             .zip(&series.points)
@@ -100,6 +100,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .x_axis_formatter(format_x.clone())
+        .y_axis_min_width(80.0)
         .include_y(0.0)
         .allow_scroll(false)
         .show(ui, |plot_ui| {
@@ -134,6 +135,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         .link_cursor(link, [true, false])
         .x_axis_formatter(format_x)
         .y_axis_formatter(|mark, _| format_cents(mark.value as i64))
+        .y_axis_min_width(80.0)
         .include_y(0.0)
         .allow_scroll(false)
         .show(ui, |plot_ui| {
@@ -142,7 +144,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
                 .zip(&series.points)
                 .map(|(x, p)| [*x, p.revenue_cents as f64])
                 .collect();
-            plot_ui.line(line("total", total, PALETTE[0]).width(2.5));
+            plot_ui.line(line("total", total, egui::Color32::from_gray(235)).width(2.5));
             for (i, service) in services.iter().enumerate() {
                 let points: Vec<[f64; 2]> = xs
                     .iter()
@@ -154,7 +156,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
                         ]
                     })
                     .collect();
-                plot_ui.line(line(service, points, PALETTE[(i + 1) % PALETTE.len()]));
+                plot_ui.line(line(service, points, PALETTE[i % PALETTE.len()]));
             }
             // Only a pointer over this plot picks a bucket.
             plot_ui
