@@ -72,6 +72,23 @@ fn seed(harness: &Harness<'static, LedgerApp>, rt: &tokio::runtime::Runtime, cou
         .unwrap();
 }
 
+/// Bookings mixed with cancels, reschedules and moves; returns the head.
+fn seed_mix(
+    harness: &Harness<'static, LedgerApp>,
+    rt: &tokio::runtime::Runtime,
+    count: u64,
+    seed: u64,
+) -> u64 {
+    let engine = harness.state().engine().unwrap().clone();
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(count, Some(seed))
+    };
+    rt.block_on(engine.emit_bulk(&spec, &JobControl::default()))
+        .unwrap();
+    rt.block_on(engine.head()).unwrap()
+}
+
 /// The state time travel shows, once it is computed.
 fn travel(app: &LedgerApp) -> Option<&TravelView> {
     app.panels().time_travel.travel.value()
@@ -813,13 +830,7 @@ fn over_time_draws_the_state_across_the_ledger_and_a_click_travels_there() {
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
     let engine = h.state().engine().unwrap().clone();
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(420, Some(9))
-    };
-    rt.block_on(engine.emit_bulk(&spec, &JobControl::default()))
-        .unwrap();
-    let head = rt.block_on(engine.head()).unwrap();
+    let head = seed_mix(&h, &rt, 420, 9);
     wait_until(&mut h, "the head", |app| app.shell().head == head);
 
     click(&mut h, "Over time");
@@ -905,13 +916,7 @@ fn what_if_from_the_timeline_simulates_without_the_event_and_names_the_no_ops() 
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
     let engine = h.state().engine().unwrap().clone();
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(300, Some(3))
-    };
-    rt.block_on(engine.emit_bulk(&spec, &JobControl::default()))
-        .unwrap();
-    let head = rt.block_on(engine.head()).unwrap();
+    let head = seed_mix(&h, &rt, 300, 3);
     wait_until(&mut h, "projections", |app| caught_up(app, head));
     let cancels = EventFilter {
         event_type: Some("BookingCancelled".into()),

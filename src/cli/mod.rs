@@ -903,16 +903,17 @@ async fn state(cli: &Cli, at: Option<u64>, json: bool) -> CliResult<i32> {
     }
     let result = engine.state_at(at).await?;
     let counts = result.state.counts();
-    let value = json!({
-        "position": at,
-        "users": counts.users,
-        "bookings": counts.bookings,
-        "bookings_by_status": counts.bookings_by_status,
-        "digest": result.state.digest(),
-        "base": result.base,
-        "folded_events": result.folded_events,
-        "skipped": result.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
-    });
+    let mut value = state_json(&result.state);
+    value["position"] = json!(at);
+    value["base"] = json!(result.base);
+    value["folded_events"] = json!(result.folded_events);
+    value["skipped"] = json!(
+        result
+            .skipped
+            .iter()
+            .map(|s| s.position)
+            .collect::<Vec<_>>()
+    );
     if json {
         print_json(&value);
     } else {
@@ -1134,21 +1135,7 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
         )));
     }
     let diff = engine.diff_positions(from, to).await?;
-    let tables: Vec<Value> = diff
-        .tables
-        .iter()
-        .map(|t| {
-            let (added, removed, changed) = t.counts();
-            json!({
-                "table": t.table,
-                "added": added,
-                "removed": removed,
-                "changed": changed,
-                "columns": t.columns,
-                "rows": t.rows.iter().take(limit).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+    let tables = table_diffs_json(&diff, limit);
     if json {
         print_json(&json!({ "from": from, "to": to, "tables": tables }));
     } else {

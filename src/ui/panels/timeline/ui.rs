@@ -277,7 +277,7 @@ fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComm
                     field("version", e.version.to_string());
                     field("recorded_at", time_text(&e.recorded_at));
                 });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if ui.button("Show this aggregate's stream").clicked() {
                     commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
                 }
