@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::event::StoredEvent;
-use super::projection::{ProjectorId, Row, RowChange, Table};
+use super::projection::{Row, RowChange, Table};
 use super::state::ReadState;
 
 /// One version of a row: what it was after one event.
@@ -58,28 +58,12 @@ pub fn rows_touched(event: &StoredEvent) -> Vec<(Table, Uuid)> {
     let Ok(domain) = event.decode() else {
         return Vec::new();
     };
-    let mut rows = Vec::new();
-    for projector in ProjectorId::ALL {
-        for change in projector.changes(event.position, &domain) {
-            let target = change_target(&change);
-            if !rows.contains(&target) {
-                rows.push(target);
-            }
-        }
-    }
+    let mut rows: Vec<(Table, Uuid)> = RowChange::of_event(event.position, &domain)
+        .map(|change| change.target())
+        .collect();
     rows.sort();
+    rows.dedup();
     rows
-}
-
-/// The row of `table` under `key` a change is about.
-pub(crate) fn change_target(change: &RowChange) -> (Table, Uuid) {
-    match change {
-        RowChange::InsertUserIfAbsent(row) => (Table::Users, row.user_id),
-        RowChange::SetUserAddress { user_id, .. } => (Table::Users, *user_id),
-        RowChange::InsertBookingIfAbsent(row) => (Table::Bookings, row.booking_id),
-        RowChange::SetBookingStatus { booking_id, .. }
-        | RowChange::SetBookingDates { booking_id, .. } => (Table::Bookings, *booking_id),
-    }
 }
 
 fn cells_of(state: &ReadState, table: Table, key: Uuid) -> Option<Vec<String>> {
@@ -112,7 +96,7 @@ pub fn row_history<'a>(
             continue;
         };
         for change in table.projector().changes(event.position, &domain) {
-            if change_target(&change) == (table, key) {
+            if change.target() == (table, key) {
                 state.apply_owned_change(change);
             }
         }

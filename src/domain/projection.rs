@@ -277,6 +277,35 @@ pub enum RowChange {
     },
 }
 
+impl RowChange {
+    /// The row changes every projector makes for one decoded event, in
+    /// [`ProjectorId::ALL`] order.
+    pub fn of_event(position: u64, event: &DomainEvent) -> impl Iterator<Item = RowChange> + '_ {
+        ProjectorId::ALL
+            .into_iter()
+            .flat_map(move |projector| projector.changes(position, event))
+    }
+
+    /// The row this change is about: its table and key.
+    pub fn target(&self) -> (Table, Uuid) {
+        match self {
+            RowChange::InsertUserIfAbsent(row) => (Table::Users, row.user_id),
+            RowChange::SetUserAddress { user_id, .. } => (Table::Users, *user_id),
+            RowChange::InsertBookingIfAbsent(row) => (Table::Bookings, row.booking_id),
+            RowChange::SetBookingStatus { booking_id, .. }
+            | RowChange::SetBookingDates { booking_id, .. } => (Table::Bookings, *booking_id),
+        }
+    }
+
+    /// Whether it makes a row (the others change one that exists).
+    pub fn inserts(&self) -> bool {
+        matches!(
+            self,
+            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_)
+        )
+    }
+}
+
 /// `UserProjection`: a user appears with their first booking; address changes
 /// update them.
 fn user_changes(position: u64, event: &DomainEvent) -> Vec<RowChange> {

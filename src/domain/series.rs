@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::event::{BookingStatus, StoredEvent};
-use super::projection::{ProjectorId, RowChange};
+use super::projection::RowChange;
 
 /// Positions between two remembered totals: a series by position has
 /// buckets of a multiple of this many positions.
@@ -147,11 +147,6 @@ impl SeriesFold {
         self.totals.position
     }
 
-    /// The totals after everything taken in.
-    pub fn totals(&self) -> &Totals {
-        &self.totals
-    }
-
     /// Remembers the totals at every multiple of [`GRAIN`] below `position`
     /// (one entry for a long run of missing positions).
     fn mark_before(&mut self, position: u64) {
@@ -205,10 +200,8 @@ impl SeriesFold {
         let Ok(domain) = event.decode() else {
             return;
         };
-        for projector in ProjectorId::ALL {
-            for change in projector.changes(event.position, &domain) {
-                self.change(change);
-            }
+        for change in RowChange::of_event(event.position, &domain) {
+            self.change(change);
         }
     }
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::event::{BookingStatus, StoredEvent};
-use super::projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
+use super::projection::{BookingRow, Row, RowChange, Table, UserRow};
 
 /// Both read tables, keyed and ordered by primary key, plus the position they
 /// reflect. What "the ledger implies" at `position`.
@@ -105,14 +105,20 @@ impl ReadState {
         self.position = self.position.max(event.position);
         match event.decode() {
             Ok(domain) => {
-                for projector in ProjectorId::ALL {
-                    for change in projector.changes(event.position, &domain) {
-                        self.apply_owned_change(change);
-                    }
+                for change in RowChange::of_event(event.position, &domain) {
+                    self.apply_owned_change(change);
                 }
                 FoldOutcome::Applied
             }
             Err(error) => FoldOutcome::Skipped(error.to_string()),
+        }
+    }
+
+    /// Whether the table holds a row under `key`.
+    pub fn contains(&self, table: Table, key: Uuid) -> bool {
+        match table {
+            Table::Users => self.users.contains_key(&key),
+            Table::Bookings => self.bookings.contains_key(&key),
         }
     }
 

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::event::StoredEvent;
-use super::history::change_target;
-use super::projection::{ProjectorId, RowChange, Table};
+use super::projection::{RowChange, Table};
 use super::state::ReadState;
 
 /// What to leave out: an event matching any part is left out.
@@ -120,16 +119,10 @@ impl WhatIfFold {
             self.state.position = self.state.position.max(position);
             // Rows it would have made, and the simulation does not have.
             if let Ok(domain) = event.decode() {
-                for projector in ProjectorId::ALL {
-                    for change in projector.changes(position, &domain) {
-                        let target = change_target(&change);
-                        let inserts = matches!(
-                            change,
-                            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_)
-                        );
-                        if inserts && !self.has(target) {
-                            self.missing.insert(target);
-                        }
+                for change in RowChange::of_event(position, &domain) {
+                    let (table, key) = change.target();
+                    if change.inserts() && !self.state.contains(table, key) {
+                        self.missing.insert((table, key));
                     }
                 }
             }
@@ -139,27 +132,21 @@ impl WhatIfFold {
         let Ok(domain) = event.decode() else {
             return;
         };
-        for projector in ProjectorId::ALL {
-            for change in projector.changes(position, &domain) {
-                let target = change_target(&change);
-                if self.missing.contains(&target) {
-                    match change {
-                        RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_) => {
-                            self.missing.remove(&target);
-                        }
-                        _ => {
-                            self.no_ops.push(NoOp {
-                                position,
-                                event_type: event.event_type.clone(),
-                                table: target.0,
-                                key: target.1,
-                            });
-                            continue;
-                        }
-                    }
+        for change in RowChange::of_event(position, &domain) {
+            let target = change.target();
+            if self.missing.contains(&target) {
+                if !change.inserts() {
+                    self.no_ops.push(NoOp {
+                        position,
+                        event_type: event.event_type.clone(),
+                        table: target.0,
+                        key: target.1,
+                    });
+                    continue;
                 }
-                self.state.apply_owned_change(change);
+                self.missing.remove(&target);
             }
+            self.state.apply_owned_change(change);
         }
     }
 
@@ -169,13 +156,6 @@ impl WhatIfFold {
             self.excluded.push(position);
         }
         self.state.position = self.state.position.max(position);
-    }
-
-    fn has(&self, (table, key): (Table, Uuid)) -> bool {
-        match table {
-            Table::Users => self.state.users.contains_key(&key),
-            Table::Bookings => self.state.bookings.contains_key(&key),
-        }
     }
 }
 
