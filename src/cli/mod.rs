@@ -1095,7 +1095,7 @@ async fn what_if(
         value["difference"] = json!(table_diffs_json(&report.difference, limit));
         print_json(&value);
     } else {
-        let (real, simulated) = (report.real.counts(), report.simulated.counts());
+        let (real, simulated) = (&report.real_counts, &report.simulated_counts);
         eprintln!("SIMULATION (nothing is written) as of position {at}:");
         eprintln!(
             "  real:      {} users, {} bookings {:?}",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::timetravel::FoldBase;
 use super::{Engine, EngineError, EngineResult, JobControl};
+use crate::domain::state::StateCounts;
 use crate::domain::{
     BookingRow, Exclusion, NoOp, ReadState, StateDiff, TableDiff, UserRow, WhatIfFold,
 };
@@ -24,7 +25,11 @@ pub struct WhatIfReport {
     /// The real state.
     pub real: Arc<ReadState>,
     /// The state as if the left-out events had never happened.
-    pub simulated: ReadState,
+    pub simulated: Arc<ReadState>,
+    /// The real state's row counts (counted once, not per frame).
+    pub real_counts: StateCounts,
+    /// The simulated state's row counts.
+    pub simulated_counts: StateCounts,
     /// Positions left out.
     pub excluded: Vec<u64>,
     /// Later events that became no-ops because of it.
@@ -64,7 +69,7 @@ impl Engine {
         Ok(first)
     }
 
-    /// The state as of `at` (clamped to the head) as if the events
+    /// The state as of `at` (at most the head) as if the events
     /// `exclusion` names had never happened: the real state just before the
     /// first of them (from the nearest snapshot) with the events after it
     /// folded, leaving those out.
@@ -83,10 +88,13 @@ impl Engine {
         let real = self.state_at(at).await?;
         let first = self.first_excluded(exclusion).await?.filter(|p| *p <= at);
         let Some(first) = first else {
+            let counts = real.state.counts();
             return Ok(WhatIfReport {
                 at,
                 first_excluded: None,
-                simulated: (*real.state).clone(),
+                simulated: real.state.clone(),
+                real_counts: counts.clone(),
+                simulated_counts: counts,
                 difference: StateDiff {
                     tables: vec![
                         TableDiff::of::<UserRow>(Vec::new()),
@@ -113,8 +121,10 @@ impl Engine {
         Ok(WhatIfReport {
             at,
             first_excluded: Some(first),
+            real_counts: real.state.counts(),
+            simulated_counts: fold.state.counts(),
             real: real.state,
-            simulated: fold.state,
+            simulated: Arc::new(fold.state),
             excluded: fold.excluded,
             no_ops: fold.no_ops,
             difference,

@@ -71,7 +71,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         .enumerate()
         .map(|(i, p)| x_of(series, i, p))
         .collect();
-    let labels: Vec<String> = series.points.iter().map(|p| p.bucket.clone()).collect();
+    let points = &series.points;
     let by = series.by;
     let format_x = move |mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>| match by
     {
@@ -79,7 +79,10 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         SeriesBy::Day | SeriesBy::Hour => {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
+                points
+                    .get(i as usize)
+                    .map(|p| p.bucket.clone())
+                    .unwrap_or_default()
             } else {
                 String::new()
             }
@@ -99,7 +102,7 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
         .legend(egui_plot::Legend::default())
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
-        .x_axis_formatter(format_x.clone())
+        .x_axis_formatter(format_x)
         .y_axis_min_width(80.0)
         .include_y(0.0)
         .allow_scroll(false)

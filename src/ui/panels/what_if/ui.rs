@@ -130,12 +130,10 @@ fn report_ui(
         .spacing([8.0, 2.0])
         .show(ui, |ui| {
             ui.label(format!("Real, as of {}", report.at));
-            ui.label(counts_text(&report.real.counts()));
+            ui.label(counts_text(&report.real_counts));
             ui.end_row();
             ui.label(egui::RichText::new("Simulated").color(WARN_COLOR));
-            ui.label(
-                egui::RichText::new(counts_text(&report.simulated.counts())).color(WARN_COLOR),
-            );
+            ui.label(egui::RichText::new(counts_text(&report.simulated_counts)).color(WARN_COLOR));
             ui.end_row();
             ui.label("Left out");
             let shown: Vec<String> = report
