@@ -951,7 +951,7 @@ fn what_if_from_the_timeline_simulates_without_the_event_and_names_the_no_ops() 
     let report = h.state().panels().what_if.report.value().unwrap();
     assert_eq!(
         report.simulated.bookings.len() + 1,
-        report.real.bookings.len()
+        report.real_state().bookings.len()
     );
     assert!(
         report

@@ -1088,7 +1088,7 @@ async fn what_if(
     if json {
         let mut value = state_json(&report.simulated);
         value["simulation"] = json!(true);
-        value["real"] = state_json(&report.real);
+        value["real"] = state_json(&report.real_state());
         value["excluded_count"] = json!(report.excluded.len());
         value["excluded"] = json!(report.excluded.iter().take(1_000).collect::<Vec<_>>());
         value["no_ops"] = json!(report.no_ops);

@@ -26,4 +26,4 @@ pub use history::{RowHistory, RowVersion, row_history, rows_touched};
 pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
 pub use series::{Series, SeriesBy, SeriesFold, SeriesPoint};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};
-pub use whatif::{Exclusion, NoOp, WhatIfFold};
+pub use whatif::{Divergence, Exclusion, NoOp, WhatIfFold};

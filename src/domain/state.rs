@@ -33,6 +33,29 @@ pub struct StateCounts {
     pub bookings_by_status: BTreeMap<String, u64>,
 }
 
+impl StateCounts {
+    fn set_status(&mut self, status: BookingStatus, count: u64) {
+        self.bookings_by_status
+            .insert(status.as_str().to_string(), count);
+    }
+
+    /// Takes a user row out of the counts (`sign` -1) or into them (+1).
+    pub fn count_user(&mut self, sign: i64) {
+        self.users = self.users.saturating_add_signed(sign);
+    }
+
+    /// Takes a booking row of `status` out of the counts (`sign` -1) or
+    /// into them (+1).
+    pub fn count_booking(&mut self, status: BookingStatus, sign: i64) {
+        self.bookings = self.bookings.saturating_add_signed(sign);
+        let count = self
+            .bookings_by_status
+            .entry(status.as_str().to_string())
+            .or_default();
+        *count = count.saturating_add_signed(sign);
+    }
+}
+
 /// What happened when one event was folded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FoldOutcome {
@@ -133,20 +156,22 @@ impl ReadState {
 
     /// Row counts.
     pub fn counts(&self) -> StateCounts {
-        let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-        for status in [BookingStatus::Confirmed, BookingStatus::Cancelled] {
-            by_status.insert(status.as_str().to_string(), 0);
-        }
+        // Counted per status first, named once: no string per row.
+        let (mut confirmed, mut cancelled) = (0u64, 0u64);
         for row in self.bookings.values() {
-            *by_status
-                .entry(row.status.as_str().to_string())
-                .or_default() += 1;
+            match row.status {
+                BookingStatus::Confirmed => confirmed += 1,
+                BookingStatus::Cancelled => cancelled += 1,
+            }
         }
-        StateCounts {
+        let mut counts = StateCounts {
             users: self.users.len() as u64,
             bookings: self.bookings.len() as u64,
-            bookings_by_status: by_status,
-        }
+            bookings_by_status: BTreeMap::new(),
+        };
+        counts.set_status(BookingStatus::Confirmed, confirmed);
+        counts.set_status(BookingStatus::Cancelled, cancelled);
+        counts
     }
 
     /// A SHA-256 over every row in key order (not over `position`): equal for

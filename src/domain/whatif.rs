@@ -3,14 +3,14 @@
 //! no-ops because of it (a cancel of a booking that no longer exists).
 //! Nothing here writes anything: it is a simulation.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::event::StoredEvent;
-use super::projection::{RowChange, Table};
-use super::state::ReadState;
+use super::projection::{BookingRow, RowChange, Table, UserRow};
+use super::state::{ReadState, StateCounts, StateDiff, TableDiff, row_diff};
 
 /// What to leave out: an event matching any part is left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +75,14 @@ impl Exclusion {
     }
 }
 
+/// Sets `key`'s row in `table` to `row` (none: no row).
+fn put_back<R: Clone>(table: &mut BTreeMap<Uuid, R>, key: &Uuid, row: Option<&R>) {
+    match row {
+        Some(row) => table.insert(*key, row.clone()),
+        None => table.remove(key),
+    };
+}
+
 /// A later event that changed the real state and changes nothing in the
 /// simulation, because what it acts on was made by a left-out event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +98,13 @@ pub struct NoOp {
 }
 
 /// The fold that leaves events out, from a state before the first of them.
+///
+/// It folds the simulated state whole and, beside it, the real state only
+/// where the two can differ: the rows a left-out event touched. Every row
+/// change acts on one row and reads nothing else, so a row no left-out
+/// event touched is the same in both, and the real state, the difference
+/// and the real counts come from those few rows instead of a second fold
+/// and a walk over both states.
 #[derive(Clone, Debug, Default)]
 pub struct WhatIfFold {
     /// The simulated state so far.
@@ -100,6 +115,107 @@ pub struct WhatIfFold {
     pub no_ops: Vec<NoOp>,
     /// Rows a left-out event would have made and no kept event has made yet.
     missing: HashSet<(Table, Uuid)>,
+    /// Where the real state can differ from the simulated one.
+    pub divergence: Divergence,
+}
+
+/// The real state's rows where it can differ from the simulated one: every
+/// row a left-out event touched (present or not in the real state).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Divergence {
+    /// The real rows under the touched keys (a key without a row here has
+    /// no row in the real state).
+    real: ReadState,
+    /// The touched keys.
+    touched: BTreeSet<(Table, Uuid)>,
+}
+
+impl Divergence {
+    /// Starts following `key`, as the simulated state has it now.
+    fn touch(&mut self, simulated: &ReadState, table: Table, key: Uuid) {
+        if !self.touched.insert((table, key)) {
+            return;
+        }
+        match table {
+            Table::Users => {
+                if let Some(row) = simulated.users.get(&key) {
+                    self.real.users.insert(key, row.clone());
+                }
+            }
+            Table::Bookings => {
+                if let Some(row) = simulated.bookings.get(&key) {
+                    self.real.bookings.insert(key, row.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether `target` is followed.
+    fn follows(&self, target: &(Table, Uuid)) -> bool {
+        !self.touched.is_empty() && self.touched.contains(target)
+    }
+
+    /// From the real state to `simulated`, over the touched rows only (the
+    /// others are equal), in key order.
+    pub fn difference(&self, simulated: &ReadState) -> StateDiff {
+        let mut users = Vec::new();
+        let mut bookings = Vec::new();
+        for (table, key) in &self.touched {
+            match table {
+                Table::Users => users.extend(row_diff(
+                    *key,
+                    self.real.users.get(key),
+                    simulated.users.get(key),
+                )),
+                Table::Bookings => bookings.extend(row_diff(
+                    *key,
+                    self.real.bookings.get(key),
+                    simulated.bookings.get(key),
+                )),
+            }
+        }
+        StateDiff {
+            tables: vec![
+                TableDiff::of::<UserRow>(users),
+                TableDiff::of::<BookingRow>(bookings),
+            ],
+        }
+    }
+
+    /// The real state's counts, from the simulated state's.
+    pub fn real_counts(&self, simulated: &ReadState, counts: &StateCounts) -> StateCounts {
+        let mut counts = counts.clone();
+        for (table, key) in &self.touched {
+            match table {
+                Table::Users => {
+                    let had = simulated.users.contains_key(key) as i64;
+                    let has = self.real.users.contains_key(key) as i64;
+                    counts.count_user(has - had);
+                }
+                Table::Bookings => {
+                    if let Some(row) = simulated.bookings.get(key) {
+                        counts.count_booking(row.status, -1);
+                    }
+                    if let Some(row) = self.real.bookings.get(key) {
+                        counts.count_booking(row.status, 1);
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    /// The whole real state: `simulated` with the touched rows put back.
+    pub fn real_state(&self, simulated: &ReadState) -> ReadState {
+        let mut real = simulated.clone();
+        for (table, key) in &self.touched {
+            match table {
+                Table::Users => put_back(&mut real.users, key, self.real.users.get(key)),
+                Table::Bookings => put_back(&mut real.bookings, key, self.real.bookings.get(key)),
+            }
+        }
+        real
+    }
 }
 
 impl WhatIfFold {
@@ -124,6 +240,8 @@ impl WhatIfFold {
                     if change.inserts() && !self.state.contains(table, key) {
                         self.missing.insert((table, key));
                     }
+                    self.divergence.touch(&self.state, table, key);
+                    self.divergence.real.apply_owned_change(change);
                 }
             }
             return;
@@ -134,6 +252,13 @@ impl WhatIfFold {
         };
         for change in RowChange::of_event(position, &domain) {
             let target = change.target();
+            // Only a followed row can be missing (a left-out event touched
+            // it): the common row costs one lookup in a small set.
+            if !self.divergence.follows(&target) {
+                self.state.apply_owned_change(change);
+                continue;
+            }
+            self.divergence.real.apply_owned_change(change.clone());
             if self.missing.contains(&target) {
                 if !change.inserts() {
                     self.no_ops.push(NoOp {

@@ -93,6 +93,17 @@ proptest! {
         prop_assert_eq!(tables(&fold.state), tables(&expected));
         prop_assert_eq!(fold.excluded.len(), events.len() - kept.len());
 
+        // The real state, its counts and the difference, from the rows the
+        // left-out events touched, are those of the whole fold.
+        let real = ReadState::fold(&events);
+        let from_touched = fold.divergence.real_state(&fold.state);
+        prop_assert_eq!(tables(&from_touched), tables(&real));
+        prop_assert_eq!(fold.divergence.difference(&fold.state), real.diff(&fold.state));
+        prop_assert_eq!(
+            fold.divergence.real_counts(&fold.state, &fold.state.counts()),
+            real.counts()
+        );
+
         if let Some(first) = fold.excluded.first().copied() {
             let before: Vec<&StoredEvent> = events.iter().filter(|e| e.position < first).collect();
             let mut from_base = WhatIfFold::new(ReadState::fold(before.iter().copied()));

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use super::timetravel::FoldBase;
 use super::{Engine, EngineError, EngineResult, JobControl};
 use crate::domain::state::StateCounts;
-use crate::domain::{
-    BookingRow, Exclusion, NoOp, ReadState, StateDiff, TableDiff, UserRow, WhatIfFold,
-};
+use crate::domain::{Divergence, Exclusion, NoOp, ReadState, StateDiff, WhatIfFold};
 use crate::store::{EventFilter, entry_position};
 
 /// Ledger entries read per page by the simulation.
@@ -22,10 +20,11 @@ pub struct WhatIfReport {
     pub at: u64,
     /// The first position left out (`None`: nothing up to `at` matched).
     pub first_excluded: Option<u64>,
-    /// The real state.
-    pub real: Arc<ReadState>,
     /// The state as if the left-out events had never happened.
     pub simulated: Arc<ReadState>,
+    /// The real state's rows where it can differ from the simulated one
+    /// (the rest of it is the simulated state).
+    pub divergence: Arc<Divergence>,
     /// The real state's row counts (counted once, not per frame).
     pub real_counts: StateCounts,
     /// The simulated state's row counts.
@@ -41,6 +40,14 @@ pub struct WhatIfReport {
     pub base: FoldBase,
     /// Events the simulation folded.
     pub folded_events: u64,
+}
+
+impl WhatIfReport {
+    /// The whole real state (a copy of the simulated one with the rows
+    /// that differ put back: for a digest, not for every frame).
+    pub fn real_state(&self) -> ReadState {
+        self.divergence.real_state(&self.simulated)
+    }
 }
 
 impl Engine {
@@ -72,7 +79,8 @@ impl Engine {
     /// The state as of `at` (at most the head) as if the events
     /// `exclusion` names had never happened: the real state just before the
     /// first of them (from the nearest snapshot) with the events after it
-    /// folded, leaving those out.
+    /// folded once, leaving those out; the real state as of `at` is the
+    /// rows those events touched, folded beside it (see [`WhatIfFold`]).
     pub async fn what_if(
         &self,
         exclusion: &Exclusion,
@@ -85,23 +93,19 @@ impl Engine {
                 "position {at} is past the head of the ledger ({head})"
             )));
         }
-        let real = self.state_at(at).await?;
         let first = self.first_excluded(exclusion).await?.filter(|p| *p <= at);
         let Some(first) = first else {
+            let real = self.state_at(at).await?;
             let counts = real.state.counts();
+            let divergence = Divergence::default();
             return Ok(WhatIfReport {
                 at,
                 first_excluded: None,
-                simulated: real.state.clone(),
+                difference: divergence.difference(&real.state),
+                divergence: Arc::new(divergence),
+                simulated: real.state,
                 real_counts: counts.clone(),
                 simulated_counts: counts,
-                difference: StateDiff {
-                    tables: vec![
-                        TableDiff::of::<UserRow>(Vec::new()),
-                        TableDiff::of::<BookingRow>(Vec::new()),
-                    ],
-                },
-                real: real.state,
                 excluded: Vec::new(),
                 no_ops: Vec::new(),
                 base: real.base,
@@ -117,17 +121,17 @@ impl Engine {
             })
             .await?;
         fold.state.position = at;
-        let difference = real.state.diff(&fold.state);
+        let simulated_counts = fold.state.counts();
         Ok(WhatIfReport {
             at,
             first_excluded: Some(first),
-            real_counts: real.state.counts(),
-            simulated_counts: fold.state.counts(),
-            real: real.state,
+            real_counts: fold.divergence.real_counts(&fold.state, &simulated_counts),
+            simulated_counts,
+            difference: fold.divergence.difference(&fold.state),
+            divergence: Arc::new(fold.divergence),
             simulated: Arc::new(fold.state),
             excluded: fold.excluded,
             no_ops: fold.no_ops,
-            difference,
             base: before.base,
             folded_events: scan.entries,
         })
