@@ -287,6 +287,28 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
             .unwrap(),
         6
     );
+
+    // The wizards that carry a user, in position order: a second booking
+    // by guest 0 carries the same user, the others carry someone else.
+    let again = appended(ledger.append(wizard(0)).await.unwrap());
+    let guest0 = ledgerscope::domain::user_id_for_email("guest0@example.com");
+    assert_eq!(
+        carrying(&*ledger, guest0).await,
+        vec![stored[0].clone(), again]
+    );
+    assert_eq!(carrying(&*ledger, Uuid::new_v4()).await, Vec::new());
+}
+
+/// The wizards the ledger's index finds for `user`.
+async fn carrying(ledger: &dyn EventLedger, user: Uuid) -> Vec<StoredEvent> {
+    ledger
+        .wizards_carrying(user)
+        .await
+        .unwrap()
+        .expect("a writable ledger has the index")
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
 }
 
 /// What another application writes straight into the ledger store.
@@ -326,6 +348,12 @@ where
         "the next stored events after a position: nothing after a hole is lost"
     );
     assert_eq!(after[0].as_ref().unwrap(), &far);
+    let guest500 = ledgerscope::domain::user_id_for_email("guest500@example.com");
+    assert_eq!(
+        carrying(&*ledger, guest500).await,
+        vec![far.clone()],
+        "the index finds another writer's wizard"
+    );
     assert_eq!(
         ledger.find_event(far.event_id).await.unwrap(),
         Some(far.clone())
@@ -1088,11 +1116,33 @@ async fn sqlite_ledger_passes_the_contract() {
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
     append_releasing_contract(ledger.clone()).await;
-    foreign_writer_contract(ledger, |raw| {
+    foreign_writer_contract(ledger.clone(), |raw| {
         sqlite_raw(&path, raw);
         async {}
     })
     .await;
+    // A wizard another program stored with a payload that is not JSON is
+    // stored (the index on the user a wizard carries reads only valid
+    // JSON) and carries nobody.
+    let head = ledger.head().await.unwrap();
+    let guest0 = ledgerscope::domain::user_id_for_email("guest0@example.com");
+    let before = carrying(&*ledger, guest0).await;
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO events(position, event_type, payload) VALUES (?1, 'BookingWizardCompleted', 'not json')",
+            [head as i64 + 1],
+        )
+        .unwrap();
+    assert_eq!(ledger.head().await.unwrap(), head + 1);
+    assert_eq!(carrying(&*ledger, guest0).await, before);
+    // A read-only copy made before the index: no answer, not a scan.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP INDEX events_wizard_user")
+        .unwrap();
+    let copy = SqliteLedger::open(&path, true).unwrap();
+    assert_eq!(copy.wizards_carrying(guest0).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

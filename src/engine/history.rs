@@ -13,16 +13,24 @@ impl Engine {
     /// A booking's row changes only with the events of its own stream. A
     /// user's row changes with the events of the user's stream (address
     /// changes) and is made by the first booking wizard that carries the
-    /// user, an event of that booking's stream: its position is the row's
-    /// `created_position` in the state at the head.
+    /// user, an event of that booking's stream, found through the ledger's
+    /// index on the user a wizard carries (every such wizard is folded: the
+    /// first that can be read makes the row, the others change nothing).
+    /// Without that index (a read-only copy made by an earlier build) the
+    /// maker is the row's `created_position` in the state at the head.
     pub async fn row_history(&self, table: Table, key: Uuid) -> EngineResult<RowHistory> {
         let mut entries = self.stores.ledger.stream(key).await?;
         if table == Table::Users {
-            let view = self.state_view(self.head().await?).await?;
-            if let Some(row) = view.row::<UserRow>(key).await?
-                && let Some(made_it) = self.event_at(row.created_position).await?
-            {
-                entries.push(made_it);
+            match self.stores.ledger.wizards_carrying(key).await? {
+                Some(wizards) => entries.extend(wizards),
+                None => {
+                    let view = self.state_view(self.head().await?).await?;
+                    if let Some(row) = view.row::<UserRow>(key).await?
+                        && let Some(made_it) = self.event_at(row.created_position).await?
+                    {
+                        entries.push(made_it);
+                    }
+                }
             }
         }
         let mut malformed = Vec::new();

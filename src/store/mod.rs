@@ -283,6 +283,12 @@ pub trait EventLedger: Send + Sync {
     async fn holes(&self, limit: usize) -> StoreResult<Vec<Hole>>;
     /// Every event of one aggregate, in version order.
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>>;
+    /// Every booking wizard that carries this user (`payload.user.user_id`),
+    /// in position order, found through the ledger's index on that field:
+    /// the events of other aggregates that can make the user's row. `None`
+    /// when the ledger has no such index (a read-only copy made by an
+    /// earlier build): the caller finds the row's maker another way.
+    async fn wizards_carrying(&self, user_id: Uuid) -> StoreResult<Option<Vec<LedgerEntry>>>;
     /// Entries matching `filter`, skipping `offset` matches, in position order.
     async fn search(
         &self,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::codec::{doc_position, event_doc, i64_of, parse_entry, raw_text};
 use super::{MongoLedger, majority};
 use crate::domain::StoredEvent;
+use crate::domain::event::event_types;
 use crate::store::{
     AppendOutcome, EventFilter, EventLedger, Hole, LedgerCensus, LedgerEntry, LedgerIdentity,
     MalformedEvent, StoreError, StoreInfo, StoreResult, holes_between,
@@ -467,6 +468,41 @@ impl EventLedger for MongoLedger {
             .iter()
             .map(parse_entry)
             .collect())
+    }
+
+    async fn wizards_carrying(&self, user_id: Uuid) -> StoreResult<Option<Vec<LedgerEntry>>> {
+        // A writable open made the index; a read-only one may find none (a
+        // scan of every wizard instead would be slower than the fallback).
+        if self.read_only {
+            let names = match self.events.list_index_names().await {
+                Ok(names) => names,
+                // No `events` collection: nothing carries anyone.
+                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 26) =>
+                {
+                    return Ok(Some(Vec::new()));
+                }
+                Err(e) => return Err(self.error(e)),
+            };
+            if !names.iter().any(|n| n == super::WIZARD_USER_INDEX) {
+                return Ok(None);
+            }
+        }
+        let cursor = self
+            .events
+            .find(doc! {
+                "event_type": event_types::BOOKING_WIZARD_COMPLETED,
+                "payload.user.user_id": user_id.to_string(),
+            })
+            .sort(doc! {"position": 1})
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(Some(
+            self.collect(cursor)
+                .await?
+                .iter()
+                .map(parse_entry)
+                .collect(),
+        ))
     }
 
     async fn search(

@@ -37,6 +37,10 @@ use super::error::redact;
 use super::tls::{explain_tls_failure, system_roots_file};
 use super::{StoreError, StoreResult};
 
+/// The index on the user a booking wizard carries (a row's history finds
+/// the events that can make a user's row through it).
+const WIZARD_USER_INDEX: &str = "wizard_user_position";
+
 /// The MongoDB ledger store (events, checkpoints, snapshots, locks).
 pub struct MongoLedger {
     client: Client,
@@ -224,6 +228,13 @@ impl MongoLedger {
                 plain(doc! {"event_type": 1, "position": 1}, "event_type_position"),
             ),
             (&self.events, plain(doc! {"recorded_at": 1}, "recorded_at")),
+            (
+                &self.events,
+                plain(
+                    doc! {"payload.user.user_id": 1, "position": 1},
+                    WIZARD_USER_INDEX,
+                ),
+            ),
             (
                 &chunks,
                 unique(

@@ -36,6 +36,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
 CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate_version ON events(aggregate_id, version);
 CREATE INDEX IF NOT EXISTS events_type_position ON events(event_type, position);
 CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at);
+CREATE INDEX IF NOT EXISTS events_wizard_user ON events(
+    (CASE WHEN json_valid(payload) THEN json_extract(payload, '$.user.user_id') END), position
+) WHERE event_type = 'BookingWizardCompleted';
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: events are never updated'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -106,6 +109,15 @@ fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
+fn has_index(conn: &Connection, index: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+        [index],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
 const COLUMNS: &str = "position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, recorded_at, payload, metadata";
 
 /// Timestamps are stored in one fixed-width UTC format so text order is time order.
@@ -129,6 +141,8 @@ pub struct SqliteLedger {
     has_meta: bool,
     /// `checkpoints` has its `extra` column (likewise).
     has_extra: bool,
+    /// `events_wizard_user` exists (likewise).
+    has_wizard_user: bool,
 }
 
 impl SqliteLedger {
@@ -140,7 +154,7 @@ impl SqliteLedger {
         if read_only {
             let open = || Conn::open_read_only(path, &store);
             let reader = open()?;
-            let (has_meta, has_extra) = {
+            let (has_meta, has_extra, has_wizard_user) = {
                 let guard = reader
                     .inner
                     .lock()
@@ -150,6 +164,7 @@ impl SqliteLedger {
                     has_table(&guard, "checkpoints")
                         .and_then(|t| Ok(t && has_column(&guard, "checkpoints", "extra")?))
                         .map_err(|e| map_err(&store, e))?,
+                    has_index(&guard, "events_wizard_user").map_err(|e| map_err(&store, e))?,
                 )
             };
             return Ok(SqliteLedger {
@@ -161,6 +176,7 @@ impl SqliteLedger {
                 read_only,
                 has_meta,
                 has_extra,
+                has_wizard_user,
             });
         }
         // The writer (events, snapshots) and the lease/checkpoint connection
@@ -194,6 +210,7 @@ impl SqliteLedger {
             read_only,
             has_meta: true,
             has_extra: true,
+            has_wizard_user: true,
         })
     }
 
@@ -667,6 +684,25 @@ impl EventLedger for SqliteLedger {
             .call(move |c| {
                 let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_id = ?1 ORDER BY version, position");
                 query_entries(c, &store, &sql, &[&aggregate_id.to_string()])
+            })
+            .await
+    }
+
+    async fn wizards_carrying(&self, user_id: Uuid) -> StoreResult<Option<Vec<LedgerEntry>>> {
+        if !self.has_wizard_user {
+            return Ok(None);
+        }
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                // The index's expression and condition, word for word, so
+                // SQLite uses it.
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM events WHERE event_type = 'BookingWizardCompleted' \
+                     AND (CASE WHEN json_valid(payload) THEN json_extract(payload, '$.user.user_id') END) = ?1 \
+                     ORDER BY position"
+                );
+                query_entries(c, &store, &sql, &[&user_id.to_string()]).map(Some)
             })
             .await
     }
