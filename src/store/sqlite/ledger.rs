@@ -101,18 +101,18 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<
 
 /// Whether the database has `table`.
 fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-        [table],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
+    has_object(conn, "table", table)
 }
 
 fn has_index(conn: &Connection, index: &str) -> rusqlite::Result<bool> {
+    has_object(conn, "index", index)
+}
+
+/// Whether the schema has a `kind` (table, index) named `name`.
+fn has_object(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
-        [index],
+        "SELECT count(*) FROM sqlite_master WHERE type = ?1 AND name = ?2",
+        [kind, name],
         |r| r.get::<_, i64>(0),
     )
     .map(|n| n > 0)
