@@ -34,25 +34,29 @@ pub struct StateCounts {
 }
 
 impl StateCounts {
-    fn set_status(&mut self, status: BookingStatus, count: u64) {
+    /// The counts of `users` users and `bookings` bookings, `cancelled` of
+    /// them cancelled (the others confirmed).
+    pub fn of(users: u64, bookings: u64, cancelled: u64) -> Self {
+        let confirmed = bookings.saturating_sub(cancelled);
+        StateCounts {
+            users,
+            bookings,
+            bookings_by_status: [
+                (BookingStatus::Confirmed, confirmed),
+                (BookingStatus::Cancelled, cancelled),
+            ]
+            .into_iter()
+            .map(|(status, n)| (status.as_str().to_string(), n))
+            .collect(),
+        }
+    }
+
+    /// Cancelled bookings.
+    pub fn cancelled(&self) -> u64 {
         self.bookings_by_status
-            .insert(status.as_str().to_string(), count);
-    }
-
-    /// Takes a user row out of the counts (`sign` -1) or into them (+1).
-    pub fn count_user(&mut self, sign: i64) {
-        self.users = self.users.saturating_add_signed(sign);
-    }
-
-    /// Takes a booking row of `status` out of the counts (`sign` -1) or
-    /// into them (+1).
-    pub fn count_booking(&mut self, status: BookingStatus, sign: i64) {
-        self.bookings = self.bookings.saturating_add_signed(sign);
-        let count = self
-            .bookings_by_status
-            .entry(status.as_str().to_string())
-            .or_default();
-        *count = count.saturating_add_signed(sign);
+            .get(BookingStatus::Cancelled.as_str())
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -156,22 +160,16 @@ impl ReadState {
 
     /// Row counts.
     pub fn counts(&self) -> StateCounts {
-        // Counted per status first, named once: no string per row.
-        let (mut confirmed, mut cancelled) = (0u64, 0u64);
-        for row in self.bookings.values() {
-            match row.status {
-                BookingStatus::Confirmed => confirmed += 1,
-                BookingStatus::Cancelled => cancelled += 1,
-            }
-        }
-        let mut counts = StateCounts {
-            users: self.users.len() as u64,
-            bookings: self.bookings.len() as u64,
-            bookings_by_status: BTreeMap::new(),
-        };
-        counts.set_status(BookingStatus::Confirmed, confirmed);
-        counts.set_status(BookingStatus::Cancelled, cancelled);
-        counts
+        let cancelled = self
+            .bookings
+            .values()
+            .filter(|row| row.status == BookingStatus::Cancelled)
+            .count();
+        StateCounts::of(
+            self.users.len() as u64,
+            self.bookings.len() as u64,
+            cancelled as u64,
+        )
     }
 
     /// A SHA-256 over every row in key order (not over `position`): equal for

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::event::StoredEvent;
+use super::event::{BookingStatus, StoredEvent};
 use super::projection::{BookingRow, RowChange, Table, UserRow};
 use super::state::{ReadState, StateCounts, StateDiff, TableDiff, row_diff};
 
@@ -152,7 +152,7 @@ impl Divergence {
 
     /// Whether `target` is followed.
     fn follows(&self, target: &(Table, Uuid)) -> bool {
-        !self.touched.is_empty() && self.touched.contains(target)
+        self.touched.contains(target)
     }
 
     /// From the real state to `simulated`, over the touched rows only (the
@@ -184,25 +184,27 @@ impl Divergence {
 
     /// The real state's counts, from the simulated state's.
     pub fn real_counts(&self, simulated: &ReadState, counts: &StateCounts) -> StateCounts {
-        let mut counts = counts.clone();
+        let (mut users, mut bookings, mut cancelled) = (
+            counts.users as i64,
+            counts.bookings as i64,
+            counts.cancelled() as i64,
+        );
+        let is_cancelled = |row: &BookingRow| i64::from(row.status == BookingStatus::Cancelled);
         for (table, key) in &self.touched {
             match table {
                 Table::Users => {
-                    let had = simulated.users.contains_key(key) as i64;
-                    let has = self.real.users.contains_key(key) as i64;
-                    counts.count_user(has - had);
+                    users += i64::from(self.real.users.contains_key(key))
+                        - i64::from(simulated.users.contains_key(key));
                 }
                 Table::Bookings => {
-                    if let Some(row) = simulated.bookings.get(key) {
-                        counts.count_booking(row.status, -1);
-                    }
-                    if let Some(row) = self.real.bookings.get(key) {
-                        counts.count_booking(row.status, 1);
-                    }
+                    let (real, sim) = (self.real.bookings.get(key), simulated.bookings.get(key));
+                    bookings += i64::from(real.is_some()) - i64::from(sim.is_some());
+                    cancelled += real.map_or(0, is_cancelled) - sim.map_or(0, is_cancelled);
                 }
             }
         }
-        counts
+        let whole = |n: i64| n.max(0) as u64;
+        StateCounts::of(whole(users), whole(bookings), whole(cancelled))
     }
 
     /// The whole real state: `simulated` with the touched rows put back.

@@ -516,20 +516,7 @@ impl StateView {
         }
         let users = (base.entries(Table::Users).len() + new_keys[0].len()) as u64;
         let bookings = (base.entries(Table::Bookings).len() + new_keys[1].len()) as u64;
-        let cancelled = cancelled.max(0) as u64;
-        let counts = StateCounts {
-            users,
-            bookings,
-            bookings_by_status: [
-                (
-                    BookingStatus::Confirmed.as_str().to_string(),
-                    bookings.saturating_sub(cancelled),
-                ),
-                (BookingStatus::Cancelled.as_str().to_string(), cancelled),
-            ]
-            .into_iter()
-            .collect(),
-        };
+        let counts = StateCounts::of(users, bookings, cancelled.max(0) as u64);
         StateView {
             base,
             position,
