@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod command;
+pub mod compact;
 pub mod event;
 pub mod generate;
 pub mod history;
@@ -18,6 +19,7 @@ pub use command::{
     BookingWizardForm, CancelBooking, ChangeUserAddress, FieldError, RescheduleBooking,
     SubmitBookingWizard,
 };
+pub use compact::{BookingRef, CompactFold, CompactRows, TableRows, UserRef};
 pub use event::{
     BookingDetails, BookingStatus, DecodeError, DomainEvent, EventMetadata, StoredEvent,
     UserDetails, user_id_for_email,

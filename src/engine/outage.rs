@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, UserRow};
+use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
 };
@@ -83,10 +83,10 @@ impl ReadStore for SimulatedOutage {
     async fn replace_all(
         &self,
         ledger: Uuid,
-        state: Arc<ReadState>,
+        rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
         self.check()?;
-        self.inner.replace_all(ledger, state, control).await
+        self.inner.replace_all(ledger, rows, control).await
     }
 }

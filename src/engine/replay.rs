@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::holes::record_holes;
 use super::job::{JobControl, Phase};
-use super::timetravel::Folded;
+use super::timetravel::FOLD_PAGE;
 use super::{Engine, EngineError, EngineResult, Pairing};
-use crate::domain::{ProjectorId, ReadState};
-use crate::store::{BulkControl, Checkpoint, Hole, SnapshotMeta, StoreError};
+use crate::domain::{CompactFold, ProjectorId, ReadState, TableRows};
+use crate::store::{BulkControl, Checkpoint, Hole, MalformedEvent, SnapshotMeta, StoreError};
 
 /// What to rebuild the read tables from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,14 +90,15 @@ impl Engine {
         } else {
             (ReadState::default(), None)
         };
-        let Folded {
-            state,
-            events,
-            skipped,
-            holes,
-        } = self.fold_until(base, head, job).await?;
-        let state = Arc::new(state);
-        let rows = (state.users.len() + state.bookings.len()) as u64;
+        let (fold, events, skipped, holes) = self.fold_compact(base, head, job).await?;
+        // The keys sorted for the load; the fold's hash maps are dropped.
+        let state = tokio::task::spawn_blocking(move || Arc::new(fold.finish()))
+            .await
+            .map_err(|e| StoreError::Failed {
+                store: "replay".into(),
+                message: format!("sorting the folded rows stopped: {e}"),
+            })?;
+        let rows = (state.user_count() + state.booking_count()) as u64;
         let load_started = Instant::now();
         let reporter = job.clone();
         let control = BulkControl {
@@ -113,7 +114,6 @@ impl Engine {
                 other => other.into(),
             })?;
         self.forget_pairing();
-        self.remember_fold(state.clone());
         // The projectors' checkpoints say what the replay skipped and
         // crossed, as theirs would have.
         let skipped_positions: Vec<u64> = skipped.iter().map(|s| s.position).collect();
@@ -127,7 +127,7 @@ impl Engine {
                 .unwrap_or_default();
             record_holes(&mut recorded, &holes);
             let mut checkpoint =
-                Checkpoint::new(projector.name(), state.position, &self.config.instance_id);
+                Checkpoint::new(projector.name(), state.position(), &self.config.instance_id);
             checkpoint.skipped = skipped_positions
                 .iter()
                 .rev()
@@ -142,7 +142,7 @@ impl Engine {
         let report = ReplayReport {
             events,
             rows,
-            position: state.position,
+            position: state.position(),
             elapsed_ms: started.elapsed().as_millis() as u64,
             fold_ms: (load_started - started).as_millis() as u64,
             load_ms: load_started.elapsed().as_millis() as u64,
@@ -163,5 +163,39 @@ impl Engine {
             "replayed the read tables"
         );
         Ok(report)
+    }
+
+    /// Folds the events after `base` up to `to` into the replay's compact
+    /// state (the rows the same as [`Engine::fold_until`]'s, see
+    /// [`CompactFold`]); returns it with the entries read, those skipped and
+    /// the holes crossed.
+    async fn fold_compact(
+        &self,
+        base: ReadState,
+        to: u64,
+        job: &JobControl,
+    ) -> EngineResult<(CompactFold, u64, Vec<MalformedEvent>, Vec<Hole>)> {
+        let mut fold = CompactFold::from_state(base);
+        let mut skipped = Vec::new();
+        let scan = self
+            .scan_entries(fold.position(), to, FOLD_PAGE, job, |entry| match entry {
+                Ok(event) => match event.decode() {
+                    Ok(domain) => fold.apply_event(event.position, &domain),
+                    Err(error) => {
+                        fold.advance(event.position);
+                        skipped.push(MalformedEvent {
+                            position: event.position,
+                            reason: error.to_string(),
+                            raw: String::new(),
+                        });
+                    }
+                },
+                Err(bad) => {
+                    fold.advance(bad.position);
+                    skipped.push(bad);
+                }
+            })
+            .await?;
+        Ok((fold, scan.entries, skipped, scan.holes))
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::sqlite::file_info;
 use super::{BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
-use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, UserRow};
+use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 
 /// A read store that is not there.
 pub struct MissingReadStore {
@@ -61,7 +61,7 @@ impl ReadStore for MissingReadStore {
     async fn counts(&self) -> StoreResult<TableCounts> {
         self.missing()
     }
-    async fn replace_all(&self, _: Uuid, _: Arc<ReadState>, _: BulkControl) -> StoreResult<()> {
+    async fn replace_all(&self, _: Uuid, _: Arc<dyn TableRows>, _: BulkControl) -> StoreResult<()> {
         self.missing()
     }
 }

@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, StoredEvent, UserRow};
+use crate::domain::{
+    BookingRow, ProjectorId, ReadState, RowChange, StoredEvent, TableRows, UserRow,
+};
 
 pub use connect::{StoreConfig, open_stores};
 pub use error::{StoreError, redact};
@@ -553,14 +555,14 @@ pub trait ReadStore: Send + Sync {
     ) -> StoreResult<Vec<BookingRow>>;
     /// Row counts.
     async fn counts(&self) -> StoreResult<TableCounts>;
-    /// Loads `state` into fresh tables, then swaps them in (with every
-    /// projector's position set to `state.position` and the tables stamped
+    /// Loads `rows` into fresh tables, then swaps them in (with every
+    /// projector's position set to `rows.position()` and the tables stamped
     /// with `ledger`) in one transaction. Cancelled or failed: the previous
     /// tables stay as they were.
     async fn replace_all(
         &self,
         ledger: Uuid,
-        state: Arc<ReadState>,
+        rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()>;
 }

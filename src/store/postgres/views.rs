@@ -11,7 +11,9 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::{build_pool, map_pg, map_pool};
-use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
+use crate::domain::{
+    BookingRef, BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRef, UserRow,
+};
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
 };
@@ -261,8 +263,8 @@ fn booking_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<BookingRow>
     })
 }
 
-fn guests_of(b: &BookingRow) -> i32 {
-    i32::try_from(b.guests).unwrap_or(i32::MAX)
+fn guests_of(guests: u32) -> i32 {
+    i32::try_from(guests).unwrap_or(i32::MAX)
 }
 
 async fn apply_change(
@@ -304,7 +306,7 @@ async fn apply_change(
                     &b.service,
                     &b.check_in,
                     &b.check_out,
-                    &guests_of(b),
+                    &guests_of(b.guests),
                     &b.price_cents,
                     &b.status.as_str(),
                     &pos(b.last_position),
@@ -350,12 +352,12 @@ impl From<tokio_postgres::Error> for LoadError {
 /// Copies `rows` with binary COPY, checking cancellation between steps.
 /// The writer is always finished, also when cancelled (then the caller
 /// rolls the transaction back).
-async fn copy_rows<'a, R: 'a>(
+async fn copy_rows<'a, R>(
     tx: &deadpool_postgres::Transaction<'_>,
     sql: &str,
     types: &[Type],
-    rows: impl Iterator<Item = &'a R>,
-    cells: impl Fn(&'a R) -> Vec<Box<dyn ToSql + Sync + Send + 'a>>,
+    rows: impl Iterator<Item = R>,
+    cells: impl Fn(R) -> Vec<Box<dyn ToSql + Sync + Send + 'a>>,
     control: &BulkControl,
     written: &mut u64,
 ) -> Result<(), LoadError> {
@@ -391,10 +393,10 @@ async fn copy_rows<'a, R: 'a>(
 impl PostgresViews {
     /// Loads `state` into `*_next` tables and swaps them in, all in one
     /// transaction: a cancel, an error or a crash leaves the old tables.
-    async fn bulk_load(
+    async fn bulk_load<'a>(
         &self,
         ledger: Uuid,
-        state: &ReadState,
+        rows: &'a dyn TableRows,
         control: &BulkControl,
     ) -> Result<(), LoadError> {
         let mut client = self.client().await.map_err(LoadError::Store)?;
@@ -422,13 +424,13 @@ impl PostgresViews {
                 Type::INT8,
                 Type::INT8,
             ],
-            state.users.values(),
-            |u: &UserRow| {
+            rows.users(),
+            |u: UserRef<'a>| {
                 vec![
                     Box::new(u.user_id),
-                    Box::new(u.email.as_str()),
-                    Box::new(u.name.as_str()),
-                    Box::new(u.address.as_str()),
+                    Box::new(u.email),
+                    Box::new(u.name),
+                    Box::new(u.address),
                     Box::new(pos(u.created_position)),
                     Box::new(pos(u.last_position)),
                 ]
@@ -451,15 +453,15 @@ impl PostgresViews {
                 Type::TEXT,
                 Type::INT8,
             ],
-            state.bookings.values(),
-            |b: &BookingRow| {
+            rows.bookings(),
+            |b: BookingRef<'a>| {
                 vec![
                     Box::new(b.booking_id),
                     Box::new(b.user_id),
-                    Box::new(b.service.as_str()),
+                    Box::new(b.service),
                     Box::new(b.check_in),
                     Box::new(b.check_out),
-                    Box::new(guests_of(b)),
+                    Box::new(guests_of(b.guests)),
                     Box::new(b.price_cents),
                     Box::new(b.status.as_str()),
                     Box::new(pos(b.last_position)),
@@ -487,7 +489,7 @@ impl PostgresViews {
         .await?;
         let stmt = tx.prepare_cached(SET_POSITION).await?;
         for projector in ProjectorId::ALL {
-            tx.execute(&stmt, &[&projector.name(), &pos(state.position)])
+            tx.execute(&stmt, &[&projector.name(), &pos(rows.position())])
                 .await?;
         }
         if control.cancelled() {
@@ -692,11 +694,11 @@ impl ReadStore for PostgresViews {
     async fn replace_all(
         &self,
         ledger: Uuid,
-        state: Arc<ReadState>,
+        rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
         self.writable("replacing the read tables")?;
-        match self.bulk_load(ledger, &state, &control).await {
+        match self.bulk_load(ledger, rows.as_ref(), &control).await {
             Ok(()) => Ok(()),
             Err(LoadError::Cancelled) => Err(StoreError::Cancelled),
             Err(LoadError::Store(e)) => Err(e),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::ledger::format_time;
 use super::{Conn, Durability, file_info, label, map_err};
-use crate::domain::{BookingRow, BookingStatus, ProjectorId, ReadState, RowChange, UserRow};
+use crate::domain::{BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
 };
@@ -402,11 +402,46 @@ impl<'a> DateText<'a> {
 /// Rows per bulk-load transaction step (cancellation is checked between steps).
 const BULK_STEP_ROWS: usize = 20_000;
 
+/// Inserts `rows` with `insert`, one transaction per [`BULK_STEP_ROWS`],
+/// checking for a cancel and reporting `written` between them.
+#[allow(clippy::too_many_arguments)]
+fn load_steps<R>(
+    conn: &mut Connection,
+    store: &str,
+    control: &BulkControl,
+    written: &mut u64,
+    sql: &str,
+    mut rows: impl Iterator<Item = R>,
+    mut insert: impl FnMut(&mut rusqlite::Statement<'_>, R) -> rusqlite::Result<usize>,
+) -> StoreResult<()> {
+    let e = |err| map_err(store, err);
+    loop {
+        if control.cancelled() {
+            return Err(StoreError::Cancelled);
+        }
+        let tx = conn.transaction().map_err(e)?;
+        let mut step = 0;
+        {
+            let mut stmt = tx.prepare_cached(sql).map_err(e)?;
+            for row in rows.by_ref().take(BULK_STEP_ROWS) {
+                insert(&mut stmt, row).map_err(e)?;
+                step += 1;
+            }
+        }
+        tx.commit().map_err(e)?;
+        if step == 0 {
+            return Ok(());
+        }
+        *written += step as u64;
+        (control.on_rows)(*written);
+    }
+}
+
 fn bulk_load(
     conn: &mut Connection,
     store: &str,
     ledger: Uuid,
-    state: &ReadState,
+    rows: &dyn TableRows,
     control: &BulkControl,
 ) -> StoreResult<()> {
     let e = |err| map_err(store, err);
@@ -414,70 +449,50 @@ fn bulk_load(
         .map_err(e)?;
     conn.execute_batch(&table_sql("_next")).map_err(e)?;
     let mut written = 0u64;
-    let users: Vec<&UserRow> = state.users.values().collect();
-    let bookings: Vec<&BookingRow> = state.bookings.values().collect();
-    for chunk in users.chunks(BULK_STEP_ROWS) {
-        if control.cancelled() {
-            return Err(StoreError::Cancelled);
-        }
-        let tx = conn.transaction().map_err(e)?;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO users_next(user_id, email, name, address, created_position, last_position)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(e)?;
-            let mut id = Uuid::encode_buffer();
-            for u in chunk {
-                stmt.execute(params![
-                    &*u.user_id.hyphenated().encode_lower(&mut id),
-                    u.email,
-                    u.name,
-                    u.address,
-                    u.created_position as i64,
-                    u.last_position as i64
-                ])
-                .map_err(e)?;
-            }
-        }
-        tx.commit().map_err(e)?;
-        written += chunk.len() as u64;
-        (control.on_rows)(written);
-    }
-    for chunk in bookings.chunks(BULK_STEP_ROWS) {
-        if control.cancelled() {
-            return Err(StoreError::Cancelled);
-        }
-        let tx = conn.transaction().map_err(e)?;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO bookings_next(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(e)?;
-            let (mut id, mut user) = (Uuid::encode_buffer(), Uuid::encode_buffer());
-            let (mut check_in, mut check_out) = ([0u8; 10], [0u8; 10]);
-            for b in chunk {
-                stmt.execute(params![
-                    &*b.booking_id.hyphenated().encode_lower(&mut id),
-                    &*b.user_id.hyphenated().encode_lower(&mut user),
-                    b.service,
-                    DateText::new(b.check_in, &mut check_in).as_str(),
-                    DateText::new(b.check_out, &mut check_out).as_str(),
-                    i64::from(b.guests),
-                    b.price_cents,
-                    b.status.as_str(),
-                    b.last_position as i64
-                ])
-                .map_err(e)?;
-            }
-        }
-        tx.commit().map_err(e)?;
-        written += chunk.len() as u64;
-        (control.on_rows)(written);
-    }
+    let mut id = Uuid::encode_buffer();
+    load_steps(
+        conn,
+        store,
+        control,
+        &mut written,
+        "INSERT INTO users_next(user_id, email, name, address, created_position, last_position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rows.users(),
+        |stmt, u| {
+            stmt.execute(params![
+                &*u.user_id.hyphenated().encode_lower(&mut id),
+                u.email,
+                u.name,
+                u.address,
+                u.created_position as i64,
+                u.last_position as i64
+            ])
+        },
+    )?;
+    let (mut id, mut user) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+    let (mut check_in, mut check_out) = ([0u8; 10], [0u8; 10]);
+    load_steps(
+        conn,
+        store,
+        control,
+        &mut written,
+        "INSERT INTO bookings_next(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        rows.bookings(),
+        |stmt, b| {
+            stmt.execute(params![
+                &*b.booking_id.hyphenated().encode_lower(&mut id),
+                &*b.user_id.hyphenated().encode_lower(&mut user),
+                b.service,
+                DateText::new(b.check_in, &mut check_in).as_str(),
+                DateText::new(b.check_out, &mut check_out).as_str(),
+                i64::from(b.guests),
+                b.price_cents,
+                b.status.as_str(),
+                b.last_position as i64
+            ])
+        },
+    )?;
     if control.cancelled() {
         return Err(StoreError::Cancelled);
     }
@@ -490,7 +505,7 @@ fn bulk_load(
     .map_err(e)?;
     tx.execute_batch(INDEXES_SQL).map_err(e)?;
     for projector in ProjectorId::ALL {
-        set_position(&tx, projector, state.position).map_err(e)?;
+        set_position(&tx, projector, rows.position()).map_err(e)?;
     }
     tx.execute_batch(IDENTITY_SQL).map_err(e)?;
     write_stamp(&tx, ledger).map_err(e)?;
@@ -646,7 +661,7 @@ impl ReadStore for SqliteViews {
     async fn replace_all(
         &self,
         ledger: Uuid,
-        state: Arc<ReadState>,
+        rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
         self.writable("replacing the read tables")?;
@@ -656,9 +671,12 @@ impl ReadStore for SqliteViews {
                 // One checkpoint at the end instead of one every 1000 pages:
                 // the load writes each page of the new tables once, not once
                 // per automatic checkpoint it would otherwise cross.
-                conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
+                // The index on `bookings(user_id)` is built by sorting every
+                // booking: in a temporary file, not in memory (at a million
+                // rows the sort would otherwise add about 65 MB to the peak).
+                conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=FILE;")
                     .map_err(|e| map_err(&store, e))?;
-                let result = bulk_load(conn, &store, ledger, &state, &control);
+                let result = bulk_load(conn, &store, ledger, rows.as_ref(), &control);
                 if result.is_err() {
                     let _ = conn.execute_batch(
                         "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",
@@ -666,7 +684,8 @@ impl ReadStore for SqliteViews {
                 }
                 let restored = conn
                     .execute_batch(
-                        "PRAGMA wal_autocheckpoint=1000; PRAGMA wal_checkpoint(PASSIVE);",
+                        "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=1000;
+                         PRAGMA wal_checkpoint(PASSIVE);",
                     )
                     .map_err(|e| map_err(&store, e));
                 result.and(restored)
