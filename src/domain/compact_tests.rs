@@ -4,20 +4,24 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::StoredEvent;
+use crate::domain::state::EventFold;
 use crate::domain::test_ledger::ledger;
 
-fn compact_fold<'a>(base: ReadState, events: impl IntoIterator<Item = &'a StoredEvent>) -> CompactRows {
+fn compact_fold<'a>(
+    base: ReadState,
+    events: impl IntoIterator<Item = &'a StoredEvent>,
+) -> CompactRows {
     let mut fold = CompactFold::from_state(base);
     for event in events {
-        match event.decode() {
-            Ok(domain) => fold.apply_event(event.position, &domain),
-            Err(_) => fold.advance(event.position),
-        }
+        fold.fold_event(event);
     }
     fold.finish()
 }
 
-fn fold_onto<'a>(mut base: ReadState, events: impl IntoIterator<Item = &'a StoredEvent>) -> ReadState {
+fn fold_onto<'a>(
+    mut base: ReadState,
+    events: impl IntoIterator<Item = &'a StoredEvent>,
+) -> ReadState {
     for event in events {
         base.apply_event(event);
     }
@@ -34,10 +38,17 @@ fn rows_come_out_in_key_order_with_their_cells() {
     let users: Vec<UserRow> = rows.users().map(|r| r.to_row()).collect();
     let bookings: Vec<BookingRow> = rows.bookings().map(|r| r.to_row()).collect();
     assert_eq!(users, expected.users.values().cloned().collect::<Vec<_>>());
-    assert_eq!(bookings, expected.bookings.values().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        bookings,
+        expected.bookings.values().cloned().collect::<Vec<_>>()
+    );
     // The ledger moves addresses and cancels bookings: those cells changed.
     assert!(users.iter().any(|u| u.address.starts_with('B')));
-    assert!(bookings.iter().any(|b| b.status == BookingStatus::Cancelled));
+    assert!(
+        bookings
+            .iter()
+            .any(|b| b.status == BookingStatus::Cancelled)
+    );
     assert_eq!(TableRows::position(&rows), 120);
 }
 

@@ -69,6 +69,30 @@ pub enum FoldOutcome {
     Skipped(String),
 }
 
+/// A state that ledger entries are folded into, one at a time: the
+/// [`ReadState`] itself, or the replay's [`super::compact::CompactFold`].
+pub trait EventFold {
+    /// The last position folded in.
+    fn folded_to(&self) -> u64;
+    /// Folds one event through every projector (undecodable: nothing
+    /// changes, reported as skipped).
+    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome;
+    /// Moves past an entry that could not be read.
+    fn advance(&mut self, position: u64);
+}
+
+impl EventFold for ReadState {
+    fn folded_to(&self) -> u64 {
+        self.position
+    }
+    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome {
+        self.apply_event(event)
+    }
+    fn advance(&mut self, position: u64) {
+        self.position = self.position.max(position);
+    }
+}
+
 impl ReadState {
     /// Applies one row change with the idempotent semantics of [`RowChange`].
     pub fn apply_change(&mut self, change: &RowChange) {

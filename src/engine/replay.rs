@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::holes::record_holes;
 use super::job::{JobControl, Phase};
-use super::timetravel::FOLD_PAGE;
+use super::timetravel::Folded;
 use super::{Engine, EngineError, EngineResult, Pairing};
 use crate::domain::{CompactFold, ProjectorId, ReadState, TableRows};
-use crate::store::{BulkControl, Checkpoint, Hole, MalformedEvent, SnapshotMeta, StoreError};
+use crate::store::{BulkControl, Checkpoint, Hole, SnapshotMeta, StoreError};
 
 /// What to rebuild the read tables from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,14 @@ impl Engine {
         } else {
             (ReadState::default(), None)
         };
-        let (fold, events, skipped, holes) = self.fold_compact(base, head, job).await?;
+        let Folded {
+            state: fold,
+            events,
+            skipped,
+            holes,
+        } = self
+            .fold_until(CompactFold::from_state(base), head, job)
+            .await?;
         // The keys sorted for the load; the fold's hash maps are dropped.
         let state = tokio::task::spawn_blocking(move || Arc::new(fold.finish()))
             .await
@@ -163,39 +170,5 @@ impl Engine {
             "replayed the read tables"
         );
         Ok(report)
-    }
-
-    /// Folds the events after `base` up to `to` into the replay's compact
-    /// state (the rows the same as [`Engine::fold_until`]'s, see
-    /// [`CompactFold`]); returns it with the entries read, those skipped and
-    /// the holes crossed.
-    async fn fold_compact(
-        &self,
-        base: ReadState,
-        to: u64,
-        job: &JobControl,
-    ) -> EngineResult<(CompactFold, u64, Vec<MalformedEvent>, Vec<Hole>)> {
-        let mut fold = CompactFold::from_state(base);
-        let mut skipped = Vec::new();
-        let scan = self
-            .scan_entries(fold.position(), to, FOLD_PAGE, job, |entry| match entry {
-                Ok(event) => match event.decode() {
-                    Ok(domain) => fold.apply_event(event.position, &domain),
-                    Err(error) => {
-                        fold.advance(event.position);
-                        skipped.push(MalformedEvent {
-                            position: event.position,
-                            reason: error.to_string(),
-                            raw: String::new(),
-                        });
-                    }
-                },
-                Err(bad) => {
-                    fold.advance(bad.position);
-                    skipped.push(bad);
-                }
-            })
-            .await?;
-        Ok((fold, scan.entries, skipped, scan.holes))
     }
 }

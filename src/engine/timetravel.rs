@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
-use crate::domain::state::FoldOutcome;
+use crate::domain::state::{EventFold, FoldOutcome};
 use crate::domain::{ReadState, StateDiff};
 use crate::store::{
     Hole, LedgerEntry, MalformedEvent, SnapshotMeta, StoreError, entry_position, holes_between,
@@ -95,9 +95,9 @@ impl Nearest {
 
 /// What a fold did: the state, and what it read to get there.
 #[derive(Clone, Debug)]
-pub struct Folded {
+pub struct Folded<S = ReadState> {
     /// The state after the fold.
-    pub state: ReadState,
+    pub state: S,
     /// Entries read.
     pub events: u64,
     /// Entries that could not be applied (malformed or unknown), by position.
@@ -116,21 +116,22 @@ pub(crate) struct Scan {
 }
 
 impl Engine {
-    /// Folds ledger entries after `state.position` up to `to` into `state`.
-    /// Progress (the events read) goes to `job`, which can also cancel it.
-    pub async fn fold_until(
+    /// Folds ledger entries after the state's position up to `to` into
+    /// `state`. Progress (the events read) goes to `job`, which can also
+    /// cancel it.
+    pub async fn fold_until<S: EventFold>(
         &self,
-        mut state: ReadState,
+        mut state: S,
         to: u64,
         job: &JobControl,
-    ) -> EngineResult<Folded> {
+    ) -> EngineResult<Folded<S>> {
         let mut skipped = Vec::new();
-        let after = state.position;
+        let after = state.folded_to();
         let scan = self
             .scan_entries(after, to, FOLD_PAGE, job, |entry| match entry {
                 Ok(event) => {
                     let position = event.position;
-                    if let FoldOutcome::Skipped(reason) = state.apply_event(&event) {
+                    if let FoldOutcome::Skipped(reason) = state.fold_event(&event) {
                         skipped.push(MalformedEvent {
                             position,
                             reason,
@@ -139,7 +140,7 @@ impl Engine {
                     }
                 }
                 Err(bad) => {
-                    state.position = state.position.max(bad.position);
+                    state.advance(bad.position);
                     skipped.push(bad);
                 }
             })

@@ -411,30 +411,27 @@ fn load_steps<R>(
     control: &BulkControl,
     written: &mut u64,
     sql: &str,
-    mut rows: impl Iterator<Item = R>,
+    rows: impl Iterator<Item = R>,
     mut insert: impl FnMut(&mut rusqlite::Statement<'_>, R) -> rusqlite::Result<usize>,
 ) -> StoreResult<()> {
     let e = |err| map_err(store, err);
-    loop {
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
         if control.cancelled() {
             return Err(StoreError::Cancelled);
         }
         let tx = conn.transaction().map_err(e)?;
-        let mut step = 0;
         {
             let mut stmt = tx.prepare_cached(sql).map_err(e)?;
             for row in rows.by_ref().take(BULK_STEP_ROWS) {
                 insert(&mut stmt, row).map_err(e)?;
-                step += 1;
+                *written += 1;
             }
         }
         tx.commit().map_err(e)?;
-        if step == 0 {
-            return Ok(());
-        }
-        *written += step as u64;
         (control.on_rows)(*written);
     }
+    Ok(())
 }
 
 fn bulk_load(
