@@ -23,9 +23,9 @@ use ledgerscope::store::mongo::MongoLedger;
 use ledgerscope::store::postgres::PostgresViews;
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
-    AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, Hole,
-    LedgerCensus, LockFactory, ReadStore, SnapshotMeta, SnapshotStore, StoreError, entry_position,
-    load_read_state,
+    AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry,
+    Hole, LedgerCensus, LockFactory, ReadStore, SnapshotMeta, SnapshotStore, StoreError,
+    entry_position, load_read_state,
 };
 use uuid::Uuid;
 
@@ -187,6 +187,28 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
         vec![2, 3]
     );
     assert!(ledger.read_range(6, 10).await.unwrap().is_empty());
+    // The fold's read decodes the same events; the raw read has the same
+    // rows, undecoded.
+    let folds = ledger.read_fold_range(2, 3).await.unwrap();
+    let expected: Vec<FoldEntry> = stored[1..4]
+        .iter()
+        .map(|e| FoldEntry::from(Ok(e.clone())))
+        .collect();
+    assert_eq!(folds, expected);
+    let raw = ledger.read_raw_range(2, 3).await.unwrap();
+    assert_eq!(
+        raw.iter().map(|row| row.position).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    let payload = stored[1].payload["user"]["email"].as_str().unwrap();
+    assert!(
+        raw[0]
+            .bytes
+            .windows(payload.len())
+            .any(|w| w == payload.as_bytes()),
+        "the raw row holds the payload's bytes"
+    );
+    assert!(ledger.read_raw_range(6, 10).await.unwrap().is_empty());
 
     // Idempotent on event_id: the stored event comes back, nothing is added.
     let mut retry = stored[1].clone();
@@ -1100,6 +1122,125 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
             .await
             .unwrap(),
         600
+    );
+}
+
+/// `read_fold_range` decodes the embedded ledger's payloads straight from
+/// their text; every row, well-formed or not, must come out as decoding
+/// `read_range`'s entry gives. The odd rows are ones a foreign writer or a
+/// hand edit could leave: each differs from a good wizard in one column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_fold_range_is_read_range_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let ledger = SqliteLedger::open(&path, false).unwrap();
+    let good = wizard(1);
+    let payload = good.payload.to_string();
+    let with = |extra: &str| format!("{},{extra}}}", &payload[..payload.len() - 1]);
+    let other = wizard(2);
+    let recorded = good
+        .recorded_at
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    // (column, value) over the good row; `None` stores NULL.
+    let variants: Vec<(&str, Option<String>)> = vec![
+        ("payload", Some(payload.clone())),
+        ("metadata", None),
+        ("metadata", Some(r#"{"actor":"cli:user"}"#.into())),
+        ("metadata", Some("not json".into())),
+        ("metadata", Some(r#"{"command_id":"nope"}"#.into())),
+        ("payload", Some(with(r#""note":"kept by another writer""#))),
+        ("payload", Some(with(r#""huge":1e400"#))),
+        (
+            "payload",
+            Some(with(
+                r#""deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"#,
+            )),
+        ),
+        ("payload", Some(with(r#""lone":"\ud800""#))),
+        (
+            "payload",
+            Some(with(
+                r#""booking_id":"00000000-0000-0000-0000-000000000000""#,
+            )),
+        ),
+        (
+            "payload",
+            Some(payload.replace("Guest 1", r#"Gu\"est \u00e9 1"#)),
+        ),
+        ("payload", Some(payload.replace("Guest 1", r#"\ud800"#))),
+        ("payload", Some(payload.replace("2030-05-03", "2030-05-01"))),
+        ("payload", Some(payload.replace("12345", "12345.5"))),
+        ("payload", Some(format!("{payload} trailing"))),
+        ("payload", Some("not json".into())),
+        ("payload", Some("[]".into())),
+        ("payload", Some(other.payload.to_string())),
+        ("payload", None),
+        ("event_type", Some("SomethingNew".into())),
+        ("schema_version", Some("2".into())),
+        ("schema_version", Some("-1".into())),
+        ("aggregate_type", Some("user".into())),
+        ("aggregate_id", Some(other.aggregate_id.to_string())),
+        ("aggregate_id", Some("not a uuid".into())),
+        ("event_id", Some("not a uuid".into())),
+        ("version", Some("-3".into())),
+        ("recorded_at", Some("yesterday".into())),
+        ("recorded_at", None),
+    ];
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (i, (column, value)) in variants.iter().enumerate() {
+        let mut row: BTreeMap<&str, rusqlite::types::Value> = BTreeMap::new();
+        use rusqlite::types::Value as V;
+        row.insert("position", V::Integer(i as i64 + 1));
+        row.insert("event_id", V::Text(Uuid::new_v4().to_string()));
+        row.insert("aggregate_id", V::Text(good.aggregate_id.to_string()));
+        row.insert("aggregate_type", V::Text(good.aggregate_type.clone()));
+        row.insert("version", V::Integer(i as i64 + 1));
+        row.insert("event_type", V::Text(good.event_type.clone()));
+        row.insert("schema_version", V::Integer(1));
+        row.insert("recorded_at", V::Text(recorded.clone()));
+        row.insert("payload", V::Text(payload.clone()));
+        row.insert("metadata", V::Text("{}".into()));
+        let cell = match value {
+            None => V::Null,
+            Some(text) => match (*column, text.parse::<i64>()) {
+                ("version" | "schema_version", Ok(n)) => V::Integer(n),
+                _ => V::Text(text.clone()),
+            },
+        };
+        row.insert(column, cell);
+        let names: Vec<&str> = row.keys().copied().collect();
+        let marks: Vec<String> = (1..=names.len()).map(|n| format!("?{n}")).collect();
+        conn.execute(
+            &format!(
+                "INSERT INTO events({}) VALUES ({})",
+                names.join(", "),
+                marks.join(", ")
+            ),
+            rusqlite::params_from_iter(row.values()),
+        )
+        .unwrap();
+    }
+    let read = ledger.read_range(1, 1_000).await.unwrap();
+    let folded = ledger.read_fold_range(1, 1_000).await.unwrap();
+    assert_eq!(read.len(), variants.len());
+    assert_eq!(folded.len(), variants.len());
+    let mut decoded = 0;
+    for ((entry, fold), variant) in read.into_iter().zip(folded).zip(&variants) {
+        let expected = FoldEntry::from(entry);
+        decoded += matches!(expected, FoldEntry::Event { .. }) as u32;
+        assert_eq!(fold, expected, "row with {variant:?}");
+    }
+    // Rows that decode and rows that do not are both among them.
+    assert!(
+        decoded >= 4 && decoded < variants.len() as u32 - 10,
+        "{decoded}"
+    );
+    // Paged from the middle, as a fold resumes.
+    let tail = ledger.read_fold_range(5, 3).await.unwrap();
+    assert_eq!(
+        tail.iter().map(FoldEntry::position).collect::<Vec<_>>(),
+        vec![5, 6, 7]
     );
 }
 

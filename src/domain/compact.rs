@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::event::{BookingStatus, StoredEvent};
+use super::event::{BookingStatus, DomainEvent};
 use super::projection::{BookingRow, RowChange, UserRow};
-use super::state::{EventFold, FoldOutcome, ReadState};
+use super::state::{EventFold, ReadState};
 
 type Keys = HashMap<Uuid, u32, foldhash::fast::RandomState>;
 
@@ -429,17 +429,11 @@ impl EventFold for CompactFold {
         self.position
     }
 
-    /// As [`ReadState::apply_event`] folds it.
-    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome {
-        self.advance(event.position);
-        match event.decode() {
-            Ok(domain) => {
-                for change in RowChange::of_event(event.position, &domain) {
-                    self.apply(change);
-                }
-                FoldOutcome::Applied
-            }
-            Err(error) => FoldOutcome::Skipped(error.to_string()),
+    /// As [`ReadState`] folds it.
+    fn fold_decoded(&mut self, position: u64, event: DomainEvent) {
+        self.advance(position);
+        for change in RowChange::of_event(position, &event) {
+            self.apply(change);
         }
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::event::{BookingStatus, StoredEvent};
+use super::event::{BookingStatus, DomainEvent, StoredEvent};
 use super::projection::{BookingRow, Row, RowChange, Table, UserRow};
 
 /// Both read tables, keyed and ordered by primary key, plus the position they
@@ -74,19 +74,35 @@ pub enum FoldOutcome {
 pub trait EventFold {
     /// The last position folded in.
     fn folded_to(&self) -> u64;
-    /// Folds one event through every projector (undecodable: nothing
-    /// changes, reported as skipped).
-    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome;
-    /// Moves past an entry that could not be read.
+    /// Folds a decoded event, stored at `position`, through every projector.
+    fn fold_decoded(&mut self, position: u64, event: DomainEvent);
+    /// Moves past an entry that could not be read or decoded.
     fn advance(&mut self, position: u64);
+    /// Folds one stored event through every projector (undecodable: nothing
+    /// changes, reported as skipped).
+    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome {
+        match event.decode() {
+            Ok(domain) => {
+                self.fold_decoded(event.position, domain);
+                FoldOutcome::Applied
+            }
+            Err(error) => {
+                self.advance(event.position);
+                FoldOutcome::Skipped(error.to_string())
+            }
+        }
+    }
 }
 
 impl EventFold for ReadState {
     fn folded_to(&self) -> u64 {
         self.position
     }
-    fn fold_event(&mut self, event: &StoredEvent) -> FoldOutcome {
-        self.apply_event(event)
+    fn fold_decoded(&mut self, position: u64, event: DomainEvent) {
+        self.advance(position);
+        for change in RowChange::of_event(position, &event) {
+            self.apply_owned_change(change);
+        }
     }
     fn advance(&mut self, position: u64) {
         self.position = self.position.max(position);
@@ -153,16 +169,7 @@ impl ReadState {
     /// Folds one event through every projector. Undecodable events (unknown type,
     /// bad payload) change nothing and are reported as skipped.
     pub fn apply_event(&mut self, event: &StoredEvent) -> FoldOutcome {
-        self.position = self.position.max(event.position);
-        match event.decode() {
-            Ok(domain) => {
-                for change in RowChange::of_event(event.position, &domain) {
-                    self.apply_owned_change(change);
-                }
-                FoldOutcome::Applied
-            }
-            Err(error) => FoldOutcome::Skipped(error.to_string()),
-        }
+        self.fold_event(event)
     }
 
     /// Whether the table holds a row under `key`.

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
-use crate::domain::state::{EventFold, FoldOutcome};
+use crate::domain::state::EventFold;
 use crate::domain::{ReadState, StateDiff};
 use crate::store::{
-    Hole, LedgerEntry, MalformedEvent, SnapshotMeta, StoreError, entry_position, holes_between,
+    EventLedger, FoldEntry, Hole, LedgerEntry, MalformedEvent, SnapshotMeta, StoreError,
+    StoreResult, entry_position, holes_between,
 };
 
 /// Events read per ledger page while folding.
@@ -115,6 +116,46 @@ pub(crate) struct Scan {
     pub holes: Vec<Hole>,
 }
 
+/// An entry of a page a scan reads: its position is all the scan looks at.
+trait Paged: Send + 'static {
+    fn position(&self) -> u64;
+}
+
+impl Paged for LedgerEntry {
+    fn position(&self) -> u64 {
+        entry_position(self)
+    }
+}
+
+impl Paged for FoldEntry {
+    fn position(&self) -> u64 {
+        FoldEntry::position(self)
+    }
+}
+
+/// Reads `limit` entries from `from` (a task of its own runs it).
+type PageRead<E> = fn(
+    Arc<dyn EventLedger>,
+    u64,
+    usize,
+) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
+
+fn read_page(
+    ledger: Arc<dyn EventLedger>,
+    from: u64,
+    limit: usize,
+) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<LedgerEntry>>> + Send>> {
+    Box::pin(async move { ledger.read_range(from, limit).await })
+}
+
+fn read_fold_page(
+    ledger: Arc<dyn EventLedger>,
+    from: u64,
+    limit: usize,
+) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<FoldEntry>>> + Send>> {
+    Box::pin(async move { ledger.read_fold_range(from, limit).await })
+}
+
 impl Engine {
     /// Folds ledger entries after the state's position up to `to` into
     /// `state`. Progress (the events read) goes to `job`, which can also
@@ -128,22 +169,28 @@ impl Engine {
         let mut skipped = Vec::new();
         let after = state.folded_to();
         let scan = self
-            .scan_entries(after, to, FOLD_PAGE, job, |entry| match entry {
-                Ok(event) => {
-                    let position = event.position;
-                    if let FoldOutcome::Skipped(reason) = state.fold_event(&event) {
+            .scan_pages(
+                after,
+                to,
+                FOLD_PAGE,
+                job,
+                read_fold_page,
+                |entry| match entry {
+                    FoldEntry::Event { position, event } => state.fold_decoded(position, event),
+                    FoldEntry::Undecodable { position, reason } => {
+                        state.advance(position);
                         skipped.push(MalformedEvent {
                             position,
                             reason,
                             raw: String::new(),
                         });
                     }
-                }
-                Err(bad) => {
-                    state.advance(bad.position);
-                    skipped.push(bad);
-                }
-            })
+                    FoldEntry::Malformed(bad) => {
+                        state.advance(bad.position);
+                        skipped.push(bad);
+                    }
+                },
+            )
             .await?;
         Ok(Folded {
             state,
@@ -163,7 +210,21 @@ impl Engine {
         to: u64,
         page: usize,
         job: &JobControl,
-        mut visit: impl FnMut(LedgerEntry),
+        visit: impl FnMut(LedgerEntry),
+    ) -> EngineResult<Scan> {
+        self.scan_pages(after, to, page, job, read_page, visit)
+            .await
+    }
+
+    /// [`Self::scan_entries`] over the pages `read` gives.
+    async fn scan_pages<E: Paged>(
+        &self,
+        after: u64,
+        to: u64,
+        page: usize,
+        job: &JobControl,
+        read: PageRead<E>,
+        mut visit: impl FnMut(E),
     ) -> EngineResult<Scan> {
         let started = std::time::Instant::now();
         let total = to.saturating_sub(after);
@@ -176,7 +237,7 @@ impl Engine {
         let read = |from: u64| {
             let ledger = self.stores.ledger.clone();
             let want = ((to - (from - 1)) as usize).min(page.max(1));
-            tokio::spawn(async move { (want, ledger.read_range(from, want).await) })
+            tokio::spawn(async move { (want, read(ledger, from, want).await) })
         };
         let mut pending = (after < to).then(|| read(after + 1));
         while let Some(page) = pending.take() {
@@ -194,7 +255,7 @@ impl Engine {
             }
             let last = entries
                 .iter()
-                .map(entry_position)
+                .map(Paged::position)
                 .max()
                 .unwrap_or(0)
                 .max(after);
@@ -202,7 +263,7 @@ impl Engine {
                 pending = Some(read(last + 1));
             }
             for entry in entries {
-                let at = entry_position(&entry);
+                let at = entry.position();
                 if at > to {
                     break;
                 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    BookingRow, ProjectorId, ReadState, RowChange, StoredEvent, TableRows, UserRow,
+    BookingRow, DomainEvent, ProjectorId, ReadState, RowChange, StoredEvent, TableRows, UserRow,
 };
 
 pub use connect::{StoreConfig, open_stores};
@@ -150,6 +150,70 @@ pub fn entry_position(entry: &LedgerEntry) -> u64 {
     }
 }
 
+/// One ledger row as stored, not decoded at all: what reading the ledger
+/// costs with no decoding (the floor replay is measured against).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRow {
+    /// Its position (0 when it has none that reads as one).
+    pub position: u64,
+    /// Its columns' bytes (embedded) or its BSON document (MongoDB).
+    pub bytes: Vec<u8>,
+}
+
+/// One ledger row as a fold needs it: its position and its event, decoded,
+/// or why it has none. Equal to decoding the [`LedgerEntry`] read at the
+/// same position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FoldEntry {
+    /// An envelope whose payload decoded.
+    Event {
+        /// Its position.
+        position: u64,
+        /// The decoded event.
+        event: DomainEvent,
+    },
+    /// An envelope whose payload does not decode (unknown type, bad payload):
+    /// skipped, with the reason [`StoredEvent::decode`] gives.
+    Undecodable {
+        /// Its position.
+        position: u64,
+        /// Why it does not decode.
+        reason: String,
+    },
+    /// A row that is not an envelope.
+    Malformed(MalformedEvent),
+}
+
+impl FoldEntry {
+    /// Its position, whatever it holds.
+    pub fn position(&self) -> u64 {
+        match self {
+            FoldEntry::Event { position, .. } | FoldEntry::Undecodable { position, .. } => {
+                *position
+            }
+            FoldEntry::Malformed(bad) => bad.position,
+        }
+    }
+}
+
+impl From<LedgerEntry> for FoldEntry {
+    fn from(entry: LedgerEntry) -> Self {
+        match entry {
+            Ok(stored) => match stored.decode() {
+                Ok(event) => FoldEntry::Event {
+                    position: stored.position,
+                    event,
+                },
+                Err(error) => FoldEntry::Undecodable {
+                    position: stored.position,
+                    reason: error.to_string(),
+                },
+            },
+            Err(bad) => FoldEntry::Malformed(bad),
+        }
+    }
+}
+
 /// What `append` did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppendOutcome {
@@ -272,6 +336,19 @@ pub trait EventLedger: Send + Sync {
     /// The next `limit` stored entries with position >= `from`, in
     /// position order: a hole is skipped over, so nothing after it is lost.
     async fn read_range(&self, from: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>>;
+    /// [`Self::read_range`]'s rows as stored, undecoded.
+    async fn read_raw_range(&self, from: u64, limit: usize) -> StoreResult<Vec<RawRow>>;
+    /// [`Self::read_range`] as a fold needs it: every entry decoded (each
+    /// equal to `FoldEntry::from` the entry read there). A store may decode
+    /// the payloads straight from what it holds, on its own thread.
+    async fn read_fold_range(&self, from: u64, limit: usize) -> StoreResult<Vec<FoldEntry>> {
+        Ok(self
+            .read_range(from, limit)
+            .await?
+            .into_iter()
+            .map(FoldEntry::from)
+            .collect())
+    }
     /// Highest stored position (0 when empty), whoever wrote it.
     async fn head(&self) -> StoreResult<u64>;
     /// Number of rows (malformed ones included).

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use futures_util::TryStreamExt;
-use mongodb::bson::{Bson, Document, doc};
+use mongodb::bson::{Bson, Document, RawBsonRef, RawDocumentBuf, doc};
 use uuid::Uuid;
 
 use super::codec::{doc_position, event_doc, i64_of, parse_entry, raw_text};
@@ -13,7 +13,7 @@ use crate::domain::StoredEvent;
 use crate::domain::event::event_types;
 use crate::store::{
     AppendOutcome, EventFilter, EventLedger, Hole, LedgerCensus, LedgerEntry, LedgerIdentity,
-    MalformedEvent, StoreError, StoreInfo, StoreResult, holes_between,
+    MalformedEvent, RawRow, StoreError, StoreInfo, StoreResult, holes_between,
 };
 
 /// `_id` of the ledger's identity in `ledger_meta`.
@@ -362,6 +362,36 @@ impl EventLedger for MongoLedger {
             .await?
             .iter()
             .map(parse_entry)
+            .collect())
+    }
+
+    async fn read_raw_range(&self, from: u64, limit: usize) -> StoreResult<Vec<RawRow>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let cursor = self
+            .events
+            .clone_with_type::<RawDocumentBuf>()
+            .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
+            .sort(doc! {"position": 1})
+            .limit(i64_of(limit as u64))
+            .await
+            .map_err(|e| self.error(e))?;
+        let documents: Vec<RawDocumentBuf> =
+            cursor.try_collect().await.map_err(|e| self.error(e))?;
+        Ok(documents
+            .into_iter()
+            .map(|raw| {
+                let position = match raw.get("position") {
+                    Ok(Some(RawBsonRef::Int64(n))) => n.max(0) as u64,
+                    Ok(Some(RawBsonRef::Int32(n))) => n.max(0) as u64,
+                    _ => 0,
+                };
+                RawRow {
+                    position,
+                    bytes: raw.into_bytes(),
+                }
+            })
             .collect())
     }
 

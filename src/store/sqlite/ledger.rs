@@ -12,10 +12,10 @@ use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, TransactionBehavior,
 use uuid::Uuid;
 
 use super::{Conn, Durability, file_info, label, map_err};
-use crate::domain::{EventMetadata, StoredEvent};
+use crate::domain::{DomainEvent, EventMetadata, StoredEvent};
 use crate::store::{
-    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, Hole, Lease,
-    LedgerCensus, LedgerEntry, LedgerIdentity, LockFactory, MalformedEvent, SnapshotMeta,
+    AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry, Hole, Lease,
+    LedgerCensus, LedgerEntry, LedgerIdentity, LockFactory, MalformedEvent, RawRow, SnapshotMeta,
     SnapshotStore, StoreError, StoreInfo, StoreResult,
 };
 
@@ -252,6 +252,55 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
     )
 }
 
+/// Reads one `events` row for a fold: the well-formed rows (nearly all) have
+/// their payload decoded straight from its text; any other row takes
+/// [`read_entry`]'s path, so the entry is always what decoding that gives.
+fn read_fold_entry(row: &Row<'_>) -> rusqlite::Result<FoldEntry> {
+    let mut values = [ValueRef::Null; 10];
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = row.get_ref(i)?;
+    }
+    let position = match values[0] {
+        ValueRef::Integer(p) if p > 0 => p as u64,
+        _ => 0,
+    };
+    if let Some(event) = fold_event_of(position, &values) {
+        return Ok(FoldEntry::Event { position, event });
+    }
+    let entry = parse_entry(position, &values).map_err(|reason| MalformedEvent {
+        position,
+        reason,
+        raw: raw_text(&values),
+    });
+    Ok(FoldEntry::from(entry))
+}
+
+/// The event of a row that [`parse_entry`] reads and whose payload decodes,
+/// checked as `parse_entry` checks it but keeping only what a fold needs;
+/// `None` for every other row.
+fn fold_event_of(position: u64, v: &[ValueRef<'_>]) -> Option<DomainEvent> {
+    let text = |i: usize| match v[i] {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    };
+    let int = |i: usize| match v[i] {
+        ValueRef::Integer(n) if n >= 0 => Some(n as u64),
+        _ => None,
+    };
+    if position == 0 {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(text(7)?).ok()?;
+    if !matches!(v[9], ValueRef::Null) {
+        serde_json::from_str::<EventMetadata>(text(9)?).ok()?;
+    }
+    Uuid::parse_str(text(1)?).ok()?;
+    let aggregate_id = Uuid::parse_str(text(2)?).ok()?;
+    int(4)?;
+    let schema_version = u32::try_from(int(6)?).ok()?;
+    DomainEvent::decode_envelope_text(text(5)?, schema_version, text(3)?, aggregate_id, text(8)?)
+}
+
 fn raw_text(values: &[ValueRef<'_>]) -> String {
     let names = COLUMNS.split(", ");
     let mut map = serde_json::Map::new();
@@ -335,6 +384,24 @@ fn query_entries(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| map_err(store, e))?;
     Ok(rows)
+}
+
+/// The rows from position `from` on, `limit` of them, each read by `read`.
+/// Rows at positions below 1 are unpositioned, never in order.
+fn range_rows<T>(
+    conn: &Connection,
+    store: &str,
+    from: u64,
+    limit: usize,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2");
+    let mut stmt = conn.prepare_cached(&sql).map_err(|e| map_err(store, e))?;
+    stmt.query_map(params![from.max(1) as i64, limit as i64], read)
+        .map_err(|e| map_err(store, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| map_err(store, e))
 }
 
 fn find_by_event_id(conn: &Connection, store: &str, id: Uuid) -> StoreResult<Option<StoredEvent>> {
@@ -574,13 +641,34 @@ impl EventLedger for SqliteLedger {
     async fn read_range(&self, from: u64, limit: usize) -> StoreResult<Vec<LedgerEntry>> {
         let store = self.store();
         self.reader
+            .call(move |c| range_rows(c, &store, from, limit, read_entry))
+            .await
+    }
+
+    async fn read_fold_range(&self, from: u64, limit: usize) -> StoreResult<Vec<FoldEntry>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| range_rows(c, &store, from, limit, read_fold_entry))
+            .await
+    }
+
+    async fn read_raw_range(&self, from: u64, limit: usize) -> StoreResult<Vec<RawRow>> {
+        let store = self.store();
+        self.reader
             .call(move |c| {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
-                );
-                // Rows at positions below 1 are unpositioned, never in order.
-                let from = from.max(1);
-                query_entries(c, &store, &sql, &[&(from as i64), &(limit as i64)])
+                range_rows(c, &store, from, limit, |row| {
+                    let mut bytes = Vec::new();
+                    for i in 0..10 {
+                        match row.get_ref(i)? {
+                            ValueRef::Text(b) | ValueRef::Blob(b) => bytes.extend_from_slice(b),
+                            ValueRef::Integer(n) => bytes.extend_from_slice(&n.to_le_bytes()),
+                            ValueRef::Real(f) => bytes.extend_from_slice(&f.to_le_bytes()),
+                            ValueRef::Null => {}
+                        }
+                    }
+                    let position = row.get_ref(0)?.as_i64().unwrap_or(0).max(0) as u64;
+                    Ok(RawRow { position, bytes })
+                })
             })
             .await
     }
