@@ -134,25 +134,15 @@ impl Paged for FoldEntry {
 }
 
 /// Reads `limit` entries from `from` (a task of its own runs it).
-type PageRead<E> = fn(
-    Arc<dyn EventLedger>,
-    u64,
-    usize,
-) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
+type PageRead<E> = fn(Arc<dyn EventLedger>, u64, usize) -> PageFuture<E>;
 
-fn read_page(
-    ledger: Arc<dyn EventLedger>,
-    from: u64,
-    limit: usize,
-) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<LedgerEntry>>> + Send>> {
+type PageFuture<E> = std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
+
+fn read_page(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<LedgerEntry> {
     Box::pin(async move { ledger.read_range(from, limit).await })
 }
 
-fn read_fold_page(
-    ledger: Arc<dyn EventLedger>,
-    from: u64,
-    limit: usize,
-) -> std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<FoldEntry>>> + Send>> {
+fn read_fold_page(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<FoldEntry> {
     Box::pin(async move { ledger.read_fold_range(from, limit).await })
 }
 

@@ -235,27 +235,23 @@ impl SqliteLedger {
 /// could have put there. Columns are borrowed, not copied: only the fields the
 /// event keeps are allocated (this is the replay and time-travel hot path).
 fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
-    let mut values = [ValueRef::Null; 10];
-    for (i, value) in values.iter_mut().enumerate() {
-        *value = row.get_ref(i)?;
-    }
-    let position = match values[0] {
-        ValueRef::Integer(p) if p > 0 => p as u64,
-        _ => 0,
-    };
-    Ok(
-        parse_entry(position, &values).map_err(|reason| MalformedEvent {
-            position,
-            reason,
-            raw: raw_text(&values),
-        }),
-    )
+    let (position, values) = row_values(row)?;
+    Ok(entry_of(position, &values))
 }
 
 /// Reads one `events` row for a fold: the well-formed rows (nearly all) have
 /// their payload decoded straight from its text; any other row takes
 /// [`read_entry`]'s path, so the entry is always what decoding that gives.
 fn read_fold_entry(row: &Row<'_>) -> rusqlite::Result<FoldEntry> {
+    let (position, values) = row_values(row)?;
+    Ok(match fold_event_of(position, &values) {
+        Some(event) => FoldEntry::Event { position, event },
+        None => FoldEntry::from(entry_of(position, &values)),
+    })
+}
+
+/// A row's columns, borrowed, and its position (0: none that is one).
+fn row_values<'a>(row: &'a Row<'_>) -> rusqlite::Result<(u64, [ValueRef<'a>; 10])> {
     let mut values = [ValueRef::Null; 10];
     for (i, value) in values.iter_mut().enumerate() {
         *value = row.get_ref(i)?;
@@ -264,15 +260,15 @@ fn read_fold_entry(row: &Row<'_>) -> rusqlite::Result<FoldEntry> {
         ValueRef::Integer(p) if p > 0 => p as u64,
         _ => 0,
     };
-    if let Some(event) = fold_event_of(position, &values) {
-        return Ok(FoldEntry::Event { position, event });
-    }
-    let entry = parse_entry(position, &values).map_err(|reason| MalformedEvent {
+    Ok((position, values))
+}
+
+fn entry_of(position: u64, values: &[ValueRef<'_>]) -> LedgerEntry {
+    parse_entry(position, values).map_err(|reason| MalformedEvent {
         position,
         reason,
-        raw: raw_text(&values),
-    });
-    Ok(FoldEntry::from(entry))
+        raw: raw_text(values),
+    })
 }
 
 /// The event of a row that [`parse_entry`] reads and whose payload decodes,
