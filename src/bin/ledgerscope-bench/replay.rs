@@ -11,8 +11,9 @@
 //!   does after every event. Events are read in pages of [`FOLD_PAGE`], as
 //!   replay reads them, so only the projection side is naive.
 //! * `replay_floor`: what no replay can beat: reading the same pages of the
-//!   ledger as raw bytes (no JSON or BSON decoding) plus one bulk load ([`ledgerscope::store::ReadStore::replace_all`]) of
-//!   the precomputed final rows, with no projection logic.
+//!   ledger as raw bytes (no JSON or BSON decoding) plus one bulk load
+//!   ([`ledgerscope::store::ReadStore::replace_all`]) of the precomputed final
+//!   rows, with no projection logic.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -16,6 +16,18 @@ use crate::store::{
     MalformedEvent, RawRow, StoreError, StoreInfo, StoreResult, holes_between,
 };
 
+/// The `limit` events from position `from` on, in position order.
+fn range<T: Send + Sync>(
+    events: &mongodb::Collection<T>,
+    from: u64,
+    limit: usize,
+) -> mongodb::action::Find<'_, T> {
+    events
+        .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
+        .sort(doc! {"position": 1})
+        .limit(i64_of(limit as u64))
+}
+
 /// `_id` of the ledger's identity in `ledger_meta`.
 const IDENTITY: &str = "identity";
 /// Give up after this many position collisions in a row (something else is wrong).
@@ -350,11 +362,7 @@ impl EventLedger for MongoLedger {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let cursor = self
-            .events
-            .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
-            .sort(doc! {"position": 1})
-            .limit(i64_of(limit as u64))
+        let cursor = range(&self.events, from, limit)
             .await
             .map_err(|e| self.error(e))?;
         Ok(self
@@ -369,14 +377,13 @@ impl EventLedger for MongoLedger {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let cursor = self
-            .events
-            .clone_with_type::<RawDocumentBuf>()
-            .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
-            .sort(doc! {"position": 1})
-            .limit(i64_of(limit as u64))
-            .await
-            .map_err(|e| self.error(e))?;
+        let cursor = range(
+            &self.events.clone_with_type::<RawDocumentBuf>(),
+            from,
+            limit,
+        )
+        .await
+        .map_err(|e| self.error(e))?;
         let documents: Vec<RawDocumentBuf> =
             cursor.try_collect().await.map_err(|e| self.error(e))?;
         Ok(documents

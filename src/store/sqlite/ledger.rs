@@ -373,13 +373,22 @@ fn query_entries(
     sql: &str,
     params: &[&dyn rusqlite::ToSql],
 ) -> StoreResult<Vec<LedgerEntry>> {
+    query_rows(conn, store, sql, params, read_entry)
+}
+
+/// The rows `sql` selects, each read by `read`.
+fn query_rows<T>(
+    conn: &Connection,
+    store: &str,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).map_err(|e| map_err(store, e))?;
-    let rows = stmt
-        .query_map(params, read_entry)
+    stmt.query_map(params, read)
         .map_err(|e| map_err(store, e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| map_err(store, e))?;
-    Ok(rows)
+        .map_err(|e| map_err(store, e))
 }
 
 /// The rows from position `from` on, `limit` of them, each read by `read`.
@@ -393,11 +402,8 @@ fn range_rows<T>(
 ) -> StoreResult<Vec<T>> {
     let sql =
         format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2");
-    let mut stmt = conn.prepare_cached(&sql).map_err(|e| map_err(store, e))?;
-    stmt.query_map(params![from.max(1) as i64, limit as i64], read)
-        .map_err(|e| map_err(store, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| map_err(store, e))
+    let params: [&dyn rusqlite::ToSql; 2] = [&(from.max(1) as i64), &(limit as i64)];
+    query_rows(conn, store, &sql, &params, read)
 }
 
 fn find_by_event_id(conn: &Connection, store: &str, id: Uuid) -> StoreResult<Option<StoredEvent>> {
@@ -653,16 +659,16 @@ impl EventLedger for SqliteLedger {
         self.reader
             .call(move |c| {
                 range_rows(c, &store, from, limit, |row| {
+                    let (position, values) = row_values(row)?;
                     let mut bytes = Vec::new();
-                    for i in 0..10 {
-                        match row.get_ref(i)? {
+                    for value in values {
+                        match value {
                             ValueRef::Text(b) | ValueRef::Blob(b) => bytes.extend_from_slice(b),
                             ValueRef::Integer(n) => bytes.extend_from_slice(&n.to_le_bytes()),
                             ValueRef::Real(f) => bytes.extend_from_slice(&f.to_le_bytes()),
                             ValueRef::Null => {}
                         }
                     }
-                    let position = row.get_ref(0)?.as_i64().unwrap_or(0).max(0) as u64;
                     Ok(RawRow { position, bytes })
                 })
             })
