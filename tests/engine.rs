@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
+use ledgerscope::domain::aggregate::decide_submit;
 use ledgerscope::domain::generate::{DemoRng, booking_form};
 use ledgerscope::domain::state::KeyDiff;
 use ledgerscope::domain::{
-    CancelBooking, ChangeUserAddress, ProjectorId, ReadState, RescheduleBooking,
-    SubmitBookingWizard,
+    CancelBooking, ChangeUserAddress, EventMetadata, ProjectorId, ReadState, RescheduleBooking,
+    StoredEvent, SubmitBookingWizard,
 };
 use ledgerscope::engine::bulk::BulkSpec;
 use ledgerscope::engine::handler::aggregate_lock_name;
@@ -373,6 +374,104 @@ async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing()
             head
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_hands_on_differences_as_it_finds_them_with_progress_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    // More bookings than one page of the comparison (5,000 rows), so the
+    // first drifted row is found with pages still to compare.
+    let mut rng = DemoRng::new(3);
+    let batch: Vec<StoredEvent> = (0..6_000)
+        .map(|_| {
+            let cmd = wizard(&mut rng);
+            let id = cmd.booking_id;
+            StoredEvent::wrap(
+                &decide_submit(&cmd),
+                id,
+                1,
+                chrono::Utc::now(),
+                EventMetadata::default(),
+            )
+        })
+        .collect();
+    engine.stores().ledger.append_batch(batch).await.unwrap();
+    let replay = ReplayOptions {
+        from_snapshot: false,
+        rebuild_foreign: false,
+    };
+    engine.replay(replay, &JobControl::default()).await.unwrap();
+    let views_db = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
+    views_db
+        .execute(
+            "UPDATE bookings SET guests = 19 WHERE booking_id = (SELECT MIN(booking_id) FROM bookings)",
+            [],
+        )
+        .unwrap();
+    views_db
+        .execute(
+            "DELETE FROM users WHERE user_id = (SELECT MAX(user_id) FROM users)",
+            [],
+        )
+        .unwrap();
+
+    let progress = Arc::new(std::sync::Mutex::new(Vec::<(u64, u64)>::new()));
+    let seen = progress.clone();
+    let job = JobControl::new(move |p| {
+        assert_eq!(p.phase, Phase::Comparing);
+        seen.lock().unwrap().push((p.done, p.total));
+    });
+    let found = std::sync::Mutex::new(Vec::new());
+    let on_found = |table, rows: &[ledgerscope::domain::RowDiff]| {
+        let done = progress.lock().unwrap().last().map_or(0, |p| p.0);
+        let mut found = found.lock().unwrap();
+        found.extend(rows.iter().map(|r| (table, r.clone(), done)));
+    };
+    let report = engine.verify_with(&job, &on_found).await.unwrap();
+    assert_eq!((report.missing, report.extra, report.different), (1, 0, 1));
+    let found = found.into_inner().unwrap();
+    for table in ledgerscope::domain::Table::ALL {
+        let listed: Vec<_> = report.rows().filter(|(t, _)| *t == table).collect();
+        let handed: Vec<_> = found.iter().filter(|(t, _, _)| *t == table).collect();
+        assert_eq!(
+            handed.len(),
+            listed.len(),
+            "{table:?}: each row handed on once"
+        );
+        for ((_, handed, _), (_, listed)) in handed.iter().zip(&listed) {
+            assert_eq!(
+                handed, *listed,
+                "{table:?}: the report's rows, in its order"
+            );
+        }
+    }
+    let progress = progress.lock().unwrap().clone();
+    let &(done, total) = progress.last().unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert_eq!(total, report.checked_rows + head, "rows and entries");
+    assert_eq!(done, total, "the last report is the whole comparison");
+    let booking_found_at = found
+        .iter()
+        .find(|(t, _, _)| *t == ledgerscope::domain::Table::Bookings)
+        .map(|(_, _, done)| *done)
+        .unwrap();
+    assert!(
+        booking_found_at < total,
+        "the first booking's drift is handed on before the comparison ends ({booking_found_at} of {total})"
+    );
+
+    // Cancelled at its first report: an error, not a report.
+    let cancel = Arc::new(std::sync::OnceLock::<JobControl>::new());
+    let seen = cancel.clone();
+    let job = JobControl::new(move |_| {
+        if let Some(job) = seen.get() {
+            job.cancel();
+        }
+    });
+    cancel.set(job.clone()).unwrap();
+    let result = engine.verify_with(&job, &|_, _| {}).await;
+    assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

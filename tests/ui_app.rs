@@ -381,6 +381,15 @@ fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
     });
     let report = h.state().panels().compare.verify.value().cloned().unwrap();
     assert_eq!((report.missing, report.extra, report.different), (0, 0, 1));
+    wait_until(&mut h, "the comparison's job", |app| {
+        app.shell().jobs.result(JobKind::Verify).is_some()
+    });
+    let done = h.state().shell().jobs.result(JobKind::Verify).cloned();
+    let said = format!("Compared {} rows", report.checked_rows);
+    assert!(
+        matches!(&done, Some(Ok(text)) if text.starts_with(&said)),
+        "{done:?}"
+    );
     assert_eq!(report.rows().next().unwrap().1.key().to_string(), drifted);
     assert!(
         h.query_by_label_contains(&drifted[..8]).is_some(),

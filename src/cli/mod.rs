@@ -1161,7 +1161,11 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
 
 async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_for_reading(cli).await?;
-    let report = engine.verify().await?;
+    let job = progress_printer();
+    let ctrl_c = spawn_ctrl_c(job.clone());
+    let result = engine.verify_with(&job, &|_, _| {}).await;
+    ctrl_c.abort();
+    let report = result?;
     let rows: Vec<Value> = report
         .rows()
         .take(200)

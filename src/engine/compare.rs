@@ -4,19 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::job::{JobControl, Phase, Progress};
+use super::timetravel::FOLD_PAGE;
 use super::view::{StateView, ViewRow};
 use super::{Engine, EngineResult};
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use uuid::Uuid;
 
 use crate::domain::state::diff_sorted;
 use crate::domain::{BookingRow, ProjectorId, Row, RowDiff, Table, TableDiff, UserRow};
-use crate::store::{Hole, MalformedEvent, ReadStore, StoreResult};
+use crate::store::{FoldEntry, Hole, MalformedEvent, ReadStore, StoreResult};
 
-/// Ledger entries per read while looking for malformed ones: small, since
-/// nothing is kept but the malformed entries.
-const MALFORMED_SCAN_PAGE: usize = 1_000;
 /// Rows read per page from the read store.
 const DUMP_PAGE: usize = 5_000;
 
@@ -106,6 +108,7 @@ async fn compare_table<R: ViewRow>(
     read: &dyn ReadStore,
     view: &StateView,
     position: u64,
+    watch: &Watch<'_>,
 ) -> EngineResult<(TableDiff, u64)> {
     let mut rows = Vec::new();
     let mut keys = 0;
@@ -120,6 +123,9 @@ async fn compare_table<R: ViewRow>(
     let mut next = 0usize;
     let total = view.len(R::TABLE);
     loop {
+        if watch.job.is_cancelled() {
+            return Err(super::EngineError::Cancelled);
+        }
         if stored.is_empty() && !stored_done {
             let page = stored_page::<R>(read, after).await?;
             stored_done = page.len() < DUMP_PAGE;
@@ -139,6 +145,7 @@ async fn compare_table<R: ViewRow>(
         if folded.is_empty() && next < total {
             let end = (next + DUMP_PAGE).min(total);
             folded.extend(view.rows::<R>(next..end).await?);
+            watch.rows_read(end - next);
             next = end;
         }
         if stored.is_empty() && folded.is_empty() {
@@ -164,15 +171,18 @@ async fn compare_table<R: ViewRow>(
             .collect();
         let left_keys: Vec<Uuid> = left.iter().map(Row::key).collect();
         let right_keys: Vec<Uuid> = right.iter().map(Row::key).collect();
+        let found = rows.len();
         keys += diff_sorted(
             left_keys.iter().zip(&left),
             right_keys.iter().zip(&right),
             &mut rows,
         );
+        watch.found(R::TABLE, &rows[found..]);
     }
     keys += newer.len() as u64;
     if !set_aside.is_empty() {
         let now = read.projector_position(R::TABLE.projector()).await?;
+        let found = rows.len();
         for row in set_aside.iter().filter(|r| r.last_position() > now) {
             let k = row.key();
             let folded = view.row::<R>(k).await?;
@@ -182,6 +192,7 @@ async fn compare_table<R: ViewRow>(
                 &mut rows,
             );
         }
+        watch.found(R::TABLE, &rows[found..]);
     }
     rows.sort_by_key(RowDiff::key);
     Ok((TableDiff::of::<R>(rows), keys))
@@ -201,14 +212,88 @@ fn drain_while<R>(rows: &mut VecDeque<R>, keep: impl Fn(&R) -> bool) -> Vec<R> {
 /// Rows without a position listed by `verify` at most (all are counted).
 const UNPOSITIONED_LISTED: usize = 100;
 
+/// Differing rows handed on while `verify` runs: a table and rows of it, in
+/// key order within each call.
+pub type OnFound<'a> = &'a (dyn Fn(Table, &[RowDiff]) + Send + Sync);
+
+/// Rows compared and ledger entries checked so far (the scan reports
+/// through a job of its own, so the counts are shared).
+#[derive(Default)]
+struct Counts {
+    rows: AtomicU64,
+    entries: AtomicU64,
+}
+
+/// Where a running `verify` reports: one progress over rows compared plus
+/// ledger entries checked ([`Phase::Comparing`]), the differing rows as
+/// they are found, and the job that can cancel it.
+struct Watch<'a> {
+    job: &'a JobControl,
+    on_found: OnFound<'a>,
+    counts: Arc<Counts>,
+    total: u64,
+    started: Instant,
+}
+
+impl Watch<'_> {
+    fn report(job: &JobControl, counts: &Counts, total: u64, started: Instant) {
+        let done = counts.rows.load(Ordering::Relaxed) + counts.entries.load(Ordering::Relaxed);
+        job.step(Phase::Comparing, done, total, started);
+    }
+
+    fn rows_read(&self, rows: usize) {
+        self.counts.rows.fetch_add(rows as u64, Ordering::Relaxed);
+        Watch::report(self.job, &self.counts, self.total, self.started);
+    }
+
+    fn found(&self, table: Table, rows: &[RowDiff]) {
+        if !rows.is_empty() {
+            (self.on_found)(table, rows);
+        }
+    }
+
+    /// A job for the ledger scan: its running count joins the rows', and
+    /// it stops with this one.
+    fn scan_job(&self) -> JobControl {
+        let (job, counts, total, started) = (
+            self.job.clone(),
+            self.counts.clone(),
+            self.total,
+            self.started,
+        );
+        JobControl::new(move |p: &Progress| {
+            counts.entries.store(p.done, Ordering::Relaxed);
+            Watch::report(&job, &counts, total, started);
+        })
+        .with_cancel(self.job.token().clone())
+    }
+}
+
 impl Engine {
     /// Compares the read store with the fold of the ledger. Tables of
     /// another ledger are not compared: the answer is the sentence naming
     /// both ([`super::EngineError::Foreign`]).
     pub async fn verify(&self) -> EngineResult<VerifyReport> {
+        self.verify_with(&JobControl::default(), &|_, _| {}).await
+    }
+
+    /// [`Self::verify`], reporting progress to `job` (which can cancel it)
+    /// and handing each differing row to `on_found` as soon as it is
+    /// known, while the rest is still being compared.
+    ///
+    /// Each table is read in key order beside the ledger-implied view of
+    /// it (the nearest snapshot's index plus the events after it), a page
+    /// of each side at a time; meanwhile a second scan checks every ledger
+    /// entry for ones that cannot be applied, on the other core.
+    pub async fn verify_with(
+        &self,
+        job: &JobControl,
+        on_found: OnFound<'_>,
+    ) -> EngineResult<VerifyReport> {
         if let super::Pairing::Foreign(foreign) = self.check_pairing().await? {
             return Err(super::EngineError::Foreign(Box::new(foreign)));
         }
+        let started = Instant::now();
         let head = self.stores.ledger.head().await?;
         let mut positions = Vec::new();
         for p in ProjectorId::ALL {
@@ -216,53 +301,62 @@ impl Engine {
         }
         let mut order = positions.clone();
         order.sort_by_key(|(_, p)| *p);
-        let mut malformed = Vec::new();
-        let mut tables = Vec::new();
-        let mut checked = 0;
-        let mut view: Option<StateView> = None;
+        // The state the ledger implies at each projector's position, as a
+        // view. Projectors at one position share one view; a second view is
+        // built while the first still holds the snapshot's index, so a
+        // shared snapshot is read once.
+        let mut views: Vec<(ProjectorId, u64, Arc<StateView>)> = Vec::new();
         for (projector, position) in order {
-            // The state the ledger implies at the projector's position, as a
-            // view: the nearest snapshot's index plus the events after it.
-            // Projectors at one position share one view; otherwise the new
-            // view is built while the old one still holds the snapshot's
-            // index, so a shared snapshot is read once.
-            if view.as_ref().is_none_or(|v| v.position() != position) {
-                view = Some(self.state_view(position).await?);
-            }
-            let Some(view) = view.as_ref() else {
-                continue;
+            let view = match views.last() {
+                Some((_, at, view)) if *at == position => view.clone(),
+                _ => Arc::new(self.state_view(position).await?),
             };
-            let read = self.stores.read.as_ref();
-            let (diff, keys) = match projector.table() {
-                Table::Users => compare_table::<UserRow>(read, view, position).await?,
-                Table::Bookings => compare_table::<BookingRow>(read, view, position).await?,
-            };
-            let (table, rows) = table_report(diff, position, keys as usize);
-            checked += rows;
-            tables.push(table);
+            views.push((projector, position, view));
         }
+        let rows_total: u64 = views
+            .iter()
+            .map(|(p, _, view)| view.len(p.table()) as u64)
+            .sum();
+        let watch = Watch {
+            job,
+            on_found,
+            counts: Arc::default(),
+            total: rows_total + head,
+            started,
+        };
+        let read = self.stores.read.as_ref();
+        let compare = async {
+            let mut tables = Vec::new();
+            let mut checked = 0;
+            for (projector, position, view) in &views {
+                let (diff, keys) = match projector.table() {
+                    Table::Users => compare_table::<UserRow>(read, view, *position, &watch).await?,
+                    Table::Bookings => {
+                        compare_table::<BookingRow>(read, view, *position, &watch).await?
+                    }
+                };
+                let (table, rows) = table_report(diff, *position, keys as usize);
+                checked += rows;
+                tables.push(table);
+            }
+            Ok::<_, super::EngineError>((tables, checked))
+        };
         // Every entry of the ledger that cannot be applied, snapshots or not
         // (a scan that keeps no state), and the holes between them.
-        let scan = self
-            .scan_entries(
-                0,
-                head,
-                MALFORMED_SCAN_PAGE,
-                &super::job::JobControl::default(),
-                |entry| match entry {
-                    Ok(event) => {
-                        if let Err(error) = event.decode() {
-                            malformed.push(MalformedEvent {
-                                position: event.position,
-                                reason: error.to_string(),
-                                raw: String::new(),
-                            });
-                        }
-                    }
-                    Err(bad) => malformed.push(bad),
-                },
-            )
-            .await?;
+        let mut malformed = Vec::new();
+        let scan_job = watch.scan_job();
+        let scan = self.scan_fold_entries(0, head, FOLD_PAGE, &scan_job, |entry| match entry {
+            FoldEntry::Event { .. } => {}
+            FoldEntry::Undecodable { position, reason } => malformed.push(MalformedEvent {
+                position,
+                reason,
+                raw: String::new(),
+            }),
+            FoldEntry::Malformed(bad) => malformed.push(bad),
+        });
+        let (compared, scan) = tokio::join!(compare, scan);
+        let (mut tables, checked) = compared?;
+        let scan = scan?;
         malformed.sort_by_key(|m| m.position);
         malformed.dedup_by_key(|m| m.position);
         let census = self.stores.ledger.census().await?;

@@ -1,4 +1,4 @@
-//! Long work (replay, bulk generation, export, import, snapshot passes):
+//! Long work (replay, verify, bulk generation, export, import, snapshot passes):
 //! one progress type and one way to cancel, for the window's progress bars,
 //! the CLI's progress lines and the log.
 
@@ -26,6 +26,9 @@ pub enum Phase {
     Importing,
     /// Saving snapshots.
     Saving,
+    /// Comparing the read tables with the ledger (rows compared plus
+    /// ledger entries checked).
+    Comparing,
     /// Finished.
     Done,
 }
@@ -41,6 +44,7 @@ impl Phase {
             Phase::Exporting => "exporting",
             Phase::Importing => "importing",
             Phase::Saving => "saving snapshots",
+            Phase::Comparing => "comparing the read tables with the ledger",
             Phase::Done => "done",
         }
     }

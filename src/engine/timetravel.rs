@@ -159,28 +159,21 @@ impl Engine {
         let mut skipped = Vec::new();
         let after = state.folded_to();
         let scan = self
-            .scan_pages(
-                after,
-                to,
-                FOLD_PAGE,
-                job,
-                read_fold_page,
-                |entry| match entry {
-                    FoldEntry::Event { position, event } => state.fold_decoded(position, event),
-                    FoldEntry::Undecodable { position, reason } => {
-                        state.advance(position);
-                        skipped.push(MalformedEvent {
-                            position,
-                            reason,
-                            raw: String::new(),
-                        });
-                    }
-                    FoldEntry::Malformed(bad) => {
-                        state.advance(bad.position);
-                        skipped.push(bad);
-                    }
-                },
-            )
+            .scan_fold_entries(after, to, FOLD_PAGE, job, |entry| match entry {
+                FoldEntry::Event { position, event } => state.fold_decoded(position, event),
+                FoldEntry::Undecodable { position, reason } => {
+                    state.advance(position);
+                    skipped.push(MalformedEvent {
+                        position,
+                        reason,
+                        raw: String::new(),
+                    });
+                }
+                FoldEntry::Malformed(bad) => {
+                    state.advance(bad.position);
+                    skipped.push(bad);
+                }
+            })
             .await?;
         Ok(Folded {
             state,
@@ -203,6 +196,21 @@ impl Engine {
         visit: impl FnMut(LedgerEntry),
     ) -> EngineResult<Scan> {
         self.scan_pages(after, to, page, job, read_page, visit)
+            .await
+    }
+
+    /// [`Self::scan_entries`] with each event decoded (or the reason it
+    /// cannot be), by the ledger's fastest decoding
+    /// ([`EventLedger::read_fold_range`]).
+    pub(crate) async fn scan_fold_entries(
+        &self,
+        after: u64,
+        to: u64,
+        page: usize,
+        job: &JobControl,
+        visit: impl FnMut(FoldEntry),
+    ) -> EngineResult<Scan> {
+        self.scan_pages(after, to, page, job, read_fold_page, visit)
             .await
     }
 

@@ -1,5 +1,5 @@
 //! Long work the window runs (replay, snapshot, restore, bulk generation,
-//! export, import): each with the engine's [`JobControl`] (progress and
+//! export, import, verify): each with the engine's [`JobControl`] (progress and
 //! cancel), its latest progress, and how it last ended.
 
 use std::collections::BTreeMap;
@@ -24,6 +24,8 @@ pub enum JobKind {
     Export,
     /// Importing NDJSON.
     Import,
+    /// Comparing the read tables with the ledger (Compare's "Compare now").
+    Verify,
 }
 
 impl JobKind {
@@ -36,6 +38,7 @@ impl JobKind {
             JobKind::Restore => "Restore",
             JobKind::Export => "Export",
             JobKind::Import => "Import",
+            JobKind::Verify => "Comparison",
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   checkpoint written to the ledger's `checkpoints`, as the note's step 4
 //!   does after every event. Events are read in pages of [`FOLD_PAGE`], as
 //!   replay reads them, so only the projection side is naive.
+//! * `verify`: [`Engine::verify`] of the replayed tables, as a ratio of
+//!   the replay.
 //! * `replay_floor`: what no replay can beat: reading the same pages of the
 //!   ledger as raw bytes (no JSON or BSON decoding) plus one bulk load
 //!   ([`ledgerscope::store::ReadStore::replace_all`]) of the precomputed final
@@ -187,6 +189,7 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
     let counts = engine.stores().read.counts().await?;
     let in_sync = counts.users == final_state.users.len() as u64
         && counts.bookings == final_state.bookings.len() as u64;
+    let verify = time_verify(engine, stores_label, reps, rows).await?;
 
     Record::new("replay_floor", stores_label, head, floor_best)
         .details(json!({
@@ -209,8 +212,62 @@ pub async fn run(engine: &Engine, stores_label: &str, reps: usize) -> anyhow::Re
         .ratio(vs_floor, "replay/floor time")
         .target("<= 1.5x floor", vs_floor <= 1.5)
         .emit();
+    let vs_replay = verify.secs / replay_best;
+    Record::new("verify", stores_label, head, verify.secs)
+        .ratio(vs_replay, "verify/replay time")
+        .target("<= 0.5x replay", vs_replay <= 0.5)
+        .details(json!({
+            "method": "Engine::verify of the replayed tables: each table in key order beside the ledger-implied view (nearest snapshot + the events after it), and every ledger entry checked on the other core",
+            "rows_compared": verify.rows, "all_seconds": verify.all, "usable_snapshots": verify.snapshots,
+            "view_from_snapshot_at": verify.snapshot_at,
+        }))
+        .emit();
     if !in_sync {
         bail!("after replay the tables do not match the fold: {counts:?}");
     }
     Ok(())
+}
+
+/// What the `verify` rounds measured.
+struct Verified {
+    secs: f64,
+    all: Vec<f64>,
+    rows: u64,
+    snapshots: usize,
+    snapshot_at: Option<u64>,
+}
+
+/// Verifies the freshly replayed tables `reps` times (best of them): each
+/// must be in sync and compare the fold's `rows`.
+async fn time_verify(
+    engine: &Engine,
+    stores_label: &str,
+    reps: usize,
+    rows: u64,
+) -> anyhow::Result<Verified> {
+    let snapshots = engine.usable_snapshots().await?;
+    super::progress(format!(
+        "replay[{stores_label}]: verify, with {} usable snapshots",
+        snapshots.len()
+    ));
+    let mut all = Vec::new();
+    for _ in 0..reps.max(1) {
+        let started = Instant::now();
+        let report = engine.verify().await?;
+        all.push(started.elapsed().as_secs_f64());
+        if !report.in_sync || report.checked_rows != rows {
+            bail!(
+                "verify after replay: in sync {}, {} rows compared, the fold has {rows}",
+                report.in_sync,
+                report.checked_rows
+            );
+        }
+    }
+    Ok(Verified {
+        secs: all.iter().copied().fold(f64::INFINITY, f64::min),
+        all,
+        rows,
+        snapshots: snapshots.len(),
+        snapshot_at: snapshots.iter().map(|s| s.position).max(),
+    })
 }

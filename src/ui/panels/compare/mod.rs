@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{RowDiff, Table};
+use crate::domain::{RowDiff, Table, TableDiff};
 use crate::engine::view::ViewDiff;
 use crate::engine::{EngineError, VerifyReport};
 use crate::ui::error::InlineError;
@@ -57,10 +57,26 @@ pub enum CompareCommand {
     FetchDiffPage(Table, u64),
 }
 
+/// Differing rows of one table a running comparison has found so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundRows {
+    /// How many.
+    pub count: u64,
+    /// The first of them, in key order (at most [`FOUND_LISTED`]).
+    pub first: TableDiff,
+}
+
+/// Differing rows listed per table while a comparison runs (all are counted;
+/// the report lists them all when it is done).
+pub const FOUND_LISTED: usize = 200;
+
 /// What comes back for the panel.
 pub enum CompareMessage {
     /// Read tables vs ledger.
     Verify(Result<Box<VerifyReport>, EngineError>),
+    /// What the running comparison has found so far, per table (each
+    /// message holds all of it, so a dropped one is made up by the next).
+    Found(Vec<FoundRows>),
     /// States at two positions.
     Positions(Result<(u64, u64, Arc<ViewDiff>), EngineError>),
     /// One page of the two-positions difference.
@@ -89,6 +105,8 @@ pub struct ComparePanel {
     pub to: String,
     /// Read tables vs ledger.
     pub verify: Remote<VerifyReport>,
+    /// What the running comparison has found so far.
+    pub found: Vec<FoundRows>,
     /// When the last comparison finished.
     pub verify_at: Option<DateTime<Utc>>,
     /// The comparison failed.
@@ -138,9 +156,9 @@ impl ComparePanel {
     }
 
     fn run_verify(&mut self, ctx: &mut Ctx<'_>) {
-        if ctx.engine.is_some() && !self.verify.is_asked() {
+        if ctx.engine.is_some() && !self.verify.is_asked() && tasks::verify(ctx) {
             self.verify.ask(0);
-            tasks::verify(ctx);
+            self.found.clear();
         }
     }
 
@@ -160,13 +178,22 @@ impl ComparePanel {
     /// The stores changed.
     pub fn on_disconnect(&mut self) {
         self.verify = Remote::default();
+        self.found.clear();
         self.diff = Remote::default();
         self.verify_at = None;
     }
 
     /// A message for the panel arrived.
     pub fn apply(&mut self, message: CompareMessage) {
+        if matches!(message, CompareMessage::Verify(_)) {
+            self.found.clear();
+        }
         match message {
+            CompareMessage::Found(found) => {
+                if self.verify.is_asked() {
+                    self.found = found;
+                }
+            }
             CompareMessage::Verify(result) => match result {
                 Ok(report) => {
                     self.verify_error = None;

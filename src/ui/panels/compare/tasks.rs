@@ -1,11 +1,13 @@
 //! Compare's background work, answered as [`CompareMessage`]s.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use super::CompareMessage;
-use crate::domain::Table;
+use super::{CompareMessage, FOUND_LISTED, FoundRows};
+use crate::domain::{RowDiff, Table, TableDiff};
 use crate::engine::view::ViewDiff;
-use crate::ui::command::Message;
+use crate::ui::command::{Message, ShellMessage};
+use crate::ui::jobs::JobKind;
 use crate::ui::paged_diff::{read_page, view_diff};
 use crate::ui::panels::Ctx;
 
@@ -17,14 +19,59 @@ fn send(ctx: &Ctx<'_>, work: impl std::future::Future<Output = CompareMessage> +
     });
 }
 
-/// Read tables vs ledger.
-pub fn verify(ctx: &Ctx<'_>) {
+/// Read tables vs ledger, as a job with progress and Cancel; what it finds
+/// is sent as it is found. False when a comparison already runs.
+pub fn verify(ctx: &mut Ctx<'_>) -> bool {
     let Some(engine) = ctx.engine.cloned() else {
-        return;
+        return false;
     };
-    send(ctx, async move {
-        CompareMessage::Verify(engine.verify().await.map(Box::new))
+    let Some(job) = ctx.shell.jobs.start(JobKind::Verify, true, ctx.outbox) else {
+        return false;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let found = Mutex::new(BTreeMap::<Table, FoundRows>::new());
+        let sink = outbox.clone();
+        let on_found = move |table: Table, rows: &[RowDiff]| {
+            let Ok(mut found) = found.lock() else {
+                return;
+            };
+            let entry = found.entry(table).or_insert_with(|| FoundRows {
+                count: 0,
+                first: TableDiff {
+                    table,
+                    columns: table.columns().iter().map(|c| c.to_string()).collect(),
+                    rows: Vec::new(),
+                },
+            });
+            entry.count += rows.len() as u64;
+            let room = FOUND_LISTED.saturating_sub(entry.first.rows.len());
+            entry.first.rows.extend(rows.iter().take(room).cloned());
+            sink.try_send(Message::Compare(CompareMessage::Found(
+                found.values().cloned().collect(),
+            )));
+        };
+        let started = std::time::Instant::now();
+        let result = engine.verify_with(&job, &on_found).await;
+        let done = match &result {
+            Ok(report) => Ok(format!(
+                "Compared {} rows and {} ledger entries in {:.1} s",
+                report.checked_rows,
+                report.head,
+                started.elapsed().as_secs_f64()
+            )),
+            Err(error) => Err(error.clone()),
+        };
+        outbox
+            .send(Message::Compare(CompareMessage::Verify(
+                result.map(Box::new),
+            )))
+            .await;
+        outbox
+            .send(Message::Shell(ShellMessage::JobDone(JobKind::Verify, done)))
+            .await;
     });
+    true
 }
 
 /// The tables at two positions: two lazy views and the keys that differ

@@ -1,6 +1,6 @@
 //! Drawing Compare.
 
-use super::{CompareCommand as C, CompareField, ComparePanel};
+use super::{CompareCommand as C, CompareField, ComparePanel, FOUND_LISTED};
 use crate::domain::Table;
 use crate::engine::VerifyReport;
 use crate::ui::app::Shell;
@@ -12,6 +12,14 @@ use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::write_button_if_ui;
 use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
+
+/// How read-vs-ledger differences are named: missing from the table, extra
+/// in it, or differing.
+const VERIFY_LABELS: DiffLabels = DiffLabels {
+    added: "missing",
+    removed: "extra",
+    changed: "differs",
+};
 
 fn push(commands: &mut Vec<UiCommand>, command: C) {
     commands.push(command.into());
@@ -97,6 +105,49 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
     }
 }
 
+/// What a running comparison has found so far: the count per table, and
+/// the first rows of the table chosen.
+fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, commands: &mut Vec<UiCommand>) {
+    if panel.found.is_empty() {
+        ui.label("No differences found so far.");
+        return;
+    }
+    let counts: Vec<String> = panel
+        .found
+        .iter()
+        .map(|f| format!("{} {}", f.first.table.name(), f.count))
+        .collect();
+    ui.label(
+        egui::RichText::new(format!(
+            "Differing rows found so far: {} (still comparing; the first {FOUND_LISTED} of each table are listed).",
+            counts.join(", ")
+        ))
+        .color(ERROR_COLOR),
+    );
+    let chosen = panel
+        .table
+        .filter(|t| panel.found.iter().any(|f| f.first.table == *t))
+        .unwrap_or(panel.found[0].first.table);
+    ui.horizontal(|ui| {
+        ui.label("Rows of");
+        for found in &panel.found {
+            let table = found.first.table;
+            if ui.selectable_label(chosen == table, table.name()).clicked() {
+                push(commands, C::SetTable(Some(table)));
+            }
+        }
+    });
+    if let Some(found) = panel.found.iter().find(|f| f.first.table == chosen) {
+        diff_table_ui(
+            ui,
+            "verify_found_rows",
+            &found.first,
+            VERIFY_LABELS,
+            commands,
+        );
+    }
+}
+
 fn read_vs_ledger_ui(
     ui: &mut egui::Ui,
     panel: &ComparePanel,
@@ -118,10 +169,7 @@ fn read_vs_ledger_ui(
         {
             push(commands, C::RunVerify);
         }
-        if pending {
-            ui.spinner();
-            ui.label("comparing…");
-        } else if let Some(at) = panel.verify_at {
+        if let Some(at) = panel.verify_at.filter(|_| !pending) {
             ui.label(egui::RichText::new(format!("compared {}", at.format("%H:%M:%S UTC"))).weak());
         }
         let replaying = shell.jobs.running(JobKind::Replay);
@@ -141,7 +189,14 @@ fn read_vs_ledger_ui(
         }
     });
     inline_error_ui(ui, panel.verify_error.as_ref());
+    if shell.jobs.running(JobKind::Verify) {
+        job_progress_ui(ui, &shell.jobs, JobKind::Verify, commands);
+    }
     job_progress_ui(ui, &shell.jobs, JobKind::Replay, commands);
+    if panel.verify.is_asked() {
+        found_ui(ui, panel, commands);
+        return;
+    }
     let Some(report) = panel.verify.value() else {
         return;
     };
@@ -170,17 +225,7 @@ fn read_vs_ledger_ui(
     });
     if let Some(table) = report.tables.iter().find(|t| t.table == chosen) {
         // The report holds its rows in full: nothing is ever left to load.
-        diff_table_ui(
-            ui,
-            "verify_rows",
-            &table.diff,
-            DiffLabels {
-                added: "missing",
-                removed: "extra",
-                changed: "differs",
-            },
-            commands,
-        );
+        diff_table_ui(ui, "verify_rows", &table.diff, VERIFY_LABELS, commands);
     }
 }
 
@@ -276,3 +321,7 @@ pub fn compare_ui(
         read_vs_ledger_ui(ui, panel, shell, commands);
     }
 }
+
+#[cfg(test)]
+#[path = "ui_tests.rs"]
+mod tests;
