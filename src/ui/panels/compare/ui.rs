@@ -105,6 +105,14 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
     }
 }
 
+fn changed_cells_hint_ui(ui: &mut egui::Ui) {
+    ui.label(
+        egui::RichText::new("changed cells show read table -> ledger")
+            .small()
+            .weak(),
+    );
+}
+
 /// What a running comparison has found so far: the count per table, and
 /// the first rows of the table chosen.
 fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, commands: &mut Vec<UiCommand>) {
@@ -136,6 +144,7 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, commands: &mut Vec<UiComman
                 push(commands, C::SetTable(Some(table)));
             }
         }
+        changed_cells_hint_ui(ui);
     });
     if let Some(found) = panel.found.iter().find(|f| f.first.table == chosen) {
         diff_table_ui(
@@ -217,11 +226,7 @@ fn read_vs_ledger_ui(
                 push(commands, C::SetTable(Some(kind)));
             }
         }
-        ui.label(
-            egui::RichText::new("changed cells show read table -> ledger")
-                .small()
-                .weak(),
-        );
+        changed_cells_hint_ui(ui);
     });
     if let Some(table) = report.tables.iter().find(|t| t.table == chosen) {
         // The report holds its rows in full: nothing is ever left to load.
