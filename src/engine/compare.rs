@@ -345,15 +345,21 @@ impl Engine {
         // (a scan that keeps no state), and the holes between them.
         let mut malformed = Vec::new();
         let scan_job = watch.scan_job();
-        let scan = self.scan_fold_entries(0, head, FOLD_PAGE, &scan_job, |entry| match entry {
-            FoldEntry::Event { .. } => {}
-            FoldEntry::Undecodable { position, reason } => malformed.push(MalformedEvent {
-                position,
-                reason,
-                raw: String::new(),
-            }),
-            FoldEntry::Malformed(bad) => malformed.push(bad),
-        });
+        let scan = self.scan_entries(
+            0,
+            head,
+            FOLD_PAGE,
+            &scan_job,
+            |entry: FoldEntry| match entry {
+                FoldEntry::Event { .. } => {}
+                FoldEntry::Undecodable { position, reason } => malformed.push(MalformedEvent {
+                    position,
+                    reason,
+                    raw: String::new(),
+                }),
+                FoldEntry::Malformed(bad) => malformed.push(bad),
+            },
+        );
         let (compared, scan) = tokio::join!(compare, scan);
         let (mut tables, checked) = compared?;
         let scan = scan?;

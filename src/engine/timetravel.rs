@@ -116,14 +116,22 @@ pub(crate) struct Scan {
     pub holes: Vec<Hole>,
 }
 
-/// An entry of a page a scan reads: its position is all the scan looks at.
-trait Paged: Send + 'static {
+/// An entry of a page a scan reads: its position is all the scan looks at,
+/// and how a page of them is read.
+pub(crate) trait Paged: Send + Sized + 'static {
     fn position(&self) -> u64;
+    /// Reads `limit` entries from `from` (a task of its own runs it).
+    fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self>;
 }
+
+pub(crate) type PageFuture<E> = std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
 
 impl Paged for LedgerEntry {
     fn position(&self) -> u64 {
         entry_position(self)
+    }
+    fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self> {
+        Box::pin(async move { ledger.read_range(from, limit).await })
     }
 }
 
@@ -131,19 +139,9 @@ impl Paged for FoldEntry {
     fn position(&self) -> u64 {
         FoldEntry::position(self)
     }
-}
-
-/// Reads `limit` entries from `from` (a task of its own runs it).
-type PageRead<E> = fn(Arc<dyn EventLedger>, u64, usize) -> PageFuture<E>;
-
-type PageFuture<E> = std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
-
-fn read_page(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<LedgerEntry> {
-    Box::pin(async move { ledger.read_range(from, limit).await })
-}
-
-fn read_fold_page(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<FoldEntry> {
-    Box::pin(async move { ledger.read_fold_range(from, limit).await })
+    fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self> {
+        Box::pin(async move { ledger.read_fold_range(from, limit).await })
+    }
 }
 
 impl Engine {
@@ -159,7 +157,7 @@ impl Engine {
         let mut skipped = Vec::new();
         let after = state.folded_to();
         let scan = self
-            .scan_fold_entries(after, to, FOLD_PAGE, job, |entry| match entry {
+            .scan_entries(after, to, FOLD_PAGE, job, |entry: FoldEntry| match entry {
                 FoldEntry::Event { position, event } => state.fold_decoded(position, event),
                 FoldEntry::Undecodable { position, reason } => {
                     state.advance(position);
@@ -184,44 +182,16 @@ impl Engine {
     }
 
     /// Hands every ledger entry after `after` up to `to` to `visit`, in
-    /// order, reading `page` entries at a time; returns how many, and the
+    /// order (as `E`: stored entries, or decoded by the ledger's fastest
+    /// decoding), reading `page` entries at a time; returns how many, and the
     /// holes crossed between them. `job` hears the running count after each
     /// page ([`Phase::Reading`]) and can cancel between pages.
-    pub(crate) async fn scan_entries(
+    pub(crate) async fn scan_entries<E: Paged>(
         &self,
         after: u64,
         to: u64,
         page: usize,
         job: &JobControl,
-        visit: impl FnMut(LedgerEntry),
-    ) -> EngineResult<Scan> {
-        self.scan_pages(after, to, page, job, read_page, visit)
-            .await
-    }
-
-    /// [`Self::scan_entries`] with each event decoded (or the reason it
-    /// cannot be), by the ledger's fastest decoding
-    /// ([`EventLedger::read_fold_range`]).
-    pub(crate) async fn scan_fold_entries(
-        &self,
-        after: u64,
-        to: u64,
-        page: usize,
-        job: &JobControl,
-        visit: impl FnMut(FoldEntry),
-    ) -> EngineResult<Scan> {
-        self.scan_pages(after, to, page, job, read_fold_page, visit)
-            .await
-    }
-
-    /// [`Self::scan_entries`] over the pages `read` gives.
-    async fn scan_pages<E: Paged>(
-        &self,
-        after: u64,
-        to: u64,
-        page: usize,
-        job: &JobControl,
-        read: PageRead<E>,
         mut visit: impl FnMut(E),
     ) -> EngineResult<Scan> {
         let started = std::time::Instant::now();
@@ -235,7 +205,7 @@ impl Engine {
         let read = |from: u64| {
             let ledger = self.stores.ledger.clone();
             let want = ((to - (from - 1)) as usize).min(page.max(1));
-            tokio::spawn(async move { (want, read(ledger, from, want).await) })
+            tokio::spawn(async move { (want, E::read(ledger, from, want).await) })
         };
         let mut pending = (after < to).then(|| read(after + 1));
         while let Some(page) = pending.take() {
