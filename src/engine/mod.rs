@@ -17,6 +17,7 @@ pub mod replay;
 pub mod series;
 pub mod snapshot;
 pub mod snapshot_delta;
+pub mod snapshot_history;
 pub mod snapshot_pages;
 pub mod snapshot_rows;
 pub mod status;

@@ -62,7 +62,7 @@ pub fn is_delta(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-fn put_change(out: &mut Vec<u8>, change: &RowChange) {
+pub(super) fn put_change(out: &mut Vec<u8>, change: &RowChange) {
     match change {
         RowChange::InsertUserIfAbsent(row) => {
             out.push(INSERT_USER);
@@ -107,7 +107,7 @@ fn put_change(out: &mut Vec<u8>, change: &RowChange) {
     }
 }
 
-fn change(r: &mut Reader<'_>) -> Result<RowChange, FormatError> {
+pub(super) fn get_change(r: &mut Reader<'_>) -> Result<RowChange, FormatError> {
     let at = r.offset();
     let [tag] = r.array::<1>()?;
     Ok(match tag {
@@ -229,7 +229,7 @@ pub fn decode(bytes: &[u8]) -> Result<Delta, FormatError> {
             }
             let mut list = Vec::with_capacity(n);
             for _ in 0..n {
-                let change = change(&mut r)?;
+                let change = get_change(&mut r)?;
                 if change_slot(&change) != (slot, key) {
                     return Err(format_error!("a change under key {key} is for another row"));
                 }
@@ -265,7 +265,7 @@ pub fn decode(bytes: &[u8]) -> Result<Delta, FormatError> {
 }
 
 /// The ledger position a change comes from.
-fn change_position(change: &RowChange) -> u64 {
+pub(super) fn change_position(change: &RowChange) -> u64 {
     match change {
         RowChange::InsertUserIfAbsent(row) => row.last_position,
         RowChange::InsertBookingIfAbsent(row) => row.last_position,

@@ -1,0 +1,553 @@
+//! History snapshots: every change each row went through up to a position,
+//! in key order and paged, so that one pass over a ledger serves time travel
+//! at every position up to it. Rows are never deleted, so a row exists from
+//! its first change on, and its state at a position is its changes up to
+//! that position applied in order. A history snapshot at the head of a
+//! ledger takes about the bytes of one full snapshot plus those of the later
+//! changes (linear in the ledger), where a full snapshot every N events takes
+//! the square.
+//!
+//! Only changes that did something are kept (an insert of a row that
+//! exists, or a change to a row that does not exist or of an older
+//! position, is left out), so every kept change moves its row's last
+//! position: a row's marks (one per change) are strictly increasing.
+//!
+//! Chunk 0, the index (little endian): [`MAGIC`], position u64, events
+//! u64, page_keys u32, n_users u64, n_bookings u64, n_user_marks u64,
+//! n_booking_marks u64, each users key (id 16 bytes, mark count u32), each
+//! bookings key (same), every users mark then every bookings mark (u64
+//! each: the change's position | (cancelled after it as u64) << 63, a key's
+//! marks in order), n_digests u64 and the XXH3-128 of every page chunk (16
+//! bytes each: the users pages, then the bookings pages), then the entries
+//! that could not be applied: a count, and for each its position and reason.
+//!
+//! Chunks 1.., the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
+//! [`BOOKING_PAGE_TAG`]), key count u32, then for each key its id, its
+//! change count u32 and the changes as [`super::snapshot_delta`] writes them.
+//! Every table is cut into pages of `page_keys` keys in key order.
+//!
+//! Every decoder returns `Err` on garbage and never allocates more than the
+//! input can justify.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use uuid::Uuid;
+
+use super::snapshot_delta::{change_position, change_slot, get_change, put_change};
+use super::snapshot_pages::DirEntry;
+use super::snapshot_rows::{FormatError, Reader, format_error, put_str, put_u64};
+use crate::domain::state::{EventFold, StateCounts};
+use crate::domain::{BookingStatus, DomainEvent, RowChange, Table};
+use crate::store::MalformedEvent;
+
+/// First bytes of a history snapshot's index chunk.
+pub const MAGIC: &[u8; 8] = b"LSHIST1\n";
+/// Keys per page (the last page of a table may hold fewer).
+pub const PAGE_KEYS: u32 = 1024;
+/// First bytes of a users page chunk.
+pub const USER_PAGE_TAG: &[u8; 4] = b"LSHU";
+/// First bytes of a bookings page chunk.
+pub const BOOKING_PAGE_TAG: &[u8; 4] = b"LSHB";
+
+const KEY_BYTES: usize = 20;
+const MARK_BYTES: usize = 8;
+const DIGEST_BYTES: usize = 16;
+const CANCELLED_BIT: u64 = 1 << 63;
+
+/// One key of a history index: its id and how many changes it went
+/// through. 20 bytes, laid out as in the index chunk (alignment 1).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct HistoryKey {
+    id: [u8; 16],
+    marks: [u8; 4],
+}
+
+impl HistoryKey {
+    /// The row's key.
+    pub fn id(&self) -> Uuid {
+        Uuid::from_bytes(self.id)
+    }
+
+    /// Changes the row went through (at least 1).
+    pub fn marks(&self) -> usize {
+        u32::from_le_bytes(self.marks) as usize
+    }
+}
+
+/// Whether a first chunk is a history index.
+pub fn is_history(first_chunk: &[u8]) -> bool {
+    first_chunk.starts_with(MAGIC)
+}
+
+/// The 128-bit XXH3 of a page (what the index holds for it).
+pub fn page_digest(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// A decoded history index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryIndex {
+    /// The last ledger position folded in.
+    pub position: u64,
+    /// Ledger entries read to get there (applied or skipped).
+    pub events: u64,
+    /// Keys per page.
+    pub page_keys: u32,
+    bytes: Vec<u8>,
+    keys: [Range<usize>; 2],
+    marks: [Range<usize>; 2],
+    /// XXH3-128 of every page chunk: the users pages, then the bookings pages.
+    pub page_xxh3: Vec<u128>,
+    /// Entries up to `position` that could not be applied.
+    pub skipped: Vec<MalformedEvent>,
+}
+
+/// The rows that exist at one position: their directory entries (in key
+/// order) and, for each, its slot among the history's keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowsAt {
+    /// Directory entries per table (users, bookings).
+    pub entries: [Vec<DirEntry>; 2],
+    /// The history slot of each entry.
+    pub slots: [Vec<u32>; 2],
+}
+
+fn pages_for(keys: usize, page_keys: u32) -> u32 {
+    u32::try_from(keys.div_ceil(page_keys.max(1) as usize)).unwrap_or(u32::MAX)
+}
+
+impl HistoryIndex {
+    /// The keys of one table, in key order.
+    pub fn keys(&self, table: Table) -> &[HistoryKey] {
+        self.bytes
+            .get(self.keys[table.slot()].clone())
+            .and_then(|b| bytemuck::try_cast_slice(b).ok())
+            .unwrap_or(&[])
+    }
+
+    fn marks(&self, table: Table) -> &[u8] {
+        self.bytes
+            .get(self.marks[table.slot()].clone())
+            .unwrap_or(&[])
+    }
+
+    /// Pages of one table.
+    pub fn pages(&self, table: Table) -> u32 {
+        pages_for(self.keys(table).len(), self.page_keys)
+    }
+
+    /// The chunk holding page `page` of `table` (chunk 0 is the index).
+    pub fn chunk_of(&self, table: Table, page: u32) -> u32 {
+        let before = match table {
+            Table::Users => 0,
+            Table::Bookings => self.pages(Table::Users),
+        };
+        1u32.saturating_add(before).saturating_add(page)
+    }
+
+    /// Total chunks (1 + all pages).
+    pub fn chunks(&self) -> u32 {
+        1u32.saturating_add(self.pages(Table::Users))
+            .saturating_add(self.pages(Table::Bookings))
+    }
+
+    /// The page holding history slot `slot`, and where in it.
+    pub fn locate(&self, slot: u32) -> (u32, usize) {
+        let per = self.page_keys.max(1);
+        (slot / per, (slot % per) as usize)
+    }
+
+    /// The slot of `key` in a table, if the history has it.
+    pub fn slot_of(&self, table: Table, key: Uuid) -> Option<u32> {
+        self.keys(table)
+            .binary_search_by(|k| k.id().cmp(&key))
+            .ok()
+            .and_then(|s| u32::try_from(s).ok())
+    }
+
+    /// The rows at `position` (at most the index's): each key whose first
+    /// change is at or before it, with the last of its changes up to there.
+    /// One pass over the index; no page is read.
+    pub fn rows_at(&self, position: u64) -> RowsAt {
+        let mut out = RowsAt::default();
+        for table in [Table::Users, Table::Bookings] {
+            let marks = self.marks(table);
+            let (entries, slots) = (&mut out.entries[table.slot()], &mut out.slots[table.slot()]);
+            let mut at = 0usize;
+            for (slot, key) in self.keys(table).iter().enumerate() {
+                let n = key.marks();
+                let mut last = None;
+                for i in 0..n {
+                    let Some(bytes) = marks.get((at + i) * MARK_BYTES..(at + i + 1) * MARK_BYTES)
+                    else {
+                        break;
+                    };
+                    let mark = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+                    if mark & !CANCELLED_BIT > position {
+                        break;
+                    }
+                    last = Some(mark);
+                }
+                at += n;
+                if let Some(mark) = last {
+                    entries.push(DirEntry::new(
+                        key.id(),
+                        mark & !CANCELLED_BIT,
+                        mark & CANCELLED_BIT != 0,
+                    ));
+                    slots.push(slot as u32);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The changes a key went through, as a page holds them.
+pub type KeyChanges = (Uuid, Vec<RowChange>);
+
+/// The changes of a key (in order) made at or before `position`: applied
+/// to no row, they give the row at that position.
+pub fn changes_up_to(changes: &[RowChange], position: u64) -> &[RowChange] {
+    &changes[..changes.partition_point(|c| change_position(c) <= position)]
+}
+
+/// A fold that keeps every change that did something, per key: what a
+/// history snapshot is written from. It holds no rows beyond the changes.
+#[derive(Debug, Default)]
+pub struct HistoryFold {
+    position: u64,
+    events: u64,
+    tables: [HashMap<Uuid, Vec<RowChange>>; 2],
+}
+
+impl HistoryFold {
+    /// Files a change under its row if it changes the row (the rule of
+    /// [`crate::domain::ReadState::apply_owned_change`]).
+    pub fn add_change(&mut self, change: RowChange) {
+        let (slot, key) = change_slot(&change);
+        let table = &mut self.tables[slot];
+        let insert = matches!(
+            change,
+            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_)
+        );
+        match table.get_mut(&key) {
+            None if insert => {
+                table.insert(key, vec![change]);
+            }
+            Some(list)
+                if !insert
+                    && list
+                        .last()
+                        .is_some_and(|l| change_position(l) < change_position(&change)) =>
+            {
+                list.push(change)
+            }
+            _ => {}
+        }
+    }
+
+    /// Entries folded (applied or skipped).
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Rows that exist (users, bookings).
+    pub fn rows(&self) -> (usize, usize) {
+        (self.tables[0].len(), self.tables[1].len())
+    }
+
+    /// The changes of each table, in key order.
+    pub fn into_sorted(self) -> [Vec<KeyChanges>; 2] {
+        self.tables.map(|table| {
+            let mut keys: Vec<KeyChanges> = table.into_iter().collect();
+            keys.sort_unstable_by_key(|(key, _)| *key);
+            keys
+        })
+    }
+}
+
+impl EventFold for HistoryFold {
+    fn folded_to(&self) -> u64 {
+        self.position
+    }
+
+    fn fold_decoded(&mut self, position: u64, event: DomainEvent) {
+        self.advance(position);
+        for change in RowChange::of_event(position, &event) {
+            self.add_change(change);
+        }
+    }
+
+    fn advance(&mut self, position: u64) {
+        self.position = self.position.max(position);
+        self.events += 1;
+    }
+}
+
+/// What [`encode`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// The chunks: the index, then the pages.
+    pub chunks: Vec<Vec<u8>>,
+    /// Row counts at the position.
+    pub counts: StateCounts,
+}
+
+fn cancelled_after(change: &RowChange, before: bool) -> bool {
+    match change {
+        RowChange::InsertBookingIfAbsent(row) => row.status == BookingStatus::Cancelled,
+        RowChange::SetBookingStatus { status, .. } => *status == BookingStatus::Cancelled,
+        _ => before,
+    }
+}
+
+/// Encodes a history at `position` (`events` entries read, `skipped` among
+/// them) from each table's changes in key order ([`HistoryFold::into_sorted`]).
+pub fn encode(
+    position: u64,
+    events: u64,
+    tables: &[Vec<KeyChanges>; 2],
+    skipped: &[MalformedEvent],
+    page_keys: u32,
+) -> Encoded {
+    let page_keys = page_keys.max(1) as usize;
+    let mut keys = Vec::new();
+    let mut marks = Vec::new();
+    let mut pages = Vec::new();
+    let mut n_marks = [0u64; 2];
+    let mut cancelled = 0u64;
+    for (slot, table) in tables.iter().enumerate() {
+        let tag = if slot == 0 {
+            USER_PAGE_TAG
+        } else {
+            BOOKING_PAGE_TAG
+        };
+        for page in table.chunks(page_keys) {
+            let mut out = Vec::with_capacity(8 + page.len() * 160);
+            out.extend_from_slice(tag);
+            out.extend_from_slice(&(page.len() as u32).to_le_bytes());
+            for (key, changes) in page {
+                keys.extend_from_slice(key.as_bytes());
+                keys.extend_from_slice(&(changes.len() as u32).to_le_bytes());
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(&(changes.len() as u32).to_le_bytes());
+                let mut is_cancelled = false;
+                for change in changes {
+                    is_cancelled = cancelled_after(change, is_cancelled);
+                    let bit = if is_cancelled { CANCELLED_BIT } else { 0 };
+                    put_u64(&mut marks, change_position(change) | bit);
+                    put_change(&mut out, change);
+                }
+                n_marks[slot] += changes.len() as u64;
+                cancelled += u64::from(is_cancelled);
+            }
+            pages.push(out);
+        }
+    }
+    let mut index = Vec::with_capacity(64 + keys.len() + marks.len() + pages.len() * 16);
+    index.extend_from_slice(MAGIC);
+    put_u64(&mut index, position);
+    put_u64(&mut index, events);
+    index.extend_from_slice(&(page_keys as u32).to_le_bytes());
+    put_u64(&mut index, tables[0].len() as u64);
+    put_u64(&mut index, tables[1].len() as u64);
+    put_u64(&mut index, n_marks[0]);
+    put_u64(&mut index, n_marks[1]);
+    index.extend_from_slice(&keys);
+    index.extend_from_slice(&marks);
+    put_u64(&mut index, pages.len() as u64);
+    for page in &pages {
+        index.extend_from_slice(&page_digest(page).to_le_bytes());
+    }
+    put_u64(&mut index, skipped.len() as u64);
+    for bad in skipped {
+        put_u64(&mut index, bad.position);
+        put_str(&mut index, &bad.reason);
+    }
+    let counts = StateCounts::of(tables[0].len() as u64, tables[1].len() as u64, cancelled);
+    let mut chunks = Vec::with_capacity(1 + pages.len());
+    chunks.push(index);
+    chunks.extend(pages);
+    Encoded { chunks, counts }
+}
+
+/// Decodes an index chunk, keeping its bytes. Rejects: a wrong magic,
+/// truncation, trailing bytes, counts that cannot fit, page_keys 0, keys
+/// not strictly increasing, a key without changes, mark counts that do not
+/// add up, marks that do not increase within a key or lie after the
+/// position, a user marked cancelled, a digest count other than the pages'.
+pub fn decode_index(bytes: Vec<u8>) -> Result<HistoryIndex, FormatError> {
+    if !is_history(&bytes) {
+        return Err("not a history snapshot index (wrong magic)".into());
+    }
+    let mut r = Reader::at(&bytes, MAGIC.len());
+    let position = r.u64()?;
+    let events = r.u64()?;
+    let page_keys = r.u32()?;
+    if page_keys == 0 {
+        return Err("page_keys is 0".into());
+    }
+    let n_keys = [r.u64()?, r.u64()?];
+    let n_marks = [r.u64()?, r.u64()?];
+    let left = r.left() as u64;
+    let fits = n_keys
+        .iter()
+        .map(|n| n.checked_mul(KEY_BYTES as u64))
+        .chain(n_marks.iter().map(|n| n.checked_mul(MARK_BYTES as u64)))
+        .try_fold(16u64, |sum, bytes| sum.checked_add(bytes?))
+        .is_some_and(|need| need <= left);
+    if !fits {
+        return Err(format_error!(
+            "{n_keys:?} keys and {n_marks:?} changes cannot fit in {left} bytes"
+        ));
+    }
+    let mut keys = [0..0, 0..0];
+    for (slot, n) in n_keys.iter().enumerate() {
+        let at = r.offset();
+        r.take(*n as usize * KEY_BYTES)?;
+        keys[slot] = at..r.offset();
+    }
+    let mut marks = [0..0, 0..0];
+    for (slot, n) in n_marks.iter().enumerate() {
+        let at = r.offset();
+        r.take(*n as usize * MARK_BYTES)?;
+        marks[slot] = at..r.offset();
+    }
+    let n_digests = r.u64()?;
+    let expected = u64::from(pages_for(n_keys[0] as usize, page_keys))
+        + u64::from(pages_for(n_keys[1] as usize, page_keys));
+    if n_digests != expected {
+        return Err(format_error!(
+            "{n_digests} page digests for {expected} pages"
+        ));
+    }
+    let digest_bytes = n_digests.saturating_mul(DIGEST_BYTES as u64);
+    if digest_bytes > r.left() as u64 {
+        return Err(format_error!(
+            "{n_digests} page digests cannot fit in {} bytes",
+            r.left()
+        ));
+    }
+    let (digests, _) = r.take(digest_bytes as usize)?.as_chunks::<DIGEST_BYTES>();
+    let page_xxh3 = digests.iter().map(|d| u128::from_le_bytes(*d)).collect();
+    let bad = r.count(12)?;
+    let mut skipped = Vec::with_capacity(bad);
+    for _ in 0..bad {
+        skipped.push(MalformedEvent {
+            position: r.u64()?,
+            reason: r.string()?,
+            raw: String::new(),
+        });
+    }
+    r.finish()?;
+    let index = HistoryIndex {
+        position,
+        events,
+        page_keys,
+        bytes,
+        keys,
+        marks,
+        page_xxh3,
+        skipped,
+    };
+    check_index(&index, n_marks)?;
+    Ok(index)
+}
+
+fn check_index(index: &HistoryIndex, n_marks: [u64; 2]) -> Result<(), FormatError> {
+    for table in [Table::Users, Table::Bookings] {
+        let keys = index.keys(table);
+        if let Some(i) = keys.windows(2).position(|pair| pair[0].id >= pair[1].id) {
+            return Err(format_error!(
+                "{table:?} keys are not strictly increasing at key {}",
+                i + 1
+            ));
+        }
+        let total: u64 = keys.iter().map(|k| k.marks() as u64).sum();
+        if total != n_marks[table.slot()] {
+            return Err(format_error!(
+                "{table:?} keys have {total} changes; the index holds {}",
+                n_marks[table.slot()]
+            ));
+        }
+        let (marks, _) = index.marks(table).as_chunks::<MARK_BYTES>();
+        let mut at = 0usize;
+        for key in keys {
+            let n = key.marks();
+            if n == 0 {
+                return Err(format_error!("{table:?} key {} has no changes", key.id()));
+            }
+            let mut previous = 0u64;
+            for mark in &marks[at..at + n] {
+                let mark = u64::from_le_bytes(*mark);
+                let position = mark & !CANCELLED_BIT;
+                if position <= previous || position > index.position {
+                    return Err(format_error!(
+                        "{table:?} key {} has a change at {position} after {previous} (the history is up to {})",
+                        key.id(),
+                        index.position
+                    ));
+                }
+                if table == Table::Users && mark & CANCELLED_BIT != 0 {
+                    return Err(format_error!("user {} is marked cancelled", key.id()));
+                }
+                previous = position;
+            }
+            at += n;
+        }
+    }
+    if index
+        .skipped
+        .iter()
+        .any(|bad| bad.position > index.position)
+    {
+        return Err("an entry that could not be applied lies after the position".into());
+    }
+    Ok(())
+}
+
+/// Decodes a page of `table`: its keys and their changes, in key order.
+/// Checks that each change is filed under its own table and key.
+pub fn decode_page(bytes: &[u8], table: Table) -> Result<Vec<KeyChanges>, FormatError> {
+    let tag = match table {
+        Table::Users => USER_PAGE_TAG,
+        Table::Bookings => BOOKING_PAGE_TAG,
+    };
+    if !bytes.starts_with(tag) {
+        return Err(format_error!("not a {table:?} history page (wrong tag)"));
+    }
+    let mut r = Reader::at(bytes, tag.len());
+    let n = r.u32()? as usize;
+    if n.saturating_mul(20) > r.left() {
+        return Err(format_error!("{n} keys cannot fit in {} bytes", r.left()));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key = r.uuid()?;
+        let count = r.u32()? as usize;
+        if count.saturating_mul(17) > r.left() {
+            return Err(format_error!(
+                "{count} changes cannot fit in {} bytes",
+                r.left()
+            ));
+        }
+        let mut changes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let change = get_change(&mut r)?;
+            if change_slot(&change) != (table.slot(), key) {
+                return Err(format_error!("a change under key {key} is for another row"));
+            }
+            changes.push(change);
+        }
+        out.push((key, changes));
+    }
+    r.finish()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "snapshot_history_tests.rs"]
+mod tests;
