@@ -482,6 +482,7 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
         .unwrap();
     let mut config = EngineConfig::new("test");
     config.snapshot_every = 100;
+    config.history_pass = false; // one snapshot per interval
     config.snapshot_page_rows = 7; // many pages per snapshot
     let engine = Engine::new(stores, config);
     let spec = BulkSpec {
@@ -542,6 +543,7 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
         .unwrap();
     let mut config = EngineConfig::new("test");
     config.snapshot_every = 120;
+    config.history_pass = false; // one snapshot per interval
     config.snapshot_page_rows = 5;
     let engine = Engine::new(stores, config);
     let spec = BulkSpec {
@@ -617,6 +619,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new("test");
     config.snapshot_every = 100;
+    config.history_pass = false; // one snapshot per interval
     config.snapshot_delta_every = 30;
     config.snapshot_page_rows = 7;
     let engine = engine_with(dir.path(), &config).await;
@@ -1137,6 +1140,7 @@ async fn a_what_if_from_snapshots_is_the_fold_of_the_ledger_without_the_left_out
             matches!(
                 report.base,
                 ledgerscope::engine::timetravel::FoldBase::Snapshot { .. }
+                    | ledgerscope::engine::timetravel::FoldBase::History { .. }
             ) || report.first_excluded.is_some_and(|p| p <= 50),
             "started from a snapshot: {:?}",
             report.base
@@ -1152,4 +1156,210 @@ async fn a_what_if_from_snapshots_is_the_fold_of_the_ledger_without_the_left_out
         engine.list_snapshots().await.unwrap().len(),
         snapshots_before
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_position() {
+    use ledgerscope::engine::timetravel::FoldBase;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 100;
+    config.snapshot_delta_every = 20;
+    config.snapshot_page_rows = 7; // many pages per table
+    let engine = engine_with(dir.path(), &config).await;
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(300, Some(41))
+    };
+    let job = JobControl::default();
+    engine.emit_bulk(&spec, &job).await.unwrap();
+    // Two entries that cannot be applied, recorded in the history.
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    let bad = engine.stores().ledger.head().await.unwrap() + 1;
+    append_raw(
+        &ledger_db,
+        "00000000-0000-4000-8000-0000000000c1",
+        "BookingCancelled",
+        "2026-01-01T00:00:00Z",
+        "{not json",
+    );
+    append_raw(
+        &ledger_db,
+        "00000000-0000-4000-8000-0000000000c2",
+        "LoyaltyPointsAwarded",
+        "2026-01-01T00:00:00Z",
+        "{}",
+    );
+    engine
+        .emit_bulk(
+            &BulkSpec {
+                mix: true,
+                ..BulkSpec::bookings(150, Some(42))
+            },
+            &job,
+        )
+        .await
+        .unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert!(head > 400, "{head}");
+
+    // Another instance holding the pass's lease: this one leaves it alone.
+    let other = engine
+        .stores()
+        .locks
+        .try_acquire(
+            ledgerscope::engine::cold::HISTORY_LEASE,
+            "other",
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(engine.take_due_snapshots().await.unwrap().is_empty());
+    assert!(engine.list_snapshots().await.unwrap().is_empty());
+    engine.stores().locks.release(&other).await.unwrap();
+
+    // A cancelled pass saves nothing.
+    let cancelled = JobControl::default();
+    cancelled.cancel();
+    assert!(matches!(
+        engine.take_history_snapshot(&cancelled).await,
+        Err(EngineError::Cancelled)
+    ));
+    assert!(engine.list_snapshots().await.unwrap().is_empty());
+
+    // One pass: one history snapshot at the head, nothing before it.
+    let progress = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let watched = JobControl::new(move |p| seen.lock().unwrap().push(p.clone()));
+    let history = engine
+        .take_history_snapshot(&watched)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(history.is_history() && !history.is_full(), "{history:?}");
+    assert_eq!(history.position, head);
+    let reading = progress
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.phase == Phase::Reading)
+        .map(|p| p.done)
+        .max();
+    assert_eq!(reading, Some(head), "the pass reports the entries it read");
+    assert!(
+        engine.take_due_snapshots().await.unwrap().is_empty(),
+        "the history covers every position up to the head"
+    );
+    let full_state = engine.fold_from_zero(head).await.unwrap();
+    assert_eq!(
+        (history.users, history.bookings),
+        (
+            full_state.users.len() as u64,
+            full_state.bookings.len() as u64
+        )
+    );
+
+    // A fresh engine reads every position from it, no event folded.
+    let fresh = engine_with(dir.path(), &config).await;
+    let mut positions: Vec<u64> = (21..=head).step_by(13).collect();
+    positions.extend([bad - 1, bad, bad + 1, head - 1, head]);
+    for position in positions {
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        let view = fresh.state_view(position).await.unwrap();
+        let from = match position == head {
+            // At its own position it is a base like a full snapshot.
+            true => FoldBase::Snapshot {
+                id: history.id,
+                position: head,
+            },
+            false => FoldBase::History {
+                id: history.id,
+                position: head,
+            },
+        };
+        assert_eq!(view.from, from, "at {position}");
+        assert_eq!(view.folded_events, 0);
+        assert_eq!(view.counts(), &reference.counts(), "counts at {position}");
+        let state = view.materialize().await.unwrap();
+        assert_eq!(
+            (&state.users, &state.bookings),
+            (&reference.users, &reference.bookings),
+            "rows at {position}"
+        );
+        let page: Vec<_> = view.booking_rows(3..40).await.unwrap();
+        let want: Vec<_> = reference
+            .bookings
+            .values()
+            .skip(3)
+            .take(37)
+            .cloned()
+            .collect();
+        assert_eq!(page, want, "a page of bookings at {position}");
+        if let Some(user) = reference.users.values().nth(5) {
+            assert_eq!(
+                view.row::<ledgerscope::domain::UserRow>(user.user_id)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                Some(user)
+            );
+        }
+        let skipped: Vec<u64> = view.skipped.iter().map(|s| s.position).collect();
+        let want: Vec<u64> = [bad, bad + 1]
+            .into_iter()
+            .filter(|p| *p <= position)
+            .collect();
+        assert_eq!(
+            skipped, want,
+            "entries that could not be applied up to {position}"
+        );
+        // state_at (materialized, as what-if and snapshot take use it) agrees.
+        let at = fresh.state_at(position).await.unwrap();
+        assert_eq!(at.state.digest(), reference.digest(), "state_at {position}");
+    }
+    // Near the start, a few events folded from zero are cheaper.
+    assert_eq!(fresh.state_view(15).await.unwrap().from, FoldBase::Zero);
+
+    // New events: deltas of the history, then a full snapshot, as after a full one.
+    engine
+        .emit_bulk(
+            &BulkSpec {
+                mix: true,
+                ..BulkSpec::bookings(90, Some(43))
+            },
+            &job,
+        )
+        .await
+        .unwrap();
+    let later = engine.stores().ledger.head().await.unwrap();
+    let taken = engine.take_due_snapshots().await.unwrap();
+    assert!(!taken.is_empty());
+    let next_full = taken.iter().find(|s| s.is_full());
+    assert_eq!(next_full.map(|s| s.position), Some(head / 100 * 100 + 100));
+    for s in &taken {
+        assert!(s.position > head, "{s:?}");
+        match (s.is_full(), next_full) {
+            (true, _) => assert_eq!(s.position % 100, 0),
+            // Deltas of the history until the next full one, then of that.
+            (false, Some(full)) if s.position > full.position => assert_eq!(s.base, Some(full.id)),
+            (false, _) => assert_eq!(s.base, Some(history.id), "{s:?}"),
+        }
+    }
+    let fresh = engine_with(dir.path(), &config).await;
+    for position in [head + 1, head + 25, later] {
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        let state = fresh
+            .state_view(position)
+            .await
+            .unwrap()
+            .materialize()
+            .await
+            .unwrap();
+        assert_eq!(
+            state.digest(),
+            reference.digest(),
+            "after the history, at {position}"
+        );
+    }
 }

@@ -44,6 +44,10 @@ pub enum EngineNotice {
     },
     /// A snapshot was stored.
     SnapshotTaken(SnapshotMeta),
+    /// The automatic history pass over a cold ledger read this far
+    /// ([`super::cold`]); its snapshot comes as `SnapshotTaken`, a failure as
+    /// `SnapshotFailed`.
+    HistoryPass(super::Progress),
     /// An automatic snapshot failed (it is retried after the next events).
     SnapshotFailed(String),
     /// The simulated read-store outage was switched on or off.

@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod bus;
+pub mod cold;
 pub mod compare;
 pub mod handler;
 pub mod history;
@@ -25,6 +26,7 @@ pub(crate) mod sync;
 pub mod timetravel;
 pub mod transfer;
 pub mod view;
+pub mod view_history;
 pub mod whatif;
 
 use std::collections::BTreeMap;
@@ -121,6 +123,11 @@ pub struct EngineConfig {
     /// Rows per snapshot page (one stored chunk): what time travel reads to
     /// show a screen of rows.
     pub snapshot_page_rows: u32,
+    /// A ledger at least two full intervals past its newest full or history
+    /// snapshot (a cold ledger: none at all) is read once and stored as one
+    /// history snapshot at the head ([`cold`]) instead of one snapshot per
+    /// interval. Off: the intervals are filled one by one.
+    pub history_pass: bool,
     /// Events per projector batch.
     pub projector_batch: usize,
     /// Lease time for a command's aggregate lock.
@@ -144,6 +151,7 @@ impl EngineConfig {
             snapshot_every: 10_000,
             snapshot_delta_every: 1_000,
             snapshot_page_rows: snapshot_pages::PAGE_ROWS,
+            history_pass: true,
             projector_batch: 2_000,
             command_lock_ttl: Duration::from_secs(10),
             projector_lease_ttl: Duration::from_secs(10),
@@ -177,7 +185,7 @@ pub struct Engine {
     /// The most recent folded state (time travel and auto snapshots fold on from it).
     fold_cache: Mutex<Option<Arc<ReadState>>>,
     /// Snapshot bases of live views, so views on one snapshot share its index.
-    view_bases: Mutex<Vec<(uuid::Uuid, std::sync::Weak<view::ViewBase>)>>,
+    view_bases: Mutex<Vec<(uuid::Uuid, u64, std::sync::Weak<view::ViewBase>)>>,
     /// The ledger's identity, read once (`None`: a read-only ledger of a
     /// build without identities).
     identity: tokio::sync::OnceCell<Option<crate::store::LedgerIdentity>>,

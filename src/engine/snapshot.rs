@@ -156,6 +156,10 @@ impl Engine {
     /// memory).
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
         let nearest = match meta.base {
+            _ if meta.is_history() => Nearest {
+                full: meta.clone(),
+                delta: None,
+            },
             None => Nearest {
                 full: meta.clone(),
                 delta: None,
@@ -167,7 +171,7 @@ impl Engine {
                         .usable_snapshots()
                         .await?
                         .into_iter()
-                        .find(|s| s.id == base && s.is_full())
+                        .find(|s| s.id == base && s.is_base())
                         .ok_or_else(|| {
                             bad_snapshot(meta, format!("its full snapshot {base} is not stored"))
                         })?,
@@ -232,7 +236,7 @@ impl Engine {
     /// Takes every automatic snapshot that is due (one per `snapshot_every`
     /// events since the newest one), folding forward incrementally.
     pub async fn take_due_snapshots(&self) -> EngineResult<Vec<SnapshotMeta>> {
-        Ok(self.take_due().await?.0)
+        Ok(self.take_due(&JobControl::default()).await?.0)
     }
 
     /// [`Engine::take_due_snapshots`], also returning the next position at
@@ -244,8 +248,11 @@ impl Engine {
     /// first full one, of the empty ledger). Missing
     /// deltas between stored full snapshots are filled in too (a ledger
     /// snapshotted by a build without deltas gets them); full snapshots are
-    /// only taken after the newest snapshot.
-    async fn take_due(&self) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
+    /// only taken after the newest snapshot. A cold ledger (see
+    /// [`super::EngineConfig::history_pass`]) first gets its history pass,
+    /// with progress to `job`; positions up to a history snapshot need
+    /// nothing more.
+    async fn take_due(&self, job: &JobControl) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
         let every = self.config.snapshot_every;
         if every == 0 {
             return Ok((Vec::new(), u64::MAX));
@@ -258,22 +265,44 @@ impl Engine {
             _ => every,
         };
         let head = self.stores.ledger.head().await?;
-        let known = self.usable_snapshots().await?;
+        let mut known = self.usable_snapshots().await?;
+        let mut taken = Vec::new();
+        let newest_base = known
+            .iter()
+            .filter(|s| s.is_base())
+            .map(|s| s.position)
+            .max()
+            .unwrap_or(0);
+        if self.config.history_pass && head.saturating_sub(newest_base) >= every.saturating_mul(2) {
+            match self.take_history_snapshot(job).await? {
+                Some(meta) => {
+                    known.push(meta.clone());
+                    taken.push(meta);
+                }
+                // Another instance is taking it: look again on the next tick.
+                None => return Ok((taken, 0)),
+            }
+        }
+        let covered = known
+            .iter()
+            .filter(|s| s.is_history())
+            .map(|s| s.position)
+            .max()
+            .unwrap_or(0);
         let newest = known.iter().map(|s| s.position).max().unwrap_or(0);
         let mut stored: BTreeSet<u64> = known.iter().map(|s| s.position).collect();
         // Before the first full snapshot, deltas are of the empty ledger.
         let mut fulls: BTreeMap<u64, SnapshotMeta> = std::iter::once(SnapshotMeta::empty_ledger())
-            .chain(known.into_iter().filter(SnapshotMeta::is_full))
+            .chain(known.into_iter().filter(SnapshotMeta::is_base))
             .map(|s| (s.position, s))
             .collect();
-        let mut taken = Vec::new();
         let mut carry = None;
         let after = |at: u64| ((at / step + 1) * step).min((at / every + 1) * every);
         let mut at = after(0);
         while at <= head {
             let this = at;
             at = after(at);
-            if stored.contains(&this) {
+            if stored.contains(&this) || this <= covered {
                 continue;
             }
             let full = fulls.range(..=this).next_back().map(|(_, s)| s.clone());
@@ -387,7 +416,12 @@ impl Engine {
                 if !due {
                     continue;
                 }
-                match engine.take_due().await {
+                let bus = engine.bus.clone();
+                let job = JobControl::new(move |progress| {
+                    bus.notify(EngineNotice::HistoryPass(progress.clone()))
+                })
+                .with_cancel(shutdown.child_token());
+                match engine.take_due(&job).await {
                     Ok((_, next)) => next_due = next,
                     Err(error) => engine
                         .bus

@@ -30,6 +30,14 @@ pub enum FoldBase {
         /// Its position.
         position: u64,
     },
+    /// A history snapshot at or after the position: its rows as of the
+    /// position, no event folded.
+    History {
+        /// Snapshot id.
+        id: uuid::Uuid,
+        /// Its position (the state is read as of an earlier one).
+        position: u64,
+    },
     /// A state this process folded earlier.
     Cached {
         /// Its position.
@@ -72,7 +80,7 @@ impl Nearest {
     pub fn find(list: &[SnapshotMeta], target: u64) -> Option<Nearest> {
         let full = list
             .iter()
-            .filter(|s| s.is_full() && s.position <= target)
+            .filter(|s| s.is_base() && s.position <= target)
             .max_by_key(|s| s.position)
             .cloned();
         let stored = full.is_some();
@@ -86,6 +94,25 @@ impl Nearest {
             full,
             delta: delta.cloned(),
         })
+    }
+
+    /// The history snapshot in `list` that holds the state at `target` with
+    /// no event to fold (the oldest one at or after it), when the snapshots
+    /// before `target` (`nearest`) leave more than `fold_limit` events to fold.
+    pub fn history_for(
+        list: &[SnapshotMeta],
+        target: u64,
+        nearest: Option<&Nearest>,
+        fold_limit: u64,
+    ) -> Option<SnapshotMeta> {
+        let from = nearest.map_or(0, |n| n.newest().position);
+        if target.saturating_sub(from) <= fold_limit {
+            return None;
+        }
+        list.iter()
+            .filter(|s| s.is_history() && s.position >= target)
+            .min_by_key(|s| s.position)
+            .cloned()
     }
 
     /// The newer of the two: where events start to be read.
@@ -254,16 +281,33 @@ impl Engine {
         &self,
         position: u64,
     ) -> EngineResult<(u64, Option<Nearest>)> {
+        let (target, nearest, _) = self.start_of(position).await?;
+        Ok((target, nearest))
+    }
+
+    /// [`Engine::nearest_snapshot`], and the history snapshot to read the
+    /// state from instead when one holds it and the snapshots before it
+    /// leave more than a delta interval of events to fold.
+    pub(crate) async fn start_of(
+        &self,
+        position: u64,
+    ) -> EngineResult<(u64, Option<Nearest>, Option<SnapshotMeta>)> {
         let head = self.stores.ledger.head().await?;
         let target = position.min(head);
         let list = self.usable_snapshots().await?;
-        Ok((target, Nearest::find(&list, target)))
+        let nearest = Nearest::find(&list, target);
+        let limit = match self.config.snapshot_delta_every {
+            0 => self.config.snapshot_every.max(1),
+            every => every,
+        };
+        let history = Nearest::history_for(&list, target, nearest.as_ref(), limit);
+        Ok((target, nearest, history))
     }
 
     /// The state as of `position` (clamped to the head).
     pub async fn state_at(&self, position: u64) -> EngineResult<StateAt> {
         let started = std::time::Instant::now();
-        let (target, snapshot) = self.nearest_snapshot(position).await?;
+        let (target, snapshot, history) = self.start_of(position).await?;
         // Taken out of the cache (and put back unless folded on), so that a
         // state no one else holds is folded on in place instead of copied.
         let cached = self.take_cached_fold();
@@ -272,6 +316,7 @@ impl Engine {
             // interval of events: cheaper than reading every row of the
             // snapshot, even with a delta nearer the target.
             c.position <= target
+                && (history.is_none() || c.position == target)
                 && snapshot
                     .as_ref()
                     .is_none_or(|s| s.full.position <= c.position)
@@ -305,6 +350,11 @@ impl Engine {
                 let position = c.position;
                 let owned = Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone());
                 (owned, FoldBase::Cached { position })
+            }
+            (None, _) if let Some(history) = history => {
+                let view = self.history_view(&history, target).await?;
+                skipped_before = view.skipped.clone();
+                (view.materialize().await?, view.from.clone())
             }
             (None, Some(nearest)) => {
                 let meta = nearest.newest().clone();

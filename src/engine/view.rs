@@ -54,6 +54,8 @@ pub enum Rows {
         users: Vec<UserRow>,
         bookings: Vec<BookingRow>,
     },
+    /// In a stored history snapshot, read at a position up to its own.
+    History(super::view_history::HistoryRows),
 }
 
 #[derive(Default)]
@@ -94,6 +96,39 @@ impl ViewBase {
             cancelled,
             cache: Mutex::new(PageCache::default()),
         }
+    }
+
+    /// A base over `index` whose rows are in `rows`.
+    pub(super) fn with_rows(
+        snapshot: Option<SnapshotMeta>,
+        index: SnapshotIndex,
+        rows: Rows,
+    ) -> Self {
+        Self::new(snapshot, index, rows)
+    }
+
+    /// Its rows, when they come from a history snapshot.
+    pub(super) fn history(&self) -> Option<&super::view_history::HistoryRows> {
+        match &self.rows {
+            Rows::History(rows) => Some(rows),
+            _ => None,
+        }
+    }
+
+    /// The entries up to its position that could not be applied, when it
+    /// knows them (a history base; a full snapshot does not record them).
+    pub(super) fn skipped_before(&self) -> Vec<MalformedEvent> {
+        let at = self.position();
+        self.history()
+            .map(|rows| {
+                let skipped = &rows.source.index().skipped;
+                skipped
+                    .iter()
+                    .filter(|b| b.position <= at)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The empty state (position 0).
@@ -192,8 +227,10 @@ impl ViewBase {
 
     /// Every row of a table, in key order, moved out of freshly read pages.
     async fn all_rows<R: ViewRow>(&self) -> EngineResult<Vec<R>> {
-        if let Rows::Memory { .. } = &self.rows {
-            return Ok(R::of_memory(&self.rows).to_vec());
+        match &self.rows {
+            Rows::Memory { .. } => return Ok(R::of_memory(&self.rows).to_vec()),
+            Rows::History(rows) => return rows.all_rows().await,
+            Rows::Stored(_) => {}
         }
         let pages = self.index.pages(R::TABLE);
         let mut out = Vec::with_capacity(self.entries(R::TABLE).len());
@@ -359,7 +396,7 @@ impl ViewRow for UserRow {
     fn of_memory(rows: &Rows) -> &[Self] {
         match rows {
             Rows::Memory { users, .. } => users,
-            Rows::Stored(_) => &[],
+            Rows::Stored(_) | Rows::History(_) => &[],
         }
     }
     fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
@@ -403,7 +440,7 @@ impl ViewRow for BookingRow {
     fn of_memory(rows: &Rows) -> &[Self] {
         match rows {
             Rows::Memory { bookings, .. } => bookings,
-            Rows::Stored(_) => &[],
+            Rows::Stored(_) | Rows::History(_) => &[],
         }
     }
     fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
@@ -433,7 +470,7 @@ impl ViewRow for BookingRow {
 
 /// The row one key has after `changes`, starting from `base` (the same
 /// rules as the fold: [`ReadState::apply_change`]).
-fn resolve<R: ViewRow>(key: Uuid, base: Option<R>, changes: &[RowChange]) -> Option<R> {
+pub(super) fn resolve<R: ViewRow>(key: Uuid, base: Option<R>, changes: &[RowChange]) -> Option<R> {
     let mut scratch = ReadState::default();
     if let Some(row) = base {
         R::map(&mut scratch).insert(key, row);
@@ -628,12 +665,16 @@ impl StateView {
     /// Base rows by ordinal (from the cache, memory or the store).
     async fn base_rows<R: ViewRow>(&self, ordinals: &[usize]) -> EngineResult<Vec<R>> {
         let base = &self.base;
-        if let Rows::Memory { .. } = &base.rows {
-            let rows = R::of_memory(&base.rows);
-            return Ok(ordinals
-                .iter()
-                .filter_map(|o| rows.get(*o).cloned())
-                .collect());
+        match &base.rows {
+            Rows::Memory { .. } => {
+                let rows = R::of_memory(&base.rows);
+                return Ok(ordinals
+                    .iter()
+                    .filter_map(|o| rows.get(*o).cloned())
+                    .collect());
+            }
+            Rows::History(rows) => return rows.rows(ordinals).await,
+            Rows::Stored(_) => {}
         }
         let mut out = Vec::with_capacity(ordinals.len());
         let mut loaded: HashMap<u32, Arc<Page>> = HashMap::new();
@@ -955,6 +996,9 @@ impl Engine {
     /// The base of a full snapshot: its index (shared with any live view on
     /// the same snapshot).
     pub async fn view_base(&self, meta: &SnapshotMeta) -> EngineResult<Arc<ViewBase>> {
+        if meta.is_history() {
+            return self.history_base(meta, meta.position).await;
+        }
         if !meta.is_full() {
             return Err(bad_snapshot(
                 meta,
@@ -964,7 +1008,7 @@ impl Engine {
         if meta.id.is_nil() {
             return Ok(Arc::new(ViewBase::empty()));
         }
-        if let Some(live) = self.live_base(meta.id) {
+        if let Some(live) = self.live_base(meta.id, meta.position) {
             return Ok(live);
         }
         let first = self
@@ -987,7 +1031,7 @@ impl Engine {
         meta: &SnapshotMeta,
         first: Vec<u8>,
     ) -> EngineResult<Arc<ViewBase>> {
-        if let Some(live) = self.live_base(meta.id) {
+        if let Some(live) = self.live_base(meta.id, meta.position) {
             return Ok(live);
         }
         // The checksum runs on a second thread while the directory is
@@ -1011,28 +1055,32 @@ impl Engine {
         let index = index.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
         let store = self.stores.snapshots.clone();
         let base = Arc::new(ViewBase::stored(store, meta.clone(), index)?);
-        self.keep_base(meta.id, &base);
+        self.keep_base(meta.id, meta.position, &base);
         Ok(base)
     }
 
-    fn live_base(&self, id: Uuid) -> Option<Arc<ViewBase>> {
+    /// A live base on snapshot `id` at position `at`.
+    pub(super) fn live_base(&self, id: Uuid, at: u64) -> Option<Arc<ViewBase>> {
         super::sync::lock(&self.view_bases, "snapshot bases")
             .iter()
-            .find(|(have, _)| *have == id)
-            .and_then(|(_, weak)| weak.upgrade())
+            .find(|(have, position, _)| *have == id && *position == at)
+            .and_then(|(_, _, weak)| weak.upgrade())
     }
 
-    fn keep_base(&self, id: Uuid, base: &Arc<ViewBase>) {
+    pub(super) fn keep_base(&self, id: Uuid, at: u64, base: &Arc<ViewBase>) {
         let mut bases = super::sync::lock(&self.view_bases, "snapshot bases");
-        bases.retain(|(_, weak)| weak.strong_count() > 0);
-        bases.push((id, Arc::downgrade(base)));
+        bases.retain(|(_, _, weak)| weak.strong_count() > 0);
+        bases.push((id, at, Arc::downgrade(base)));
     }
 
     /// The state as of `position` (clamped to the head) as a view: the
     /// nearest full snapshot's index, the newest delta of it (if any) and the
     /// events after those. Reads no snapshot rows until they are asked for.
     pub async fn state_view(&self, position: u64) -> EngineResult<StateView> {
-        let (target, nearest) = self.nearest_snapshot(position).await?;
+        let (target, nearest, history) = self.start_of(position).await?;
+        if let Some(history) = history {
+            return self.history_view(&history, target).await;
+        }
         let full = nearest.as_ref().map(|n| n.full.clone());
         let delta = nearest.as_ref().and_then(|n| n.delta.clone());
         let full_position = full.as_ref().map_or(0, |meta| meta.position);
@@ -1080,14 +1128,17 @@ impl Engine {
                 base.position()
             )));
         }
-        let (changes, skipped) = match delta? {
+        // A history base knows the entries before it that could not be applied.
+        let mut skipped = base.skipped_before();
+        let changes = match delta? {
             Some(mut delta) => {
                 snapshot_delta::append(&mut delta.changes, later);
-                delta.skipped.extend(later_skipped);
-                (delta.changes, delta.skipped)
+                skipped.extend(delta.skipped);
+                delta.changes
             }
-            None => (later, later_skipped),
+            None => later,
         };
+        skipped.extend(later_skipped);
         let view = tokio::task::spawn_blocking(move || StateView::new(base, reached, changes))
             .await
             .map_err(|e| EngineError::BadSnapshot {
@@ -1104,6 +1155,28 @@ impl Engine {
         })
     }
 
+    /// The state at `at` (at most its position) a history snapshot holds, as
+    /// a view (no events read).
+    pub(crate) async fn history_view(
+        &self,
+        meta: &SnapshotMeta,
+        at: u64,
+    ) -> EngineResult<StateView> {
+        let started = Instant::now();
+        let base = self.history_base(meta, at).await?;
+        let skipped = base.skipped_before();
+        let view = StateView::of_base(base);
+        Ok(StateView {
+            from: FoldBase::History {
+                id: meta.id,
+                position: meta.position,
+            },
+            skipped,
+            base_us: started.elapsed().as_micros() as u64,
+            ..view
+        })
+    }
+
     /// The state a full snapshot and (optionally) a delta of it hold, as a
     /// view (no events read).
     pub(crate) async fn snapshot_view(&self, nearest: &Nearest) -> EngineResult<StateView> {
@@ -1115,15 +1188,17 @@ impl Engine {
         };
         let (base, delta) = tokio::join!(self.view_base(&nearest.full), load_delta);
         let base = base?;
+        let mut skipped = base.skipped_before();
         Ok(match delta? {
             Some(delta) => {
+                skipped.extend(delta.skipped);
                 let view = StateView::new(base, delta.position, delta.changes);
-                StateView {
-                    skipped: delta.skipped,
-                    ..view
-                }
+                StateView { skipped, ..view }
             }
-            None => StateView::of_base(base),
+            None => StateView {
+                skipped,
+                ..StateView::of_base(base)
+            },
         })
     }
 

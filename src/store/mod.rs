@@ -457,7 +457,11 @@ pub struct SnapshotMeta {
     pub bookings: u64,
     /// For a delta snapshot, the full snapshot it is a delta of: it stores
     /// only the row changes of the events since that one (see
-    /// `engine::snapshot_delta`). None for a full snapshot.
+    /// `engine::snapshot_delta`). None for a full snapshot;
+    /// [`SnapshotMeta::HISTORY`] for a history snapshot (every row's changes
+    /// up to its position, `engine::snapshot_history`), which builds that do
+    /// not read them take for a delta of a snapshot that does not exist, and
+    /// so never use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Uuid>,
     /// The ledger it was taken of. Snapshots of another ledger, or of none
@@ -467,6 +471,21 @@ pub struct SnapshotMeta {
 }
 
 impl SnapshotMeta {
+    /// The `base` of every history snapshot.
+    pub const HISTORY: Uuid = Uuid::from_u128(0x4c534849_5354_8000_8000_000000000001);
+
+    /// Whether this is a history snapshot: the state at every position up
+    /// to its own.
+    pub fn is_history(&self) -> bool {
+        self.base == Some(Self::HISTORY)
+    }
+
+    /// Whether a state can start from it with no other snapshot: a full or
+    /// a history snapshot (deltas are of one of these).
+    pub fn is_base(&self) -> bool {
+        self.is_full() || self.is_history()
+    }
+
     /// Whether this is a full snapshot (not a delta of one).
     pub fn is_full(&self) -> bool {
         self.base.is_none()
@@ -476,7 +495,10 @@ impl SnapshotMeta {
     /// snapshot checked by XXH3 (the formats of earlier builds, one blob or
     /// JSON or paged with a SHA-256 index checksum, are not read).
     pub fn readable(&self) -> bool {
-        self.base.is_some() || self.index_xxh3.is_some()
+        match self.is_history() {
+            true => self.index_xxh3.is_some(),
+            false => self.base.is_some() || self.index_xxh3.is_some(),
+        }
     }
 
     /// Whether it is of ledger `ledger` and readable: the only snapshots used.

@@ -1,0 +1,103 @@
+//! One pass for a cold ledger: a ledger with no usable snapshots (not
+//! written by Ledgerscope, imported, restored) is folded once, and what every
+//! row went through is stored as one history snapshot at the head
+//! ([`super::snapshot_history`]). Time travel then reads any earlier
+//! position from it with no event folded, and later positions from it plus
+//! deltas as after a full snapshot. One instance at a time takes the pass
+//! (a lease in the ledger store); the others use its snapshot.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::snapshot_history::{self, HistoryFold};
+use super::{Engine, EngineError, EngineNotice, EngineResult, JobControl, Phase};
+use crate::domain::state::EventFold;
+use crate::store::SnapshotMeta;
+
+/// The lease one instance holds while it takes a history pass.
+pub const HISTORY_LEASE: &str = "snapshot:history";
+/// How long the lease lasts unless given up (a pass that outlives it may be
+/// repeated by another instance; nothing is lost, only work).
+const HISTORY_LEASE_TTL: Duration = Duration::from_secs(600);
+
+impl Engine {
+    /// Folds the ledger from zero to the head once and stores every row's
+    /// changes as a history snapshot there. Progress goes to `job`
+    /// ([`Phase::Reading`], then [`Phase::Saving`]), which can cancel it before
+    /// anything is saved. `Ok(None)` when another instance holds the pass's
+    /// lease (it is taking the same snapshot).
+    pub async fn take_history_snapshot(
+        &self,
+        job: &JobControl,
+    ) -> EngineResult<Option<SnapshotMeta>> {
+        self.guard_write("taking a snapshot")?;
+        let lease = self
+            .stores
+            .locks
+            .try_acquire(HISTORY_LEASE, &self.config.instance_id, HISTORY_LEASE_TTL)
+            .await?;
+        let Some(lease) = lease else {
+            return Ok(None);
+        };
+        let result = self.history_pass(job).await;
+        if let Err(error) = self.stores.locks.release(&lease).await {
+            tracing::warn!(lease = %lease.name, %error, "lease not released; it expires by itself");
+        }
+        result.map(Some)
+    }
+
+    async fn history_pass(&self, job: &JobControl) -> EngineResult<SnapshotMeta> {
+        let started = Instant::now();
+        let head = self.stores.ledger.head().await?;
+        let folded = self.fold_until(HistoryFold::default(), head, job).await?;
+        if job.is_cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        job.step(Phase::Saving, 0, 1, started);
+        let fold_ms = started.elapsed().as_millis() as u64;
+        let position = folded.state.folded_to();
+        let events = folded.state.events();
+        let skipped = folded.skipped;
+        let page_keys = self.config.snapshot_page_rows.max(1);
+        let encoded = tokio::task::spawn_blocking(move || {
+            let tables = folded.state.into_sorted();
+            snapshot_history::encode(position, events, &tables, &skipped, page_keys)
+        })
+        .await
+        .map_err(|e| EngineError::BadSnapshot {
+            id: "(history)".into(),
+            reason: format!("encoding stopped: {e}"),
+        })?;
+        let chunks = encoded.chunks;
+        let meta = SnapshotMeta {
+            id: Uuid::new_v4(),
+            position,
+            taken_at: Utc::now(),
+            size_bytes: chunks.iter().map(|c| c.len() as u64).sum(),
+            chunks: chunks.len() as u32,
+            sha256: String::new(),
+            index_xxh3: chunks.first().map(|i| super::snapshot_pages::xxh3_hex(i)),
+            state_digest: String::new(),
+            users: encoded.counts.users,
+            bookings: encoded.counts.bookings,
+            base: Some(SnapshotMeta::HISTORY),
+            ledger_id: Some(self.ledger_id().await?),
+        };
+        self.stores.snapshots.save_snapshot(&meta, chunks).await?;
+        tracing::info!(
+            snapshot = %meta.id,
+            position,
+            events,
+            users = meta.users,
+            bookings = meta.bookings,
+            bytes = meta.size_bytes,
+            fold_ms,
+            ms = started.elapsed().as_millis() as u64,
+            "history snapshot taken (one pass over the ledger)"
+        );
+        self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
+        Ok(meta)
+    }
+}

@@ -1,0 +1,353 @@
+//! Views from a history snapshot ([`super::snapshot_history`]): the state at
+//! any position up to the snapshot's, with no event folded. The base's
+//! directory is the history's keys whose first change is at or before the
+//! position (computed from the index alone); a row is read from its page and
+//! its changes up to the position applied.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use super::snapshot_history::{self, HistoryIndex, KeyChanges};
+use super::snapshot_pages::SnapshotIndex;
+use super::snapshot_rows::FormatError;
+use super::view::{Rows, ViewBase, ViewRow, bad_snapshot, resolve};
+use super::{Engine, EngineResult};
+use crate::domain::Table;
+use crate::store::{SnapshotMeta, SnapshotStore};
+
+/// Decoded history pages kept per snapshot.
+const CACHED_PAGES: usize = 16;
+/// Pages read per store call when every row is wanted.
+const PAGES_PER_READ: u32 = 32;
+
+/// Decoded pages by (table, page), and the order they came in.
+type PageCache = (
+    HashMap<(usize, u32), Arc<Vec<KeyChanges>>>,
+    VecDeque<(usize, u32)>,
+);
+
+/// A stored history snapshot: its index and its pages (a few decoded ones
+/// cached), shared by the bases of every position read from it.
+pub struct HistorySource {
+    store: Arc<dyn SnapshotStore>,
+    meta: SnapshotMeta,
+    index: HistoryIndex,
+    cache: Mutex<PageCache>,
+}
+
+/// The rows of a history base: where they come from, the position they are
+/// read at, and each row's slot among the history's keys (per table).
+pub struct HistoryRows {
+    pub(super) source: Arc<HistorySource>,
+    pub(super) at: u64,
+    pub(super) slots: [Vec<u32>; 2],
+}
+
+impl HistorySource {
+    /// The snapshot.
+    pub fn meta(&self) -> &SnapshotMeta {
+        &self.meta
+    }
+
+    /// Its index.
+    pub fn index(&self) -> &HistoryIndex {
+        &self.index
+    }
+
+    fn bad(&self, reason: impl Into<String>) -> super::EngineError {
+        bad_snapshot(&self.meta, reason)
+    }
+
+    /// Pages `first .. first + count` of a table, from the cache or the store.
+    async fn pages(
+        &self,
+        table: Table,
+        first: u32,
+        count: u32,
+    ) -> EngineResult<Vec<Arc<Vec<KeyChanges>>>> {
+        let mut out: Vec<Option<Arc<Vec<KeyChanges>>>> = {
+            let cache = super::sync::lock(&self.cache, "history page cache");
+            (first..first + count)
+                .map(|page| cache.0.get(&(table.slot(), page)).cloned())
+                .collect()
+        };
+        let mut at = 0usize;
+        while at < out.len() {
+            if out[at].is_some() {
+                at += 1;
+                continue;
+            }
+            let run = out[at..].iter().take_while(|p| p.is_none()).count();
+            let page0 = first + at as u32;
+            let decoded = self.read_pages(table, page0, run as u32).await?;
+            {
+                let mut cache = super::sync::lock(&self.cache, "history page cache");
+                for (i, page) in decoded.iter().enumerate() {
+                    let key = (table.slot(), page0 + i as u32);
+                    if cache.0.insert(key, page.clone()).is_none() {
+                        cache.1.push_back(key);
+                    }
+                }
+                while cache.1.len() > CACHED_PAGES {
+                    if let Some(old) = cache.1.pop_front() {
+                        cache.0.remove(&old);
+                    }
+                }
+            }
+            for (i, page) in decoded.into_iter().enumerate() {
+                out[at + i] = Some(page);
+            }
+            at += run;
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Reads, checks and decodes pages (not cached). Each must match its
+    /// checksum and hold exactly the keys and change counts the index lists.
+    async fn read_pages(
+        &self,
+        table: Table,
+        page0: u32,
+        count: u32,
+    ) -> EngineResult<Vec<Arc<Vec<KeyChanges>>>> {
+        let chunk0 = self.index.chunk_of(table, page0);
+        let chunks = self
+            .store
+            .load_snapshot_chunk_range(self.meta.id, chunk0, count)
+            .await?;
+        if chunks.len() != count as usize {
+            return Err(self.bad(format!(
+                "{} of the {count} chunks from {chunk0} are stored",
+                chunks.len()
+            )));
+        }
+        let digests: Vec<u128> = self
+            .index
+            .page_xxh3
+            .get(chunk0 as usize - 1..chunk0 as usize - 1 + chunks.len())
+            .map(<[u128]>::to_vec)
+            .ok_or_else(|| self.bad(format!("page {page0} is not in the index")))?;
+        let pages = tokio::task::spawn_blocking(move || {
+            chunks
+                .iter()
+                .zip(&digests)
+                .enumerate()
+                .map(|(i, (bytes, digest))| {
+                    if snapshot_history::page_digest(bytes) != *digest {
+                        return Err(FormatError(format!(
+                            "page {} does not match its checksum",
+                            page0 + i as u32
+                        )));
+                    }
+                    snapshot_history::decode_page(bytes, table)
+                })
+                .collect::<Result<Vec<_>, FormatError>>()
+        })
+        .await
+        .map_err(|e| self.bad(format!("decoding stopped: {e}")))?
+        .map_err(|e| self.bad(e.to_string()))?;
+        let keys = self.index.keys(table);
+        let per = self.index.page_keys as usize;
+        let mut out = Vec::with_capacity(pages.len());
+        for (i, page) in pages.into_iter().enumerate() {
+            let start = (page0 as usize + i) * per;
+            let want = keys.get(start..(start + per).min(keys.len()));
+            let matches = want.is_some_and(|want| {
+                want.len() == page.len()
+                    && want
+                        .iter()
+                        .zip(&page)
+                        .all(|(k, (id, changes))| k.id() == *id && k.marks() == changes.len())
+            });
+            if !matches {
+                return Err(self.bad(format!(
+                    "page {} holds other rows than its index lists",
+                    page0 as usize + i
+                )));
+            }
+            out.push(Arc::new(page));
+        }
+        Ok(out)
+    }
+}
+
+impl HistoryRows {
+    /// The rows with these ordinals (in the base at `at`).
+    pub(super) async fn rows<R: ViewRow>(&self, ordinals: &[usize]) -> EngineResult<Vec<R>> {
+        let source = &self.source;
+        let slots = &self.slots[R::TABLE.slot()];
+        let mut loaded: HashMap<u32, Arc<Vec<KeyChanges>>> = HashMap::new();
+        let mut out = Vec::with_capacity(ordinals.len());
+        for &ordinal in ordinals {
+            let slot = *slots
+                .get(ordinal)
+                .ok_or_else(|| source.bad(format!("row {ordinal} is not in the history")))?;
+            let (page, i) = source.index.locate(slot);
+            if !loaded.contains_key(&page) {
+                // The pages up to the last one wanted come in one read.
+                let last = ordinals
+                    .iter()
+                    .filter_map(|o| slots.get(*o))
+                    .map(|s| source.index.locate(*s).0)
+                    .max()
+                    .unwrap_or(page);
+                let count = (last.saturating_sub(page) + 1).min(PAGES_PER_READ);
+                let count = if count as usize <= ordinals.len() {
+                    count
+                } else {
+                    1
+                };
+                for (j, p) in source
+                    .pages(R::TABLE, page, count)
+                    .await?
+                    .into_iter()
+                    .enumerate()
+                {
+                    loaded.insert(page + j as u32, p);
+                }
+            }
+            let (key, changes) = loaded
+                .get(&page)
+                .and_then(|p| p.get(i))
+                .ok_or_else(|| source.bad(format!("row {ordinal} is not in its page")))?;
+            let row = resolve::<R>(
+                *key,
+                None,
+                snapshot_history::changes_up_to(changes, self.at),
+            )
+            .ok_or_else(|| source.bad(format!("row {key} does not exist at {}", self.at)))?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// Every row of a table at `at`, in key order.
+    pub(super) async fn all_rows<R: ViewRow>(&self) -> EngineResult<Vec<R>> {
+        let source = &self.source;
+        let pages = source.index.pages(R::TABLE);
+        let slots = &self.slots[R::TABLE.slot()];
+        let mut out = Vec::with_capacity(slots.len());
+        let mut page = 0;
+        while page < pages {
+            let count = PAGES_PER_READ.min(pages - page);
+            for page in source.read_pages(R::TABLE, page, count).await? {
+                for (key, changes) in page.iter() {
+                    let changes = snapshot_history::changes_up_to(changes, self.at);
+                    if !changes.is_empty() {
+                        out.extend(resolve::<R>(*key, None, changes));
+                    }
+                }
+            }
+            page += count;
+        }
+        if out.len() != slots.len() {
+            return Err(source.bad(format!(
+                "its pages hold {} rows at {}; its index {}",
+                out.len(),
+                self.at,
+                slots.len()
+            )));
+        }
+        Ok(out)
+    }
+}
+
+impl Engine {
+    /// The base at `at` (at most the snapshot's position) of a history
+    /// snapshot: its directory there, its rows read a page at a time.
+    pub(crate) async fn history_base(
+        &self,
+        meta: &SnapshotMeta,
+        at: u64,
+    ) -> EngineResult<Arc<ViewBase>> {
+        let at = at.min(meta.position);
+        if let Some(live) = self.live_base(meta.id, at) {
+            return Ok(live);
+        }
+        let source = match self.live_history(meta.id) {
+            Some(source) => source,
+            None => self.load_history(meta).await?,
+        };
+        let base = tokio::task::spawn_blocking({
+            let source = source.clone();
+            move || {
+                let rows = source.index.rows_at(at);
+                let index = SnapshotIndex::from_entries(
+                    at,
+                    source.index.page_keys,
+                    &rows.entries[0],
+                    &rows.entries[1],
+                    Vec::new(),
+                );
+                let rows = Rows::History(HistoryRows {
+                    source: source.clone(),
+                    at,
+                    slots: rows.slots,
+                });
+                ViewBase::with_rows(Some(source.meta.clone()), index, rows)
+            }
+        })
+        .await
+        .map_err(|e| bad_snapshot(meta, format!("reading the history stopped: {e}")))?;
+        let base = Arc::new(base);
+        self.keep_base(meta.id, at, &base);
+        Ok(base)
+    }
+
+    /// Reads and checks a history snapshot's index.
+    async fn load_history(&self, meta: &SnapshotMeta) -> EngineResult<Arc<HistorySource>> {
+        let first = self
+            .stores
+            .snapshots
+            .load_snapshot_chunk_range(meta.id, 0, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad_snapshot(meta, "no chunk is stored"))?;
+        if !snapshot_history::is_history(&first) {
+            return Err(bad_snapshot(meta, super::view::UNREADABLE_FORMAT));
+        }
+        let Some(expected) = meta.index_xxh3.clone() else {
+            return Err(bad_snapshot(meta, super::view::UNREADABLE_FORMAT));
+        };
+        // The checksum first: changed bytes are reported as such, whatever
+        // they did to the layout.
+        let index = tokio::task::spawn_blocking(move || {
+            (super::snapshot_pages::xxh3_hex(&first) == expected)
+                .then(|| snapshot_history::decode_index(first))
+        })
+        .await
+        .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?
+        .ok_or_else(|| bad_snapshot(meta, "checksum mismatch (the stored index changed)"))?;
+        let index = index.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
+        if index.position != meta.position || index.chunks() != meta.chunks {
+            return Err(bad_snapshot(
+                meta,
+                format!(
+                    "the index says position {} in {} chunks; the metadata says {} in {}",
+                    index.position,
+                    index.chunks(),
+                    meta.position,
+                    meta.chunks
+                ),
+            ));
+        }
+        Ok(Arc::new(HistorySource {
+            store: self.stores.snapshots.clone(),
+            meta: meta.clone(),
+            index,
+            cache: Mutex::new(Default::default()),
+        }))
+    }
+
+    /// The source of a live base on history snapshot `id`, if one is live.
+    fn live_history(&self, id: Uuid) -> Option<Arc<HistorySource>> {
+        super::sync::lock(&self.view_bases, "snapshot bases")
+            .iter()
+            .filter(|(have, _, _)| *have == id)
+            .filter_map(|(_, _, weak)| weak.upgrade())
+            .find_map(|base| base.history().map(|rows| rows.source.clone()))
+    }
+}
