@@ -23,6 +23,7 @@ use clap::Parser;
 use serde_json::json;
 
 mod analysis;
+mod cold;
 mod data;
 mod history;
 mod ingest;
@@ -50,8 +51,9 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 7] = [
+const MEASUREMENTS: [&str; 8] = [
     "replay",
+    "cold",
     "ingest",
     "timetravel",
     "history",
@@ -61,7 +63,7 @@ const MEASUREMENTS: [&str; 7] = [
 ];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 
-/// Benchmarks: replay, ingest, time travel, row history, series, what-if and the UI.
+/// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if and the UI.
 #[derive(Parser, Debug)]
 #[command(name = "ledgerscope-bench", version)]
 struct Args {
@@ -289,6 +291,17 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             if embedded && only.contains("ui") {
                 prepare_for_ui(&stores, plan.snapshot_every).await?;
             }
+        }
+        if only.contains("cold") {
+            cold::run(
+                &pair,
+                root,
+                n,
+                plan.queries,
+                plan.replay_reps,
+                plan.snapshot_every,
+            )
+            .await?;
         }
         if only.contains("series") {
             let dir = root.join(format!("{short}-series-{n}"));
