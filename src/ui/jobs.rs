@@ -26,6 +26,9 @@ pub enum JobKind {
     Import,
     /// Comparing the read tables with the ledger (Compare's "Compare now").
     Verify,
+    /// The engine's one pass over a cold ledger (automatic, not started
+    /// here: followed through the engine's notices).
+    HistoryPass,
 }
 
 impl JobKind {
@@ -39,6 +42,7 @@ impl JobKind {
             JobKind::Export => "Export",
             JobKind::Import => "Import",
             JobKind::Verify => "Comparison",
+            JobKind::HistoryPass => "History pass over the ledger",
         }
     }
 }
@@ -90,6 +94,19 @@ impl Jobs {
         );
         self.results.remove(&kind);
         Some(control)
+    }
+
+    /// Progress of work the engine started by itself (no control here): the
+    /// job shows as running from its first report.
+    pub fn observe(&mut self, kind: JobKind, progress: Progress) {
+        let job = self.running.entry(kind).or_insert_with(|| Job {
+            started: Instant::now(),
+            progress: None,
+            control: JobControl::default(),
+            cancellable: false,
+        });
+        job.progress = Some(progress);
+        self.results.remove(&kind);
     }
 
     /// A progress report arrived.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::engine::EngineNotice;
+use crate::engine::{EngineError, EngineNotice};
 use crate::store::StoreConfig;
 use crate::ui::app::dialogs::{Confirm, Dialog};
 use crate::ui::app::{LedgerApp, tasks};
@@ -184,6 +184,35 @@ impl LedgerApp {
                     EngineNotice::SnapshotFailed(error) => {
                         self.shell
                             .report(format!("automatic snapshot failed: {error}"));
+                        if self.shell.jobs.running(JobKind::HistoryPass) {
+                            self.shell.jobs.done(
+                                JobKind::HistoryPass,
+                                Err(EngineError::Crashed(error.clone())),
+                            );
+                        }
+                    }
+                    EngineNotice::HistoryPass(progress) => {
+                        self.shell
+                            .jobs
+                            .observe(JobKind::HistoryPass, progress.clone());
+                    }
+                    EngineNotice::SnapshotTaken(meta)
+                        if meta.is_history() && self.shell.jobs.running(JobKind::HistoryPass) =>
+                    {
+                        let secs = self
+                            .shell
+                            .jobs
+                            .get(JobKind::HistoryPass)
+                            .map_or(0.0, |job| job.started.elapsed().as_secs_f64());
+                        let text = format!(
+                            "Read the {} events once in {secs:.1} s: a history snapshot of {} users and {} bookings ({:.1} MB) now serves time travel at every position",
+                            meta.position,
+                            meta.users,
+                            meta.bookings,
+                            meta.size_bytes as f64 / 1e6
+                        );
+                        tracing::info!(job = JobKind::HistoryPass.title(), "{text}");
+                        self.shell.jobs.done(JobKind::HistoryPass, Ok(text));
                     }
                     EngineNotice::OutageSimulation(on) => self.shell.outage = *on,
                     _ => {}

@@ -181,7 +181,7 @@ impl Panels {
             }
             JobKind::Import => self.timeline.reload(),
             JobKind::Snapshot => self.operations.reload_snapshots(),
-            JobKind::Bulk | JobKind::Export | JobKind::Verify => {}
+            JobKind::Bulk | JobKind::Export | JobKind::Verify | JobKind::HistoryPass => {}
         }
     }
 

@@ -168,6 +168,11 @@ fn snapshots_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.heading("Snapshots");
+    // The engine's one pass over a cold ledger, while it runs and how it ended.
+    let pass = JobKind::HistoryPass;
+    if shell.jobs.running(pass) || shell.jobs.result(pass).is_some() {
+        job_progress_ui(ui, &shell.jobs, pass, commands);
+    }
     ui.horizontal_wrapped(|ui| {
         let running = shell.jobs.running(JobKind::Snapshot);
         if write_button_if_ui(

@@ -6,6 +6,7 @@ use super::{DiffAgainst, TimeTravelCommand as C, TimeTravelPanel, TravelField, T
 use crate::domain::Table;
 use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::jobs::JobKind;
 use crate::ui::page_cache::page_of;
 use crate::ui::panels::history::HistoryCommand;
 use crate::ui::widgets::diff_table::paged_diff_ui;
@@ -342,6 +343,23 @@ pub fn time_travel_ui(
 ) {
     controls_ui(ui, panel, shell, commands);
     compare_controls_ui(ui, panel, shell, commands);
+    if shell.jobs.running(JobKind::HistoryPass) {
+        // A cold ledger is being read once; until it is, each position is
+        // folded from the ledger.
+        crate::ui::widgets::job_progress::job_progress_ui(
+            ui,
+            &shell.jobs,
+            JobKind::HistoryPass,
+            commands,
+        );
+        ui.label(
+            egui::RichText::new(
+                "This ledger has no snapshots yet: it is being read once. Until then every position is folded from the ledger; afterwards any position is read straight from the history snapshot.",
+            )
+            .small()
+            .weak(),
+        );
+    }
     inline_error_ui(ui, panel.error.as_ref());
     inline_error_ui(ui, panel.rows_error.as_ref());
     ui.separator();
