@@ -1203,6 +1203,31 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
     let head = engine.stores().ledger.head().await.unwrap();
     assert!(head > 400, "{head}");
 
+    // Before any snapshot, a far position is folded into a state and read
+    // from memory.
+    let first = engine_with(dir.path(), &config).await;
+    let view = first.state_view(head).await.unwrap();
+    assert_eq!(
+        (view.from.clone(), view.folded_events),
+        (FoldBase::Zero, head)
+    );
+    let reference = first.fold_from_zero(head).await.unwrap();
+    assert_eq!(view.materialize().await.unwrap(), reference);
+    assert_eq!(
+        view.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
+        [bad, bad + 1]
+    );
+    assert_eq!(
+        view.booking_rows(10..20).await.unwrap(),
+        reference
+            .bookings
+            .values()
+            .skip(10)
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+
     // Another instance holding the pass's lease: this one leaves it alone.
     let other = engine
         .stores()

@@ -1310,6 +1310,7 @@ async fn snapshot(cli: &Cli, action: &SnapshotAction, json: bool) -> CliResult<i
             if !json {
                 for s in &list {
                     let kind = match s.base {
+                        _ if s.is_history() => "history (every position up to it)".to_string(),
                         None => "full".to_string(),
                         Some(base) if base.is_nil() => "delta of the empty ledger".to_string(),
                         Some(base) => format!("delta of {}", &base.to_string()[..8]),

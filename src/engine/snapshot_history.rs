@@ -171,37 +171,47 @@ impl HistoryIndex {
     /// change is at or before it, with the last of its changes up to there.
     /// One pass over the index; no page is read.
     pub fn rows_at(&self, position: u64) -> RowsAt {
-        let mut out = RowsAt::default();
-        for table in [Table::Users, Table::Bookings] {
-            let marks = self.marks(table);
-            let (entries, slots) = (&mut out.entries[table.slot()], &mut out.slots[table.slot()]);
-            let mut at = 0usize;
-            for (slot, key) in self.keys(table).iter().enumerate() {
-                let n = key.marks();
-                let mut last = None;
-                for i in 0..n {
-                    let Some(bytes) = marks.get((at + i) * MARK_BYTES..(at + i + 1) * MARK_BYTES)
-                    else {
-                        break;
-                    };
-                    let mark = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
-                    if mark & !CANCELLED_BIT > position {
-                        break;
-                    }
-                    last = Some(mark);
+        // The two tables on two cores.
+        let (users, bookings) = std::thread::scope(|scope| {
+            let bookings = scope.spawn(|| self.table_at(Table::Bookings, position));
+            let users = self.table_at(Table::Users, position);
+            (users, bookings.join())
+        });
+        let bookings = bookings.unwrap_or_else(|_| self.table_at(Table::Bookings, position));
+        RowsAt {
+            entries: [users.0, bookings.0],
+            slots: [users.1, bookings.1],
+        }
+    }
+
+    fn table_at(&self, table: Table, position: u64) -> (Vec<DirEntry>, Vec<u32>) {
+        let keys = self.keys(table);
+        let (marks, _) = self.marks(table).as_chunks::<MARK_BYTES>();
+        let mut entries = Vec::with_capacity(keys.len());
+        let mut slots = Vec::with_capacity(keys.len());
+        let mut at = 0usize;
+        for (slot, key) in keys.iter().enumerate() {
+            let n = key.marks();
+            let mine = marks.get(at..at + n).unwrap_or(&[]);
+            at += n;
+            let mut last = None;
+            for mark in mine {
+                let mark = u64::from_le_bytes(*mark);
+                if mark & !CANCELLED_BIT > position {
+                    break;
                 }
-                at += n;
-                if let Some(mark) = last {
-                    entries.push(DirEntry::new(
-                        key.id(),
-                        mark & !CANCELLED_BIT,
-                        mark & CANCELLED_BIT != 0,
-                    ));
-                    slots.push(slot as u32);
-                }
+                last = Some(mark);
+            }
+            if let Some(mark) = last {
+                entries.push(DirEntry::new(
+                    key.id(),
+                    mark & !CANCELLED_BIT,
+                    mark & CANCELLED_BIT != 0,
+                ));
+                slots.push(slot as u32);
             }
         }
-        out
+        (entries, slots)
     }
 }
 
@@ -304,6 +314,57 @@ fn cancelled_after(change: &RowChange, before: bool) -> bool {
     }
 }
 
+/// A table cut in two runs of whole pages.
+fn halves(table: &[KeyChanges], page_keys: usize) -> (&[KeyChanges], &[KeyChanges]) {
+    let split = (table.len().div_ceil(page_keys) / 2) * page_keys;
+    table.split_at(split.min(table.len()))
+}
+
+/// One run of whole pages of one table, encoded.
+struct Part {
+    keys: Vec<u8>,
+    marks: Vec<u8>,
+    marks_n: u64,
+    cancelled: u64,
+    pages: Vec<Vec<u8>>,
+    digests: Vec<u128>,
+}
+
+fn encode_part(tag: &[u8; 4], table: &[KeyChanges], page_keys: usize) -> Part {
+    let mut part = Part {
+        keys: Vec::with_capacity(table.len() * KEY_BYTES),
+        marks: Vec::with_capacity(table.len() * MARK_BYTES),
+        marks_n: 0,
+        cancelled: 0,
+        pages: Vec::with_capacity(table.len().div_ceil(page_keys)),
+        digests: Vec::with_capacity(table.len().div_ceil(page_keys)),
+    };
+    for page in table.chunks(page_keys) {
+        let mut out = Vec::with_capacity(8 + page.len() * 128);
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&(page.len() as u32).to_le_bytes());
+        for (key, changes) in page {
+            part.keys.extend_from_slice(key.as_bytes());
+            part.keys
+                .extend_from_slice(&(changes.len() as u32).to_le_bytes());
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(&(changes.len() as u32).to_le_bytes());
+            let mut is_cancelled = false;
+            for change in changes {
+                is_cancelled = cancelled_after(change, is_cancelled);
+                let bit = if is_cancelled { CANCELLED_BIT } else { 0 };
+                put_u64(&mut part.marks, change_position(change) | bit);
+                put_change(&mut out, change);
+            }
+            part.marks_n += changes.len() as u64;
+            part.cancelled += u64::from(is_cancelled);
+        }
+        part.digests.push(page_digest(&out));
+        part.pages.push(out);
+    }
+    part
+}
+
 /// Encodes a history at `position` (`events` entries read, `skipped` among
 /// them) from each table's changes in key order ([`HistoryFold::into_sorted`]).
 pub fn encode(
@@ -314,39 +375,49 @@ pub fn encode(
     page_keys: u32,
 ) -> Encoded {
     let page_keys = page_keys.max(1) as usize;
-    let mut keys = Vec::new();
-    let mut marks = Vec::new();
-    let mut pages = Vec::new();
-    let mut n_marks = [0u64; 2];
-    let mut cancelled = 0u64;
-    for (slot, table) in tables.iter().enumerate() {
-        let tag = if slot == 0 {
-            USER_PAGE_TAG
-        } else {
-            BOOKING_PAGE_TAG
-        };
-        for page in table.chunks(page_keys) {
-            let mut out = Vec::with_capacity(8 + page.len() * 160);
-            out.extend_from_slice(tag);
-            out.extend_from_slice(&(page.len() as u32).to_le_bytes());
-            for (key, changes) in page {
-                keys.extend_from_slice(key.as_bytes());
-                keys.extend_from_slice(&(changes.len() as u32).to_le_bytes());
-                out.extend_from_slice(key.as_bytes());
-                out.extend_from_slice(&(changes.len() as u32).to_le_bytes());
-                let mut is_cancelled = false;
-                for change in changes {
-                    is_cancelled = cancelled_after(change, is_cancelled);
-                    let bit = if is_cancelled { CANCELLED_BIT } else { 0 };
-                    put_u64(&mut marks, change_position(change) | bit);
-                    put_change(&mut out, change);
-                }
-                n_marks[slot] += changes.len() as u64;
-                cancelled += u64::from(is_cancelled);
-            }
-            pages.push(out);
-        }
+    // Each table in two runs of whole pages, one per core; the parts are
+    // joined in order.
+    let (u0, u1) = halves(&tables[0], page_keys);
+    let (b0, b1) = halves(&tables[1], page_keys);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            [
+                encode_part(USER_PAGE_TAG, u1, page_keys),
+                encode_part(BOOKING_PAGE_TAG, b1, page_keys),
+            ]
+        });
+        let first = [
+            encode_part(USER_PAGE_TAG, u0, page_keys),
+            encode_part(BOOKING_PAGE_TAG, b0, page_keys),
+        ];
+        (first, second.join())
+    });
+    let second = second.unwrap_or_else(|_| {
+        // The thread cannot panic on data it encodes; if it did, encode here.
+        [
+            encode_part(USER_PAGE_TAG, u1, page_keys),
+            encode_part(BOOKING_PAGE_TAG, b1, page_keys),
+        ]
+    });
+    let [fu, fb] = first;
+    let [su, sb] = second;
+    let parts = [fu, su, fb, sb];
+    let n_marks = [
+        parts[0].marks_n + parts[1].marks_n,
+        parts[2].marks_n + parts[3].marks_n,
+    ];
+    let cancelled = parts.iter().map(|p| p.cancelled).sum::<u64>();
+    let mut keys = Vec::with_capacity(parts.iter().map(|p| p.keys.len()).sum());
+    let mut marks = Vec::with_capacity(parts.iter().map(|p| p.marks.len()).sum());
+    for part in &parts {
+        keys.extend_from_slice(&part.keys);
+        marks.extend_from_slice(&part.marks);
     }
+    let digests: Vec<u128> = parts
+        .iter()
+        .flat_map(|p| p.digests.iter().copied())
+        .collect();
+    let pages: Vec<Vec<u8>> = parts.into_iter().flat_map(|p| p.pages).collect();
     let mut index = Vec::with_capacity(64 + keys.len() + marks.len() + pages.len() * 16);
     index.extend_from_slice(MAGIC);
     put_u64(&mut index, position);
@@ -359,8 +430,8 @@ pub fn encode(
     index.extend_from_slice(&keys);
     index.extend_from_slice(&marks);
     put_u64(&mut index, pages.len() as u64);
-    for page in &pages {
-        index.extend_from_slice(&page_digest(page).to_le_bytes());
+    for digest in &digests {
+        index.extend_from_slice(&digest.to_le_bytes());
     }
     put_u64(&mut index, skipped.len() as u64);
     for bad in skipped {

@@ -36,6 +36,11 @@ const CACHED_PAGES: usize = 16;
 const VIEW_PAGE: usize = 1_000;
 /// Pages read per store call when every row is wanted.
 const PAGES_PER_READ: u32 = 32;
+/// With no snapshot to start from, a view of a position past this many
+/// events (or two snapshot intervals, if fewer) folds them into a state (the fold's compact path) and reads that,
+/// instead of keeping every row's changes in an overlay (about twice the time
+/// and memory on a ledger of a million events).
+const FAR_FOLD: u64 = 20_000;
 
 /// A decoded page of one table.
 pub enum Page {
@@ -1081,6 +1086,13 @@ impl Engine {
         if let Some(history) = history {
             return self.history_view(&history, target).await;
         }
+        let far = match self.config.snapshot_every {
+            0 => FAR_FOLD,
+            every => every.saturating_mul(2).min(FAR_FOLD),
+        };
+        if nearest.is_none() && target > far {
+            return self.folded_view(target).await;
+        }
         let full = nearest.as_ref().map(|n| n.full.clone());
         let delta = nearest.as_ref().and_then(|n| n.delta.clone());
         let full_position = full.as_ref().map_or(0, |meta| meta.position);
@@ -1152,6 +1164,32 @@ impl Engine {
             base_us,
             fold_us,
             ..view
+        })
+    }
+
+    /// The state at `target` folded from zero into memory, as a view.
+    async fn folded_view(&self, target: u64) -> EngineResult<StateView> {
+        let started = Instant::now();
+        let folded = self
+            .fold_until(
+                ReadState::default(),
+                target,
+                &super::job::JobControl::default(),
+            )
+            .await?;
+        let fold_us = started.elapsed().as_micros() as u64;
+        let state = folded.state;
+        let base = tokio::task::spawn_blocking(move || ViewBase::from_state(None, state))
+            .await
+            .map_err(|e| EngineError::BadSnapshot {
+                id: "(view)".into(),
+                reason: format!("building the view stopped: {e}"),
+            })?;
+        Ok(StateView {
+            folded_events: folded.events,
+            skipped: folded.skipped,
+            fold_us,
+            ..StateView::of_base(Arc::new(base))
         })
     }
 

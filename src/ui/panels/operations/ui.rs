@@ -258,6 +258,9 @@ fn snapshots_ui(
                             .on_hover_text(s.id.to_string());
                         ui.monospace(s.position.to_string());
                         match s.base {
+                            _ if s.is_history() => ui.label("history").on_hover_text(
+                                "Every row's changes up to its position, from one pass over the ledger: the state at any earlier position is read from it with no event folded.",
+                            ),
                             None => ui.label("full"),
                             Some(base) if base.is_nil() => {
                                 ui.label("delta of empty").on_hover_text(
