@@ -22,8 +22,9 @@
 //! that could not be applied: a count, and for each its position and reason.
 //!
 //! Chunks 1.., the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
-//! [`BOOKING_PAGE_TAG`]), key count u32, then for each key its id, its
-//! change count u32 and the changes as [`super::snapshot_delta`] writes them.
+//! [`BOOKING_PAGE_TAG`]), key count u32, then each key's changes as
+//! [`super::snapshot_delta`] writes them (the keys and how many changes each
+//! has are the index's: a page is read with them).
 //! Every table is cut into pages of `page_keys` keys in key order.
 //!
 //! Every decoder returns `Err` on garbage and never allocates more than the
@@ -151,6 +152,14 @@ impl HistoryIndex {
     pub fn chunks(&self) -> u32 {
         1u32.saturating_add(self.pages(Table::Users))
             .saturating_add(self.pages(Table::Bookings))
+    }
+
+    /// The keys of page `page` of a table.
+    pub fn keys_of_page(&self, table: Table, page: u32) -> &[HistoryKey] {
+        let keys = self.keys(table);
+        let per = self.page_keys.max(1) as usize;
+        let start = (page as usize).saturating_mul(per).min(keys.len());
+        &keys[start..(start + per).min(keys.len())]
     }
 
     /// The page holding history slot `slot`, and where in it.
@@ -347,8 +356,6 @@ fn encode_part(tag: &[u8; 4], table: &[KeyChanges], page_keys: usize) -> Part {
             part.keys.extend_from_slice(key.as_bytes());
             part.keys
                 .extend_from_slice(&(changes.len() as u32).to_le_bytes());
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(&(changes.len() as u32).to_le_bytes());
             let mut is_cancelled = false;
             for change in changes {
                 is_cancelled = cancelled_after(change, is_cancelled);
@@ -580,9 +587,13 @@ fn check_index(index: &HistoryIndex, n_marks: [u64; 2]) -> Result<(), FormatErro
     Ok(())
 }
 
-/// Decodes a page of `table`: its keys and their changes, in key order.
-/// Checks that each change is filed under its own table and key.
-pub fn decode_page(bytes: &[u8], table: Table) -> Result<Vec<KeyChanges>, FormatError> {
+/// Decodes a page of `table` whose keys (from the index) are `keys`: each
+/// key and its changes. Checks that each change is of its own table and key.
+pub fn decode_page(
+    bytes: &[u8],
+    table: Table,
+    keys: &[HistoryKey],
+) -> Result<Vec<KeyChanges>, FormatError> {
     let tag = match table {
         Table::Users => USER_PAGE_TAG,
         Table::Bookings => BOOKING_PAGE_TAG,
@@ -592,13 +603,15 @@ pub fn decode_page(bytes: &[u8], table: Table) -> Result<Vec<KeyChanges>, Format
     }
     let mut r = Reader::at(bytes, tag.len());
     let n = r.u32()? as usize;
-    if n.saturating_mul(20) > r.left() {
-        return Err(format_error!("{n} keys cannot fit in {} bytes", r.left()));
+    if n != keys.len() {
+        return Err(format_error!(
+            "the page holds {n} keys; the index lists {}",
+            keys.len()
+        ));
     }
     let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let key = r.uuid()?;
-        let count = r.u32()? as usize;
+    for key in keys {
+        let (id, count) = (key.id(), key.marks());
         if count.saturating_mul(17) > r.left() {
             return Err(format_error!(
                 "{count} changes cannot fit in {} bytes",
@@ -608,12 +621,12 @@ pub fn decode_page(bytes: &[u8], table: Table) -> Result<Vec<KeyChanges>, Format
         let mut changes = Vec::with_capacity(count);
         for _ in 0..count {
             let change = get_change(&mut r)?;
-            if change_slot(&change) != (table.slot(), key) {
-                return Err(format_error!("a change under key {key} is for another row"));
+            if change_slot(&change) != (table.slot(), id) {
+                return Err(format_error!("a change on the page is not of key {id}"));
             }
             changes.push(change);
         }
-        out.push((key, changes));
+        out.push((id, changes));
     }
     r.finish()?;
     Ok(out)

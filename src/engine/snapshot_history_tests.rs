@@ -47,7 +47,7 @@ fn state_from(index: &HistoryIndex, chunks: &[Vec<u8>], position: u64) -> ReadSt
                 page_digest(bytes),
                 index.page_xxh3[index.chunk_of(table, page) as usize - 1]
             );
-            let keys = decode_page(bytes, table).unwrap();
+            let keys = decode_page(bytes, table, index.keys_of_page(table, page)).unwrap();
             let (key, changes) = &keys[i];
             assert_eq!(*key, index.keys(table)[*slot as usize].id());
             for change in changes_up_to(changes, position) {
@@ -133,14 +133,24 @@ fn garbage_is_an_error_never_a_panic() {
         "{error}"
     );
     let page = &encoded.chunks[1];
+    let decoded = decode_index(index.clone()).unwrap();
+    let keys = decoded.keys_of_page(Table::Users, 0);
+    assert_eq!(
+        decode_page(page, Table::Users, keys).unwrap().len(),
+        keys.len()
+    );
     assert!(
-        decode_page(page, Table::Bookings).is_err(),
+        decode_page(page, Table::Users, &keys[1..]).is_err(),
+        "fewer keys than the page"
+    );
+    assert!(
+        decode_page(page, Table::Bookings, keys).is_err(),
         "a users page is not a bookings page"
     );
-    assert!(decode_page(&page[..page.len() - 3], Table::Users).is_err());
+    assert!(decode_page(&page[..page.len() - 3], Table::Users, keys).is_err());
     for at in 0..page.len() {
         let mut bad = page.clone();
         bad[at] ^= 0xa5;
-        let _ = decode_page(&bad, Table::Users);
+        let _ = decode_page(&bad, Table::Users, keys);
     }
 }

@@ -105,7 +105,7 @@ impl HistorySource {
     }
 
     /// Reads, checks and decodes pages (not cached). Each must match its
-    /// checksum and hold exactly the keys and change counts the index lists.
+    /// checksum and hold the changes of exactly the keys the index lists.
     async fn read_pages(
         &self,
         table: Table,
@@ -129,47 +129,31 @@ impl HistorySource {
             .get(chunk0 as usize - 1..chunk0 as usize - 1 + chunks.len())
             .map(<[u128]>::to_vec)
             .ok_or_else(|| self.bad(format!("page {page0} is not in the index")))?;
+        let keys: Vec<Vec<snapshot_history::HistoryKey>> = (0..chunks.len() as u32)
+            .map(|i| self.index.keys_of_page(table, page0 + i).to_vec())
+            .collect();
         let pages = tokio::task::spawn_blocking(move || {
             chunks
                 .iter()
                 .zip(&digests)
+                .zip(&keys)
                 .enumerate()
-                .map(|(i, (bytes, digest))| {
+                .map(|(i, ((bytes, digest), keys))| {
                     if snapshot_history::page_digest(bytes) != *digest {
                         return Err(FormatError(format!(
                             "page {} does not match its checksum",
                             page0 + i as u32
                         )));
                     }
-                    snapshot_history::decode_page(bytes, table)
+                    snapshot_history::decode_page(bytes, table, keys)
+                        .map_err(|e| FormatError(format!("page {}: {e}", page0 + i as u32)))
                 })
                 .collect::<Result<Vec<_>, FormatError>>()
         })
         .await
         .map_err(|e| self.bad(format!("decoding stopped: {e}")))?
         .map_err(|e| self.bad(e.to_string()))?;
-        let keys = self.index.keys(table);
-        let per = self.index.page_keys as usize;
-        let mut out = Vec::with_capacity(pages.len());
-        for (i, page) in pages.into_iter().enumerate() {
-            let start = (page0 as usize + i) * per;
-            let want = keys.get(start..(start + per).min(keys.len()));
-            let matches = want.is_some_and(|want| {
-                want.len() == page.len()
-                    && want
-                        .iter()
-                        .zip(&page)
-                        .all(|(k, (id, changes))| k.id() == *id && k.marks() == changes.len())
-            });
-            if !matches {
-                return Err(self.bad(format!(
-                    "page {} holds other rows than its index lists",
-                    page0 as usize + i
-                )));
-            }
-            out.push(Arc::new(page));
-        }
-        Ok(out)
+        Ok(pages.into_iter().map(Arc::new).collect())
     }
 }
 

@@ -245,7 +245,23 @@ async fn time_verify(
     reps: usize,
     rows: u64,
 ) -> anyhow::Result<Verified> {
-    let snapshots = engine.usable_snapshots().await?;
+    let mut snapshots = engine.usable_snapshots().await?;
+    if snapshots.is_empty() {
+        // Verify runs with the snapshots the app would have taken: on a ledger
+        // it has never seen, the one history pass (untimed here; `cold`
+        // measures it).
+        super::progress(format!(
+            "replay[{stores_label}]: no snapshots yet: the app's automatic ones first"
+        ));
+        let mut config = ledgerscope::engine::EngineConfig::new("bench");
+        config.snapshot_every = 10_000;
+        config.snapshot_delta_every = 1_000;
+        config.history_pass = true;
+        Engine::new(engine.stores().clone(), config)
+            .take_due_snapshots()
+            .await?;
+        snapshots = engine.usable_snapshots().await?;
+    }
     super::progress(format!(
         "replay[{stores_label}]: verify, with {} usable snapshots",
         snapshots.len()

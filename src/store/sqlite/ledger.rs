@@ -938,30 +938,41 @@ impl SnapshotStore for SqliteLedger {
         self.writable("saving a snapshot")?;
         let store = self.store();
         let meta = meta.clone();
-        self.writer
+        // A snapshot can be hundreds of MB: committed to the write-ahead log
+        // (durable there), and copied into the database file afterwards by
+        // the snapshot connection, not by this commit (the commit would
+        // otherwise write it all a second time before returning).
+        let big = chunks.iter().map(Vec::len).sum::<usize>() > BIG_SNAPSHOT_BYTES;
+        let saved = self
+            .writer
             .call(move |c| {
-                let tx = c.transaction().map_err(|e| map_err(&store, e))?;
-                {
-                    let mut stmt = tx
-                        .prepare("INSERT INTO snapshot_chunks(snapshot_id, seq, data) VALUES (?1, ?2, ?3)")
+                if big {
+                    c.execute_batch("PRAGMA wal_autocheckpoint=0")
                         .map_err(|e| map_err(&store, e))?;
-                    for (seq, chunk) in chunks.iter().enumerate() {
-                        stmt.execute(params![meta.id.to_string(), seq as i64, chunk])
-                            .map_err(|e| map_err(&store, e))?;
-                    }
                 }
-                let meta_json = serde_json::to_string(&meta).map_err(|e| StoreError::Failed {
-                    store: store.clone(),
-                    message: e.to_string(),
-                })?;
-                tx.execute(
-                    "INSERT INTO snapshots(id, position, meta) VALUES (?1, ?2, ?3)",
-                    params![meta.id.to_string(), meta.position as i64, meta_json],
-                )
-                .map_err(|e| map_err(&store, e))?;
-                tx.commit().map_err(|e| map_err(&store, e))
+                let result = save_chunks(c, &store, &meta, &chunks);
+                if big {
+                    c.execute_batch("PRAGMA wal_autocheckpoint=1000")
+                        .map_err(|e| map_err(&store, e))?;
+                }
+                result
             })
-            .await
+            .await;
+        if big && saved.is_ok() {
+            let snapshots = self.snapshots.clone();
+            tokio::spawn(async move {
+                let copied = snapshots
+                    .call(|c| {
+                        c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+                            .map_err(|e| map_err("ledger", e))
+                    })
+                    .await;
+                if let Err(error) = copied {
+                    tracing::warn!(%error, "the snapshot stays in the write-ahead log until the next checkpoint");
+                }
+            });
+        }
+        saved
     }
 
     async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>> {
@@ -1155,4 +1166,36 @@ impl LockFactory for SqliteLedger {
             })
             .await
     }
+}
+
+/// Snapshots above this size are checkpointed after their commit, not in it.
+const BIG_SNAPSHOT_BYTES: usize = 16 << 20;
+
+/// Stores a snapshot's chunks, then its metadata, in one transaction.
+fn save_chunks(
+    c: &mut rusqlite::Connection,
+    store: &str,
+    meta: &SnapshotMeta,
+    chunks: &[Vec<u8>],
+) -> StoreResult<()> {
+    let tx = c.transaction().map_err(|e| map_err(store, e))?;
+    {
+        let mut stmt = tx
+            .prepare("INSERT INTO snapshot_chunks(snapshot_id, seq, data) VALUES (?1, ?2, ?3)")
+            .map_err(|e| map_err(store, e))?;
+        for (seq, chunk) in chunks.iter().enumerate() {
+            stmt.execute(params![meta.id.to_string(), seq as i64, chunk])
+                .map_err(|e| map_err(store, e))?;
+        }
+    }
+    let meta_json = serde_json::to_string(meta).map_err(|e| StoreError::Failed {
+        store: store.to_string(),
+        message: e.to_string(),
+    })?;
+    tx.execute(
+        "INSERT INTO snapshots(id, position, meta) VALUES (?1, ?2, ?3)",
+        params![meta.id.to_string(), meta.position as i64, meta_json],
+    )
+    .map_err(|e| map_err(store, e))?;
+    tx.commit().map_err(|e| map_err(store, e))
 }
