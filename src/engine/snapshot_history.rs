@@ -239,7 +239,7 @@ pub fn changes_up_to(changes: &[RowChange], position: u64) -> &[RowChange] {
 pub struct HistoryFold {
     position: u64,
     events: u64,
-    tables: [HashMap<Uuid, Vec<RowChange>>; 2],
+    tables: [HashMap<Uuid, Vec<RowChange>, foldhash::fast::RandomState>; 2],
 }
 
 impl HistoryFold {
@@ -280,10 +280,20 @@ impl HistoryFold {
 
     /// The changes of each table, in key order.
     pub fn into_sorted(self) -> [Vec<KeyChanges>; 2] {
-        self.tables.map(|table| {
+        let sorted = |table: HashMap<Uuid, Vec<RowChange>, foldhash::fast::RandomState>| {
             let mut keys: Vec<KeyChanges> = table.into_iter().collect();
             keys.sort_unstable_by_key(|(key, _)| *key);
             keys
+        };
+        // One table per core.
+        let [users, bookings] = self.tables;
+        std::thread::scope(|scope| {
+            let bookings = scope.spawn(|| sorted(bookings));
+            let users = sorted(users);
+            match bookings.join() {
+                Ok(bookings) => [users, bookings],
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
     }
 }

@@ -375,10 +375,18 @@ pub trait ViewRow: Row + Sized + Send + Sync + 'static {
     fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self>;
     /// A stand-in row with only what the directory knows (for counting).
     fn skeleton(key: Uuid, entry: DirEntry) -> Self;
+    /// The row a change inserts, if it inserts one of this table.
+    fn inserted(change: &RowChange) -> Option<&Self>;
     fn entry(&self) -> DirEntry;
 }
 
 impl ViewRow for UserRow {
+    fn inserted(change: &RowChange) -> Option<&Self> {
+        match change {
+            RowChange::InsertUserIfAbsent(row) => Some(row),
+            _ => None,
+        }
+    }
     async fn stored_page(
         read: &dyn crate::store::ReadStore,
         after: Option<Uuid>,
@@ -423,6 +431,12 @@ impl ViewRow for UserRow {
 }
 
 impl ViewRow for BookingRow {
+    fn inserted(change: &RowChange) -> Option<&Self> {
+        match change {
+            RowChange::InsertBookingIfAbsent(row) => Some(row),
+            _ => None,
+        }
+    }
     async fn stored_page(
         read: &dyn crate::store::ReadStore,
         after: Option<Uuid>,
@@ -475,6 +489,17 @@ impl ViewRow for BookingRow {
 
 /// The row one key has after `changes`, starting from `base` (the same
 /// rules as the fold: [`ReadState::apply_change`]).
+/// A row from its changes alone (a history's): the inserted row itself when
+/// that is the only change, as most rows are.
+pub(super) fn from_changes<R: ViewRow>(key: Uuid, changes: &[RowChange]) -> Option<R> {
+    match changes {
+        [only] => R::inserted(only)
+            .cloned()
+            .or_else(|| resolve(key, None, changes)),
+        _ => resolve(key, None, changes),
+    }
+}
+
 pub(super) fn resolve<R: ViewRow>(key: Uuid, base: Option<R>, changes: &[RowChange]) -> Option<R> {
     let mut scratch = ReadState::default();
     if let Some(row) = base {

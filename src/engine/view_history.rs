@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::snapshot_history::{self, HistoryIndex, KeyChanges};
 use super::snapshot_pages::SnapshotIndex;
 use super::snapshot_rows::FormatError;
-use super::view::{Rows, ViewBase, ViewRow, bad_snapshot, resolve};
+use super::view::{Rows, ViewBase, ViewRow, bad_snapshot, from_changes};
 use super::{Engine, EngineResult};
 use crate::domain::Table;
 use crate::store::{SnapshotMeta, SnapshotStore};
@@ -196,12 +196,8 @@ impl HistoryRows {
                 .get(&page)
                 .and_then(|p| p.get(i))
                 .ok_or_else(|| source.bad(format!("row {ordinal} is not in its page")))?;
-            let row = resolve::<R>(
-                *key,
-                None,
-                snapshot_history::changes_up_to(changes, self.at),
-            )
-            .ok_or_else(|| source.bad(format!("row {key} does not exist at {}", self.at)))?;
+            let row = from_changes::<R>(*key, snapshot_history::changes_up_to(changes, self.at))
+                .ok_or_else(|| source.bad(format!("row {key} does not exist at {}", self.at)))?;
             out.push(row);
         }
         Ok(out)
@@ -220,7 +216,7 @@ impl HistoryRows {
                 for (key, changes) in page.iter() {
                     let changes = snapshot_history::changes_up_to(changes, self.at);
                     if !changes.is_empty() {
-                        out.extend(resolve::<R>(*key, None, changes));
+                        out.extend(from_changes::<R>(*key, changes));
                     }
                 }
             }
