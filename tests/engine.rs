@@ -1388,3 +1388,78 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_takes_entries_up_to_a_history_from_it_unless_a_hole_was_filled_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 100;
+    config.snapshot_delta_every = 20;
+    let engine = engine_with(dir.path(), &config).await;
+    let job = JobControl::default();
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(250, Some(51))
+    };
+    engine.emit_bulk(&spec, &job).await.unwrap();
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    let bad = engine.stores().ledger.head().await.unwrap() + 1;
+    append_raw(
+        &ledger_db,
+        "00000000-0000-4000-8000-0000000000d1",
+        "LoyaltyPointsAwarded",
+        "2026-01-01T00:00:00Z",
+        "{}",
+    );
+    // A row one position past the next: the position between is a hole.
+    let hole = bad + 1;
+    ledger_db
+        .execute(
+            "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+             schema_version, recorded_at, payload, metadata)
+             VALUES (?1, '00000000-0000-4000-8000-0000000000d2', '00000000-0000-4000-8000-0000000000d2',
+             'booking', 1, 'LoyaltyPointsAwarded', 1, '2026-01-01T00:00:00Z', '{}', NULL)",
+            rusqlite::params![(hole + 1) as i64],
+        )
+        .unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    assert_eq!(head, hole + 1);
+    let taken = engine.take_due_snapshots().await.unwrap();
+    assert!(
+        taken[0].is_history() && taken[0].position == head,
+        "{taken:?}"
+    );
+    let options = ReplayOptions {
+        from_snapshot: false,
+        rebuild_foreign: false,
+    };
+    engine.replay(options, &job).await.unwrap();
+    let report = engine.verify().await.unwrap();
+    assert!(report.in_sync, "{report:?}");
+    let malformed: Vec<u64> = report.malformed.iter().map(|m| m.position).collect();
+    assert_eq!(malformed, [bad, hole + 1], "from the history's record");
+    assert_eq!(
+        report
+            .holes
+            .iter()
+            .map(|h| (h.from, h.to))
+            .collect::<Vec<_>>(),
+        [(hole, hole)]
+    );
+
+    // Another writer fills the hole after the pass: the record no longer
+    // stands, and every entry is read again.
+    ledger_db
+        .execute(
+            "INSERT INTO events(position, event_id, aggregate_id, aggregate_type, version, event_type,
+             schema_version, recorded_at, payload, metadata)
+             VALUES (?1, '00000000-0000-4000-8000-0000000000d3', '00000000-0000-4000-8000-0000000000d3',
+             'booking', 1, 'BookingCancelled', 1, '2026-01-01T00:00:00Z', '{not json', NULL)",
+            rusqlite::params![hole as i64],
+        )
+        .unwrap();
+    let report = engine.verify().await.unwrap();
+    let malformed: Vec<u64> = report.malformed.iter().map(|m| m.position).collect();
+    assert_eq!(malformed, [bad, hole, hole + 1], "the late entry is read");
+    assert!(report.holes.is_empty(), "{:?}", report.holes);
+}

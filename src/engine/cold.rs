@@ -51,7 +51,9 @@ impl Engine {
     async fn history_pass(&self, job: &JobControl) -> EngineResult<SnapshotMeta> {
         let started = Instant::now();
         let head = self.stores.ledger.head().await?;
-        let folded = self.fold_until(HistoryFold::default(), head, job).await?;
+        let folded = self
+            .fold_until(HistoryFold::with_capacity(head), head, job)
+            .await?;
         if job.is_cancelled() {
             return Err(EngineError::Cancelled);
         }

@@ -270,6 +270,29 @@ impl Watch<'_> {
 }
 
 impl Engine {
+    /// The entries after `from` up to `to` that cannot be applied, the holes
+    /// between them, and how many entries there are.
+    async fn malformed_scan(
+        &self,
+        from: u64,
+        to: u64,
+        job: &JobControl,
+    ) -> EngineResult<(Vec<MalformedEvent>, Vec<Hole>, u64)> {
+        let mut malformed = Vec::new();
+        let scan = self
+            .scan_entries(from, to, FOLD_PAGE, job, |entry: FoldEntry| match entry {
+                FoldEntry::Event { .. } => {}
+                FoldEntry::Undecodable { position, reason } => malformed.push(MalformedEvent {
+                    position,
+                    reason,
+                    raw: String::new(),
+                }),
+                FoldEntry::Malformed(bad) => malformed.push(bad),
+            })
+            .await?;
+        Ok((malformed, scan.holes, scan.entries))
+    }
+
     /// Compares the read store with the fold of the ledger. Tables of
     /// another ledger are not compared: the answer is the sentence naming
     /// both ([`super::EngineError::Foreign`]).
@@ -317,11 +340,30 @@ impl Engine {
             .iter()
             .map(|(p, _, view)| view.len(p.table()) as u64)
             .sum();
+        // A history snapshot already holds the entries up to it that cannot
+        // be applied: only the entries after it are read (checked below).
+        let history = self
+            .usable_snapshots()
+            .await?
+            .into_iter()
+            .filter(|s| s.is_history() && s.position <= head)
+            .max_by_key(|s| s.position);
+        let known = match &history {
+            Some(meta) => {
+                let base = self.history_base(meta, meta.position).await?;
+                base.history().map(|rows| {
+                    let index = rows.source.index();
+                    (meta.position, index.events, index.skipped.clone())
+                })
+            }
+            None => None,
+        };
+        let from = known.as_ref().map_or(0, |(at, _, _)| *at);
         let watch = Watch {
             job,
             on_found,
             counts: Arc::default(),
-            total: rows_total + head,
+            total: rows_total + (head - from.min(head)),
             started,
         };
         let read = self.stores.read.as_ref();
@@ -341,31 +383,35 @@ impl Engine {
             }
             Ok::<_, super::EngineError>((tables, checked))
         };
-        // Every entry of the ledger that cannot be applied, snapshots or not
-        // (a scan that keeps no state), and the holes between them.
-        let mut malformed = Vec::new();
+        // Every entry of the ledger that cannot be applied (a scan that keeps
+        // no state), and the holes between them.
         let scan_job = watch.scan_job();
-        let scan = self.scan_entries(
-            0,
-            head,
-            FOLD_PAGE,
-            &scan_job,
-            |entry: FoldEntry| match entry {
-                FoldEntry::Event { .. } => {}
-                FoldEntry::Undecodable { position, reason } => malformed.push(MalformedEvent {
-                    position,
-                    reason,
-                    raw: String::new(),
-                }),
-                FoldEntry::Malformed(bad) => malformed.push(bad),
-            },
-        );
-        let (compared, scan) = tokio::join!(compare, scan);
+        let (compared, scanned) = tokio::join!(compare, self.malformed_scan(from, head, &scan_job));
         let (mut tables, checked) = compared?;
-        let scan = scan?;
+        let (mut malformed, mut holes, entries) = scanned?;
+        let census = self.stores.ledger.census().await?;
+        if let Some((at, events, skipped)) = known {
+            if census.positioned == events + entries {
+                // The ledger holds exactly the entries the pass read up to
+                // it: its record stands, and the holes up to it are read
+                // from the positions alone.
+                malformed.splice(0..0, skipped);
+                let before: Vec<Hole> = self
+                    .stores
+                    .ledger
+                    .holes(usize::MAX)
+                    .await?
+                    .into_iter()
+                    .filter(|h| h.to < at)
+                    .collect();
+                holes.splice(0..0, before);
+            } else {
+                // Entries were written into holes since the pass: read all.
+                (malformed, holes, _) = self.malformed_scan(0, head, &scan_job).await?;
+            }
+        }
         malformed.sort_by_key(|m| m.position);
         malformed.dedup_by_key(|m| m.position);
-        let census = self.stores.ledger.census().await?;
         if census.unpositioned > 0 {
             malformed.extend(self.stores.ledger.unpositioned(UNPOSITIONED_LISTED).await?);
         }
@@ -383,7 +429,7 @@ impl Engine {
             tables,
             malformed,
             unpositioned: census.unpositioned,
-            holes: scan.holes,
+            holes,
             lag_events: positions
                 .iter()
                 .map(|(p, pos)| (p.name().to_string(), head - pos))

@@ -19,7 +19,8 @@
 //! each: the change's position | (cancelled after it as u64) << 63, a key's
 //! marks in order), n_digests u64 and the XXH3-128 of every page chunk (16
 //! bytes each: the users pages, then the bookings pages), then the entries
-//! that could not be applied: a count, and for each its position and reason.
+//! that could not be applied: a count, and for each its position, reason and
+//! raw text.
 //!
 //! Chunks 1.., the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
 //! [`BOOKING_PAGE_TAG`]), key count u32, then each key's changes as
@@ -31,6 +32,7 @@
 //! input can justify.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 
 use uuid::Uuid;
@@ -247,25 +249,35 @@ impl HistoryFold {
     /// [`crate::domain::ReadState::apply_owned_change`]).
     pub fn add_change(&mut self, change: RowChange) {
         let (slot, key) = change_slot(&change);
-        let table = &mut self.tables[slot];
         let insert = matches!(
             change,
             RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_)
         );
-        match table.get_mut(&key) {
-            None if insert => {
-                table.insert(key, vec![change]);
+        match self.tables[slot].entry(key) {
+            Entry::Vacant(row) if insert => {
+                row.insert(vec![change]);
             }
-            Some(list)
+            Entry::Occupied(mut row)
                 if !insert
-                    && list
+                    && row
+                        .get()
                         .last()
                         .is_some_and(|l| change_position(l) < change_position(&change)) =>
             {
-                list.push(change)
+                row.get_mut().push(change)
             }
             _ => {}
         }
+    }
+
+    /// A fold with room for about `events` entries' rows (no rehashing on
+    /// the way).
+    pub fn with_capacity(events: u64) -> Self {
+        let rows = usize::try_from(events).unwrap_or(usize::MAX).min(1 << 26);
+        let mut fold = HistoryFold::default();
+        fold.tables[0].reserve(rows / 2);
+        fold.tables[1].reserve(rows);
+        fold
     }
 
     /// Entries folded (applied or skipped).
@@ -454,6 +466,7 @@ pub fn encode(
     for bad in skipped {
         put_u64(&mut index, bad.position);
         put_str(&mut index, &bad.reason);
+        put_str(&mut index, &bad.raw);
     }
     let counts = StateCounts::of(tables[0].len() as u64, tables[1].len() as u64, cancelled);
     let mut chunks = Vec::with_capacity(1 + pages.len());
@@ -521,13 +534,13 @@ pub fn decode_index(bytes: Vec<u8>) -> Result<HistoryIndex, FormatError> {
     }
     let (digests, _) = r.take(digest_bytes as usize)?.as_chunks::<DIGEST_BYTES>();
     let page_xxh3 = digests.iter().map(|d| u128::from_le_bytes(*d)).collect();
-    let bad = r.count(12)?;
+    let bad = r.count(16)?;
     let mut skipped = Vec::with_capacity(bad);
     for _ in 0..bad {
         skipped.push(MalformedEvent {
             position: r.u64()?,
             reason: r.string()?,
-            raw: String::new(),
+            raw: r.string()?,
         });
     }
     r.finish()?;
