@@ -63,10 +63,74 @@ pub enum Rows {
     History(super::view_history::HistoryRows),
 }
 
-#[derive(Default)]
-struct PageCache {
-    pages: HashMap<(usize, u32), Arc<Page>>,
+/// Decoded pages by (table, page), the oldest dropped past a bound.
+pub(super) struct PageCache<T = Page> {
+    pages: HashMap<(usize, u32), Arc<T>>,
     order: VecDeque<(usize, u32)>,
+}
+
+impl<T> Default for PageCache<T> {
+    fn default() -> Self {
+        PageCache {
+            pages: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+/// Pages `first .. first + count` of `table`: those in `cache`, and the
+/// others read by `read(page, count)` (one call per run of missing pages),
+/// kept in the cache up to `bound` pages.
+pub(super) async fn cached_pages<T, F, Fut>(
+    cache: &Mutex<PageCache<T>>,
+    bound: usize,
+    table: Table,
+    first: u32,
+    count: u32,
+    read: F,
+) -> EngineResult<Vec<Arc<T>>>
+where
+    F: Fn(u32, u32) -> Fut,
+    Fut: std::future::Future<Output = EngineResult<Vec<Arc<T>>>>,
+{
+    let mut out: Vec<Option<Arc<T>>> = {
+        let cache = super::sync::lock(cache, "snapshot page cache");
+        (first..first + count)
+            .map(|page| cache.pages.get(&(table.slot(), page)).cloned())
+            .collect()
+    };
+    // Contiguous runs of missing pages are read in one call each.
+    let mut at = 0usize;
+    while at < out.len() {
+        if out[at].is_some() {
+            at += 1;
+            continue;
+        }
+        let run = out[at..].iter().take_while(|p| p.is_none()).count();
+        let page0 = first + at as u32;
+        let decoded = read(page0, run as u32).await?;
+        {
+            let mut cache = super::sync::lock(cache, "snapshot page cache");
+            for (i, page) in decoded.iter().enumerate() {
+                let key = (table.slot(), page0 + i as u32);
+                if cache.pages.insert(key, page.clone()).is_none() {
+                    cache.order.push_back(key);
+                }
+            }
+            while cache.order.len() > bound {
+                if let Some(old) = cache.order.pop_front() {
+                    cache.pages.remove(&old);
+                }
+            }
+        }
+        for (i, page) in decoded.into_iter().enumerate() {
+            if let Some(slot) = out.get_mut(at + i) {
+                *slot = Some(page);
+            }
+        }
+        at += run;
+    }
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// A snapshot's directory and a way to its rows; shared by every view
@@ -77,6 +141,14 @@ pub struct ViewBase {
     rows: Rows,
     cancelled: u64,
     cache: Mutex<PageCache>,
+}
+
+/// The error for a view whose building thread stopped.
+fn view_stopped(error: tokio::task::JoinError) -> EngineError {
+    EngineError::BadSnapshot {
+        id: "(view)".into(),
+        reason: format!("building the view stopped: {error}"),
+    }
 }
 
 /// The error for a snapshot that cannot be used, naming it.
@@ -255,43 +327,15 @@ impl ViewBase {
 
     /// Pages `first .. first + count` of a table, from the cache or the store.
     async fn pages(&self, table: Table, first: u32, count: u32) -> EngineResult<Vec<Arc<Page>>> {
-        let mut out: Vec<Option<Arc<Page>>> = Vec::with_capacity(count as usize);
-        {
-            let cache = super::sync::lock(&self.cache, "snapshot page cache");
-            for page in first..first + count {
-                out.push(cache.pages.get(&(table.slot(), page)).cloned());
-            }
-        }
-        // Contiguous runs of missing pages are read in one call each.
-        let mut at = 0usize;
-        while at < out.len() {
-            if out[at].is_some() {
-                at += 1;
-                continue;
-            }
-            let run = out[at..].iter().take_while(|p| p.is_none()).count();
-            let page0 = first + at as u32;
-            let decoded = self.read_pages(table, page0, run as u32).await?;
-            {
-                let mut cache = super::sync::lock(&self.cache, "snapshot page cache");
-                for (i, page) in decoded.iter().enumerate() {
-                    let key = (table.slot(), page0 + i as u32);
-                    if cache.pages.insert(key, page.clone()).is_none() {
-                        cache.order.push_back(key);
-                    }
-                }
-                while cache.order.len() > CACHED_PAGES {
-                    if let Some(old) = cache.order.pop_front() {
-                        cache.pages.remove(&old);
-                    }
-                }
-            }
-            for (i, page) in decoded.into_iter().enumerate() {
-                out[at + i] = Some(page);
-            }
-            at += run;
-        }
-        Ok(out.into_iter().flatten().collect())
+        cached_pages(
+            &self.cache,
+            CACHED_PAGES,
+            table,
+            first,
+            count,
+            |page, run| self.read_pages(table, page, run),
+        )
+        .await
     }
 
     /// Checks and decodes stored page chunks (off the async workers).
@@ -1178,10 +1222,7 @@ impl Engine {
         skipped.extend(later_skipped);
         let view = tokio::task::spawn_blocking(move || StateView::new(base, reached, changes))
             .await
-            .map_err(|e| EngineError::BadSnapshot {
-                id: "(view)".into(),
-                reason: format!("building the view stopped: {e}"),
-            })?;
+            .map_err(view_stopped)?;
         Ok(StateView {
             from,
             folded_events: folded,
@@ -1206,10 +1247,7 @@ impl Engine {
         let state = folded.state;
         let base = tokio::task::spawn_blocking(move || ViewBase::from_state(None, state))
             .await
-            .map_err(|e| EngineError::BadSnapshot {
-                id: "(view)".into(),
-                reason: format!("building the view stopped: {e}"),
-            })?;
+            .map_err(view_stopped)?;
         Ok(StateView {
             folded_events: folded.events,
             skipped: folded.skipped,

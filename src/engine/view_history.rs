@@ -4,7 +4,7 @@
 //! position (computed from the index alone); a row is read from its page and
 //! its changes up to the position applied.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::snapshot_history::{self, HistoryIndex, KeyChanges};
 use super::snapshot_pages::SnapshotIndex;
 use super::snapshot_rows::FormatError;
-use super::view::{Rows, ViewBase, ViewRow, bad_snapshot, from_changes};
+use super::view::{PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages, from_changes};
 use super::{Engine, EngineResult};
 use crate::domain::Table;
 use crate::store::{SnapshotMeta, SnapshotStore};
@@ -22,19 +22,13 @@ const CACHED_PAGES: usize = 16;
 /// Pages read per store call when every row is wanted.
 const PAGES_PER_READ: u32 = 32;
 
-/// Decoded pages by (table, page), and the order they came in.
-type PageCache = (
-    HashMap<(usize, u32), Arc<Vec<KeyChanges>>>,
-    VecDeque<(usize, u32)>,
-);
-
 /// A stored history snapshot: its index and its pages (a few decoded ones
 /// cached), shared by the bases of every position read from it.
 pub struct HistorySource {
     store: Arc<dyn SnapshotStore>,
     meta: SnapshotMeta,
     index: HistoryIndex,
-    cache: Mutex<PageCache>,
+    cache: Mutex<PageCache<Vec<KeyChanges>>>,
 }
 
 /// The rows of a history base: where they come from, the position they are
@@ -67,41 +61,15 @@ impl HistorySource {
         first: u32,
         count: u32,
     ) -> EngineResult<Vec<Arc<Vec<KeyChanges>>>> {
-        let mut out: Vec<Option<Arc<Vec<KeyChanges>>>> = {
-            let cache = super::sync::lock(&self.cache, "history page cache");
-            (first..first + count)
-                .map(|page| cache.0.get(&(table.slot(), page)).cloned())
-                .collect()
-        };
-        let mut at = 0usize;
-        while at < out.len() {
-            if out[at].is_some() {
-                at += 1;
-                continue;
-            }
-            let run = out[at..].iter().take_while(|p| p.is_none()).count();
-            let page0 = first + at as u32;
-            let decoded = self.read_pages(table, page0, run as u32).await?;
-            {
-                let mut cache = super::sync::lock(&self.cache, "history page cache");
-                for (i, page) in decoded.iter().enumerate() {
-                    let key = (table.slot(), page0 + i as u32);
-                    if cache.0.insert(key, page.clone()).is_none() {
-                        cache.1.push_back(key);
-                    }
-                }
-                while cache.1.len() > CACHED_PAGES {
-                    if let Some(old) = cache.1.pop_front() {
-                        cache.0.remove(&old);
-                    }
-                }
-            }
-            for (i, page) in decoded.into_iter().enumerate() {
-                out[at + i] = Some(page);
-            }
-            at += run;
-        }
-        Ok(out.into_iter().flatten().collect())
+        cached_pages(
+            &self.cache,
+            CACHED_PAGES,
+            table,
+            first,
+            count,
+            |page, run| self.read_pages(table, page, run),
+        )
+        .await
     }
 
     /// Reads, checks and decodes pages (not cached). Each must match its
