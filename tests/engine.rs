@@ -1393,7 +1393,7 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
 async fn verify_takes_entries_up_to_a_history_from_it_unless_a_hole_was_filled_since() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new("test");
-    config.snapshot_every = 100;
+    config.snapshot_every = 50;
     config.snapshot_delta_every = 20;
     let engine = engine_with(dir.path(), &config).await;
     let job = JobControl::default();

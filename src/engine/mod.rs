@@ -123,7 +123,7 @@ pub struct EngineConfig {
     /// Rows per snapshot page (one stored chunk): what time travel reads to
     /// show a screen of rows.
     pub snapshot_page_rows: u32,
-    /// A ledger at least two full intervals past its newest full or history
+    /// A ledger at least four full intervals past its newest full or history
     /// snapshot (a cold ledger: none at all) is read once and stored as one
     /// history snapshot at the head ([`cold`]) instead of one snapshot per
     /// interval. Off: the intervals are filled one by one.

@@ -39,6 +39,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Full snapshot intervals past the newest full or history snapshot from
+/// which a ledger is read in one history pass instead of interval by
+/// interval (below it, the few interval snapshots cost less than a pass).
+pub const HISTORY_AFTER: u64 = 4;
+
 impl Engine {
     /// Stores `state` as a paged snapshot: an index chunk (keys, row versions
     /// and page checksums) and one chunk per page of rows, so time travel
@@ -273,7 +278,9 @@ impl Engine {
             .map(|s| s.position)
             .max()
             .unwrap_or(0);
-        if self.config.history_pass && head.saturating_sub(newest_base) >= every.saturating_mul(2) {
+        if self.config.history_pass
+            && head.saturating_sub(newest_base) >= every.saturating_mul(HISTORY_AFTER)
+        {
             match self.take_history_snapshot(job).await? {
                 Some(meta) => {
                     known.push(meta.clone());

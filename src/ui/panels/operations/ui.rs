@@ -340,3 +340,7 @@ pub fn operations_ui(
             outage_ui(ui, shell, commands);
         });
 }
+
+#[cfg(test)]
+#[path = "ui_tests.rs"]
+mod tests;

@@ -1,0 +1,70 @@
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use super::operations_ui;
+use crate::engine::{EngineError, Phase, Progress};
+use crate::ui::app::Shell;
+use crate::ui::jobs::JobKind;
+use crate::ui::panels::operations::OperationsPanel;
+
+fn drawn<'a>(panel: &'a OperationsPanel, shell: &'a Shell) -> Harness<'a> {
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 2400.0])
+        .build_ui(move |ui| operations_ui(ui, panel, shell, &mut Vec::new()));
+    // A running job draws a spinner, which repaints forever.
+    harness.run_steps(4);
+    harness
+}
+
+fn shows(panel: &OperationsPanel, shell: &Shell, text: &str) -> bool {
+    drawn(panel, shell).query_by_label_contains(text).is_some()
+}
+
+#[test]
+fn the_history_pass_shows_while_it_runs_and_then_how_it_ended() {
+    let panel = OperationsPanel::default();
+    let mut shell = Shell::default();
+    assert!(!shows(&panel, &shell, "History pass"), "no pass, no bar");
+
+    // The engine reports the pass it started by itself.
+    shell.jobs.observe(
+        JobKind::HistoryPass,
+        Progress {
+            phase: Phase::Reading,
+            done: 250_000,
+            total: 1_000_000,
+            rate_per_sec: 300_000.0,
+            eta_secs: Some(2.5),
+        },
+    );
+    assert!(shell.jobs.running(JobKind::HistoryPass));
+    assert!(shows(
+        &panel,
+        &shell,
+        "History pass over the ledger: reading and folding events"
+    ));
+
+    shell.jobs.done(
+        JobKind::HistoryPass,
+        Ok("Read the 1000000 events once in 3.9 s".into()),
+    );
+    assert!(shows(
+        &panel,
+        &shell,
+        "Read the 1000000 events once in 3.9 s"
+    ));
+
+    shell.jobs.observe(
+        JobKind::HistoryPass,
+        Progress::of(Phase::Reading, 1, 10, std::time::Instant::now()),
+    );
+    shell.jobs.done(
+        JobKind::HistoryPass,
+        Err(EngineError::Crashed("the disk is full".into())),
+    );
+    assert!(shows(
+        &panel,
+        &shell,
+        "History pass over the ledger failed: "
+    ));
+}
