@@ -38,7 +38,7 @@ use std::ops::Range;
 use uuid::Uuid;
 
 use super::snapshot_delta::{change_position, change_slot, get_change, put_change};
-use super::snapshot_pages::DirEntry;
+use super::snapshot_pages::{DirEntry, chunk_of_page};
 use super::snapshot_rows::{FormatError, Reader, format_error, put_str, put_u64};
 use crate::domain::state::{EventFold, StateCounts};
 use crate::domain::{BookingStatus, DomainEvent, RowChange, Table};
@@ -143,17 +143,16 @@ impl HistoryIndex {
 
     /// The chunk holding page `page` of `table` (chunk 0 is the index).
     pub fn chunk_of(&self, table: Table, page: u32) -> u32 {
-        let before = match table {
-            Table::Users => 0,
-            Table::Bookings => self.pages(Table::Users),
-        };
-        1u32.saturating_add(before).saturating_add(page)
+        chunk_of_page(self.pages(Table::Users), table, page)
     }
 
     /// Total chunks (1 + all pages).
     pub fn chunks(&self) -> u32 {
-        1u32.saturating_add(self.pages(Table::Users))
-            .saturating_add(self.pages(Table::Bookings))
+        chunk_of_page(
+            self.pages(Table::Users),
+            Table::Bookings,
+            self.pages(Table::Bookings),
+        )
     }
 
     /// The keys of page `page` of a table.

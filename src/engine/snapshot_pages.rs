@@ -173,17 +173,16 @@ impl SnapshotIndex {
     /// The chunk number that holds page `page` of `table`: chunk 0 is the index,
     /// then the users pages, then the bookings pages.
     pub fn chunk_of(&self, table: Table, page: u32) -> u32 {
-        let before = match table {
-            Table::Users => 0,
-            Table::Bookings => self.pages(Table::Users),
-        };
-        1u32.saturating_add(before).saturating_add(page)
+        chunk_of_page(self.pages(Table::Users), table, page)
     }
 
     /// Total chunks (1 + all pages).
     pub fn chunks(&self) -> u32 {
-        1u32.saturating_add(self.pages(Table::Users))
-            .saturating_add(self.pages(Table::Bookings))
+        chunk_of_page(
+            self.pages(Table::Users),
+            Table::Bookings,
+            self.pages(Table::Bookings),
+        )
     }
 
     /// Which page holds the row with this ordinal (index in `entries`), and where in it.
@@ -192,6 +191,17 @@ impl SnapshotIndex {
         let page = u32::try_from(ordinal / rows).unwrap_or(u32::MAX);
         (page, ordinal % rows)
     }
+}
+
+/// The chunk holding page `page` of `table` in a snapshot stored as an index
+/// chunk, then the users pages (`user_pages` of them), then the bookings
+/// pages (the layout of full and history snapshots).
+pub fn chunk_of_page(user_pages: u32, table: Table, page: u32) -> u32 {
+    let before = match table {
+        Table::Users => 0,
+        Table::Bookings => user_pages,
+    };
+    1u32.saturating_add(before).saturating_add(page)
 }
 
 /// A row type that pages hold.

@@ -30,12 +30,12 @@ use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
 
 /// Decoded pages kept per snapshot (about 200 KB each). Few: the panels read
 /// 100 rows at a time, and long scans (verify, materialize) read each page once.
-const CACHED_PAGES: usize = 16;
+pub(super) const CACHED_PAGES: usize = 16;
 /// Ledger entries read per call while folding the events after a snapshot:
 /// small, so that reading the next batch overlaps folding this one.
 const VIEW_PAGE: usize = 1_000;
 /// Pages read per store call when every row is wanted.
-const PAGES_PER_READ: u32 = 32;
+pub(super) const PAGES_PER_READ: u32 = 32;
 /// With no snapshot to start from, a view of a position past this many
 /// events (or two snapshot intervals, if fewer) folds them into a state (the fold's compact path) and reads that,
 /// instead of keeping every row's changes in an overlay (about twice the time

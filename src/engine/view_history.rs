@@ -12,15 +12,13 @@ use uuid::Uuid;
 use super::snapshot_history::{self, HistoryIndex, KeyChanges};
 use super::snapshot_pages::SnapshotIndex;
 use super::snapshot_rows::FormatError;
-use super::view::{PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages, from_changes};
+use super::view::{
+    CACHED_PAGES, PAGES_PER_READ, PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages,
+    from_changes,
+};
 use super::{Engine, EngineResult};
 use crate::domain::Table;
 use crate::store::{SnapshotMeta, SnapshotStore};
-
-/// Decoded history pages kept per snapshot.
-const CACHED_PAGES: usize = 16;
-/// Pages read per store call when every row is wanted.
-const PAGES_PER_READ: u32 = 32;
 
 /// A stored history snapshot: its index and its pages (a few decoded ones
 /// cached), shared by the bases of every position read from it.

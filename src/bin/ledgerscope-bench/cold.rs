@@ -27,7 +27,7 @@ use super::record::{median, quantile};
 use super::timetravel::SCREEN_ROWS;
 use ledgerscope::domain::ReadState;
 use ledgerscope::domain::generate::DemoRng;
-use ledgerscope::engine::timetravel::{FOLD_PAGE, FoldBase};
+use ledgerscope::engine::timetravel::FoldBase;
 use ledgerscope::engine::{Engine, EngineConfig, JobControl, ReplayOptions};
 use ledgerscope::store::Stores;
 
@@ -151,17 +151,7 @@ pub async fn run(
     // Storage: every snapshot over the events' own bytes.
     let snapshots = engine.list_snapshots().await?;
     let snapshot_bytes: u64 = snapshots.iter().map(|s| s.size_bytes).sum();
-    let mut event_bytes = 0u64;
-    let mut position = 0;
-    loop {
-        let page = stores
-            .ledger
-            .read_raw_range(position + 1, FOLD_PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        position = last.position;
-        event_bytes += page.iter().map(|row| row.bytes.len() as u64).sum::<u64>();
-    }
+    let (_, event_bytes, _) = super::replay::read_raw_ledger(&stores).await?;
     let ratio = snapshot_bytes as f64 / event_bytes.max(1) as f64;
     Record::new("snapshot_storage", label, head, 0.0)
         .ratio(ratio, "bytes of all snapshots/bytes of the events")

@@ -55,16 +55,12 @@ async fn ledger_id(engine: &Engine) -> anyhow::Result<uuid::Uuid> {
         .context("the benchmark ledger has no identity")
 }
 
-/// Seconds: (total, of which reading the ledger), and the bytes read.
-async fn time_floor(
-    engine: &Engine,
-    final_state: &Arc<ReadState>,
-) -> anyhow::Result<(f64, f64, u64)> {
-    let stores = engine.stores();
-    let started = Instant::now();
-    let mut position = 0;
-    let mut read = 0u64;
-    let mut bytes = 0u64;
+/// Reads every ledger row as raw bytes (no decoding), in the replay's pages:
+/// (rows, bytes, the last position).
+pub async fn read_raw_ledger(
+    stores: &ledgerscope::store::Stores,
+) -> anyhow::Result<(u64, u64, u64)> {
+    let (mut position, mut rows, mut bytes) = (0, 0u64, 0u64);
     loop {
         let page = stores
             .ledger
@@ -72,9 +68,20 @@ async fn time_floor(
             .await?;
         let Some(last) = page.last() else { break };
         position = last.position;
-        read += page.len() as u64;
+        rows += page.len() as u64;
         bytes += page.iter().map(|row| row.bytes.len() as u64).sum::<u64>();
     }
+    Ok((rows, bytes, position))
+}
+
+/// Seconds: (total, of which reading the ledger), and the bytes read.
+async fn time_floor(
+    engine: &Engine,
+    final_state: &Arc<ReadState>,
+) -> anyhow::Result<(f64, f64, u64)> {
+    let stores = engine.stores();
+    let started = Instant::now();
+    let (read, bytes, position) = read_raw_ledger(stores).await?;
     let read_secs = started.elapsed().as_secs_f64();
     stores
         .read
