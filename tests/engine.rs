@@ -1463,3 +1463,100 @@ async fn verify_takes_entries_up_to_a_history_from_it_unless_a_hole_was_filled_s
     assert_eq!(malformed, [bad, hole, hole + 1], "the late entry is read");
     assert!(report.holes.is_empty(), "{:?}", report.holes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
+    use ledgerscope::engine::timetravel::FoldBase;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 1000; // a far view: past 2,000 events
+    let engine = engine_with(dir.path(), &config).await;
+    let job = JobControl::default();
+    let spec = |n, seed| BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(n, Some(seed))
+    };
+    engine.emit_bulk(&spec(100, 51), &job).await.unwrap();
+    let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
+    let bad = engine.stores().ledger.head().await.unwrap() + 1;
+    append_raw(
+        &ledger_db,
+        "00000000-0000-4000-8000-0000000000d1",
+        "BookingCancelled",
+        "2026-01-01T00:00:00Z",
+        "{not json",
+    );
+    engine.emit_bulk(&spec(6_600, 52), &job).await.unwrap();
+    let head = engine.stores().ledger.head().await.unwrap();
+    // More than one page of the pass's reading (5,000 entries).
+    assert!(head > 6_000, "{head}");
+
+    // The pass stops after its first page of entries until the test lets it go.
+    let (reached_tx, reached_rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let waits = std::sync::Mutex::new((reached_tx, go_rx));
+    let paused = JobControl::new(move |p| {
+        if p.phase == Phase::Reading && p.done < p.total {
+            let waits = waits.lock().unwrap();
+            let _ = waits.0.send(p.done);
+            let _ = waits.1.recv(); // returns at once once the test dropped go_tx
+        }
+    });
+    let pass = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.take_history_snapshot(&paused).await }
+    });
+    let done = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
+        .await
+        .unwrap();
+    assert!(done > 2_500 && done + 700 < head, "{done}");
+
+    for position in [2_500, done, done + 700, head] {
+        let reference = engine.fold_from_zero(position).await.unwrap();
+        let view = engine.state_view(position).await.unwrap();
+        let from = position.min(done);
+        assert_eq!(
+            (view.from.clone(), view.folded_events),
+            (FoldBase::Pass { position: from }, position - from),
+            "at {position}"
+        );
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            reference,
+            "at {position}"
+        );
+        assert_eq!(
+            view.booking_rows(10..20).await.unwrap(),
+            reference
+                .bookings
+                .values()
+                .skip(10)
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>(),
+            "at {position}"
+        );
+        assert_eq!(
+            view.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
+            [bad],
+            "at {position}"
+        );
+        let state = engine.state_at(position).await.unwrap();
+        assert_eq!(*state.state, reference, "at {position}");
+    }
+
+    drop(go_tx);
+    let history = pass.await.unwrap().unwrap().unwrap();
+    assert!(history.is_history() && history.position == head);
+    // Once the pass has ended, positions come from its snapshot.
+    let view = engine.state_view(done + 700).await.unwrap();
+    assert!(
+        matches!(view.from, FoldBase::History { .. }),
+        "{:?}",
+        view.from
+    );
+    assert_eq!(
+        view.materialize().await.unwrap(),
+        engine.fold_from_zero(done + 700).await.unwrap()
+    );
+}

@@ -198,6 +198,9 @@ pub struct Engine {
     gap_free_head: std::sync::atomic::AtomicU64,
     /// Wakes projectors sleeping out a backoff.
     projector_wake: tokio::sync::watch::Sender<u64>,
+    /// The history pass running in this process, if one is (time travel
+    /// reads what it has folded).
+    pass: Mutex<Option<Arc<cold::PassShare>>>,
     /// The state-over-time pass so far (a longer ledger extends it).
     series: tokio::sync::Mutex<crate::domain::SeriesFold>,
 }
@@ -237,6 +240,7 @@ impl Engine {
             pending_holes: Mutex::new(BTreeMap::new()),
             gap_free_head: std::sync::atomic::AtomicU64::new(0),
             projector_wake: tokio::sync::watch::Sender::new(0),
+            pass: Mutex::new(None),
             series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
         })
     }

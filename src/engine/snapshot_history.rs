@@ -40,8 +40,9 @@ use uuid::Uuid;
 use super::snapshot_delta::{change_position, change_slot, get_change, put_change};
 use super::snapshot_pages::{DirEntry, chunk_of_page};
 use super::snapshot_rows::{FormatError, Reader, format_error, put_str, put_u64};
+use super::view::{ViewRow, from_changes};
 use crate::domain::state::{EventFold, StateCounts};
-use crate::domain::{BookingStatus, DomainEvent, RowChange, Table};
+use crate::domain::{BookingRow, BookingStatus, DomainEvent, RowChange, Table, UserRow};
 use crate::store::MalformedEvent;
 
 /// First bytes of a history snapshot's index chunk.
@@ -287,6 +288,28 @@ impl HistoryFold {
     /// Rows that exist (users, bookings).
     pub fn rows(&self) -> (usize, usize) {
         (self.tables[0].len(), self.tables[1].len())
+    }
+
+    /// The state at `position` (at most [`EventFold::folded_to`]) as the
+    /// rows of each table, unordered: each key's changes up to there applied.
+    pub fn rows_at(&self, position: u64) -> (Vec<(Uuid, UserRow)>, Vec<(Uuid, BookingRow)>) {
+        fn table<R: ViewRow>(
+            rows: &HashMap<Uuid, Vec<RowChange>, foldhash::fast::RandomState>,
+            position: u64,
+        ) -> Vec<(Uuid, R)> {
+            rows.iter()
+                .filter_map(|(key, changes)| {
+                    let changes = changes_up_to(changes, position);
+                    (!changes.is_empty())
+                        .then(|| from_changes::<R>(*key, changes).map(|row| (*key, row)))
+                        .flatten()
+                })
+                .collect()
+        }
+        (
+            table(&self.tables[0], position),
+            table(&self.tables[1], position),
+        )
     }
 
     /// The changes of each table, in key order.

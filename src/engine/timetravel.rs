@@ -38,6 +38,12 @@ pub enum FoldBase {
         /// Its position (the state is read as of an earlier one).
         position: u64,
     },
+    /// What the history pass running in this process had folded (the
+    /// rows at `position`), then events folded after it.
+    Pass {
+        /// The position read from the pass.
+        position: u64,
+    },
     /// A state this process folded earlier.
     Cached {
         /// Its position.
@@ -184,20 +190,8 @@ impl Engine {
         let mut skipped = Vec::new();
         let after = state.folded_to();
         let scan = self
-            .scan_entries(after, to, FOLD_PAGE, job, |entry: FoldEntry| match entry {
-                FoldEntry::Event { position, event } => state.fold_decoded(position, event),
-                FoldEntry::Undecodable { position, reason } => {
-                    state.advance(position);
-                    skipped.push(MalformedEvent {
-                        position,
-                        reason,
-                        raw: String::new(),
-                    });
-                }
-                FoldEntry::Malformed(bad) => {
-                    state.advance(bad.position);
-                    skipped.push(bad);
-                }
+            .scan_entries(after, to, FOLD_PAGE, job, |entry: FoldEntry| {
+                fold_entry(&mut state, &mut skipped, entry)
             })
             .await?;
         Ok(Folded {
@@ -370,7 +364,14 @@ impl Engine {
                     },
                 )
             }
-            (None, None) => (ReadState::default(), FoldBase::Zero),
+            (None, None) => match self.pass_state_at(target).await? {
+                Some((state, skipped)) => {
+                    skipped_before = skipped;
+                    let position = state.position;
+                    (state, FoldBase::Pass { position })
+                }
+                None => (ReadState::default(), FoldBase::Zero),
+            },
         };
         let base_us = started.elapsed().as_micros() as u64;
         if base_state.position == target {
@@ -424,5 +425,29 @@ impl Engine {
     /// Reads one ledger page for the timeline.
     pub async fn ledger_page(&self, from: u64, limit: usize) -> EngineResult<Vec<LedgerEntry>> {
         Ok(self.stores.ledger.read_range(from, limit).await?)
+    }
+}
+
+/// Folds one ledger entry into `state`; one that could not be decoded or
+/// read is moved past and kept in `skipped`.
+pub(crate) fn fold_entry<S: EventFold>(
+    state: &mut S,
+    skipped: &mut Vec<MalformedEvent>,
+    entry: FoldEntry,
+) {
+    match entry {
+        FoldEntry::Event { position, event } => state.fold_decoded(position, event),
+        FoldEntry::Undecodable { position, reason } => {
+            state.advance(position);
+            skipped.push(MalformedEvent {
+                position,
+                reason,
+                raw: String::new(),
+            });
+        }
+        FoldEntry::Malformed(bad) => {
+            state.advance(bad.position);
+            skipped.push(bad);
+        }
     }
 }

@@ -144,7 +144,7 @@ pub struct ViewBase {
 }
 
 /// The error for a view whose building thread stopped.
-fn view_stopped(error: tokio::task::JoinError) -> EngineError {
+pub(super) fn view_stopped(error: tokio::task::JoinError) -> EngineError {
     EngineError::BadSnapshot {
         id: "(view)".into(),
         reason: format!("building the view stopped: {error}"),
@@ -1233,24 +1233,31 @@ impl Engine {
         })
     }
 
-    /// The state at `target` folded from zero into memory, as a view.
+    /// The state at `target` folded into memory, as a view: from what the
+    /// history pass running in this process has folded, if one runs, else
+    /// from zero.
     async fn folded_view(&self, target: u64) -> EngineResult<StateView> {
         let started = Instant::now();
+        let (start, mut skipped, from) = match self.pass_state_at(target).await? {
+            Some((state, skipped)) => {
+                let position = state.position;
+                (state, skipped, FoldBase::Pass { position })
+            }
+            None => (ReadState::default(), Vec::new(), FoldBase::Zero),
+        };
         let folded = self
-            .fold_until(
-                ReadState::default(),
-                target,
-                &super::job::JobControl::default(),
-            )
+            .fold_until(start, target, &super::job::JobControl::default())
             .await?;
         let fold_us = started.elapsed().as_micros() as u64;
+        skipped.extend(folded.skipped);
         let state = folded.state;
         let base = tokio::task::spawn_blocking(move || ViewBase::from_state(None, state))
             .await
             .map_err(view_stopped)?;
         Ok(StateView {
+            from,
             folded_events: folded.events,
-            skipped: folded.skipped,
+            skipped,
             fold_us,
             ..StateView::of_base(Arc::new(base))
         })

@@ -40,6 +40,7 @@ fn describe_base(view: &StateView) -> String {
         FoldBase::Zero => format!("folded {n} events from zero"),
         FoldBase::Snapshot { position, .. } => format!("snapshot at {position} + {n} events"),
         FoldBase::Cached { position } => format!("cached state at {position} + {n} events"),
+        FoldBase::Pass { position } => format!("the history pass at {position} + {n} events"),
         FoldBase::History { position, .. } => {
             format!("history snapshot up to {position}, no events folded")
         }

@@ -345,7 +345,7 @@ pub fn time_travel_ui(
     compare_controls_ui(ui, panel, shell, commands);
     if shell.jobs.running(JobKind::HistoryPass) {
         // A cold ledger is being read once; until it is, each position is
-        // folded from the ledger.
+        // read from what the pass has folded (and the events after it).
         crate::ui::widgets::job_progress::job_progress_ui(
             ui,
             &shell.jobs,
@@ -354,7 +354,7 @@ pub fn time_travel_ui(
         );
         ui.label(
             egui::RichText::new(
-                "This ledger has no snapshots yet: it is being read once. Until then every position is folded from the ledger; afterwards any position is read straight from the history snapshot.",
+                "This ledger has no snapshots yet: it is being read once. Until then a position is read from what the pass has folded (positions past it fold the events after it); afterwards any position is read straight from the history snapshot.",
             )
             .small()
             .weak(),
