@@ -235,6 +235,9 @@ pub fn changes_up_to(changes: &[RowChange], position: u64) -> &[RowChange] {
     &changes[..changes.partition_point(|c| change_position(c) <= position)]
 }
 
+/// The rows of both tables, each with its key (users, bookings).
+pub type KeyedRows = (Vec<(Uuid, UserRow)>, Vec<(Uuid, BookingRow)>);
+
 /// A fold that keeps every change that did something, per key: what a
 /// history snapshot is written from. It holds no rows beyond the changes.
 #[derive(Debug, Default)]
@@ -292,7 +295,7 @@ impl HistoryFold {
 
     /// The state at `position` (at most [`EventFold::folded_to`]) as the
     /// rows of each table, unordered: each key's changes up to there applied.
-    pub fn rows_at(&self, position: u64) -> (Vec<(Uuid, UserRow)>, Vec<(Uuid, BookingRow)>) {
+    pub fn rows_at(&self, position: u64) -> KeyedRows {
         fn table<R: ViewRow>(
             rows: &HashMap<Uuid, Vec<RowChange>, foldhash::fast::RandomState>,
             position: u64,
