@@ -54,6 +54,11 @@ fn append_raw(
 }
 
 /// An engine over the embedded stores in `dir` with `config`.
+/// Rows 10..20 of a state's `bookings` (a view's second screen to compare with).
+fn bookings_10_to_20(state: &ReadState) -> Vec<ledgerscope::domain::BookingRow> {
+    state.bookings.values().skip(10).take(10).cloned().collect()
+}
+
 async fn engine_with(dir: &std::path::Path, config: &EngineConfig) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
     Engine::new(stores, config.clone())
@@ -1219,13 +1224,7 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
     );
     assert_eq!(
         view.booking_rows(10..20).await.unwrap(),
-        reference
-            .bookings
-            .values()
-            .skip(10)
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
+        bookings_10_to_20(&reference)
     );
 
     // Another instance holding the pass's lease: this one leaves it alone.
@@ -1527,13 +1526,7 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
         );
         assert_eq!(
             view.booking_rows(10..20).await.unwrap(),
-            reference
-                .bookings
-                .values()
-                .skip(10)
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>(),
+            bookings_10_to_20(&reference),
             "at {position}"
         );
         assert_eq!(

@@ -30,7 +30,6 @@ const HISTORY_LEASE_TTL: Duration = Duration::from_secs(600);
 /// with time travel: a query reads the rows at its position (or at the
 /// pass's, and folds only the events after it) instead of folding the
 /// ledger from zero beside the pass.
-#[derive(Default)]
 pub(crate) struct PassShare {
     fold: Mutex<PassFold>,
 }
