@@ -1386,6 +1386,38 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
             "after the history, at {position}"
         );
     }
+
+    // The index is a head and its parts (chunks 1..), each checked when it
+    // is read: one byte changed in a part is refused with its number.
+    let part: Vec<u8> = ledger_db
+        .query_row(
+            "SELECT data FROM snapshot_chunks WHERE snapshot_id = ?1 AND seq = 1",
+            rusqlite::params![history.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(part.starts_with(b"LSHK"), "chunk 1 is an index part");
+    let mut changed = part.clone();
+    let at = changed.len() / 2;
+    changed[at] ^= 0x01;
+    ledger_db
+        .execute(
+            "UPDATE snapshot_chunks SET data = ?2 WHERE snapshot_id = ?1 AND seq = 1",
+            rusqlite::params![history.id.to_string(), changed],
+        )
+        .unwrap();
+    let err = engine_with(dir.path(), &config)
+        .await
+        .state_view(head - 1)
+        .await
+        .err()
+        .unwrap();
+    let message = err.to_string();
+    assert!(matches!(err, EngineError::BadSnapshot { .. }), "{message}");
+    assert!(
+        message.contains("index part 0 does not match its checksum"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

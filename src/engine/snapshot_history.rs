@@ -12,43 +12,60 @@
 //! position, is left out), so every kept change moves its row's last
 //! position: a row's marks (one per change) are strictly increasing.
 //!
-//! Chunk 0, the index (little endian): [`MAGIC`], position u64, events
-//! u64, page_keys u32, n_users u64, n_bookings u64, n_user_marks u64,
-//! n_booking_marks u64, each users key (id 16 bytes, mark count u32), each
-//! bookings key (same), every users mark then every bookings mark (u64
-//! each: the change's position | (cancelled after it as u64) << 63, a key's
-//! marks in order), n_digests u64 and the XXH3-128 of every page chunk (16
-//! bytes each: the users pages, then the bookings pages), then the entries
-//! that could not be applied: a count, and for each its position, reason and
-//! raw text.
+//! Chunk 0, the head (little endian): [`MAGIC`], position u64, events u64,
+//! page_keys u32, part_pages u32, n_users u64, n_bookings u64,
+//! n_user_marks u64, n_booking_marks u64, for each index part (the users
+//! parts, then the bookings parts) its mark count u64 and the XXH3-128 of
+//! its chunk, n_digests u64 and the XXH3-128 of every page chunk (16 bytes
+//! each: the users pages, then the bookings pages), then the entries that
+//! could not be applied: a count, and for each its position, reason and raw
+//! text.
 //!
-//! Chunks 1.., the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
+//! Chunks 1..=parts, the index parts: each table's keys are cut into parts
+//! of `part_pages` pages' keys (a table of k keys has
+//! ceil(ceil(k / page_keys) / part_pages) parts). A part is [`PART_TAG`],
+//! each of its keys (id 16 bytes, mark count u32), then every mark of those
+//! keys (u64 each: the change's position | (cancelled after it as u64) <<
+//! 63, a key's marks in order). Parts are read side by side, so a query
+//! does not wait for one long read of the whole index.
+//!
+//! The chunks after the parts, the pages: a 4-byte tag ([`USER_PAGE_TAG`] or
 //! [`BOOKING_PAGE_TAG`]), key count u32, then each key's changes as
 //! [`super::snapshot_delta`] writes them (the keys and how many changes each
 //! has are the index's: a page is read with them).
 //! Every table is cut into pages of `page_keys` keys in key order.
+//!
+//! The earlier layout ([`MAGIC_V1`]) kept the whole index in chunk 0 (the
+//! head's fields without part_pages and the parts, then every users key,
+//! every bookings key, every users mark, every bookings mark, the digests
+//! and the skipped entries) and the pages from chunk 1; it is still read.
 //!
 //! Every decoder returns `Err` on garbage and never allocates more than the
 //! input can justify.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::ops::Range;
 
 use uuid::Uuid;
 
 use super::snapshot_delta::{change_position, change_slot, get_change, put_change};
-use super::snapshot_pages::{DirEntry, chunk_of_page};
 use super::snapshot_rows::{FormatError, Reader, format_error, put_str, put_u64};
 use super::view::{ViewRow, from_changes};
 use crate::domain::state::{EventFold, StateCounts};
 use crate::domain::{BookingRow, BookingStatus, DomainEvent, RowChange, Table, UserRow};
 use crate::store::MalformedEvent;
 
-/// First bytes of a history snapshot's index chunk.
-pub const MAGIC: &[u8; 8] = b"LSHIST1\n";
+/// First bytes of a history snapshot's head chunk.
+pub const MAGIC: &[u8; 8] = b"LSHIST2\n";
+/// First bytes of the one-chunk index of the earlier layout (still read).
+pub const MAGIC_V1: &[u8; 8] = b"LSHIST1\n";
 /// Keys per page (the last page of a table may hold fewer).
 pub const PAGE_KEYS: u32 = 1024;
+/// Pages whose keys one index part holds (the last part of a table may
+/// cover fewer).
+pub const PART_PAGES: u32 = 64;
+/// First bytes of an index part chunk.
+pub const PART_TAG: &[u8; 4] = b"LSHK";
 /// First bytes of a users page chunk.
 pub const USER_PAGE_TAG: &[u8; 4] = b"LSHU";
 /// First bytes of a bookings page chunk.
@@ -58,6 +75,13 @@ const KEY_BYTES: usize = 20;
 const MARK_BYTES: usize = 8;
 const DIGEST_BYTES: usize = 16;
 const CANCELLED_BIT: u64 = 1 << 63;
+
+#[path = "snapshot_history_index.rs"]
+mod index;
+pub use index::{
+    Head, HistoryHead, HistoryIndex, IndexPart, PartSpec, RowsAt, decode_chunks, decode_head,
+    decode_part,
+};
 
 /// One key of a history index: its id and how many changes it went
 /// through. 20 bytes, laid out as in the index chunk (alignment 1).
@@ -82,148 +106,12 @@ impl HistoryKey {
 
 /// Whether a first chunk is a history index.
 pub fn is_history(first_chunk: &[u8]) -> bool {
-    first_chunk.starts_with(MAGIC)
+    first_chunk.starts_with(MAGIC) || first_chunk.starts_with(MAGIC_V1)
 }
 
 /// The 128-bit XXH3 of a page (what the index holds for it).
 pub fn page_digest(bytes: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(bytes)
-}
-
-/// A decoded history index.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryIndex {
-    /// The last ledger position folded in.
-    pub position: u64,
-    /// Ledger entries read to get there (applied or skipped).
-    pub events: u64,
-    /// Keys per page.
-    pub page_keys: u32,
-    bytes: Vec<u8>,
-    keys: [Range<usize>; 2],
-    marks: [Range<usize>; 2],
-    /// XXH3-128 of every page chunk: the users pages, then the bookings pages.
-    pub page_xxh3: Vec<u128>,
-    /// Entries up to `position` that could not be applied.
-    pub skipped: Vec<MalformedEvent>,
-}
-
-/// The rows that exist at one position: their directory entries (in key
-/// order) and, for each, its slot among the history's keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RowsAt {
-    /// Directory entries per table (users, bookings).
-    pub entries: [Vec<DirEntry>; 2],
-    /// The history slot of each entry.
-    pub slots: [Vec<u32>; 2],
-}
-
-fn pages_for(keys: usize, page_keys: u32) -> u32 {
-    u32::try_from(keys.div_ceil(page_keys.max(1) as usize)).unwrap_or(u32::MAX)
-}
-
-impl HistoryIndex {
-    /// The keys of one table, in key order.
-    pub fn keys(&self, table: Table) -> &[HistoryKey] {
-        self.bytes
-            .get(self.keys[table.slot()].clone())
-            .and_then(|b| bytemuck::try_cast_slice(b).ok())
-            .unwrap_or(&[])
-    }
-
-    fn marks(&self, table: Table) -> &[u8] {
-        self.bytes
-            .get(self.marks[table.slot()].clone())
-            .unwrap_or(&[])
-    }
-
-    /// Pages of one table.
-    pub fn pages(&self, table: Table) -> u32 {
-        pages_for(self.keys(table).len(), self.page_keys)
-    }
-
-    /// The chunk holding page `page` of `table` (chunk 0 is the index).
-    pub fn chunk_of(&self, table: Table, page: u32) -> u32 {
-        chunk_of_page(self.pages(Table::Users), table, page)
-    }
-
-    /// Total chunks (1 + all pages).
-    pub fn chunks(&self) -> u32 {
-        chunk_of_page(
-            self.pages(Table::Users),
-            Table::Bookings,
-            self.pages(Table::Bookings),
-        )
-    }
-
-    /// The keys of page `page` of a table.
-    pub fn keys_of_page(&self, table: Table, page: u32) -> &[HistoryKey] {
-        let keys = self.keys(table);
-        let per = self.page_keys.max(1) as usize;
-        let start = (page as usize).saturating_mul(per).min(keys.len());
-        &keys[start..(start + per).min(keys.len())]
-    }
-
-    /// The page holding history slot `slot`, and where in it.
-    pub fn locate(&self, slot: u32) -> (u32, usize) {
-        let per = self.page_keys.max(1);
-        (slot / per, (slot % per) as usize)
-    }
-
-    /// The slot of `key` in a table, if the history has it.
-    pub fn slot_of(&self, table: Table, key: Uuid) -> Option<u32> {
-        self.keys(table)
-            .binary_search_by(|k| k.id().cmp(&key))
-            .ok()
-            .and_then(|s| u32::try_from(s).ok())
-    }
-
-    /// The rows at `position` (at most the index's): each key whose first
-    /// change is at or before it, with the last of its changes up to there.
-    /// One pass over the index; no page is read.
-    pub fn rows_at(&self, position: u64) -> RowsAt {
-        // The two tables on two cores.
-        let (users, bookings) = std::thread::scope(|scope| {
-            let bookings = scope.spawn(|| self.table_at(Table::Bookings, position));
-            let users = self.table_at(Table::Users, position);
-            (users, bookings.join())
-        });
-        let bookings = bookings.unwrap_or_else(|_| self.table_at(Table::Bookings, position));
-        RowsAt {
-            entries: [users.0, bookings.0],
-            slots: [users.1, bookings.1],
-        }
-    }
-
-    fn table_at(&self, table: Table, position: u64) -> (Vec<DirEntry>, Vec<u32>) {
-        let keys = self.keys(table);
-        let (marks, _) = self.marks(table).as_chunks::<MARK_BYTES>();
-        let mut entries = Vec::with_capacity(keys.len());
-        let mut slots = Vec::with_capacity(keys.len());
-        let mut at = 0usize;
-        for (slot, key) in keys.iter().enumerate() {
-            let n = key.marks();
-            let mine = marks.get(at..at + n).unwrap_or(&[]);
-            at += n;
-            let mut last = None;
-            for mark in mine {
-                let mark = u64::from_le_bytes(*mark);
-                if mark & !CANCELLED_BIT > position {
-                    break;
-                }
-                last = Some(mark);
-            }
-            if let Some(mark) = last {
-                entries.push(DirEntry::new(
-                    key.id(),
-                    mark & !CANCELLED_BIT,
-                    mark & CANCELLED_BIT != 0,
-                ));
-                slots.push(slot as u32);
-            }
-        }
-        (entries, slots)
-    }
 }
 
 /// The changes a key went through, as a page holds them.
@@ -377,7 +265,7 @@ fn halves(table: &[KeyChanges], page_keys: usize) -> (&[KeyChanges], &[KeyChange
 }
 
 /// One run of whole pages of one table, encoded.
-struct Part {
+struct PageRun {
     keys: Vec<u8>,
     marks: Vec<u8>,
     marks_n: u64,
@@ -386,8 +274,8 @@ struct Part {
     digests: Vec<u128>,
 }
 
-fn encode_part(tag: &[u8; 4], table: &[KeyChanges], page_keys: usize) -> Part {
-    let mut part = Part {
+fn encode_run(tag: &[u8; 4], table: &[KeyChanges], page_keys: usize) -> PageRun {
+    let mut part = PageRun {
         keys: Vec::with_capacity(table.len() * KEY_BYTES),
         marks: Vec::with_capacity(table.len() * MARK_BYTES),
         marks_n: 0,
@@ -420,7 +308,8 @@ fn encode_part(tag: &[u8; 4], table: &[KeyChanges], page_keys: usize) -> Part {
 }
 
 /// Encodes a history at `position` (`events` entries read, `skipped` among
-/// them) from each table's changes in key order ([`HistoryFold::into_sorted`]).
+/// them) from each table's changes in key order ([`HistoryFold::into_sorted`]),
+/// with [`PART_PAGES`] pages per index part.
 pub fn encode(
     position: u64,
     events: u64,
@@ -428,7 +317,20 @@ pub fn encode(
     skipped: &[MalformedEvent],
     page_keys: u32,
 ) -> Encoded {
+    encode_with(position, events, tables, skipped, page_keys, PART_PAGES)
+}
+
+/// [`encode`] with `part_pages` pages per index part.
+pub fn encode_with(
+    position: u64,
+    events: u64,
+    tables: &[Vec<KeyChanges>; 2],
+    skipped: &[MalformedEvent],
+    page_keys: u32,
+    part_pages: u32,
+) -> Encoded {
     let page_keys = page_keys.max(1) as usize;
+    let part_pages = part_pages.max(1);
     // Each table in two runs of whole pages, one per core; the parts are
     // joined in order.
     let (u0, u1) = halves(&tables[0], page_keys);
@@ -436,203 +338,84 @@ pub fn encode(
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(|| {
             [
-                encode_part(USER_PAGE_TAG, u1, page_keys),
-                encode_part(BOOKING_PAGE_TAG, b1, page_keys),
+                encode_run(USER_PAGE_TAG, u1, page_keys),
+                encode_run(BOOKING_PAGE_TAG, b1, page_keys),
             ]
         });
         let first = [
-            encode_part(USER_PAGE_TAG, u0, page_keys),
-            encode_part(BOOKING_PAGE_TAG, b0, page_keys),
+            encode_run(USER_PAGE_TAG, u0, page_keys),
+            encode_run(BOOKING_PAGE_TAG, b0, page_keys),
         ];
         (first, second.join())
     });
     let second = second.unwrap_or_else(|_| {
         // The thread cannot panic on data it encodes; if it did, encode here.
         [
-            encode_part(USER_PAGE_TAG, u1, page_keys),
-            encode_part(BOOKING_PAGE_TAG, b1, page_keys),
+            encode_run(USER_PAGE_TAG, u1, page_keys),
+            encode_run(BOOKING_PAGE_TAG, b1, page_keys),
         ]
     });
     let [fu, fb] = first;
     let [su, sb] = second;
-    let parts = [fu, su, fb, sb];
-    let n_marks = [
-        parts[0].marks_n + parts[1].marks_n,
-        parts[2].marks_n + parts[3].marks_n,
-    ];
-    let cancelled = parts.iter().map(|p| p.cancelled).sum::<u64>();
-    let mut keys = Vec::with_capacity(parts.iter().map(|p| p.keys.len()).sum());
-    let mut marks = Vec::with_capacity(parts.iter().map(|p| p.marks.len()).sum());
-    for part in &parts {
-        keys.extend_from_slice(&part.keys);
-        marks.extend_from_slice(&part.marks);
+    let cancelled = [&fu, &su, &fb, &sb]
+        .iter()
+        .map(|p| p.cancelled)
+        .sum::<u64>();
+    let n_marks = [fu.marks_n + su.marks_n, fb.marks_n + sb.marks_n];
+    // Each table's keys and marks cut into index parts of whole pages.
+    let mut index_parts: Vec<(Vec<u8>, u64)> = Vec::new();
+    for [a, b] in [[&fu, &su], [&fb, &sb]] {
+        let keys = [a.keys.as_slice(), b.keys.as_slice()].concat();
+        let marks = [a.marks.as_slice(), b.marks.as_slice()].concat();
+        let keys: &[HistoryKey] = bytemuck::try_cast_slice(&keys).unwrap_or(&[]);
+        let mut mark_at = 0usize;
+        for run in keys.chunks(part_pages as usize * page_keys) {
+            let n: usize = run.iter().map(HistoryKey::marks).sum();
+            let mine = marks
+                .get(mark_at * MARK_BYTES..(mark_at + n) * MARK_BYTES)
+                .unwrap_or(&[]);
+            mark_at += n;
+            let mut chunk = Vec::with_capacity(PART_TAG.len() + run.len() * KEY_BYTES + mine.len());
+            chunk.extend_from_slice(PART_TAG);
+            chunk.extend_from_slice(bytemuck::cast_slice(run));
+            chunk.extend_from_slice(mine);
+            index_parts.push((chunk, n as u64));
+        }
     }
-    let digests: Vec<u128> = parts
+    let digests: Vec<u128> = [&fu, &su, &fb, &sb]
         .iter()
         .flat_map(|p| p.digests.iter().copied())
         .collect();
-    let pages: Vec<Vec<u8>> = parts.into_iter().flat_map(|p| p.pages).collect();
-    let mut index = Vec::with_capacity(64 + keys.len() + marks.len() + pages.len() * 16);
-    index.extend_from_slice(MAGIC);
-    put_u64(&mut index, position);
-    put_u64(&mut index, events);
-    index.extend_from_slice(&(page_keys as u32).to_le_bytes());
-    put_u64(&mut index, tables[0].len() as u64);
-    put_u64(&mut index, tables[1].len() as u64);
-    put_u64(&mut index, n_marks[0]);
-    put_u64(&mut index, n_marks[1]);
-    index.extend_from_slice(&keys);
-    index.extend_from_slice(&marks);
-    put_u64(&mut index, pages.len() as u64);
-    for digest in &digests {
-        index.extend_from_slice(&digest.to_le_bytes());
+    let mut head = Vec::with_capacity(64 + index_parts.len() * 24 + digests.len() * 16);
+    head.extend_from_slice(MAGIC);
+    put_u64(&mut head, position);
+    put_u64(&mut head, events);
+    head.extend_from_slice(&(page_keys as u32).to_le_bytes());
+    head.extend_from_slice(&part_pages.to_le_bytes());
+    put_u64(&mut head, tables[0].len() as u64);
+    put_u64(&mut head, tables[1].len() as u64);
+    put_u64(&mut head, n_marks[0]);
+    put_u64(&mut head, n_marks[1]);
+    for (chunk, marks) in &index_parts {
+        put_u64(&mut head, *marks);
+        head.extend_from_slice(&page_digest(chunk).to_le_bytes());
     }
-    put_u64(&mut index, skipped.len() as u64);
+    put_u64(&mut head, digests.len() as u64);
+    for digest in &digests {
+        head.extend_from_slice(&digest.to_le_bytes());
+    }
+    put_u64(&mut head, skipped.len() as u64);
     for bad in skipped {
-        put_u64(&mut index, bad.position);
-        put_str(&mut index, &bad.reason);
-        put_str(&mut index, &bad.raw);
+        put_u64(&mut head, bad.position);
+        put_str(&mut head, &bad.reason);
+        put_str(&mut head, &bad.raw);
     }
     let counts = StateCounts::of(tables[0].len() as u64, tables[1].len() as u64, cancelled);
-    let mut chunks = Vec::with_capacity(1 + pages.len());
-    chunks.push(index);
-    chunks.extend(pages);
+    let mut chunks = Vec::with_capacity(1 + index_parts.len() + digests.len());
+    chunks.push(head);
+    chunks.extend(index_parts.into_iter().map(|(chunk, _)| chunk));
+    chunks.extend([fu, su, fb, sb].into_iter().flat_map(|p| p.pages));
     Encoded { chunks, counts }
-}
-
-/// Decodes an index chunk, keeping its bytes. Rejects: a wrong magic,
-/// truncation, trailing bytes, counts that cannot fit, page_keys 0, keys
-/// not strictly increasing, a key without changes, mark counts that do not
-/// add up, marks that do not increase within a key or lie after the
-/// position, a user marked cancelled, a digest count other than the pages'.
-pub fn decode_index(bytes: Vec<u8>) -> Result<HistoryIndex, FormatError> {
-    if !is_history(&bytes) {
-        return Err("not a history snapshot index (wrong magic)".into());
-    }
-    let mut r = Reader::at(&bytes, MAGIC.len());
-    let position = r.u64()?;
-    let events = r.u64()?;
-    let page_keys = r.u32()?;
-    if page_keys == 0 {
-        return Err("page_keys is 0".into());
-    }
-    let n_keys = [r.u64()?, r.u64()?];
-    let n_marks = [r.u64()?, r.u64()?];
-    let left = r.left() as u64;
-    let fits = n_keys
-        .iter()
-        .map(|n| n.checked_mul(KEY_BYTES as u64))
-        .chain(n_marks.iter().map(|n| n.checked_mul(MARK_BYTES as u64)))
-        .try_fold(16u64, |sum, bytes| sum.checked_add(bytes?))
-        .is_some_and(|need| need <= left);
-    if !fits {
-        return Err(format_error!(
-            "{n_keys:?} keys and {n_marks:?} changes cannot fit in {left} bytes"
-        ));
-    }
-    let mut keys = [0..0, 0..0];
-    for (slot, n) in n_keys.iter().enumerate() {
-        let at = r.offset();
-        r.take(*n as usize * KEY_BYTES)?;
-        keys[slot] = at..r.offset();
-    }
-    let mut marks = [0..0, 0..0];
-    for (slot, n) in n_marks.iter().enumerate() {
-        let at = r.offset();
-        r.take(*n as usize * MARK_BYTES)?;
-        marks[slot] = at..r.offset();
-    }
-    let n_digests = r.u64()?;
-    let expected = u64::from(pages_for(n_keys[0] as usize, page_keys))
-        + u64::from(pages_for(n_keys[1] as usize, page_keys));
-    if n_digests != expected {
-        return Err(format_error!(
-            "{n_digests} page digests for {expected} pages"
-        ));
-    }
-    let digest_bytes = n_digests.saturating_mul(DIGEST_BYTES as u64);
-    if digest_bytes > r.left() as u64 {
-        return Err(format_error!(
-            "{n_digests} page digests cannot fit in {} bytes",
-            r.left()
-        ));
-    }
-    let (digests, _) = r.take(digest_bytes as usize)?.as_chunks::<DIGEST_BYTES>();
-    let page_xxh3 = digests.iter().map(|d| u128::from_le_bytes(*d)).collect();
-    let bad = r.count(16)?;
-    let mut skipped = Vec::with_capacity(bad);
-    for _ in 0..bad {
-        skipped.push(MalformedEvent {
-            position: r.u64()?,
-            reason: r.string()?,
-            raw: r.string()?,
-        });
-    }
-    r.finish()?;
-    let index = HistoryIndex {
-        position,
-        events,
-        page_keys,
-        bytes,
-        keys,
-        marks,
-        page_xxh3,
-        skipped,
-    };
-    check_index(&index, n_marks)?;
-    Ok(index)
-}
-
-fn check_index(index: &HistoryIndex, n_marks: [u64; 2]) -> Result<(), FormatError> {
-    for table in [Table::Users, Table::Bookings] {
-        let keys = index.keys(table);
-        if let Some(i) = keys.windows(2).position(|pair| pair[0].id >= pair[1].id) {
-            return Err(format_error!(
-                "{table:?} keys are not strictly increasing at key {}",
-                i + 1
-            ));
-        }
-        let total: u64 = keys.iter().map(|k| k.marks() as u64).sum();
-        if total != n_marks[table.slot()] {
-            return Err(format_error!(
-                "{table:?} keys have {total} changes; the index holds {}",
-                n_marks[table.slot()]
-            ));
-        }
-        let (marks, _) = index.marks(table).as_chunks::<MARK_BYTES>();
-        let mut at = 0usize;
-        for key in keys {
-            let n = key.marks();
-            if n == 0 {
-                return Err(format_error!("{table:?} key {} has no changes", key.id()));
-            }
-            let mut previous = 0u64;
-            for mark in &marks[at..at + n] {
-                let mark = u64::from_le_bytes(*mark);
-                let position = mark & !CANCELLED_BIT;
-                if position <= previous || position > index.position {
-                    return Err(format_error!(
-                        "{table:?} key {} has a change at {position} after {previous} (the history is up to {})",
-                        key.id(),
-                        index.position
-                    ));
-                }
-                if table == Table::Users && mark & CANCELLED_BIT != 0 {
-                    return Err(format_error!("user {} is marked cancelled", key.id()));
-                }
-                previous = position;
-            }
-            at += n;
-        }
-    }
-    if index
-        .skipped
-        .iter()
-        .any(|bad| bad.position > index.position)
-    {
-        return Err("an entry that could not be applied lies after the position".into());
-    }
-    Ok(())
 }
 
 /// Decodes a page of `table` whose keys (from the index) are `keys`: each

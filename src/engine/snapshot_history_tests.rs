@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::domain::ReadState;
+use crate::engine::snapshot_pages::DirEntry;
 use crate::engine::view::tests::events;
 
 /// The history of the test ledger's first `to` events, encoded with small
@@ -29,7 +30,69 @@ fn history(to: usize) -> (Encoded, [Vec<KeyChanges>; 2]) {
         reason: "unknown event type 'Nope' (\"quoted\")".into(),
         raw: String::new(),
     });
-    (encode(position, events, &tables, &skipped, 7), tables)
+    (
+        encode_with(position, events, &tables, &skipped, 7, 2),
+        tables,
+    )
+}
+
+/// The index of encoded chunks (the head and its parts).
+fn decode(chunks: &[Vec<u8>]) -> Result<HistoryIndex, FormatError> {
+    decode_chunks(chunks[0].clone(), &chunks[1..])
+}
+
+/// The head of encoded chunks, with its parts still to read.
+fn head_of(chunks: &[Vec<u8>]) -> HistoryHead {
+    match decode_head(chunks[0].clone()).unwrap() {
+        Head::Parts(head) => head,
+        Head::Whole(_) => panic!("a head of the earlier layout"),
+    }
+}
+
+/// The chunks of `encoded` in the earlier layout: the whole index in chunk
+/// 0, then the pages.
+fn earlier_layout(chunks: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let index = decode(chunks).unwrap();
+    let mut v1 = MAGIC_V1.to_vec();
+    put_u64(&mut v1, index.position);
+    put_u64(&mut v1, index.events);
+    v1.extend_from_slice(&index.page_keys.to_le_bytes());
+    for slot in 0..2 {
+        put_u64(&mut v1, index.n_keys[slot] as u64);
+    }
+    for slot in 0..2 {
+        put_u64(
+            &mut v1,
+            index.parts[slot]
+                .iter()
+                .map(|p| p.marks().len() as u64)
+                .sum(),
+        );
+    }
+    for slot in 0..2 {
+        for part in &index.parts[slot] {
+            v1.extend_from_slice(bytemuck::cast_slice(part.keys()));
+        }
+    }
+    for slot in 0..2 {
+        for part in &index.parts[slot] {
+            v1.extend_from_slice(part.marks().as_flattened());
+        }
+    }
+    put_u64(&mut v1, index.page_xxh3.len() as u64);
+    for digest in &index.page_xxh3 {
+        v1.extend_from_slice(&digest.to_le_bytes());
+    }
+    put_u64(&mut v1, index.skipped.len() as u64);
+    for bad in &index.skipped {
+        put_u64(&mut v1, bad.position);
+        put_str(&mut v1, &bad.reason);
+        put_str(&mut v1, &bad.raw);
+    }
+    let parts = index.parts.iter().map(Vec::len).sum::<usize>();
+    let mut out = vec![v1];
+    out.extend(chunks[1 + parts..].iter().cloned());
+    out
 }
 
 /// The state at `position` from the decoded index and pages.
@@ -45,11 +108,12 @@ fn state_from(index: &HistoryIndex, chunks: &[Vec<u8>], position: u64) -> ReadSt
             let bytes = &chunks[index.chunk_of(table, page) as usize];
             assert_eq!(
                 page_digest(bytes),
-                index.page_xxh3[index.chunk_of(table, page) as usize - 1]
+                index.page_xxh3
+                    [(index.chunk_of(table, page) - index.chunk_of(Table::Users, 0)) as usize]
             );
             let keys = decode_page(bytes, table, index.keys_of_page(table, page)).unwrap();
             let (key, changes) = &keys[i];
-            assert_eq!(*key, index.keys(table)[*slot as usize].id());
+            assert_eq!(*key, index.key(table, *slot).unwrap().id());
             for change in changes_up_to(changes, position) {
                 state.apply_change(change);
             }
@@ -62,7 +126,11 @@ fn state_from(index: &HistoryIndex, chunks: &[Vec<u8>], position: u64) -> ReadSt
 fn a_history_gives_the_folded_state_at_every_position_up_to_its_own() {
     let all = events();
     let (encoded, tables) = history(all.len());
-    let index = decode_index(encoded.chunks[0].clone()).unwrap();
+    let index = decode(&encoded.chunks).unwrap();
+    assert!(
+        index.parts.iter().all(|parts| parts.len() > 1),
+        "several index parts per table"
+    );
     assert_eq!(index.position, all.len() as u64);
     assert_eq!(index.events, all.len() as u64);
     assert_eq!(index.chunks() as usize, encoded.chunks.len());
@@ -78,9 +146,27 @@ fn a_history_gives_the_folded_state_at_every_position_up_to_its_own() {
         .map(|e| RowChange::of_event(e.position, &e.decode().unwrap()).count())
         .sum();
     assert!(kept < raw, "{kept} changes kept of {raw}");
+    // The same history in the earlier layout (the index in one chunk).
+    let v1_chunks = earlier_layout(&encoded.chunks);
+    let v1 = decode(&v1_chunks).unwrap();
+    assert_eq!(v1.chunks() as usize, v1_chunks.len());
     for position in 0..=all.len() as u64 {
         let want = ReadState::fold(&all[..position as usize]);
         let got = state_from(&index, &encoded.chunks, position);
+        assert_eq!(
+            state_from(&v1, &v1_chunks, position),
+            got,
+            "the earlier layout at {position}"
+        );
+        let (directory, slots) = index.directory_at(position);
+        let at = index.rows_at(position);
+        for table in Table::ALL {
+            assert_eq!(
+                directory.entries(table),
+                at.entries[table.slot()].as_slice()
+            );
+        }
+        assert_eq!(slots, at.slots);
         assert_eq!(got.users, want.users, "users at {position}");
         assert_eq!(got.bookings, want.bookings, "bookings at {position}");
         let at = index.rows_at(position);
@@ -100,7 +186,7 @@ fn a_history_gives_the_folded_state_at_every_position_up_to_its_own() {
 fn an_empty_history_decodes_to_no_rows() {
     let encoded = encode(0, 0, &Default::default(), &[], PAGE_KEYS);
     assert_eq!(encoded.chunks.len(), 1);
-    let index = decode_index(encoded.chunks[0].clone()).unwrap();
+    let index = decode(&encoded.chunks).unwrap();
     assert_eq!(index.rows_at(10), RowsAt::default());
     assert_eq!(index.chunks(), 1);
 }
@@ -108,33 +194,78 @@ fn an_empty_history_decodes_to_no_rows() {
 #[test]
 fn garbage_is_an_error_never_a_panic() {
     let (encoded, _) = history(120);
-    let index = &encoded.chunks[0];
-    assert!(decode_index(index[..index.len() - 1].to_vec()).is_err());
-    let mut longer = index.clone();
+    let chunks = &encoded.chunks;
+    let head = &chunks[0];
+    assert!(decode_head(head[..head.len() - 1].to_vec()).is_err());
+    let mut longer = head.clone();
     longer.push(0);
-    assert!(decode_index(longer).is_err());
-    assert!(decode_index(b"LSSNAP2\nxxxxxxxx".to_vec()).is_err());
-    // Every single flipped byte is caught or decodes to something checked.
-    for at in 0..index.len().min(4_000) {
-        let mut bad = index.clone();
+    assert!(decode_head(longer).is_err());
+    assert!(decode_head(b"LSSNAP2\nxxxxxxxx".to_vec()).is_err());
+    // Every single flipped byte of the head is caught or decodes to
+    // something checked.
+    for at in 0..head.len().min(4_000) {
+        let mut bad = head.clone();
         bad[at] ^= 0x5a;
-        let _ = decode_index(bad);
+        let _ = decode_head(bad);
     }
-    // Keys out of order: swap the first two users keys.
-    let mut swapped = index.clone();
-    let keys = 8 + 8 + 8 + 4 + 32;
-    let (a, b) = (keys, keys + KEY_BYTES);
+    let specs = head_of(chunks).parts().to_vec();
+    assert!(specs.len() >= 3, "{} index parts", specs.len());
+    // A part: its checksum catches any change; a short or long part, or one
+    // in another's place, is an error.
+    let part = &chunks[1];
+    decode_part(&specs[0], part.clone()).unwrap();
+    for at in 0..part.len() {
+        let mut bad = part.clone();
+        bad[at] ^= 0xa5;
+        let error = decode_part(&specs[0], bad).unwrap_err().to_string();
+        assert!(error.contains("checksum"), "{error}");
+    }
+    assert!(decode_part(&specs[0], chunks[2].clone()).is_err());
+    assert!(decode_part(&specs[0], part[..part.len() - 8].to_vec()).is_err());
+    // With checksums that match (a head written to fit): keys out of order
+    // within a part, a part too short for its keys, parts out of order.
+    let with_digest = |mut spec: PartSpec, bytes: &[u8]| {
+        spec.xxh3 = page_digest(bytes);
+        decode_part(&spec, bytes.to_vec())
+    };
+    let mut swapped = part.clone();
+    let a = PART_TAG.len();
+    let b = a + KEY_BYTES;
     let first: Vec<u8> = swapped[a..b].to_vec();
     swapped.copy_within(b..b + KEY_BYTES, a);
     swapped[b..b + KEY_BYTES].copy_from_slice(&first);
-    let error = decode_index(swapped).unwrap_err().to_string();
+    let error = with_digest(specs[0].clone(), &swapped)
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("not strictly increasing") || error.contains("changes"),
         "{error}"
     );
-    let page = &encoded.chunks[1];
-    let decoded = decode_index(index.clone()).unwrap();
-    let keys = decoded.keys_of_page(Table::Users, 0);
+    let error = with_digest(specs[0].clone(), &part[..part.len() - 8])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("bytes"), "{error}");
+    let users: Vec<&PartSpec> = specs.iter().filter(|s| s.table == Table::Users).collect();
+    assert!(users.len() >= 2, "two users parts");
+    let mut head = head_of(chunks);
+    let parts: Vec<IndexPart> = specs
+        .iter()
+        .map(|s| decode_part(s, chunks[1 + s.number as usize].clone()).unwrap())
+        .collect();
+    let mut reordered = parts.clone();
+    reordered.swap(0, 1);
+    let error = head.clone().assemble(reordered).unwrap_err().to_string();
+    assert!(error.contains("from one index part to the next"), "{error}");
+    assert!(
+        head.clone().assemble(parts[1..].to_vec()).is_err(),
+        "a part missing"
+    );
+    head.specs.pop();
+    assert!(head.assemble(parts).is_err(), "a part too many");
+    // Pages.
+    let index = decode(chunks).unwrap();
+    let page = &chunks[index.chunk_of(Table::Users, 0) as usize];
+    let keys = index.keys_of_page(Table::Users, 0);
     assert_eq!(
         decode_page(page, Table::Users, keys).unwrap().len(),
         keys.len()
@@ -152,5 +283,13 @@ fn garbage_is_an_error_never_a_panic() {
         let mut bad = page.clone();
         bad[at] ^= 0xa5;
         let _ = decode_page(&bad, Table::Users, keys);
+    }
+    // The earlier layout: a flipped byte or a cut is caught too.
+    let v1 = earlier_layout(chunks).swap_remove(0);
+    assert!(decode_head(v1[..v1.len() - 1].to_vec()).is_err());
+    for at in 0..v1.len().min(4_000) {
+        let mut bad = v1.clone();
+        bad[at] ^= 0x5a;
+        let _ = decode_head(bad);
     }
 }

@@ -137,16 +137,24 @@ impl SnapshotIndex {
     ) -> Self {
         let mut bytes = Vec::with_capacity((users.len() + bookings.len()) * ENTRY_BYTES);
         bytes.extend_from_slice(bytemuck::cast_slice(users));
-        let split = bytes.len();
         bytes.extend_from_slice(bytemuck::cast_slice(bookings));
-        let end = bytes.len();
+        let mut index = SnapshotIndex::from_entry_bytes(position, page_rows, bytes, users.len());
+        index.page_sha256 = page_sha256;
+        index
+    }
+
+    /// An index over the entries of both tables, as bytes (the first
+    /// `users` entries the users'), taken as they are.
+    pub fn from_entry_bytes(position: u64, page_rows: u32, bytes: Vec<u8>, users: usize) -> Self {
+        let end = bytes.len() / ENTRY_BYTES * ENTRY_BYTES;
+        let split = users.saturating_mul(ENTRY_BYTES).min(end);
         SnapshotIndex {
             position,
             page_rows,
             bytes,
             users: 0..split,
             bookings: split..end,
-            page_sha256,
+            page_sha256: Vec::new(),
         }
     }
 

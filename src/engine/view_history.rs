@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use super::snapshot_history::{self, HistoryIndex, KeyChanges};
-use super::snapshot_pages::SnapshotIndex;
+use super::snapshot_history::{self, Head, HistoryHead, HistoryIndex, KeyChanges, PartSpec};
 use super::snapshot_rows::FormatError;
 use super::view::{
     CACHED_PAGES, PAGES_PER_READ, PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages,
@@ -89,10 +88,12 @@ impl HistorySource {
                 chunks.len()
             )));
         }
+        // The digests are the pages', in the order of their chunks.
+        let first_digest = (chunk0 - self.index.chunk_of(Table::Users, 0)) as usize;
         let digests: Vec<u128> = self
             .index
             .page_xxh3
-            .get(chunk0 as usize - 1..chunk0 as usize - 1 + chunks.len())
+            .get(first_digest..first_digest + chunks.len())
             .map(<[u128]>::to_vec)
             .ok_or_else(|| self.bad(format!("page {page0} is not in the index")))?;
         let keys: Vec<Vec<snapshot_history::HistoryKey>> = (0..chunks.len() as u32)
@@ -219,18 +220,11 @@ impl Engine {
         let base = tokio::task::spawn_blocking({
             let source = source.clone();
             move || {
-                let rows = source.index.rows_at(at);
-                let index = SnapshotIndex::from_entries(
-                    at,
-                    source.index.page_keys,
-                    &rows.entries[0],
-                    &rows.entries[1],
-                    Vec::new(),
-                );
+                let (index, slots) = source.index.directory_at(at);
                 let rows = Rows::History(HistoryRows {
                     source: source.clone(),
                     at,
-                    slots: rows.slots,
+                    slots,
                 });
                 ViewBase::with_rows(Some(source.meta.clone()), index, rows)
             }
@@ -260,14 +254,17 @@ impl Engine {
         };
         // The checksum first: changed bytes are reported as such, whatever
         // they did to the layout.
-        let index = tokio::task::spawn_blocking(move || {
+        let head = tokio::task::spawn_blocking(move || {
             (super::snapshot_pages::xxh3_hex(&first) == expected)
-                .then(|| snapshot_history::decode_index(first))
+                .then(|| snapshot_history::decode_head(first))
         })
         .await
         .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?
         .ok_or_else(|| bad_snapshot(meta, "checksum mismatch (the stored index changed)"))?;
-        let index = index.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
+        let index = match head.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))? {
+            Head::Whole(index) => index,
+            Head::Parts(head) => self.read_index_parts(meta, head).await?,
+        };
         if index.position != meta.position || index.chunks() != meta.chunks {
             return Err(bad_snapshot(
                 meta,
@@ -286,6 +283,61 @@ impl Engine {
             index,
             cache: Mutex::new(Default::default()),
         }))
+    }
+
+    /// Reads and checks the index parts a head lists, in two runs side by
+    /// side (each read, then checked on a core of its own), and puts the
+    /// index together.
+    async fn read_index_parts(
+        &self,
+        meta: &SnapshotMeta,
+        head: HistoryHead,
+    ) -> EngineResult<HistoryIndex> {
+        if head.chunks() != meta.chunks {
+            return Err(bad_snapshot(
+                meta,
+                format!(
+                    "the index says {} chunks; the metadata says {}",
+                    head.chunks(),
+                    meta.chunks
+                ),
+            ));
+        }
+        let read = |specs: Vec<PartSpec>| async move {
+            let Some(first) = specs.first().map(|s| s.number + 1) else {
+                return Ok(Vec::new());
+            };
+            let want = specs.len();
+            let chunks = self
+                .stores
+                .snapshots
+                .load_snapshot_chunk_range(meta.id, first, want as u32)
+                .await?;
+            if chunks.len() != want {
+                return Err(bad_snapshot(
+                    meta,
+                    format!(
+                        "{} of the {want} index parts from chunk {first} are stored",
+                        chunks.len()
+                    ),
+                ));
+            }
+            tokio::task::spawn_blocking(move || {
+                specs
+                    .iter()
+                    .zip(chunks)
+                    .map(|(spec, bytes)| snapshot_history::decode_part(spec, bytes))
+                    .collect::<Result<Vec<_>, FormatError>>()
+            })
+            .await
+            .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?
+            .map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))
+        };
+        let mut specs = head.parts().to_vec();
+        let second = specs.split_off(specs.len().div_ceil(2));
+        let (first, second) = tokio::try_join!(read(specs), read(second))?;
+        head.assemble(first.into_iter().chain(second).collect())
+            .map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))
     }
 
     /// The source of a live base on history snapshot `id`, if one is live.

@@ -2,6 +2,7 @@
 //! chunked snapshots and leases.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -134,6 +135,11 @@ pub struct SqliteLedger {
     /// snapshot's index while it reads the events after it, and one
     /// connection would make the two take turns.
     snapshots: Conn,
+    /// A second connection for snapshot chunks: a history's index parts
+    /// are read in two runs side by side, one on each.
+    snapshot_side: Conn,
+    /// Which of the two reads the next run of chunks.
+    snapshot_turn: AtomicUsize,
     locks: Conn,
     /// Opened for inspection: every write is refused before it reaches SQLite.
     read_only: bool,
@@ -171,6 +177,8 @@ impl SqliteLedger {
                 path: path.to_path_buf(),
                 writer: open()?,
                 snapshots: open()?,
+                snapshot_side: open()?,
+                snapshot_turn: AtomicUsize::new(0),
                 locks: open()?,
                 reader,
                 read_only,
@@ -205,6 +213,8 @@ impl SqliteLedger {
             path: path.to_path_buf(),
             reader: Conn::open(path, &store, Durability::Full)?,
             snapshots: Conn::open(path, &store, Durability::Full)?,
+            snapshot_side: Conn::open(path, &store, Durability::Full)?,
+            snapshot_turn: AtomicUsize::new(0),
             locks: Conn::open(path, &store, Durability::Normal)?.gated(gate),
             writer,
             read_only,
@@ -1022,49 +1032,52 @@ impl SnapshotStore for SqliteLedger {
         let store = self.store();
         // u32 + u32 fits in i64: no overflow at the end of the range.
         let (start, end) = (i64::from(first), i64::from(first) + i64::from(count));
-        self.snapshots
-            .call(move |c| {
-                // A range scan of the (snapshot_id, seq) primary key, for the
-                // row ids only: each chunk is then read straight into its
-                // buffer through the incremental blob API. Reading the column
-                // would have SQLite assemble the blob in a buffer of its own
-                // first (a second copy of a 28 MB index at 1M events).
-                let rowids: Vec<(i64, i64)> = {
-                    let mut stmt = c
-                        .prepare(
-                            "SELECT seq, rowid FROM snapshot_chunks
+        let conn = match self.snapshot_turn.fetch_add(1, Ordering::Relaxed) % 2 {
+            0 => &self.snapshots,
+            _ => &self.snapshot_side,
+        };
+        conn.call(move |c| {
+            // A range scan of the (snapshot_id, seq) primary key, for the
+            // row ids only: each chunk is then read straight into its
+            // buffer through the incremental blob API. Reading the column
+            // would have SQLite assemble the blob in a buffer of its own
+            // first (a second copy of a 28 MB index at 1M events).
+            let rowids: Vec<(i64, i64)> = {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT seq, rowid FROM snapshot_chunks
                              WHERE snapshot_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-                        )
-                        .map_err(|e| map_err(&store, e))?;
-                    let rows = stmt
-                        .query_map(params![id.to_string(), start, end], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                        })
-                        .map_err(|e| map_err(&store, e))?;
-                    rows.collect::<Result<_, _>>()
-                        .map_err(|e| map_err(&store, e))?
-                };
-                // Keep the contiguous prefix from `first`.
-                let mut chunks = Vec::new();
-                for (expected, (seq, rowid)) in (start..).zip(rowids) {
-                    if seq != expected {
-                        break; // a gap: the caller reports the short read
-                    }
-                    let mut blob = c
-                        .blob_open(MAIN_DB, c"snapshot_chunks", c"data", rowid, true)
-                        .map_err(|e| map_err(&store, e))?;
-                    let mut data = vec![0u8; blob.len()];
-                    std::io::Read::read_exact(&mut blob, &mut data).map_err(|e| {
-                        StoreError::Failed {
-                            store: store.clone(),
-                            message: format!("reading snapshot chunk {seq}: {e}"),
-                        }
-                    })?;
-                    chunks.push(data);
+                    )
+                    .map_err(|e| map_err(&store, e))?;
+                let rows = stmt
+                    .query_map(params![id.to_string(), start, end], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                    })
+                    .map_err(|e| map_err(&store, e))?;
+                rows.collect::<Result<_, _>>()
+                    .map_err(|e| map_err(&store, e))?
+            };
+            // Keep the contiguous prefix from `first`.
+            let mut chunks = Vec::new();
+            for (expected, (seq, rowid)) in (start..).zip(rowids) {
+                if seq != expected {
+                    break; // a gap: the caller reports the short read
                 }
-                Ok(chunks)
-            })
-            .await
+                let mut blob = c
+                    .blob_open(MAIN_DB, c"snapshot_chunks", c"data", rowid, true)
+                    .map_err(|e| map_err(&store, e))?;
+                let mut data = vec![0u8; blob.len()];
+                std::io::Read::read_exact(&mut blob, &mut data).map_err(|e| {
+                    StoreError::Failed {
+                        store: store.clone(),
+                        message: format!("reading snapshot chunk {seq}: {e}"),
+                    }
+                })?;
+                chunks.push(data);
+            }
+            Ok(chunks)
+        })
+        .await
     }
 }
 
