@@ -85,7 +85,13 @@ stage install install
 # Real servers (installs PostgreSQL from Debian and builds our FerretDB launcher if needed).
 started=$(now)
 echo "== services" >&2
-eval "$(scripts/services.sh start)"
+# (the status of `eval "$(...)"` is eval's, not the start's: check it apart)
+if ! service_exports=$(scripts/services.sh start); then
+    record services "$started" "FAILED"
+    echo "scripts/test.sh: the servers did not start (scripts/services.sh says why above)" >&2
+    exit 1
+fi
+eval "$service_exports"
 export LEDGERSCOPE_MONGO_URI LEDGERSCOPE_POSTGRES_URL
 record services "$started" ok
 
