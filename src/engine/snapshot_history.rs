@@ -258,9 +258,9 @@ fn cancelled_after(change: &RowChange, before: bool) -> bool {
     }
 }
 
-/// A table cut in two runs of whole pages.
-fn halves(table: &[KeyChanges], page_keys: usize) -> (&[KeyChanges], &[KeyChanges]) {
-    let split = (table.len().div_ceil(page_keys) / 2) * page_keys;
+/// A table cut in two runs of whole index parts (`part_keys` keys each).
+fn halves(table: &[KeyChanges], part_keys: usize) -> (&[KeyChanges], &[KeyChanges]) {
+    let split = (table.len().div_ceil(part_keys) / 2) * part_keys;
     table.split_at(split.min(table.len()))
 }
 
@@ -333,8 +333,9 @@ pub fn encode_with(
     let part_pages = part_pages.max(1);
     // Each table in two runs of whole pages, one per core; the parts are
     // joined in order.
-    let (u0, u1) = halves(&tables[0], page_keys);
-    let (b0, b1) = halves(&tables[1], page_keys);
+    let part_keys = part_pages as usize * page_keys;
+    let (u0, u1) = halves(&tables[0], part_keys);
+    let (b0, b1) = halves(&tables[1], part_keys);
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(|| {
             [
@@ -362,23 +363,24 @@ pub fn encode_with(
         .map(|p| p.cancelled)
         .sum::<u64>();
     let n_marks = [fu.marks_n + su.marks_n, fb.marks_n + sb.marks_n];
-    // Each table's keys and marks cut into index parts of whole pages.
+    // Each run starts a part: its keys and marks are cut into index parts
+    // as they are.
     let mut index_parts: Vec<(Vec<u8>, u64)> = Vec::new();
-    for [a, b] in [[&fu, &su], [&fb, &sb]] {
-        let keys = [a.keys.as_slice(), b.keys.as_slice()].concat();
-        let marks = [a.marks.as_slice(), b.marks.as_slice()].concat();
-        let keys: &[HistoryKey] = bytemuck::try_cast_slice(&keys).unwrap_or(&[]);
+    for run in [&fu, &su, &fb, &sb] {
+        let keys: &[HistoryKey] = bytemuck::try_cast_slice(&run.keys).unwrap_or(&[]);
         let mut mark_at = 0usize;
-        for run in keys.chunks(part_pages as usize * page_keys) {
-            let n: usize = run.iter().map(HistoryKey::marks).sum();
-            let mine = marks
+        for part in keys.chunks(part_keys) {
+            let n: usize = part.iter().map(HistoryKey::marks).sum();
+            let marks = run
+                .marks
                 .get(mark_at * MARK_BYTES..(mark_at + n) * MARK_BYTES)
                 .unwrap_or(&[]);
             mark_at += n;
-            let mut chunk = Vec::with_capacity(PART_TAG.len() + run.len() * KEY_BYTES + mine.len());
+            let mut chunk =
+                Vec::with_capacity(PART_TAG.len() + part.len() * KEY_BYTES + marks.len());
             chunk.extend_from_slice(PART_TAG);
-            chunk.extend_from_slice(bytemuck::cast_slice(run));
-            chunk.extend_from_slice(mine);
+            chunk.extend_from_slice(bytemuck::cast_slice(part));
+            chunk.extend_from_slice(marks);
             index_parts.push((chunk, n as u64));
         }
     }

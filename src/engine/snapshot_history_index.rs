@@ -87,14 +87,14 @@ impl HistoryHead {
 
     /// Total chunks (the head, the parts and every page).
     pub fn chunks(&self) -> u32 {
-        let parts = self.specs.len() as u32;
-        let user_pages = pages_for(self.n_keys[0], self.page_keys);
-        parts
-            + chunk_of_page(
-                user_pages,
-                Table::Bookings,
-                pages_for(self.n_keys[1], self.page_keys),
-            )
+        let pages = pages_for(self.n_keys[1], self.page_keys);
+        layout_chunk(
+            self.specs.len() as u32,
+            self.n_keys,
+            self.page_keys,
+            Table::Bookings,
+            pages,
+        )
     }
 
     /// The index, from the head and its parts checked by [`decode_part`] (in
@@ -178,6 +178,12 @@ fn pages_for(keys: usize, page_keys: u32) -> u32 {
     u32::try_from(keys.div_ceil(page_keys.max(1) as usize)).unwrap_or(u32::MAX)
 }
 
+/// The chunk of page `page` of `table` in a history whose `parts` index
+/// parts (0 in the earlier layout) lie between the head and the pages.
+fn layout_chunk(parts: u32, n_keys: [usize; 2], page_keys: u32, table: Table, page: u32) -> u32 {
+    parts + chunk_of_page(pages_for(n_keys[0], page_keys), table, page)
+}
+
 impl HistoryIndex {
     /// Keys of one table.
     pub fn key_count(&self, table: Table) -> usize {
@@ -204,7 +210,13 @@ impl HistoryIndex {
     /// The chunk holding page `page` of `table` (after the head and the
     /// index parts).
     pub fn chunk_of(&self, table: Table, page: u32) -> u32 {
-        self.parts_before_pages + chunk_of_page(self.pages(Table::Users), table, page)
+        layout_chunk(
+            self.parts_before_pages,
+            self.n_keys,
+            self.page_keys,
+            table,
+            page,
+        )
     }
 
     /// Total chunks (the head, the parts and every page).
@@ -393,6 +405,24 @@ pub enum Head {
     Whole(HistoryIndex),
     /// The index parts are still to be read ([`decode_part`]).
     Parts(HistoryHead),
+}
+
+impl Head {
+    /// The position the history is at.
+    pub fn position(&self) -> u64 {
+        match self {
+            Head::Whole(index) => index.position,
+            Head::Parts(head) => head.position,
+        }
+    }
+
+    /// Total chunks the history says it has.
+    pub fn chunks(&self) -> u32 {
+        match self {
+            Head::Whole(index) => index.chunks(),
+            Head::Parts(head) => head.chunks(),
+        }
+    }
 }
 
 /// Decodes a head chunk. Rejects: a wrong magic, truncation, trailing

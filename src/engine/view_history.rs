@@ -261,22 +261,24 @@ impl Engine {
         .await
         .map_err(|e| bad_snapshot(meta, format!("decoding stopped: {e}")))?
         .ok_or_else(|| bad_snapshot(meta, "checksum mismatch (the stored index changed)"))?;
-        let index = match head.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))? {
-            Head::Whole(index) => index,
-            Head::Parts(head) => self.read_index_parts(meta, head).await?,
-        };
-        if index.position != meta.position || index.chunks() != meta.chunks {
+        let head = head.map_err(|e| bad_snapshot(meta, format!("bad index: {e}")))?;
+        // Before any part is read.
+        if head.position() != meta.position || head.chunks() != meta.chunks {
             return Err(bad_snapshot(
                 meta,
                 format!(
                     "the index says position {} in {} chunks; the metadata says {} in {}",
-                    index.position,
-                    index.chunks(),
+                    head.position(),
+                    head.chunks(),
                     meta.position,
                     meta.chunks
                 ),
             ));
         }
+        let index = match head {
+            Head::Whole(index) => index,
+            Head::Parts(head) => self.read_index_parts(meta, head).await?,
+        };
         Ok(Arc::new(HistorySource {
             store: self.stores.snapshots.clone(),
             meta: meta.clone(),
@@ -293,16 +295,6 @@ impl Engine {
         meta: &SnapshotMeta,
         head: HistoryHead,
     ) -> EngineResult<HistoryIndex> {
-        if head.chunks() != meta.chunks {
-            return Err(bad_snapshot(
-                meta,
-                format!(
-                    "the index says {} chunks; the metadata says {}",
-                    head.chunks(),
-                    meta.chunks
-                ),
-            ));
-        }
         let read = |specs: Vec<PartSpec>| async move {
             let Some(first) = specs.first().map(|s| s.number + 1) else {
                 return Ok(Vec::new());
