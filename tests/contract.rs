@@ -674,6 +674,30 @@ async fn snapshot_contract(store: Arc<dyn SnapshotStore>) {
         Vec::<Vec<u8>>::new(),
         "an unknown snapshot has no chunks (empty, not an error)"
     );
+
+    // Deleting one leaves the other whole; its chunks go with it.
+    store.delete_snapshot(later.id).await.unwrap();
+    let listed: Vec<Uuid> = store
+        .list_snapshots()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, [earlier.id]);
+    assert!(
+        store
+            .load_snapshot_chunk_range(later.id, 0, 4)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a deleted snapshot's chunks are gone"
+    );
+    assert_eq!(store.load_snapshot_chunks(earlier.id).await.unwrap(), small);
+    store
+        .delete_snapshot(later.id)
+        .await
+        .expect("deleting a snapshot that is not stored does nothing");
 }
 
 async fn lease_contract(locks: Arc<dyn LockFactory>) {

@@ -545,6 +545,10 @@ pub trait SnapshotStore: Send + Sync {
         first: u32,
         count: u32,
     ) -> StoreResult<Vec<Vec<u8>>>;
+    /// Deletes a snapshot: its metadata first (it is then invisible, as one
+    /// whose save did not finish), then its chunks. Deleting one that is not
+    /// stored does nothing.
+    async fn delete_snapshot(&self, id: Uuid) -> StoreResult<()>;
 }
 
 /// A held lease.

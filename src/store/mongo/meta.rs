@@ -464,6 +464,21 @@ impl SnapshotStore for MongoLedger {
             .map_err(|e| self.error(e))
     }
 
+    async fn delete_snapshot(&self, id: Uuid) -> StoreResult<()> {
+        self.writable("deleting a snapshot")?;
+        // The metadata first: a snapshot without it is invisible, so a crash
+        // between the two leaves only chunks no one reads.
+        self.snapshots
+            .delete_one(doc! {"_id": id.to_string()})
+            .await
+            .map_err(|e| self.error(e))?;
+        self.chunks
+            .delete_many(doc! {"snapshot_id": id.to_string()})
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
     async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>> {
         use futures_util::TryStreamExt;
         let cursor = self

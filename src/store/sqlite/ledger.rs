@@ -985,6 +985,22 @@ impl SnapshotStore for SqliteLedger {
         saved
     }
 
+    async fn delete_snapshot(&self, id: Uuid) -> StoreResult<()> {
+        self.writable("deleting a snapshot")?;
+        let store = self.store();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction().map_err(|e| map_err(&store, e))?;
+                let id = id.to_string();
+                tx.execute("DELETE FROM snapshots WHERE id = ?1", [&id])
+                    .map_err(|e| map_err(&store, e))?;
+                tx.execute("DELETE FROM snapshot_chunks WHERE snapshot_id = ?1", [&id])
+                    .map_err(|e| map_err(&store, e))?;
+                tx.commit().map_err(|e| map_err(&store, e))
+            })
+            .await
+    }
+
     async fn list_snapshots(&self) -> StoreResult<Vec<SnapshotMeta>> {
         let store = self.store();
         self.snapshots
