@@ -1345,7 +1345,8 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
     // Near the start, a few events folded from zero are cheaper.
     assert_eq!(fresh.state_view(15).await.unwrap().from, FoldBase::Zero);
 
-    // New events: deltas of the history, then a full snapshot, as after a full one.
+    // New events: deltas of the history (no full snapshot: the next pass
+    // comes two intervals after it).
     engine
         .emit_bulk(
             &BulkSpec {
@@ -1358,17 +1359,11 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
         .unwrap();
     let later = engine.stores().ledger.head().await.unwrap();
     let taken = engine.take_due_snapshots().await.unwrap();
-    assert!(!taken.is_empty());
-    let next_full = taken.iter().find(|s| s.is_full());
-    assert_eq!(next_full.map(|s| s.position), Some(head / 100 * 100 + 100));
+    let positions: Vec<u64> = taken.iter().map(|s| s.position).collect();
+    let want: Vec<u64> = (head / 20 + 1..=later / 20).map(|k| k * 20).collect();
+    assert_eq!(positions, want);
     for s in &taken {
-        assert!(s.position > head, "{s:?}");
-        match (s.is_full(), next_full) {
-            (true, _) => assert_eq!(s.position % 100, 0),
-            // Deltas of the history until the next full one, then of that.
-            (false, Some(full)) if s.position > full.position => assert_eq!(s.base, Some(full.id)),
-            (false, _) => assert_eq!(s.base, Some(history.id), "{s:?}"),
-        }
+        assert_eq!(s.base, Some(history.id), "a delta of the history: {s:?}");
     }
     let fresh = engine_with(dir.path(), &config).await;
     for position in [head + 1, head + 25, later] {
@@ -1542,13 +1537,27 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
         .unwrap();
     assert!(done > 2_500 && done + 700 < head, "{done}");
 
-    for position in [2_500, done, done + 700, head] {
+    // Past the pass's progress a query waits for the pass to fold it
+    // instead of folding the ledger a second time beside it.
+    let later: Vec<_> = [done + 700, head]
+        .into_iter()
+        .map(|position| {
+            let engine = engine.clone();
+            let view = tokio::spawn({
+                let engine = engine.clone();
+                async move { engine.state_view(position).await }
+            });
+            let state = tokio::spawn(async move { engine.state_at(position).await });
+            (position, view, state)
+        })
+        .collect();
+    // Up to its progress a query reads what it has folded, at once.
+    for position in [2_500, done] {
         let reference = engine.fold_from_zero(position).await.unwrap();
         let view = engine.state_view(position).await.unwrap();
-        let from = position.min(done);
         assert_eq!(
             (view.from.clone(), view.folded_events),
-            (FoldBase::Pass { position: from }, position - from),
+            (FoldBase::Pass { position }, 0),
             "at {position}"
         );
         assert_eq!(
@@ -1569,8 +1578,37 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
         let state = engine.state_at(position).await.unwrap();
         assert_eq!(*state.state, reference, "at {position}");
     }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for (position, view, state) in &later {
+        assert!(
+            !view.is_finished() && !state.is_finished(),
+            "at {position}: the query waits while the pass is held"
+        );
+    }
 
     drop(go_tx);
+    for (position, view, state) in later {
+        let reference = engine.fold_from_zero(position).await.unwrap();
+        let view = view.await.unwrap().unwrap();
+        assert_eq!(
+            (view.from.clone(), view.folded_events),
+            (FoldBase::Pass { position }, 0),
+            "at {position}"
+        );
+        assert_eq!(
+            view.materialize().await.unwrap(),
+            reference,
+            "at {position}"
+        );
+        assert_eq!(
+            view.booking_rows(10..20).await.unwrap(),
+            bookings_10_to_20(&reference),
+            "at {position}"
+        );
+        let state = state.await.unwrap().unwrap();
+        assert_eq!(*state.state, reference, "at {position}");
+        assert_eq!(state.folded_events, 0, "at {position}");
+    }
     let history = pass.await.unwrap().unwrap().unwrap();
     assert!(history.is_history() && history.position == head);
     // Once the pass has ended, positions come from its snapshot.
@@ -1583,5 +1621,117 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
     assert_eq!(
         view.materialize().await.unwrap(),
         engine.fold_from_zero(done + 700).await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_grow_linearly_a_new_history_retires_what_the_one_before_replaced() {
+    use ledgerscope::engine::EngineNotice;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 50;
+    config.snapshot_delta_every = 10;
+    config.snapshot_page_rows = 7; // many pages per table
+    let engine = engine_with(dir.path(), &config).await;
+    let mut notices = engine.bus().subscribe_notices();
+    let job = JobControl::default();
+    // The app: the snapshots due after every ten commands, up to 500 events.
+    let (mut head, mut seed, mut old_view) = (0, 70, None);
+    while head < 500 {
+        let spec = BulkSpec {
+            mix: true,
+            ..BulkSpec::bookings(10, Some(seed))
+        };
+        seed += 1;
+        engine.emit_bulk(&spec, &job).await.unwrap();
+        engine.take_due_snapshots().await.unwrap();
+        head = engine.stores().ledger.head().await.unwrap();
+        let list = engine.list_snapshots().await.unwrap();
+        if old_view.is_none() && list.iter().any(|s| s.is_history()) && head >= 230 {
+            // A view opened on the first history generation, read from later.
+            let view = engine.state_view(head - 5).await.unwrap();
+            view.booking_rows(0..5).await.unwrap();
+            old_view = Some(view);
+        }
+    }
+
+    // Full snapshots until the ledger is four intervals long; from then on
+    // history snapshots two intervals apart with deltas between, and only
+    // the newest two histories kept, with the deltas after the older one.
+    let list = engine.list_snapshots().await.unwrap();
+    let histories: Vec<_> = list.iter().filter(|s| s.is_history()).collect();
+    assert_eq!(histories.len(), 2, "{list:#?}");
+    let (older, newest) = (histories[0], histories[1]);
+    assert!(
+        newest.position + 100 > head,
+        "{} at head {head}",
+        newest.position
+    );
+    assert!(
+        (100..120).contains(&(newest.position - older.position)),
+        "two intervals apart: {older:?} {newest:?}"
+    );
+    assert!(
+        !list.iter().any(|s| s.is_full()),
+        "no full snapshot is left: {list:#?}"
+    );
+    for s in list.iter().filter(|s| !s.is_base()) {
+        assert!(s.position > older.position, "{s:?}");
+        assert!(
+            s.base == Some(older.id) || s.base == Some(newest.id),
+            "deltas of the two histories only: {s:?}"
+        );
+    }
+    let deleted: Vec<Uuid> = std::iter::from_fn(|| notices.try_recv().ok())
+        .filter_map(|n| match n {
+            EngineNotice::SnapshotsRetired(ids) => Some(ids),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        deleted.len() > 10,
+        "the retired snapshots are announced: {deleted:?}"
+    );
+    assert!(deleted.iter().all(|id| !list.iter().any(|s| s.id == *id)));
+    let stored: i64 = rusqlite::Connection::open(dir.path().join("ledger.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(DISTINCT snapshot_id) FROM snapshot_chunks",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        stored as usize,
+        list.len(),
+        "a deleted snapshot leaves no chunk"
+    );
+
+    // Every position still reads the fold, with at most one delta interval
+    // of events folded.
+    let fresh = engine_with(dir.path(), &config).await;
+    for position in (1..=head)
+        .step_by(23)
+        .chain([older.position, newest.position, head])
+    {
+        let reference = fresh.fold_from_zero(position).await.unwrap();
+        let view = fresh.state_view(position).await.unwrap();
+        assert!(view.folded_events <= 10, "at {position}: {:?}", view.from);
+        assert_eq!(
+            view.materialize().await.unwrap().digest(),
+            reference.digest(),
+            "at {position}"
+        );
+    }
+
+    // A view opened on a retired generation says so when it reads a page
+    // it had not read.
+    let old_view = old_view.expect("a view on the first history");
+    let err = old_view.booking_rows(100..110).await.err();
+    let message = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("deleted since the view was opened"),
+        "{message}"
     );
 }

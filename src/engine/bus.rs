@@ -44,6 +44,9 @@ pub enum EngineNotice {
     },
     /// A snapshot was stored.
     SnapshotTaken(SnapshotMeta),
+    /// Snapshots a newer history snapshot made redundant were deleted
+    /// ([`super::cold`]: the retention rule).
+    SnapshotsRetired(Vec<uuid::Uuid>),
     /// The automatic history pass over a cold ledger read this far
     /// ([`super::cold`]); its snapshot comes as `SnapshotTaken`, a failure as
     /// `SnapshotFailed`.

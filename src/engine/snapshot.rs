@@ -39,10 +39,17 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Full snapshot intervals past the newest full or history snapshot from
-/// which a ledger is read in one history pass instead of interval by
-/// interval (below it, the few interval snapshots cost less than a pass).
+/// Full snapshot intervals from which a ledger with no history snapshot is
+/// read in one history pass instead of interval by interval (below it, the
+/// few interval snapshots cost less than a pass).
 pub const HISTORY_AFTER: u64 = 4;
+
+/// Full snapshot intervals past the newest history snapshot at which the
+/// next history pass is due. Between the two, deltas of the history every
+/// `snapshot_delta_every` events and no full snapshot: a full snapshot
+/// holds the whole state, so one per interval made storage grow with the
+/// square of the ledger.
+pub const HISTORY_AGAIN: u64 = 2;
 
 impl Engine {
     /// Stores `state` as a paged snapshot: an index chunk (keys, row versions
@@ -253,10 +260,15 @@ impl Engine {
     /// first full one, of the empty ledger). Missing
     /// deltas between stored full snapshots are filled in too (a ledger
     /// snapshotted by a build without deltas gets them); full snapshots are
-    /// only taken after the newest snapshot. A cold ledger (see
-    /// [`super::EngineConfig::history_pass`]) first gets its history pass,
-    /// with progress to `job`; positions up to a history snapshot need
-    /// nothing more.
+    /// only taken after the newest snapshot.
+    ///
+    /// With [`super::EngineConfig::history_pass`] (the default), a ledger of
+    /// [`HISTORY_AFTER`] intervals or more with no history snapshot (a cold
+    /// one, or one grown by the app) first gets its history pass, with
+    /// progress to `job`; positions up to a history snapshot need nothing
+    /// more. After it come deltas of the history, and the next pass
+    /// [`HISTORY_AGAIN`] intervals past it, which retires what the history
+    /// before it made redundant (see [`Engine::take_history_snapshot`]).
     async fn take_due(&self, job: &JobControl) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
         let every = self.config.snapshot_every;
         if every == 0 {
@@ -272,15 +284,16 @@ impl Engine {
         let head = self.stores.ledger.head().await?;
         let mut known = self.usable_snapshots().await?;
         let mut taken = Vec::new();
-        let newest_base = known
+        let newest_history = known
             .iter()
-            .filter(|s| s.is_base())
+            .filter(|s| s.is_history())
             .map(|s| s.position)
-            .max()
-            .unwrap_or(0);
-        if self.config.history_pass
-            && head.saturating_sub(newest_base) >= every.saturating_mul(HISTORY_AFTER)
-        {
+            .max();
+        let pass_due = match newest_history {
+            Some(history) => head.saturating_sub(history) >= every.saturating_mul(HISTORY_AGAIN),
+            None => head >= every.saturating_mul(HISTORY_AFTER),
+        };
+        if self.config.history_pass && pass_due {
             match self.take_history_snapshot(job).await? {
                 Some(meta) => {
                     known.push(meta.clone());
@@ -297,6 +310,13 @@ impl Engine {
             .max()
             .unwrap_or(0);
         let newest = known.iter().map(|s| s.position).max().unwrap_or(0);
+        // Once a history is kept, no full snapshot: deltas of the newest base
+        // until the next pass.
+        let history_kept = self.config.history_pass && covered > 0;
+        let span = match history_kept {
+            true => every.saturating_mul(HISTORY_AGAIN),
+            false => every,
+        };
         let mut stored: BTreeSet<u64> = known.iter().map(|s| s.position).collect();
         // Before the first full snapshot, deltas are of the empty ledger.
         let mut fulls: BTreeMap<u64, SnapshotMeta> = std::iter::once(SnapshotMeta::empty_ledger())
@@ -314,7 +334,7 @@ impl Engine {
             }
             let full = fulls.range(..=this).next_back().map(|(_, s)| s.clone());
             let meta = match full {
-                _ if this % every == 0 => {
+                _ if this % every == 0 && !history_kept => {
                     if this <= newest {
                         continue;
                     }
@@ -323,7 +343,7 @@ impl Engine {
                     fulls.insert(this, meta.clone());
                     meta
                 }
-                Some(full) if this - full.position < every => {
+                Some(full) if this - full.position < span => {
                     self.take_delta(&full, this, &mut carry).await?
                 }
                 _ => continue,
@@ -411,18 +431,22 @@ impl Engine {
             // Events before this position need no look at the stores; the
             // periodic tick still catches snapshots due from other instances.
             let mut next_due = 0;
+            // A first look at once: a cold ledger's pass starts with the
+            // app, before the first time-travel query would fold beside it.
+            let mut due = true;
             loop {
-                let due = tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    received = events.recv() => match received {
-                        Ok(event) => event.position >= next_due,
-                        Err(_) => true,
-                    },
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => true,
-                };
                 if !due {
+                    due = tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        received = events.recv() => match received {
+                            Ok(event) => event.position >= next_due,
+                            Err(_) => true,
+                        },
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => true,
+                    };
                     continue;
                 }
+                due = false;
                 let bus = engine.bus.clone();
                 let job = JobControl::new(move |progress| {
                     bus.notify(EngineNotice::HistoryPass(progress.clone()))

@@ -184,22 +184,9 @@ impl HistoryFold {
     /// The state at `position` (at most [`EventFold::folded_to`]) as the
     /// rows of each table, unordered: each key's changes up to there applied.
     pub fn rows_at(&self, position: u64) -> KeyedRows {
-        fn table<R: ViewRow>(
-            rows: &HashMap<Uuid, Vec<RowChange>, foldhash::fast::RandomState>,
-            position: u64,
-        ) -> Vec<(Uuid, R)> {
-            rows.iter()
-                .filter_map(|(key, changes)| {
-                    let changes = changes_up_to(changes, position);
-                    (!changes.is_empty())
-                        .then(|| from_changes::<R>(*key, changes).map(|row| (*key, row)))
-                        .flatten()
-                })
-                .collect()
-        }
         (
-            table(&self.tables[0], position),
-            table(&self.tables[1], position),
+            rows_of(self.tables[0].iter(), position),
+            rows_of(self.tables[1].iter(), position),
         )
     }
 
@@ -221,6 +208,36 @@ impl HistoryFold {
             }
         })
     }
+}
+
+/// The state at `position` of tables sorted by [`HistoryFold::into_sorted`]
+/// (at most the position they were folded to), in key order.
+pub fn sorted_rows_at(tables: &[Vec<KeyChanges>; 2], position: u64) -> KeyedRows {
+    (
+        rows_of(
+            tables[0].iter().map(|(key, changes)| (key, changes)),
+            position,
+        ),
+        rows_of(
+            tables[1].iter().map(|(key, changes)| (key, changes)),
+            position,
+        ),
+    )
+}
+
+/// Each key's row with its changes up to `position` applied (keys with none
+/// left out), in the order of `keys`.
+fn rows_of<'a, R: ViewRow>(
+    keys: impl Iterator<Item = (&'a Uuid, &'a Vec<RowChange>)>,
+    position: u64,
+) -> Vec<(Uuid, R)> {
+    keys.filter_map(|(key, changes)| {
+        let changes = changes_up_to(changes, position);
+        (!changes.is_empty())
+            .then(|| from_changes::<R>(*key, changes).map(|row| (*key, row)))
+            .flatten()
+    })
+    .collect()
 }
 
 impl EventFold for HistoryFold {

@@ -152,6 +152,14 @@ pub(super) fn view_stopped(error: tokio::task::JoinError) -> EngineError {
 }
 
 /// The error for a snapshot that cannot be used, naming it.
+/// Why a read of `count` chunks from `first` found only `stored`: a snapshot
+/// a view was opened on can be deleted under it by the retention rule.
+pub(crate) fn chunks_missing(stored: usize, count: u32, first: u32) -> String {
+    format!(
+        "{stored} of the {count} chunks from {first} are stored (deleted since the view was opened, when a newer history snapshot replaced it, or lost); ask again to read from the snapshots stored now"
+    )
+}
+
 pub(crate) fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
     EngineError::BadSnapshot {
         id: meta.id.to_string(),
@@ -294,10 +302,7 @@ impl ViewBase {
             .load_snapshot_chunk_range(meta.id, chunk0, count)
             .await?;
         if chunks.len() != count as usize {
-            return Err(self.bad(format!(
-                "{} of the {count} chunks from {chunk0} are stored",
-                chunks.len()
-            )));
+            return Err(self.bad(chunks_missing(chunks.len(), count, chunk0)));
         }
         self.decode_pages(table, first, chunks).await
     }

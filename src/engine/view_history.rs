@@ -13,7 +13,7 @@ use super::snapshot_history::{self, Head, HistoryHead, HistoryIndex, KeyChanges,
 use super::snapshot_rows::FormatError;
 use super::view::{
     CACHED_PAGES, PAGES_PER_READ, PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages,
-    from_changes,
+    chunks_missing, from_changes,
 };
 use super::{Engine, EngineResult};
 use crate::domain::Table;
@@ -83,10 +83,7 @@ impl HistorySource {
             .load_snapshot_chunk_range(self.meta.id, chunk0, count)
             .await?;
         if chunks.len() != count as usize {
-            return Err(self.bad(format!(
-                "{} of the {count} chunks from {chunk0} are stored",
-                chunks.len()
-            )));
+            return Err(self.bad(chunks_missing(chunks.len(), count, chunk0)));
         }
         // The digests are the pages', in the order of their chunks.
         let first_digest = (chunk0 - self.index.chunk_of(Table::Users, 0)) as usize;

@@ -15,6 +15,10 @@
 //!   fold. Every result (its counts and first screen) is checked against a
 //!   reference fold from zero carried forward, and every tenth is
 //!   materialized whole and compared.
+//! * `snapshot_storage_grown`: the ledger grows by five more intervals with
+//!   the snapshots due after every delta interval taken (two more passes,
+//!   each retiring what the history before it replaced); storage again, and
+//!   states before, inside and at the end of the new range checked.
 
 use std::time::Instant;
 
@@ -22,13 +26,15 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::Record;
-use super::data::{StorePair, build_ledger, subdir};
+use super::data::{EventGen, StorePair, append_generated, subdir};
 use super::record::{median, quantile};
 use super::timetravel::SCREEN_ROWS;
 use ledgerscope::domain::ReadState;
 use ledgerscope::domain::generate::DemoRng;
+use ledgerscope::engine::snapshot::HISTORY_AGAIN;
 use ledgerscope::engine::timetravel::FoldBase;
 use ledgerscope::engine::{Engine, EngineConfig, JobControl, ReplayOptions};
+use ledgerscope::store::SnapshotMeta;
 use ledgerscope::store::Stores;
 
 /// The app's engine on these stores: automatic snapshots every
@@ -74,7 +80,8 @@ pub async fn run(
     let dir = subdir(root, &name)?;
     let stores = pair.open(&dir, "cold").await?;
     super::progress(format!("cold[{label}]: building a ledger of {n} events"));
-    build_ledger(stores.ledger.as_ref(), n, 42).await?;
+    let mut generator = EventGen::new(42, n);
+    append_generated(stores.ledger.as_ref(), &mut generator, n).await?;
     let head = stores.ledger.head().await?;
 
     // References: a full fold, and replays from zero (their fold phase).
@@ -224,5 +231,54 @@ pub async fn run(
         "checked": positions.len(),
     }))
     .emit();
+
+    // The ledger grows on: the snapshots the app takes after every delta
+    // interval of new events, then storage again, and positions before,
+    // inside and at the end of the new range checked against the fold.
+    let grow = snapshot_every * (2 * HISTORY_AGAIN + 1);
+    let step = (snapshot_every / 10).max(1);
+    super::progress(format!(
+        "cold[{label}]: {grow} more events, the snapshots due every {step}"
+    ));
+    let mut snapshot_secs = 0.0;
+    for _ in 0..grow / step {
+        append_generated(stores.ledger.as_ref(), &mut generator, step).await?;
+        let started = Instant::now();
+        engine.take_due_snapshots().await?;
+        snapshot_secs += started.elapsed().as_secs_f64();
+    }
+    let grown_head = stores.ledger.head().await?;
+    let snapshots = engine.list_snapshots().await?;
+    let snapshot_bytes: u64 = snapshots.iter().map(|s| s.size_bytes).sum();
+    let (_, event_bytes, _) = super::replay::read_raw_ledger(&stores).await?;
+    let ratio = snapshot_bytes as f64 / event_bytes.max(1) as f64;
+    let kinds = |keep: fn(&&SnapshotMeta) -> bool| snapshots.iter().filter(keep).count();
+    Record::new("snapshot_storage_grown", label, grown_head, snapshot_secs)
+        .ratio(
+            ratio,
+            "bytes of all snapshots/bytes of the events, after growing by five intervals",
+        )
+        .target("<= 1.0", ratio <= 1.0)
+        .details(json!({
+            "grown_by": grow,
+            "snapshot_seconds": snapshot_secs,
+            "snapshots": snapshots.len(),
+            "histories": kinds(|s| s.is_history()),
+            "fulls": kinds(|s| s.is_full()),
+            "deltas": kinds(|s| !s.is_base()),
+            "snapshot_bytes": snapshot_bytes,
+            "event_bytes": event_bytes,
+        }))
+        .emit();
+    let fresh = app_engine(&stores, 0);
+    for p in [head, head + grow / 2 + 7, grown_head] {
+        carried = plain
+            .fold_until(carried, p, &JobControl::default())
+            .await?
+            .state;
+        if fresh.state_view(p).await?.materialize().await? != carried {
+            bail!("after growing, the state at {p} differs from the fold of events 1..={p}");
+        }
+    }
     Ok(())
 }

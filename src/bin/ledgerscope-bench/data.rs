@@ -138,7 +138,15 @@ impl EventGen {
 
 /// Appends `n` generated events in batches of [`BUILD_BATCH`].
 pub async fn build_ledger(ledger: &dyn EventLedger, n: u64, seed: u64) -> anyhow::Result<()> {
-    let mut generator = EventGen::new(seed, n);
+    append_generated(ledger, &mut EventGen::new(seed, n), n).await
+}
+
+/// Appends the next `n` events of `generator` in batches of [`BUILD_BATCH`].
+pub async fn append_generated(
+    ledger: &dyn EventLedger,
+    generator: &mut EventGen,
+    n: u64,
+) -> anyhow::Result<()> {
     let mut done = 0u64;
     let started = std::time::Instant::now();
     while done < n {
@@ -153,7 +161,7 @@ pub async fn build_ledger(ledger: &dyn EventLedger, n: u64, seed: u64) -> anyhow
             bail!("building the ledger: {appended} of {take} events were new");
         }
         done += take as u64;
-        if done.is_multiple_of(100_000) || done == n {
+        if done.is_multiple_of(100_000) || (done == n && n >= BUILD_BATCH as u64) {
             super::progress(format!(
                 "ledger: {done}/{n} events ({:.0}/s)",
                 done as f64 / started.elapsed().as_secs_f64().max(1e-6)

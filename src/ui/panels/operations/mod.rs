@@ -94,12 +94,16 @@ impl OperationsPanel {
 
     /// The engine did something.
     pub fn on_notice(&mut self, notice: &EngineNotice) {
-        if let EngineNotice::SnapshotTaken(meta) = notice
-            && let Some(list) = self.snapshots.value_mut()
-            && !list.iter().any(|s| s.id == meta.id)
-        {
-            list.push(meta.clone());
-            list.sort_by_key(|s| s.position);
+        let Some(list) = self.snapshots.value_mut() else {
+            return;
+        };
+        match notice {
+            EngineNotice::SnapshotTaken(meta) if !list.iter().any(|s| s.id == meta.id) => {
+                list.push(meta.clone());
+                list.sort_by_key(|s| s.position);
+            }
+            EngineNotice::SnapshotsRetired(ids) => list.retain(|s| !ids.contains(&s.id)),
+            _ => {}
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::{OperationsCommand as C, OperationsPanel};
 use crate::domain::ProjectorId;
+use crate::engine::snapshot::{HISTORY_AFTER, HISTORY_AGAIN};
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
@@ -197,14 +198,21 @@ fn snapshots_ui(
         } else {
             String::new()
         };
+        let policy = format!(
+            "a full one every {every} events up to {}, then a history pass every {}{deltas}",
+            every.saturating_mul(HISTORY_AFTER),
+            every.saturating_mul(HISTORY_AGAIN)
+        );
         ui.label(if every == 0 {
             "Automatic snapshots: off".to_string()
         } else if shell.observe_only {
-            format!("Automatic snapshots: every {every} events{deltas} (paused in observe-only)")
+            format!("Automatic snapshots: {policy} (paused in observe-only)")
         } else {
-            format!("Automatic snapshots: every {every} events{deltas}")
+            format!("Automatic snapshots: {policy}")
         })
-        .on_hover_text("Set at start with the engine configuration (CLI/GUI flag).");
+        .on_hover_text(
+            "Set at start with the engine configuration (CLI/GUI flag). A history snapshot holds the state at every position up to its own, so when one is saved the snapshots older than the history before it are deleted.",
+        );
     });
     job_progress_ui(ui, &shell.jobs, JobKind::Snapshot, commands);
     job_progress_ui(ui, &shell.jobs, JobKind::Restore, commands);
