@@ -370,7 +370,7 @@ impl TimeTravelPanel {
     }
 
     /// The position the difference is taken against.
-    fn wanted_reference(&self, head: u64) -> u64 {
+    pub(super) fn wanted_reference(&self, head: u64) -> u64 {
         match (self.diff_against, self.pinned) {
             (DiffAgainst::Pinned, Some(p)) => p.min(head),
             _ => head,

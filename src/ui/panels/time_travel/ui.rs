@@ -171,7 +171,7 @@ fn compare_controls_ui(
     });
 }
 
-fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView) {
+fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView, head: u64) {
     let c = &travel.counts;
     let statuses = c
         .bookings_by_status
@@ -196,10 +196,23 @@ fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView) {
     });
     if let Some((reference, rows)) = &travel.diff {
         let text = rows.counts_text();
-        ui.label(format!(
-            "Changes from {} to {reference}: {text}",
-            travel.position
-        ));
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Changes from {} to {reference}: {text}",
+                travel.position
+            ));
+            // The last difference stays while the one asked for is read.
+            let wanted = panel.wanted_reference(head);
+            if *reference != wanted {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "(the difference against {wanted} follows once the state there is read)"
+                    ))
+                    .small()
+                    .weak(),
+                );
+            }
+        });
     }
 }
 
@@ -344,8 +357,8 @@ pub fn time_travel_ui(
     controls_ui(ui, panel, shell, commands);
     compare_controls_ui(ui, panel, shell, commands);
     if shell.jobs.running(JobKind::HistoryPass) {
-        // A cold ledger is being read once; until it is, each position is
-        // read from what the pass has folded (and the events after it).
+        // The ledger is being read once into a history snapshot; a position
+        // no snapshot holds yet is read from what the pass has folded.
         crate::ui::widgets::job_progress::job_progress_ui(
             ui,
             &shell.jobs,
@@ -354,7 +367,7 @@ pub fn time_travel_ui(
         );
         ui.label(
             egui::RichText::new(
-                "This ledger has no snapshots yet: it is being read once. Until then a position is read from what the pass has folded (positions past it fold the events after it); afterwards any position is read straight from the history snapshot.",
+                "The ledger is being read once into a history snapshot. Until it is saved, a position no snapshot holds is read from what the pass has folded (past its progress, the query waits for it); afterwards any position up to the head is read straight from the history snapshot.",
             )
             .small()
             .weak(),
@@ -370,7 +383,7 @@ pub fn time_travel_ui(
         });
         return;
     };
-    summary_ui(ui, panel, travel);
+    summary_ui(ui, panel, travel, shell.head);
     ui.horizontal(|ui| {
         for table in Table::ALL {
             if ui
