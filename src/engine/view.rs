@@ -223,20 +223,40 @@ impl ViewBase {
 
     /// A base over a state already in memory.
     pub fn from_state(snapshot: Option<SnapshotMeta>, state: ReadState) -> Self {
-        let users: Vec<DirEntry> = state.users.values().map(DirEntry::of_user).collect();
-        let bookings: Vec<DirEntry> = state.bookings.values().map(DirEntry::of_booking).collect();
+        /// A table's rows moved out in key order, with their directory.
+        fn split<R>(
+            table: BTreeMap<Uuid, R>,
+            entry: fn(&R) -> DirEntry,
+        ) -> (Vec<DirEntry>, Vec<R>) {
+            let mut entries = Vec::with_capacity(table.len());
+            let rows = table
+                .into_values()
+                .inspect(|row| entries.push(entry(row)))
+                .collect();
+            (entries, rows)
+        }
+        let ReadState {
+            position,
+            users,
+            bookings,
+        } = state;
+        // One table per core: at a million events, 1.2M rows.
+        let ((user_entries, users), (booking_entries, bookings)) = std::thread::scope(|scope| {
+            let bookings = scope.spawn(move || split(bookings, DirEntry::of_booking));
+            let users = split(users, DirEntry::of_user);
+            match bookings.join() {
+                Ok(bookings) => (users, bookings),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
         let index = SnapshotIndex::from_entries(
-            state.position,
+            position,
             snapshot_pages::PAGE_ROWS,
-            &users,
-            &bookings,
+            &user_entries,
+            &booking_entries,
             Vec::new(),
         );
-        let rows = Rows::Memory {
-            users: state.users.into_values().collect(),
-            bookings: state.bookings.into_values().collect(),
-        };
-        Self::new(snapshot, index, rows)
+        Self::new(snapshot, index, Rows::Memory { users, bookings })
     }
 
     /// A stored paged snapshot whose index chunk (checksum already checked)
