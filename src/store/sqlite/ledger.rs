@@ -209,28 +209,13 @@ impl SqliteLedger {
                     .map_err(|e| map_err(&store, e))?;
             }
         }
-        let locks = Conn::open(path, &store, Durability::Normal)?.gated(gate);
-        {
-            // A lease's commit never copies the write-ahead log into the
-            // file: after a large snapshot that copy is the whole snapshot,
-            // and the release of the history pass's lease waited for it.
-            // The writer's commits, and the copy started after a large
-            // snapshot, keep the log short.
-            let guard = locks
-                .inner
-                .lock()
-                .map_err(|_| StoreError::Config("poisoned".into()))?;
-            guard
-                .execute_batch("PRAGMA wal_autocheckpoint=0")
-                .map_err(|e| map_err(&store, e))?;
-        }
         Ok(SqliteLedger {
             path: path.to_path_buf(),
             reader: Conn::open(path, &store, Durability::Full)?,
             snapshots: Conn::open(path, &store, Durability::Full)?,
             snapshot_side: Conn::open(path, &store, Durability::Full)?,
             snapshot_turn: AtomicUsize::new(0),
-            locks,
+            locks: Conn::open(path, &store, Durability::Normal)?.gated(gate),
             writer,
             read_only,
             has_meta: true,
