@@ -942,6 +942,12 @@ fn read_identity(conn: &Connection, store: &str) -> StoreResult<Option<LedgerIde
         .transpose()
 }
 
+/// While a large snapshot is copied out of the write-ahead log, commits do
+/// not copy it themselves.
+const NO_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint=0";
+/// SQLite's default: a commit copies the log into the file past 1,000 pages.
+const AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint=1000";
+
 #[async_trait]
 impl SnapshotStore for SqliteLedger {
     async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()> {
@@ -957,19 +963,37 @@ impl SnapshotStore for SqliteLedger {
             .writer
             .call(move |c| {
                 if big {
-                    c.execute_batch("PRAGMA wal_autocheckpoint=0")
+                    c.execute_batch(NO_AUTOCHECKPOINT)
                         .map_err(|e| map_err(&store, e))?;
                 }
                 let result = save_chunks(c, &store, &meta, &chunks);
-                if big {
-                    c.execute_batch("PRAGMA wal_autocheckpoint=1000")
+                if big && result.is_err() {
+                    c.execute_batch(AUTOCHECKPOINT)
                         .map_err(|e| map_err(&store, e))?;
                 }
                 result
             })
             .await;
         if big && saved.is_ok() {
-            let snapshots = self.snapshots.clone();
+            // Nor do the other writing connection's commits (leases and
+            // checkpoints) while the copy below runs: the first one to
+            // reach the log would copy it itself, and the history pass's
+            // lease release waited 150-560 ms for that at 1M.
+            let paused = self
+                .locks
+                .call(|c| {
+                    c.execute_batch(NO_AUTOCHECKPOINT)
+                        .map_err(|e| map_err("ledger", e))
+                })
+                .await;
+            if let Err(error) = paused {
+                tracing::warn!(%error, "a lease's commit may copy the snapshot out of the write-ahead log");
+            }
+            let (snapshots, writer, locks) = (
+                self.snapshots.clone(),
+                self.writer.clone(),
+                self.locks.clone(),
+            );
             tokio::spawn(async move {
                 let copied = snapshots
                     .call(|c| {
@@ -979,6 +1003,17 @@ impl SnapshotStore for SqliteLedger {
                     .await;
                 if let Err(error) = copied {
                     tracing::warn!(%error, "the snapshot stays in the write-ahead log until the next checkpoint");
+                }
+                for conn in [writer, locks] {
+                    let resumed = conn
+                        .call(|c| {
+                            c.execute_batch(AUTOCHECKPOINT)
+                                .map_err(|e| map_err("ledger", e))
+                        })
+                        .await;
+                    if let Err(error) = resumed {
+                        tracing::warn!(%error, "commits on a ledger connection no longer copy the write-ahead log into the file");
+                    }
                 }
             });
         }
