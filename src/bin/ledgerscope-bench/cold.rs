@@ -5,7 +5,7 @@
 //!   time is the reference of the pass (best of the rounds).
 //! * `cold_first_query`: the first time-travel query at the head on a fresh
 //!   engine that has no snapshot (the view and the first screen of rows), as
-//!   a ratio of the full fold.
+//!   a ratio of the full fold (best of the rounds, each on a fresh engine).
 //! * `cold_snapshots`: the automatic snapshots due on the cold ledger (one
 //!   history pass), as a ratio of the replay's fold.
 //! * `snapshot_storage`: the bytes of every snapshot left over the bytes of
@@ -117,19 +117,24 @@ pub async fn run(
         bail!("the cold ledger has snapshots before the pass");
     }
 
-    // The first query on the cold ledger, before any snapshot.
+    // The first query on the cold ledger, before any snapshot: each round on
+    // a fresh engine (still no snapshot), the best kept as for the folds.
     let (want_users, want_bookings) = screen_of(&reference);
-    let first = app_engine(&stores, snapshot_every);
-    let started = Instant::now();
-    let view = first.state_view(head).await?;
-    let users = view.user_rows(0..SCREEN_ROWS).await?;
-    let bookings = view.booking_rows(0..SCREEN_ROWS).await?;
-    let first_secs = started.elapsed().as_secs_f64();
-    let first_fold_ms = view.fold_us as f64 / 1e3;
-    if users != want_users || bookings != want_bookings || *view.counts() != reference.counts() {
-        bail!("the first query at the head shows other rows or counts than the fold");
+    let (mut firsts, mut first_folds_ms) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let first = app_engine(&stores, snapshot_every);
+        let started = Instant::now();
+        let view = first.state_view(head).await?;
+        let users = view.user_rows(0..SCREEN_ROWS).await?;
+        let bookings = view.booking_rows(0..SCREEN_ROWS).await?;
+        firsts.push(started.elapsed().as_secs_f64());
+        first_folds_ms.push(view.fold_us as f64 / 1e3);
+        if users != want_users || bookings != want_bookings || *view.counts() != reference.counts()
+        {
+            bail!("the first query at the head shows other rows or counts than the fold");
+        }
     }
-    drop((view, first));
+    let first_secs = firsts.iter().copied().fold(f64::INFINITY, f64::min);
     let ratio = first_secs / fold_secs;
     Record::new("cold_first_query", label, 1, first_secs)
         .ratio(
@@ -137,7 +142,7 @@ pub async fn run(
             "first time-travel query at the head (view + first screen)/full fold",
         )
         .target("<= 1.2 of a full fold", ratio <= 1.2)
-        .details(json!({"fold_ms": first_fold_ms}))
+        .details(json!({"all_seconds": firsts, "fold_ms": first_folds_ms}))
         .emit();
 
     // The pass.
