@@ -1490,6 +1490,42 @@ async fn verify_takes_entries_up_to_a_history_from_it_unless_a_hole_was_filled_s
     assert!(report.holes.is_empty(), "{:?}", report.holes);
 }
 
+/// A view and a state at `position` read whole from a running history
+/// pass (no event folded), equal to the fold from zero, with the entry at
+/// `bad` skipped.
+async fn read_from_the_pass(
+    engine: &Engine,
+    position: u64,
+    view: ledgerscope::engine::view::StateView,
+    state: ledgerscope::engine::timetravel::StateAt,
+    bad: u64,
+) {
+    use ledgerscope::engine::timetravel::FoldBase;
+    let reference = engine.fold_from_zero(position).await.unwrap();
+    assert_eq!(
+        (view.from.clone(), view.folded_events),
+        (FoldBase::Pass { position }, 0),
+        "at {position}"
+    );
+    assert_eq!(
+        view.materialize().await.unwrap(),
+        reference,
+        "at {position}"
+    );
+    assert_eq!(
+        view.booking_rows(10..20).await.unwrap(),
+        bookings_10_to_20(&reference),
+        "at {position}"
+    );
+    assert_eq!(
+        view.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
+        [bad],
+        "at {position}"
+    );
+    assert_eq!(*state.state, reference, "at {position}");
+    assert_eq!(state.folded_events, 0, "at {position}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
     use ledgerscope::engine::timetravel::FoldBase;
@@ -1553,30 +1589,9 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
         .collect();
     // Up to its progress a query reads what it has folded, at once.
     for position in [2_500, done] {
-        let reference = engine.fold_from_zero(position).await.unwrap();
         let view = engine.state_view(position).await.unwrap();
-        assert_eq!(
-            (view.from.clone(), view.folded_events),
-            (FoldBase::Pass { position }, 0),
-            "at {position}"
-        );
-        assert_eq!(
-            view.materialize().await.unwrap(),
-            reference,
-            "at {position}"
-        );
-        assert_eq!(
-            view.booking_rows(10..20).await.unwrap(),
-            bookings_10_to_20(&reference),
-            "at {position}"
-        );
-        assert_eq!(
-            view.skipped.iter().map(|s| s.position).collect::<Vec<_>>(),
-            [bad],
-            "at {position}"
-        );
         let state = engine.state_at(position).await.unwrap();
-        assert_eq!(*state.state, reference, "at {position}");
+        read_from_the_pass(&engine, position, view, state, bad).await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     for (position, view, state) in &later {
@@ -1588,26 +1603,8 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
 
     drop(go_tx);
     for (position, view, state) in later {
-        let reference = engine.fold_from_zero(position).await.unwrap();
-        let view = view.await.unwrap().unwrap();
-        assert_eq!(
-            (view.from.clone(), view.folded_events),
-            (FoldBase::Pass { position }, 0),
-            "at {position}"
-        );
-        assert_eq!(
-            view.materialize().await.unwrap(),
-            reference,
-            "at {position}"
-        );
-        assert_eq!(
-            view.booking_rows(10..20).await.unwrap(),
-            bookings_10_to_20(&reference),
-            "at {position}"
-        );
-        let state = state.await.unwrap().unwrap();
-        assert_eq!(*state.state, reference, "at {position}");
-        assert_eq!(state.folded_events, 0, "at {position}");
+        let (view, state) = (view.await.unwrap().unwrap(), state.await.unwrap().unwrap());
+        read_from_the_pass(&engine, position, view, state, bad).await;
     }
     let history = pass.await.unwrap().unwrap().unwrap();
     assert!(history.is_history() && history.position == head);

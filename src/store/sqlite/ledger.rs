@@ -948,6 +948,17 @@ const NO_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint=0";
 /// SQLite's default: a commit copies the log into the file past 1,000 pages.
 const AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint=1000";
 
+/// Runs a pragma on `conn`; a failure costs only speed, so it is logged with
+/// `then` (what follows from it) and not returned.
+async fn pragma(conn: &Conn, sql: &'static str, then: &str) {
+    let ran = conn
+        .call(move |c| c.execute_batch(sql).map_err(|e| map_err("ledger", e)))
+        .await;
+    if let Err(error) = ran {
+        tracing::warn!(%error, "{then}");
+    }
+}
+
 #[async_trait]
 impl SnapshotStore for SqliteLedger {
     async fn save_snapshot(&self, meta: &SnapshotMeta, chunks: Vec<Vec<u8>>) -> StoreResult<()> {
@@ -979,41 +990,26 @@ impl SnapshotStore for SqliteLedger {
             // checkpoints) while the copy below runs: the first one to
             // reach the log would copy it itself, and the history pass's
             // lease release waited 150-560 ms for that at 1M.
-            let paused = self
-                .locks
-                .call(|c| {
-                    c.execute_batch(NO_AUTOCHECKPOINT)
-                        .map_err(|e| map_err("ledger", e))
-                })
-                .await;
-            if let Err(error) = paused {
-                tracing::warn!(%error, "a lease's commit may copy the snapshot out of the write-ahead log");
-            }
+            pragma(
+                &self.locks,
+                NO_AUTOCHECKPOINT,
+                "a lease's commit may copy the snapshot out of the write-ahead log",
+            )
+            .await;
             let (snapshots, writer, locks) = (
                 self.snapshots.clone(),
                 self.writer.clone(),
                 self.locks.clone(),
             );
             tokio::spawn(async move {
-                let copied = snapshots
-                    .call(|c| {
-                        c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
-                            .map_err(|e| map_err("ledger", e))
-                    })
-                    .await;
-                if let Err(error) = copied {
-                    tracing::warn!(%error, "the snapshot stays in the write-ahead log until the next checkpoint");
-                }
+                pragma(
+                    &snapshots,
+                    "PRAGMA wal_checkpoint(PASSIVE)",
+                    "the snapshot stays in the write-ahead log until the next checkpoint",
+                )
+                .await;
                 for conn in [writer, locks] {
-                    let resumed = conn
-                        .call(|c| {
-                            c.execute_batch(AUTOCHECKPOINT)
-                                .map_err(|e| map_err("ledger", e))
-                        })
-                        .await;
-                    if let Err(error) = resumed {
-                        tracing::warn!(%error, "commits on a ledger connection no longer copy the write-ahead log into the file");
-                    }
+                    pragma(&conn, AUTOCHECKPOINT, "commits on a ledger connection no longer copy the write-ahead log into the file").await;
                 }
             });
         }
