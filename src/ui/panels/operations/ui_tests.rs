@@ -68,3 +68,36 @@ fn the_history_pass_shows_while_it_runs_and_then_how_it_ended() {
         "History pass over the ledger failed: "
     ));
 }
+
+#[test]
+fn snapshots_the_retention_rule_deleted_leave_the_list() {
+    use crate::engine::EngineNotice;
+    use crate::store::SnapshotMeta;
+    let snapshot = |position: u64, base: Option<uuid::Uuid>| SnapshotMeta {
+        id: uuid::Uuid::new_v4(),
+        position,
+        base,
+        ..SnapshotMeta::empty_ledger()
+    };
+    let full = snapshot(10_000, None);
+    let delta = snapshot(11_000, Some(full.id));
+    let history = snapshot(40_123, Some(SnapshotMeta::HISTORY));
+    let mut panel = OperationsPanel::default();
+    panel
+        .snapshots
+        .arrive(0, vec![full.clone(), delta.clone(), history.clone()]);
+    let shell = Shell::default();
+    // Labels naming a snapshot (a delta's row names its full one too).
+    let naming = |panel: &OperationsPanel, meta: &SnapshotMeta| {
+        drawn(panel, &shell)
+            .query_all_by_label_contains(&meta.id.to_string()[..8])
+            .count()
+    };
+    assert_eq!(naming(&panel, &full), 2, "its row and its delta's");
+    assert_eq!(naming(&panel, &delta), 1);
+
+    panel.on_notice(&EngineNotice::SnapshotsRetired(vec![full.id, delta.id]));
+    assert_eq!(naming(&panel, &full), 0, "the full one is gone");
+    assert_eq!(naming(&panel, &delta), 0, "its delta too");
+    assert_eq!(naming(&panel, &history), 1, "the history stays");
+}
