@@ -151,7 +151,6 @@ pub(super) fn view_stopped(error: tokio::task::JoinError) -> EngineError {
     }
 }
 
-/// The error for a snapshot that cannot be used, naming it.
 /// Why a read of `count` chunks from `first` found only `stored`: a snapshot
 /// a view was opened on can be deleted under it by the retention rule.
 pub(crate) fn chunks_missing(stored: usize, count: u32, first: u32) -> String {
@@ -160,6 +159,7 @@ pub(crate) fn chunks_missing(stored: usize, count: u32, first: u32) -> String {
     )
 }
 
+/// The error for a snapshot that cannot be used, naming it.
 pub(crate) fn bad_snapshot(meta: &SnapshotMeta, reason: impl Into<String>) -> EngineError {
     EngineError::BadSnapshot {
         id: meta.id.to_string(),
