@@ -126,8 +126,31 @@ async fn compare_table<R: ViewRow>(
         if watch.job.is_cancelled() {
             return Err(super::EngineError::Cancelled);
         }
-        if stored.is_empty() && !stored_done {
-            let page = stored_page::<R>(read, after).await?;
+        // The next page of each side that needs one, read side by side (a
+        // query to a server and the view's snapshot pages at once).
+        let want_stored = stored.is_empty() && !stored_done;
+        let end = (next + DUMP_PAGE).min(total);
+        let want_folded = folded.is_empty() && next < total;
+        let (page, more) = tokio::join!(
+            async {
+                match want_stored {
+                    true => stored_page::<R>(read, after).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match want_folded {
+                    true => view.rows::<R>(next..end).await.map(Some),
+                    false => Ok(None),
+                }
+            }
+        );
+        if let Some(more) = more? {
+            folded.extend(more);
+            watch.rows_read(end - next);
+            next = end;
+        }
+        if let Some(page) = page? {
             stored_done = page.len() < DUMP_PAGE;
             after = page.last().map(Row::key).or(after);
             for row in page {
@@ -141,12 +164,6 @@ async fn compare_table<R: ViewRow>(
             if stored.is_empty() && !stored_done {
                 continue;
             }
-        }
-        if folded.is_empty() && next < total {
-            let end = (next + DUMP_PAGE).min(total);
-            folded.extend(view.rows::<R>(next..end).await?);
-            watch.rows_read(end - next);
-            next = end;
         }
         if stored.is_empty() && folded.is_empty() {
             break;
@@ -368,19 +385,24 @@ impl Engine {
         };
         let read = self.stores.read.as_ref();
         let compare = async {
-            let mut tables = Vec::new();
-            let mut checked = 0;
-            for (projector, position, view) in &views {
-                let (diff, keys) = match projector.table() {
-                    Table::Users => compare_table::<UserRow>(read, view, *position, &watch).await?,
-                    Table::Bookings => {
-                        compare_table::<BookingRow>(read, view, *position, &watch).await?
-                    }
-                };
-                let (table, rows) = table_report(diff, *position, keys as usize);
-                checked += rows;
-                tables.push(table);
-            }
+            // Both tables at once: a server's round trips overlap.
+            let watch = &watch;
+            let reports = futures_util::future::try_join_all(views.iter().map(
+                |(projector, position, view)| async move {
+                    let (diff, keys) = match projector.table() {
+                        Table::Users => {
+                            compare_table::<UserRow>(read, view, *position, watch).await?
+                        }
+                        Table::Bookings => {
+                            compare_table::<BookingRow>(read, view, *position, watch).await?
+                        }
+                    };
+                    Ok::<_, super::EngineError>(table_report(diff, *position, keys as usize))
+                },
+            ))
+            .await?;
+            let checked = reports.iter().map(|(_, rows)| *rows).sum::<u64>();
+            let tables: Vec<TableReport> = reports.into_iter().map(|(table, _)| table).collect();
             Ok::<_, super::EngineError>((tables, checked))
         };
         // Every entry of the ledger that cannot be applied (a scan that keeps
