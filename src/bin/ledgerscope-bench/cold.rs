@@ -69,12 +69,7 @@ pub async fn run(
     snapshot_every: u64,
 ) -> anyhow::Result<()> {
     let label = &pair.label;
-    let short = if pair.is_embedded() {
-        "embedded"
-    } else {
-        "remote"
-    };
-    let name = format!("{short}-cold-{n}");
+    let name = format!("{}-cold-{n}", pair.short());
     // Fresh every run: the measurement leaves snapshots in it.
     let _ = std::fs::remove_dir_all(root.join(&name));
     let dir = subdir(root, &name)?;

@@ -197,6 +197,21 @@ impl StorePair {
         self.mongo_uri.is_none() && self.postgres_url.is_none()
     }
 
+    /// Whether its ledger is the embedded one (measured at full size; a
+    /// ledger on FerretDB only at `--remote-n`).
+    pub fn embedded_ledger(&self) -> bool {
+        self.mongo_uri.is_none()
+    }
+
+    /// The pair's part of data directory names.
+    pub fn short(&self) -> &'static str {
+        match (self.mongo_uri.is_some(), self.postgres_url.is_some()) {
+            (false, false) => "embedded",
+            (false, true) => "embedded-pg",
+            (true, _) => "remote",
+        }
+    }
+
     /// Opens the pair with its SQLite files (if any) under `dir` and, for
     /// MongoDB, a database named after `tag` (fresh per run). PostgreSQL
     /// tables are emptied so runs start clean.

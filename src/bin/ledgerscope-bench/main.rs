@@ -5,14 +5,16 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,ingest,timetravel,history,series,whatif,ui] [--data-dir DIR] [--smoke]
+//!     [--only replay,cold,ingest,timetravel,history,series,whatif,ui] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
 //! reused by the next run with the same `--n` (ingest ledgers are always fresh).
-//! MongoDB + PostgreSQL are measured too when `LEDGERSCOPE_MONGO_URI` and
-//! `LEDGERSCOPE_POSTGRES_URL` are both set (a fresh MongoDB database per run,
-//! PostgreSQL tables emptied first).
+//! With `LEDGERSCOPE_POSTGRES_URL` set, `replay` and `cold` also run on the
+//! embedded ledger with PostgreSQL views, at full size; with
+//! `LEDGERSCOPE_MONGO_URI` too, every group also runs on MongoDB +
+//! PostgreSQL at `--remote-n` (a fresh MongoDB database per run, PostgreSQL
+//! tables emptied first).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -210,6 +212,15 @@ fn pairs() -> Vec<StorePair> {
     let postgres = std::env::var("LEDGERSCOPE_POSTGRES_URL")
         .ok()
         .filter(|s| !s.trim().is_empty());
+    // The embedded ledger with PostgreSQL views: replay, verify and the
+    // cold ledger into PostgreSQL at full size.
+    if let Some(p) = &postgres {
+        pairs.push(StorePair {
+            label: "embedded+postgresql".into(),
+            mongo_uri: None,
+            postgres_url: Some(p.clone()),
+        });
+    }
     match (mongo, postgres) {
         (Some(m), Some(p)) => pairs.push(StorePair {
             label: "mongodb+postgresql".into(),
@@ -217,7 +228,7 @@ fn pairs() -> Vec<StorePair> {
             postgres_url: Some(p),
         }),
         _ => progress(
-            "LEDGERSCOPE_MONGO_URI and LEDGERSCOPE_POSTGRES_URL not both set: embedded stores only",
+            "LEDGERSCOPE_MONGO_URI and LEDGERSCOPE_POSTGRES_URL not both set: no MongoDB + PostgreSQL pair",
         ),
     }
     pairs
@@ -255,13 +266,32 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
     if args.smoke && pairs.len() > 1 {
         // FerretDB appends run at tens per second: the servers would not fit
         // in a smoke test's minute. Measure them without --smoke.
-        progress("--smoke: skipping MongoDB + PostgreSQL (run without --smoke to measure them)");
+        progress(
+            "--smoke: skipping the PostgreSQL and MongoDB pairs (run without --smoke to measure them)",
+        );
         pairs.truncate(1);
     }
     for pair in pairs {
+        // The embedded ledger with PostgreSQL views adds to the embedded
+        // figures only where the views are written or read.
+        let views_only: BTreeSet<String>;
+        let only = if pair.short() == "embedded-pg" {
+            views_only = only
+                .iter()
+                .filter(|group| matches!(group.as_str(), "replay" | "cold"))
+                .cloned()
+                .collect();
+            &views_only
+        } else {
+            only
+        };
         let embedded = pair.is_embedded();
-        let n = if embedded { plan.n } else { plan.remote_n };
-        let short = if embedded { "embedded" } else { "remote" };
+        let n = if pair.embedded_ledger() {
+            plan.n
+        } else {
+            plan.remote_n
+        };
+        let short = pair.short();
         let wants_main = only.contains("replay")
             || only.contains("timetravel")
             || only.contains("history")
