@@ -59,6 +59,25 @@ fn bookings_10_to_20(state: &ReadState) -> Vec<ledgerscope::domain::BookingRow> 
     state.bookings.values().skip(10).take(10).cloned().collect()
 }
 
+/// `count` commands of the demo mix (cancellations, reschedules and address
+/// changes among the bookings), seeded.
+fn mixed(count: u64, seed: u64) -> BulkSpec {
+    BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(count, Some(seed))
+    }
+}
+
+/// Automatic snapshots every `every` events, deltas every `delta`, pages of
+/// 7 rows (many pages per table).
+fn interval_config(every: u64, delta: u64) -> EngineConfig {
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = every;
+    config.snapshot_delta_every = delta;
+    config.snapshot_page_rows = 7;
+    config
+}
+
 async fn engine_with(dir: &std::path::Path, config: &EngineConfig) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
     Engine::new(stores, config.clone())
@@ -301,10 +320,7 @@ async fn background_projectors_follow_the_bus_and_hold_the_lease_alone() {
 async fn replay_rebuilds_drifted_tables_and_a_cancelled_replay_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(400, Some(8))
-    };
+    let spec = mixed(400, 8);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -490,10 +506,7 @@ async fn chunked_snapshots_give_the_same_state_as_folding_from_zero() {
     config.history_pass = false; // one snapshot per interval
     config.snapshot_page_rows = 7; // many pages per snapshot
     let engine = Engine::new(stores, config);
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(450, Some(9))
-    };
+    let spec = mixed(450, 9);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -551,10 +564,7 @@ async fn views_read_pages_and_agree_with_the_fold_rows_counts_and_differences() 
     config.history_pass = false; // one snapshot per interval
     config.snapshot_page_rows = 5;
     let engine = Engine::new(stores, config);
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(500, Some(21))
-    };
+    let spec = mixed(500, 21);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -628,10 +638,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
     config.snapshot_delta_every = 30;
     config.snapshot_page_rows = 7;
     let engine = engine_with(dir.path(), &config).await;
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(215, Some(31))
-    };
+    let spec = mixed(215, 31);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -661,10 +668,7 @@ async fn delta_snapshots_between_full_ones_give_the_fold_and_fill_gaps() {
             payload,
         );
     }
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(235, Some(32))
-    };
+    let spec = mixed(235, 32);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -1030,10 +1034,7 @@ async fn the_series_pass_extends_with_new_events_and_folds_again_when_a_hole_is_
     use ledgerscope::domain::SeriesBy;
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(250, Some(5))
-    };
+    let spec = mixed(250, 5);
     engine
         .emit_bulk(&spec, &JobControl::default())
         .await
@@ -1066,16 +1067,7 @@ async fn the_series_pass_extends_with_new_events_and_folds_again_when_a_hole_is_
     assert_eq!(with_hole, fresh_series(SeriesBy::Position).await);
 
     // More events: the pass goes on from where it was.
-    engine
-        .emit_bulk(
-            &BulkSpec {
-                mix: true,
-                ..BulkSpec::bookings(120, Some(6))
-            },
-            &job,
-        )
-        .await
-        .unwrap();
+    engine.emit_bulk(&mixed(120, 6), &job).await.unwrap();
     for by in SeriesBy::ALL {
         let series = engine.series(by, &job).await.unwrap();
         assert_eq!(series, fresh_series(by).await, "{by:?}");
@@ -1103,10 +1095,7 @@ async fn a_what_if_from_snapshots_is_the_fold_of_the_ledger_without_the_left_out
     config.snapshot_every = 50;
     config.snapshot_delta_every = 20;
     let engine = engine_with(dir.path(), &config).await;
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(260, Some(11))
-    };
+    let spec = mixed(260, 11);
     let job = JobControl::default();
     engine.emit_bulk(&spec, &job).await.unwrap();
     engine.take_due_snapshots().await.unwrap();
@@ -1167,15 +1156,9 @@ async fn a_what_if_from_snapshots_is_the_fold_of_the_ledger_without_the_left_out
 async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_position() {
     use ledgerscope::engine::timetravel::FoldBase;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = EngineConfig::new("test");
-    config.snapshot_every = 100;
-    config.snapshot_delta_every = 20;
-    config.snapshot_page_rows = 7; // many pages per table
+    let config = interval_config(100, 20);
     let engine = engine_with(dir.path(), &config).await;
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(300, Some(41))
-    };
+    let spec = mixed(300, 41);
     let job = JobControl::default();
     engine.emit_bulk(&spec, &job).await.unwrap();
     // Two entries that cannot be applied, recorded in the history.
@@ -1195,16 +1178,7 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
         "2026-01-01T00:00:00Z",
         "{}",
     );
-    engine
-        .emit_bulk(
-            &BulkSpec {
-                mix: true,
-                ..BulkSpec::bookings(150, Some(42))
-            },
-            &job,
-        )
-        .await
-        .unwrap();
+    engine.emit_bulk(&mixed(150, 42), &job).await.unwrap();
     let head = engine.stores().ledger.head().await.unwrap();
     assert!(head > 400, "{head}");
 
@@ -1347,16 +1321,7 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
 
     // New events: deltas of the history (no full snapshot: the next pass
     // comes two intervals after it).
-    engine
-        .emit_bulk(
-            &BulkSpec {
-                mix: true,
-                ..BulkSpec::bookings(90, Some(43))
-            },
-            &job,
-        )
-        .await
-        .unwrap();
+    engine.emit_bulk(&mixed(90, 43), &job).await.unwrap();
     let later = engine.stores().ledger.head().await.unwrap();
     let taken = engine.take_due_snapshots().await.unwrap();
     let positions: Vec<u64> = taken.iter().map(|s| s.position).collect();
@@ -1423,10 +1388,7 @@ async fn verify_takes_entries_up_to_a_history_from_it_unless_a_hole_was_filled_s
     config.snapshot_delta_every = 20;
     let engine = engine_with(dir.path(), &config).await;
     let job = JobControl::default();
-    let spec = BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(250, Some(51))
-    };
+    let spec = mixed(250, 51);
     engine.emit_bulk(&spec, &job).await.unwrap();
     let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
     let bad = engine.stores().ledger.head().await.unwrap() + 1;
@@ -1534,11 +1496,7 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
     config.snapshot_every = 1000; // a far view: past 2,000 events
     let engine = engine_with(dir.path(), &config).await;
     let job = JobControl::default();
-    let spec = |n, seed| BulkSpec {
-        mix: true,
-        ..BulkSpec::bookings(n, Some(seed))
-    };
-    engine.emit_bulk(&spec(100, 51), &job).await.unwrap();
+    engine.emit_bulk(&mixed(100, 51), &job).await.unwrap();
     let ledger_db = rusqlite::Connection::open(dir.path().join("ledger.sqlite3")).unwrap();
     let bad = engine.stores().ledger.head().await.unwrap() + 1;
     append_raw(
@@ -1548,7 +1506,7 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
         "2026-01-01T00:00:00Z",
         "{not json",
     );
-    engine.emit_bulk(&spec(6_600, 52), &job).await.unwrap();
+    engine.emit_bulk(&mixed(6_600, 52), &job).await.unwrap();
     let head = engine.stores().ledger.head().await.unwrap();
     // More than one page of the pass's reading (5,000 entries).
     assert!(head > 6_000, "{head}");
@@ -1625,20 +1583,14 @@ async fn time_travel_during_a_history_pass_reads_what_the_pass_has_folded() {
 async fn snapshots_grow_linearly_a_new_history_retires_what_the_one_before_replaced() {
     use ledgerscope::engine::EngineNotice;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = EngineConfig::new("test");
-    config.snapshot_every = 50;
-    config.snapshot_delta_every = 10;
-    config.snapshot_page_rows = 7; // many pages per table
+    let config = interval_config(50, 10);
     let engine = engine_with(dir.path(), &config).await;
     let mut notices = engine.bus().subscribe_notices();
     let job = JobControl::default();
     // The app: the snapshots due after every ten commands, up to 500 events.
     let (mut head, mut seed, mut old_view) = (0, 70, None);
     while head < 500 {
-        let spec = BulkSpec {
-            mix: true,
-            ..BulkSpec::bookings(10, Some(seed))
-        };
+        let spec = mixed(10, seed);
         seed += 1;
         engine.emit_bulk(&spec, &job).await.unwrap();
         engine.take_due_snapshots().await.unwrap();
