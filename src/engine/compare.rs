@@ -407,25 +407,31 @@ impl Engine {
         };
         // Every entry of the ledger that cannot be applied (a scan that keeps
         // no state), and the holes between them.
+        // The ledger's counts are taken beside them (a count over an index).
         let scan_job = watch.scan_job();
-        let (compared, scanned) = tokio::join!(compare, self.malformed_scan(from, head, &scan_job));
+        let (compared, scanned, census) = tokio::join!(
+            compare,
+            self.malformed_scan(from, head, &scan_job),
+            self.stores.ledger.census()
+        );
         let (mut tables, checked) = compared?;
         let (mut malformed, mut holes, entries) = scanned?;
-        let census = self.stores.ledger.census().await?;
+        let census = census?;
         if let Some((at, events, skipped)) = known {
             if census.positioned == events + entries {
                 // The ledger holds exactly the entries the pass read up to
                 // it: its record stands, and the holes up to it are read
-                // from the positions alone.
+                // from the positions alone; a ledger with as many positions
+                // as its head has none (the walk over every position is
+                // skipped: on the embedded ledger it reads the whole table).
                 malformed.splice(0..0, skipped);
-                let before: Vec<Hole> = self
-                    .stores
-                    .ledger
-                    .holes(usize::MAX)
-                    .await?
-                    .into_iter()
-                    .filter(|h| h.to < at)
-                    .collect();
+                let before: Vec<Hole> = match census.missing_positions() {
+                    0 => Vec::new(),
+                    _ => self.stores.ledger.holes(usize::MAX).await?,
+                }
+                .into_iter()
+                .filter(|h| h.to < at)
+                .collect();
                 holes.splice(0..0, before);
             } else {
                 // Entries were written into holes since the pass: read all.
