@@ -195,6 +195,10 @@ async fn ledger_contract(ledger: Arc<dyn EventLedger>) {
         .map(|e| FoldEntry::from(Ok(e.clone())))
         .collect();
     assert_eq!(folds, expected);
+    // Read now, decoded later: the same entries.
+    let page = ledger.read_fold_page(2, 3).await.unwrap();
+    assert_eq!((page.count, page.last), (3, 4));
+    assert_eq!(page.decode(), expected);
     let raw = ledger.read_raw_range(2, 3).await.unwrap();
     assert_eq!(
         raw.iter().map(|row| row.position).collect::<Vec<_>>(),
@@ -1169,6 +1173,7 @@ async fn sqlite_fold_range_is_read_range_decoded() {
     // (column, value) over the good row; `None` stores NULL.
     let variants: Vec<(&str, Option<String>)> = vec![
         ("payload", Some(payload.clone())),
+        ("payload", Some(format!("blob:{payload}"))),
         ("metadata", None),
         ("metadata", Some(r#"{"actor":"cli:user"}"#.into())),
         ("metadata", Some("not json".into())),
@@ -1229,6 +1234,7 @@ async fn sqlite_fold_range_is_read_range_decoded() {
             None => V::Null,
             Some(text) => match (*column, text.parse::<i64>()) {
                 ("version" | "schema_version", Ok(n)) => V::Integer(n),
+                (_, _) if text.starts_with("blob:") => V::Blob(text.as_bytes()[5..].to_vec()),
                 _ => V::Text(text.clone()),
             },
         };
@@ -1247,6 +1253,17 @@ async fn sqlite_fold_range_is_read_range_decoded() {
     }
     let read = ledger.read_range(1, 1_000).await.unwrap();
     let folded = ledger.read_fold_range(1, 1_000).await.unwrap();
+    // The page read now and decoded later (its rows' bytes copied off the
+    // connection), twice: the second reuses the first one's buffers.
+    let mut pages = Vec::new();
+    for _ in 0..2 {
+        let page = ledger.read_fold_page(1, 1_000).await.unwrap();
+        assert_eq!(
+            (page.count, page.last),
+            (variants.len(), variants.len() as u64)
+        );
+        pages.push(page.decode());
+    }
     assert_eq!(read.len(), variants.len());
     assert_eq!(folded.len(), variants.len());
     let mut decoded = 0;
@@ -1254,6 +1271,13 @@ async fn sqlite_fold_range_is_read_range_decoded() {
         let expected = FoldEntry::from(entry);
         decoded += matches!(expected, FoldEntry::Event { .. }) as u32;
         assert_eq!(fold, expected, "row with {variant:?}");
+        for page in &pages {
+            assert_eq!(
+                page[fold.position() as usize - 1],
+                expected,
+                "paged row with {variant:?}"
+            );
+        }
     }
     // Rows that decode and rows that do not are both among them.
     assert!(
@@ -1262,6 +1286,11 @@ async fn sqlite_fold_range_is_read_range_decoded() {
     );
     // Paged from the middle, as a fold resumes.
     let tail = ledger.read_fold_range(5, 3).await.unwrap();
+    assert_eq!(
+        tail.iter().map(FoldEntry::position).collect::<Vec<_>>(),
+        vec![5, 6, 7]
+    );
+    let tail = ledger.read_fold_page(5, 3).await.unwrap().decode();
     assert_eq!(
         tail.iter().map(FoldEntry::position).collect::<Vec<_>>(),
         vec![5, 6, 7]

@@ -10,8 +10,8 @@ use super::{Engine, EngineError, EngineResult};
 use crate::domain::state::EventFold;
 use crate::domain::{ReadState, StateDiff};
 use crate::store::{
-    EventLedger, FoldEntry, Hole, LedgerEntry, MalformedEvent, SnapshotMeta, StoreError,
-    StoreResult, entry_position, holes_between,
+    EventLedger, FoldEntry, Hole, LedgerEntry, LedgerPage, MalformedEvent, SnapshotMeta,
+    StoreError, StoreResult, entry_position, holes_between,
 };
 
 /// Events read per ledger page while folding.
@@ -153,18 +153,23 @@ pub(crate) struct Scan {
 /// and how a page of them is read.
 pub(crate) trait Paged: Send + Sized + 'static {
     fn position(&self) -> u64;
-    /// Reads `limit` entries from `from` (a task of its own runs it).
+    /// Reads `limit` entries from `from` (a task of its own runs it); the
+    /// page may leave decoding them to [`LedgerPage::decode`].
     fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self>;
 }
 
-pub(crate) type PageFuture<E> = std::pin::Pin<Box<dyn Future<Output = StoreResult<Vec<E>>> + Send>>;
+pub(crate) type PageFuture<E> =
+    std::pin::Pin<Box<dyn Future<Output = StoreResult<LedgerPage<E>>> + Send>>;
 
 impl Paged for LedgerEntry {
     fn position(&self) -> u64 {
         entry_position(self)
     }
     fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self> {
-        Box::pin(async move { ledger.read_range(from, limit).await })
+        Box::pin(async move {
+            let entries = ledger.read_range(from, limit).await?;
+            Ok(LedgerPage::decoded(entries, entry_position))
+        })
     }
 }
 
@@ -173,9 +178,40 @@ impl Paged for FoldEntry {
         FoldEntry::position(self)
     }
     fn read(ledger: Arc<dyn EventLedger>, from: u64, limit: usize) -> PageFuture<Self> {
-        Box::pin(async move { ledger.read_fold_range(from, limit).await })
+        Box::pin(async move { ledger.read_fold_page(from, limit).await })
     }
 }
+
+/// A scan's reader task: aborted when dropped (a scan that stops early
+/// stops its reader).
+struct Reader(Option<tokio::task::JoinHandle<()>>);
+
+impl Reader {
+    /// Waits for it to end: a reader that panicked is an error, never a
+    /// ledger that ended early.
+    async fn finished(mut self) -> EngineResult<()> {
+        match self.0.take() {
+            Some(task) => task.await.map_err(|e| {
+                EngineError::from(StoreError::Failed {
+                    store: "ledger".into(),
+                    message: format!("reading the ledger stopped: {e}"),
+                })
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Pages decoded (or being decoded) ahead of the one handed on.
+const PAGES_AHEAD: usize = 2;
 
 impl Engine {
     /// Folds ledger entries after the state's position up to `to` into
@@ -220,36 +256,41 @@ impl Engine {
         let mut folded = 0;
         let mut holes = Vec::new();
         let mut previous = after;
-        // The next page is read (on the store's own thread) while this one is
-        // folded: reading and decoding the ledger costs about as much as the
-        // fold, and the two overlap on a second core.
-        let read = |from: u64| {
-            let ledger = self.stores.ledger.clone();
-            let want = ((to - (from - 1)) as usize).min(page.max(1));
-            tokio::spawn(async move { (want, E::read(ledger, from, want).await) })
-        };
-        let mut pending = (after < to).then(|| read(after + 1));
-        while let Some(page) = pending.take() {
+        // A reader task reads page after page on the store's connection and
+        // hands each on while it decodes on a thread of its own: reading,
+        // decoding and what `visit` does run at once, on both cores. At most
+        // `PAGES_AHEAD` pages wait to be handed on.
+        let (pages, mut decoded) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let ledger = self.stores.ledger.clone();
+        let reader = Reader(Some(tokio::spawn(async move {
+            let mut from = after + 1;
+            while from <= to {
+                let want = ((to - (from - 1)) as usize).min(page.max(1));
+                let read = match E::read(ledger.clone(), from, want).await {
+                    Ok(read) => read,
+                    Err(e) => {
+                        let _ = pages.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let (count, last) = (read.count, read.last.max(from - 1));
+                let decoding = tokio::task::spawn_blocking(move || read.decode());
+                if pages.send(Ok(decoding)).await.is_err() || count < want || count == 0 {
+                    return;
+                }
+                from = last + 1;
+            }
+        })));
+        while let Some(next) = decoded.recv().await {
             if job.is_cancelled() {
-                page.abort();
                 return Err(EngineError::Cancelled);
             }
-            let (want, entries) = page.await.map_err(|e| StoreError::Failed {
+            let entries = next?.await.map_err(|e| StoreError::Failed {
                 store: "ledger".into(),
                 message: format!("reading a page stopped: {e}"),
             })?;
-            let entries = entries?;
             if entries.is_empty() {
                 break;
-            }
-            let last = entries
-                .iter()
-                .map(Paged::position)
-                .max()
-                .unwrap_or(0)
-                .max(after);
-            if last < to && entries.len() == want {
-                pending = Some(read(last + 1));
             }
             for entry in entries {
                 let at = entry.position();
@@ -263,6 +304,7 @@ impl Engine {
             }
             job.step(Phase::Reading, folded, total, started);
         }
+        reader.finished().await?;
         Ok(Scan {
             entries: folded,
             holes,

@@ -150,6 +150,47 @@ pub fn entry_position(entry: &LedgerEntry) -> u64 {
     }
 }
 
+/// A page of ledger entries read from the store whose decoding is left to
+/// the caller: a scan reads the next page on the store's connection while
+/// this one decodes on another core.
+pub struct LedgerPage<E> {
+    /// Entries read.
+    pub count: usize,
+    /// The highest position among them (0 when none).
+    pub last: u64,
+    decode: Box<dyn FnOnce() -> Vec<E> + Send>,
+}
+
+impl<E: Send + 'static> LedgerPage<E> {
+    /// A page already decoded.
+    pub fn decoded(entries: Vec<E>, position: impl Fn(&E) -> u64) -> Self {
+        let last = entries.iter().map(position).max().unwrap_or(0);
+        LedgerPage {
+            count: entries.len(),
+            last,
+            decode: Box::new(move || entries),
+        }
+    }
+
+    /// A page of `count` entries up to `last`, decoded by `decode`.
+    pub fn deferred(
+        count: usize,
+        last: u64,
+        decode: impl FnOnce() -> Vec<E> + Send + 'static,
+    ) -> Self {
+        LedgerPage {
+            count,
+            last,
+            decode: Box::new(decode),
+        }
+    }
+
+    /// Its entries (decoding them, when that was left for now).
+    pub fn decode(self) -> Vec<E> {
+        (self.decode)()
+    }
+}
+
 /// One ledger row as stored, not decoded at all: what reading the ledger
 /// costs with no decoding (the floor replay is measured against).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -348,6 +389,15 @@ pub trait EventLedger: Send + Sync {
             .into_iter()
             .map(FoldEntry::from)
             .collect())
+    }
+    /// [`Self::read_fold_range`], read now and decoded when the page's
+    /// [`LedgerPage::decode`] is called: a store that decodes what it holds
+    /// leaves that for the caller, off its connection.
+    async fn read_fold_page(&self, from: u64, limit: usize) -> StoreResult<LedgerPage<FoldEntry>> {
+        Ok(LedgerPage::decoded(
+            self.read_fold_range(from, limit).await?,
+            FoldEntry::position,
+        ))
     }
     /// Highest stored position (0 when empty), whoever wrote it.
     async fn head(&self) -> StoreResult<u64>;
