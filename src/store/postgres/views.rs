@@ -412,10 +412,14 @@ impl PostgresViews {
             tables_sql("_next", false, false)
         ))
         .await?;
+        // The rows go in frozen and all-visible (`FREEZE`: the tables were
+        // created in this transaction): after the swap, autovacuum has no
+        // pass over a million fresh rows to make (it ran for seconds after
+        // every replay, beside whatever came next).
         let mut written = 0u64;
         copy_rows(
             &tx,
-            &format!("COPY users_next ({USER_COLUMNS}) FROM STDIN (FORMAT binary)"),
+            &format!("COPY users_next ({USER_COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)"),
             &[
                 Type::UUID,
                 Type::TEXT,
@@ -441,7 +445,7 @@ impl PostgresViews {
         .await?;
         copy_rows(
             &tx,
-            &format!("COPY bookings_next ({BOOKING_COLUMNS}) FROM STDIN (FORMAT binary)"),
+            &format!("COPY bookings_next ({BOOKING_COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)"),
             &[
                 Type::UUID,
                 Type::UUID,
