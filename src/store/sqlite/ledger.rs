@@ -1415,22 +1415,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite3"), false).unwrap();
         assert_eq!(synchronous(&ledger.writer), 2);
-        let meta = |bytes: usize, chunks: u32| SnapshotMeta {
+        let big = vec![vec![7u8; 1 << 20]; 20];
+        let saved = SnapshotMeta {
             id: Uuid::new_v4(),
             position: 1,
             taken_at: Utc::now(),
-            size_bytes: bytes as u64,
-            chunks,
-            sha256: String::new(),
-            index_xxh3: None,
-            state_digest: String::new(),
-            users: 0,
-            bookings: 0,
-            base: None,
-            ledger_id: None,
+            size_bytes: 20 << 20,
+            chunks: 20,
+            ..SnapshotMeta::empty_ledger()
         };
-        let big = vec![vec![7u8; 1 << 20]; 20];
-        let saved = meta(20 << 20, 20);
         ledger.save_snapshot(&saved, big).await.unwrap();
         assert_eq!(synchronous(&ledger.writer), 2);
         // The same id again: the save fails, the setting is restored.
