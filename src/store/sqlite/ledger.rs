@@ -255,14 +255,9 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
     Ok(entry_of(position, &values))
 }
 
-/// Reads one `events` row for a fold: the well-formed rows (nearly all) have
+/// One `events` row for a fold: the well-formed rows (nearly all) have
 /// their payload decoded straight from its text; any other row takes
 /// [`read_entry`]'s path, so the entry is always what decoding that gives.
-fn read_fold_entry(row: &Row<'_>) -> rusqlite::Result<FoldEntry> {
-    let (position, values) = row_values(row)?;
-    Ok(fold_entry_of(position, &values))
-}
-
 fn fold_entry_of(position: u64, values: &[ValueRef<'_>]) -> FoldEntry {
     match fold_event_of(position, values) {
         Some(event) => FoldEntry::Event { position, event },
@@ -342,7 +337,7 @@ impl CopiedRows {
         self.rows.clear();
     }
 
-    /// Every row decoded as [`read_fold_entry`] decodes it.
+    /// Every row decoded by [`fold_entry_of`].
     fn fold_entries(&self) -> Vec<FoldEntry> {
         self.rows
             .iter()
@@ -758,10 +753,14 @@ impl EventLedger for SqliteLedger {
     }
 
     async fn read_fold_range(&self, from: u64, limit: usize) -> StoreResult<Vec<FoldEntry>> {
-        let store = self.store();
-        self.reader
-            .call(move |c| range_rows(c, &store, from, limit, read_fold_entry))
+        // The one decoding path: a page read and decoded off the connection.
+        let page = self.read_fold_page(from, limit).await?;
+        tokio::task::spawn_blocking(move || page.decode())
             .await
+            .map_err(|e| StoreError::Failed {
+                store: self.store(),
+                message: format!("decoding a page stopped: {e}"),
+            })
     }
 
     async fn read_fold_page(&self, from: u64, limit: usize) -> StoreResult<LedgerPage<FoldEntry>> {
