@@ -67,13 +67,19 @@ async fn drop_mongo(ledger: &MongoLedger) {
 }
 
 /// A fresh schema on the PostgreSQL server, and a URL whose search_path points at it.
-async fn fresh_postgres() -> Option<(String, String, String)> {
-    let url = server("LEDGERSCOPE_POSTGRES_URL")?;
-    let schema = unique_name("ls_contract");
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+/// A plain client of the test server at `url` (its connection on a task).
+async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .expect("connect postgres");
     tokio::spawn(conn);
+    client
+}
+
+async fn fresh_postgres() -> Option<(String, String, String)> {
+    let url = server("LEDGERSCOPE_POSTGRES_URL")?;
+    let schema = unique_name("ls_contract");
+    let client = pg_client(&url).await;
     client
         .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
         .await
@@ -84,11 +90,8 @@ async fn fresh_postgres() -> Option<(String, String, String)> {
 }
 
 async fn drop_postgres(url: &str, schema: &str) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+    pg_client(url)
         .await
-        .expect("connect postgres");
-    tokio::spawn(conn);
-    client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .await
         .expect("drop schema");
@@ -1392,10 +1395,7 @@ async fn postgres_read_store_passes_the_contract() {
     )
     .await
     .unwrap();
-    let (client, conn) = tokio_postgres::connect(&scoped, tokio_postgres::NoTls)
-        .await
-        .expect("connect postgres");
-    tokio::spawn(conn);
+    let client = pg_client(&scoped).await;
     client
         .batch_execute("ANALYZE users; ANALYZE bookings")
         .await
