@@ -133,7 +133,11 @@ pub struct SqliteLedger {
     reader: Conn,
     /// Snapshot reads have a connection of their own: time travel reads a
     /// snapshot's index while it reads the events after it, and one
-    /// connection would make the two take turns.
+    /// connection would make the two take turns. On a writable ledger both
+    /// snapshot connections read through a memory map ([`Conn::mapped`]);
+    /// a read-only copy is read with system calls, so that an I/O error on
+    /// a copy (a backup on a mounted disk) stays an error of the read and
+    /// is never a signal that ends the process.
     snapshots: Conn,
     /// A second connection for snapshot chunks: a history's index parts
     /// are read in two runs side by side, one on each.
@@ -217,8 +221,8 @@ impl SqliteLedger {
         Ok(SqliteLedger {
             path: path.to_path_buf(),
             reader: Conn::open(path, &store, Durability::Full)?,
-            snapshots: Conn::open(path, &store, Durability::Full)?,
-            snapshot_side: Conn::open(path, &store, Durability::Full)?,
+            snapshots: Conn::open(path, &store, Durability::Full)?.mapped(),
+            snapshot_side: Conn::open(path, &store, Durability::Full)?.mapped(),
             snapshot_turn: AtomicUsize::new(0),
             locks: Conn::open(path, &store, Durability::Normal)?.gated(gate),
             writer,
@@ -1398,12 +1402,69 @@ fn save_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::MAPPED;
 
-    fn synchronous(conn: &Conn) -> i64 {
+    fn setting(conn: &Conn, pragma: &str) -> i64 {
         let guard = conn.inner.lock().unwrap();
         guard
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
             .unwrap()
+    }
+
+    fn synchronous(conn: &Conn) -> i64 {
+        setting(conn, "synchronous")
+    }
+
+    /// The snapshot connections of a writable ledger read through a memory
+    /// map and give back the chunks saved (one over many pages, one on a
+    /// page of its own); a read-only copy's read with system calls.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn snapshot_chunks_are_read_through_a_map_except_on_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite3");
+        let ledger = SqliteLedger::open(&path, false).unwrap();
+        for conn in [&ledger.snapshots, &ledger.snapshot_side] {
+            assert_eq!(setting(conn, "mmap_size"), MAPPED as i64);
+        }
+        assert_eq!(setting(&ledger.reader, "mmap_size"), 0);
+        let chunks: Vec<Vec<u8>> = vec![
+            (0..3_000_000u32).map(|i| (i % 251) as u8).collect(),
+            b"tail".to_vec(),
+        ];
+        let meta = SnapshotMeta {
+            id: Uuid::new_v4(),
+            position: 1,
+            taken_at: Utc::now(),
+            size_bytes: 3_000_004,
+            chunks: 2,
+            ..SnapshotMeta::empty_ledger()
+        };
+        ledger.save_snapshot(&meta, chunks.clone()).await.unwrap();
+        // Out of the write-ahead log and into the file, where the map reads.
+        ledger
+            .writer
+            .call(|c| {
+                c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .map_err(|e| map_err("ledger", e))
+            })
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let read = ledger
+                .load_snapshot_chunk_range(meta.id, 0, 2)
+                .await
+                .unwrap();
+            assert!(
+                read == chunks,
+                "the chunks read through the map differ from those saved"
+            );
+        }
+        drop(ledger);
+        let copy = SqliteLedger::open(&path, true).unwrap();
+        for conn in [&copy.snapshots, &copy.snapshot_side] {
+            assert_eq!(setting(conn, "mmap_size"), 0);
+        }
+        assert!(copy.load_snapshot_chunk_range(meta.id, 0, 2).await.unwrap() == chunks);
     }
 
     /// A snapshot's commit does not wait for the disk; the writer's event
