@@ -79,8 +79,8 @@ const CANCELLED_BIT: u64 = 1 << 63;
 #[path = "snapshot_history_index.rs"]
 mod index;
 pub use index::{
-    Head, HistoryHead, HistoryIndex, IndexPart, PartSpec, RowsAt, decode_chunks, decode_head,
-    decode_part,
+    Directory, Head, HistoryHead, HistoryIndex, IndexPart, PartSpec, RowsAt, decode_chunks,
+    decode_head, decode_part,
 };
 
 /// One key of a history index: its id and how many changes it went

@@ -164,6 +164,17 @@ pub struct HistoryIndex {
     pub skipped: Vec<MalformedEvent>,
 }
 
+/// The directory of the rows at a position, as [`HistoryIndex::directory_at`]
+/// writes it.
+pub struct Directory {
+    /// The rows' entries, in key order per table.
+    pub index: SnapshotIndex,
+    /// Each entry's history slot, per table.
+    pub slots: [Vec<u32>; 2],
+    /// Bookings among them that are cancelled (counted while written).
+    pub cancelled: u64,
+}
+
 /// The rows that exist at one position: their directory entries (in key
 /// order) and, for each, its slot among the history's keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -259,7 +270,11 @@ impl HistoryIndex {
     /// The rows at `position` (at most the index's): each key whose first
     /// change is at or before it, with the last of its changes up to there.
     pub fn rows_at(&self, position: u64) -> RowsAt {
-        let (directory, slots) = self.directory_at(position);
+        let Directory {
+            index: directory,
+            slots,
+            ..
+        } = self.directory_at(position);
         RowsAt {
             entries: Table::ALL.map(|table| directory.entries(table).to_vec()),
             slots,
@@ -271,7 +286,7 @@ impl HistoryIndex {
     /// bytes lie): the rows each part has at `position`, then each part
     /// writes its entries and slots straight into their place. No page is
     /// read.
-    pub fn directory_at(&self, position: u64) -> (SnapshotIndex, [Vec<u32>; 2]) {
+    pub fn directory_at(&self, position: u64) -> Directory {
         let per = self.part_keys();
         let jobs: Vec<(usize, &IndexPart, usize)> = (0..2)
             .flat_map(|slot| {
@@ -309,7 +324,7 @@ impl HistoryIndex {
         // Each part's place: the users parts' entries come first, as the
         // parts do.
         let mut places = Vec::with_capacity(jobs.len());
-        {
+        let cancelled = {
             let mut rest_entries = entries;
             let [users, bookings] = &mut slots;
             let mut rest_slots = [users.as_mut_slice(), bookings.as_mut_slice()];
@@ -322,10 +337,17 @@ impl HistoryIndex {
             }
             on_two_cores(places, split, |(part, first_slot, entries, slots)| {
                 fill_rows(part, first_slot, position, entries, slots)
-            });
+            })
+        };
+        Directory {
+            index: SnapshotIndex::from_entry_bytes(position, self.page_keys, bytes, user_rows),
+            slots,
+            // Users are never cancelled; only the bookings parts count.
+            cancelled: (jobs.iter().zip(&cancelled))
+                .filter(|((slot, _, _), _)| *slot == Table::Bookings.slot())
+                .map(|(_, n)| n)
+                .sum(),
         }
-        let directory = SnapshotIndex::from_entry_bytes(position, self.page_keys, bytes, user_rows);
-        (directory, slots)
     }
 }
 
@@ -376,13 +398,15 @@ fn rows_in(part: &IndexPart, position: u64) -> usize {
 
 /// Writes the entries and slots of a part's rows at `position` (as many as
 /// [`rows_in`] counts; the part's first key is history slot `first_slot`).
+/// Returns how many of them are cancelled.
 fn fill_rows(
     part: &IndexPart,
     first_slot: usize,
     position: u64,
     entries: &mut [DirEntry],
     slots: &mut [u32],
-) {
+) -> u64 {
+    let mut cancelled = 0;
     let mut out = entries.iter_mut().zip(slots.iter_mut());
     for (i, (key, marks)) in keys_and_marks(part).enumerate() {
         let upto = marks.partition_point(|m| mark_position(m) <= position);
@@ -390,12 +414,15 @@ fn fill_rows(
             continue;
         };
         let Some((entry, slot)) = out.next() else {
-            return;
+            break;
         };
         let mark = u64::from_le_bytes(*last);
-        *entry = DirEntry::new(key.id(), mark & !CANCELLED_BIT, mark & CANCELLED_BIT != 0);
+        let is_cancelled = mark & CANCELLED_BIT != 0;
+        *entry = DirEntry::new(key.id(), mark & !CANCELLED_BIT, is_cancelled);
         *slot = (first_slot + i) as u32;
+        cancelled += u64::from(is_cancelled);
     }
+    cancelled
 }
 
 /// A decoded head chunk.

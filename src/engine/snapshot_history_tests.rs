@@ -158,15 +158,22 @@ fn a_history_gives_the_folded_state_at_every_position_up_to_its_own() {
             got,
             "the earlier layout at {position}"
         );
-        let (directory, slots) = index.directory_at(position);
+        let directory = index.directory_at(position);
         let at = index.rows_at(position);
         for table in Table::ALL {
             assert_eq!(
-                directory.entries(table),
+                directory.index.entries(table),
                 at.entries[table.slot()].as_slice()
             );
         }
-        assert_eq!(slots, at.slots);
+        assert_eq!(directory.slots, at.slots);
+        let cancelled = (want.bookings.values())
+            .filter(|b| b.status == crate::domain::BookingStatus::Cancelled)
+            .count();
+        assert_eq!(
+            directory.cancelled, cancelled as u64,
+            "cancelled at {position}"
+        );
         assert_eq!(got.users, want.users, "users at {position}");
         assert_eq!(got.bookings, want.bookings, "bookings at {position}");
         let at = index.rows_at(position);

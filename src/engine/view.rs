@@ -183,13 +183,22 @@ impl ViewBase {
         }
     }
 
-    /// A base over `index` whose rows are in `rows`.
+    /// A base over `index` whose rows are in `rows`, `cancelled` of its
+    /// bookings cancelled (counted by whoever wrote the index: a pass over
+    /// a million entries less).
     pub(super) fn with_rows(
         snapshot: Option<SnapshotMeta>,
         index: SnapshotIndex,
         rows: Rows,
+        cancelled: u64,
     ) -> Self {
-        Self::new(snapshot, index, rows)
+        ViewBase {
+            snapshot,
+            index,
+            rows,
+            cancelled,
+            cache: Mutex::new(PageCache::default()),
+        }
     }
 
     /// Its rows, when they come from a history snapshot.

@@ -217,13 +217,18 @@ impl Engine {
         let base = tokio::task::spawn_blocking({
             let source = source.clone();
             move || {
-                let (index, slots) = source.index.directory_at(at);
+                let directory = source.index.directory_at(at);
                 let rows = Rows::History(HistoryRows {
                     source: source.clone(),
                     at,
-                    slots,
+                    slots: directory.slots,
                 });
-                ViewBase::with_rows(Some(source.meta.clone()), index, rows)
+                ViewBase::with_rows(
+                    Some(source.meta.clone()),
+                    directory.index,
+                    rows,
+                    directory.cancelled,
+                )
             }
         })
         .await
