@@ -174,13 +174,7 @@ impl ViewBase {
             .iter()
             .filter(|e| e.cancelled())
             .count() as u64;
-        ViewBase {
-            snapshot,
-            index,
-            rows,
-            cancelled,
-            cache: Mutex::new(PageCache::default()),
-        }
+        Self::with_rows(snapshot, index, rows, cancelled)
     }
 
     /// A base over `index` whose rows are in `rows`, `cancelled` of its
