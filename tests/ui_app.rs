@@ -50,20 +50,32 @@ fn harness(
     harness
 }
 
+/// Steps up to `frames` frames (10 ms apart) until `done` holds, then one
+/// more; false if it never did.
+fn steps_until(
+    harness: &mut Harness<'static, LedgerApp>,
+    frames: usize,
+    done: &impl Fn(&LedgerApp) -> bool,
+) -> bool {
+    for _ in 0..frames {
+        harness.step();
+        if done(harness.state()) {
+            harness.step();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
 fn wait_until(
     harness: &mut Harness<'static, LedgerApp>,
     what: &str,
     done: impl Fn(&LedgerApp) -> bool,
 ) {
-    for _ in 0..1_500 {
-        harness.step();
-        if done(harness.state()) {
-            harness.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    if !steps_until(harness, 1_500, &done) {
+        panic!("timed out waiting for {what}");
     }
-    panic!("timed out waiting for {what}");
 }
 
 fn seed(harness: &Harness<'static, LedgerApp>, rt: &tokio::runtime::Runtime, count: u64) {
@@ -121,13 +133,8 @@ fn click_until(
 ) {
     for _ in 0..5 {
         harness.get_by_label(label).click();
-        for _ in 0..50 {
-            harness.step();
-            if done(harness.state()) {
-                harness.step();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if steps_until(harness, 50, &done) {
+            return;
         }
     }
     panic!("clicking {label:?} five times did not lead to {what}");
