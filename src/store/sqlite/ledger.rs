@@ -1417,7 +1417,7 @@ mod tests {
 
     /// The snapshot connections of a writable ledger read through a memory
     /// map and give back the chunks saved (one over many pages, one on a
-    /// page of its own); a read-only copy's read with system calls.
+    /// page of its own); a read-only copy reads them with system calls.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn snapshot_chunks_are_read_through_a_map_except_on_a_copy() {
         let dir = tempfile::tempdir().unwrap();
