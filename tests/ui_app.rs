@@ -141,13 +141,12 @@ fn click_until(
 }
 
 fn show_table(harness: &mut Harness<'static, LedgerApp>, table: Table) {
-    let label = match table {
-        Table::Users => "users",
-        Table::Bookings => "bookings",
-    };
-    click_until(harness, label, "the time-travel table shown", |app| {
-        app.panels().time_travel.table == table
-    });
+    click_until(
+        harness,
+        table.name(),
+        "the time-travel table shown",
+        |app| app.panels().time_travel.table == table,
+    );
 }
 
 #[test]
