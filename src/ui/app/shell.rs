@@ -73,6 +73,9 @@ pub struct Shell {
     pub file_path: String,
     /// Under the export/import dialog's file field.
     pub file_error: Option<InlineError>,
+    /// Ctrl+F was pressed: the shown panel's search field takes the focus
+    /// this frame ([`crate::ui::widgets::search_field::search_field_ui`]).
+    pub focus_search: bool,
 }
 
 impl Default for Shell {
@@ -99,6 +102,7 @@ impl Default for Shell {
             connect: ConnectDrafts::default(),
             file_path: String::new(),
             file_error: None,
+            focus_search: false,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod draft_field;
 pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;
+pub mod search_field;
 pub mod write_button;
 
 use egui::Color32;
