@@ -3,6 +3,9 @@
 //! stepping frames until the state arrives (bounded).
 
 mod common;
+// A crate root finds its modules beside it (tests/), not in tests/ui_app/.
+#[path = "ui_app/charts.rs"]
+mod charts;
 
 use std::path::Path;
 use std::time::Duration;
