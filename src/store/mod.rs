@@ -150,6 +150,19 @@ pub fn entry_position(entry: &LedgerEntry) -> u64 {
     }
 }
 
+/// Where a reader that asked for the entries from `from` on goes next: past
+/// the highest position in `page`, or `None` when the page holds nothing at
+/// or after `from` (nothing more to read, or a store that answered out of
+/// order). A read loop that goes on only through this never reads a
+/// position twice.
+pub fn next_from(from: u64, page: &[LedgerEntry]) -> Option<u64> {
+    page.iter()
+        .map(entry_position)
+        .max()
+        .filter(|last| *last >= from)
+        .map(|last| last + 1)
+}
+
 /// A page of ledger entries read from the store whose decoding is left to
 /// the caller: a scan reads the next page on the store's connection while
 /// this one decodes on another core.
@@ -763,4 +776,28 @@ pub async fn load_read_state(read: &dyn ReadStore, page: usize) -> StoreResult<R
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(position: u64) -> LedgerEntry {
+        Err(MalformedEvent {
+            position,
+            reason: String::new(),
+            raw: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_reader_goes_on_past_the_highest_position_never_back() {
+        assert_eq!(next_from(1, &[bad(1), bad(2), bad(5)]), Some(6));
+        // An unpositioned entry last (a document at 6.5 read as 0) does
+        // not send the reader back to 1.
+        assert_eq!(next_from(1, &[bad(3), bad(0)]), Some(4));
+        assert_eq!(next_from(7, &[bad(0)]), None);
+        assert_eq!(next_from(7, &[bad(2), bad(3)]), None, "out of order");
+        assert_eq!(next_from(1, &[]), None);
+    }
 }

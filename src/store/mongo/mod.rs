@@ -204,6 +204,17 @@ impl MongoLedger {
                 .options(IndexOptions::builder().name(name.to_string()).build())
                 .build()
         };
+        let partial = |filter: Document, name: &str| {
+            IndexModel::builder()
+                .keys(doc! {"position": 1})
+                .options(
+                    IndexOptions::builder()
+                        .name(name.to_string())
+                        .partial_filter_expression(filter)
+                        .build(),
+                )
+                .build()
+        };
         // Index models are untyped: the same handles, seen as documents.
         let chunks = self.chunks.clone_with_type::<Document>();
         let snapshots = self.snapshots.clone_with_type::<Document>();
@@ -243,6 +254,16 @@ impl MongoLedger {
                 ),
             ),
             (&snapshots, plain(doc! {"position": 1}, "position")),
+            // Only another writer's doubles and decimals: `census` and
+            // `unpositioned` look among them for positions like 6.5.
+            (
+                &self.events,
+                partial(doc! {"position": {"$type": "double"}}, "position_double"),
+            ),
+            (
+                &self.events,
+                partial(doc! {"position": {"$type": "decimal"}}, "position_decimal"),
+            ),
         ];
         // Only the missing ones, one at a time: FerretDB v1 drops the
         // connection when asked again for an index that exists.
@@ -259,11 +280,24 @@ impl MongoLedger {
                 }
                 Err(e) => return Err(self.error(e)),
             };
-            if !existing.contains(&name) {
-                collection
-                    .create_index(model)
-                    .await
-                    .map_err(|e| self.error(e))?;
+            if existing.contains(&name) {
+                continue;
+            }
+            let partial = model
+                .options
+                .as_ref()
+                .is_some_and(|o| o.partial_filter_expression.is_some());
+            match collection.create_index(model).await {
+                Ok(_) => {}
+                // FerretDB v1 has no partial indexes; it scans for every
+                // query anyway, so the query they serve works without.
+                Err(e)
+                    if partial
+                        && matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == 238) =>
+                {
+                    tracing::debug!(index = %name, "the server has no partial indexes");
+                }
+                Err(e) => return Err(self.error(e)),
             }
         }
         Ok(())
