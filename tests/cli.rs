@@ -583,6 +583,8 @@ fn whatif_leaves_events_out_writes_nothing_and_names_the_later_no_ops() {
 fn bad_input_gets_one_clear_sentence_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // Refused input opens no store, so this data dir gets its ledger here.
+    assert!(run(d, &["project"]).status.success());
     for (args, needle) in [
         (
             vec!["emit", "--id", "not-a-uuid", "--email", "a@b.co"],

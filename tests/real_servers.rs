@@ -1252,6 +1252,86 @@ fn bad_uris_and_credentials_fail_clearly() {
     );
 }
 
+/// MongoDB collections in `db` (none for a database never written).
+fn mongo_collections(uri: &str, db: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+        let mut names = client.database(db).list_collection_names().await.unwrap();
+        names.sort();
+        names
+    })
+}
+
+/// Tables in a PostgreSQL schema.
+fn pg_tables(url: &str, schema: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+                &[&schema],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
+/// A command refused for one store (a wrong PostgreSQL password, a database
+/// that does not exist) or for its own input (a 121-character name) creates
+/// nothing in any store: no MongoDB collection or identity, no table.
+#[test]
+fn a_refused_command_creates_no_store() {
+    let _serial = serial();
+    let (Some(mongo), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let dir = tempdir();
+    let wrong_password = pg.replacen(":ledgerscope@", ":not-the-password@", 1);
+    let (base, _) = pg.rsplit_once('/').unwrap();
+    let missing_database = format!("{base}/no_such_database_{}", unique("x"));
+    for (what, postgres) in [
+        ("a wrong password", wrong_password),
+        ("a database that does not exist", missing_database),
+    ] {
+        let db = unique("ls_refused");
+        let app = App {
+            data_dir: dir.path().to_path_buf(),
+            mongo: Some((mongo.clone(), db.clone())),
+            postgres: Some(postgres),
+        };
+        let (code, out) = app.json(&["emit", "--count", "1", "--no-project", "--json"]);
+        assert_eq!(code, 2, "{what}: {out}");
+        assert_eq!(
+            mongo_collections(&mongo, &db),
+            Vec::<String>::new(),
+            "{what}: nothing is created in MongoDB"
+        );
+    }
+    let db = unique("ls_refused");
+    let (url, schema) = fresh_schema(&pg);
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((mongo.clone(), db.clone())),
+        postgres: Some(url),
+    };
+    let name = "n".repeat(121);
+    let (code, out) = app.json(&["emit", "--name", &name, "--email", "a@b.co", "--json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out["error"].as_str().unwrap().contains("name"), "{out}");
+    assert_eq!(mongo_collections(&mongo, &db), Vec::<String>::new());
+    assert_eq!(pg_tables(&pg, &schema), Vec::<String>::new(), "no table");
+    drop_schema(&pg, &schema);
+}
+
 /// Every adapter mix opens and answers (`status`): Mongo + Postgres, Mongo +
 /// embedded views, embedded ledger + Postgres.
 #[test]

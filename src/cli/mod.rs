@@ -189,10 +189,11 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             id,
             ..
         } => {
-            let engine = open_engine(cli).await?;
+            // The command is checked before any store is opened.
             let cmd =
                 CancelBooking::new(command_id(id)?, parse_uuid(booking, "--booking")?, reason)
                     .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.cancel_booking(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
@@ -203,7 +204,6 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             id,
             ..
         } => {
-            let engine = open_engine(cli).await?;
             let cmd = RescheduleBooking::new(
                 command_id(id)?,
                 parse_uuid(booking, "--booking")?,
@@ -211,16 +211,17 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
                 check_out,
             )
             .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.reschedule_booking(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
         Command::ChangeAddress {
             user, address, id, ..
         } => {
-            let engine = open_engine(cli).await?;
             let user_id = user_key(user)?;
             let cmd = ChangeUserAddress::new(command_id(id)?, user_id, address)
                 .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.change_user_address(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
@@ -447,7 +448,6 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
             "--count cannot be combined with --id or the booking fields",
         ));
     }
-    let engine = open_engine(cli).await?;
     if single {
         let mut rng = crate::domain::generate::DemoRng::new(Uuid::new_v4().as_u64_pair().0);
         let generated = crate::domain::generate::booking_form(&mut rng, 1000);
@@ -465,10 +465,13 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
         if id.get_version_num() != 4 {
             return Err(CliError::input(format!("--id {id} is not a UUID v4")));
         }
+        // The form is checked before any store is opened.
         let cmd = form.validate(id).map_err(EngineError::Invalid)?;
+        let engine = open_engine(cli).await?;
         let outcome = engine.submit_booking_wizard(cmd).await?;
         return finish_single(&engine, &outcome, json).await;
     }
+    let engine = open_engine(cli).await?;
     let spec = BulkSpec {
         mix: args.mix,
         rate_per_sec: args.rate,
