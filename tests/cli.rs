@@ -629,6 +629,8 @@ fn bad_input_gets_one_clear_sentence_and_exit_2() {
         (vec!["import", "/nonexistent/file.ndjson"], "cannot open"),
         (vec!["history"], "needs --booking ID or --user"),
         (vec!["history", "--user", "nobody"], "not a UUID"),
+        (vec!["whatif", "--exclude", "0"], "positions start at 1"),
+        (vec!["whatif", "--exclude", "0,5"], "positions start at 1"),
     ] {
         let out = run(d, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -913,4 +915,40 @@ fn every_run_is_logged_in_the_data_dir_without_passwords() {
     let out = run(d, &["status", "--log-level", "loud["]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("not a log level"), "{}", stderr(&out));
+}
+
+/// SIGTERM stops a bulk emit as Ctrl-C does: after the current command,
+/// with its summary on stdout and its `finished` line in the log.
+#[test]
+fn sigterm_stops_emit_with_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["emit", "--count", "1000000", "--no-project", "--json"])
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .env_remove("LEDGERSCOPE_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until commands are being stored, then ask it to stop.
+    let ledger = d.join("ledger.sqlite3");
+    let started = std::time::Instant::now();
+    while !ledger.exists() || std::fs::metadata(&ledger).unwrap().len() < 64 * 1024 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["cancelled"], Value::Bool(true), "{summary}");
+    assert!(summary["emitted"].as_u64().unwrap() > 0, "{summary}");
+    let log = std::fs::read_to_string(d.join("logs/ledgerscope.log")).unwrap();
+    assert!(log.contains("finished"), "{log}");
 }

@@ -1332,6 +1332,52 @@ fn a_refused_command_creates_no_store() {
     drop_schema(&pg, &schema);
 }
 
+/// A PostgreSQL database that answers but holds no read tables is
+/// reported as missing by `status` (exit 0), as a data dir without
+/// `views.sqlite3` is, and `verify` says so in one sentence (exit 2).
+#[test]
+fn a_database_without_read_tables_is_reported_missing() {
+    let _serial = serial();
+    let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
+        return;
+    };
+    let dir = tempdir();
+    let embedded = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: None,
+        postgres: None,
+    };
+    let (code, _) = embedded.json(&["emit", "--count", "2", "--no-project", "--json"]);
+    assert_eq!(code, 0);
+    let (url, schema) = fresh_schema(&pg);
+    let app = App {
+        postgres: Some(url),
+        ..embedded
+    };
+    let (code, status) = app.json(&["status", "--json"]);
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(
+        (
+            &status["read_store"]["missing"],
+            &status["read_store"]["reachable"]
+        ),
+        (&Value::Bool(true), &Value::Bool(false)),
+        "{status}"
+    );
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(code, 2, "{verify}");
+    assert!(
+        verify["error"].as_str().unwrap().contains("no read tables"),
+        "{verify}"
+    );
+    assert_eq!(
+        pg_tables(&pg, &schema),
+        Vec::<String>::new(),
+        "nothing made"
+    );
+    drop_schema(&pg, &schema);
+}
+
 /// Every adapter mix opens and answers (`status`): Mongo + Postgres, Mongo +
 /// embedded views, embedded ledger + Postgres.
 #[test]

@@ -255,8 +255,13 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             limit,
             ..
         } => {
+            if exclude.contains(&0) {
+                return Err(CliError::input(
+                    "--exclude 0 names no event: positions start at 1",
+                ));
+            }
             let mut exclusion = crate::domain::Exclusion {
-                positions: exclude.iter().copied().filter(|p| *p > 0).collect(),
+                positions: exclude.iter().copied().collect(),
                 event_types: exclude_type.iter().map(|t| t.trim().to_string()).collect(),
                 ..Default::default()
             };
@@ -484,7 +489,7 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
         engine.spawn_projectors(shutdown.clone())
     };
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let started = Instant::now();
     let result = engine.emit_bulk(&spec, &job).await;
     let elapsed = started.elapsed();
@@ -539,12 +544,13 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
 }
 
 /// Cancels `job` on Ctrl-C.
-fn spawn_ctrl_c(job: JobControl) -> tokio::task::JoinHandle<()> {
+/// Cancels `job` on Ctrl-C or SIGTERM: the command stops after its current
+/// step and still prints its summary (and logs its `finished` line).
+fn spawn_stop_signal(job: JobControl) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: stopping after the current step");
-            job.cancel();
-        }
+        wait_for_stop_signal().await;
+        eprintln!("interrupted: stopping after the current step");
+        job.cancel();
     })
 }
 
@@ -673,7 +679,7 @@ async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
             );
         }
         for hole in &report.holes {
-            eprintln!("            hole: {hole} have no event");
+            eprintln!("            hole: {}", hole.no_event());
         }
         match (&report.read_store.error, report.read_store.missing) {
             (Some(e), true) => eprintln!("read store: MISSING: {e}"),
@@ -733,8 +739,9 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
                     // A hole still within its timeout: wait it out, then cross it.
                     if let Some((hole, left)) = report.waiting_for {
                         eprintln!(
-                            "{}: {hole} have no event yet; waiting {:.1} s before crossing them",
+                            "{}: {} yet; waiting {:.1} s before crossing it",
                             p.name(),
+                            hole.no_event(),
                             left.as_secs_f64()
                         );
                         tokio::time::sleep(left).await;
@@ -796,7 +803,7 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
             eprintln!("skipped malformed or unknown events at positions {skipped:?}");
         }
         for hole in &holes {
-            eprintln!("crossed a hole: {hole} have no event");
+            eprintln!("crossed a hole: {}", hole.no_event());
         }
     }
     match reason {
@@ -866,10 +873,7 @@ fn spawn_notice_printer(
                     eprintln!("{}: projecting again", projector.name());
                 }
                 EngineNotice::HoleCrossed { projector, hole } => {
-                    eprintln!(
-                        "{}: crossed a hole ({hole} have no event)",
-                        projector.name()
-                    );
+                    eprintln!("{}: crossed a hole ({})", projector.name(), hole.no_event());
                 }
                 EngineNotice::SnapshotFailed(message) => {
                     eprintln!("automatic snapshot failed: {message}");
@@ -1165,7 +1169,7 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
 async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_for_reading(cli).await?;
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let result = engine.verify_with(&job, &|_, _| {}).await;
     ctrl_c.abort();
     let report = result?;
@@ -1228,7 +1232,7 @@ async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
             }
         }
         for hole in &report.holes {
-            eprintln!("  hole: {hole} have no event (crossed)");
+            eprintln!("  hole: {} (crossed)", hole.no_event());
         }
         for (p, lag) in &report.lag_events {
             if *lag > 0 {
@@ -1247,7 +1251,7 @@ async fn replay(
 ) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let options = ReplayOptions {
         from_snapshot,
         rebuild_foreign,

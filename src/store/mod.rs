@@ -79,6 +79,12 @@ impl Hole {
     pub fn contains(&self, position: u64) -> bool {
         (self.from..=self.to).contains(&position)
     }
+
+    /// `position 321 has no event`, `positions 5..=9 have no event`.
+    pub fn no_event(&self) -> String {
+        let verb = if self.from == self.to { "has" } else { "have" };
+        format!("{self} {verb} no event")
+    }
 }
 
 impl std::fmt::Display for Hole {
@@ -799,5 +805,13 @@ mod tests {
         assert_eq!(next_from(7, &[bad(0)]), None);
         assert_eq!(next_from(7, &[bad(2), bad(3)]), None, "out of order");
         assert_eq!(next_from(1, &[]), None);
+    }
+
+    #[test]
+    fn a_hole_says_has_or_have() {
+        let one = Hole { from: 321, to: 321 };
+        assert_eq!(one.no_event(), "position 321 has no event");
+        let many = Hole { from: 5, to: 9 };
+        assert_eq!(many.no_event(), "positions 5..=9 have no event");
     }
 }

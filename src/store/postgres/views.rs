@@ -556,8 +556,10 @@ impl ReadStore for PostgresViews {
 
     async fn ping(&self) -> StoreResult<()> {
         let client = self.client().await?;
+        // A database without read tables answers, but is reported missing
+        // (as a data dir without views.sqlite3 is).
         client
-            .simple_query("SELECT 1")
+            .simple_query("SELECT 1 FROM users LIMIT 0")
             .await
             .map(|_| ())
             .map_err(|e| self.err(e))
