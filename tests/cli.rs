@@ -923,7 +923,7 @@ fn every_run_is_logged_in_the_data_dir_without_passwords() {
 fn sigterm_stops_emit_with_its_summary() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
         .arg("--data-dir")
         .arg(d)
         .args(["emit", "--count", "1000000", "--no-project", "--json"])
