@@ -3,6 +3,7 @@
 use clap::Parser;
 use clap::error::ErrorKind;
 use ledgerscope::cli::{self, Cli, EXIT_ERROR};
+use ledgerscope::logging::LogPlace;
 
 /// mimalloc instead of the system allocator: folds, snapshot decodes and
 /// replays allocate and free millions of small strings, and glibc's malloc
@@ -15,13 +16,17 @@ fn main() {
         Ok(cli) => cli,
         Err(error) => exit_on_bad_arguments(error),
     };
-    let who = if cli.command.is_none() { "gui" } else { "cli" };
+    let window = cli.command.is_none();
+    let who = if window { "gui" } else { "cli" };
     let data_dir = cli::store_config(&cli).data_dir;
-    // An inspection writes nothing into the data dir, its log neither.
-    let write_there = !cli.observe;
-    if let Err(why) =
-        ledgerscope::logging::init(&data_dir, write_there, cli.log_level.as_deref(), who)
-    {
+    // An inspection writes nothing into the data dir, its log neither; a
+    // run that writes its stores there makes it first, for its log.
+    let place = match &cli.command {
+        _ if cli.observe => LogPlace::Elsewhere,
+        Some(command) if !command.writes() => LogPlace::DataDirIfItExists,
+        _ => LogPlace::DataDir,
+    };
+    if let Err(why) = ledgerscope::logging::init(&data_dir, place, cli.log_level.as_deref(), who) {
         eprintln!("warning: {why}; this run is not logged");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -36,7 +41,7 @@ fn main() {
             std::process::exit(EXIT_ERROR);
         }
     };
-    if cli.command.is_none() {
+    if window {
         let options = ledgerscope::ui::GuiOptions {
             store: cli::store_config(&cli),
             engine: cli::engine_config(&cli, "gui"),
@@ -44,6 +49,7 @@ fn main() {
             runtime: runtime.handle().clone(),
         };
         if let Err(e) = ledgerscope::ui::run_gui(options) {
+            tracing::error!(error = %format!("{e:#}"), "the window did not open");
             eprintln!("error: {e:#}");
             std::process::exit(EXIT_ERROR);
         }

@@ -343,6 +343,36 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the subcommand may write to the stores (and so create the
+    /// data dir): the read subcommands create nothing.
+    pub fn writes(&self) -> bool {
+        match self {
+            Command::Events { .. }
+            | Command::Status { .. }
+            | Command::State { .. }
+            | Command::Diff { .. }
+            | Command::History { .. }
+            | Command::Series { .. }
+            | Command::WhatIf { .. }
+            | Command::Verify { .. }
+            | Command::Export { .. }
+            | Command::Snapshot {
+                action: SnapshotAction::List { .. },
+            } => false,
+            Command::Emit(_)
+            | Command::Cancel { .. }
+            | Command::Reschedule { .. }
+            | Command::ChangeAddress { .. }
+            | Command::Project { .. }
+            | Command::Run { .. }
+            | Command::Replay { .. }
+            | Command::Snapshot { .. }
+            | Command::Import { .. } => true,
+        }
+    }
+}
+
 /// `emit` options.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
