@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use ledgerscope::cli::{self, Cli, EXIT_ERROR};
+use ledgerscope::cli::{self, Cli, Command, EXIT_ERROR};
 use ledgerscope::logging::LogPlace;
 
 /// mimalloc instead of the system allocator: folds, snapshot decodes and
@@ -12,11 +12,20 @@ use ledgerscope::logging::LogPlace;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let args = cli::open::with_open_for_a_link(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => exit_on_bad_arguments(error),
     };
-    let window = cli.command.is_none();
+    // A link is read first: a malformed one opens nothing, not even a log.
+    let start = match cli::open::start_link(&cli) {
+        Ok(start) => start,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            std::process::exit(error.code);
+        }
+    };
+    let window = matches!(cli.command, None | Some(Command::Open { .. }));
     let who = if window { "gui" } else { "cli" };
     let data_dir = cli::store_config(&cli).data_dir;
     // An inspection writes nothing into the data dir, its log neither; a
@@ -48,7 +57,7 @@ fn main() {
             observe_only: cli.observe,
             runtime: runtime.handle().clone(),
         };
-        if let Err(e) = ledgerscope::ui::run_gui(options) {
+        if let Err(e) = ledgerscope::ui::run_gui(options, start) {
             tracing::error!(error = %format!("{e:#}"), "the window did not open");
             eprintln!("error: {e:#}");
             std::process::exit(EXIT_ERROR);

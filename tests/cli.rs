@@ -973,3 +973,34 @@ fn the_first_run_on_a_new_data_dir_logs_in_it() {
     }
     assert!(fallback.join("ledgerscope.log").exists());
 }
+
+#[test]
+fn a_malformed_link_is_one_sentence_and_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let d = home.path().join("d");
+    for (args, says) in [
+        (
+            vec!["open", "ledgerscope://open?ledger=nope&position=3"],
+            "the link's ledger 'nope' is not a ledger id",
+        ),
+        (vec!["ledgerscope://somewhere"], "is not a Ledgerscope link"),
+        (
+            vec!["ledgerscope://open?ledger=0f8fad5b-d9cb-469f-a165-70867728950e&position=-1"],
+            "position '-1' is not a position",
+        ),
+    ] {
+        let mut all = vec![std::ffi::OsStr::new("--data-dir"), d.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let out = run_at_home(home.path(), &all);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one sentence: {err}");
+        assert!(!d.exists(), "a bad link opens nothing");
+    }
+    // A good one gets as far as the window (none here: no display).
+    let good = "ledgerscope://open?ledger=0f8fad5b-d9cb-469f-a165-70867728950e&position=3";
+    let out = run_at_home(home.path(), &[std::ffi::OsStr::new(good)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no display"), "{}", stderr(&out));
+}

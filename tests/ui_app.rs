@@ -2,9 +2,13 @@
 //! dir, with a real tokio runtime doing the I/O. Async results are awaited by
 //! stepping frames until the state arrives (bounded).
 
+#[path = "ui_app/bookmarks.rs"]
+mod bookmarks;
 mod common;
 #[path = "ui_app/emit.rs"]
 mod emit;
+#[path = "ui_app/keyboard.rs"]
+mod keyboard;
 
 use std::path::Path;
 use std::time::Duration;

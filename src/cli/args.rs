@@ -341,6 +341,12 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Open the window at a ledgerscope:// link (a panel and position on
+    /// one ledger); `ledgerscope LINK` does the same.
+    Open {
+        /// The link, e.g. ledgerscope://open?ledger=<id>&panel=time-travel&position=1200
+        link: String,
+    },
 }
 
 impl Command {
@@ -368,7 +374,8 @@ impl Command {
             | Command::Run { .. }
             | Command::Replay { .. }
             | Command::Snapshot { .. }
-            | Command::Import { .. } => true,
+            | Command::Import { .. }
+            | Command::Open { .. } => true,
         }
     }
 }

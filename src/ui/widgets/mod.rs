@@ -1,5 +1,6 @@
 //! Small reusable widgets. Functions that draw end in `_ui`.
 
+pub mod copy_link;
 pub mod diff_table;
 pub mod draft_field;
 pub mod job_progress;
