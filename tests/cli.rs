@@ -952,3 +952,95 @@ fn sigterm_stops_emit_with_its_summary() {
     let log = std::fs::read_to_string(d.join("logs/ledgerscope.log")).unwrap();
     assert!(log.contains("finished"), "{log}");
 }
+
+/// The binary with its platform data dir (the log's fallback) in `home`.
+fn run_at_home(home: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("LEDGERSCOPE_UI_PREFS", "none")
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .env_remove("LEDGERSCOPE_DATA_DIR")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap()
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(std::ffi::OsString::from).collect()
+}
+
+#[test]
+fn the_first_run_on_a_new_data_dir_logs_in_it() {
+    let home = tempfile::tempdir().unwrap();
+    let new = home.path().join("new-dir");
+    let mut args = os(&["--data-dir"]);
+    args.push(new.clone().into_os_string());
+    args.extend(os(&["emit", "--count", "2"]));
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let out = run_at_home(home.path(), &refs);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = std::fs::read_to_string(new.join("logs").join("ledgerscope.log"))
+        .unwrap_or_else(|e| panic!("no log in the new data dir: {e}"));
+    assert!(log.contains("started"), "{log}");
+    assert!(log.contains("BookingWizardCompleted"), "{log}");
+    assert!(log.contains("exit_code=0"), "{log}");
+    let fallback = home.path().join("data").join("ledgerscope").join("logs");
+    assert!(!fallback.exists(), "nothing went to the platform data dir");
+
+    // The window's first launch (here it cannot open: no display) too.
+    let window = home.path().join("window-dir");
+    let out = run_at_home(
+        home.path(),
+        &[std::ffi::OsStr::new("--data-dir"), window.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let log = std::fs::read_to_string(window.join("logs").join("ledgerscope.log")).unwrap();
+    assert!(log.contains("who=\"gui\""), "{log}");
+    assert!(log.contains("the window did not open"), "{log}");
+
+    // A read subcommand and --observe create nothing: the fallback as before.
+    for args in [&["status"][..], &["--observe", "emit", "--count", "1"][..]] {
+        let untouched = home.path().join("untouched");
+        let mut all = vec![std::ffi::OsStr::new("--data-dir"), untouched.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        run_at_home(home.path(), &all);
+        assert!(!untouched.exists(), "{args:?} created the data dir");
+    }
+    assert!(fallback.join("ledgerscope.log").exists());
+}
+
+#[test]
+fn a_malformed_link_is_one_sentence_and_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let d = home.path().join("d");
+    for (args, says) in [
+        (
+            vec!["open", "ledgerscope://open?ledger=nope&position=3"],
+            "the link's ledger 'nope' is not a ledger id",
+        ),
+        (vec!["ledgerscope://somewhere"], "is not a Ledgerscope link"),
+        (
+            vec!["ledgerscope://open?ledger=0f8fad5b-d9cb-469f-a165-70867728950e&position=-1"],
+            "position '-1' is not a position",
+        ),
+    ] {
+        let mut all = vec![std::ffi::OsStr::new("--data-dir"), d.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let out = run_at_home(home.path(), &all);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one sentence: {err}");
+        assert!(!d.exists(), "a bad link opens nothing");
+    }
+    // A good one gets as far as the window (none here: no display).
+    let good = "ledgerscope://open?ledger=0f8fad5b-d9cb-469f-a165-70867728950e&position=3";
+    let out = run_at_home(home.path(), &[std::ffi::OsStr::new(good)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no display"), "{}", stderr(&out));
+}

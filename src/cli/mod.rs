@@ -4,6 +4,7 @@
 //! drift, 2 bad input or an unreachable store.
 
 pub mod args;
+pub mod open;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -136,6 +137,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Replay { out, .. }
         | Command::Import { out, .. } => out.json,
         Command::Export { json, .. } => json.json,
+        Command::Open { .. } => false,
         Command::Snapshot { action } => match action {
             SnapshotAction::Take { out, .. }
             | SnapshotAction::List { out }
@@ -183,6 +185,7 @@ fn command_id(id: &Option<String>) -> CliResult<Uuid> {
 async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
     match command {
         Command::Emit(args) => emit(cli, args).await,
+        Command::Open { .. } => Err(CliError::input(open::NOT_HEADLESS)),
         Command::Cancel {
             booking,
             reason,

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use crate::engine::{EngineError, EngineNotice};
 use crate::store::StoreConfig;
-use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::dialogs::{Confirm, Dialog, LinkDraft};
 use crate::ui::app::{LedgerApp, tasks};
 use crate::ui::command::{Message, ShellCommand, ShellMessage, UiCommand};
 use crate::ui::error::InlineError;
 use crate::ui::jobs::JobKind;
+use crate::ui::link::PositionLink;
 
 impl LedgerApp {
     /// Runs a command of the shell.
@@ -71,6 +72,18 @@ impl LedgerApp {
                 }
             }
             ShellCommand::CancelJob(kind) => self.shell.jobs.cancel(kind),
+            ShellCommand::FocusSearch => self.shell.focus_search = true,
+            ShellCommand::SetLinkDraft(text) => {
+                self.shell.link.text = text;
+                self.shell.link.error = None;
+            }
+            ShellCommand::OpenLink(text) => match PositionLink::parse(&text) {
+                Ok(link) => self.open_link(link),
+                Err(error) => {
+                    tracing::info!(%error, "a link was not opened");
+                    self.shell.link.error = Some(error);
+                }
+            },
         }
     }
 
@@ -109,7 +122,8 @@ impl LedgerApp {
                         .to_string();
                 }
             }
-            Dialog::About => {}
+            Dialog::OpenLink => self.shell.link = LinkDraft::default(),
+            Dialog::About | Dialog::Shortcuts => {}
         }
         self.shell.dialog = Some(dialog);
     }
@@ -241,6 +255,19 @@ impl LedgerApp {
                 }
             },
             ShellMessage::Error(error) => self.shell.report(error),
+            ShellMessage::LedgerId(result) => {
+                self.shell.ledger_id = match result {
+                    Ok(id) => id,
+                    Err(error) => {
+                        // Bookmarks and links of this ledger wait for it.
+                        self.shell
+                            .report(format!("cannot read the ledger's id: {error}"));
+                        None
+                    }
+                };
+                self.ledger_id_read = true;
+                self.resolve_link();
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ impl LedgerApp {
         self.shell.snapshot_every = engine.config().snapshot_every;
         self.shell.snapshot_delta_every = engine.config().snapshot_delta_every;
         engine.set_observe_only(self.shell.observe_only);
+        self.spawn(super::tasks::ledger_id(engine.clone(), self.outbox.clone()));
         self.spawn(watch_status(
             engine.clone(),
             self.outbox.clone(),
@@ -62,6 +63,7 @@ impl LedgerApp {
         if self.engine.take().is_some() {
             tracing::info!("disconnected");
         }
+        self.ledger_id_read = false;
         self.shell.on_disconnect();
         self.panels.on_disconnect();
     }

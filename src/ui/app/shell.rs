@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use crate::domain::ProjectorId;
 use crate::engine::{EngineError, Pairing, ProjectorStatus};
 use crate::store::StoreInfo;
-use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog};
+use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog, LinkDraft};
 use crate::ui::command::StatusSnapshot;
 use crate::ui::error::InlineError;
 use crate::ui::jobs::Jobs;
@@ -37,6 +37,9 @@ pub struct Shell {
     pub connection: Connection,
     /// The connected ledger.
     pub ledger: Option<StoreInfo>,
+    /// The connected ledger's id (read once connected; `None` before, or
+    /// for a ledger of an earlier build that has none).
+    pub ledger_id: Option<uuid::Uuid>,
     /// The connected read store.
     pub read: Option<StoreInfo>,
     /// This instance's id.
@@ -76,6 +79,8 @@ pub struct Shell {
     /// Ctrl+F was pressed: the shown panel's search field takes the focus
     /// this frame ([`crate::ui::widgets::search_field::search_field_ui`]).
     pub focus_search: bool,
+    /// The "Open link" dialog's text and why it did not open.
+    pub link: LinkDraft,
 }
 
 impl Default for Shell {
@@ -84,6 +89,7 @@ impl Default for Shell {
             panel: PanelKind::Emit,
             connection: Connection::Connecting,
             ledger: None,
+            ledger_id: None,
             read: None,
             instance_id: String::new(),
             snapshot_every: 0,
@@ -103,6 +109,7 @@ impl Default for Shell {
             file_path: String::new(),
             file_error: None,
             focus_search: false,
+            link: LinkDraft::default(),
         }
     }
 }
@@ -190,6 +197,7 @@ impl Shell {
     /// last error).
     pub fn on_disconnect(&mut self) {
         self.ledger = None;
+        self.ledger_id = None;
         self.read = None;
         self.head = 0;
         self.statuses.clear();

@@ -5,7 +5,7 @@
 use crate::domain::ProjectorId;
 use crate::store::StoreInfo;
 use crate::ui::app::Shell;
-use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::dialogs::Confirm;
 use crate::ui::app::shell::Connection;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::PanelKind;
@@ -38,29 +38,7 @@ fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
 pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     let data = shell;
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("Ledgerscope", |ui| {
-            if ui.button("Connect…").clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::Connect).into());
-            }
-            ui.separator();
-            if ui
-                .add_enabled(shell.connected(), egui::Button::new("Export NDJSON…"))
-                .clicked()
-            {
-                commands.push(ShellCommand::OpenDialog(Dialog::Export).into());
-            }
-            let block = shell.write_block_reason();
-            let import = ui.add_enabled(block.is_none(), egui::Button::new("Import NDJSON…"));
-            if let Some(reason) = block {
-                import.on_disabled_hover_text(reason);
-            } else if import.clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::Import).into());
-            }
-            ui.separator();
-            if ui.button("About").clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::About).into());
-            }
-        });
+        super::menu::menu_ui(ui, shell, commands);
         ui.separator();
         let width = ((ui.available_width() - 20.0) / 2.0).max(150.0);
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {

@@ -5,6 +5,7 @@
 //! The state and the difference are lazy views: the tables read the rows in
 //! view a page at a time (placeholders until they arrive).
 
+pub mod bookmarks;
 mod tasks;
 mod ui;
 
@@ -24,6 +25,7 @@ use crate::ui::paged_diff::{PagedViewDiff, next_generation};
 use crate::ui::panels::Ctx;
 use crate::ui::remote::Remote;
 
+pub use bookmarks::{Bookmark, BookmarkCommand, BookmarkEdit};
 pub use ui::time_travel_ui;
 
 /// What the difference is taken against.
@@ -36,22 +38,11 @@ pub enum DiffAgainst {
     Pinned,
 }
 
-/// A named position.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bookmark {
-    /// What the user called it.
-    pub name: String,
-    /// The ledger position.
-    pub position: u64,
-}
-
 /// A text input of the panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TravelField {
     /// A typed position or time.
     Goto,
-    /// Name for a new bookmark.
-    BookmarkName,
 }
 
 /// The state as of the cursor: a lazy view whose rows are read a page at a
@@ -164,10 +155,10 @@ pub enum TimeTravelCommand {
     FetchStatePage(Table, u64),
     /// The difference table needs this page of rows.
     FetchDiffPage(Table, u64),
-    /// Bookmark the cursor.
-    AddBookmark,
-    /// Forget a bookmark.
-    RemoveBookmark(usize),
+    /// Play if paused, pause if playing (the keyboard's Space).
+    TogglePlaying,
+    /// For the bookmarks.
+    Bookmark(BookmarkCommand),
 }
 
 /// What comes back for the panel.
@@ -229,6 +220,8 @@ pub struct TimeTravelPanel {
     pub goto: String,
     /// Name for a new bookmark.
     pub bookmark_name: String,
+    /// The bookmark being renamed and annotated.
+    pub bookmark_edit: Option<BookmarkEdit>,
     /// The reference state (keyed by its position).
     pub reference: Remote<Arc<StateView>>,
     /// The state at the cursor (keyed by the cursor it was asked for).
@@ -256,6 +249,7 @@ impl Default for TimeTravelPanel {
             bookmarks: Vec::new(),
             goto: String::new(),
             bookmark_name: String::new(),
+            bookmark_edit: None,
             reference: Remote::default(),
             travel: Remote::default(),
             error: None,
@@ -271,9 +265,6 @@ impl TimeTravelPanel {
         let head = ctx.shell.head;
         match command {
             TimeTravelCommand::SetDraft(TravelField::Goto, text) => self.goto = text,
-            TimeTravelCommand::SetDraft(TravelField::BookmarkName, text) => {
-                self.bookmark_name = text;
-            }
             TimeTravelCommand::SetCursor(position) => {
                 self.cursor = position.min(head);
                 self.follow = false;
@@ -281,6 +272,9 @@ impl TimeTravelPanel {
             TimeTravelCommand::StepCursor(delta) => {
                 self.cursor = self.cursor.saturating_add_signed(delta).min(head);
                 self.follow = false;
+            }
+            TimeTravelCommand::TogglePlaying => {
+                self.handle(TimeTravelCommand::SetPlaying(!self.playing), ctx);
             }
             TimeTravelCommand::SetPlaying(on) => {
                 if on && self.cursor >= head {
@@ -332,22 +326,7 @@ impl TimeTravelPanel {
                     tasks::diff_page(ctx, diff, table, page, generation);
                 }
             }
-            TimeTravelCommand::AddBookmark => {
-                let name = match self.bookmark_name.trim() {
-                    "" => format!("position {}", self.cursor),
-                    name => name.to_string(),
-                };
-                self.bookmarks.push(Bookmark {
-                    name,
-                    position: self.cursor,
-                });
-                self.bookmark_name.clear();
-            }
-            TimeTravelCommand::RemoveBookmark(index) => {
-                if index < self.bookmarks.len() {
-                    self.bookmarks.remove(index);
-                }
-            }
+            TimeTravelCommand::Bookmark(command) => self.handle_bookmark(command, ctx),
         }
     }
 

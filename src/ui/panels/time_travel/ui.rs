@@ -144,30 +144,6 @@ fn compare_controls_ui(
         if ui.button("Pin this position").clicked() {
             push(commands, C::Pin);
         }
-        ui.separator();
-        ui.label("Bookmark");
-        if let (_, Some(text)) = draft_field_ui(ui, &panel.bookmark_name, "name", 100.0) {
-            push(commands, C::SetDraft(TravelField::BookmarkName, text));
-        }
-        if ui.button("Add").clicked() {
-            push(commands, C::AddBookmark);
-        }
-        for (i, bookmark) in panel.bookmarks.iter().enumerate() {
-            if ui
-                .button(format!("{} @{}", bookmark.name, bookmark.position))
-                .on_hover_text("Go there (right-click to remove)")
-                .clicked()
-            {
-                push(commands, C::SetCursor(bookmark.position));
-            }
-            if ui
-                .small_button("×")
-                .on_hover_text(format!("Remove bookmark '{}'", bookmark.name))
-                .clicked()
-            {
-                push(commands, C::RemoveBookmark(i));
-            }
-        }
     });
 }
 
@@ -356,6 +332,7 @@ pub fn time_travel_ui(
 ) {
     controls_ui(ui, panel, shell, commands);
     compare_controls_ui(ui, panel, shell, commands);
+    super::bookmarks::bookmarks_ui(ui, panel, shell, commands);
     if shell.jobs.running(JobKind::HistoryPass) {
         // The ledger is being read once into a history snapshot; a position
         // no snapshot holds yet is read from what the pass has folded.

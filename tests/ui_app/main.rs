@@ -2,7 +2,10 @@
 //! dir, with a real tokio runtime doing the I/O. Async results are awaited by
 //! stepping frames until the state arrives (bounded).
 
+mod bookmarks;
 mod common;
+mod emit;
+mod keyboard;
 
 use std::path::Path;
 use std::time::Duration;
