@@ -409,6 +409,10 @@ impl Engine {
         self.update_status(projector, |s| {
             s.lease_holder = Some(lease.owner.clone());
             s.lease = Some(lease.clone());
+            // It projects from now on (a retry keeps saying it retries).
+            if matches!(s.state, ProjectorState::Watching | ProjectorState::Idle) {
+                s.state = ProjectorState::Running;
+            }
         });
         let result = self.catch_up(projector).await;
         if result.is_err() || !keep_lease {
