@@ -3,6 +3,8 @@
 //! stepping frames until the state arrives (bounded).
 
 mod common;
+#[path = "ui_app/health.rs"]
+mod health;
 
 use std::path::Path;
 use std::time::Duration;

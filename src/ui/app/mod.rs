@@ -6,6 +6,7 @@
 mod command_handling;
 mod connection;
 pub mod dialogs;
+mod health_bar;
 pub mod shell;
 mod tasks;
 mod top_bar;
