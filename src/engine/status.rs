@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::projector::projector_lease_name;
 use super::{Engine, EngineResult, Pairing};
 use crate::domain::ProjectorId;
-use crate::store::{Hole, LedgerCensus, ReadStamp, StoreError, StoreInfo};
+use crate::store::{Hole, Lease, LedgerCensus, ReadStamp, StoreError, StoreInfo};
 
 /// Holes listed by `status` at most (their total is always given).
 const HOLES_LISTED: usize = 100;
@@ -44,8 +44,12 @@ pub struct ProjectorReport {
     pub skipped: Vec<u64>,
     /// Holes it crossed.
     pub holes: Vec<Hole>,
-    /// Who holds its lease.
+    /// Who holds its lease (not expired).
     pub lease_holder: Option<String>,
+    /// Its lease as last taken or renewed, expired or not: who, when it
+    /// was renewed and when it lapses (`None`: never taken, or released).
+    #[serde(default)]
+    pub lease: Option<Lease>,
     /// Its last error, while it lasts (recorded by whichever instance projects).
     pub last_error: Option<String>,
     /// Since when.
@@ -136,7 +140,12 @@ impl Engine {
             let checkpoint = read_position
                 .or(stored.as_ref().map(|c| c.position))
                 .unwrap_or(0);
-            let holder = self.stores.locks.holder(&projector_lease_name(p)).await?;
+            let lease = self
+                .stores
+                .locks
+                .last_lease(&projector_lease_name(p))
+                .await?;
+            let now = Utc::now();
             let live = self
                 .projector_statuses()
                 .into_iter()
@@ -156,7 +165,11 @@ impl Engine {
                     .map(|c| c.skipped.clone())
                     .unwrap_or_default(),
                 holes: stored.map(|c| c.holes).unwrap_or_default(),
-                lease_holder: holder.map(|l| l.owner),
+                lease_holder: lease
+                    .as_ref()
+                    .filter(|l| !l.expired_at(now))
+                    .map(|l| l.owner.clone()),
+                lease,
                 last_error,
                 error_since,
             });

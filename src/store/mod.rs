@@ -631,6 +631,17 @@ pub struct Lease {
     pub fencing: u64,
     /// When it lapses unless renewed.
     pub expires_at: DateTime<Utc>,
+    /// When it was last taken or renewed (`None`: written by an earlier
+    /// build, which did not record it).
+    #[serde(default)]
+    pub renewed_at: Option<DateTime<Utc>>,
+}
+
+impl Lease {
+    /// Whether it has lapsed at `now`.
+    pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at <= now
+    }
 }
 
 /// Leases kept in the ledger store. Never a process mutex, and never the only
@@ -648,6 +659,9 @@ pub trait LockFactory: Send + Sync {
     async fn release(&self, lease: &Lease) -> StoreResult<()>;
     /// The current holder, if the lease is held and not expired.
     async fn holder(&self, name: &str) -> StoreResult<Option<Lease>>;
+    /// The lease as last taken or renewed, expired or not: who held it last
+    /// and when it lapsed (`None`: never taken, or released).
+    async fn last_lease(&self, name: &str) -> StoreResult<Option<Lease>>;
 }
 
 /// Cancellation and progress for long bulk work inside an adapter.

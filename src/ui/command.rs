@@ -124,6 +124,9 @@ pub struct StatusSnapshot {
     /// Whether the read store belongs to this ledger (checked every few
     /// seconds; `None` until the first check answers).
     pub pairing: Option<Pairing>,
+    /// Whether the read store is locked or unreachable, and which
+    /// projectors' writes wait.
+    pub read_health: crate::engine::ReadStoreHealth,
 }
 
 /// What background work tells the shell.

@@ -5,6 +5,7 @@
 mod bookmarks;
 mod common;
 mod emit;
+mod health;
 mod keyboard;
 
 use std::path::Path;

@@ -7,6 +7,7 @@
 mod command_handling;
 mod connection;
 pub mod dialogs;
+mod health_bar;
 pub mod keyboard;
 pub mod menu;
 pub mod shell;

@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 
 use crate::domain::ProjectorId;
-use crate::engine::{EngineError, Pairing, ProjectorStatus};
+use chrono::{DateTime, Utc};
+
+use crate::engine::{EngineError, Pairing, ProjectorStatus, ReadStoreHealth};
 use crate::store::StoreInfo;
 use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog, LinkDraft};
 use crate::ui::command::StatusSnapshot;
@@ -26,6 +28,16 @@ pub enum Connection {
     Connected,
     /// Could not open them.
     Failed(EngineError),
+}
+
+/// What the last comparison of the read tables with the ledger found, for
+/// the top bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DriftSeen {
+    /// Rows missing, extra or different (0: in sync).
+    pub rows: u64,
+    /// When the comparison finished.
+    pub at: DateTime<Utc>,
 }
 
 /// The shell's state.
@@ -56,6 +68,12 @@ pub struct Shell {
     pub outage: bool,
     /// Whether the read store belongs to this ledger (the last check).
     pub pairing: Option<Pairing>,
+    /// Whether the read store is locked or unreachable, and which
+    /// projectors' writes wait (the last poll).
+    pub read_health: ReadStoreHealth,
+    /// What the last comparison found, while it still holds (forgotten
+    /// when the read tables are rebuilt or the pairing changes).
+    pub drift: Option<DriftSeen>,
     /// The last error with no place of its own, until dismissed.
     pub last_error: Option<String>,
     /// Observe-only: every write control is disabled.
@@ -98,6 +116,8 @@ impl Default for Shell {
             statuses: Vec::new(),
             outage: false,
             pairing: None,
+            read_health: ReadStoreHealth::default(),
+            drift: None,
             last_error: None,
             observe_only: false,
             observe_locked: false,
@@ -182,6 +202,7 @@ impl Shell {
         self.statuses = status.statuses;
         self.outage = status.outage;
         self.pairing = status.pairing;
+        self.read_health = status.read_health;
         old
     }
 
@@ -203,6 +224,8 @@ impl Shell {
         self.statuses.clear();
         self.outage = false;
         self.pairing = None;
+        self.read_health = ReadStoreHealth::default();
+        self.drift = None;
         self.jobs.cancel_all();
         self.jobs = Jobs::default();
     }

@@ -1,6 +1,7 @@
 //! The always-visible top bar: menu, connected stores (remote ones flagged
 //! like a production banner), head, projector lag gauges, mode, the outage
-//! simulation flag, the last error, and the panel tabs.
+//! simulation flag, the health line ([`super::health_bar`]), the last
+//! error, and the panel tabs.
 
 use crate::domain::ProjectorId;
 use crate::store::StoreInfo;
@@ -9,6 +10,7 @@ use crate::ui::app::dialogs::Confirm;
 use crate::ui::app::shell::Connection;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::PanelKind;
+use crate::ui::widgets::health::blocked_text;
 use crate::ui::widgets::lag_gauge::lag_gauge_ui;
 use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
 
@@ -73,8 +75,13 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         for projector in ProjectorId::ALL {
             if let Some(status) = data.status(projector) {
                 let lag = data.lag_events(status);
+                let blocked = data
+                    .read_health
+                    .blocked_since(projector)
+                    .map(|since| format!(", {}", blocked_text(since, chrono::Utc::now())))
+                    .unwrap_or_default();
                 let detail = format!(
-                    "{}: checkpoint {}, {:?}{}",
+                    "{}: checkpoint {}, {:?}{blocked}{}",
                     projector.name(),
                     status.checkpoint,
                     status.state,
@@ -112,6 +119,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
         }
     });
+    super::health_bar::health_bar_ui(ui, shell, commands);
     if let Some(foreign) = data
         .pairing
         .as_ref()

@@ -3,6 +3,7 @@
 pub mod copy_link;
 pub mod diff_table;
 pub mod draft_field;
+pub mod health;
 pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;

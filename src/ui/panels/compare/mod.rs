@@ -111,6 +111,9 @@ pub struct ComparePanel {
     pub verify_at: Option<DateTime<Utc>>,
     /// The comparison failed.
     pub verify_error: Option<InlineError>,
+    /// What the running comparison compares changed under it (the read
+    /// tables were rebuilt): its answer is dropped and it runs again.
+    pub verify_outdated: bool,
     /// The tables at two positions.
     pub diff: Remote<PositionsDiff>,
     /// The two-positions comparison failed, or its input is unusable.
@@ -170,9 +173,16 @@ impl ComparePanel {
         false
     }
 
-    /// The read tables were rebuilt: the last report no longer holds.
+    /// What was compared changed (the read tables were rebuilt, the
+    /// pairing changed, the read store answers again): the last report or
+    /// error no longer holds, and one running is outdated. The panel
+    /// compares again when it is shown.
     pub fn forget_report(&mut self) {
         self.verify.clear();
+        self.verify_error = None;
+        self.verify_at = None;
+        self.found.clear();
+        self.verify_outdated = self.verify.is_asked();
     }
 
     /// The stores changed.
@@ -190,9 +200,13 @@ impl ComparePanel {
         }
         match message {
             CompareMessage::Found(found) => {
-                if self.verify.is_asked() {
+                if self.verify.is_asked() && !self.verify_outdated {
                     self.found = found;
                 }
+            }
+            CompareMessage::Verify(_) if self.verify_outdated => {
+                self.verify_outdated = false;
+                self.verify.fail();
             }
             CompareMessage::Verify(result) => match result {
                 Ok(report) => {

@@ -71,13 +71,16 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
         .lag_events
         .iter()
         .filter(|(_, lag)| *lag > 0)
-        .map(|(p, lag)| format!("{p} {lag}"))
+        .map(|(p, lag)| {
+            let events = if *lag == 1 { "event" } else { "events" };
+            format!("{p} is {lag} {events} behind the head")
+        })
         .collect();
     if !lagging.is_empty() {
         ui.colored_label(
             WARN_COLOR,
             format!(
-                "Views lag the head ({}): each table is compared at its projector's position, so lag is not counted as drift.",
+                "The read tables lag: {}. Each table is compared at its projector's position, so lag is not counted as drift.",
                 lagging.join(", ")
             ),
         );
