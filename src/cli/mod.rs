@@ -364,6 +364,14 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
 /// commands never wait on a read store that is down, slow or locked.
 const POST_COMMAND_PROJECTION: Duration = Duration::from_secs(2);
 
+/// Why the views did not take a command's events.
+enum ProjectionFailure {
+    /// The read tables are another ledger's: nothing is projected into them.
+    Foreign(String),
+    /// Anything else: the views catch up later.
+    Other(String),
+}
+
 /// Final catch-up after commands: best effort and bounded; a read store that
 /// is down or busy only lags (the views catch up on the next `project` or `run`).
 async fn project_after_commands(engine: &Arc<Engine>) -> Value {
@@ -373,8 +381,12 @@ async fn project_after_commands(engine: &Arc<Engine>) -> Value {
             let mut error = None;
             let mut lag = serde_json::Map::new();
             for p in ProjectorId::ALL {
-                if let Err(e) = engine.project_with_lease(p, false).await {
-                    error = Some(e.to_string());
+                match engine.project_with_lease(p, false).await {
+                    Ok(_) => {}
+                    Err(EngineError::Foreign(f)) => {
+                        error = Some(ProjectionFailure::Foreign(f.to_string()));
+                    }
+                    Err(e) => error = Some(ProjectionFailure::Other(e.to_string())),
                 }
                 let status = engine.refresh_status(p).await.ok();
                 lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
@@ -386,21 +398,29 @@ async fn project_after_commands(engine: &Arc<Engine>) -> Value {
     // is idempotent, and dropping a store call mid-flight is not safe).
     let (error, lag) = match tokio::time::timeout(POST_COMMAND_PROJECTION, task).await {
         Ok(Ok(done)) => done,
-        Ok(Err(e)) => (Some(format!("projecting stopped: {e}")), Default::default()),
+        Ok(Err(e)) => (
+            Some(ProjectionFailure::Other(format!("projecting stopped: {e}"))),
+            Default::default(),
+        ),
         Err(_) => (
-            Some(format!(
+            Some(ProjectionFailure::Other(format!(
                 "{} did not take the events within {} s (busy, locked or slow)",
                 engine.read_info(),
                 POST_COMMAND_PROJECTION.as_secs()
-            )),
+            ))),
             Default::default(),
         ),
     };
-    if let Some(error) = &error {
-        eprintln!(
+    match &error {
+        Some(ProjectionFailure::Foreign(sentence)) => eprintln!("warning: {sentence}"),
+        Some(ProjectionFailure::Other(error)) => eprintln!(
             "warning: the views were not updated ({error}); they catch up on the next `project` or `run`"
-        );
+        ),
+        None => {}
     }
+    let error = error.map(|e| match e {
+        ProjectionFailure::Foreign(s) | ProjectionFailure::Other(s) => s,
+    });
     json!({ "projected": error.is_none(), "lag": lag, "projection_error": error })
 }
 
@@ -725,6 +745,24 @@ const WAIT_FOR_HOLDER: Duration = Duration::from_secs(10);
 async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     engine.guard_write("projecting")?;
+    // Tables of another ledger are refused, and tables of a build without
+    // identities are checked and adopted, before any projector writes.
+    let pairing = engine.check_pairing().await?;
+    match &pairing {
+        Pairing::Foreign(foreign) => {
+            return Err(CliError {
+                code: EXIT_NOT_CAUGHT_UP,
+                message: foreign.to_string(),
+            });
+        }
+        Pairing::Adopted { checked_rows, .. } => eprintln!(
+            "adopted the read tables in {}: made by a build without ledger identities, \
+             {checked_rows} sampled row(s) were checked against this ledger; they are \
+             stamped with its id now",
+            engine.read_info()
+        ),
+        Pairing::Paired { .. } | Pairing::Unstamped { .. } => {}
+    }
     let mut checkpoints = BTreeMap::new();
     let mut reasons = Vec::new();
     let mut events = 0;
@@ -798,7 +836,7 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
     if json {
         print_json(&json!({
             "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events,
-            "skipped": skipped, "holes": holes, "reason": reason,
+            "skipped": skipped, "holes": holes, "reason": reason, "pairing": pairing,
         }));
     } else {
         eprintln!("projected {events} event(s); head {head}; checkpoints {checkpoints:?}");

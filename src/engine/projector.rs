@@ -318,19 +318,27 @@ impl Engine {
     pub async fn refresh_status(&self, projector: ProjectorId) -> EngineResult<ProjectorStatus> {
         let checkpoint = self.stores.read.projector_position(projector).await;
         self.note_read(checkpoint.as_ref().map(|_| ()));
-        let checkpoint = checkpoint?;
+        let mut checkpoint = checkpoint?;
         let head = self.stores.ledger.head().await?;
+        let stored = self
+            .stores
+            .checkpoints
+            .load_checkpoint(projector.name())
+            .await?;
+        // Tables of another ledger hold that ledger's progress: none of
+        // this ledger's events are in them.
+        if checkpoint > 0
+            && !self.pairing_known_good()
+            && let Ok(super::Pairing::Foreign(_)) = self.check_pairing().await
+        {
+            checkpoint = 0;
+        }
         let lease = self
             .stores
             .locks
             .last_lease(&projector_lease_name(projector))
             .await?;
         let now = Utc::now();
-        let stored = self
-            .stores
-            .checkpoints
-            .load_checkpoint(projector.name())
-            .await?;
         let paused = self.is_paused(projector);
         self.update_status(projector, |s| {
             s.head = head;

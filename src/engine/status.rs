@@ -129,17 +129,21 @@ impl Engine {
             None
         };
         let head = census.head;
+        let foreign = pairing.as_ref().is_some_and(|p| p.foreign().is_some());
         let mut projectors = Vec::new();
         for p in ProjectorId::ALL {
             let stored = self.stores.checkpoints.load_checkpoint(p.name()).await?;
-            let read_position = if reachable {
+            let read_position = if reachable && !foreign {
                 read.projector_position(p).await.ok()
             } else {
                 None
             };
-            let checkpoint = read_position
-                .or(stored.as_ref().map(|c| c.position))
-                .unwrap_or(0);
+            let checkpoint = match (foreign, read_position) {
+                // None of this ledger's events are in another's tables.
+                (true, _) => 0,
+                (false, Some(position)) => position,
+                (false, None) => stored.as_ref().map_or(0, |c| c.position),
+            };
             let lease = self
                 .stores
                 .locks
