@@ -218,7 +218,7 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                         let malformed = entry.is_err();
                         let mut cells = entry_row_cells(entry);
                         if let Some(hole) = hole {
-                            cells[5] = format!("[hole before: {hole} have no event] {}", cells[5]);
+                            cells[5] = format!("[hole before: {}] {}", hole.no_event(), cells[5]);
                         }
                         for (i, cell) in cells.into_iter().enumerate() {
                             row.col(|ui| {
