@@ -1044,3 +1044,25 @@ fn a_malformed_link_is_one_sentence_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no display"), "{}", stderr(&out));
 }
+
+/// The log keeps what an incident reader needs: a busy run's commands and
+/// their catch-ups are summarised (per-command detail at DEBUG), so its
+/// INFO lines do not grow with the number of commands and a day's errors,
+/// holes, replays and passes are not rotated away by routine traffic.
+#[test]
+fn routine_commands_do_not_fill_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out) = json(d, &["emit", "--count", "300", "--mix", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = json(d, &["replay", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let log = std::fs::read_to_string(d.join("logs/ledgerscope.log")).unwrap();
+    let lines = log.lines().count();
+    assert!(lines <= 20, "{lines} lines for 300 commands:\n{log}");
+    assert!(log.contains("replayed the read tables"), "{log}");
+    assert!(
+        log.contains("commands and projection since the last summary"),
+        "the run's commands are summarised: {log}"
+    );
+}

@@ -755,13 +755,13 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
                 message: foreign.to_string(),
             });
         }
-        Pairing::Adopted { checked_rows, .. } => eprintln!(
+        Pairing::Adopted { checked_rows, .. } if *checked_rows > 0 => eprintln!(
             "adopted the read tables in {}: made by a build without ledger identities, \
              {checked_rows} sampled row(s) were checked against this ledger; they are \
              stamped with its id now",
             engine.read_info()
         ),
-        Pairing::Paired { .. } | Pairing::Unstamped { .. } => {}
+        Pairing::Adopted { .. } | Pairing::Paired { .. } | Pairing::Unstamped { .. } => {}
     }
     let mut checkpoints = BTreeMap::new();
     let mut reasons = Vec::new();

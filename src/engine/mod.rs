@@ -2,6 +2,7 @@
 //! time travel and compare. It talks to storage only through the ports in
 //! [`crate::store`], so every adapter mix runs the same code.
 
+mod activity;
 pub mod bulk;
 pub mod bus;
 pub mod cold;
@@ -211,6 +212,8 @@ pub struct Engine {
     pass: Mutex<Option<Arc<cold::PassShare>>>,
     /// The state-over-time pass so far (a longer ledger extends it).
     series: tokio::sync::Mutex<crate::domain::SeriesFold>,
+    /// Commands and projection since the log's last summary.
+    activity: Mutex<activity::Activity>,
 }
 
 impl Engine {
@@ -251,6 +254,7 @@ impl Engine {
             projector_wake: tokio::sync::watch::Sender::new(0),
             pass: Mutex::new(None),
             series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
+            activity: Mutex::new(activity::Activity::default()),
         })
     }
 

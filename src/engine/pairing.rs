@@ -154,12 +154,20 @@ impl Engine {
                                 let again = Box::pin(self.check_pairing()).await?;
                                 let pairing = match again {
                                     Pairing::Paired { ledger } if stamped => {
-                                        tracing::info!(
-                                            read = %self.read_info(),
-                                            ledger = %ledger,
-                                            checked_rows,
-                                            "adopted the read tables of a build without identities"
-                                        );
+                                        if checked_rows > 0 {
+                                            tracing::info!(
+                                                read = %self.read_info(),
+                                                ledger = %ledger,
+                                                checked_rows,
+                                                "adopted the read tables of a build without identities"
+                                            );
+                                        } else {
+                                            tracing::debug!(
+                                                read = %self.read_info(),
+                                                ledger = %ledger,
+                                                "new read tables stamped with this ledger"
+                                            );
+                                        }
                                         Pairing::Adopted {
                                             ledger,
                                             checked_rows,

@@ -147,6 +147,11 @@ impl Engine {
             ..CatchUp::default()
         };
         let (from, started_at) = (position, Instant::now());
+        // A catch-up that clears an error is a recovery (the log says so).
+        let recovered = self
+            .projector_statuses()
+            .iter()
+            .any(|s| s.projector == projector && s.last_error.is_some());
         loop {
             let entries = self
                 .stores
@@ -242,16 +247,30 @@ impl Engine {
             }
         }
         if report.events > 0 {
-            tracing::info!(
-                projector = projector.name(),
-                from,
-                to = report.position,
-                events = report.events,
-                holes = report.holes.len(),
-                skipped = report.skipped.len(),
-                ms = started_at.elapsed().as_millis() as u64,
-                "caught up"
-            );
+            self.count_projected(report.events);
+            // A catch-up after trouble, or one that crossed holes or skipped
+            // entries, is for the incident reader; a command's own is not.
+            let notable = recovered || !report.holes.is_empty() || !report.skipped.is_empty();
+            macro_rules! caught_up {
+                ($level:ident) => {
+                    tracing::$level!(
+                        projector = projector.name(),
+                        from,
+                        to = report.position,
+                        events = report.events,
+                        holes = report.holes.len(),
+                        skipped = report.skipped.len(),
+                        ms = started_at.elapsed().as_millis() as u64,
+                        recovered,
+                        "caught up"
+                    )
+                };
+            }
+            if notable {
+                caught_up!(info);
+            } else {
+                caught_up!(debug);
+            }
         }
         if let Some((hole, left)) = report.waiting_for {
             tracing::info!(
