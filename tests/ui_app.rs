@@ -763,7 +763,7 @@ fn row_history_opens_from_time_travel_compare_and_the_timeline() {
     wait_until(&mut h, "the users at the head", |app| {
         travel(app).is_some_and(|t| t.position == 21 && t.rows_loaded(Table::Users, true, 0..1))
     });
-    click(&mut h, &user.to_string()[..8]);
+    click(&mut h, &format!("{}…", &user.to_string()[..8]));
     wait_until(&mut h, "the user's history", |app| {
         shown_history(app).is_some_and(|h| h.key == user)
     });
@@ -1035,3 +1035,5 @@ fn what_if_from_the_timeline_simulates_without_the_event_and_names_the_no_ops() 
         "nothing written"
     );
 }
+#[path = "ui_app/tables.rs"]
+mod tables;
