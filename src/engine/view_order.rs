@@ -21,10 +21,16 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::view::{RowCells, StateView, ViewDiff};
+use super::view::{RowCells, StateView, ViewRow};
 use super::{EngineError, EngineResult};
 use crate::domain::state::DiffKind;
-use crate::domain::{BookingRow, Row, RowDiff, Table, UserRow};
+use crate::domain::{BookingRow, Row, Table, UserRow};
+
+mod cells;
+mod diff;
+
+pub use cells::CellText;
+pub use diff::{diff_matches, shown_cells};
 
 /// Rows read per step of a pass (32 snapshot pages of 1,024 rows).
 pub const PASS_CHUNK: usize = 32 * 1024;
@@ -139,6 +145,11 @@ impl Needle {
         })
     }
 
+    /// The text searched for, in lowercase.
+    pub fn text(&self) -> &str {
+        &self.lower
+    }
+
     /// Whether `cell` contains the needle, ignoring case.
     pub fn matches(&self, cell: &str) -> bool {
         if !self.ascii {
@@ -201,6 +212,14 @@ pub struct SortKeys {
 }
 
 impl SortKeys {
+    /// Room for `rows` keys (a sort without a search keeps every row).
+    pub fn with_capacity(rows: usize) -> Self {
+        SortKeys {
+            text: String::new(),
+            keys: Vec::with_capacity(rows),
+        }
+    }
+
     /// Keeps row `index` with `cell` as its key.
     pub fn push(&mut self, index: u32, cell: &str) {
         match cell_number(cell) {
@@ -384,189 +403,69 @@ impl StateView {
                 Some(_) => {}
             }
         }
-        // One pass over every row.
-        let mut keys = SortKeys::default();
+        match table {
+            Table::Users => self.pass::<UserRow>(query, control).await,
+            Table::Bookings => self.pass::<BookingRow>(query, control).await,
+        }
+        .map(Some)
+    }
+
+    /// One pass over every row of the table of `R`, in chunks, keeping the
+    /// rows `query` searches for and their sort keys.
+    async fn pass<R: ViewRow + CellText>(
+        &self,
+        query: &RowQuery,
+        control: &PassControl,
+    ) -> EngineResult<Arc<[u32]>> {
+        let len = self.len(R::TABLE);
+        let needle = query.needle();
+        // Only the columns whose spelling can hold the needle are looked at.
+        let searched: Vec<usize> = (0..R::WIDTH)
+            .filter(|c| {
+                needle
+                    .as_ref()
+                    .is_none_or(|n| R::SPELLING[*c].may_hold(n.text()))
+            })
+            .collect();
+        let mut keys = match (&needle, query.sort) {
+            (None, Some(_)) => SortKeys::with_capacity(len),
+            _ => SortKeys::default(),
+        };
         let mut kept: Vec<u32> = Vec::new();
+        let mut buf = String::new();
         let mut at = 0usize;
         while at < len {
             control.check()?;
             let end = (at + PASS_CHUNK).min(len);
-            let rows = self
-                .row_cells_at(table, &(at as u32..end as u32).collect::<Vec<_>>())
-                .await?;
+            let rows = self.rows_in::<R>(at..end).await?;
+            if rows.len() != end - at {
+                return Err(EngineError::Crashed(format!(
+                    "rows {at}..{end} of {} read as {} rows",
+                    R::TABLE,
+                    rows.len()
+                )));
+            }
             for (i, row) in rows.iter().enumerate() {
                 let index = (at + i) as u32;
                 if let Some(n) = &needle
-                    && !n.matches_any(row.cells.iter().map(String::as_str))
+                    && !searched
+                        .iter()
+                        .any(|c| n.matches(row.cell_text(*c, &mut buf)))
                 {
                     continue;
                 }
-                match sort {
-                    Some(s) => keys.push(index, row.cells.get(s.column).map_or("", String::as_str)),
+                match query.sort {
+                    Some(s) => keys.push(index, row.cell_text(s.column, &mut buf)),
                     None => kept.push(index),
                 }
             }
             at = end;
             (control.progress)(at as u64, len as u64);
         }
-        Ok(Some(match sort {
+        Ok(match query.sort {
             Some(s) => sort_keys(keys, s.descending).await?.into(),
             None => kept.into(),
-        }))
-    }
-}
-
-/// The cells a differing row shows: the newer side's, or the older's for
-/// a row only there.
-pub fn shown_cells(row: &RowDiff) -> &[String] {
-    match row {
-        RowDiff::Added { after, .. } | RowDiff::Changed { after, .. } => after,
-        RowDiff::Removed { before, .. } => before,
-    }
-}
-
-/// Whether a differing row has a cell (on either side) containing `needle`.
-pub fn diff_matches(row: &RowDiff, needle: &Needle) -> bool {
-    match row {
-        RowDiff::Added { after: cells, .. } | RowDiff::Removed { before: cells, .. } => {
-            needle.matches_any(cells.iter().map(String::as_str))
-        }
-        RowDiff::Changed { before, after, .. } => {
-            needle.matches_any(after.iter().chain(before).map(String::as_str))
-        }
-    }
-}
-
-impl ViewDiff {
-    /// Rows `indices` (of the differing keys, in key order) of `table`'s
-    /// difference, in the order asked (`None` where the rows turned out
-    /// equal).
-    pub async fn rows_at(
-        &self,
-        table: Table,
-        indices: &[u32],
-    ) -> EngineResult<Vec<Option<RowDiff>>> {
-        let all = &self.keys[table.slot()];
-        let keys: Vec<_> = indices
-            .iter()
-            .filter_map(|i| all.get(*i as usize).copied())
-            .collect();
-        let rows = match table {
-            Table::Users => self.rows_of::<UserRow>(&keys).await?,
-            Table::Bookings => self.rows_of::<BookingRow>(&keys).await?,
-        };
-        let mut rows = rows.into_iter().peekable();
-        Ok(keys
-            .iter()
-            .map(|(key, _)| rows.next_if(|r| r.key() == *key))
-            .collect())
-    }
-
-    /// The display order of `table`'s difference for `query` (`None`:
-    /// every differing row in key order). Kinds, the key and
-    /// `last_position` come from the directories; other columns and
-    /// searches read every differing row once, in chunks.
-    pub async fn order(
-        &self,
-        table: Table,
-        query: &RowQuery,
-        control: &PassControl,
-    ) -> EngineResult<Option<Arc<[u32]>>> {
-        if query.is_identity() {
-            return Ok(None);
-        }
-        let all = &self.keys[table.slot()];
-        let kept: Vec<u32> = (0..all.len() as u32)
-            .filter(|i| query.kinds.keeps(all[*i as usize].1))
-            .collect();
-        let needle = query.needle();
-        if needle.is_none() {
-            match query.sort {
-                None => return Ok(Some(kept.into())),
-                Some(SortBy {
-                    column: 0,
-                    descending,
-                }) => {
-                    let mut kept = kept;
-                    if descending {
-                        kept.reverse();
-                    }
-                    return Ok(Some(kept.into()));
-                }
-                Some(SortBy { column, descending })
-                    if Some(column) == last_position_column(table) =>
-                {
-                    let positions = self.last_positions(table);
-                    let mut keys: Vec<(u64, u32)> =
-                        kept.iter().map(|i| (positions[*i as usize], *i)).collect();
-                    keys.sort_unstable();
-                    let mut out: Vec<u32> = keys.into_iter().map(|k| k.1).collect();
-                    if descending {
-                        out.reverse();
-                    }
-                    return Ok(Some(out.into()));
-                }
-                Some(_) => {}
-            }
-        }
-        let mut keys = SortKeys::default();
-        let mut found: Vec<u32> = Vec::new();
-        let total = kept.len();
-        for (done, chunk) in kept.chunks(PASS_CHUNK / 8).enumerate() {
-            control.check()?;
-            let rows = self.rows_at(table, chunk).await?;
-            for (index, row) in chunk.iter().zip(&rows) {
-                let Some(row) = row else { continue };
-                if let Some(n) = &needle
-                    && !diff_matches(row, n)
-                {
-                    continue;
-                }
-                match query.sort {
-                    Some(s) => keys.push(
-                        *index,
-                        shown_cells(row).get(s.column).map_or("", String::as_str),
-                    ),
-                    None => found.push(*index),
-                }
-            }
-            let read = ((done + 1) * (PASS_CHUNK / 8)).min(total);
-            (control.progress)(read as u64, total as u64);
-        }
-        Ok(Some(match query.sort {
-            Some(s) => sort_keys(keys, s.descending).await?.into(),
-            None => found.into(),
-        }))
-    }
-
-    /// Each differing key's `last_position` on the side that shows it (the
-    /// second state's, or the first's for a row only there), from the
-    /// directories.
-    fn last_positions(&self, table: Table) -> Vec<u64> {
-        let keys = &self.keys[table.slot()];
-        let mut out = vec![0u64; keys.len()];
-        for (side, kinds) in [
-            (&self.after, [DiffKind::Added, DiffKind::Changed]),
-            (&self.before, [DiffKind::Removed, DiffKind::Removed]),
-        ] {
-            let mut at = 0usize;
-            for entry in side.entries(table) {
-                while at < keys.len() && keys[at].0 < entry.id() {
-                    at += 1;
-                }
-                match keys.get(at) {
-                    Some((key, kind)) if *key == entry.id() => {
-                        if kinds.contains(kind) {
-                            out[at] = entry.last_position();
-                        }
-                        at += 1;
-                    }
-                    Some(_) => {}
-                    None => break,
-                }
-            }
-        }
-        out
+        })
     }
 }
 

@@ -340,6 +340,17 @@ fn a_click_on_a_header_sorts_like_the_whole_state() {
         },
     );
     assert_eq!(shown_state_keys(h.state(), Table::Bookings, 30), want[..30]);
+
+    // Another position is another view: it comes sorted the same way.
+    let earlier = head - 20;
+    let want = sorted_keys(&state_at(&h, &rt, earlier), price, true);
+    h.state_mut()
+        .push_command(TimeTravelCommand::SetCursor(earlier));
+    wait_until(&mut h, "the earlier bookings, sorted", |app| {
+        travel(app).is_some_and(|t| t.position == earlier)
+            && shown_state_keys(app, Table::Bookings, 30).len() == 30
+    });
+    assert_eq!(shown_state_keys(h.state(), Table::Bookings, 30), want[..30]);
 }
 
 fn search_field<'a>(h: &'a Harness<'static, LedgerApp>) -> egui_kittest::Node<'a> {

@@ -3,9 +3,10 @@
 
 use super::*;
 use crate::domain::ReadState;
+use crate::domain::RowDiff;
 use crate::engine::snapshot_delta::{self, Changes};
-use crate::engine::view::ViewBase;
 use crate::engine::view::tests::events;
+use crate::engine::view::{ViewBase, ViewDiff};
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -189,4 +190,178 @@ fn a_difference_filters_kinds_and_orders_by_the_newer_side() {
             assert!(*last_position > 60);
         }
     }
+}
+
+/// Times the orders of a large table (not a check; run by hand):
+/// `CARGO_PROFILE_DEV_OPT_LEVEL=2 N=300000 cargo test --lib measure_orders
+/// -- --ignored --nocapture`. The base is in memory: a stored snapshot adds
+/// reading and decoding its pages.
+#[test]
+#[ignore]
+fn measure_orders() {
+    use crate::domain::{BookingRow, BookingStatus, UserRow};
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let services = [
+        "Suite",
+        "Double room",
+        "Single room",
+        "Apartment",
+        "Spa day",
+        "Dinner",
+    ];
+    let mut state = ReadState::default();
+    for i in 0..n {
+        let key = uuid::Uuid::from_u128(
+            (i as u128).wrapping_mul(0x9E3779B97F4A7C15_F39CC0605CEDC835) ^ 0x1234,
+        );
+        state.bookings.insert(
+            key,
+            BookingRow {
+                booking_id: key,
+                user_id: uuid::Uuid::from_u128(i as u128 / 2),
+                service: services[i % 6].to_string(),
+                check_in: chrono::NaiveDate::from_ymd_opt(
+                    2026,
+                    1 + (i % 12) as u32,
+                    1 + (i % 28) as u32,
+                )
+                .unwrap(),
+                check_out: chrono::NaiveDate::from_ymd_opt(
+                    2026,
+                    1 + (i % 12) as u32,
+                    2 + (i % 27) as u32,
+                )
+                .unwrap(),
+                guests: 1 + (i % 5) as u32,
+                price_cents: ((i * 7919) % 500_000) as i64,
+                status: if i % 7 == 0 {
+                    BookingStatus::Cancelled
+                } else {
+                    BookingStatus::Confirmed
+                },
+                last_position: (i as u64 * 31) % (n as u64 * 2),
+            },
+        );
+        if i % 2 == 0 {
+            let u = uuid::Uuid::from_u128(i as u128 / 2);
+            state.users.insert(
+                u,
+                UserRow {
+                    user_id: u,
+                    email: format!("user{i}@example.com"),
+                    name: format!("Name {i}"),
+                    address: format!("Calle {i}"),
+                    created_position: i as u64,
+                    last_position: i as u64,
+                },
+            );
+        }
+    }
+    state.position = n as u64 * 2;
+    let base = Arc::new(ViewBase::from_state(None, state));
+    let view = StateView::of_base(base);
+    let table = Table::Bookings;
+    let service = 2;
+    let price = 6;
+    let last = last_position_column(table).unwrap();
+    for (name, query) in [
+        (
+            "last_position (directory)",
+            RowQuery {
+                sort: sort(last, false),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "key desc (directory)",
+            RowQuery {
+                sort: sort(0, true),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "service (pass, text)",
+            RowQuery {
+                sort: sort(service, false),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "price (pass, number)",
+            RowQuery {
+                sort: sort(price, true),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "search 'suite' (pass)",
+            RowQuery {
+                search: "suite".into(),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "search key prefix (pass)",
+            RowQuery {
+                search: "0000".into(),
+                ..RowQuery::default()
+            },
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let order = block_on(view.order(table, &query, &PassControl::default())).unwrap();
+        eprintln!(
+            "MEASURE {n} bookings, {name}: {:.0} ms, {} rows in the order",
+            started.elapsed().as_secs_f64() * 1000.0,
+            order.map_or(0, |o| o.len())
+        );
+    }
+    let empty = Arc::new(StateView::of_base(Arc::new(ViewBase::empty())));
+    let diff = ViewDiff::new(empty, Arc::new(view));
+    for (name, query) in [
+        (
+            "diff, service (pass, text)",
+            RowQuery {
+                sort: sort(service, false),
+                ..RowQuery::default()
+            },
+        ),
+        (
+            "diff, search 'suite' (pass)",
+            RowQuery {
+                search: "suite".into(),
+                ..RowQuery::default()
+            },
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let order = block_on(diff.order(table, &query, &PassControl::default())).unwrap();
+        eprintln!(
+            "MEASURE {n} added bookings, {name}: {:.0} ms, {} rows in the order",
+            started.elapsed().as_secs_f64() * 1000.0,
+            order.map_or(0, |o| o.len())
+        );
+    }
+    let view = &diff.after;
+    // The sort keys a text sort holds at its peak.
+    let mut keys = SortKeys::default();
+    let rows = block_on(view.row_cells_at(table, &(0..n as u32).collect::<Vec<_>>())).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        keys.push(i as u32, &r.cells[service]);
+    }
+    eprintln!(
+        "MEASURE sort keys of the service column: {} bytes",
+        keys.bytes()
+    );
+    let mut keys = SortKeys::default();
+    for (i, r) in rows.iter().enumerate() {
+        keys.push(i as u32, &r.cells[1]);
+    }
+    eprintln!(
+        "MEASURE sort keys of the user_id column (36-byte texts): {} bytes",
+        keys.bytes()
+    );
 }
