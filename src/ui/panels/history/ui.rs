@@ -146,15 +146,15 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
                 {
                     commands.push(HistoryCommand::Reload.into());
                 }
+                ui.label(
+                    egui::RichText::new(
+                        "every version, oldest first, with the event that made it; \
+                         a changed cell shows the value before struck through",
+                    )
+                    .small()
+                    .weak(),
+                );
             });
-            ui.label(
-                egui::RichText::new(
-                    "Every version of this row, oldest first, and the event that made it (its \
-                     position opens it in the timeline); a changed cell shows the value before \
-                     struck through.",
-                )
-                .weak(),
-            );
             inline_error_ui(ui, panel.error.as_ref());
             match panel.history.value() {
                 Some(history) if history.versions.is_empty() => {

@@ -134,8 +134,13 @@ fn old_ui(ui: &mut egui::Ui, old: &str, kind: ColumnKind) {
         ColumnKind::Key(_) | ColumnKind::Id => short_id(old),
         ColumnKind::Event | ColumnKind::Text => old.into(),
     };
-    ui.label(egui::RichText::new(shown.as_ref()).strikethrough().weak())
-        .on_hover_text(format!("before: {old}"));
+    let color = ui.visuals().text_color();
+    ui.label(
+        egui::RichText::new(shown.as_ref())
+            .strikethrough()
+            .color(color),
+    )
+    .on_hover_text(format!("before: {old}"));
 }
 
 fn cell_ui(
@@ -359,6 +364,11 @@ pub fn kind_chips_ui(
         (DiffKind::Removed, labels.removed, counts.1, kinds.removed),
         (DiffKind::Changed, labels.changed, counts.2, kinds.changed),
     ] {
+        // A kind with no rows has nothing to hide (one hidden stays, to show
+        // it again).
+        if count == 0 && on {
+            continue;
+        }
         if ui
             .selectable_label(on, format!("{label} {count}"))
             .on_hover_text(if on {
@@ -376,9 +386,11 @@ pub fn kind_chips_ui(
 
 /// `12 of 300 rows match`, or `300 rows`.
 pub fn match_status(shown: usize, total: usize, filtered: bool) -> String {
-    if filtered {
-        format!("{shown} of {total} rows match")
-    } else {
-        format!("{total} rows")
+    let rows = if total == 1 { "row" } else { "rows" };
+    match (filtered, shown) {
+        (true, 1) if total == 1 => "1 of 1 row matches".into(),
+        (true, 1) => format!("1 of {total} rows matches"),
+        (true, _) => format!("{shown} of {total} {rows} match"),
+        (false, _) => format!("{total} {rows}"),
     }
 }
