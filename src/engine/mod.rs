@@ -29,6 +29,8 @@ pub mod timetravel;
 pub mod transfer;
 pub mod view;
 pub mod view_history;
+pub mod view_order;
+pub mod view_step;
 pub mod whatif;
 
 use std::collections::BTreeMap;

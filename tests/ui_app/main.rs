@@ -7,6 +7,7 @@ mod common;
 mod emit;
 mod health;
 mod keyboard;
+mod tables;
 
 use std::path::Path;
 use std::time::Duration;
@@ -767,7 +768,7 @@ fn row_history_opens_from_time_travel_compare_and_the_timeline() {
     wait_until(&mut h, "the users at the head", |app| {
         travel(app).is_some_and(|t| t.position == 21 && t.rows_loaded(Table::Users, true, 0..1))
     });
-    click(&mut h, &user.to_string()[..8]);
+    click(&mut h, &format!("{}…", &user.to_string()[..8]));
     wait_until(&mut h, "the user's history", |app| {
         shown_history(app).is_some_and(|h| h.key == user)
     });

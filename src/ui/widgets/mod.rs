@@ -8,6 +8,7 @@ pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;
 pub mod search_field;
+pub mod table;
 pub mod write_button;
 
 use egui::Color32;
