@@ -11,6 +11,7 @@ mod health_bar;
 pub mod keyboard;
 pub mod menu;
 pub mod shell;
+pub mod start;
 mod tasks;
 mod top_bar;
 
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{Table, user_id_for_email};
 use crate::engine::{Engine, EngineConfig};
 use crate::store::StoreConfig;
 use crate::ui::GuiOptions;
@@ -29,44 +29,17 @@ use crate::ui::command::{Message, UiCommand};
 use crate::ui::link::PositionLink;
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
-use crate::ui::panels::emit::{EmitCommand, emit_ui};
-use crate::ui::panels::history::{HistoryCommand, history_ui};
+use crate::ui::panels::emit::emit_ui;
+use crate::ui::panels::history::history_ui;
 use crate::ui::panels::operations::operations_ui;
 use crate::ui::panels::over_time::over_time_ui;
-use crate::ui::panels::time_travel::{TimeTravelCommand, time_travel_ui};
+use crate::ui::panels::time_travel::time_travel_ui;
 use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
-use crate::ui::panels::what_if::{WhatIfCommand, what_if_ui};
+use crate::ui::panels::what_if::what_if_ui;
 use crate::ui::panels::{Ctx, PanelKind, Panels};
 use crate::ui::prefs::{Look, Prefs};
 
 pub use shell::{Connection, Shell};
-
-/// Environment variable naming the panel to open at start (`timeline`, ...).
-pub const START_PANEL_ENV: &str = "LEDGERSCOPE_START_PANEL";
-/// Environment variable with a position to show at start: the timeline
-/// selects that event, time travel puts its cursor there (demos, screenshots).
-pub const START_POSITION_ENV: &str = "LEDGERSCOPE_START_POSITION";
-/// Environment variable: when `1`, the Emit panel generates one event at
-/// start, so the anatomy of a transaction is on screen (demos, screenshots).
-pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
-
-/// Environment variable: `booking:ID` or `user:ID|EMAIL` opens that row's
-/// history at start (demos, screenshots).
-pub const START_HISTORY_ENV: &str = "LEDGERSCOPE_START_HISTORY";
-/// Environment variable: a position; What if leaves that event out at
-/// start (demos, screenshots).
-pub const START_WHATIF_ENV: &str = "LEDGERSCOPE_START_WHATIF";
-
-/// The row `booking:ID` or `user:ID|EMAIL` names.
-fn history_target(text: &str) -> Option<(Table, uuid::Uuid)> {
-    let (kind, key) = text.trim().split_once(':')?;
-    match kind {
-        "booking" => Some((Table::Bookings, uuid::Uuid::parse_str(key.trim()).ok()?)),
-        "user" if key.contains('@') => Some((Table::Users, user_id_for_email(key))),
-        "user" => Some((Table::Users, uuid::Uuid::parse_str(key.trim()).ok()?)),
-        _ => None,
-    }
-}
 
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
@@ -124,37 +97,10 @@ impl LedgerApp {
             }
         };
         prefs.apply(&mut shell, &mut panels);
-        if let Some(panel) = std::env::var(START_PANEL_ENV)
-            .ok()
-            .and_then(|p| PanelKind::parse(&p))
-        {
+        if let Some(panel) = start::start_panel() {
             shell.panel = panel;
         }
-        let mut startup = Vec::new();
-        if let Some(position) = std::env::var(START_POSITION_ENV)
-            .ok()
-            .and_then(|p| p.trim().parse::<u64>().ok())
-        {
-            startup.push(match shell.panel {
-                PanelKind::TimeTravel => TimeTravelCommand::SetCursor(position).into(),
-                _ => TimelineCommand::JumpToPosition(position).into(),
-            });
-        }
-        if let Some((table, key)) = std::env::var(START_HISTORY_ENV)
-            .ok()
-            .and_then(|t| history_target(&t))
-        {
-            startup.push(HistoryCommand::Open(table, key).into());
-        }
-        if let Some(position) = std::env::var(START_WHATIF_ENV)
-            .ok()
-            .and_then(|p| p.trim().parse::<u64>().ok())
-        {
-            startup.push(WhatIfCommand::LeaveOut(position).into());
-        }
-        if std::env::var(START_GENERATE_ENV).is_ok_and(|v| v == "1") && !options.observe_only {
-            startup.push(EmitCommand::GenerateAndSubmit.into());
-        }
+        let startup = start::start_commands(shell.panel, options.observe_only);
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
         shell.connect = dialogs::ConnectDrafts {
