@@ -114,7 +114,10 @@ stage "bench smoke" bench_smoke
 
 stage "test: lib" cargo test --locked --lib -- "$@"
 stage "test: bins" cargo test --locked --bins -- "$@"
-for test_file in tests/*.rs; do
+# Each test binary: tests/NAME.rs, or tests/NAME/main.rs with its modules.
+for test_file in tests/*.rs tests/*/main.rs; do
+    [ -e "$test_file" ] || continue
     name="$(basename "$test_file" .rs)"
+    [ "$name" = main ] && name="$(basename "$(dirname "$test_file")")"
     stage "test: $name" cargo test --locked --test "$name" -- "$@"
 done

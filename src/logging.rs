@@ -1,6 +1,8 @@
 //! The log file support staff read after an incident: `logs/ledgerscope.log`
-//! in the data dir; for an inspection (`--observe`), a data dir that does
-//! not exist yet or one that cannot be written (a read-only copy), in the
+//! in the data dir (a run that writes, the window's included, makes the
+//! data dir first, as it would for its stores); for an inspection
+//! (`--observe`, or a read subcommand on a data dir that does not exist
+//! yet) or a data dir that cannot be written (a read-only copy), in the
 //! user's local data dir instead (`~/.local/share/ledgerscope/logs`); rotated at [`MAX_BYTES`] with
 //! [`KEPT_FILES`] older files kept. Every line carries the time, the
 //! process id, the level and the fields (positions, durations). The level
@@ -169,16 +171,40 @@ fn open_log(data_dir: Option<&Path>) -> Result<RotatingFile, String> {
     Err(tried.join("; "))
 }
 
-/// Starts logging to the file for `who` (`cli`, `gui`), in `data_dir` when
-/// `write_there` (and it exists). Returns the file's path, or why there is
-/// none (then nothing is logged; the caller says so).
+/// Where a run logs: in `data_dir` when it may write there, made first
+/// when `create` (a run that writes its stores there makes it anyway),
+/// else only when it exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogPlace {
+    /// Not in the data dir (an inspection: `--observe`).
+    Elsewhere,
+    /// In the data dir if it exists (the read subcommands create nothing).
+    DataDirIfItExists,
+    /// In the data dir, made if missing (a run that writes to it).
+    DataDir,
+}
+
+/// Starts logging to the file for `who` (`cli`, `gui`), in `data_dir` as
+/// `place` says (else, or when it cannot be written, in the user's local
+/// data dir). Returns the file's path, or why there is none (then nothing
+/// is logged; the caller says so).
 pub fn init(
     data_dir: &Path,
-    write_there: bool,
+    place: LogPlace,
     level: Option<&str>,
     who: &str,
 ) -> Result<PathBuf, String> {
-    let here = (write_there && data_dir.is_dir()).then_some(data_dir);
+    if place == LogPlace::DataDir
+        && !data_dir.is_dir()
+        && let Err(error) = std::fs::create_dir_all(data_dir)
+    {
+        // Said where the log goes instead (below), and by the stores.
+        eprintln!(
+            "warning: cannot make the data dir {}: {error}",
+            data_dir.display()
+        );
+    }
+    let here = (place != LogPlace::Elsewhere && data_dir.is_dir()).then_some(data_dir);
     let file = open_log(here).map_err(|e| format!("no log file ({e})"))?;
     let path = file.path.clone();
     let filter = match level {

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use ledgerscope::cli::{self, Cli, EXIT_ERROR};
+use ledgerscope::cli::{self, Cli, Command, EXIT_ERROR};
+use ledgerscope::logging::LogPlace;
 
 /// mimalloc instead of the system allocator: folds, snapshot decodes and
 /// replays allocate and free millions of small strings, and glibc's malloc
@@ -11,17 +12,30 @@ use ledgerscope::cli::{self, Cli, EXIT_ERROR};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let args = cli::open::with_open_for_a_link(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => exit_on_bad_arguments(error),
     };
-    let who = if cli.command.is_none() { "gui" } else { "cli" };
+    // A link is read first: a malformed one opens nothing, not even a log.
+    let start = match cli::open::start_link(&cli) {
+        Ok(start) => start,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            std::process::exit(error.code);
+        }
+    };
+    let window = matches!(cli.command, None | Some(Command::Open { .. }));
+    let who = if window { "gui" } else { "cli" };
     let data_dir = cli::store_config(&cli).data_dir;
-    // An inspection writes nothing into the data dir, its log neither.
-    let write_there = !cli.observe;
-    if let Err(why) =
-        ledgerscope::logging::init(&data_dir, write_there, cli.log_level.as_deref(), who)
-    {
+    // An inspection writes nothing into the data dir, its log neither; a
+    // run that writes its stores there makes it first, for its log.
+    let place = match &cli.command {
+        _ if cli.observe => LogPlace::Elsewhere,
+        Some(command) if !command.writes() => LogPlace::DataDirIfItExists,
+        _ => LogPlace::DataDir,
+    };
+    if let Err(why) = ledgerscope::logging::init(&data_dir, place, cli.log_level.as_deref(), who) {
         eprintln!("warning: {why}; this run is not logged");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -36,14 +50,15 @@ fn main() {
             std::process::exit(EXIT_ERROR);
         }
     };
-    if cli.command.is_none() {
+    if window {
         let options = ledgerscope::ui::GuiOptions {
             store: cli::store_config(&cli),
             engine: cli::engine_config(&cli, "gui"),
             observe_only: cli.observe,
             runtime: runtime.handle().clone(),
         };
-        if let Err(e) = ledgerscope::ui::run_gui(options) {
+        if let Err(e) = ledgerscope::ui::run_gui(options, start) {
+            tracing::error!(error = %format!("{e:#}"), "the window did not open");
             eprintln!("error: {e:#}");
             std::process::exit(EXIT_ERROR);
         }

@@ -738,12 +738,32 @@ async fn lease_contract(locks: Arc<dyn LockFactory>) {
             .map(|l| l.owner),
         Some("a".into())
     );
+    // Who held it and when: renewed when taken, expiring a ttl later.
+    let renewed_at = renewed
+        .renewed_at
+        .expect("a lease says when it was renewed");
+    assert!(renewed_at >= first.renewed_at.unwrap() && renewed_at < renewed.expires_at);
+    assert_eq!(
+        locks.last_lease("projector:Test").await.unwrap(),
+        Some(renewed.clone()),
+        "the stored lease is the one taken"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         locks.holder("projector:Test").await.unwrap(),
         None,
         "expired"
     );
+    let lapsed = locks
+        .last_lease("projector:Test")
+        .await
+        .unwrap()
+        .expect("an expired lease is still told, as expired");
+    assert_eq!(
+        (lapsed.owner.as_str(), lapsed.renewed_at),
+        ("a", renewed.renewed_at)
+    );
+    assert!(lapsed.expired_at(chrono::Utc::now()));
     let second = locks
         .try_acquire("projector:Test", "b", ttl)
         .await
@@ -764,6 +784,11 @@ async fn lease_contract(locks: Arc<dyn LockFactory>) {
     );
     locks.release(&second).await.unwrap();
     assert_eq!(locks.holder("projector:Test").await.unwrap(), None);
+    assert_eq!(
+        locks.last_lease("projector:Test").await.unwrap(),
+        None,
+        "a released lease is gone"
+    );
     let third = locks
         .try_acquire("projector:Test", "c", ttl)
         .await
@@ -1340,6 +1365,38 @@ async fn sqlite_ledger_passes_the_contract() {
         .unwrap();
     let copy = SqliteLedger::open(&path, true).unwrap();
     assert_eq!(copy.wizards_carrying(guest0).await.unwrap(), None);
+}
+
+/// A ledger file of a build that did not record when a lease was renewed:
+/// a read-only look tells its leases without it, a writable open adds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_leases_of_an_earlier_build_are_read_and_brought_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let ledger = SqliteLedger::open(&path, false).unwrap();
+    let ttl = Duration::from_secs(30);
+    ledger.try_acquire("projector:Old", "a", ttl).await.unwrap();
+    drop(ledger);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("ALTER TABLE locks DROP COLUMN renewed_at_ms")
+        .unwrap();
+    let copy = SqliteLedger::open(&path, true).unwrap();
+    let old = copy.last_lease("projector:Old").await.unwrap().unwrap();
+    assert_eq!((old.owner.as_str(), old.renewed_at), ("a", None));
+    drop(copy);
+    let ledger = SqliteLedger::open(&path, false).unwrap();
+    let renewed = ledger.try_acquire("projector:Old", "a", ttl).await.unwrap();
+    assert!(renewed.unwrap().renewed_at.is_some());
+    assert!(
+        ledger
+            .holder("projector:Old")
+            .await
+            .unwrap()
+            .unwrap()
+            .renewed_at
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -849,6 +849,95 @@ fn foreign_documents_are_reported_and_skipped() {
     drop_mongo_db(&uri, &db);
 }
 
+/// Another client stores an envelope at `position: 6.5` after the head
+/// (a double that is no whole number): it is counted and listed as
+/// unpositioned, never placed, and no reader goes back over the positions
+/// before it: `project` catches up (checkpoints at the head, not 0),
+/// `export` ends and names it, later commands project, `verify` agrees.
+#[test]
+fn a_fractional_position_is_unpositioned_and_stalls_no_reader() {
+    use mongodb::bson::{Bson, Document, doc};
+    let _serial = serial();
+    let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
+        return;
+    };
+    let dir = tempdir();
+    let db = unique("ls_fraction");
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), db.clone())),
+        postgres: None,
+    };
+    let (code, _) = app.json(&["emit", "--count", "5", "--seed", "11", "--json"]);
+    assert_eq!(code, 0);
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+        let events = client.database(&db).collection::<Document>("events");
+        let mut copy = events
+            .find_one(doc! {"position": 1_i64})
+            .await
+            .unwrap()
+            .unwrap();
+        copy.remove("_id");
+        let id = Uuid::new_v4().to_string();
+        for field in ["event_id", "aggregate_id"] {
+            copy.insert(field, id.clone());
+        }
+        copy.insert("position", Bson::Double(6.5));
+        copy.get_document_mut("payload")
+            .unwrap()
+            .insert("booking_id", id.clone());
+        events.insert_one(copy).await.unwrap();
+    });
+    let (code, project) = app.json(&["--hole-timeout-secs", "0", "project", "--json"]);
+    assert_eq!(code, 0, "{project}");
+    assert_eq!(project["caught_up"], Value::Bool(true), "{project}");
+    let (_, status) = app.json(&["status", "--json"]);
+    assert_eq!(
+        (&status["head"], &status["unpositioned"]),
+        (&serde_json::json!(5), &serde_json::json!(1)),
+        "{status}"
+    );
+    assert_eq!(lag_of(&status), 0, "{status}");
+    let export = dir.path().join("export.ndjson");
+    let mut running = Running(app.spawn(&["export", "--out", export.to_str().unwrap(), "--json"]));
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = running.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "export never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success());
+    let lines = std::fs::read_to_string(&export).unwrap().lines().count();
+    assert_eq!(lines, 5, "each positioned event once");
+    let (code, emitted) = app.json(&["emit", "--count", "2", "--seed", "12", "--json"]);
+    assert_eq!(code, 0, "{emitted}");
+    assert_eq!(emitted["head"], serde_json::json!(7), "{emitted}");
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+    assert_eq!(verify["unpositioned"], 1, "{verify}");
+    let reasons: Vec<&str> = verify["malformed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("6.5")),
+        "listed with its position: {verify}"
+    );
+    drop_mongo_db(&uri, &db);
+}
+
 /// A fresh MongoDB ledger pointed at a PostgreSQL schema that another
 /// ledger filled: named with both ledgers, nothing projected into it,
 /// `project` exits 3, and `replay --rebuild-foreign` rebuilds it.
@@ -1161,6 +1250,132 @@ fn bad_uris_and_credentials_fail_clearly() {
         within,
         &[&format!("127.0.0.1:{mongo_port}")],
     );
+}
+
+/// MongoDB collections in `db` (none for a database never written).
+fn mongo_collections(uri: &str, db: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+        let mut names = client.database(db).list_collection_names().await.unwrap();
+        names.sort();
+        names
+    })
+}
+
+/// Tables in a PostgreSQL schema.
+fn pg_tables(url: &str, schema: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+                &[&schema],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
+/// A command refused for one store (a wrong PostgreSQL password, a database
+/// that does not exist) or for its own input (a 121-character name) creates
+/// nothing in any store: no MongoDB collection or identity, no table.
+#[test]
+fn a_refused_command_creates_no_store() {
+    let _serial = serial();
+    let (Some(mongo), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let dir = tempdir();
+    let wrong_password = pg.replacen(":ledgerscope@", ":not-the-password@", 1);
+    let (base, _) = pg.rsplit_once('/').unwrap();
+    let missing_database = format!("{base}/no_such_database_{}", unique("x"));
+    for (what, postgres) in [
+        ("a wrong password", wrong_password),
+        ("a database that does not exist", missing_database),
+    ] {
+        let db = unique("ls_refused");
+        let app = App {
+            data_dir: dir.path().to_path_buf(),
+            mongo: Some((mongo.clone(), db.clone())),
+            postgres: Some(postgres),
+        };
+        let (code, out) = app.json(&["emit", "--count", "1", "--no-project", "--json"]);
+        assert_eq!(code, 2, "{what}: {out}");
+        assert_eq!(
+            mongo_collections(&mongo, &db),
+            Vec::<String>::new(),
+            "{what}: nothing is created in MongoDB"
+        );
+    }
+    let db = unique("ls_refused");
+    let (url, schema) = fresh_schema(&pg);
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((mongo.clone(), db.clone())),
+        postgres: Some(url),
+    };
+    let name = "n".repeat(121);
+    let (code, out) = app.json(&["emit", "--name", &name, "--email", "a@b.co", "--json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out["error"].as_str().unwrap().contains("name"), "{out}");
+    assert_eq!(mongo_collections(&mongo, &db), Vec::<String>::new());
+    assert_eq!(pg_tables(&pg, &schema), Vec::<String>::new(), "no table");
+    drop_schema(&pg, &schema);
+}
+
+/// A PostgreSQL database that answers but holds no read tables is
+/// reported as missing by `status` (exit 0), as a data dir without
+/// `views.sqlite3` is, and `verify` says so in one sentence (exit 2).
+#[test]
+fn a_database_without_read_tables_is_reported_missing() {
+    let _serial = serial();
+    let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
+        return;
+    };
+    let dir = tempdir();
+    let embedded = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: None,
+        postgres: None,
+    };
+    let (code, _) = embedded.json(&["emit", "--count", "2", "--no-project", "--json"]);
+    assert_eq!(code, 0);
+    let (url, schema) = fresh_schema(&pg);
+    let app = App {
+        postgres: Some(url),
+        ..embedded
+    };
+    let (code, status) = app.json(&["status", "--json"]);
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(
+        (
+            &status["read_store"]["missing"],
+            &status["read_store"]["reachable"]
+        ),
+        (&Value::Bool(true), &Value::Bool(false)),
+        "{status}"
+    );
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(code, 2, "{verify}");
+    assert!(
+        verify["error"].as_str().unwrap().contains("no read tables"),
+        "{verify}"
+    );
+    assert_eq!(
+        pg_tables(&pg, &schema),
+        Vec::<String>::new(),
+        "nothing made"
+    );
+    drop_schema(&pg, &schema);
 }
 
 /// Every adapter mix opens and answers (`status`): Mongo + Postgres, Mongo +

@@ -83,6 +83,15 @@ fn read_tables_of_another_ledger_are_named_never_written_and_rebuilt_on_confirma
         assert_eq!(code, 0, "{status}");
         assert_eq!(status["pairing"]["state"], "foreign", "{status}");
         assert_eq!(status["read_store"]["built_from"], id_a);
+        // This ledger's progress, not the other's: none of its events
+        // are in those tables.
+        for projector in status["projectors"].as_array().unwrap() {
+            assert_eq!(
+                (&projector["checkpoint"], &projector["lag"]),
+                (&json!(0), &json!(ours)),
+                "{status}"
+            );
+        }
         let message = status["pairing"]["message"].as_str().unwrap_or_default();
         for part in [
             format!("built from ledger {}", short(&id_a)),
@@ -112,6 +121,20 @@ fn read_tables_of_another_ledger_are_named_never_written_and_rebuilt_on_confirma
         let emitted = emit(b.path(), 5, 3, &[]);
         assert_eq!(emitted["emitted"], 5, "commands still work: {emitted}");
         assert_eq!(emitted["projection"]["projected"], false, "{emitted}");
+        for name in ["UserProjection", "BookingProjection"] {
+            assert_eq!(
+                emitted["projection"]["lag"][name],
+                json!(ours + 5),
+                "{emitted}"
+            );
+        }
+        let warning = emitted["projection"]["projection_error"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            warning.contains("until a replay rebuilds them"),
+            "the warning says what will happen: {emitted}"
+        );
         assert_eq!(views_of(b.path()), before, "nothing was written into them");
 
         let (code, refused) = json_embedded(b.path(), &["replay", "--json"]);
@@ -154,8 +177,13 @@ fn unstamped_read_tables_are_checked_then_adopted_or_named() {
     let (_, status) = json_embedded(b.path(), &["status", "--json"]);
     assert_eq!(status["pairing"]["state"], "unstamped", "{status}");
     assert!(status["pairing"]["checked_rows"].as_u64().unwrap_or(0) > 0);
-    let (code, project) = json_embedded(b.path(), &["project", "--json"]);
+    let out = common::run_embedded(b.path(), &["project", "--json"]);
+    let (code, project) = common::json_of(&["project"], &out);
     assert_eq!(code, 0, "{project}");
+    assert_eq!(project["pairing"]["state"], "adopted", "{project}");
+    assert!(project["pairing"]["checked_rows"].as_u64().unwrap_or(0) > 0);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("adopted the read tables"), "{said}");
     let (_, status) = json_embedded(b.path(), &["status", "--json"]);
     assert_eq!(status["pairing"]["state"], "paired", "adopted: {status}");
 

@@ -341,6 +341,43 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Open the window at a ledgerscope:// link (a panel and position on
+    /// one ledger); `ledgerscope LINK` does the same.
+    Open {
+        /// The link, e.g. ledgerscope://open?ledger=<id>&panel=time-travel&position=1200
+        link: String,
+    },
+}
+
+impl Command {
+    /// Whether the subcommand may write to the stores (and so create the
+    /// data dir): the read subcommands create nothing.
+    pub fn writes(&self) -> bool {
+        match self {
+            Command::Events { .. }
+            | Command::Status { .. }
+            | Command::State { .. }
+            | Command::Diff { .. }
+            | Command::History { .. }
+            | Command::Series { .. }
+            | Command::WhatIf { .. }
+            | Command::Verify { .. }
+            | Command::Export { .. }
+            | Command::Snapshot {
+                action: SnapshotAction::List { .. },
+            } => false,
+            Command::Emit(_)
+            | Command::Cancel { .. }
+            | Command::Reschedule { .. }
+            | Command::ChangeAddress { .. }
+            | Command::Project { .. }
+            | Command::Run { .. }
+            | Command::Replay { .. }
+            | Command::Snapshot { .. }
+            | Command::Import { .. }
+            | Command::Open { .. } => true,
+        }
+    }
 }
 
 /// `emit` options.

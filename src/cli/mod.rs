@@ -4,6 +4,7 @@
 //! drift, 2 bad input or an unreachable store.
 
 pub mod args;
+pub mod open;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -136,6 +137,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Replay { out, .. }
         | Command::Import { out, .. } => out.json,
         Command::Export { json, .. } => json.json,
+        Command::Open { .. } => false,
         Command::Snapshot { action } => match action {
             SnapshotAction::Take { out, .. }
             | SnapshotAction::List { out }
@@ -183,16 +185,18 @@ fn command_id(id: &Option<String>) -> CliResult<Uuid> {
 async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
     match command {
         Command::Emit(args) => emit(cli, args).await,
+        Command::Open { .. } => Err(CliError::input(open::NOT_HEADLESS)),
         Command::Cancel {
             booking,
             reason,
             id,
             ..
         } => {
-            let engine = open_engine(cli).await?;
+            // The command is checked before any store is opened.
             let cmd =
                 CancelBooking::new(command_id(id)?, parse_uuid(booking, "--booking")?, reason)
                     .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.cancel_booking(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
@@ -203,7 +207,6 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             id,
             ..
         } => {
-            let engine = open_engine(cli).await?;
             let cmd = RescheduleBooking::new(
                 command_id(id)?,
                 parse_uuid(booking, "--booking")?,
@@ -211,16 +214,17 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
                 check_out,
             )
             .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.reschedule_booking(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
         Command::ChangeAddress {
             user, address, id, ..
         } => {
-            let engine = open_engine(cli).await?;
             let user_id = user_key(user)?;
             let cmd = ChangeUserAddress::new(command_id(id)?, user_id, address)
                 .map_err(EngineError::Invalid)?;
+            let engine = open_engine(cli).await?;
             let outcome = engine.change_user_address(cmd).await?;
             finish_single(&engine, &outcome, json).await
         }
@@ -254,8 +258,13 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             limit,
             ..
         } => {
+            if exclude.contains(&0) {
+                return Err(CliError::input(
+                    "--exclude 0 names no event: positions start at 1",
+                ));
+            }
             let mut exclusion = crate::domain::Exclusion {
-                positions: exclude.iter().copied().filter(|p| *p > 0).collect(),
+                positions: exclude.iter().copied().collect(),
                 event_types: exclude_type.iter().map(|t| t.trim().to_string()).collect(),
                 ..Default::default()
             };
@@ -355,6 +364,14 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
 /// commands never wait on a read store that is down, slow or locked.
 const POST_COMMAND_PROJECTION: Duration = Duration::from_secs(2);
 
+/// Why the views did not take a command's events.
+enum ProjectionFailure {
+    /// The read tables are another ledger's: nothing is projected into them.
+    Foreign(String),
+    /// Anything else: the views catch up later.
+    Other(String),
+}
+
 /// Final catch-up after commands: best effort and bounded; a read store that
 /// is down or busy only lags (the views catch up on the next `project` or `run`).
 async fn project_after_commands(engine: &Arc<Engine>) -> Value {
@@ -364,8 +381,12 @@ async fn project_after_commands(engine: &Arc<Engine>) -> Value {
             let mut error = None;
             let mut lag = serde_json::Map::new();
             for p in ProjectorId::ALL {
-                if let Err(e) = engine.project_with_lease(p, false).await {
-                    error = Some(e.to_string());
+                match engine.project_with_lease(p, false).await {
+                    Ok(_) => {}
+                    Err(EngineError::Foreign(f)) => {
+                        error = Some(ProjectionFailure::Foreign(f.to_string()));
+                    }
+                    Err(e) => error = Some(ProjectionFailure::Other(e.to_string())),
                 }
                 let status = engine.refresh_status(p).await.ok();
                 lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
@@ -377,21 +398,29 @@ async fn project_after_commands(engine: &Arc<Engine>) -> Value {
     // is idempotent, and dropping a store call mid-flight is not safe).
     let (error, lag) = match tokio::time::timeout(POST_COMMAND_PROJECTION, task).await {
         Ok(Ok(done)) => done,
-        Ok(Err(e)) => (Some(format!("projecting stopped: {e}")), Default::default()),
+        Ok(Err(e)) => (
+            Some(ProjectionFailure::Other(format!("projecting stopped: {e}"))),
+            Default::default(),
+        ),
         Err(_) => (
-            Some(format!(
+            Some(ProjectionFailure::Other(format!(
                 "{} did not take the events within {} s (busy, locked or slow)",
                 engine.read_info(),
                 POST_COMMAND_PROJECTION.as_secs()
-            )),
+            ))),
             Default::default(),
         ),
     };
-    if let Some(error) = &error {
-        eprintln!(
+    match &error {
+        Some(ProjectionFailure::Foreign(sentence)) => eprintln!("warning: {sentence}"),
+        Some(ProjectionFailure::Other(error)) => eprintln!(
             "warning: the views were not updated ({error}); they catch up on the next `project` or `run`"
-        );
+        ),
+        None => {}
     }
+    let error = error.map(|e| match e {
+        ProjectionFailure::Foreign(s) | ProjectionFailure::Other(s) => s,
+    });
     json!({ "projected": error.is_none(), "lag": lag, "projection_error": error })
 }
 
@@ -447,7 +476,6 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
             "--count cannot be combined with --id or the booking fields",
         ));
     }
-    let engine = open_engine(cli).await?;
     if single {
         let mut rng = crate::domain::generate::DemoRng::new(Uuid::new_v4().as_u64_pair().0);
         let generated = crate::domain::generate::booking_form(&mut rng, 1000);
@@ -465,10 +493,13 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
         if id.get_version_num() != 4 {
             return Err(CliError::input(format!("--id {id} is not a UUID v4")));
         }
+        // The form is checked before any store is opened.
         let cmd = form.validate(id).map_err(EngineError::Invalid)?;
+        let engine = open_engine(cli).await?;
         let outcome = engine.submit_booking_wizard(cmd).await?;
         return finish_single(&engine, &outcome, json).await;
     }
+    let engine = open_engine(cli).await?;
     let spec = BulkSpec {
         mix: args.mix,
         rate_per_sec: args.rate,
@@ -481,7 +512,7 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
         engine.spawn_projectors(shutdown.clone())
     };
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let started = Instant::now();
     let result = engine.emit_bulk(&spec, &job).await;
     let elapsed = started.elapsed();
@@ -536,12 +567,13 @@ async fn emit(cli: &Cli, args: &EmitArgs) -> CliResult<i32> {
 }
 
 /// Cancels `job` on Ctrl-C.
-fn spawn_ctrl_c(job: JobControl) -> tokio::task::JoinHandle<()> {
+/// Cancels `job` on Ctrl-C or SIGTERM: the command stops after its current
+/// step and still prints its summary (and logs its `finished` line).
+fn spawn_stop_signal(job: JobControl) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: stopping after the current step");
-            job.cancel();
-        }
+        wait_for_stop_signal().await;
+        eprintln!("interrupted: stopping after the current step");
+        job.cancel();
     })
 }
 
@@ -670,7 +702,7 @@ async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
             );
         }
         for hole in &report.holes {
-            eprintln!("            hole: {hole} have no event");
+            eprintln!("            hole: {}", hole.no_event());
         }
         match (&report.read_store.error, report.read_store.missing) {
             (Some(e), true) => eprintln!("read store: MISSING: {e}"),
@@ -713,6 +745,24 @@ const WAIT_FOR_HOLDER: Duration = Duration::from_secs(10);
 async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     engine.guard_write("projecting")?;
+    // Tables of another ledger are refused, and tables of a build without
+    // identities are checked and adopted, before any projector writes.
+    let pairing = engine.check_pairing().await?;
+    match &pairing {
+        Pairing::Foreign(foreign) => {
+            return Err(CliError {
+                code: EXIT_NOT_CAUGHT_UP,
+                message: foreign.to_string(),
+            });
+        }
+        Pairing::Adopted { checked_rows, .. } if *checked_rows > 0 => eprintln!(
+            "adopted the read tables in {}: made by a build without ledger identities, \
+             {checked_rows} sampled row(s) were checked against this ledger; they are \
+             stamped with its id now",
+            engine.read_info()
+        ),
+        Pairing::Adopted { .. } | Pairing::Paired { .. } | Pairing::Unstamped { .. } => {}
+    }
     let mut checkpoints = BTreeMap::new();
     let mut reasons = Vec::new();
     let mut events = 0;
@@ -730,8 +780,9 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
                     // A hole still within its timeout: wait it out, then cross it.
                     if let Some((hole, left)) = report.waiting_for {
                         eprintln!(
-                            "{}: {hole} have no event yet; waiting {:.1} s before crossing them",
+                            "{}: {} yet; waiting {:.1} s before crossing it",
                             p.name(),
+                            hole.no_event(),
                             left.as_secs_f64()
                         );
                         tokio::time::sleep(left).await;
@@ -785,7 +836,7 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
     if json {
         print_json(&json!({
             "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events,
-            "skipped": skipped, "holes": holes, "reason": reason,
+            "skipped": skipped, "holes": holes, "reason": reason, "pairing": pairing,
         }));
     } else {
         eprintln!("projected {events} event(s); head {head}; checkpoints {checkpoints:?}");
@@ -793,7 +844,7 @@ async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
             eprintln!("skipped malformed or unknown events at positions {skipped:?}");
         }
         for hole in &holes {
-            eprintln!("crossed a hole: {hole} have no event");
+            eprintln!("crossed a hole: {}", hole.no_event());
         }
     }
     match reason {
@@ -863,10 +914,7 @@ fn spawn_notice_printer(
                     eprintln!("{}: projecting again", projector.name());
                 }
                 EngineNotice::HoleCrossed { projector, hole } => {
-                    eprintln!(
-                        "{}: crossed a hole ({hole} have no event)",
-                        projector.name()
-                    );
+                    eprintln!("{}: crossed a hole ({})", projector.name(), hole.no_event());
                 }
                 EngineNotice::SnapshotFailed(message) => {
                     eprintln!("automatic snapshot failed: {message}");
@@ -1173,7 +1221,7 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
 async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
     let engine = open_for_reading(cli).await?;
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let result = engine.verify_with(&job, &|_, _| {}).await;
     ctrl_c.abort();
     let report = result?;
@@ -1236,7 +1284,7 @@ async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
             }
         }
         for hole in &report.holes {
-            eprintln!("  hole: {hole} have no event (crossed)");
+            eprintln!("  hole: {} (crossed)", hole.no_event());
         }
         for (p, lag) in &report.lag_events {
             if *lag > 0 {
@@ -1255,7 +1303,7 @@ async fn replay(
 ) -> CliResult<i32> {
     let engine = open_engine(cli).await?;
     let job = progress_printer();
-    let ctrl_c = spawn_ctrl_c(job.clone());
+    let ctrl_c = spawn_stop_signal(job.clone());
     let options = ReplayOptions {
         from_snapshot,
         rebuild_foreign,

@@ -162,7 +162,8 @@ impl Engine {
         let draft = match result {
             Ok(draft) => draft,
             Err(error) => {
-                tracing::info!(
+                self.count_command(super::activity::CommandEnd::Refused);
+                tracing::debug!(
                     handler = command.handler(),
                     command = %command_id,
                     aggregate = %aggregate,
@@ -184,7 +185,12 @@ impl Engine {
                 format!("EventBus: {listeners} listener(s)"),
             );
         }
-        tracing::info!(
+        self.count_command(if draft.duplicate {
+            super::activity::CommandEnd::Duplicate
+        } else {
+            super::activity::CommandEnd::Stored
+        });
+        tracing::debug!(
             handler = command.handler(),
             command = %command_id,
             aggregate = %aggregate,

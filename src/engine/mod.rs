@@ -2,11 +2,13 @@
 //! time travel and compare. It talks to storage only through the ports in
 //! [`crate::store`], so every adapter mix runs the same code.
 
+mod activity;
 pub mod bulk;
 pub mod bus;
 pub mod cold;
 pub mod compare;
 pub mod handler;
+pub mod health;
 pub mod history;
 pub mod holes;
 pub mod job;
@@ -27,6 +29,8 @@ pub mod timetravel;
 pub mod transfer;
 pub mod view;
 pub mod view_history;
+pub mod view_order;
+pub mod view_step;
 pub mod whatif;
 
 use std::collections::BTreeMap;
@@ -41,6 +45,7 @@ use crate::store::{StoreError, StoreInfo, Stores};
 pub use bus::{EngineNotice, EventBus};
 pub use compare::VerifyReport;
 pub use handler::{CommandOutcome, CommandTrace, TraceStep};
+pub use health::{BlockedWrite, ReadStoreHealth, ReadStoreTrouble};
 pub use job::{JobControl, Phase, Progress};
 pub use pairing::{Foreign, Pairing};
 pub use projector::{ProjectorState, ProjectorStatus};
@@ -140,6 +145,9 @@ pub struct EngineConfig {
     /// one before it records it as a hole and moves past it (see
     /// [`holes`]).
     pub hole_timeout: Duration,
+    /// A projector's write into the read store that has waited this long
+    /// is shown as blocked, and the read store as locked ([`health`]).
+    pub write_blocked_after: Duration,
 }
 
 impl EngineConfig {
@@ -157,6 +165,7 @@ impl EngineConfig {
             projector_lease_ttl: Duration::from_secs(10),
             lock_wait: Duration::from_secs(3),
             hole_timeout: holes::DEFAULT_HOLE_TIMEOUT,
+            write_blocked_after: Duration::from_secs(2),
         }
     }
 }
@@ -182,6 +191,8 @@ pub struct Engine {
     outage: Arc<AtomicBool>,
     paused: BTreeMap<ProjectorId, AtomicBool>,
     statuses: RwLock<BTreeMap<ProjectorId, ProjectorStatus>>,
+    /// What the last reads and writes of the read store said of it.
+    read_health: Mutex<health::ReadHealth>,
     /// The most recent folded state (time travel and auto snapshots fold on from it).
     fold_cache: Mutex<Option<Arc<ReadState>>>,
     /// Snapshot bases of live views, so views on one snapshot share its index.
@@ -203,6 +214,8 @@ pub struct Engine {
     pass: Mutex<Option<Arc<cold::PassShare>>>,
     /// The state-over-time pass so far (a longer ledger extends it).
     series: tokio::sync::Mutex<crate::domain::SeriesFold>,
+    /// Commands and projection since the log's last summary.
+    activity: Mutex<activity::Activity>,
 }
 
 impl Engine {
@@ -233,6 +246,7 @@ impl Engine {
                     .map(|p| (p, ProjectorStatus::new(p)))
                     .collect(),
             ),
+            read_health: Mutex::new(health::ReadHealth::default()),
             fold_cache: Mutex::new(None),
             view_bases: Mutex::new(Vec::new()),
             identity: tokio::sync::OnceCell::new(),
@@ -242,6 +256,7 @@ impl Engine {
             projector_wake: tokio::sync::watch::Sender::new(0),
             pass: Mutex::new(None),
             series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
+            activity: Mutex::new(activity::Activity::default()),
         })
     }
 

@@ -148,9 +148,35 @@ impl Engine {
                         Err(detail) => foreign(None, Some(detail)),
                         Ok(checked_rows) => match identity {
                             Some(identity) if !self.observe_only() => {
-                                self.stores.read.set_stamp(identity.id, None).await?;
-                                // Whoever stamped first decides: check again.
-                                return Box::pin(self.check_pairing()).await;
+                                let stamped = self.stores.read.set_stamp(identity.id, None).await?;
+                                // Whoever stamped first decides: check again,
+                                // and say so when it was this check.
+                                let again = Box::pin(self.check_pairing()).await?;
+                                let pairing = match again {
+                                    Pairing::Paired { ledger } if stamped => {
+                                        if checked_rows > 0 {
+                                            tracing::info!(
+                                                read = %self.read_info(),
+                                                ledger = %ledger,
+                                                checked_rows,
+                                                "adopted the read tables of a build without identities"
+                                            );
+                                        } else {
+                                            tracing::debug!(
+                                                read = %self.read_info(),
+                                                ledger = %ledger,
+                                                "new read tables stamped with this ledger"
+                                            );
+                                        }
+                                        Pairing::Adopted {
+                                            ledger,
+                                            checked_rows,
+                                        }
+                                    }
+                                    other => other,
+                                };
+                                self.remember_pairing(&pairing);
+                                return Ok(pairing);
                             }
                             _ => Pairing::Unstamped { checked_rows },
                         },
@@ -169,6 +195,11 @@ impl Engine {
             _ => None,
         };
         *super::sync::write(&self.paired, "pairing") = ledger;
+    }
+
+    /// Whether the last check let projectors write into the read tables.
+    pub(crate) fn pairing_known_good(&self) -> bool {
+        super::sync::read(&self.paired, "pairing").is_some()
     }
 
     /// Forgets the last pairing (the next write checks again).

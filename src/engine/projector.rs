@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::holes::{HoleVerdict, record_holes};
 use super::{Engine, EngineError, EngineNotice, EngineResult};
 use crate::domain::{ProjectorId, RowChange};
-use crate::store::{Checkpoint, Hole, entry_position};
+use crate::store::{Checkpoint, Hole, Lease, entry_position};
 
 /// How many skipped positions a checkpoint remembers.
 const MAX_SKIPPED: usize = 200;
@@ -50,6 +50,13 @@ pub struct ProjectorStatus {
     pub state: ProjectorState,
     /// Who holds its lease (this or another instance), if anyone.
     pub lease_holder: Option<String>,
+    /// Its lease as last taken or renewed, expired or not: when it was
+    /// renewed and when it lapses (`None`: never taken, or released).
+    #[serde(default)]
+    pub lease: Option<Lease>,
+    /// Inside a write into the read store since then (`None`: not writing).
+    #[serde(default)]
+    pub writing_since: Option<DateTime<Utc>>,
     /// Last error, cleared on success.
     pub last_error: Option<String>,
     /// Since when the last error has lasted.
@@ -73,6 +80,8 @@ impl ProjectorStatus {
             lag_events: 0,
             state: ProjectorState::Idle,
             lease_holder: None,
+            lease: None,
+            writing_since: None,
             last_error: None,
             error_since: None,
             skipped: Vec::new(),
@@ -111,7 +120,9 @@ impl Engine {
     pub async fn catch_up(&self, projector: ProjectorId) -> EngineResult<CatchUp> {
         let ledger = self.paired_ledger().await?;
         let read = &self.stores.read;
-        let mut position = read.projector_position(projector).await?;
+        let position = read.projector_position(projector).await;
+        self.note_read(position.as_ref().map(|_| ()));
+        let mut position = position?;
         if position > 0 && position > self.stores.ledger.head().await? {
             self.forget_pairing();
             return Err(match self.check_pairing().await? {
@@ -136,6 +147,11 @@ impl Engine {
             ..CatchUp::default()
         };
         let (from, started_at) = (position, Instant::now());
+        // A catch-up that clears an error is a recovery (the log says so).
+        let recovered = self
+            .projector_statuses()
+            .iter()
+            .any(|s| s.projector == projector && s.last_error.is_some());
         loop {
             let entries = self
                 .stores
@@ -174,7 +190,10 @@ impl Engine {
                 break;
             }
             let started = Instant::now();
-            if let Err(e) = read.apply(ledger, projector, &changes, last).await {
+            let written = self
+                .watched_write(projector, read.apply(ledger, projector, &changes, last))
+                .await;
+            if let Err(e) = written {
                 return Err(self.foreign_error(e).await);
             }
             let apply_micros = started.elapsed().as_micros() as u64;
@@ -228,16 +247,30 @@ impl Engine {
             }
         }
         if report.events > 0 {
-            tracing::info!(
-                projector = projector.name(),
-                from,
-                to = report.position,
-                events = report.events,
-                holes = report.holes.len(),
-                skipped = report.skipped.len(),
-                ms = started_at.elapsed().as_millis() as u64,
-                "caught up"
-            );
+            self.count_projected(report.events);
+            // A catch-up after trouble, or one that crossed holes or skipped
+            // entries, is for the incident reader; a command's own is not.
+            let notable = recovered || !report.holes.is_empty() || !report.skipped.is_empty();
+            macro_rules! caught_up {
+                ($level:ident) => {
+                    tracing::$level!(
+                        projector = projector.name(),
+                        from,
+                        to = report.position,
+                        events = report.events,
+                        holes = report.holes.len(),
+                        skipped = report.skipped.len(),
+                        ms = started_at.elapsed().as_millis() as u64,
+                        recovered,
+                        "caught up"
+                    )
+                };
+            }
+            if notable {
+                caught_up!(info);
+            } else {
+                caught_up!(debug);
+            }
         }
         if let Some((hole, left)) = report.waiting_for {
             tracing::info!(
@@ -302,24 +335,39 @@ impl Engine {
 
     /// Reads head, position and lease holder into the projector's status.
     pub async fn refresh_status(&self, projector: ProjectorId) -> EngineResult<ProjectorStatus> {
-        let checkpoint = self.stores.read.projector_position(projector).await?;
+        let checkpoint = self.stores.read.projector_position(projector).await;
+        self.note_read(checkpoint.as_ref().map(|_| ()));
+        let mut checkpoint = checkpoint?;
         let head = self.stores.ledger.head().await?;
-        let holder = self
-            .stores
-            .locks
-            .holder(&projector_lease_name(projector))
-            .await?;
         let stored = self
             .stores
             .checkpoints
             .load_checkpoint(projector.name())
             .await?;
+        // Tables of another ledger hold that ledger's progress: none of
+        // this ledger's events are in them.
+        if checkpoint > 0
+            && !self.pairing_known_good()
+            && let Ok(super::Pairing::Foreign(_)) = self.check_pairing().await
+        {
+            checkpoint = 0;
+        }
+        let lease = self
+            .stores
+            .locks
+            .last_lease(&projector_lease_name(projector))
+            .await?;
+        let now = Utc::now();
         let paused = self.is_paused(projector);
         self.update_status(projector, |s| {
             s.head = head;
             s.checkpoint = checkpoint;
             s.lag_events = head.saturating_sub(checkpoint);
-            s.lease_holder = holder.map(|l| l.owner);
+            s.lease_holder = lease
+                .as_ref()
+                .filter(|l| !l.expired_at(now))
+                .map(|l| l.owner.clone());
+            s.lease = lease;
             if let Some(stored) = stored {
                 s.skipped = stored.skipped;
                 s.holes = stored.holes;
@@ -338,6 +386,30 @@ impl Engine {
             .into_iter()
             .find(|s| s.projector == projector)
             .unwrap_or_else(|| ProjectorStatus::new(projector)))
+    }
+
+    /// The read tables were replaced (a replay or a restore, here or in
+    /// another instance that said so): the errors the old tables caused no
+    /// longer hold, positions and lag are read again, projectors sleeping
+    /// out a backoff look again now, and listeners hear of each projector
+    /// at once instead of at their next poll.
+    pub async fn read_tables_replaced(&self) {
+        self.forget_pairing();
+        self.read_store_rewritten();
+        for projector in ProjectorId::ALL {
+            self.update_status(projector, |s| {
+                s.last_error = None;
+                s.error_since = None;
+            });
+            self.clear_projector_error(projector).await;
+            if let Err(error) = self.refresh_status(projector).await {
+                tracing::warn!(projector = projector.name(), %error, "status not read after the read tables were replaced");
+            }
+        }
+        self.wake_projectors();
+        for projector in ProjectorId::ALL {
+            self.bus.notify(EngineNotice::ProjectorChanged(projector));
+        }
     }
 
     /// Takes the projector's lease and catches up once; `Ok(None)` when another
@@ -361,11 +433,27 @@ impl Engine {
         let Some(lease) = lease else {
             return Ok(None);
         };
+        self.update_status(projector, |s| {
+            s.lease_holder = Some(lease.owner.clone());
+            s.lease = Some(lease.clone());
+            // It projects from now on (a retry keeps saying it retries).
+            if matches!(s.state, ProjectorState::Watching | ProjectorState::Idle) {
+                s.state = ProjectorState::Running;
+            }
+        });
         let result = self.catch_up(projector).await;
         if result.is_err() || !keep_lease {
             // On failure keep nothing: another instance may take over at once.
-            if let Err(error) = self.stores.locks.release(&lease).await {
-                tracing::warn!(lease = %lease.name, %error, "lease not released; it expires by itself");
+            match self.stores.locks.release(&lease).await {
+                Ok(()) => self.update_status(projector, |s| {
+                    if s.lease.as_ref().is_some_and(|l| l.fencing == lease.fencing) {
+                        s.lease = None;
+                        s.lease_holder = None;
+                    }
+                }),
+                Err(error) => {
+                    tracing::warn!(lease = %lease.name, %error, "lease not released; it expires by itself");
+                }
             }
         }
         result.map(Some)
@@ -495,6 +583,16 @@ impl Engine {
         {
             tracing::warn!(lease = %lease.name, %error, "lease not released at shutdown; it expires by itself");
         }
-        self.update_status(projector, |s| s.state = ProjectorState::Idle);
+        self.update_status(projector, |s| {
+            s.state = ProjectorState::Idle;
+            s.writing_since = None;
+            if s.lease
+                .as_ref()
+                .is_some_and(|l| l.owner == self.config.instance_id)
+            {
+                s.lease = None;
+                s.lease_holder = None;
+            }
+        });
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::projector::projector_lease_name;
 use super::{Engine, EngineResult, Pairing};
 use crate::domain::ProjectorId;
-use crate::store::{Hole, LedgerCensus, ReadStamp, StoreError, StoreInfo};
+use crate::store::{Hole, Lease, LedgerCensus, ReadStamp, StoreError, StoreInfo};
 
 /// Holes listed by `status` at most (their total is always given).
 const HOLES_LISTED: usize = 100;
@@ -44,8 +44,12 @@ pub struct ProjectorReport {
     pub skipped: Vec<u64>,
     /// Holes it crossed.
     pub holes: Vec<Hole>,
-    /// Who holds its lease.
+    /// Who holds its lease (not expired).
     pub lease_holder: Option<String>,
+    /// Its lease as last taken or renewed, expired or not: who, when it
+    /// was renewed and when it lapses (`None`: never taken, or released).
+    #[serde(default)]
+    pub lease: Option<Lease>,
     /// Its last error, while it lasts (recorded by whichever instance projects).
     pub last_error: Option<String>,
     /// Since when.
@@ -125,18 +129,27 @@ impl Engine {
             None
         };
         let head = census.head;
+        let foreign = pairing.as_ref().is_some_and(|p| p.foreign().is_some());
         let mut projectors = Vec::new();
         for p in ProjectorId::ALL {
             let stored = self.stores.checkpoints.load_checkpoint(p.name()).await?;
-            let read_position = if reachable {
+            let read_position = if reachable && !foreign {
                 read.projector_position(p).await.ok()
             } else {
                 None
             };
-            let checkpoint = read_position
-                .or(stored.as_ref().map(|c| c.position))
-                .unwrap_or(0);
-            let holder = self.stores.locks.holder(&projector_lease_name(p)).await?;
+            let checkpoint = match (foreign, read_position) {
+                // None of this ledger's events are in another's tables.
+                (true, _) => 0,
+                (false, Some(position)) => position,
+                (false, None) => stored.as_ref().map_or(0, |c| c.position),
+            };
+            let lease = self
+                .stores
+                .locks
+                .last_lease(&projector_lease_name(p))
+                .await?;
+            let now = Utc::now();
             let live = self
                 .projector_statuses()
                 .into_iter()
@@ -156,7 +169,11 @@ impl Engine {
                     .map(|c| c.skipped.clone())
                     .unwrap_or_default(),
                 holes: stored.map(|c| c.holes).unwrap_or_default(),
-                lease_holder: holder.map(|l| l.owner),
+                lease_holder: lease
+                    .as_ref()
+                    .filter(|l| !l.expired_at(now))
+                    .map(|l| l.owner.clone()),
+                lease,
                 last_error,
                 error_since,
             });

@@ -14,7 +14,7 @@ use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::StoredEvent;
 use crate::domain::command::{describe_errors, field_errors_of};
-use crate::store::{AppendOutcome, entry_position};
+use crate::store::{AppendOutcome, entry_position, next_from};
 
 /// Events per ledger page or append batch.
 const PAGE: usize = 2_000;
@@ -140,9 +140,11 @@ impl Engine {
                 return Err(EngineError::Cancelled);
             }
             let page = self.stores.ledger.read_range(from, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            from = entry_position(last) + 1;
-            for entry in &page {
+            let Some(next) = next_from(from, &page) else {
+                break;
+            };
+            let asked = std::mem::replace(&mut from, next);
+            for entry in page.iter().filter(|e| entry_position(e) >= asked) {
                 match entry {
                     Ok(event) => {
                         if event.decode().is_err() {

@@ -824,8 +824,16 @@ impl StateView {
         })
     }
 
-    async fn rows_in<R: ViewRow>(&self, range: Range<usize>) -> EngineResult<Vec<R>> {
-        let slots: Vec<Slot> = range.filter_map(|i| self.slot_of(R::TABLE, i)).collect();
+    /// Rows `indices` (positions in key order; any order, each read once
+    /// per mention), skipping indices past the end.
+    pub(super) async fn rows_in<R: ViewRow>(
+        &self,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> EngineResult<Vec<R>> {
+        let slots: Vec<Slot> = indices
+            .into_iter()
+            .filter_map(|i| self.slot_of(R::TABLE, i))
+            .collect();
         let ordinals: Vec<usize> = slots
             .iter()
             .filter_map(|s| match s {
@@ -1050,7 +1058,10 @@ impl ViewDiff {
         kind_counts(&self.keys[table.slot()])
     }
 
-    async fn rows_of<R: ViewRow>(&self, keys: &[(Uuid, DiffKind)]) -> EngineResult<Vec<RowDiff>> {
+    pub(super) async fn rows_of<R: ViewRow>(
+        &self,
+        keys: &[(Uuid, DiffKind)],
+    ) -> EngineResult<Vec<RowDiff>> {
         let mut out = Vec::with_capacity(keys.len());
         for (key, _) in keys {
             let before = self.before.row_by_key::<R>(*key).await?;

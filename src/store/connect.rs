@@ -66,19 +66,36 @@ type LedgerPorts = (
 );
 
 /// Opens every store the configuration names. Errors are one sentence that
-/// names the store and never includes a password. A writable ledger is
-/// given its identity if it has none yet.
+/// names the store and never includes a password. Every server is reached
+/// (and signs the user in) before anything is created anywhere: a command
+/// refused for one store's password or database leaves no ledger, index,
+/// table or data dir behind in the others. Then, unless read-only, the
+/// stores are prepared (data dir and files, indexes, tables) and a ledger
+/// without an identity is given one.
 pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
     let read_only = config.read_only;
     let needs_dir = config.mongo_uri.is_none() || config.postgres_url.is_none();
-    if needs_dir {
-        if read_only {
-            existing_data_dir(&config.data_dir)?;
-        } else {
-            prepare_data_dir(&config.data_dir)?;
-        }
+    if needs_dir && read_only {
+        existing_data_dir(&config.data_dir)?;
     }
-    let (ledger, checkpoints, snapshots, locks): LedgerPorts = match &config.mongo_uri {
+    // 1. Reach the servers, creating nothing.
+    let mongo = match &config.mongo_uri {
+        Some(uri) => Some(
+            MongoLedger::reach(uri, &config.mongo_db, config.connect_timeout, read_only).await?,
+        ),
+        None => None,
+    };
+    let postgres = match &config.postgres_url {
+        Some(url) => Some(Arc::new(
+            PostgresViews::reach(url, config.connect_timeout, read_only).await?,
+        )),
+        None => None,
+    };
+    // 2. Create what is missing.
+    if needs_dir && !read_only {
+        prepare_data_dir(&config.data_dir)?;
+    }
+    let (ledger, checkpoints, snapshots, locks): LedgerPorts = match mongo {
         None => {
             let path = config.data_dir.join(LEDGER_FILE);
             if read_only && !path.exists() {
@@ -90,17 +107,15 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
             let ledger = Arc::new(blocking(move || SqliteLedger::open(&path, read_only)).await?);
             (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
-        Some(uri) => {
-            let ledger = Arc::new(
-                MongoLedger::open(uri, &config.mongo_db, config.connect_timeout, read_only).await?,
-            );
+        Some(ledger) => {
+            ledger.prepare(config.connect_timeout).await?;
             (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
         }
     };
     if !read_only {
         ledger.ensure_identity().await?;
     }
-    let read: Arc<dyn super::ReadStore> = match &config.postgres_url {
+    let read: Arc<dyn super::ReadStore> = match postgres {
         None => {
             let path = config.data_dir.join(VIEWS_FILE);
             if read_only && !path.exists() {
@@ -109,7 +124,10 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
                 Arc::new(blocking(move || SqliteViews::open(&path, read_only)).await?)
             }
         }
-        Some(url) => Arc::new(PostgresViews::open(url, config.connect_timeout, read_only).await?),
+        Some(views) => {
+            views.prepare().await?;
+            views
+        }
     };
     Ok(Stores {
         ledger,

@@ -79,6 +79,12 @@ impl Hole {
     pub fn contains(&self, position: u64) -> bool {
         (self.from..=self.to).contains(&position)
     }
+
+    /// `position 321 has no event`, `positions 5..=9 have no event`.
+    pub fn no_event(&self) -> String {
+        let verb = if self.from == self.to { "has" } else { "have" };
+        format!("{self} {verb} no event")
+    }
 }
 
 impl std::fmt::Display for Hole {
@@ -148,6 +154,19 @@ pub fn entry_position(entry: &LedgerEntry) -> u64 {
         Ok(event) => event.position,
         Err(bad) => bad.position,
     }
+}
+
+/// Where a reader that asked for the entries from `from` on goes next: past
+/// the highest position in `page`, or `None` when the page holds nothing at
+/// or after `from` (nothing more to read, or a store that answered out of
+/// order). A read loop that goes on only through this never reads a
+/// position twice.
+pub fn next_from(from: u64, page: &[LedgerEntry]) -> Option<u64> {
+    page.iter()
+        .map(entry_position)
+        .max()
+        .filter(|last| *last >= from)
+        .map(|last| last + 1)
 }
 
 /// A page of ledger entries read from the store whose decoding is left to
@@ -612,6 +631,17 @@ pub struct Lease {
     pub fencing: u64,
     /// When it lapses unless renewed.
     pub expires_at: DateTime<Utc>,
+    /// When it was last taken or renewed (`None`: written by an earlier
+    /// build, which did not record it).
+    #[serde(default)]
+    pub renewed_at: Option<DateTime<Utc>>,
+}
+
+impl Lease {
+    /// Whether it has lapsed at `now`.
+    pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at <= now
+    }
 }
 
 /// Leases kept in the ledger store. Never a process mutex, and never the only
@@ -629,6 +659,9 @@ pub trait LockFactory: Send + Sync {
     async fn release(&self, lease: &Lease) -> StoreResult<()>;
     /// The current holder, if the lease is held and not expired.
     async fn holder(&self, name: &str) -> StoreResult<Option<Lease>>;
+    /// The lease as last taken or renewed, expired or not: who held it last
+    /// and when it lapsed (`None`: never taken, or released).
+    async fn last_lease(&self, name: &str) -> StoreResult<Option<Lease>>;
 }
 
 /// Cancellation and progress for long bulk work inside an adapter.
@@ -763,4 +796,36 @@ pub async fn load_read_state(read: &dyn ReadStore, page: usize) -> StoreResult<R
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(position: u64) -> LedgerEntry {
+        Err(MalformedEvent {
+            position,
+            reason: String::new(),
+            raw: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_reader_goes_on_past_the_highest_position_never_back() {
+        assert_eq!(next_from(1, &[bad(1), bad(2), bad(5)]), Some(6));
+        // An unpositioned entry last (a document at 6.5 read as 0) does
+        // not send the reader back to 1.
+        assert_eq!(next_from(1, &[bad(3), bad(0)]), Some(4));
+        assert_eq!(next_from(7, &[bad(0)]), None);
+        assert_eq!(next_from(7, &[bad(2), bad(3)]), None, "out of order");
+        assert_eq!(next_from(1, &[]), None);
+    }
+
+    #[test]
+    fn a_hole_says_has_or_have() {
+        let one = Hole { from: 321, to: 321 };
+        assert_eq!(one.no_event(), "position 321 has no event");
+        let many = Hole { from: 5, to: 9 };
+        assert_eq!(many.no_event(), "positions 5..=9 have no event");
+    }
 }

@@ -60,6 +60,12 @@ pub enum ShellCommand {
     CancelJob(JobKind),
     /// Show this position's event in the timeline.
     ShowEvent(u64),
+    /// The shown panel's search field takes the focus (Ctrl+F).
+    FocusSearch,
+    /// The "Open link" dialog's text changed.
+    SetLinkDraft(String),
+    /// Open a `ledgerscope://` link (the dialog's text).
+    OpenLink(String),
 }
 
 /// What a panel (or the shell) is asked to do.
@@ -118,6 +124,9 @@ pub struct StatusSnapshot {
     /// Whether the read store belongs to this ledger (checked every few
     /// seconds; `None` until the first check answers).
     pub pairing: Option<Pairing>,
+    /// Whether the read store is locked or unreachable, and which
+    /// projectors' writes wait.
+    pub read_health: crate::engine::ReadStoreHealth,
 }
 
 /// What background work tells the shell.
@@ -143,6 +152,8 @@ pub enum ShellMessage {
     FilePicked(Result<Option<String>, String>),
     /// Something failed that has no place of its own on screen.
     Error(String),
+    /// The connected ledger's id (`None`: it has none).
+    LedgerId(Result<Option<uuid::Uuid>, EngineError>),
 }
 
 /// A background result, for its owner.

@@ -9,6 +9,7 @@ pub mod app;
 pub mod command;
 pub mod error;
 pub mod jobs;
+pub mod link;
 pub mod outbox;
 pub mod page_cache;
 pub mod paged_diff;
@@ -45,8 +46,12 @@ fn display_available() -> bool {
 const NO_WINDOW_HINT: &str = "the subcommands run without a window: see `ledgerscope --help` \
      (for example `ledgerscope status` or `ledgerscope verify`)";
 
-/// Opens the window and runs until it is closed.
-pub fn run_gui(options: GuiOptions) -> anyhow::Result<()> {
+/// The window's smallest size (points): every panel is laid out for it.
+pub const MIN_WINDOW_SIZE: [f32; 2] = [900.0, 600.0];
+
+/// Opens the window (at `start`, a `ledgerscope://` link, if given) and
+/// runs until it is closed.
+pub fn run_gui(options: GuiOptions, start: Option<link::PositionLink>) -> anyhow::Result<()> {
     if !display_available() {
         anyhow::bail!(
             "cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); {NO_WINDOW_HINT}"
@@ -56,13 +61,19 @@ pub fn run_gui(options: GuiOptions) -> anyhow::Result<()> {
         viewport: egui::ViewportBuilder::default()
             .with_title("Ledgerscope")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([960.0, 600.0]),
+            .with_min_inner_size(MIN_WINDOW_SIZE),
         ..Default::default()
     };
     eframe::run_native(
         "Ledgerscope",
         native,
-        Box::new(move |_cc| Ok(Box::new(LedgerApp::new(options)))),
+        Box::new(move |_cc| {
+            let mut app = LedgerApp::new(options);
+            if let Some(link) = start {
+                app.open_link(link);
+            }
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| {
         tracing::error!(error = %e, "the window could not open");

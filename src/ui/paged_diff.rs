@@ -1,15 +1,19 @@
-//! `PagedViewDiff`: a difference between two lazy state views (time travel's
-//! cursor against its reference, Compare's two positions) whose rows are
-//! read a page at a time for the rows in view.
+//! `PagedViewDiff`: a difference between two lazy state views (time
+//! travel's cursor and its reference, Compare's two positions) whose rows
+//! are shown a page at a time, per table, in the order asked for.
+//!
+//! A difference reads from its first state to its second: older -> newer
+//! unless it was swapped, whichever position was typed or pinned first.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::domain::{RowDiff, Table};
+use crate::domain::Table;
 use crate::engine::view::{StateView, ViewDiff};
+use crate::engine::view_order::RowQuery;
 use crate::engine::{EngineError, EngineResult};
-use crate::ui::page_cache::{PageCache, page_range};
-use crate::ui::widgets::diff_table::PagedDiff;
+use crate::ui::page_cache::PageCache;
+use crate::ui::widgets::table::paged::{LazyRow, LazyRows, PagedTable, order_now};
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
@@ -19,12 +23,12 @@ pub fn next_generation() -> u64 {
     GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A difference and the pages of its rows read so far.
+/// A difference and, per table, its display order and the pages read.
 pub struct PagedViewDiff {
     /// The difference (keys only).
     pub diff: Arc<ViewDiff>,
-    /// Pages per table ([`Table::slot`]).
-    pages: [PageCache<Option<RowDiff>>; 2],
+    /// Per table ([`Table::slot`]).
+    tables: [PagedTable; 2],
     /// (added, removed, changed) per table, counted once: a frame must not
     /// walk every differing key.
     counts: [(usize, usize, usize); 2],
@@ -33,25 +37,67 @@ pub struct PagedViewDiff {
 impl std::fmt::Debug for PagedViewDiff {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PagedViewDiff")
+            .field("from", &self.from())
+            .field("to", &self.to())
             .field("counts", &self.counts)
             .finish_non_exhaustive()
     }
 }
 
 impl PagedViewDiff {
-    /// Wraps a difference; no rows read yet.
-    pub fn new(diff: Arc<ViewDiff>) -> Self {
-        let generation = next_generation();
-        let mut pages = [PageCache::default(), PageCache::default()];
-        for cache in &mut pages {
-            cache.reset(generation);
-        }
+    /// Wraps a difference and its two tables (made by
+    /// [`crate::ui::widgets::table::paged::order_now`]); counts every
+    /// differing key: make it off the window's thread.
+    pub fn new(diff: Arc<ViewDiff>, tables: [PagedTable; 2]) -> Self {
         let counts = Table::ALL.map(|t| diff.counts(t));
         PagedViewDiff {
             diff,
-            pages,
+            tables,
             counts,
         }
+    }
+
+    /// The first state's position.
+    pub fn from(&self) -> u64 {
+        self.diff.before.position()
+    }
+
+    /// The second state's position.
+    pub fn to(&self) -> u64 {
+        self.diff.after.position()
+    }
+
+    /// It reads from the newer state to the older.
+    pub fn is_backwards(&self) -> bool {
+        self.from() > self.to()
+    }
+
+    /// What its rows are: (added, removed, changed), e.g. `added by 1200`.
+    pub fn label_texts(&self) -> [String; 3] {
+        let (from, to) = (self.from(), self.to());
+        if self.is_backwards() {
+            [
+                format!("only at {to}"),
+                format!("only at {from}"),
+                "changed".into(),
+            ]
+        } else {
+            [
+                format!("added by {to}"),
+                format!("gone by {to}"),
+                "changed".into(),
+            ]
+        }
+    }
+
+    /// `from 1000 to 1200 (older -> newer)`.
+    pub fn direction_text(&self) -> String {
+        let way = if self.is_backwards() {
+            "newer -> older"
+        } else {
+            "older -> newer"
+        };
+        format!("from {} to {} ({way})", self.from(), self.to())
     }
 
     /// Differing rows in a table.
@@ -76,65 +122,20 @@ impl PagedViewDiff {
             .join("   ")
     }
 
-    /// The pages of a table.
-    pub fn pages(&self, table: Table) -> &PageCache<Option<RowDiff>> {
-        &self.pages[table.slot()]
+    /// One table's order and pages.
+    pub fn table(&self, table: Table) -> &PagedTable {
+        &self.tables[table.slot()]
     }
 
-    /// One table, for [`crate::ui::widgets::diff_table::paged_diff_ui`].
-    pub fn source(&self, table: Table) -> PagedDiff<'_> {
-        PagedDiff {
-            table: table.name(),
-            columns: table.columns(),
-            len: self.len(table),
-            pages: self.pages(table),
-        }
+    /// One table's order and pages, to change.
+    pub fn table_mut(&mut self, table: Table) -> &mut PagedTable {
+        &mut self.tables[table.slot()]
     }
 
-    /// Marks a page as asked for and hands back what reading it needs, or
-    /// `None` when it is held, being read, or failed a moment ago.
-    pub fn want(&mut self, table: Table, page: u64) -> Option<(Arc<ViewDiff>, u64)> {
-        let cache = &mut self.pages[table.slot()];
-        if cache.has_or_pending(page) {
-            return None;
-        }
-        cache.mark_pending(page);
-        Some((self.diff.clone(), cache.generation))
+    /// The pages of a table read so far.
+    pub fn pages(&self, table: Table) -> &PageCache<LazyRow> {
+        self.table(table).pages()
     }
-
-    /// A page arrived: `None` when it is for another difference (dropped),
-    /// else whether it was read.
-    pub fn arrive(
-        &mut self,
-        generation: u64,
-        table: Table,
-        page: u64,
-        result: EngineResult<Vec<Option<RowDiff>>>,
-    ) -> Option<EngineResult<()>> {
-        let cache = &mut self.pages[table.slot()];
-        if cache.generation != generation {
-            return None;
-        }
-        Some(match result {
-            Ok(rows) => {
-                cache.insert(page, rows);
-                Ok(())
-            }
-            Err(error) => {
-                cache.failed(page);
-                Err(error)
-            }
-        })
-    }
-}
-
-/// Reads one page of a difference's rows.
-pub async fn read_page(
-    diff: Arc<ViewDiff>,
-    table: Table,
-    page: u64,
-) -> EngineResult<Vec<Option<RowDiff>>> {
-    diff.page(table, page_range(page, diff.len(table))).await
 }
 
 /// Compares two views off the async workers (a merge over every key of both
@@ -148,5 +149,28 @@ pub async fn view_diff(
         .map_err(|e| {
             tracing::error!(error = %e, "comparing two states panicked");
             EngineError::Crashed("comparing the states".into())
+        })
+}
+
+/// A difference ready to show: computed from `first` to `second`, each
+/// table ordered for its query in `queries` when that is cheap, counted,
+/// off the window's thread.
+pub async fn paged_view_diff(
+    first: Arc<StateView>,
+    second: Arc<StateView>,
+    queries: &[RowQuery; 2],
+) -> EngineResult<PagedViewDiff> {
+    let diff = view_diff(first, second).await?;
+    let rows = |table| LazyRows::Diff {
+        diff: diff.clone(),
+        table,
+    };
+    let users = order_now(rows(Table::Users), &queries[0]).await?;
+    let bookings = order_now(rows(Table::Bookings), &queries[1]).await?;
+    tokio::task::spawn_blocking(move || PagedViewDiff::new(diff, [users, bookings]))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "counting a difference panicked");
+            EngineError::Crashed("counting the difference".into())
         })
 }

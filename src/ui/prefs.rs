@@ -1,6 +1,6 @@
 //! `Prefs`: the UI preferences that survive a restart (panel, bookmarks,
-//! playback speed, follow toggles, the bulk generator's settings). Never
-//! data, never connection secrets. Stored as JSON in the platform config
+//! playback speed, follow toggles, the bulk generator's settings, the theme
+//! and the zoom). Never data, never connection secrets. Stored as JSON in the platform config
 //! dir, or where `LEDGERSCOPE_UI_PREFS` points; saved when they change.
 
 use std::path::PathBuf;
@@ -33,17 +33,98 @@ pub struct Prefs {
     pub bulk_mix: bool,
     /// Time-travel table.
     pub travel_table: Table,
+    /// Theme and zoom.
+    pub look: Look,
+}
+
+/// Dark, light, or as the desktop is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThemeChoice {
+    /// Light text on a dark background.
+    Dark,
+    /// Dark text on a light background (projectors wash out dark screens).
+    Light,
+    /// Follow the desktop's setting (dark when it says none).
+    #[default]
+    System,
+}
+
+impl From<ThemeChoice> for egui::ThemePreference {
+    fn from(choice: ThemeChoice) -> Self {
+        match choice {
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+            ThemeChoice::System => egui::ThemePreference::System,
+        }
+    }
+}
+
+impl From<egui::ThemePreference> for ThemeChoice {
+    fn from(preference: egui::ThemePreference) -> Self {
+        match preference {
+            egui::ThemePreference::Dark => ThemeChoice::Dark,
+            egui::ThemePreference::Light => ThemeChoice::Light,
+            egui::ThemePreference::System => ThemeChoice::System,
+        }
+    }
+}
+
+/// The window's theme and zoom. While the window runs they live in egui's
+/// context (the menu and Ctrl+Plus/Minus/0 change them there); they are
+/// read back each frame to be saved, and put back at start.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Look {
+    /// The theme.
+    pub theme: ThemeChoice,
+    /// egui's zoom factor (1 = 100%).
+    pub zoom_factor: f32,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            theme: ThemeChoice::System,
+            zoom_factor: 1.0,
+        }
+    }
+}
+
+impl Look {
+    /// The zoom factors a saved file may bring back.
+    pub const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.5..=3.0;
+
+    /// What the context shows now.
+    pub fn of(ctx: &egui::Context) -> Look {
+        Look {
+            theme: ctx.options(|o| o.theme_preference).into(),
+            zoom_factor: ctx.zoom_factor(),
+        }
+    }
+
+    /// Puts it into the context (the zoom shows from the next frame).
+    pub fn apply(&self, ctx: &egui::Context) {
+        ctx.set_theme(egui::ThemePreference::from(self.theme));
+        let zoom = if self.zoom_factor.is_finite() {
+            self.zoom_factor
+                .clamp(*Self::ZOOM_RANGE.start(), *Self::ZOOM_RANGE.end())
+        } else {
+            1.0
+        };
+        ctx.set_zoom_factor(zoom);
+    }
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs::of(&Shell::default(), &Panels::default())
+        Prefs::of(&Shell::default(), &Panels::default(), Look::default())
     }
 }
 
 impl Prefs {
     /// The kept fields of the window.
-    pub fn of(shell: &Shell, panels: &Panels) -> Self {
+    pub fn of(shell: &Shell, panels: &Panels, look: Look) -> Self {
         Prefs {
             panel: shell.panel,
             bookmarks: panels.time_travel.bookmarks.clone(),
@@ -52,10 +133,12 @@ impl Prefs {
             bulk_count: panels.emit.drafts.bulk_count.clone(),
             bulk_mix: panels.emit.bulk_mix,
             travel_table: panels.time_travel.table,
+            look,
         }
     }
 
-    /// Puts the fields back into the window.
+    /// Puts the fields back into the window (the look goes to egui's
+    /// context: [`Look::apply`]).
     pub fn apply(&self, shell: &mut Shell, panels: &mut Panels) {
         shell.panel = self.panel;
         panels.time_travel.bookmarks.clone_from(&self.bookmarks);
@@ -114,5 +197,27 @@ impl Prefs {
         }
         let text = serde_json::to_string_pretty(self).map_err(|e| fail(&e))?;
         std::fs::write(path, text).map_err(|e| fail(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_written_before_the_look_was_kept_still_reads() {
+        let old = r#"{"panel":"TimeTravel","bookmarks":[{"name":"here","position":3}],"play_speed_eps":20.0}"#;
+        let prefs: Prefs = serde_json::from_str(old).unwrap();
+        assert_eq!(prefs.look, Look::default());
+        assert_eq!(prefs.bookmarks[0].ledger, None);
+        let light = Prefs {
+            look: Look {
+                theme: ThemeChoice::Light,
+                zoom_factor: 1.3,
+            },
+            ..prefs
+        };
+        let text = serde_json::to_string(&light).unwrap();
+        assert_eq!(serde_json::from_str::<Prefs>(&text).unwrap(), light);
     }
 }

@@ -78,12 +78,28 @@ pub(crate) fn bson_to_json(value: &Bson) -> Value {
     }
 }
 
-/// A positive integer from any BSON number type.
+/// The largest double that is still exactly a whole number (2^53).
+const EXACT_DOUBLE: f64 = 9_007_199_254_740_992.0;
+
+/// A whole number from a double, if it is one that can be a position.
+fn whole(f: f64) -> Option<u64> {
+    (f >= 1.0 && f.fract() == 0.0 && f <= EXACT_DOUBLE).then_some(f as u64)
+}
+
+/// A positive integer from any BSON number type: int32, int64, a whole
+/// double, or a whole Decimal128 (`7`, `7.0`, `7E+0`).
 fn as_position(value: Option<&Bson>) -> Option<u64> {
     match value? {
         Bson::Int32(i) if *i > 0 => Some(*i as u64),
         Bson::Int64(i) if *i > 0 => Some(*i as u64),
-        Bson::Double(f) if *f >= 1.0 && f.fract() == 0.0 && *f < 9.0e15 => Some(*f as u64),
+        Bson::Double(f) => whole(*f),
+        Bson::Decimal128(d) => {
+            let text = d.to_string();
+            text.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .or_else(|| text.parse::<f64>().ok().and_then(whole))
+        }
         _ => None,
     }
 }
@@ -92,6 +108,21 @@ fn as_position(value: Option<&Bson>) -> Option<u64> {
 /// positive whole number, else 0 (the document is unpositioned).
 pub(crate) fn doc_position(doc: &Document) -> u64 {
     as_position(doc.get("position")).unwrap_or(0)
+}
+
+/// Whether a document's `position` is a number of at least 1 that is no
+/// usable position (6.5, or a double past 2^53): the server's
+/// `{position: {$gte: 1}}` lets it through, so every read that asks for
+/// positioned documents must leave it out, and it is counted and listed
+/// as unpositioned instead.
+pub(crate) fn odd_position(doc: &Document) -> bool {
+    let value = doc.get("position");
+    let number = match value {
+        Some(Bson::Double(f)) => *f,
+        Some(Bson::Decimal128(d)) => d.to_string().parse::<f64>().unwrap_or(f64::NAN),
+        _ => return false,
+    };
+    number >= 1.0 && as_position(value).is_none()
 }
 
 /// The document as display text.
@@ -204,6 +235,33 @@ mod tests {
         // The position is the `position` field, never read off an `_id`.
         let padded = doc! {"_id": position_id(12), "event_id": "x"};
         assert_eq!(parse_entry(&padded).err().map(|e| e.position), Some(0));
+    }
+
+    #[test]
+    fn every_number_a_position_can_be_is_read_or_named_odd() {
+        use mongodb::bson::Decimal128;
+        use std::str::FromStr;
+        let at = |value: Bson| doc! {"position": value};
+        let decimal = |text: &str| Bson::Decimal128(Decimal128::from_str(text).unwrap());
+        for (value, position, odd) in [
+            (Bson::Int32(7), 7, false),
+            (Bson::Int64(7), 7, false),
+            (Bson::Double(7.0), 7, false),
+            (decimal("7"), 7, false),
+            (decimal("7.0"), 7, false),
+            (decimal("7E+1"), 70, false),
+            (Bson::Double(6.5), 0, true),
+            (Bson::Double(1.0e300), 0, true),
+            (decimal("6.5"), 0, true),
+            (Bson::Double(0.5), 0, false),
+            (Bson::Int64(0), 0, false),
+            (Bson::Int32(-3), 0, false),
+            (Bson::String("7".into()), 0, false),
+        ] {
+            let doc = at(value.clone());
+            assert_eq!(doc_position(&doc), position, "{value:?}");
+            assert_eq!(odd_position(&doc), odd, "{value:?}");
+        }
     }
 
     #[test]

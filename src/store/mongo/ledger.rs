@@ -7,7 +7,7 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, Document, RawBsonRef, RawDocumentBuf, doc};
 use uuid::Uuid;
 
-use super::codec::{doc_position, event_doc, i64_of, parse_entry, raw_text};
+use super::codec::{doc_position, event_doc, i64_of, odd_position, parse_entry, raw_text};
 use super::{MongoLedger, majority};
 use crate::domain::StoredEvent;
 use crate::domain::event::event_types;
@@ -16,7 +16,9 @@ use crate::store::{
     MalformedEvent, RawRow, StoreError, StoreInfo, StoreResult, holes_between,
 };
 
-/// The `limit` events from position `from` on, in position order.
+/// The events from position `from` on, in position order, in batches of
+/// `limit`: the caller keeps the first `limit` with a usable position
+/// ([`take_positioned`]), so a document at 6.5 never takes a place.
 fn range<T: Send + Sync>(
     events: &mongodb::Collection<T>,
     from: u64,
@@ -25,8 +27,37 @@ fn range<T: Send + Sync>(
     events
         .find(doc! {"position": {"$gte": i64_of(from.max(1))}})
         .sort(doc! {"position": 1})
-        .limit(i64_of(limit as u64))
+        .batch_size(u32::try_from(limit.clamp(1, 10_000)).unwrap_or(10_000))
 }
+
+/// The first `limit` documents of `cursor` whose position is usable; those
+/// with a position like 6.5 are left out (counted and listed as
+/// unpositioned by `census` and `unpositioned`), so a reader that goes on
+/// from the last position read never goes back.
+async fn take_positioned<T>(
+    mut cursor: mongodb::Cursor<T>,
+    limit: usize,
+    odd: impl Fn(&T) -> bool,
+) -> mongodb::error::Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + Unpin,
+{
+    let mut out = Vec::with_capacity(limit.min(10_000));
+    while out.len() < limit {
+        let Some(document) = cursor.try_next().await? else {
+            break;
+        };
+        if !odd(&document) {
+            out.push(document);
+        }
+    }
+    Ok(out)
+}
+
+/// The BSON types whose numbers of at least 1 may yet be no position
+/// (6.5): doubles and decimals, which only another writer stores. On
+/// MongoDB a partial index holds just these.
+const ODD_TYPES: [&str; 2] = ["double", "decimal"];
 
 /// `_id` of the ledger's identity in `ledger_meta`.
 const IDENTITY: &str = "identity";
@@ -70,6 +101,40 @@ fn clash_of(error: &Document) -> Clash {
 }
 
 impl MongoLedger {
+    /// Up to `limit` documents whose position is a number of at least 1
+    /// but no usable position (6.5): unpositioned, like a missing one.
+    async fn odd_positioned(&self, limit: usize) -> StoreResult<Vec<Document>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for kind in ODD_TYPES {
+            let found = self
+                .events
+                .find(doc! {"position": {"$gte": 1, "$type": kind}})
+                .await;
+            let mut cursor = match found {
+                Ok(cursor) => cursor,
+                // A server without Decimal128 (FerretDB v1) stores none.
+                Err(e)
+                    if kind == "decimal"
+                        && matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 2) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(self.error(e)),
+            };
+            while out.len() < limit
+                && let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))?
+            {
+                if odd_position(&d) {
+                    out.push(d);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn collect(&self, cursor: mongodb::Cursor<Document>) -> StoreResult<Vec<Document>> {
         cursor.try_collect().await.map_err(|e| self.error(e))
     }
@@ -365,9 +430,9 @@ impl EventLedger for MongoLedger {
         let cursor = range(&self.events, from, limit)
             .await
             .map_err(|e| self.error(e))?;
-        Ok(self
-            .collect(cursor)
-            .await?
+        Ok(take_positioned(cursor, limit, odd_position)
+            .await
+            .map_err(|e| self.error(e))?
             .iter()
             .map(parse_entry)
             .collect())
@@ -384,20 +449,24 @@ impl EventLedger for MongoLedger {
         )
         .await
         .map_err(|e| self.error(e))?;
-        let documents: Vec<RawDocumentBuf> =
-            cursor.try_collect().await.map_err(|e| self.error(e))?;
+        // The common types read straight off the raw bytes; any other
+        // number (a double, a decimal) through its document.
+        let position_of = |raw: &RawDocumentBuf| match raw.get("position") {
+            Ok(Some(RawBsonRef::Int64(n))) => u64::try_from(n).unwrap_or(0),
+            Ok(Some(RawBsonRef::Int32(n))) => u64::try_from(n).unwrap_or(0),
+            _ => Document::try_from(raw.as_ref()).map_or(0, |d| doc_position(&d)),
+        };
+        let documents = take_positioned(cursor, limit, |raw: &RawDocumentBuf| {
+            position_of(raw) == 0
+                && Document::try_from(raw.as_ref()).is_ok_and(|d| odd_position(&d))
+        })
+        .await
+        .map_err(|e| self.error(e))?;
         Ok(documents
             .into_iter()
-            .map(|raw| {
-                let position = match raw.get("position") {
-                    Ok(Some(RawBsonRef::Int64(n))) => n.max(0) as u64,
-                    Ok(Some(RawBsonRef::Int32(n))) => n.max(0) as u64,
-                    _ => 0,
-                };
-                RawRow {
-                    position,
-                    bytes: raw.into_bytes(),
-                }
+            .map(|raw| RawRow {
+                position: position_of(&raw),
+                bytes: raw.into_bytes(),
             })
             .collect())
     }
@@ -432,11 +501,13 @@ impl EventLedger for MongoLedger {
     async fn census(&self) -> StoreResult<LedgerCensus> {
         let head = self.head().await?;
         let all = self.count().await?;
-        let positioned = self
+        let numbered = self
             .events
             .count_documents(positioned())
             .await
             .map_err(|e| self.error(e))?;
+        let odd = self.odd_positioned(usize::MAX).await?.len() as u64;
+        let positioned = numbered.saturating_sub(odd);
         Ok(LedgerCensus {
             head,
             positioned,
@@ -480,7 +551,7 @@ impl EventLedger for MongoLedger {
             .limit(i64_of(limit as u64))
             .await
             .map_err(|e| self.error(e))?;
-        Ok(self
+        let mut out: Vec<MalformedEvent> = self
             .collect(cursor)
             .await?
             .iter()
@@ -489,7 +560,23 @@ impl EventLedger for MongoLedger {
                 reason: "position is missing or not a positive integer".into(),
                 raw: raw_text(d),
             })
-            .collect())
+            .collect();
+        let room = limit.saturating_sub(out.len());
+        out.extend(
+            self.odd_positioned(room)
+                .await?
+                .iter()
+                .map(|d| MalformedEvent {
+                    position: 0,
+                    reason: format!(
+                        "position {} is not a whole number from 1 to 2^53",
+                        d.get("position")
+                            .map_or_else(String::new, ToString::to_string)
+                    ),
+                    raw: raw_text(d),
+                }),
+        );
+        Ok(out)
     }
 
     async fn stream(&self, aggregate_id: Uuid) -> StoreResult<Vec<LedgerEntry>> {

@@ -125,6 +125,13 @@ pub(super) struct LockDoc {
     expires_at_ms: i64,
     #[serde(default = "epoch", deserialize_with = "lenient::date")]
     expires_at: bson::DateTime,
+    /// When it was last taken or renewed (absent in leases of earlier builds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_date"
+    )]
+    renewed_at: Option<bson::DateTime>,
 }
 
 /// A claimed fencing number in `lock_fences` (only ever inserted).
@@ -301,6 +308,9 @@ impl LockDoc {
             owner: self.owner.clone(),
             fencing: self.fencing.max(0) as u64,
             expires_at: DateTime::from_timestamp_millis(self.expires_at_ms).unwrap_or_default(),
+            renewed_at: self
+                .renewed_at
+                .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis())),
         }
     }
 }
@@ -560,6 +570,7 @@ impl LockFactory for MongoLedger {
                         fencing: i64_of(fencing),
                         expires_at_ms: expires,
                         expires_at: bson::DateTime::from_millis(expires),
+                        renewed_at: Some(bson::DateTime::from_millis(now)),
                     };
                     match self.locks.insert_one(&lock).await {
                         Ok(_) => Some(fencing),
@@ -589,6 +600,7 @@ impl LockFactory for MongoLedger {
                                 "fencing": new_fencing,
                                 "expires_at_ms": expires,
                                 "expires_at": bson::DateTime::from_millis(expires),
+                                "renewed_at": bson::DateTime::from_millis(now),
                             }},
                         )
                         .await
@@ -614,6 +626,7 @@ impl LockFactory for MongoLedger {
                     owner: owner.to_string(),
                     fencing,
                     expires_at: DateTime::from_timestamp_millis(expires).unwrap_or_default(),
+                    renewed_at: DateTime::from_timestamp_millis(now),
                 }));
             }
         }
@@ -640,6 +653,15 @@ impl LockFactory for MongoLedger {
         Ok(found
             .filter(|d| d.expires_at_ms > now_ms())
             .map(|d| d.lease(name)))
+    }
+
+    async fn last_lease(&self, name: &str) -> StoreResult<Option<Lease>> {
+        let found = self
+            .locks
+            .find_one(doc! {"_id": name})
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(found.map(|d| d.lease(name)))
     }
 }
 
@@ -791,10 +813,12 @@ mod tests {
             fencing: 4,
             expires_at_ms: 1_000,
             expires_at: until,
+            renewed_at: Some(bson::DateTime::from_millis(400)),
         };
         let expected = doc! {
             "_id": "booking:1", "owner": "me", "fencing": 4i64,
             "expires_at_ms": 1_000i64, "expires_at": until,
+            "renewed_at": bson::DateTime::from_millis(400),
         };
         assert_eq!(stored(&lock), fields(expected.clone()));
         assert_eq!(read::<LockDoc>(expected), lock);
@@ -807,6 +831,7 @@ mod tests {
                 owner: "o".into(),
                 fencing: 3,
                 expires_at: DateTime::from_timestamp_millis(5).unwrap(),
+                renewed_at: None,
             }
         );
 

@@ -24,6 +24,7 @@ mod codec;
 mod ledger;
 mod meta;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mongodb::bson::{Document, doc};
@@ -90,23 +91,61 @@ impl MongoLedger {
         timeout: Duration,
         read_only: bool,
     ) -> StoreResult<Self> {
+        Self::connect_within(uri, db_name, timeout, read_only, !read_only).await
+    }
+
+    /// Connects and checks that the server answers and takes the
+    /// credentials, creating nothing (no collection, no index): so a
+    /// command that another store refuses leaves no ledger behind. Then
+    /// [`MongoLedger::prepare`].
+    pub async fn reach(
+        uri: &str,
+        db_name: &str,
+        timeout: Duration,
+        read_only: bool,
+    ) -> StoreResult<Arc<Self>> {
+        Self::connect_within(uri, db_name, timeout, read_only, false)
+            .await
+            .map(Arc::new)
+    }
+
+    /// Creates the indexes if they are missing (a no-op when read-only),
+    /// giving up after about `timeout`.
+    pub async fn prepare(self: &Arc<Self>, timeout: Duration) -> StoreResult<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        let this = self.clone();
+        let task = tokio::spawn(async move { this.ensure_indexes().await });
+        self.within(timeout, task).await
+    }
+
+    /// [`Self::connect`] on its own task, given up after about `timeout`.
+    async fn connect_within(
+        uri: &str,
+        db_name: &str,
+        timeout: Duration,
+        read_only: bool,
+        with_indexes: bool,
+    ) -> StoreResult<Self> {
         let shown = redact(uri);
         let (uri, name) = (uri.to_string(), db_name.to_string());
-        // Never drop a driver future mid-flight: run it on its own task and
-        // time out the handle instead (the task ends by itself later).
-        let task =
-            tokio::spawn(async move { Self::connect(&uri, &name, timeout, read_only).await });
-        match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(StoreError::Failed {
-                store: format!("mongodb at {shown}"),
-                message: format!("connecting failed unexpectedly: {e}"),
-            }),
-            Err(_) => Err(StoreError::Unavailable {
-                store: format!("mongodb at {shown}"),
-                message: format!("no answer within {} s", timeout.as_secs_f64()),
-            }),
-        }
+        let task = tokio::spawn(async move {
+            let ledger = Self::connect(&uri, &name, timeout, read_only).await?;
+            if with_indexes {
+                ledger.ensure_indexes().await?;
+            }
+            Ok(ledger)
+        });
+        within(&format!("mongodb at {shown}"), timeout, task).await
+    }
+
+    async fn within<T>(
+        &self,
+        timeout: Duration,
+        task: tokio::task::JoinHandle<StoreResult<T>>,
+    ) -> StoreResult<T> {
+        within(&self.label, timeout, task).await
     }
 
     async fn connect(
@@ -179,9 +218,6 @@ impl MongoLedger {
             .run_command(doc! {"ping": 1})
             .await
             .map_err(|e| ledger.error(e))?;
-        if !read_only {
-            ledger.ensure_indexes().await?;
-        }
         Ok(ledger)
     }
 
@@ -202,6 +238,17 @@ impl MongoLedger {
             IndexModel::builder()
                 .keys(keys)
                 .options(IndexOptions::builder().name(name.to_string()).build())
+                .build()
+        };
+        let partial = |filter: Document, name: &str| {
+            IndexModel::builder()
+                .keys(doc! {"position": 1})
+                .options(
+                    IndexOptions::builder()
+                        .name(name.to_string())
+                        .partial_filter_expression(filter)
+                        .build(),
+                )
                 .build()
         };
         // Index models are untyped: the same handles, seen as documents.
@@ -243,6 +290,16 @@ impl MongoLedger {
                 ),
             ),
             (&snapshots, plain(doc! {"position": 1}, "position")),
+            // Only another writer's doubles and decimals: `census` and
+            // `unpositioned` look among them for positions like 6.5.
+            (
+                &self.events,
+                partial(doc! {"position": {"$type": "double"}}, "position_double"),
+            ),
+            (
+                &self.events,
+                partial(doc! {"position": {"$type": "decimal"}}, "position_decimal"),
+            ),
         ];
         // Only the missing ones, one at a time: FerretDB v1 drops the
         // connection when asked again for an index that exists.
@@ -259,11 +316,24 @@ impl MongoLedger {
                 }
                 Err(e) => return Err(self.error(e)),
             };
-            if !existing.contains(&name) {
-                collection
-                    .create_index(model)
-                    .await
-                    .map_err(|e| self.error(e))?;
+            if existing.contains(&name) {
+                continue;
+            }
+            let partial = model
+                .options
+                .as_ref()
+                .is_some_and(|o| o.partial_filter_expression.is_some());
+            match collection.create_index(model).await {
+                Ok(_) => {}
+                // FerretDB v1 has no partial indexes; it scans for every
+                // query anyway, so the query they serve works without.
+                Err(e)
+                    if partial
+                        && matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == 238) =>
+                {
+                    tracing::debug!(index = %name, "the server has no partial indexes");
+                }
+                Err(e) => return Err(self.error(e)),
             }
         }
         Ok(())
@@ -294,6 +364,27 @@ impl MongoLedger {
         } else {
             Ok(())
         }
+    }
+}
+
+/// Waits for a driver task for about `timeout`. Never drop a driver future
+/// mid-flight: it runs on its own task and the handle is timed out instead
+/// (the task ends by itself later).
+async fn within<T>(
+    store: &str,
+    timeout: Duration,
+    task: tokio::task::JoinHandle<StoreResult<T>>,
+) -> StoreResult<T> {
+    match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(StoreError::Failed {
+            store: store.to_string(),
+            message: format!("connecting failed unexpectedly: {e}"),
+        }),
+        Err(_) => Err(StoreError::Unavailable {
+            store: store.to_string(),
+            message: format!("no answer within {} s", timeout.as_secs_f64()),
+        }),
     }
 }
 

@@ -113,13 +113,60 @@ impl PostgresViews {
     /// it) and creates the tables if missing, unless `read_only`. Gives up
     /// after about `timeout`.
     pub async fn open(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
+        let views = Self::reach(url, timeout, read_only).await?;
+        views.prepare().await?;
+        Ok(views)
+    }
+
+    /// Connects and signs in without creating anything: a wrong password, a
+    /// database that does not exist or a refused TLS setting is an error
+    /// now, before any store is written. A server that is down is not: the
+    /// app still starts (commands go to the ledger, `status` shows the lag).
+    pub async fn reach(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
+        let views = Self::configure(url, timeout, read_only)?;
+        let (pool, store) = (views.pool.clone(), views.label.clone());
+        let task = tokio::spawn(async move {
+            let client = pool.get().await.map_err(|e| map_pool(&store, e))?;
+            client
+                .simple_query("SELECT 1")
+                .await
+                .map(|_| ())
+                .map_err(|e| map_pg(&store, &e))
+        });
+        let reached = match tokio::time::timeout(timeout + Duration::from_secs(2), task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(StoreError::Failed {
+                store: views.label.clone(),
+                message: format!("connecting failed unexpectedly: {e}"),
+            }),
+            Err(_) => Err(StoreError::Unavailable {
+                store: views.label.clone(),
+                message: format!("no answer within {} s", timeout.as_secs_f64()),
+            }),
+        };
+        match reached {
+            Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(views),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the tables if they are missing (a no-op when read-only); a
+    /// server that is down gets them on the first call that reaches it.
+    pub async fn prepare(&self) -> StoreResult<()> {
+        match self.ready().await {
+            Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn configure(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
         let (pool, label) = build_pool(url, timeout, read_only)?;
         let location = label.trim_start_matches("postgresql at ").to_string();
         let remote = !(location.starts_with("127.")
             || location.starts_with("localhost")
             || location.starts_with("[::1]")
             || location.starts_with('/'));
-        let views = PostgresViews {
+        Ok(PostgresViews {
             pool,
             label,
             location,
@@ -128,14 +175,7 @@ impl PostgresViews {
             schema_ready: AtomicBool::new(read_only),
             schema_lock: tokio::sync::Mutex::new(()),
             read_only,
-        };
-        match views.ready().await {
-            // Down right now: the app still starts (commands go to the
-            // ledger, `status` shows the lag); the tables are created on the
-            // first call that reaches the server.
-            Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(views),
-            Err(e) => Err(e),
-        }
+        })
     }
 
     /// Creates the tables once (on open, or on the first call after an outage).
@@ -516,8 +556,10 @@ impl ReadStore for PostgresViews {
 
     async fn ping(&self) -> StoreResult<()> {
         let client = self.client().await?;
+        // A database without read tables answers, but is reported missing
+        // (as a data dir without views.sqlite3 is).
         client
-            .simple_query("SELECT 1")
+            .simple_query("SELECT 1 FROM users LIMIT 0")
             .await
             .map(|_| ())
             .map_err(|e| self.err(e))

@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS locks(
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     fencing INTEGER NOT NULL,
-    expires_at_ms INTEGER NOT NULL
+    expires_at_ms INTEGER NOT NULL,
+    renewed_at_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -153,6 +154,8 @@ pub struct SqliteLedger {
     has_extra: bool,
     /// `events_wizard_user` exists (likewise).
     has_wizard_user: bool,
+    /// `locks` has its `renewed_at_ms` column (likewise).
+    has_renewed: bool,
     /// Buffers of pages already decoded, for the next pages read: a scan
     /// copies 600 MB through them at 1M events, and new ones for every
     /// page, freed on another thread, kept a hundred MB in the allocator.
@@ -168,7 +171,7 @@ impl SqliteLedger {
         if read_only {
             let open = || Conn::open_read_only(path, &store);
             let reader = open()?;
-            let (has_meta, has_extra, has_wizard_user) = {
+            let (has_meta, has_extra, has_wizard_user, has_renewed) = {
                 let guard = reader
                     .inner
                     .lock()
@@ -179,6 +182,9 @@ impl SqliteLedger {
                         .and_then(|t| Ok(t && has_column(&guard, "checkpoints", "extra")?))
                         .map_err(|e| map_err(&store, e))?,
                     has_index(&guard, "events_wizard_user").map_err(|e| map_err(&store, e))?,
+                    has_table(&guard, "locks")
+                        .and_then(|t| Ok(t && has_column(&guard, "locks", "renewed_at_ms")?))
+                        .map_err(|e| map_err(&store, e))?,
                 )
             };
             return Ok(SqliteLedger {
@@ -193,6 +199,7 @@ impl SqliteLedger {
                 has_meta,
                 has_extra,
                 has_wizard_user,
+                has_renewed,
                 spare_pages: SparePages::default(),
             });
         }
@@ -217,6 +224,11 @@ impl SqliteLedger {
                     )
                     .map_err(|e| map_err(&store, e))?;
             }
+            if !has_column(&guard, "locks", "renewed_at_ms").map_err(|e| map_err(&store, e))? {
+                guard
+                    .execute_batch("ALTER TABLE locks ADD COLUMN renewed_at_ms INTEGER")
+                    .map_err(|e| map_err(&store, e))?;
+            }
         }
         Ok(SqliteLedger {
             path: path.to_path_buf(),
@@ -230,6 +242,7 @@ impl SqliteLedger {
             has_meta: true,
             has_extra: true,
             has_wizard_user: true,
+            has_renewed: true,
             spare_pages: SparePages::default(),
         })
     }
@@ -1271,12 +1284,40 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-fn lease_from(name: String, owner: String, fencing: i64, expires_ms: i64) -> Lease {
+/// A row of `locks`: owner, fencing, expiry and renewal (ms since the epoch).
+type LockRow = (String, i64, i64, Option<i64>);
+
+fn lease_from(name: String, (owner, fencing, expires_ms, renewed_ms): LockRow) -> Lease {
     Lease {
         name,
         owner,
         fencing: fencing.max(0) as u64,
         expires_at: DateTime::from_timestamp_millis(expires_ms).unwrap_or_default(),
+        renewed_at: renewed_ms.and_then(DateTime::from_timestamp_millis),
+    }
+}
+
+impl SqliteLedger {
+    /// The stored row of lease `name`, expired or not.
+    async fn lock_row(&self, name: &str) -> StoreResult<Option<LockRow>> {
+        let store = self.store();
+        let name = name.to_string();
+        let renewed = if self.has_renewed {
+            "renewed_at_ms"
+        } else {
+            "NULL"
+        };
+        let sql =
+            format!("SELECT owner, fencing, expires_at_ms, {renewed} FROM locks WHERE name = ?1");
+        self.reader
+            .call(move |c| {
+                c.query_row(&sql, [&name], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
+                .map_err(|e| map_err(&store, e))
+            })
+            .await
     }
 }
 
@@ -1319,14 +1360,14 @@ impl LockFactory for SqliteLedger {
                     }
                 };
                 tx.execute(
-                    "INSERT INTO locks(name, owner, fencing, expires_at_ms) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO locks(name, owner, fencing, expires_at_ms, renewed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, fencing = excluded.fencing,
-                     expires_at_ms = excluded.expires_at_ms",
-                    params![name, owner, fencing, expires],
+                     expires_at_ms = excluded.expires_at_ms, renewed_at_ms = excluded.renewed_at_ms",
+                    params![name, owner, fencing, expires, now],
                 )
                 .map_err(|e| map_err(&store, e))?;
                 tx.commit().map_err(|e| map_err(&store, e))?;
-                Ok(Some(lease_from(name, owner, fencing, expires)))
+                Ok(Some(lease_from(name, (owner, fencing, expires, Some(now)))))
             })
             .await
     }
@@ -1341,29 +1382,18 @@ impl LockFactory for SqliteLedger {
     }
 
     async fn holder(&self, name: &str) -> StoreResult<Option<Lease>> {
-        let store = self.store();
-        let name = name.to_string();
-        self.reader
-            .call(move |c| {
-                let row = c
-                    .query_row(
-                        "SELECT owner, fencing, expires_at_ms FROM locks WHERE name = ?1",
-                        [&name],
-                        |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, i64>(1)?,
-                                r.get::<_, i64>(2)?,
-                            ))
-                        },
-                    )
-                    .optional()
-                    .map_err(|e| map_err(&store, e))?;
-                Ok(row
-                    .filter(|(_, _, until)| *until > now_ms())
-                    .map(|(owner, fencing, until)| lease_from(name.clone(), owner, fencing, until)))
-            })
-            .await
+        Ok(self
+            .lock_row(name)
+            .await?
+            .filter(|row| row.2 > now_ms())
+            .map(|row| lease_from(name.to_string(), row)))
+    }
+
+    async fn last_lease(&self, name: &str) -> StoreResult<Option<Lease>> {
+        Ok(self
+            .lock_row(name)
+            .await?
+            .map(|row| lease_from(name.to_string(), row)))
     }
 }
 

@@ -3,13 +3,16 @@
 
 use std::path::PathBuf;
 
-use crate::engine::{EngineError, EngineNotice};
+use crate::engine::{EngineError, EngineNotice, Pairing, ReadStoreHealth, ReadStoreTrouble};
 use crate::store::StoreConfig;
-use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::dialogs::{Confirm, Dialog, LinkDraft};
+use crate::ui::app::shell::DriftSeen;
 use crate::ui::app::{LedgerApp, tasks};
-use crate::ui::command::{Message, ShellCommand, ShellMessage, UiCommand};
+use crate::ui::command::{Message, ShellCommand, ShellMessage, StatusSnapshot, UiCommand};
 use crate::ui::error::InlineError;
 use crate::ui::jobs::JobKind;
+use crate::ui::link::PositionLink;
+use crate::ui::panels::compare::CompareMessage;
 
 impl LedgerApp {
     /// Runs a command of the shell.
@@ -71,6 +74,18 @@ impl LedgerApp {
                 }
             }
             ShellCommand::CancelJob(kind) => self.shell.jobs.cancel(kind),
+            ShellCommand::FocusSearch => self.shell.focus_search = true,
+            ShellCommand::SetLinkDraft(text) => {
+                self.shell.link.text = text;
+                self.shell.link.error = None;
+            }
+            ShellCommand::OpenLink(text) => match PositionLink::parse(&text) {
+                Ok(link) => self.open_link(link),
+                Err(error) => {
+                    tracing::info!(%error, "a link was not opened");
+                    self.shell.link.error = Some(error);
+                }
+            },
         }
     }
 
@@ -109,7 +124,8 @@ impl LedgerApp {
                         .to_string();
                 }
             }
-            Dialog::About => {}
+            Dialog::OpenLink => self.shell.link = LinkDraft::default(),
+            Dialog::About | Dialog::Shortcuts => {}
         }
         self.shell.dialog = Some(dialog);
     }
@@ -151,13 +167,62 @@ impl LedgerApp {
             Message::Emit(message) => self.panels.emit.apply(message),
             Message::Timeline(message) => self.panels.timeline.apply(message, &mut self.shell),
             Message::TimeTravel(message) => self.panels.time_travel.apply(message, &self.shell),
-            Message::Compare(message) => self.panels.compare.apply(message),
+            Message::Compare(message) => {
+                let verify = matches!(message, CompareMessage::Verify(_));
+                self.panels.compare.apply(message);
+                if verify {
+                    let compare = &self.panels.compare;
+                    self.shell.drift =
+                        compare
+                            .verify
+                            .value()
+                            .zip(compare.verify_at)
+                            .map(|(report, at)| DriftSeen {
+                                rows: report.missing + report.extra + report.different,
+                                at,
+                            });
+                }
+            }
             Message::History(message) => self.panels.history.apply(message),
             Message::OverTime(message) => self.panels.over_time.apply(message),
             Message::WhatIf(message) => self.panels.what_if.apply(message),
             Message::Operations(message) => {
                 self.panels.operations.apply(message, &mut self.shell);
             }
+        }
+    }
+
+    /// Whether what the last comparison compared changed with `status`:
+    /// the pairing (tables of another ledger, or rebuilt for this one), or
+    /// a read store that did not answer answers again.
+    fn compared_changed(&self, status: &StatusSnapshot) -> bool {
+        let built_from = |p: &Pairing| p.foreign().map(|f| f.built_from);
+        let pairing = matches!(
+            (&self.shell.pairing, &status.pairing),
+            (Some(old), Some(new)) if built_from(old) != built_from(new)
+        );
+        let unreachable =
+            |h: &ReadStoreHealth| matches!(h.trouble, Some(ReadStoreTrouble::Unreachable { .. }));
+        let back = unreachable(&self.shell.read_health) && !unreachable(&status.read_health);
+        pairing || (back && self.panels.compare.verify_error.is_some())
+    }
+
+    /// The last comparison no longer holds: Compare runs again when shown,
+    /// and the top bar forgets its drift.
+    fn forget_comparison(&mut self) {
+        self.panels.compare.forget_report();
+        self.shell.drift = None;
+    }
+
+    /// A replay or restore replaced the read tables: what the old ones
+    /// caused (an error, lag, the pairing) is read again at once instead of
+    /// at the next poll.
+    fn read_tables_replaced(&mut self) {
+        self.forget_comparison();
+        // Unknown until checked again (the engine's notice polls at once).
+        self.shell.pairing = None;
+        if let Some(engine) = self.engine.clone() {
+            self.spawn(async move { engine.read_tables_replaced().await });
         }
     }
 
@@ -170,6 +235,9 @@ impl LedgerApp {
             }
             ShellMessage::Status(status) => {
                 let first = self.shell.statuses.is_empty();
+                if self.compared_changed(&status) {
+                    self.forget_comparison();
+                }
                 let old_head = self.shell.on_status(status);
                 if first {
                     self.panels.time_travel.on_first_status(self.shell.head);
@@ -228,6 +296,9 @@ impl LedgerApp {
                 let ok = result.is_ok();
                 self.shell.jobs.done(kind, result);
                 self.panels.on_job_done(kind, ok);
+                if ok && matches!(kind, JobKind::Replay | JobKind::Restore) {
+                    self.read_tables_replaced();
+                }
             }
             ShellMessage::FilePicked(picked) => match picked {
                 Ok(Some(path)) => {
@@ -241,6 +312,19 @@ impl LedgerApp {
                 }
             },
             ShellMessage::Error(error) => self.shell.report(error),
+            ShellMessage::LedgerId(result) => {
+                self.shell.ledger_id = match result {
+                    Ok(id) => id,
+                    Err(error) => {
+                        // Bookmarks and links of this ledger wait for it.
+                        self.shell
+                            .report(format!("cannot read the ledger's id: {error}"));
+                        None
+                    }
+                };
+                self.ledger_id_read = true;
+                self.resolve_link();
+            }
         }
     }
 }

@@ -6,14 +6,22 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{Engine, EngineConfig, EngineError};
+use crate::engine::{Engine, EngineConfig, EngineError, EngineNotice, Pairing, ProjectorState};
 use crate::store::{StoreConfig, StoreError, open_stores};
 use crate::ui::app::{Connection, LedgerApp};
 use crate::ui::command::{Message, ShellMessage, StatusSnapshot};
 use crate::ui::outbox::Outbox;
 
-/// Status polls between two pairing checks (which read both stores).
+/// Status polls between two pairing checks and pings of the read store
+/// (which read the stores).
 const PAIRING_EVERY_TICKS: u64 = 20;
+/// Status polls between two readings of the projectors this window does
+/// not run (observe-only: their positions, errors and leases are read from
+/// the stores, as another instance leaves them).
+const IDLE_REFRESH_EVERY_TICKS: u64 = 4;
+/// A status that differs from the last one sent only in when a lease was
+/// renewed is sent at most this often.
+const LEASE_TIMING_EVERY: Duration = Duration::from_secs(2);
 
 impl LedgerApp {
     /// Starts opening the configured stores.
@@ -41,6 +49,7 @@ impl LedgerApp {
         self.shell.snapshot_every = engine.config().snapshot_every;
         self.shell.snapshot_delta_every = engine.config().snapshot_delta_every;
         engine.set_observe_only(self.shell.observe_only);
+        self.spawn(super::tasks::ledger_id(engine.clone(), self.outbox.clone()));
         self.spawn(watch_status(
             engine.clone(),
             self.outbox.clone(),
@@ -62,6 +71,7 @@ impl LedgerApp {
         if self.engine.take().is_some() {
             tracing::info!("disconnected");
         }
+        self.ledger_id_read = false;
         self.shell.on_disconnect();
         self.panels.on_disconnect();
     }
@@ -125,67 +135,133 @@ pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: boo
     outbox.send(Message::Shell(message)).await;
 }
 
-fn comparable(mut s: StatusSnapshot) -> StatusSnapshot {
+/// `s` without what changes on every poll and means nothing new: when
+/// each status was updated, and (unless `timing`) when each lease was
+/// renewed and lapses (a running projector renews it on every loop).
+fn comparable(mut s: StatusSnapshot, timing: bool) -> StatusSnapshot {
     for status in &mut s.statuses {
         status.updated_at = None;
+        if let (false, Some(lease)) = (timing, &mut status.lease) {
+            lease.renewed_at = None;
+            lease.expires_at = chrono::DateTime::UNIX_EPOCH;
+        }
     }
     s
 }
 
-/// Forwards engine notices and polls head and projector status until `shutdown`.
+/// What the status poll last saw and sent.
+#[derive(Default)]
+struct Poll {
+    /// The last snapshot sent.
+    last: Option<StatusSnapshot>,
+    /// When it was sent.
+    sent_at: Option<Instant>,
+    /// The ledger's last failure, sent once.
+    last_error: Option<String>,
+    /// The last pairing check's answer (a read store that does not answer
+    /// keeps the last answer).
+    pairing: Option<Pairing>,
+    ticks: u64,
+}
+
+impl Poll {
+    /// Reads head, projectors and the read store's health, and sends them
+    /// when they changed; `check` (or every few polls) checks the pairing
+    /// and pings the read store first.
+    async fn run(&mut self, engine: &Engine, outbox: &Outbox, check: bool) {
+        if check || self.ticks.is_multiple_of(PAIRING_EVERY_TICKS) {
+            match engine.check_pairing().await {
+                Ok(p) => self.pairing = Some(p),
+                Err(error) => tracing::debug!(%error, "pairing check failed"),
+            }
+            engine.probe_read_store().await;
+        }
+        if check || self.ticks.is_multiple_of(IDLE_REFRESH_EVERY_TICKS) {
+            for status in engine.projector_statuses() {
+                if status.state == ProjectorState::Idle
+                    && let Err(error) = engine.refresh_status(status.projector).await
+                {
+                    tracing::debug!(projector = status.projector.name(), %error, "status not read");
+                }
+            }
+        }
+        self.ticks += 1;
+        match engine.head().await {
+            Ok(head) => {
+                if self.last_error.take().is_some() {
+                    tracing::info!(head, "ledger reachable again");
+                }
+                let snapshot = comparable(
+                    StatusSnapshot {
+                        head,
+                        statuses: engine.projector_statuses(),
+                        outage: engine.simulated_outage(),
+                        pairing: self.pairing.clone(),
+                        read_health: engine.read_store_health(),
+                    },
+                    true,
+                );
+                // A lease's timing alone is sent now and then, not on every
+                // renewal; often enough that a lease shown is never taken
+                // for lapsed when it was renewed.
+                let timing_every =
+                    (engine.config().projector_lease_ttl / 4).min(LEASE_TIMING_EVERY);
+                let due = match (&self.last, self.sent_at) {
+                    (Some(last), Some(at)) if *last != snapshot => {
+                        comparable(last.clone(), false) != comparable(snapshot.clone(), false)
+                            || at.elapsed() >= timing_every
+                    }
+                    (Some(_), _) => false,
+                    (None, _) => true,
+                };
+                if due {
+                    self.last = Some(snapshot.clone());
+                    self.sent_at = Some(Instant::now());
+                    outbox
+                        .send(Message::Shell(ShellMessage::Status(snapshot)))
+                        .await;
+                }
+            }
+            Err(error) => {
+                let text = format!("ledger unreachable: {error}");
+                if self.last_error.as_ref() != Some(&text) {
+                    self.last_error = Some(text.clone());
+                    outbox.send(Message::Shell(ShellMessage::Error(text))).await;
+                }
+            }
+        }
+    }
+}
+
+/// Forwards engine notices and polls head, projector status and the read
+/// store's health until `shutdown`; a projector that changed (paused,
+/// resumed, its read tables replaced) is polled at once.
 pub async fn watch_status(engine: Arc<Engine>, outbox: Outbox, shutdown: CancellationToken) {
     use tokio::sync::broadcast::error::RecvError;
     let mut notices = engine.bus().subscribe_notices();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut last: Option<StatusSnapshot> = None;
-    let mut last_error: Option<String> = None;
-    let mut pairing = None;
-    let mut ticks = 0u64;
+    let mut poll = Poll::default();
     loop {
-        tokio::select! {
+        let check = tokio::select! {
             _ = shutdown.cancelled() => break,
             notice = notices.recv() => match notice {
-                Ok(notice) => outbox.send(Message::Shell(ShellMessage::Notice(notice))).await,
+                Ok(notice) => {
+                    let changed = matches!(notice, EngineNotice::ProjectorChanged(_));
+                    outbox.send(Message::Shell(ShellMessage::Notice(notice))).await;
+                    if !changed {
+                        continue;
+                    }
+                    true
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, "the window skipped engine notices (it was busy)");
+                    continue;
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = tick.tick() => {
-                if ticks.is_multiple_of(PAIRING_EVERY_TICKS) {
-                    // A read store that does not answer keeps the last answer.
-                    match engine.check_pairing().await {
-                        Ok(p) => pairing = Some(p),
-                        Err(error) => tracing::debug!(%error, "pairing check failed"),
-                    }
-                }
-                ticks += 1;
-                match engine.head().await {
-                    Ok(head) => {
-                        if last_error.take().is_some() {
-                            tracing::info!(head, "ledger reachable again");
-                        }
-                        let snapshot = comparable(StatusSnapshot {
-                            head,
-                            statuses: engine.projector_statuses(),
-                            outage: engine.simulated_outage(),
-                            pairing: pairing.clone(),
-                        });
-                        if last.as_ref() != Some(&snapshot) {
-                            last = Some(snapshot.clone());
-                            outbox.send(Message::Shell(ShellMessage::Status(snapshot))).await;
-                        }
-                    }
-                    Err(error) => {
-                        let text = format!("ledger unreachable: {error}");
-                        if last_error.as_ref() != Some(&text) {
-                            last_error = Some(text.clone());
-                            outbox.send(Message::Shell(ShellMessage::Error(text))).await;
-                        }
-                    }
-                }
-            }
-        }
+            _ = tick.tick() => false,
+        };
+        poll.run(&engine, &outbox, check).await;
     }
 }

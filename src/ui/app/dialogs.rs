@@ -1,10 +1,13 @@
 //! Modal windows: confirmations of destructive actions (naming the target
-//! database), connect, export/import and about.
+//! database), connect, export/import, open a link, the keyboard shortcuts
+//! and about.
 
 use uuid::Uuid;
 
 use crate::ui::app::Shell;
+use crate::ui::app::keyboard::SHORTCUTS;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::link::LinkError;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::write_button::write_button_ui;
 use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
@@ -42,6 +45,19 @@ pub enum Dialog {
     Import,
     /// About Ledgerscope.
     About,
+    /// The keyboard shortcuts.
+    Shortcuts,
+    /// Open a `ledgerscope://` link.
+    OpenLink,
+}
+
+/// The "Open link" dialog's text, and why it did not open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkDraft {
+    /// The pasted link.
+    pub text: String,
+    /// Why it was not opened (malformed, or of another ledger).
+    pub error: Option<LinkError>,
 }
 
 /// A field of the connect dialog.
@@ -229,6 +245,8 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
                     }
                 });
             }
+            Dialog::Shortcuts => shortcuts_ui(ui, commands),
+            Dialog::OpenLink => open_link_ui(ui, shell, commands),
             Dialog::About => {
                 ui.heading("Ledgerscope");
                 ui.label(format!("Version {}", env!("CARGO_PKG_VERSION")));
@@ -243,6 +261,50 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
     if response.should_close() {
         push(commands, ShellCommand::CloseDialog);
     }
+}
+
+fn shortcuts_ui(ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
+    ui.heading("Keyboard shortcuts");
+    ui.label("None of them acts while the cursor is in a text field.");
+    egui::Grid::new("shortcuts_grid")
+        .num_columns(2)
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            for (keys, what) in SHORTCUTS {
+                ui.label(egui::RichText::new(keys).monospace());
+                ui.label(what);
+                ui.end_row();
+            }
+        });
+    if ui.button("Close").clicked() {
+        push(commands, ShellCommand::CloseDialog);
+    }
+}
+
+fn open_link_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    ui.heading("Open a link");
+    ui.label("A ledgerscope:// link (Copy link in Time travel or the timeline) opens the panel and position it names, on the ledger it names.");
+    let hint = "ledgerscope://open?ledger=…&panel=time-travel&position=…";
+    let (field, changed) = draft_field_ui(ui, &shell.link.text, hint, 520.0);
+    if let Some(text) = changed {
+        push(commands, ShellCommand::SetLinkDraft(text));
+    }
+    if let Some(error) = &shell.link.error {
+        crate::ui::widgets::wrapped_label_ui(
+            ui,
+            egui::RichText::new(error.to_string()).color(ERROR_COLOR),
+        );
+    }
+    ui.horizontal(|ui| {
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Open").clicked() || enter {
+            push(commands, ShellCommand::OpenLink(shell.link.text.clone()));
+        }
+        if ui.button("Cancel").clicked() {
+            push(commands, ShellCommand::CloseDialog);
+        }
+    });
 }
 
 /// Draws the open dialog and the pending confirmation, if any.

@@ -1,12 +1,17 @@
-//! `LedgerApp`: the shell (connection, top bar, dialogs, jobs) and the five
-//! panels. Each frame it runs the commands the last frame's drawing pushed,
-//! routing each to its owner, drains the inbox the same way, lets the shown
-//! panel ask for what it needs, then draws. All I/O is spawned on tokio.
+//! `LedgerApp`: the shell (connection, top bar, dialogs, jobs) and the seven
+//! panels. Each frame it runs the commands the last frame's drawing and
+//! keys pushed, routing each to its owner, drains the inbox the same way,
+//! lets the shown panel ask for what it needs, then reads the keyboard and
+//! draws. All I/O is spawned on tokio.
 
 mod command_handling;
 mod connection;
 pub mod dialogs;
+mod health_bar;
+pub mod keyboard;
+pub mod menu;
 pub mod shell;
+pub mod start;
 mod tasks;
 mod top_bar;
 
@@ -17,51 +22,24 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{Table, user_id_for_email};
 use crate::engine::{Engine, EngineConfig};
 use crate::store::StoreConfig;
 use crate::ui::GuiOptions;
 use crate::ui::command::{Message, UiCommand};
+use crate::ui::link::PositionLink;
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
-use crate::ui::panels::emit::{EmitCommand, emit_ui};
-use crate::ui::panels::history::{HistoryCommand, history_ui};
+use crate::ui::panels::emit::emit_ui;
+use crate::ui::panels::history::history_ui;
 use crate::ui::panels::operations::operations_ui;
 use crate::ui::panels::over_time::over_time_ui;
-use crate::ui::panels::time_travel::{TimeTravelCommand, time_travel_ui};
+use crate::ui::panels::time_travel::time_travel_ui;
 use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
-use crate::ui::panels::what_if::{WhatIfCommand, what_if_ui};
+use crate::ui::panels::what_if::what_if_ui;
 use crate::ui::panels::{Ctx, PanelKind, Panels};
-use crate::ui::prefs::Prefs;
+use crate::ui::prefs::{Look, Prefs};
 
 pub use shell::{Connection, Shell};
-
-/// Environment variable naming the panel to open at start (`timeline`, ...).
-pub const START_PANEL_ENV: &str = "LEDGERSCOPE_START_PANEL";
-/// Environment variable with a position to show at start: the timeline
-/// selects that event, time travel puts its cursor there (demos, screenshots).
-pub const START_POSITION_ENV: &str = "LEDGERSCOPE_START_POSITION";
-/// Environment variable: when `1`, the Emit panel generates one event at
-/// start, so the anatomy of a transaction is on screen (demos, screenshots).
-pub const START_GENERATE_ENV: &str = "LEDGERSCOPE_START_GENERATE";
-
-/// Environment variable: `booking:ID` or `user:ID|EMAIL` opens that row's
-/// history at start (demos, screenshots).
-pub const START_HISTORY_ENV: &str = "LEDGERSCOPE_START_HISTORY";
-/// Environment variable: a position; What if leaves that event out at
-/// start (demos, screenshots).
-pub const START_WHATIF_ENV: &str = "LEDGERSCOPE_START_WHATIF";
-
-/// The row `booking:ID` or `user:ID|EMAIL` names.
-fn history_target(text: &str) -> Option<(Table, uuid::Uuid)> {
-    let (kind, key) = text.trim().split_once(':')?;
-    match kind {
-        "booking" => Some((Table::Bookings, uuid::Uuid::parse_str(key.trim()).ok()?)),
-        "user" if key.contains('@') => Some((Table::Users, user_id_for_email(key))),
-        "user" => Some((Table::Users, uuid::Uuid::parse_str(key.trim()).ok()?)),
-        _ => None,
-    }
-}
 
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
@@ -88,6 +66,15 @@ pub struct LedgerApp {
     saved_prefs: Prefs,
     /// Commands to run once the first status arrives.
     startup: Vec<UiCommand>,
+    /// Theme and zoom: from prefs until put into egui's context, then read
+    /// back from it each frame.
+    look: Look,
+    /// The look from prefs was put into egui's context.
+    look_applied: bool,
+    /// The connected ledger's id was read (it may have none).
+    ledger_id_read: bool,
+    /// A link to open once the ledger's id is known.
+    pending_link: Option<PositionLink>,
 }
 
 impl LedgerApp {
@@ -110,37 +97,10 @@ impl LedgerApp {
             }
         };
         prefs.apply(&mut shell, &mut panels);
-        if let Some(panel) = std::env::var(START_PANEL_ENV)
-            .ok()
-            .and_then(|p| PanelKind::parse(&p))
-        {
+        if let Some(panel) = start::start_panel() {
             shell.panel = panel;
         }
-        let mut startup = Vec::new();
-        if let Some(position) = std::env::var(START_POSITION_ENV)
-            .ok()
-            .and_then(|p| p.trim().parse::<u64>().ok())
-        {
-            startup.push(match shell.panel {
-                PanelKind::TimeTravel => TimeTravelCommand::SetCursor(position).into(),
-                _ => TimelineCommand::JumpToPosition(position).into(),
-            });
-        }
-        if let Some((table, key)) = std::env::var(START_HISTORY_ENV)
-            .ok()
-            .and_then(|t| history_target(&t))
-        {
-            startup.push(HistoryCommand::Open(table, key).into());
-        }
-        if let Some(position) = std::env::var(START_WHATIF_ENV)
-            .ok()
-            .and_then(|p| p.trim().parse::<u64>().ok())
-        {
-            startup.push(WhatIfCommand::LeaveOut(position).into());
-        }
-        if std::env::var(START_GENERATE_ENV).is_ok_and(|v| v == "1") && !options.observe_only {
-            startup.push(EmitCommand::GenerateAndSubmit.into());
-        }
+        let startup = start::start_commands(shell.panel, options.observe_only);
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
         shell.connect = dialogs::ConnectDrafts {
@@ -148,7 +108,8 @@ impl LedgerApp {
             mongo: options.store.mongo_uri.clone().unwrap_or_default(),
             postgres: options.store.postgres_url.clone().unwrap_or_default(),
         };
-        let saved_prefs = Prefs::of(&shell, &panels);
+        let look = prefs.look;
+        let saved_prefs = Prefs::of(&shell, &panels, look);
         let mut app = LedgerApp {
             shell,
             panels,
@@ -164,6 +125,10 @@ impl LedgerApp {
             prefs_path,
             saved_prefs,
             startup,
+            look,
+            look_applied: false,
+            ledger_id_read: false,
+            pending_link: None,
         };
         app.start_connect();
         app
@@ -224,9 +189,53 @@ impl LedgerApp {
         self.runtime.spawn(future);
     }
 
+    /// Opens a `ledgerscope://` link: its panel and position, once the
+    /// connected ledger's id says it is that link's ledger (else one
+    /// sentence says it is not, and nothing moves).
+    pub fn open_link(&mut self, link: PositionLink) {
+        tracing::info!(%link, "opening a link");
+        self.pending_link = Some(link);
+        self.resolve_link();
+    }
+
+    /// Opens the pending link if the ledger's id is known.
+    fn resolve_link(&mut self) {
+        if !self.ledger_id_read {
+            return;
+        }
+        let Some(link) = self.pending_link.take() else {
+            return;
+        };
+        let from_dialog = self.shell.dialog == Some(dialogs::Dialog::OpenLink);
+        match link.check(self.shell.ledger_id, &self.shell.ledger_name()) {
+            Ok(()) => {
+                if from_dialog {
+                    self.shell.dialog = None;
+                }
+                let commands = link.commands();
+                // Positions are clamped to the head: wait for it.
+                if self.shell.statuses.is_empty() {
+                    self.startup.extend(commands);
+                } else {
+                    self.commands.extend(commands);
+                }
+            }
+            Err(error) if from_dialog => {
+                tracing::info!(%error, "a link was not opened");
+                self.shell.link.error = Some(error);
+            }
+            Err(error) => self.shell.report(error.to_string()),
+        }
+    }
+
+    /// The theme and zoom kept in prefs (as last read from the window).
+    pub fn look(&self) -> Look {
+        self.look
+    }
+
     /// Saves prefs when they changed; a failure is logged and shown.
     fn save_prefs(&mut self) {
-        let prefs = Prefs::of(&self.shell, &self.panels);
+        let prefs = Prefs::of(&self.shell, &self.panels, self.look);
         if prefs == self.saved_prefs {
             return;
         }
@@ -279,6 +288,12 @@ impl LedgerApp {
     /// Runs queued commands, drains the inbox and advances playback.
     pub fn update_logic(&mut self, ctx: &egui::Context) {
         self.outbox.set_context(ctx);
+        if self.look_applied {
+            self.look = Look::of(ctx);
+        } else {
+            self.look.apply(ctx);
+            self.look_applied = true;
+        }
         self.run_commands();
         for _ in 0..MAX_MESSAGES_PER_FRAME {
             match self.inbox.try_recv() {
@@ -318,6 +333,7 @@ impl LedgerApp {
     pub fn root_ui(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
         let mut commands = Vec::new();
+        keyboard::keyboard_commands(ui.ctx(), &self.shell, &mut commands);
         let (shell, panels) = (&self.shell, &self.panels);
         egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, shell, &mut commands));
         egui::CentralPanel::default().show(ui, |ui| match shell.panel {
@@ -337,6 +353,8 @@ impl LedgerApp {
             ui.ctx().request_repaint();
         }
         self.commands.extend(commands);
+        // The search field took the focus this frame (Ctrl+F).
+        self.shell.focus_search = false;
         self.shell
             .record_frame(started.elapsed().as_secs_f32() * 1000.0);
     }

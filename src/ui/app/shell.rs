@@ -5,9 +5,11 @@
 use std::collections::VecDeque;
 
 use crate::domain::ProjectorId;
-use crate::engine::{EngineError, Pairing, ProjectorStatus};
+use chrono::{DateTime, Utc};
+
+use crate::engine::{EngineError, Pairing, ProjectorStatus, ReadStoreHealth};
 use crate::store::StoreInfo;
-use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog};
+use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog, LinkDraft};
 use crate::ui::command::StatusSnapshot;
 use crate::ui::error::InlineError;
 use crate::ui::jobs::Jobs;
@@ -28,6 +30,16 @@ pub enum Connection {
     Failed(EngineError),
 }
 
+/// What the last comparison of the read tables with the ledger found, for
+/// the top bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DriftSeen {
+    /// Rows missing, extra or different (0: in sync).
+    pub rows: u64,
+    /// When the comparison finished.
+    pub at: DateTime<Utc>,
+}
+
 /// The shell's state.
 #[derive(Debug)]
 pub struct Shell {
@@ -37,6 +49,9 @@ pub struct Shell {
     pub connection: Connection,
     /// The connected ledger.
     pub ledger: Option<StoreInfo>,
+    /// The connected ledger's id (read once connected; `None` before, or
+    /// for a ledger of an earlier build that has none).
+    pub ledger_id: Option<uuid::Uuid>,
     /// The connected read store.
     pub read: Option<StoreInfo>,
     /// This instance's id.
@@ -53,6 +68,12 @@ pub struct Shell {
     pub outage: bool,
     /// Whether the read store belongs to this ledger (the last check).
     pub pairing: Option<Pairing>,
+    /// Whether the read store is locked or unreachable, and which
+    /// projectors' writes wait (the last poll).
+    pub read_health: ReadStoreHealth,
+    /// What the last comparison found, while it still holds (forgotten
+    /// when the read tables are rebuilt or the pairing changes).
+    pub drift: Option<DriftSeen>,
     /// The last error with no place of its own, until dismissed.
     pub last_error: Option<String>,
     /// Observe-only: every write control is disabled.
@@ -76,6 +97,8 @@ pub struct Shell {
     /// Ctrl+F was pressed: the shown panel's search field takes the focus
     /// this frame ([`crate::ui::widgets::search_field::search_field_ui`]).
     pub focus_search: bool,
+    /// The "Open link" dialog's text and why it did not open.
+    pub link: LinkDraft,
 }
 
 impl Default for Shell {
@@ -84,6 +107,7 @@ impl Default for Shell {
             panel: PanelKind::Emit,
             connection: Connection::Connecting,
             ledger: None,
+            ledger_id: None,
             read: None,
             instance_id: String::new(),
             snapshot_every: 0,
@@ -92,6 +116,8 @@ impl Default for Shell {
             statuses: Vec::new(),
             outage: false,
             pairing: None,
+            read_health: ReadStoreHealth::default(),
+            drift: None,
             last_error: None,
             observe_only: false,
             observe_locked: false,
@@ -103,6 +129,7 @@ impl Default for Shell {
             file_path: String::new(),
             file_error: None,
             focus_search: false,
+            link: LinkDraft::default(),
         }
     }
 }
@@ -175,6 +202,7 @@ impl Shell {
         self.statuses = status.statuses;
         self.outage = status.outage;
         self.pairing = status.pairing;
+        self.read_health = status.read_health;
         old
     }
 
@@ -190,11 +218,14 @@ impl Shell {
     /// last error).
     pub fn on_disconnect(&mut self) {
         self.ledger = None;
+        self.ledger_id = None;
         self.read = None;
         self.head = 0;
         self.statuses.clear();
         self.outage = false;
         self.pairing = None;
+        self.read_health = ReadStoreHealth::default();
+        self.drift = None;
         self.jobs.cancel_all();
         self.jobs = Jobs::default();
     }

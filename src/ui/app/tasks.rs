@@ -138,3 +138,14 @@ pub async fn pick_file(save: bool, outbox: Outbox) {
         .send(Message::Shell(ShellMessage::FilePicked(picked)))
         .await;
 }
+
+/// Reads the connected ledger's id (bookmarks and links are tied to it).
+pub async fn ledger_id(engine: Arc<Engine>, outbox: Outbox) {
+    let result = engine
+        .ledger_identity()
+        .await
+        .map(|identity| identity.map(|i| i.id));
+    outbox
+        .send(Message::Shell(ShellMessage::LedgerId(result)))
+        .await;
+}

@@ -1,14 +1,16 @@
 //! The always-visible top bar: menu, connected stores (remote ones flagged
 //! like a production banner), head, projector lag gauges, mode, the outage
-//! simulation flag, the last error, and the panel tabs.
+//! simulation flag, the health line ([`super::health_bar`]), the last
+//! error, and the panel tabs.
 
 use crate::domain::ProjectorId;
 use crate::store::StoreInfo;
 use crate::ui::app::Shell;
-use crate::ui::app::dialogs::{Confirm, Dialog};
+use crate::ui::app::dialogs::Confirm;
 use crate::ui::app::shell::Connection;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::PanelKind;
+use crate::ui::widgets::health::blocked_text;
 use crate::ui::widgets::lag_gauge::lag_gauge_ui;
 use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
 
@@ -38,29 +40,7 @@ fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
 pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     let data = shell;
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("Ledgerscope", |ui| {
-            if ui.button("Connect…").clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::Connect).into());
-            }
-            ui.separator();
-            if ui
-                .add_enabled(shell.connected(), egui::Button::new("Export NDJSON…"))
-                .clicked()
-            {
-                commands.push(ShellCommand::OpenDialog(Dialog::Export).into());
-            }
-            let block = shell.write_block_reason();
-            let import = ui.add_enabled(block.is_none(), egui::Button::new("Import NDJSON…"));
-            if let Some(reason) = block {
-                import.on_disabled_hover_text(reason);
-            } else if import.clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::Import).into());
-            }
-            ui.separator();
-            if ui.button("About").clicked() {
-                commands.push(ShellCommand::OpenDialog(Dialog::About).into());
-            }
-        });
+        super::menu::menu_ui(ui, shell, commands);
         ui.separator();
         let width = ((ui.available_width() - 20.0) / 2.0).max(150.0);
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
@@ -95,8 +75,13 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         for projector in ProjectorId::ALL {
             if let Some(status) = data.status(projector) {
                 let lag = data.lag_events(status);
+                let blocked = data
+                    .read_health
+                    .blocked_since(projector)
+                    .map(|since| format!(", {}", blocked_text(since, chrono::Utc::now())))
+                    .unwrap_or_default();
                 let detail = format!(
-                    "{}: checkpoint {}, {:?}{}",
+                    "{}: checkpoint {}, {:?}{blocked}{}",
                     projector.name(),
                     status.checkpoint,
                     status.state,
@@ -134,6 +119,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
         }
     });
+    super::health_bar::health_bar_ui(ui, shell, commands);
     if let Some(foreign) = data
         .pairing
         .as_ref()

@@ -1,11 +1,14 @@
 //! Small reusable widgets. Functions that draw end in `_ui`.
 
+pub mod copy_link;
 pub mod diff_table;
 pub mod draft_field;
+pub mod health;
 pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;
 pub mod search_field;
+pub mod table;
 pub mod write_button;
 
 use egui::Color32;
@@ -66,11 +69,59 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// `1.2 ms` from microseconds.
+/// A duration in the unit that reads: `284 µs`, `4.2 ms`, `18.8 s`,
+/// `4 min 5 s` (from microseconds).
 pub fn human_micros(micros: u64) -> String {
-    if micros < 1000 {
-        format!("{micros} µs")
+    match micros {
+        m if m < 1_000 => format!("{m} µs"),
+        m if m < 100_000 => format!("{:.1} ms", m as f64 / 1e3),
+        m if m < 1_000_000 => format!("{} ms", (m as f64 / 1e3).round() as u64),
+        m => human_secs(m as f64 / 1e6),
+    }
+}
+
+/// A duration in the unit that reads, from milliseconds: `12 ms`, `1.3 s`.
+pub fn human_millis(millis: u64) -> String {
+    if millis < 1_000 {
+        format!("{millis} ms")
     } else {
-        format!("{:.1} ms", micros as f64 / 1000.0)
+        human_micros(millis.saturating_mul(1_000))
+    }
+}
+
+/// A label cut to one line with "…" that shows exactly one tooltip: `hover`
+/// when given (it should say what the label says, in full), else the whole
+/// text when it was cut. A truncated [`egui::Label`] shows its own tooltip
+/// when cut, so adding `.on_hover_text` to it stacks a second one: use this.
+pub fn truncated_label_ui(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    hover: Option<&str>,
+) -> egui::Response {
+    let label = egui::Label::new(text)
+        .truncate()
+        .show_tooltip_when_elided(hover.is_none());
+    let response = ui.add(label);
+    match hover {
+        Some(hover) => response.on_hover_text(hover),
+        None => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_their_unit() {
+        assert_eq!(human_micros(284), "284 µs");
+        assert_eq!(human_micros(4_200), "4.2 ms");
+        assert_eq!(human_micros(18_806_800), "18.8 s");
+        assert_eq!(human_micros(999), "999 µs");
+        assert_eq!(human_micros(1_000), "1.0 ms");
+        assert_eq!(human_micros(250_400), "250 ms");
+        assert_eq!(human_micros(125_000_000), "2 min 5 s");
+        assert_eq!(human_millis(1_300), "1.3 s");
+        assert_eq!(human_millis(12), "12 ms");
     }
 }

@@ -1,7 +1,8 @@
 //! Compare: the read tables in the connected read store against the state the
 //! ledger implies (per-table counts of missing, extra and different rows, then
 //! the rows with differing cells highlighted), "Repair by replay", and the
-//! tables at two positions.
+//! tables at two positions (from the older to the newer, whichever was typed
+//! first, unless swapped; positions past the head are refused).
 
 mod tasks;
 mod ui;
@@ -10,13 +11,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{RowDiff, Table, TableDiff};
-use crate::engine::view::ViewDiff;
+use crate::domain::{Table, TableDiff};
+use crate::engine::view_order::RowQuery;
 use crate::engine::{EngineError, VerifyReport};
 use crate::ui::error::InlineError;
 use crate::ui::paged_diff::PagedViewDiff;
 use crate::ui::panels::Ctx;
 use crate::ui::remote::Remote;
+use crate::ui::widgets::table::paged::LazyRow;
 
 pub use ui::compare_ui;
 
@@ -32,12 +34,53 @@ pub enum CompareField {
 /// The tables at two positions and their difference.
 #[derive(Debug)]
 pub struct PositionsDiff {
-    /// The first position.
+    /// The position it reads from (the older, unless swapped).
     pub from: u64,
-    /// The second position.
+    /// The position it reads to.
     pub to: u64,
     /// The difference, read a page at a time.
     pub diff: PagedViewDiff,
+}
+
+impl PositionsDiff {
+    /// Wraps a difference.
+    pub fn new(diff: PagedViewDiff) -> Self {
+        PositionsDiff {
+            from: diff.from(),
+            to: diff.to(),
+            diff,
+        }
+    }
+}
+
+/// Why two typed positions cannot be compared.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PositionsInput {
+    /// One of them is not a number.
+    #[error("type two positions from 0 to the head {head}, e.g. 0 and {head}")]
+    NotNumbers {
+        /// The ledger head.
+        head: u64,
+    },
+    /// One of them is past the head.
+    #[error("position {position} is past the head {head}")]
+    PastHead {
+        /// The position typed.
+        position: u64,
+        /// The ledger head.
+        head: u64,
+    },
+}
+
+/// The two typed positions, when they can be compared at `head`.
+pub fn check_positions(from: &str, to: &str, head: u64) -> Result<(u64, u64), PositionsInput> {
+    let (Ok(a), Ok(b)) = (from.trim().parse::<u64>(), to.trim().parse::<u64>()) else {
+        return Err(PositionsInput::NotNumbers { head });
+    };
+    match [a, b].into_iter().find(|p| *p > head) {
+        Some(position) => Err(PositionsInput::PastHead { position, head }),
+        None => Ok((a, b)),
+    }
 }
 
 /// What the panel asks for.
@@ -55,6 +98,10 @@ pub enum CompareCommand {
     SetPositions(bool),
     /// The two-positions table needs this page of rows.
     FetchDiffPage(Table, u64),
+    /// Read the two positions' difference the other way (or back).
+    SwapPositions,
+    /// Sort, search or filter a table of the two positions' difference.
+    SetQuery(Table, RowQuery),
 }
 
 /// Differing rows of one table a running comparison has found so far.
@@ -77,18 +124,38 @@ pub enum CompareMessage {
     /// What the running comparison has found so far, per table (each
     /// message holds all of it, so a dropped one is made up by the next).
     Found(Vec<FoundRows>),
-    /// States at two positions.
-    Positions(Result<(u64, u64, Arc<ViewDiff>), EngineError>),
+    /// States at two positions, and their difference.
+    Positions(Result<Box<PagedViewDiff>, EngineError>),
     /// One page of the two-positions difference.
     DiffPage {
-        /// Generation of the difference.
+        /// Generation of the pages it was read for.
         generation: u64,
         /// Which table.
         table: Table,
         /// Page number.
         page: u64,
-        /// One entry per differing key.
-        result: Result<Vec<Option<RowDiff>>, EngineError>,
+        /// One entry per row shown.
+        result: Result<Vec<LazyRow>, EngineError>,
+    },
+    /// A display order computed for a table of the two positions' difference.
+    Ordered {
+        /// Which table.
+        table: Table,
+        /// Which order.
+        id: u64,
+        /// The rows to show, in order (`None`: every row in key order).
+        result: Result<Option<Arc<[u32]>>, EngineError>,
+    },
+    /// How far the pass computing an order is.
+    OrderProgress {
+        /// Which table.
+        table: Table,
+        /// Which order.
+        id: u64,
+        /// Rows read.
+        done: u64,
+        /// Rows to read.
+        total: u64,
     },
 }
 
@@ -111,10 +178,17 @@ pub struct ComparePanel {
     pub verify_at: Option<DateTime<Utc>>,
     /// The comparison failed.
     pub verify_error: Option<InlineError>,
+    /// What the running comparison compares changed under it (the read
+    /// tables were rebuilt): its answer is dropped and it runs again.
+    pub verify_outdated: bool,
     /// The tables at two positions.
     pub diff: Remote<PositionsDiff>,
     /// The two-positions comparison failed, or its input is unusable.
     pub diff_error: Option<InlineError>,
+    /// The two positions' difference reads from the newer to the older.
+    pub swapped: bool,
+    /// Sort, search and filter of the two positions' tables ([`Table::slot`]).
+    pub queries: [RowQuery; 2],
 }
 
 impl ComparePanel {
@@ -125,33 +199,57 @@ impl ComparePanel {
             CompareCommand::SetDraft(CompareField::To, text) => self.to = text,
             CompareCommand::RunVerify => self.run_verify(ctx),
             CompareCommand::ComparePositions => {
-                match (
-                    self.from.trim().parse::<u64>(),
-                    self.to.trim().parse::<u64>(),
-                ) {
-                    (Ok(a), Ok(b)) => {
+                match check_positions(&self.from, &self.to, ctx.shell.head) {
+                    Ok((a, b)) => {
                         self.diff_error = None;
                         if ctx.engine.is_some() {
                             self.diff.ask(b);
-                            tasks::positions(ctx, a, b);
+                            tasks::positions(ctx, a, b, self.swapped, self.queries.clone());
                         }
                     }
-                    _ => {
-                        self.diff_error = Some(InlineError::Input(
-                            "type two positions, e.g. 100 and 2000".into(),
-                        ));
+                    Err(refused) => {
+                        self.diff.fail();
+                        self.diff_error = Some(InlineError::Input(refused.to_string()));
                     }
                 }
             }
             CompareCommand::SetTable(table) => self.table = table,
             CompareCommand::SetPositions(on) => self.positions = on,
             CompareCommand::FetchDiffPage(table, page) => {
-                if let Some(diff) = self.diff.value_mut()
-                    && let Some((diff, generation)) = diff.diff.want(table, page)
+                if let Some(request) = self
+                    .diff
+                    .value_mut()
+                    .and_then(|d| d.diff.table_mut(table).want_page(page))
                 {
-                    tasks::diff_page(ctx, diff, table, page, generation);
+                    tasks::diff_page(ctx, table, request);
                 }
             }
+            CompareCommand::SwapPositions => {
+                self.swapped = !self.swapped;
+                let shown = self.diff.value().filter(|_| !self.diff.is_asked());
+                if let Some((at, diff)) = shown.map(|s| (s.from, s.diff.diff.clone())) {
+                    self.diff.ask(at);
+                    tasks::swap(ctx, diff, self.queries.clone());
+                }
+            }
+            CompareCommand::SetQuery(table, query) => self.queries[table.slot()] = query,
+        }
+    }
+
+    /// The two positions' table shown is in the order asked for, or a pass
+    /// computes it.
+    fn request_order(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.positions {
+            return;
+        }
+        let table = self.table.unwrap_or(Table::Bookings);
+        let wanted = self.queries[table.slot()].clone();
+        if let Some(request) = self
+            .diff
+            .value_mut()
+            .and_then(|d| d.diff.table_mut(table).want_order(&wanted))
+        {
+            tasks::order(ctx, table, request);
         }
     }
 
@@ -167,12 +265,20 @@ impl ComparePanel {
         if self.verify.value().is_none() && self.verify_error.is_none() {
             self.run_verify(ctx);
         }
+        self.request_order(ctx);
         false
     }
 
-    /// The read tables were rebuilt: the last report no longer holds.
+    /// What was compared changed (the read tables were rebuilt, the
+    /// pairing changed, the read store answers again): the last report or
+    /// error no longer holds, and one running is outdated. The panel
+    /// compares again when it is shown.
     pub fn forget_report(&mut self) {
         self.verify.clear();
+        self.verify_error = None;
+        self.verify_at = None;
+        self.found.clear();
+        self.verify_outdated = self.verify.is_asked();
     }
 
     /// The stores changed.
@@ -190,9 +296,13 @@ impl ComparePanel {
         }
         match message {
             CompareMessage::Found(found) => {
-                if self.verify.is_asked() {
+                if self.verify.is_asked() && !self.verify_outdated {
                     self.found = found;
                 }
+            }
+            CompareMessage::Verify(_) if self.verify_outdated => {
+                self.verify_outdated = false;
+                self.verify.fail();
             }
             CompareMessage::Verify(result) => match result {
                 Ok(report) => {
@@ -206,16 +316,10 @@ impl ComparePanel {
                 }
             },
             CompareMessage::Positions(result) => match result {
-                Ok((from, to, diff)) => {
+                Ok(diff) => {
                     self.diff_error = None;
-                    self.diff.arrive(
-                        to,
-                        PositionsDiff {
-                            from,
-                            to,
-                            diff: PagedViewDiff::new(diff),
-                        },
-                    );
+                    let shown = PositionsDiff::new(*diff);
+                    self.diff.arrive(shown.to, shown);
                 }
                 Err(error) => {
                     self.diff.fail();
@@ -228,11 +332,32 @@ impl ComparePanel {
                 page,
                 result,
             } => {
-                let Some(diff) = self.diff.value_mut() else {
-                    return;
-                };
-                if let Some(Err(error)) = diff.diff.arrive(generation, table, page, result) {
+                let arrived = self.diff.value_mut().and_then(|d| {
+                    d.diff
+                        .table_mut(table)
+                        .page_arrived(generation, page, result)
+                });
+                if let Some(Err(error)) = arrived {
                     self.diff_error = Some(error.into());
+                }
+            }
+            CompareMessage::Ordered { table, id, result } => {
+                let arrived = self
+                    .diff
+                    .value_mut()
+                    .and_then(|d| d.diff.table_mut(table).order_arrived(id, result));
+                if let Some(Err(error)) = arrived.filter(|r| r != &Err(EngineError::Cancelled)) {
+                    self.diff_error = Some(error.into());
+                }
+            }
+            CompareMessage::OrderProgress {
+                table,
+                id,
+                done,
+                total,
+            } => {
+                if let Some(d) = self.diff.value_mut() {
+                    d.diff.table_mut(table).order_progress(id, done, total);
                 }
             }
         }

@@ -6,10 +6,12 @@ use std::sync::{Arc, Mutex};
 use super::{CompareMessage, FOUND_LISTED, FoundRows};
 use crate::domain::{RowDiff, Table, TableDiff};
 use crate::engine::view::ViewDiff;
+use crate::engine::view_order::{PassControl, RowQuery};
 use crate::ui::command::{Message, ShellMessage};
 use crate::ui::jobs::JobKind;
-use crate::ui::paged_diff::{read_page, view_diff};
+use crate::ui::paged_diff::paged_view_diff;
 use crate::ui::panels::Ctx;
+use crate::ui::widgets::table::paged::{OrderRequest, PageRequest};
 
 fn send(ctx: &Ctx<'_>, work: impl std::future::Future<Output = CompareMessage> + Send + 'static) {
     let outbox = ctx.outbox.clone();
@@ -74,27 +76,71 @@ pub fn verify(ctx: &mut Ctx<'_>) -> bool {
     true
 }
 
-/// The tables at two positions: two lazy views and the keys that differ
-/// (rows are read a page at a time when shown).
-pub fn positions(ctx: &Ctx<'_>, a: u64, b: u64) {
+/// The tables at two positions: two lazy views and the keys that differ,
+/// from the older to the newer (or the other way when `swapped`), each
+/// table in the order of `queries` where that is cheap (rows are read a
+/// page at a time when shown).
+pub fn positions(ctx: &Ctx<'_>, a: u64, b: u64, swapped: bool, queries: [RowQuery; 2]) {
     let Some(engine) = ctx.engine.cloned() else {
         return;
     };
+    let (older, newer) = (a.min(b), a.max(b));
     send(ctx, async move {
         let result = async {
-            let (before, after) = tokio::try_join!(engine.state_view(a), engine.state_view(b))?;
-            let diff = view_diff(Arc::new(before), Arc::new(after)).await?;
-            Ok((a, b, diff))
+            let (older, newer) =
+                tokio::try_join!(engine.state_view(older), engine.state_view(newer))?;
+            let (older, newer) = (Arc::new(older), Arc::new(newer));
+            let (first, second) = if swapped {
+                (newer, older)
+            } else {
+                (older, newer)
+            };
+            Ok(Box::new(paged_view_diff(first, second, &queries).await?))
         }
         .await;
         CompareMessage::Positions(result)
     });
 }
 
-/// One page of the two-positions difference.
-pub fn diff_page(ctx: &Ctx<'_>, diff: Arc<ViewDiff>, table: Table, page: u64, generation: u64) {
+/// The difference shown, read the other way.
+pub fn swap(ctx: &Ctx<'_>, diff: Arc<ViewDiff>, queries: [RowQuery; 2]) {
     send(ctx, async move {
-        let result = read_page(diff, table, page).await;
+        let result = async {
+            let (first, second) = (diff.after.clone(), diff.before.clone());
+            Ok(Box::new(paged_view_diff(first, second, &queries).await?))
+        }
+        .await;
+        CompareMessage::Positions(result)
+    });
+}
+
+/// A display order for a table of the two positions' difference, with its
+/// progress.
+pub fn order(ctx: &Ctx<'_>, table: Table, request: OrderRequest) {
+    let progress_box = ctx.outbox.clone();
+    let id = request.id;
+    let control = PassControl {
+        cancel: request.cancel.clone(),
+        progress: Arc::new(move |done, total| {
+            progress_box.try_send(Message::Compare(CompareMessage::OrderProgress {
+                table,
+                id,
+                done,
+                total,
+            }));
+        }),
+    };
+    send(ctx, async move {
+        let result = request.rows.order(&request.query, &control).await;
+        CompareMessage::Ordered { table, id, result }
+    });
+}
+
+/// One page of the two-positions difference.
+pub fn diff_page(ctx: &Ctx<'_>, table: Table, request: PageRequest) {
+    send(ctx, async move {
+        let (generation, page) = (request.generation, request.page);
+        let result = request.read().await;
         CompareMessage::DiffPage {
             generation,
             table,

@@ -7,9 +7,11 @@ use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::jobs::JobKind;
-use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui, paged_diff_ui};
+use crate::ui::widgets::diff_table::{DiffLabels, diff_rows_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::table::TableLook;
+use crate::ui::widgets::table::paged::{PagedShow, TableAsk, paged_table_ui};
 use crate::ui::widgets::write_button::write_button_if_ui;
 use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
 
@@ -71,13 +73,16 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
         .lag_events
         .iter()
         .filter(|(_, lag)| *lag > 0)
-        .map(|(p, lag)| format!("{p} {lag}"))
+        .map(|(p, lag)| {
+            let events = if *lag == 1 { "event" } else { "events" };
+            format!("{p} is {lag} {events} behind the head")
+        })
         .collect();
     if !lagging.is_empty() {
         ui.colored_label(
             WARN_COLOR,
             format!(
-                "Views lag the head ({}): each table is compared at its projector's position, so lag is not counted as drift.",
+                "The read tables lag: {}. Each table is compared at its projector's position, so lag is not counted as drift.",
                 lagging.join(", ")
             ),
         );
@@ -115,7 +120,7 @@ fn changed_cells_hint_ui(ui: &mut egui::Ui) {
 
 /// What a running comparison has found so far: the count per table, and
 /// the first rows of the table chosen.
-fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, commands: &mut Vec<UiCommand>) {
+fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &mut Vec<UiCommand>) {
     if panel.found.is_empty() {
         ui.label("No differences found so far.");
         return;
@@ -147,9 +152,10 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, commands: &mut Vec<UiComman
         changed_cells_hint_ui(ui);
     });
     if let Some(found) = panel.found.iter().find(|f| f.first.table == chosen) {
-        diff_table_ui(
+        diff_rows_ui(
             ui,
             "verify_found_rows",
+            Some(shell),
             &found.first,
             VERIFY_LABELS,
             commands,
@@ -203,7 +209,7 @@ fn read_vs_ledger_ui(
     }
     job_progress_ui(ui, &shell.jobs, JobKind::Replay, commands);
     if panel.verify.is_asked() {
-        found_ui(ui, panel, commands);
+        found_ui(ui, panel, shell, commands);
         return;
     }
     let Some(report) = panel.verify.value() else {
@@ -230,7 +236,14 @@ fn read_vs_ledger_ui(
     });
     if let Some(table) = report.tables.iter().find(|t| t.table == chosen) {
         // The report holds its rows in full: nothing is ever left to load.
-        diff_table_ui(ui, "verify_rows", &table.diff, VERIFY_LABELS, commands);
+        diff_rows_ui(
+            ui,
+            "verify_rows",
+            Some(shell),
+            &table.diff,
+            VERIFY_LABELS,
+            commands,
+        );
     }
 }
 
@@ -271,15 +284,28 @@ fn positions_ui(
         }
     });
     inline_error_ui(ui, panel.diff_error.as_ref());
-    let Some(diff) = panel.diff.value() else {
+    // A refused input shows no stale result under it.
+    let Some(shown) = panel.diff.value().filter(|_| panel.diff_error.is_none()) else {
         return;
     };
-    ui.label(format!(
-        "From {} to {}: {}",
-        diff.from,
-        diff.to,
-        diff.diff.counts_text()
-    ));
+    let diff = &shown.diff;
+    ui.horizontal_wrapped(|ui| {
+        let mut text = diff.direction_text();
+        text[..1].make_ascii_uppercase();
+        ui.label(format!("{text}: {}", diff.counts_text()));
+        if diff.from() != diff.to()
+            && ui
+                .button("Swap direction")
+                .on_hover_text(format!(
+                    "Read it the other way: from {} to {}",
+                    diff.to(),
+                    diff.from()
+                ))
+                .clicked()
+        {
+            push(commands, C::SwapPositions);
+        }
+    });
     let chosen = panel.table.unwrap_or(Table::Bookings);
     ui.horizontal(|ui| {
         for kind in Table::ALL {
@@ -288,12 +314,35 @@ fn positions_ui(
             }
         }
     });
-    paged_diff_ui(
+    if diff.len(chosen) == 0 {
+        ui.label(format!("{}: no differences", chosen.name()));
+        return;
+    }
+    let texts = diff.label_texts();
+    let labels = DiffLabels {
+        added: &texts[0],
+        removed: &texts[1],
+        changed: &texts[2],
+    };
+    paged_table_ui(
         ui,
-        "positions_rows",
-        diff.diff.source(chosen),
-        diff.to,
-        |page| C::FetchDiffPage(chosen, page).into(),
+        &TableLook {
+            id: egui::Id::unique(("positions_rows", chosen.name())),
+            tag: Some("diff"),
+            columns: chosen.columns(),
+            history: Some(chosen),
+            kinds: None,
+        },
+        Some(shell),
+        PagedShow {
+            table: diff.table(chosen),
+            wanted: &panel.queries[chosen.slot()],
+            diff: Some((&labels, diff.counts(chosen))),
+        },
+        |ask| match ask {
+            TableAsk::Query(query) => C::SetQuery(chosen, query).into(),
+            TableAsk::Page(page) => C::FetchDiffPage(chosen, page).into(),
+        },
         commands,
     );
 }

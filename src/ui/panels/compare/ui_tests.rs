@@ -76,3 +76,27 @@ fn a_running_comparison_lists_what_it_has_found_so_far() {
     let harness = drawn(&panel);
     assert!(harness.query_by_label_contains("found so far").is_none());
 }
+
+#[test]
+fn two_positions_past_the_head_or_not_numbers_are_refused_in_one_sentence() {
+    use crate::ui::panels::compare::{PositionsInput, check_positions};
+    assert_eq!(check_positions(" 1000", "1200 ", 4944), Ok((1000, 1200)));
+    assert_eq!(check_positions("1200", "1000", 4944), Ok((1200, 1000)));
+    assert_eq!(
+        check_positions("1000", "99999", 4944),
+        Err(PositionsInput::PastHead {
+            position: 99999,
+            head: 4944
+        })
+    );
+    assert_eq!(
+        check_positions("1000", "99999", 4944)
+            .unwrap_err()
+            .to_string(),
+        "position 99999 is past the head 4944"
+    );
+    assert_eq!(
+        check_positions("ten", "20", 30),
+        Err(PositionsInput::NotNumbers { head: 30 })
+    );
+}

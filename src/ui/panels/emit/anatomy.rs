@@ -7,7 +7,7 @@ use super::EmitPanel;
 use crate::domain::ProjectorId;
 use crate::engine::EngineNotice;
 use crate::ui::app::Shell;
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_micros};
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_micros, truncated_label_ui};
 
 /// One box in the flow.
 struct Step {
@@ -18,31 +18,76 @@ struct Step {
     waiting: bool,
 }
 
+/// Width of a box's content; titles longer than this wrap inside it.
+const BOX_WIDTH: f32 = 150.0;
+/// Room an arrow between two boxes takes.
+const ARROW_WIDTH: f32 = 22.0;
+
 fn step_box_ui(ui: &mut egui::Ui, step: &Step) {
     egui::Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.5, step.color))
         .inner_margin(egui::Margin::same(6))
         .show(ui, |ui| {
-            ui.set_width(150.0);
+            ui.set_width(BOX_WIDTH);
             ui.vertical(|ui| {
-                ui.horizontal(|ui| {
-                    if step.waiting {
+                let title = egui::RichText::new(&step.title).strong().color(step.color);
+                if step.waiting {
+                    ui.horizontal(|ui| {
                         ui.spinner();
-                    }
-                    ui.label(egui::RichText::new(&step.title).strong().color(step.color));
-                });
+                        ui.add(egui::Label::new(title).wrap());
+                    });
+                } else {
+                    ui.add(egui::Label::new(title).wrap());
+                }
                 if let Some(duration) = &step.duration {
                     ui.label(egui::RichText::new(duration).monospace());
                 }
-                ui.add(egui::Label::new(egui::RichText::new(&step.detail).small()).truncate())
-                    .on_hover_text(&step.detail);
+                truncated_label_ui(ui, egui::RichText::new(&step.detail).small(), None);
             });
         });
+}
+
+/// Boxes with arrows between them, as many to a row as the width holds (a
+/// frame's size is only known once drawn, so a wrapping layout cannot move
+/// it to the next line: the rows are counted here).
+fn steps_flow_ui(ui: &mut egui::Ui, steps: &[Step]) {
+    let spacing = egui::vec2(4.0, 6.0);
+    let margin = 2.0 * (6.0 + 1.5);
+    let box_width = BOX_WIDTH + margin;
+    let per_row = (((ui.available_width() + spacing.x)
+        / (box_width + ARROW_WIDTH + 2.0 * spacing.x))
+        .floor() as usize)
+        .max(1);
+    let count = steps.len();
+    for (row, chunk) in steps.chunks(per_row).enumerate() {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing = spacing;
+            for (i, step) in chunk.iter().enumerate() {
+                step_box_ui(ui, step);
+                if row * per_row + i + 1 < count {
+                    ui.label(egui::RichText::new("→").monospace().size(18.0));
+                }
+            }
+        });
+        ui.add_space(spacing.y);
+    }
 }
 
 fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: bool) -> Vec<Step> {
     let mut steps = Vec::new();
     for projector in ProjectorId::ALL {
+        if duplicate {
+            // Nothing was stored, so nothing was published or projected: a
+            // notice whose range holds the position is the first command's.
+            steps.push(Step {
+                title: projector.name().to_string(),
+                duration: None,
+                detail: "nothing projected (duplicate)".into(),
+                color: egui::Color32::GRAY,
+                waiting: false,
+            });
+            continue;
+        }
         let notice = panel.recent_notices.iter().rev().find_map(|n| match n {
             EngineNotice::ProjectionApplied {
                 projector: p,
@@ -78,13 +123,6 @@ fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: 
                     waiting: false,
                 });
             }
-            None if duplicate => steps.push(Step {
-                title: projector.name().to_string(),
-                duration: None,
-                detail: "nothing new to project (duplicate)".into(),
-                color: egui::Color32::GRAY,
-                waiting: false,
-            }),
             None if caught_up => steps.push(Step {
                 title: projector.name().to_string(),
                 duration: None,
@@ -145,14 +183,15 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
         human_micros(outcome.trace.total_micros()),
         outcome.event.position
     ));
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = egui::vec2(4.0, 6.0);
-        let count = steps.len();
-        for (i, step) in steps.iter().enumerate() {
-            step_box_ui(ui, step);
-            if i + 1 < count {
-                ui.label(egui::RichText::new("→").monospace().size(18.0));
-            }
-        }
-    });
+    if outcome.duplicate {
+        crate::ui::widgets::wrapped_label_ui(
+            ui,
+            egui::RichText::new(format!(
+                "A duplicate: nothing was stored, published or projected. Position {} was projected when it was first stored.",
+                outcome.event.position
+            ))
+            .weak(),
+        );
+    }
+    steps_flow_ui(ui, &steps);
 }

@@ -10,7 +10,7 @@ use crate::ui::jobs::JobKind;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui, truncated_label_ui};
 
 const WIZARD_FIELDS: [(EmitField, &str, &str, &str); 8] = [
     (EmitField::Email, "email", "E-mail", "ana@example.com"),
@@ -39,6 +39,26 @@ fn field_ui(
     response
 }
 
+/// One line of small red text `width` points wide, its height kept when
+/// `message` is empty; cut with "…" (the whole message on hover) when long.
+fn message_line_ui(ui: &mut egui::Ui, message: &str, width: f32) {
+    let height = ui.text_style_height(&egui::TextStyle::Small);
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(width, height));
+            if !message.is_empty() {
+                truncated_label_ui(
+                    ui,
+                    egui::RichText::new(message).color(ERROR_COLOR).small(),
+                    None,
+                );
+            }
+        },
+    );
+}
+
 fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
     ui.heading("Booking wizard");
     // Any v4 id: only the form's own fields are judged here.
@@ -56,17 +76,18 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
             for (field, name, label, hint) in WIZARD_FIELDS {
                 ui.label(label);
                 ui.vertical(|ui| {
+                    ui.spacing_mut().item_spacing.y = 1.0;
                     field_ui(ui, panel, field, hint, 240.0, out);
                     let typed = !panel.drafts.get(field).trim().is_empty();
-                    if let Some(error) = errors.iter().find(|e| e.field == name)
-                        && (typed || submitted)
-                    {
-                        ui.label(
-                            egui::RichText::new(&error.message)
-                                .color(ERROR_COLOR)
-                                .small(),
-                        );
-                    }
+                    let message = errors
+                        .iter()
+                        .find(|e| e.field == name)
+                        .filter(|_| typed || submitted)
+                        .map_or("", |e| e.message.as_str());
+                    // The line is there, empty or not, so a message that
+                    // comes and goes while typing never moves the fields below.
+                    let width = ui.available_width().clamp(240.0, 360.0);
+                    message_line_ui(ui, message, width);
                 });
                 ui.end_row();
             }

@@ -1,99 +1,121 @@
 //! Drawing the history window: one line per version, the cells it changed
 //! highlighted (hover: what they were), the position a link to its event.
 
-use egui_extras::{Column, TableBuilder};
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
 
 use super::{HistoryCommand, HistoryPanel};
 use crate::domain::RowHistory;
-use crate::ui::command::{ShellCommand, UiCommand};
-use crate::ui::widgets::{CHANGED_BG, inline_error_ui};
+use crate::domain::state::DiffKind;
+use crate::engine::view_order::Needle;
+use crate::ui::command::UiCommand;
+use crate::ui::widgets::inline_error_ui;
+use crate::ui::widgets::table::line::ColumnKind;
+use crate::ui::widgets::table::memory::{MemoryRows, memory_table_ui};
+use crate::ui::widgets::table::{Cell, Line, TableLook};
+
+/// Columns before the row's own.
+const LEAD: [&str; 4] = ["position", "recorded_at", "event", "actor"];
+
+/// A row's versions as a table: the event that made each, then its cells,
+/// a cell that version changed showing the value before struck through.
+struct Versions<'a>(&'a RowHistory);
+
+impl Versions<'_> {
+    fn before(&self, row: usize, column: usize) -> Option<&str> {
+        let version = self.0.versions.get(row)?;
+        let name = self.0.columns.get(column)?;
+        if row == 0 || !version.changed.contains(name) {
+            return None;
+        }
+        self.0.versions[row - 1]
+            .cells
+            .get(column)
+            .map(String::as_str)
+    }
+}
+
+impl MemoryRows for Versions<'_> {
+    fn len(&self) -> usize {
+        self.0.versions.len()
+    }
+    fn fingerprint(&self) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (
+            self.0.versions.as_ptr() as usize,
+            self.0.versions.len(),
+            self.0.key,
+        )
+            .hash(&mut hasher);
+        hasher.finish()
+    }
+    fn cell(&self, row: usize, column: usize) -> Option<Cow<'_, str>> {
+        let version = self.0.versions.get(row)?;
+        Some(match column {
+            0 => version.position.to_string().into(),
+            1 => version
+                .recorded_at
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+                .into(),
+            2 => version.event_type.as_str().into(),
+            3 => version.actor.as_deref().unwrap_or("-").into(),
+            _ => version.cells.get(column - LEAD.len())?.as_str().into(),
+        })
+    }
+    fn matches(&self, row: usize, needle: &Needle) -> bool {
+        let width = LEAD.len() + self.0.columns.len();
+        (0..width).any(|c| self.cell(row, c).is_some_and(|text| needle.matches(&text)))
+            || (0..self.0.columns.len())
+                .any(|c| self.before(row, c).is_some_and(|old| needle.matches(old)))
+    }
+    fn kind(&self, _row: usize) -> Option<DiffKind> {
+        None
+    }
+    fn line(&self, row: usize) -> Option<Line<'_>> {
+        let version = self.0.versions.get(row)?;
+        let mut cells: Vec<Cell<'_>> = (0..LEAD.len())
+            .map(|c| Cell::plain(self.cell(row, c).unwrap_or_default()))
+            .collect();
+        cells.extend(
+            version
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(c, text)| Cell::changed(text, self.before(row, c))),
+        );
+        Some(Line {
+            tag: None,
+            cells,
+            key: Some(self.0.key),
+        })
+    }
+}
 
 fn versions_ui(ui: &mut egui::Ui, history: &RowHistory, commands: &mut Vec<UiCommand>) {
-    let columns = &history.columns;
-    let mut builder = TableBuilder::new(ui)
-        .id_salt("row_history")
-        .striped(true)
-        .resizable(true)
-        .auto_shrink([false, true])
-        .max_scroll_height(420.0)
-        .column(Column::exact(60.0))
-        .column(Column::initial(130.0).clip(true))
-        .column(Column::initial(150.0).clip(true))
-        .column(Column::initial(60.0).clip(true));
-    for (i, name) in columns.iter().enumerate() {
-        let width = match name.as_str() {
-            "user_id" | "booking_id" => 70.0,
-            "email" | "address" | "name" | "service" => 110.0,
-            "guests" | "price" | "status" => 65.0,
-            _ => 80.0,
-        };
-        builder = builder.column(if i + 1 == columns.len() {
-            Column::remainder().at_least(60.0)
-        } else {
-            Column::initial(width).at_least(40.0).clip(true)
-        });
-    }
-    builder
-        .header(22.0, |mut header| {
-            for name in ["position", "recorded_at", "event", "actor"]
-                .into_iter()
-                .chain(columns.iter().map(String::as_str))
-            {
-                header.col(|ui| {
-                    ui.strong(name);
-                });
-            }
+    let columns: Vec<&str> = LEAD
+        .into_iter()
+        .chain(history.columns.iter().map(String::as_str))
+        .collect();
+    // The version's position links to its event; the row's own cells
+    // (its last position is that same event) are plain.
+    let kinds: Vec<ColumnKind> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match i {
+            0 => ColumnKind::Event,
+            _ if name.ends_with("_id") => ColumnKind::Id,
+            _ => ColumnKind::Text,
         })
-        .body(|body| {
-            body.rows(20.0, history.versions.len(), |mut row| {
-                let index = row.index();
-                let version = &history.versions[index];
-                let before = index
-                    .checked_sub(1)
-                    .map(|i| history.versions[i].cells.as_slice());
-                row.col(|ui| {
-                    let position = version.position;
-                    if ui
-                        .link(position.to_string())
-                        .on_hover_text(format!("Show event {position} in the timeline"))
-                        .clicked()
-                    {
-                        commands.push(ShellCommand::ShowEvent(position).into());
-                    }
-                });
-                row.col(|ui| {
-                    ui.label(version.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string());
-                });
-                row.col(|ui| {
-                    ui.label(&version.event_type);
-                });
-                row.col(|ui| {
-                    ui.label(version.actor.as_deref().unwrap_or("-"));
-                });
-                for (i, cell) in version.cells.iter().enumerate() {
-                    let name = &columns[i.min(columns.len() - 1)];
-                    let changed = version.changed.contains(name);
-                    row.col(|ui| {
-                        let shown = if cell.len() == 36 && cell.is_char_boundary(8) {
-                            &cell[..8]
-                        } else {
-                            cell.as_str()
-                        };
-                        if changed && before.is_some() {
-                            ui.painter().rect_filled(ui.max_rect(), 2.0, CHANGED_BG);
-                            let old = before.and_then(|b| b.get(i)).map_or("", String::as_str);
-                            ui.add(
-                                egui::Label::new(egui::RichText::new(shown).strong()).truncate(),
-                            )
-                            .on_hover_text(format!("{name}: '{old}' -> '{cell}'"));
-                        } else {
-                            ui.add(egui::Label::new(shown).truncate())
-                                .on_hover_text(cell.as_str());
-                        }
-                    });
-                }
-            });
-        });
+        .collect();
+    let look = TableLook {
+        id: egui::Id::unique("row_history_versions"),
+        tag: None,
+        columns: &columns,
+        history: None,
+        kinds: Some(&kinds),
+    };
+    memory_table_ui(ui, &look, None, &Versions(history), None, commands);
 }
 
 /// Draws the history window, if a row is chosen.
@@ -124,15 +146,15 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
                 {
                     commands.push(HistoryCommand::Reload.into());
                 }
+                ui.label(
+                    egui::RichText::new(
+                        "every version, oldest first, with the event that made it; \
+                         a changed cell shows the value before struck through",
+                    )
+                    .small()
+                    .weak(),
+                );
             });
-            ui.label(
-                egui::RichText::new(
-                    "Every version of this row, oldest first, with the event that made it. \
-                     Highlighted cells are the ones that event changed (hover: the value before); \
-                     a position shows its event in the timeline.",
-                )
-                .weak(),
-            );
             inline_error_ui(ui, panel.error.as_ref());
             match panel.history.value() {
                 Some(history) if history.versions.is_empty() => {

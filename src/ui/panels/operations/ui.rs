@@ -1,22 +1,72 @@
 //! Drawing Operations.
 
 use super::{OperationsCommand as C, OperationsPanel};
+use chrono::{DateTime, Utc};
+
 use crate::domain::ProjectorId;
+use crate::engine::ProjectorStatus;
 use crate::engine::snapshot::{HISTORY_AFTER, HISTORY_AGAIN};
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::jobs::JobKind;
+use crate::ui::widgets::health::{
+    blocked_text, lease_owner_text, lease_timing_text, trouble_detail, trouble_text, whole_secs,
+};
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_bytes};
+use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_bytes, wrapped_label_ui};
 
 fn ask(commands: &mut Vec<UiCommand>, confirm: Confirm) {
     commands.push(ShellCommand::Ask(confirm).into());
 }
 
+/// The read store's health: locked or unreachable since when, and how
+/// long, with its last answer.
+fn read_health_ui(ui: &mut egui::Ui, shell: &Shell, now: DateTime<Utc>) {
+    if let Some(trouble) = &shell.read_health.trouble {
+        wrapped_label_ui(
+            ui,
+            egui::RichText::new(format!(
+                "{} (for {}). {}",
+                trouble_text(trouble, shell.outage),
+                whole_secs(now - trouble.since()),
+                trouble_detail(trouble, now)
+            ))
+            .color(ERROR_COLOR),
+        );
+    }
+}
+
+/// The lease holder's cell: who, and when the lease was renewed and lapses.
+fn lease_cell_ui(ui: &mut egui::Ui, status: &ProjectorStatus, shell: &Shell, now: DateTime<Utc>) {
+    let Some(lease) = &status.lease else {
+        ui.label("—");
+        return;
+    };
+    let text = format!(
+        "{}: {}",
+        lease_owner_text(lease, &shell.instance_id),
+        lease_timing_text(lease, now)
+    );
+    let text = egui::RichText::new(text);
+    ui.label(if lease.expired_at(now) {
+        text.color(WARN_COLOR)
+    } else {
+        text
+    })
+    .on_hover_text(format!("{} (fencing {})", lease.owner, lease.fencing));
+}
+
 fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.heading("Projectors");
+    let now = Utc::now();
+    read_health_ui(ui, shell, now);
+    if shell.statuses.iter().any(|s| s.lease.is_some()) || shell.read_health.trouble.is_some() {
+        // The leases' and the trouble's ages count up.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
+    }
     egui::Grid::new("projectors")
         .num_columns(7)
         .striped(true)
@@ -45,14 +95,14 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                     if lag == 0 { OK_COLOR } else { WARN_COLOR },
                     lag.to_string(),
                 );
-                ui.label(format!("{:?}", status.state));
-                let holder = status.lease_holder.clone().unwrap_or_else(|| "—".into());
-                let mine = status.lease_holder.as_deref() == Some(shell.instance_id.as_str());
-                ui.label(if mine {
-                    format!("{holder} (this window)")
-                } else {
-                    holder
-                });
+                match shell.read_health.blocked_since(projector) {
+                    Some(since) => ui.colored_label(
+                        ERROR_COLOR,
+                        format!("{:?}, {}", status.state, blocked_text(since, now)),
+                    ),
+                    None => ui.label(format!("{:?}", status.state)),
+                };
+                lease_cell_ui(ui, status, shell, now);
                 let paused = matches!(status.state, crate::engine::ProjectorState::Paused);
                 if write_button_ui(ui, shell, if paused { "Resume" } else { "Pause" }) {
                     commands.push(C::SetPaused(projector, !paused).into());

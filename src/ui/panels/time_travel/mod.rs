@@ -1,30 +1,39 @@
 //! Time travel: a scrubber over positions (step, play/pause with speed, jump
 //! to start/end, follow-live, typed position or time), the state as of the
-//! cursor in virtual tables, the difference against now or a pinned position,
-//! a link from every row to the event that last changed it, and bookmarks.
-//! The state and the difference are lazy views: the tables read the rows in
-//! view a page at a time (placeholders until they arrive).
+//! cursor in virtual tables, the difference against now or a pinned position
+//! (always from the older position to the newer, unless swapped), the step
+//! to the cursor (its event and the rows it changed), a link from every row
+//! to the event that last changed it, and bookmarks. The state and the
+//! difference are lazy views: the tables read the rows in view a page at a
+//! time (placeholders until they arrive), in the order asked for (sorted,
+//! searched, filtered by a background pass when the directory cannot say).
 
+pub mod bookmarks;
+mod step_ui;
 mod tasks;
 mod ui;
+mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::state::StateCounts;
-use crate::domain::{RowDiff, Table};
+use crate::domain::Table;
 use crate::engine::EngineError;
-use crate::engine::view::{RowCells, StateView};
+use crate::engine::view::StateView;
+use crate::engine::view_order::RowQuery;
+use crate::engine::view_step::Step;
 use crate::ui::app::Shell;
 use crate::ui::error::InlineError;
-use crate::ui::page_cache::PageCache;
-use crate::ui::paged_diff::{PagedViewDiff, next_generation};
+use crate::ui::paged_diff::PagedViewDiff;
 use crate::ui::panels::Ctx;
 use crate::ui::remote::Remote;
+use crate::ui::widgets::table::paged::LazyRow;
 
+pub use bookmarks::{Bookmark, BookmarkCommand, BookmarkEdit};
 pub use ui::time_travel_ui;
+pub use view::TravelView;
 
 /// What the difference is taken against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,101 +45,23 @@ pub enum DiffAgainst {
     Pinned,
 }
 
-/// A named position.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bookmark {
-    /// What the user called it.
-    pub name: String,
-    /// The ledger position.
-    pub position: u64,
-}
-
 /// A text input of the panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TravelField {
     /// A typed position or time.
     Goto,
-    /// Name for a new bookmark.
-    BookmarkName,
 }
 
-/// The state as of the cursor: a lazy view whose rows are read a page at a
-/// time, and its difference to the reference.
-pub struct TravelView {
-    /// Position of the state.
-    pub position: u64,
-    /// The state: a snapshot's directory plus the events after it.
-    pub view: Arc<StateView>,
-    /// Its counts.
-    pub counts: StateCounts,
-    /// The reference's position and the difference to it.
-    pub diff: Option<(u64, PagedViewDiff)>,
-    /// How the state was computed (for the status line).
-    pub base: String,
-    /// Time to compute it.
-    pub elapsed_ms: u64,
-    /// Pages of the state's rows per table ([`Table::slot`]).
-    rows: [PageCache<RowCells>; 2],
-}
-
-impl std::fmt::Debug for TravelView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TravelView")
-            .field("position", &self.position)
-            .field("counts", &self.counts)
-            .field("diff", &self.diff)
-            .field("base", &self.base)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TravelView {
-    /// A view just computed for the cursor at `position`; no rows read yet.
-    pub fn new(
-        position: u64,
-        view: Arc<StateView>,
-        diff: Option<(u64, PagedViewDiff)>,
-        base: String,
-        elapsed_ms: u64,
-    ) -> Self {
-        let generation = next_generation();
-        let mut rows = [PageCache::default(), PageCache::default()];
-        for cache in &mut rows {
-            cache.reset(generation);
-        }
-        TravelView {
-            position,
-            counts: view.counts().clone(),
-            view,
-            diff,
-            base,
-            elapsed_ms,
-            rows,
-        }
-    }
-
-    /// Rows in a table of the state.
-    pub fn len(&self, table: Table) -> usize {
-        self.view.len(table)
-    }
-
-    /// The pages of a table's rows.
-    pub fn rows(&self, table: Table) -> &PageCache<RowCells> {
-        &self.rows[table.slot()]
-    }
-
-    /// True when the table shows real rows for `rows` (clipped to its
-    /// length): the state's rows when `show_state`, else the difference's.
-    pub fn rows_loaded(&self, table: Table, show_state: bool, rows: std::ops::Range<u64>) -> bool {
-        let clip = |len: usize| rows.start.min(len as u64)..rows.end.min(len as u64);
-        if show_state {
-            self.rows(table).has_rows(clip(self.len(table)))
-        } else {
-            self.diff
-                .as_ref()
-                .is_some_and(|(_, d)| d.pages(table).has_rows(clip(d.len(table))))
-        }
-    }
+/// What the tables show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TravelMode {
+    /// The rows of the state at the cursor.
+    #[default]
+    State,
+    /// The difference between the cursor and the reference.
+    Difference,
+    /// The event at the cursor and the rows it changed.
+    Step,
 }
 
 /// What the panel asks for.
@@ -164,10 +95,24 @@ pub enum TimeTravelCommand {
     FetchStatePage(Table, u64),
     /// The difference table needs this page of rows.
     FetchDiffPage(Table, u64),
-    /// Bookmark the cursor.
-    AddBookmark,
-    /// Forget a bookmark.
-    RemoveBookmark(usize),
+    /// Play if paused, pause if playing (the keyboard's Space).
+    TogglePlaying,
+    /// For the bookmarks.
+    Bookmark(BookmarkCommand),
+    /// The rows, the difference or the step.
+    SetMode(TravelMode),
+    /// Read the difference from the newer position to the older (or back).
+    SwapDirection,
+    /// Sort, search or filter a table of the state (`diff` false) or of
+    /// the difference.
+    SetQuery {
+        /// The difference's table (true) or the state's.
+        diff: bool,
+        /// Which table.
+        table: Table,
+        /// Its sort, search and filter.
+        query: RowQuery,
+    },
 }
 
 /// What comes back for the panel.
@@ -176,27 +121,66 @@ pub enum TimeTravelMessage {
     Reference(Result<Arc<StateView>, EngineError>),
     /// The state at the cursor.
     Travel(Result<Box<TravelView>, EngineError>),
+    /// The difference of the state at `position` computed again (the
+    /// reference moved, or it was swapped): the reference and the difference.
+    Diff {
+        /// The state's position.
+        position: u64,
+        /// The reference's position and the difference.
+        result: Result<Box<(u64, PagedViewDiff)>, EngineError>,
+    },
     /// One page of the state's rows.
     StatePage {
-        /// Generation of the view it was read from.
+        /// Generation of the pages it was read for.
         generation: u64,
         /// Which table.
         table: Table,
         /// Page number.
         page: u64,
-        /// The rows, in key order.
-        result: Result<Vec<RowCells>, EngineError>,
+        /// The rows, in display order.
+        result: Result<Vec<LazyRow>, EngineError>,
     },
     /// One page of the difference's rows.
     DiffPage {
-        /// Generation of the difference.
+        /// Generation of the pages it was read for.
         generation: u64,
         /// Which table.
         table: Table,
         /// Page number.
         page: u64,
-        /// One entry per differing key.
-        result: Result<Vec<Option<RowDiff>>, EngineError>,
+        /// One entry per row shown.
+        result: Result<Vec<LazyRow>, EngineError>,
+    },
+    /// A display order computed for a table.
+    Ordered {
+        /// The difference's table (true) or the state's.
+        diff: bool,
+        /// Which table.
+        table: Table,
+        /// Which order.
+        id: u64,
+        /// The rows to show, in order (`None`: every row in key order).
+        result: Result<Option<Arc<[u32]>>, EngineError>,
+    },
+    /// How far the pass computing an order is.
+    OrderProgress {
+        /// The difference's table (true) or the state's.
+        diff: bool,
+        /// Which table.
+        table: Table,
+        /// Which order.
+        id: u64,
+        /// Rows read.
+        done: u64,
+        /// Rows to read.
+        total: u64,
+    },
+    /// The step to a position: its event and the rows it changed.
+    Step {
+        /// The position.
+        position: u64,
+        /// The step.
+        result: Result<Box<Step>, EngineError>,
     },
     /// A typed position or time, as a position.
     Goto(Result<u64, EngineError>),
@@ -221,14 +205,29 @@ pub struct TimeTravelPanel {
     pub diff_against: DiffAgainst,
     /// Which table is shown.
     pub table: Table,
-    /// Rows (true) or the difference (false).
+    /// Rows (true) or the difference (false), unless `show_step`.
     pub show_state: bool,
+    /// The step to the cursor is shown.
+    pub show_step: bool,
+    /// The difference reads from the newer position to the older.
+    pub swapped: bool,
+    /// Sort, search and filter of each table: of the state (`[0]`) and of
+    /// the difference (`[1]`), per table ([`Table::slot`]).
+    pub queries: [[RowQuery; 2]; 2],
+    /// The step to the cursor (keyed by its position).
+    pub step: Remote<Step>,
+    /// The last step asked for failed.
+    step_failed: bool,
+    /// A difference asked for the state shown: (position, reference, swapped).
+    diff_asked: Option<(u64, u64, bool)>,
     /// Named positions.
     pub bookmarks: Vec<Bookmark>,
     /// Typed position or time.
     pub goto: String,
     /// Name for a new bookmark.
     pub bookmark_name: String,
+    /// The bookmark being renamed and annotated.
+    pub bookmark_edit: Option<BookmarkEdit>,
     /// The reference state (keyed by its position).
     pub reference: Remote<Arc<StateView>>,
     /// The state at the cursor (keyed by the cursor it was asked for).
@@ -253,9 +252,16 @@ impl Default for TimeTravelPanel {
             diff_against: DiffAgainst::Now,
             table: Table::Bookings,
             show_state: true,
+            show_step: false,
+            swapped: false,
+            queries: Default::default(),
+            step: Remote::default(),
+            step_failed: false,
+            diff_asked: None,
             bookmarks: Vec::new(),
             goto: String::new(),
             bookmark_name: String::new(),
+            bookmark_edit: None,
             reference: Remote::default(),
             travel: Remote::default(),
             error: None,
@@ -271,9 +277,6 @@ impl TimeTravelPanel {
         let head = ctx.shell.head;
         match command {
             TimeTravelCommand::SetDraft(TravelField::Goto, text) => self.goto = text,
-            TimeTravelCommand::SetDraft(TravelField::BookmarkName, text) => {
-                self.bookmark_name = text;
-            }
             TimeTravelCommand::SetCursor(position) => {
                 self.cursor = position.min(head);
                 self.follow = false;
@@ -281,6 +284,9 @@ impl TimeTravelPanel {
             TimeTravelCommand::StepCursor(delta) => {
                 self.cursor = self.cursor.saturating_add_signed(delta).min(head);
                 self.follow = false;
+            }
+            TimeTravelCommand::TogglePlaying => {
+                self.handle(TimeTravelCommand::SetPlaying(!self.playing), ctx);
             }
             TimeTravelCommand::SetPlaying(on) => {
                 if on && self.cursor >= head {
@@ -311,44 +317,56 @@ impl TimeTravelPanel {
             }
             TimeTravelCommand::SetDiffAgainst(against) => self.diff_against = against,
             TimeTravelCommand::SetTable(table) => self.table = table,
-            TimeTravelCommand::SetShowState(on) => self.show_state = on,
-            TimeTravelCommand::FetchStatePage(table, page) => {
-                let Some(travel) = self.travel.value_mut() else {
-                    return;
-                };
-                let cache = &mut travel.rows[table.slot()];
-                if cache.has_or_pending(page) {
-                    return;
+            TimeTravelCommand::SetShowState(on) => {
+                self.show_state = on;
+                self.show_step = false;
+            }
+            TimeTravelCommand::SetMode(mode) => match mode {
+                TravelMode::State | TravelMode::Difference => {
+                    self.show_state = mode == TravelMode::State;
+                    self.show_step = false;
                 }
-                cache.mark_pending(page);
-                let generation = cache.generation;
-                tasks::state_page(ctx, travel.view.clone(), table, page, generation);
+                TravelMode::Step => self.show_step = true,
+            },
+            TimeTravelCommand::SwapDirection => self.swapped = !self.swapped,
+            TimeTravelCommand::SetQuery { diff, table, query } => {
+                self.queries[usize::from(diff)][table.slot()] = query;
+            }
+            TimeTravelCommand::FetchStatePage(table, page) => {
+                self.fetch_page(ctx, false, table, page)
             }
             TimeTravelCommand::FetchDiffPage(table, page) => {
-                let Some((_, diff)) = self.travel.value_mut().and_then(|t| t.diff.as_mut()) else {
-                    return;
-                };
-                if let Some((diff, generation)) = diff.want(table, page) {
-                    tasks::diff_page(ctx, diff, table, page, generation);
-                }
+                self.fetch_page(ctx, true, table, page)
             }
-            TimeTravelCommand::AddBookmark => {
-                let name = match self.bookmark_name.trim() {
-                    "" => format!("position {}", self.cursor),
-                    name => name.to_string(),
-                };
-                self.bookmarks.push(Bookmark {
-                    name,
-                    position: self.cursor,
-                });
-                self.bookmark_name.clear();
-            }
-            TimeTravelCommand::RemoveBookmark(index) => {
-                if index < self.bookmarks.len() {
-                    self.bookmarks.remove(index);
-                }
-            }
+            TimeTravelCommand::Bookmark(command) => self.handle_bookmark(command, ctx),
         }
+    }
+
+    /// What the tables show.
+    pub fn mode(&self) -> TravelMode {
+        match (self.show_step, self.show_state) {
+            (true, _) => TravelMode::Step,
+            (false, true) => TravelMode::State,
+            (false, false) => TravelMode::Difference,
+        }
+    }
+
+    /// The sort, search and filter asked for a table of the state (`diff`
+    /// false) or of the difference.
+    pub fn query(&self, diff: bool, table: Table) -> &RowQuery {
+        &self.queries[usize::from(diff)][table.slot()]
+    }
+
+    fn fetch_page(&mut self, ctx: &mut Ctx<'_>, diff: bool, table: Table, page: u64) {
+        let Some(request) = self
+            .travel
+            .value_mut()
+            .and_then(|t| t.table_mut(diff, table))
+            .and_then(|t| t.want_page(page))
+        else {
+            return;
+        };
+        tasks::page(ctx, diff, table, request);
     }
 
     /// Moves the cursor while playing (every frame).
@@ -392,22 +410,84 @@ impl TimeTravelPanel {
             }
         }
         let reference = self.reference.value().cloned();
-        let at = reference.as_ref().map(|r| r.position());
-        let current = self
-            .travel
-            .value()
-            .map(|t| (t.position, t.diff.as_ref().map(|d| d.0)));
         let cursor = self.cursor.min(head);
-        if !self.travel.is_asked() && current != Some((cursor, at)) {
+        let shown = self.travel.value().map(|t| t.position);
+        if !self.travel.is_asked() && shown != Some(cursor) {
             // After a failure, once a second.
             if self.error.is_none() || self.travel.asked_before(Duration::from_secs(1)) {
                 self.travel.ask(cursor);
-                tasks::travel(ctx, cursor, reference);
+                self.diff_asked = None;
+                tasks::travel(ctx, cursor, reference, self.swapped, self.queries.clone());
             } else {
                 held_back = true;
             }
+        } else if !self.travel.is_asked() {
+            self.request_diff(ctx, reference);
         }
-        held_back
+        self.request_order(ctx);
+        let step_held_back = self.request_step(ctx);
+        held_back || step_held_back
+    }
+
+    /// The state shown is at the cursor: computes its difference again
+    /// when the reference or the direction changed.
+    fn request_diff(&mut self, ctx: &mut Ctx<'_>, reference: Option<Arc<StateView>>) {
+        let (Some(travel), Some(reference)) = (self.travel.value(), reference) else {
+            return;
+        };
+        let at = reference.position();
+        let fits = travel.diff.as_ref().is_some_and(|(r, d)| {
+            *r == at && (d.from() == d.to() || d.is_backwards() == self.swapped)
+        });
+        let key = (travel.position, at, self.swapped);
+        if fits || self.diff_asked == Some(key) {
+            return;
+        }
+        self.diff_asked = Some(key);
+        tasks::rediff(
+            ctx,
+            travel.view.clone(),
+            reference,
+            self.swapped,
+            self.queries[1].clone(),
+        );
+    }
+
+    /// The table shown is in the order asked for, or a pass computes it.
+    fn request_order(&mut self, ctx: &mut Ctx<'_>) {
+        if self.show_step {
+            return;
+        }
+        let diff = !self.show_state;
+        let table = self.table;
+        let wanted = self.query(diff, table).clone();
+        let Some(request) = self
+            .travel
+            .value_mut()
+            .and_then(|t| t.table_mut(diff, table))
+            .and_then(|t| t.want_order(&wanted))
+        else {
+            return;
+        };
+        tasks::order(ctx, diff, table, request);
+    }
+
+    /// The step to the state shown, when it is on screen. True when one is
+    /// due but held back after a failure.
+    fn request_step(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let Some(travel) = self.travel.value().filter(|_| self.show_step) else {
+            return false;
+        };
+        if self.step.is_for(travel.position) || self.step.is_asked() {
+            return false;
+        }
+        // After a failure, once a second.
+        if self.step_failed && !self.step.asked_before(Duration::from_secs(1)) {
+            return true;
+        }
+        self.step.ask(travel.position);
+        tasks::step(ctx, travel.view.clone(), travel.previous.clone());
+        false
     }
 
     /// The head moved.
@@ -433,6 +513,28 @@ impl TimeTravelPanel {
     pub fn on_disconnect(&mut self) {
         self.reference = Remote::default();
         self.travel = Remote::default();
+        self.step = Remote::default();
+        self.diff_asked = None;
+    }
+
+    fn page_arrived(
+        &mut self,
+        diff: bool,
+        table: Table,
+        generation: u64,
+        page: u64,
+        result: Result<Vec<LazyRow>, EngineError>,
+    ) {
+        let arrived = self
+            .travel
+            .value_mut()
+            .and_then(|t| t.table_mut(diff, table))
+            .and_then(|t| t.page_arrived(generation, page, result));
+        match arrived {
+            Some(Ok(())) => self.rows_error = None,
+            Some(Err(error)) => self.rows_error = Some(error.into()),
+            None => {}
+        }
     }
 
     /// A message for the panel arrived.
@@ -449,10 +551,15 @@ impl TimeTravelPanel {
                 }
             },
             TimeTravelMessage::Travel(result) => match result {
-                Ok(view) => {
+                Ok(mut view) => {
                     self.error = None;
                     self.rows_error = None;
                     let position = view.position;
+                    view.previous = self
+                        .travel
+                        .value()
+                        .filter(|old| old.position + 1 == position)
+                        .map(|old| old.view.clone());
                     self.travel.arrive(position, *view);
                 }
                 Err(error) => {
@@ -460,43 +567,74 @@ impl TimeTravelPanel {
                     self.error = Some(error.into());
                 }
             },
+            TimeTravelMessage::Diff { position, result } => {
+                let Some(travel) = self.travel.value_mut().filter(|t| t.position == position)
+                else {
+                    return;
+                };
+                match result {
+                    Ok(diff) => {
+                        travel.diff = Some(*diff);
+                        self.diff_asked = None;
+                    }
+                    // Kept asked: not asked again until something changes.
+                    Err(error) => self.rows_error = Some(error.into()),
+                }
+            }
             TimeTravelMessage::StatePage {
                 generation,
                 table,
                 page,
                 result,
-            } => {
-                let Some(travel) = self.travel.value_mut() else {
-                    return;
-                };
-                let cache = &mut travel.rows[table.slot()];
-                if cache.generation != generation {
-                    return;
-                }
-                match result {
-                    Ok(rows) => {
-                        cache.insert(page, rows);
-                        self.rows_error = None;
-                    }
-                    Err(error) => {
-                        cache.failed(page);
-                        self.rows_error = Some(error.into());
-                    }
-                }
-            }
+            } => self.page_arrived(false, table, generation, page, result),
             TimeTravelMessage::DiffPage {
                 generation,
                 table,
                 page,
                 result,
+            } => self.page_arrived(true, table, generation, page, result),
+            TimeTravelMessage::Ordered {
+                diff,
+                table,
+                id,
+                result,
             } => {
-                let Some((_, diff)) = self.travel.value_mut().and_then(|t| t.diff.as_mut()) else {
-                    return;
-                };
-                match diff.arrive(generation, table, page, result) {
-                    Some(Ok(())) => self.rows_error = None,
+                let arrived = self
+                    .travel
+                    .value_mut()
+                    .and_then(|t| t.table_mut(diff, table))
+                    .and_then(|t| t.order_arrived(id, result));
+                match arrived {
+                    Some(Err(EngineError::Cancelled)) | Some(Ok(())) | None => {}
                     Some(Err(error)) => self.rows_error = Some(error.into()),
-                    None => {}
+                }
+            }
+            TimeTravelMessage::OrderProgress {
+                diff,
+                table,
+                id,
+                done,
+                total,
+            } => {
+                if let Some(t) = self
+                    .travel
+                    .value_mut()
+                    .and_then(|t| t.table_mut(diff, table))
+                {
+                    t.order_progress(id, done, total);
+                }
+            }
+            TimeTravelMessage::Step { position, result } => {
+                if !self.step.is_for(position) {
+                    return;
+                }
+                self.step_failed = result.is_err();
+                match result {
+                    Ok(step) => self.step.arrive(position, *step),
+                    Err(error) => {
+                        self.step.fail();
+                        self.rows_error = Some(error.into());
+                    }
                 }
             }
             TimeTravelMessage::Goto(result) => match result {

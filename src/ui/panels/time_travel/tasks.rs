@@ -1,5 +1,5 @@
-//! Time travel's background work: state views, their differences and pages
-//! of their rows, answered as [`TimeTravelMessage`]s.
+//! Time travel's background work: state views, their differences, display
+//! orders, pages of their rows and steps, answered as [`TimeTravelMessage`]s.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,11 +7,12 @@ use std::time::Instant;
 use super::{TimeTravelMessage, TravelView};
 use crate::domain::Table;
 use crate::engine::timetravel::FoldBase;
-use crate::engine::view::{StateView, ViewDiff};
+use crate::engine::view::StateView;
+use crate::engine::view_order::{PassControl, RowQuery};
 use crate::ui::command::Message;
-use crate::ui::page_cache::page_range;
-use crate::ui::paged_diff::{PagedViewDiff, read_page, view_diff};
+use crate::ui::paged_diff::paged_view_diff;
 use crate::ui::panels::Ctx;
+use crate::ui::widgets::table::paged::{LazyRows, OrderRequest, PageRequest, order_now};
 
 fn send(
     ctx: &Ctx<'_>,
@@ -47,8 +48,38 @@ fn describe_base(view: &StateView) -> String {
     }
 }
 
-/// The state at the cursor as a lazy view, and its difference to `reference`.
-pub fn travel(ctx: &Ctx<'_>, position: u64, reference: Option<Arc<StateView>>) {
+/// The difference between the state at the cursor and the reference: from
+/// the older of the two to the newer, or the other way when `swapped`.
+async fn difference(
+    view: Arc<StateView>,
+    reference: Arc<StateView>,
+    swapped: bool,
+    queries: &[RowQuery; 2],
+) -> crate::engine::EngineResult<(u64, crate::ui::paged_diff::PagedViewDiff)> {
+    let at = reference.position();
+    let (older, newer) = if reference.position() < view.position() {
+        (reference, view)
+    } else {
+        (view, reference)
+    };
+    let (first, second) = if swapped {
+        (newer, older)
+    } else {
+        (older, newer)
+    };
+    Ok((at, paged_view_diff(first, second, queries).await?))
+}
+
+/// The state at the cursor as a lazy view, its tables in the order of
+/// `queries` (`[0]` the state's, `[1]` the difference's) where that is
+/// cheap, and its difference to `reference`.
+pub fn travel(
+    ctx: &Ctx<'_>,
+    position: u64,
+    reference: Option<Arc<StateView>>,
+    swapped: bool,
+    queries: [[RowQuery; 2]; 2],
+) {
     let Some(engine) = ctx.engine.cloned() else {
         return;
     };
@@ -57,16 +88,21 @@ pub fn travel(ctx: &Ctx<'_>, position: u64, reference: Option<Arc<StateView>>) {
         let result = async {
             let view = Arc::new(engine.state_view(position).await?);
             let diff = match reference {
-                Some(r) => {
-                    let at = r.position();
-                    Some((at, PagedViewDiff::new(view_diff(view.clone(), r).await?)))
-                }
+                Some(r) => Some(difference(view.clone(), r, swapped, &queries[1]).await?),
                 None => None,
             };
+            let rows = |table| LazyRows::State {
+                view: view.clone(),
+                table,
+            };
+            let state = [
+                order_now(rows(Table::Users), &queries[0][0]).await?,
+                order_now(rows(Table::Bookings), &queries[0][1]).await?,
+            ];
             let base = describe_base(&view);
             let elapsed_ms = started.elapsed().as_millis() as u64;
             Ok(Box::new(TravelView::new(
-                position, view, diff, base, elapsed_ms,
+                position, view, state, diff, base, elapsed_ms,
             )))
         }
         .await;
@@ -74,30 +110,84 @@ pub fn travel(ctx: &Ctx<'_>, position: u64, reference: Option<Arc<StateView>>) {
     });
 }
 
-/// One page of a state's rows.
-pub fn state_page(ctx: &Ctx<'_>, view: Arc<StateView>, table: Table, page: u64, generation: u64) {
+/// The difference of the state shown, computed again.
+pub fn rediff(
+    ctx: &Ctx<'_>,
+    view: Arc<StateView>,
+    reference: Arc<StateView>,
+    swapped: bool,
+    queries: [RowQuery; 2],
+) {
+    let position = view.position();
     send(ctx, async move {
-        let range = page_range(page, view.len(table));
-        let result = view.row_cells(table, range).await;
-        TimeTravelMessage::StatePage {
-            generation,
+        let result = difference(view, reference, swapped, &queries)
+            .await
+            .map(Box::new);
+        TimeTravelMessage::Diff { position, result }
+    });
+}
+
+/// A display order for a table of the state (`diff` false) or of the
+/// difference, with its progress.
+pub fn order(ctx: &Ctx<'_>, diff: bool, table: Table, request: OrderRequest) {
+    let progress_box = ctx.outbox.clone();
+    let id = request.id;
+    let control = PassControl {
+        cancel: request.cancel.clone(),
+        progress: Arc::new(move |done, total| {
+            progress_box.try_send(Message::TimeTravel(TimeTravelMessage::OrderProgress {
+                diff,
+                table,
+                id,
+                done,
+                total,
+            }));
+        }),
+    };
+    send(ctx, async move {
+        let result = request.rows.order(&request.query, &control).await;
+        TimeTravelMessage::Ordered {
+            diff,
             table,
-            page,
+            id,
             result,
         }
     });
 }
 
-/// One page of the difference's rows.
-pub fn diff_page(ctx: &Ctx<'_>, diff: Arc<ViewDiff>, table: Table, page: u64, generation: u64) {
+/// One page of a table's rows.
+pub fn page(ctx: &Ctx<'_>, diff: bool, table: Table, request: PageRequest) {
     send(ctx, async move {
-        let result = read_page(diff, table, page).await;
-        TimeTravelMessage::DiffPage {
-            generation,
-            table,
-            page,
-            result,
+        let (generation, page) = (request.generation, request.page);
+        let result = request.read().await;
+        if diff {
+            TimeTravelMessage::DiffPage {
+                generation,
+                table,
+                page,
+                result,
+            }
+        } else {
+            TimeTravelMessage::StatePage {
+                generation,
+                table,
+                page,
+                result,
+            }
         }
+    });
+}
+
+/// The step to `view`'s position: its event and the rows it changed
+/// (`previous`: the state one position earlier, if at hand).
+pub fn step(ctx: &Ctx<'_>, view: Arc<StateView>, previous: Option<Arc<StateView>>) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let position = view.position();
+    send(ctx, async move {
+        let result = engine.step(view, previous).await.map(Box::new);
+        TimeTravelMessage::Step { position, result }
     });
 }
 

@@ -1,17 +1,18 @@
 //! Drawing time travel.
 
-use egui_extras::{Column, TableBuilder};
-
-use super::{DiffAgainst, TimeTravelCommand as C, TimeTravelPanel, TravelField, TravelView};
+use super::step_ui::step_ui;
+use super::{
+    DiffAgainst, TimeTravelCommand as C, TimeTravelPanel, TravelField, TravelMode, TravelView,
+};
 use crate::domain::Table;
 use crate::ui::app::Shell;
-use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
-use crate::ui::page_cache::page_of;
-use crate::ui::panels::history::HistoryCommand;
-use crate::ui::widgets::diff_table::paged_diff_ui;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::inline_error_ui;
+use crate::ui::widgets::table::TableLook;
+use crate::ui::widgets::table::line::DiffLabels;
+use crate::ui::widgets::table::paged::{PagedShow, TableAsk, paged_table_ui};
 
 fn push(commands: &mut Vec<UiCommand>, command: C) {
     commands.push(command.into());
@@ -144,34 +145,16 @@ fn compare_controls_ui(
         if ui.button("Pin this position").clicked() {
             push(commands, C::Pin);
         }
-        ui.separator();
-        ui.label("Bookmark");
-        if let (_, Some(text)) = draft_field_ui(ui, &panel.bookmark_name, "name", 100.0) {
-            push(commands, C::SetDraft(TravelField::BookmarkName, text));
-        }
-        if ui.button("Add").clicked() {
-            push(commands, C::AddBookmark);
-        }
-        for (i, bookmark) in panel.bookmarks.iter().enumerate() {
-            if ui
-                .button(format!("{} @{}", bookmark.name, bookmark.position))
-                .on_hover_text("Go there (right-click to remove)")
-                .clicked()
-            {
-                push(commands, C::SetCursor(bookmark.position));
-            }
-            if ui
-                .small_button("×")
-                .on_hover_text(format!("Remove bookmark '{}'", bookmark.name))
-                .clicked()
-            {
-                push(commands, C::RemoveBookmark(i));
-            }
-        }
     });
 }
 
-fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView, head: u64) {
+fn summary_ui(
+    ui: &mut egui::Ui,
+    panel: &TimeTravelPanel,
+    travel: &TravelView,
+    head: u64,
+    commands: &mut Vec<UiCommand>,
+) {
     let c = &travel.counts;
     let statuses = c
         .bookings_by_status
@@ -194,13 +177,22 @@ fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView, h
             ui.spinner();
         }
     });
-    if let Some((reference, rows)) = &travel.diff {
-        let text = rows.counts_text();
+    if let Some((reference, diff)) = &travel.diff {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!(
-                "Changes from {} to {reference}: {text}",
-                travel.position
+                "Changes {}: {}",
+                diff.direction_text(),
+                diff.counts_text()
             ));
+            let (from, to) = (diff.from(), diff.to());
+            if from != to
+                && ui
+                    .button("Swap direction")
+                    .on_hover_text(format!("Read it the other way: from {to} to {from}"))
+                    .clicked()
+            {
+                push(commands, C::SwapDirection);
+            }
             // The last difference stays while the one asked for is read.
             let wanted = panel.wanted_reference(head);
             if *reference != wanted {
@@ -216,134 +208,124 @@ fn summary_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, travel: &TravelView, h
     }
 }
 
+fn look(id: &'static str, table: Table, diff: bool) -> TableLook<'static> {
+    TableLook {
+        id: egui::Id::unique((id, table.name())),
+        tag: diff.then_some("diff"),
+        columns: table.columns(),
+        history: Some(table),
+        kinds: None,
+    }
+}
+
+/// The command for what a table of the state (`diff` false) or of the
+/// difference asks.
+fn ask_command(diff: bool, table: Table, ask: TableAsk) -> UiCommand {
+    match ask {
+        TableAsk::Query(query) => C::SetQuery { diff, table, query }.into(),
+        TableAsk::Page(page) if diff => C::FetchDiffPage(table, page).into(),
+        TableAsk::Page(page) => C::FetchStatePage(table, page).into(),
+    }
+}
+
 fn state_table_ui(
     ui: &mut egui::Ui,
+    panel: &TimeTravelPanel,
+    shell: &Shell,
     travel: &TravelView,
-    table: Table,
     commands: &mut Vec<UiCommand>,
 ) {
-    let columns = table.columns();
-    let count = travel.len(table);
-    if count == 0 {
+    let table = panel.table;
+    if travel.len(table) == 0 {
         ui.label("No rows at this position.");
         return;
     }
-    let rows = travel.rows(table);
-    let mut builder = TableBuilder::new(ui)
-        .id_salt(("travel_state", table == Table::Users))
-        .striped(true)
-        .resizable(true)
-        .auto_shrink([false, false]);
-    for (i, name) in columns.iter().enumerate() {
-        let width = match *name {
-            "user_id" | "booking_id" => 85.0,
-            "email" => 220.0,
-            "address" | "name" | "service" => 140.0,
-            _ => 85.0,
-        };
-        builder = builder.column(if i + 1 == columns.len() {
-            Column::remainder().at_least(80.0)
-        } else {
-            Column::initial(width).at_least(40.0).clip(true)
-        });
-    }
-    let mut wanted_pages: Vec<u64> = Vec::new();
-    builder
-        .header(22.0, |mut header| {
-            for name in columns {
-                header.col(|ui| {
-                    ui.strong(*name);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(20.0, count, |mut row| {
-                let index = row.index() as u64;
-                let Some(state_row) = rows.row(index) else {
-                    let page = page_of(index);
-                    if !wanted_pages.contains(&page) {
-                        wanted_pages.push(page);
-                    }
-                    for _ in columns {
-                        row.col(|ui| {
-                            ui.label(egui::RichText::new("…").weak());
-                        });
-                    }
-                    return;
-                };
-                let last = state_row.last_position;
-                let n = state_row.cells.len();
-                for (i, cell) in state_row.cells.iter().enumerate() {
-                    row.col(|ui| {
-                        if i + 1 == n {
-                            if ui
-                                .link(cell.as_str())
-                                .on_hover_text(format!(
-                                    "Show event {last} (it last changed this row) in the timeline"
-                                ))
-                                .clicked()
-                            {
-                                commands.push(ShellCommand::ShowEvent(last).into());
-                            }
-                        } else if i == 0
-                            && let Ok(key) = uuid::Uuid::parse_str(cell)
-                        {
-                            if ui
-                                .link(&cell[..8])
-                                .on_hover_text(format!(
-                                    "{cell}: show every version of this row (row history)"
-                                ))
-                                .clicked()
-                            {
-                                commands.push(HistoryCommand::Open(table, key).into());
-                            }
-                        } else if cell.len() == 36 && cell.is_char_boundary(8) {
-                            ui.label(&cell[..8]).on_hover_text(cell.as_str());
-                        } else {
-                            ui.add(egui::Label::new(cell.as_str()).truncate());
-                        }
-                    });
-                }
-            });
-        });
-    commands.extend(
-        wanted_pages
-            .into_iter()
-            .map(|page| C::FetchStatePage(table, page).into()),
+    paged_table_ui(
+        ui,
+        &look("travel_state", table, false),
+        Some(shell),
+        PagedShow {
+            table: travel.state(table),
+            wanted: panel.query(false, table),
+            diff: None,
+        },
+        |ask| ask_command(false, table, ask),
+        commands,
     );
 }
 
 fn travel_diff_ui(
     ui: &mut egui::Ui,
     panel: &TimeTravelPanel,
+    shell: &Shell,
     travel: &TravelView,
     commands: &mut Vec<UiCommand>,
 ) {
-    let Some((reference, rows)) = &travel.diff else {
+    let Some((_, diff)) = &travel.diff else {
         ui.spinner();
         return;
     };
     let table = panel.table;
-    paged_diff_ui(
+    if diff.len(table) == 0 {
+        ui.label(format!("{}: no differences", table.name()));
+        return;
+    }
+    let texts = diff.label_texts();
+    let labels = DiffLabels {
+        added: &texts[0],
+        removed: &texts[1],
+        changed: &texts[2],
+    };
+    paged_table_ui(
         ui,
-        "travel_diff",
-        rows.source(table),
-        *reference,
-        |page| C::FetchDiffPage(table, page).into(),
+        &look("travel_diff", table, true),
+        Some(shell),
+        PagedShow {
+            table: diff.table(table),
+            wanted: panel.query(true, table),
+            diff: Some((&labels, diff.counts(table))),
+        },
+        |ask| ask_command(true, table, ask),
         commands,
     );
 }
 
 /// True while rows of the table on screen are being read.
 fn rows_pending(panel: &TimeTravelPanel, travel: &TravelView) -> bool {
-    let table = panel.table;
-    if panel.show_state {
-        travel.rows(table).any_pending()
-    } else {
-        travel
-            .diff
-            .as_ref()
-            .is_some_and(|(_, d)| d.pages(table).any_pending())
+    if panel.show_step {
+        return panel.step.is_asked();
+    }
+    travel
+        .table(!panel.show_state, panel.table)
+        .is_some_and(|t| t.pages().any_pending() || t.ordering().is_some())
+}
+
+fn mode_ui(ui: &mut egui::Ui, panel: &TimeTravelPanel, commands: &mut Vec<UiCommand>) {
+    let mode = panel.mode();
+    for (choice, text, hover) in [
+        (
+            TravelMode::State,
+            "rows at this position",
+            "Every row of the table as of the cursor",
+        ),
+        (
+            TravelMode::Difference,
+            "difference",
+            "The rows that differ between the cursor and the reference",
+        ),
+        (
+            TravelMode::Step,
+            "step",
+            "The event at the cursor and only the rows it changed, before -> after",
+        ),
+    ] {
+        if ui
+            .selectable_label(mode == choice, text)
+            .on_hover_text(hover)
+            .clicked()
+        {
+            push(commands, C::SetMode(choice));
+        }
     }
 }
 
@@ -356,6 +338,7 @@ pub fn time_travel_ui(
 ) {
     controls_ui(ui, panel, shell, commands);
     compare_controls_ui(ui, panel, shell, commands);
+    super::bookmarks::bookmarks_ui(ui, panel, shell, commands);
     if shell.jobs.running(JobKind::HistoryPass) {
         // The ledger is being read once into a history snapshot; a position
         // no snapshot holds yet is read from what the pass has folded.
@@ -383,7 +366,7 @@ pub fn time_travel_ui(
         });
         return;
     };
-    summary_ui(ui, panel, travel, shell.head);
+    summary_ui(ui, panel, travel, shell.head, commands);
     ui.horizontal(|ui| {
         for table in Table::ALL {
             if ui
@@ -394,26 +377,14 @@ pub fn time_travel_ui(
             }
         }
         ui.separator();
-        if ui
-            .selectable_label(panel.show_state, "rows at this position")
-            .clicked()
-        {
-            push(commands, C::SetShowState(true));
-        }
-        if ui
-            .selectable_label(!panel.show_state, "difference")
-            .clicked()
-        {
-            push(commands, C::SetShowState(false));
-        }
+        mode_ui(ui, panel, commands);
         if rows_pending(panel, travel) {
             ui.spinner();
-            ui.label(egui::RichText::new("reading rows…").small().weak());
         }
     });
-    if panel.show_state {
-        state_table_ui(ui, travel, panel.table, commands);
-    } else {
-        travel_diff_ui(ui, panel, travel, commands);
+    match panel.mode() {
+        TravelMode::State => state_table_ui(ui, panel, shell, travel, commands),
+        TravelMode::Difference => travel_diff_ui(ui, panel, shell, travel, commands),
+        TravelMode::Step => step_ui(ui, panel, shell, travel, commands),
     }
 }

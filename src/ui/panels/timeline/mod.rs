@@ -16,7 +16,7 @@ use crate::store::{EventFilter, LedgerEntry, entry_position};
 use crate::ui::app::Shell;
 use crate::ui::command::ShellCommand;
 use crate::ui::error::InlineError;
-use crate::ui::page_cache::PageCache;
+use crate::ui::page_cache::{PageCache, page_of};
 use crate::ui::panels::{Ctx, PanelKind};
 use crate::ui::remote::Remote;
 
@@ -116,8 +116,15 @@ pub enum TimelineCommand {
     FilterAggregate(Uuid),
     /// The table needs this page of rows.
     FetchPage(u64),
-    /// A row was clicked.
+    /// An event was picked (in its aggregate's stream).
     SelectEvent(Box<LedgerEntry>),
+    /// A row of the table was clicked.
+    SelectRow(u64),
+    /// Move the selection this many rows down (up when negative) and keep
+    /// it in view (the keyboard's Up/Down).
+    MoveSelection(i64),
+    /// Open the selected event's aggregate stream (the keyboard's Enter).
+    OpenSelectedStream,
     /// Follow the head.
     SetFollowLive(bool),
     /// The density plot was clicked at this time.
@@ -157,8 +164,15 @@ pub enum TimelineMessage {
         /// The buckets.
         result: Result<Density, EngineError>,
     },
-    /// Scroll to a row (after a jump).
+    /// Scroll to a row (after a jump to a time).
     ScrollTo(Result<u64, EngineError>),
+    /// The row of the event at a position (after a jump to it): selected.
+    RowOf {
+        /// The position jumped to.
+        position: u64,
+        /// Its row.
+        result: Result<u64, EngineError>,
+    },
     /// One event, for the detail view after a jump.
     Event(Result<Option<Box<LedgerEntry>>, EngineError>),
     /// An aggregate's events.
@@ -190,8 +204,14 @@ pub struct TimelinePanel {
     pub density: Remote<Density>,
     /// Follow the head.
     pub follow_live: bool,
-    /// Row the table scrolls to once.
+    /// Row the table scrolls to once (centered).
     pub scroll_to_row: Option<u64>,
+    /// Row the table scrolls into view once, as little as it takes.
+    pub reveal_row: Option<u64>,
+    /// Row of the selected event, when known.
+    pub selected_row: Option<u64>,
+    /// The selected row's page is being read: select its event when it arrives.
+    select_when_loaded: bool,
     /// Position of the selected event.
     pub selected_position: Option<u64>,
     /// The selected event.
@@ -248,6 +268,29 @@ impl TimelinePanel {
             TimelineCommand::SelectEvent(entry) => {
                 self.selected_position = Some(entry_position(&entry));
                 self.selected = Some(*entry);
+                self.selected_row = None;
+                self.select_when_loaded = false;
+            }
+            TimelineCommand::SelectRow(row) => self.select_row(row),
+            TimelineCommand::MoveSelection(delta) => {
+                let total = self.total.value().copied().unwrap_or(0);
+                if total == 0 {
+                    return;
+                }
+                let row = match self.selected_row {
+                    Some(row) => row.saturating_add_signed(delta).min(total - 1),
+                    None if delta < 0 => total - 1,
+                    None => 0,
+                };
+                self.follow_live = false;
+                self.select_row(row);
+                self.reveal_row = Some(row);
+            }
+            TimelineCommand::OpenSelectedStream => {
+                if let Some(Ok(event)) = &self.selected {
+                    let aggregate = event.aggregate_id;
+                    self.handle(TimelineCommand::FilterAggregate(aggregate), ctx);
+                }
             }
             TimelineCommand::SetFollowLive(on) => {
                 self.follow_live = on;
@@ -270,13 +313,31 @@ impl TimelinePanel {
                 self.selected_position = Some(position);
                 tasks::show_position(ctx, position);
             }
-            TimelineCommand::ScrolledToRow => self.scroll_to_row = None,
+            TimelineCommand::ScrolledToRow => {
+                self.scroll_to_row = None;
+                self.reveal_row = None;
+            }
             TimelineCommand::CloseStream => self.stream = None,
+        }
+    }
+
+    /// Selects the table's row `row` (its event once its page is read).
+    fn select_row(&mut self, row: u64) {
+        self.selected_row = Some(row);
+        match self.pages.row(row) {
+            Some(entry) => {
+                self.selected_position = Some(entry_position(entry));
+                self.selected = Some(entry.clone());
+                self.select_when_loaded = false;
+            }
+            None => self.select_when_loaded = true,
         }
     }
 
     fn set_filter(&mut self, filter: EventFilter) {
         self.filter = filter;
+        self.selected_row = None;
+        self.select_when_loaded = false;
         self.reload();
         self.scroll_to_row = Some(0);
     }
@@ -294,6 +355,7 @@ impl TimelinePanel {
     pub fn on_disconnect(&mut self) {
         self.reload();
         self.selected = None;
+        self.selected_row = None;
         self.stream = None;
     }
 
@@ -357,7 +419,15 @@ impl TimelinePanel {
                     return;
                 }
                 match result {
-                    Ok(rows) => self.pages.insert(page, rows),
+                    Ok(rows) => {
+                        self.pages.insert(page, rows);
+                        if self.select_when_loaded
+                            && let Some(row) = self.selected_row
+                            && page_of(row) == page
+                        {
+                            self.select_row(row);
+                        }
+                    }
                     Err(error) => {
                         self.pages.failed(page);
                         shell.report(format!("timeline: {error}"));
@@ -404,6 +474,15 @@ impl TimelinePanel {
             }
             TimelineMessage::ScrollTo(result) => match result {
                 Ok(row) => self.scroll_to_row = Some(row),
+                Err(error) => shell.report(format!("timeline: {error}")),
+            },
+            TimelineMessage::RowOf { position, result } => match result {
+                Ok(row) => {
+                    self.scroll_to_row = Some(row);
+                    if self.selected_position == Some(position) {
+                        self.selected_row = Some(row);
+                    }
+                }
                 Err(error) => shell.report(format!("timeline: {error}")),
             },
             TimelineMessage::Event(result) => match result {

@@ -73,7 +73,10 @@ pub fn row_at_time(ctx: &Ctx<'_>, filter: EventFilter, time: DateTime<Utc>) {
 /// Scrolls to the event at `position` and loads it for the detail view.
 pub fn show_position(ctx: &Ctx<'_>, position: u64) {
     ask(ctx, move |engine| async move {
-        TimelineMessage::ScrollTo(engine.timeline_row_of(position).await)
+        TimelineMessage::RowOf {
+            position,
+            result: engine.timeline_row_of(position).await,
+        }
     });
     ask(ctx, move |engine| async move {
         TimelineMessage::Event(engine.event_at(position).await.map(|e| e.map(Box::new)))

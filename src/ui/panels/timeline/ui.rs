@@ -9,11 +9,15 @@ use crate::domain::{Table, rows_touched};
 use crate::store::LedgerEntry;
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::link::PositionLink;
 use crate::ui::page_cache::page_of;
+use crate::ui::panels::PanelKind;
 use crate::ui::panels::history::HistoryCommand;
 use crate::ui::panels::what_if::WhatIfCommand;
+use crate::ui::widgets::copy_link::copy_link_button_ui;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::json_view::json_view_ui;
+use crate::ui::widgets::search_field::search_field_ui;
 use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
 
 /// Row height of the table.
@@ -27,10 +31,12 @@ fn time_text(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
-/// A filter input; true when Enter was pressed in it.
+/// A filter input; true when Enter was pressed in it. The payload text is
+/// the panel's search (Ctrl+F puts the cursor there).
 fn filter_field_ui(
     ui: &mut egui::Ui,
     panel: &TimelinePanel,
+    shell: &Shell,
     field: FilterField,
     hint: &str,
     commands: &mut Vec<UiCommand>,
@@ -39,7 +45,11 @@ fn filter_field_ui(
         FilterField::From | FilterField::To => 120.0,
         _ => 110.0,
     };
-    let (response, changed) = draft_field_ui(ui, panel.drafts.get(field), hint, width);
+    let value = panel.drafts.get(field);
+    let (response, changed) = match field {
+        FilterField::Text => search_field_ui(ui, shell, value, hint, width),
+        _ => draft_field_ui(ui, value, hint, width),
+    };
     if let Some(text) = changed {
         commands.push(TimelineCommand::SetDraft(field, text).into());
     }
@@ -83,13 +93,20 @@ fn filters_ui(
                 }
             });
         ui.label("Aggregate");
-        enter |= filter_field_ui(ui, panel, FilterField::Aggregate, "UUID", commands);
+        enter |= filter_field_ui(ui, panel, shell, FilterField::Aggregate, "UUID", commands);
         ui.label("From");
-        enter |= filter_field_ui(ui, panel, FilterField::From, "2026-03-01 14:00", commands);
+        enter |= filter_field_ui(
+            ui,
+            panel,
+            shell,
+            FilterField::From,
+            "2026-03-01 14:00",
+            commands,
+        );
         ui.label("To");
-        enter |= filter_field_ui(ui, panel, FilterField::To, "2026-03-02", commands);
+        enter |= filter_field_ui(ui, panel, shell, FilterField::To, "2026-03-02", commands);
         ui.label("Text");
-        enter |= filter_field_ui(ui, panel, FilterField::Text, "in payload", commands);
+        enter |= filter_field_ui(ui, panel, shell, FilterField::Text, "in payload", commands);
         if ui.button("Apply").clicked() || enter {
             commands.push(TimelineCommand::ApplyFilter.into());
         }
@@ -159,6 +176,9 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
     if let Some(row) = panel.scroll_to_row {
         builder = builder.scroll_to_row(row.min(total - 1) as usize, Some(egui::Align::Center));
         commands.push(TimelineCommand::ScrolledToRow.into());
+    } else if let Some(row) = panel.reveal_row {
+        builder = builder.scroll_to_row(row.min(total - 1) as usize, None);
+        commands.push(TimelineCommand::ScrolledToRow.into());
     }
     let mut wanted_pages: Vec<u64> = Vec::new();
     builder
@@ -198,7 +218,7 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                         let malformed = entry.is_err();
                         let mut cells = entry_row_cells(entry);
                         if let Some(hole) = hole {
-                            cells[5] = format!("[hole before: {hole} have no event] {}", cells[5]);
+                            cells[5] = format!("[hole before: {}] {}", hole.no_event(), cells[5]);
                         }
                         for (i, cell) in cells.into_iter().enumerate() {
                             row.col(|ui| {
@@ -222,8 +242,7 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                             });
                         }
                         if row.response().clicked() {
-                            commands
-                                .push(TimelineCommand::SelectEvent(Box::new(entry.clone())).into());
+                            commands.push(TimelineCommand::SelectRow(index).into());
                         }
                     }
                     None => {
@@ -248,7 +267,12 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
     );
 }
 
-fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCommand>) {
+fn detail_ui(
+    ui: &mut egui::Ui,
+    panel: &TimelinePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
     let Some(entry) = &panel.selected else {
         ui.label("Select a row to see its payload and metadata.");
         return;
@@ -278,9 +302,20 @@ fn detail_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComm
                     field("recorded_at", time_text(&e.recorded_at));
                 });
             ui.horizontal_wrapped(|ui| {
-                if ui.button("Show this aggregate's stream").clicked() {
+                if ui
+                    .button("Show this aggregate's stream")
+                    .on_hover_text("Enter")
+                    .clicked()
+                {
                     commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
                 }
+                let link = shell.ledger_id.map(|ledger| PositionLink {
+                    ledger,
+                    panel: PanelKind::Timeline,
+                    position: Some(e.position),
+                    pinned: None,
+                });
+                copy_link_button_ui(ui, link.as_ref());
                 if ui
                     .button("What if this had not happened?")
                     .on_hover_text(
@@ -438,7 +473,7 @@ pub fn timeline_ui(
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("detail_scroll")
-                .show(ui, |ui| detail_ui(ui, panel, commands));
+                .show(ui, |ui| detail_ui(ui, panel, shell, commands));
         });
     egui::CentralPanel::default().show(ui, |ui| table_ui(ui, panel, commands));
 }

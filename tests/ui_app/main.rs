@@ -2,10 +2,13 @@
 //! dir, with a real tokio runtime doing the I/O. Async results are awaited by
 //! stepping frames until the state arrives (bounded).
 
-mod common;
-// A crate root finds its modules beside it (tests/), not in tests/ui_app/.
-#[path = "ui_app/charts.rs"]
+mod bookmarks;
 mod charts;
+mod common;
+mod emit;
+mod health;
+mod keyboard;
+mod tables;
 
 use std::path::Path;
 use std::time::Duration;
@@ -766,7 +769,7 @@ fn row_history_opens_from_time_travel_compare_and_the_timeline() {
     wait_until(&mut h, "the users at the head", |app| {
         travel(app).is_some_and(|t| t.position == 21 && t.rows_loaded(Table::Users, true, 0..1))
     });
-    click(&mut h, &user.to_string()[..8]);
+    click(&mut h, &format!("{}…", &user.to_string()[..8]));
     wait_until(&mut h, "the user's history", |app| {
         shown_history(app).is_some_and(|h| h.key == user)
     });

@@ -1,0 +1,72 @@
+//! The menu bar's menus: Ledgerscope (connect, export, import, open a link,
+//! keyboard shortcuts, about) and View (theme and zoom, both remembered).
+//! The theme and the zoom are changed in egui's context, as egui's own zoom
+//! keys do; the app reads them back to keep them ([`crate::ui::prefs::Look`]).
+
+use crate::ui::app::Shell;
+use crate::ui::app::dialogs::Dialog;
+use crate::ui::command::{ShellCommand, UiCommand};
+
+fn open(commands: &mut Vec<UiCommand>, dialog: Dialog) {
+    commands.push(ShellCommand::OpenDialog(dialog).into());
+}
+
+fn ledgerscope_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    if ui.button("Connect…").clicked() {
+        open(commands, Dialog::Connect);
+    }
+    ui.separator();
+    if ui
+        .add_enabled(shell.connected(), egui::Button::new("Export NDJSON…"))
+        .clicked()
+    {
+        open(commands, Dialog::Export);
+    }
+    let block = shell.write_block_reason();
+    let import = ui.add_enabled(block.is_none(), egui::Button::new("Import NDJSON…"));
+    if let Some(reason) = block {
+        import.on_disabled_hover_text(reason);
+    } else if import.clicked() {
+        open(commands, Dialog::Import);
+    }
+    ui.separator();
+    if ui
+        .button("Open link…")
+        .on_hover_text("Open a ledgerscope:// link to a panel and position")
+        .clicked()
+    {
+        open(commands, Dialog::OpenLink);
+    }
+    if ui.button("Keyboard shortcuts").clicked() {
+        open(commands, Dialog::Shortcuts);
+    }
+    ui.separator();
+    if ui.button("About").clicked() {
+        open(commands, Dialog::About);
+    }
+}
+
+fn view_menu_ui(ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    let current = ctx.options(|o| o.theme_preference);
+    for (preference, name) in [
+        (egui::ThemePreference::Dark, "Dark"),
+        (egui::ThemePreference::Light, "Light"),
+        (egui::ThemePreference::System, "Follow the system"),
+    ] {
+        if ui
+            .add(egui::Button::selectable(current == preference, name))
+            .clicked()
+        {
+            ctx.set_theme(preference);
+        }
+    }
+    ui.separator();
+    egui::gui_zoom::zoom_menu_buttons(ui);
+}
+
+/// Draws the menus (in the top bar's menu bar).
+pub fn menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    ui.menu_button("Ledgerscope", |ui| ledgerscope_menu_ui(ui, shell, commands));
+    ui.menu_button("View", view_menu_ui);
+}
