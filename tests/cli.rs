@@ -580,6 +580,57 @@ fn whatif_leaves_events_out_writes_nothing_and_names_the_later_no_ops() {
 }
 
 #[test]
+fn whatif_and_series_json_carry_revenue_and_per_bucket_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, emitted) = json(
+        d,
+        &["emit", "--count", "300", "--mix", "--seed", "3", "--json"],
+    );
+    assert_eq!(code, 0, "{emitted}");
+    let (_, series) = json(d, &["series", "--json"]);
+    let points = series["points"].as_array().unwrap();
+    let last = points.last().unwrap();
+    let real_cents = last["revenue_cents"].as_i64().unwrap();
+    // Per bucket: what happened in it; the buckets add up to the totals.
+    let sum = |field: &str| -> i64 {
+        points
+            .iter()
+            .map(|p| p["in_bucket"][field].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("revenue_cents"), real_cents, "{last}");
+    assert_eq!(sum("users"), last["users"].as_i64().unwrap());
+    assert_eq!(
+        sum("bookings_made"),
+        last["bookings_confirmed"].as_i64().unwrap() + last["bookings_cancelled"].as_i64().unwrap()
+    );
+    assert!(sum("bookings_cancelled") >= last["bookings_cancelled"].as_i64().unwrap());
+    assert!(points[0]["in_bucket"]["revenue_by_service"].is_object());
+
+    // Nobody cancelled: the simulated revenue is the real one plus the
+    // cancelled bookings' prices.
+    let (code, sim) = json(
+        d,
+        &["whatif", "--exclude-type", "BookingCancelled", "--json"],
+    );
+    assert_eq!(code, 0, "{sim}");
+    assert_eq!(sim["real"]["revenue_cents"].as_i64(), Some(real_cents));
+    let simulated_cents = sim["revenue_cents"].as_i64().unwrap();
+    assert!(simulated_cents > real_cents, "{sim}");
+    let (_, none_cancelled) = json(
+        d,
+        &["whatif", "--exclude-range", "1..1", "--at", "1", "--json"],
+    );
+    assert_eq!(
+        none_cancelled["revenue_cents"].as_i64(),
+        Some(0),
+        "{none_cancelled}"
+    );
+    assert!(none_cancelled["real"]["revenue_cents"].as_i64().unwrap() > 0);
+}
+
+#[test]
 fn bad_input_gets_one_clear_sentence_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

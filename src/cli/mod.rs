@@ -1136,7 +1136,9 @@ async fn what_if(
     if json {
         let mut value = state_json(&report.simulated);
         value["simulation"] = json!(true);
+        value["revenue_cents"] = json!(report.simulated_revenue_cents);
         value["real"] = state_json(&report.real_state());
+        value["real"]["revenue_cents"] = json!(report.real_revenue_cents);
         value["excluded_count"] = json!(report.excluded.len());
         value["excluded"] = json!(report.excluded.iter().take(1_000).collect::<Vec<_>>());
         value["no_ops"] = json!(report.no_ops);
@@ -1152,6 +1154,15 @@ async fn what_if(
         eprintln!(
             "  simulated: {} users, {} bookings {:?}",
             simulated.users, simulated.bookings, simulated.bookings_by_status
+        );
+        let cents = crate::domain::event::format_cents;
+        eprintln!(
+            "  revenue of confirmed bookings: real {}, simulated {} ({})",
+            cents(report.real_revenue_cents),
+            cents(report.simulated_revenue_cents),
+            crate::domain::event::format_signed_cents(
+                report.simulated_revenue_cents - report.real_revenue_cents
+            )
         );
         eprintln!("  left out: {} events", report.excluded.len());
         for t in &report.difference.tables {

@@ -438,6 +438,16 @@ pub fn format_cents(cents: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// A change of an amount in cents, with its sign: `+12.50`, `-3.00`, `0.00`.
+pub fn format_signed_cents(cents: i64) -> String {
+    let amount = format_cents(cents);
+    if cents > 0 {
+        format!("+{amount}")
+    } else {
+        amount
+    }
+}
+
 /// Who and what caused an event: command id, correlation, causation, actor, instance.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMetadata {

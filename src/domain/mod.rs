@@ -26,6 +26,6 @@ pub use event::{
 };
 pub use history::{RowHistory, RowVersion, row_history, rows_touched};
 pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
-pub use series::{Series, SeriesBy, SeriesFold, SeriesPoint};
+pub use series::{BucketValues, Series, SeriesBy, SeriesFold, SeriesPoint};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};
 pub use whatif::{Divergence, Exclusion, NoOp, WhatIfFold};

@@ -5,7 +5,9 @@
 //! One pass over the ledger in position order keeps running totals from the
 //! same row changes the projections make, and remembers them every
 //! [`GRAIN`] positions and at the end of every hour; a longer ledger extends
-//! the pass with its new events only.
+//! the pass with its new events only. Each point carries the cumulative
+//! totals at the end of its bucket and what happened within the bucket
+//! (users and bookings made, bookings cancelled, revenue gained).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -72,6 +74,31 @@ pub struct Totals {
     pub revenue_cents: i64,
     /// That sum per service (indexed like [`SeriesFold::services`]).
     pub revenue_by_service: Vec<i64>,
+    /// Bookings made so far (confirmed or not, whatever happened to them since).
+    #[serde(default)]
+    pub bookings_made: u64,
+    /// Bookings that went from confirmed to cancelled so far (or were made cancelled).
+    #[serde(default)]
+    pub cancellations: u64,
+}
+
+/// What happened within one bucket: from the totals at the end of the
+/// bucket before (none: the empty ledger) to the totals at the end of this
+/// one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketValues {
+    /// Users who appeared in the bucket.
+    pub users: u64,
+    /// Bookings made in the bucket.
+    pub bookings_made: u64,
+    /// Bookings cancelled in the bucket.
+    pub bookings_cancelled: u64,
+    /// Revenue of confirmed bookings gained in the bucket, in cents (the
+    /// bookings made less those cancelled: negative when more was cancelled
+    /// than booked).
+    pub revenue_cents: i64,
+    /// That gain per service, in cents.
+    pub revenue_by_service: BTreeMap<String, i64>,
 }
 
 /// One point of a series: the totals at the end of a bucket.
@@ -91,6 +118,9 @@ pub struct SeriesPoint {
     pub revenue_cents: i64,
     /// Revenue of confirmed bookings per service, in cents.
     pub revenue_by_service: BTreeMap<String, i64>,
+    /// What happened within the bucket (the fields above are cumulative).
+    #[serde(default)]
+    pub in_bucket: BucketValues,
 }
 
 /// A series: its bucketing and its points, oldest first; the last point is
@@ -229,12 +259,14 @@ impl SeriesFold {
                 }
                 let service = self.service(&row.service);
                 let confirmed = row.status == BookingStatus::Confirmed;
+                self.totals.bookings_made += 1;
                 if confirmed {
                     self.totals.bookings_confirmed += 1;
                     self.totals.revenue_cents += row.price_cents;
                     self.totals.revenue_by_service[service] += row.price_cents;
                 } else {
                     self.totals.bookings_cancelled += 1;
+                    self.totals.cancellations += 1;
                 }
                 self.bookings.insert(
                     row.booking_id,
@@ -263,13 +295,34 @@ impl SeriesFold {
                 t.bookings_cancelled = t.bookings_cancelled.saturating_add_signed(-sign);
                 t.revenue_cents += sign * price;
                 t.revenue_by_service[service] += sign * price;
+                if !confirmed {
+                    t.cancellations += 1;
+                }
             }
             RowChange::SetUserAddress { .. } | RowChange::SetBookingDates { .. } => {}
         }
     }
 
-    fn point(&self, bucket: String, totals: &Totals) -> SeriesPoint {
+    /// A point at the end of a bucket whose totals are `totals`, after a
+    /// bucket that ended at `before` (`None`: the first bucket).
+    fn point(&self, bucket: String, totals: &Totals, before: Option<&Totals>) -> SeriesPoint {
+        let zero = Totals::default();
+        let before = before.unwrap_or(&zero);
+        let service_before = |i: usize| before.revenue_by_service.get(i).copied().unwrap_or(0);
         SeriesPoint {
+            in_bucket: BucketValues {
+                users: totals.users.saturating_sub(before.users),
+                bookings_made: totals.bookings_made.saturating_sub(before.bookings_made),
+                bookings_cancelled: totals.cancellations.saturating_sub(before.cancellations),
+                revenue_cents: totals.revenue_cents - before.revenue_cents,
+                revenue_by_service: self
+                    .services
+                    .iter()
+                    .zip(&totals.revenue_by_service)
+                    .enumerate()
+                    .map(|(i, (s, r))| (s.clone(), r - service_before(i)))
+                    .collect(),
+            },
             bucket,
             position: totals.position,
             users: totals.users,
@@ -289,19 +342,20 @@ impl SeriesFold {
     /// taken in (the head, when the pass has reached it).
     pub fn series(&self, by: SeriesBy) -> Series {
         let head = self.totals.position;
-        let mut points = Vec::new();
+        // Each bucket's label and the totals at its end, in order.
+        let mut ends: Vec<(String, &Totals)> = Vec::new();
         match by {
             SeriesBy::Position => {
                 let step = head.div_ceil(POSITION_BUCKETS).div_ceil(GRAIN).max(1) * GRAIN;
                 let mut from = 1;
                 for (mark, totals) in &self.marks {
                     if mark % step == 0 && *mark < head {
-                        points.push(self.point(format!("{from}..{mark}"), totals));
+                        ends.push((format!("{from}..{mark}"), totals));
                         from = mark + 1;
                     }
                 }
                 if head > 0 {
-                    points.push(self.point(format!("{from}..{head}"), &self.totals));
+                    ends.push((format!("{from}..{head}"), &self.totals));
                 }
             }
             SeriesBy::Hour | SeriesBy::Day => {
@@ -328,18 +382,23 @@ impl SeriesFold {
                         *entry = totals;
                     }
                 }
-                points = buckets
-                    .into_iter()
-                    .map(|(bucket, totals)| self.point(bucket, totals))
-                    .collect();
+                ends = buckets.into_iter().collect();
                 // With times out of ledger order, the latest bucket may not
                 // hold the head's state: the head is always the last point.
-                if points.last().is_some_and(|p| p.position != head) {
-                    let bucket = format!("head {head}");
-                    points.push(self.point(bucket, &self.totals));
+                if ends.last().is_some_and(|(_, t)| t.position != head) {
+                    ends.push((format!("head {head}"), &self.totals));
                 }
             }
         }
+        let mut before = None;
+        let points = ends
+            .into_iter()
+            .map(|(bucket, totals)| {
+                let point = self.point(bucket, totals, before);
+                before = Some(totals);
+                point
+            })
+            .collect();
         Series {
             by,
             points,

@@ -128,3 +128,89 @@ fn holes_and_times_out_of_order_keep_the_head_last() {
     assert_eq!((last.bucket.as_str(), last.position), ("head 400", 400));
     assert_eq!(said(last), expected(&events, 400));
 }
+
+/// What happened in `(after, upto]`, event by event on a fold: users and
+/// bookings that appeared, bookings that went from confirmed to cancelled,
+/// and the revenue gained.
+fn happened(events: &[StoredEvent], after: u64, upto: u64) -> (u64, u64, u64, i64) {
+    let mut state = ReadState::fold(events.iter().filter(|e| e.position <= after));
+    let (users, bookings) = (state.users.len() as u64, state.bookings.len() as u64);
+    let revenue = |state: &ReadState| -> i64 {
+        state
+            .bookings
+            .values()
+            .filter(|b| b.status == BookingStatus::Confirmed)
+            .map(|b| b.price_cents)
+            .sum()
+    };
+    let start_revenue = revenue(&state);
+    let mut cancelled = 0;
+    for event in events
+        .iter()
+        .filter(|e| e.position > after && e.position <= upto)
+    {
+        let confirmed_before: HashSet<Uuid> = state
+            .bookings
+            .iter()
+            .filter(|(_, b)| b.status == BookingStatus::Confirmed)
+            .map(|(k, _)| *k)
+            .collect();
+        state.apply_event(event);
+        cancelled += state
+            .bookings
+            .iter()
+            .filter(|(k, b)| b.status == BookingStatus::Cancelled && confirmed_before.contains(k))
+            .count() as u64;
+    }
+    (
+        state.users.len() as u64 - users,
+        state.bookings.len() as u64 - bookings,
+        cancelled,
+        revenue(&state) - start_revenue,
+    )
+}
+
+#[test]
+fn each_point_says_what_happened_within_its_bucket() {
+    let events = ledger(1_234);
+    let series_fold = fold(&events);
+    for by in SeriesBy::ALL {
+        let series = series_fold.series(by);
+        let mut after = 0;
+        let mut by_service: BTreeMap<String, i64> = BTreeMap::new();
+        for point in &series.points {
+            let b = &point.in_bucket;
+            assert_eq!(
+                (
+                    b.users,
+                    b.bookings_made,
+                    b.bookings_cancelled,
+                    b.revenue_cents
+                ),
+                happened(&events, after, point.position),
+                "{by:?} {}",
+                point.bucket
+            );
+            assert!(b.bookings_made > 0, "{by:?} {}", point.bucket);
+            for (service, cents) in &b.revenue_by_service {
+                *by_service.entry(service.clone()).or_default() += cents;
+            }
+            after = point.position;
+        }
+        // The buckets add up to the last point's totals.
+        let last = series.points.last().unwrap();
+        assert_eq!(by_service, last.revenue_by_service, "{by:?}");
+        let sum = |f: fn(&BucketValues) -> i64| -> i64 {
+            series.points.iter().map(|p| f(&p.in_bucket)).sum()
+        };
+        assert_eq!(sum(|b| b.revenue_cents), last.revenue_cents, "{by:?}");
+        assert_eq!(sum(|b| b.users as i64), last.users as i64, "{by:?}");
+        assert_eq!(
+            sum(|b| b.bookings_made as i64),
+            (last.bookings_confirmed + last.bookings_cancelled) as i64,
+            "{by:?}"
+        );
+    }
+    let first = &series_fold.series(SeriesBy::Position).points[0];
+    assert!(first.in_bucket.bookings_cancelled > 0);
+}

@@ -83,6 +83,33 @@ fn put_back<R: Clone>(table: &mut BTreeMap<Uuid, R>, key: &Uuid, row: Option<&R>
     };
 }
 
+/// A booking's price if it is confirmed (its part of the revenue), else 0.
+fn confirmed_cents(row: &BookingRow) -> i64 {
+    if row.status == BookingStatus::Confirmed {
+        row.price_cents
+    } else {
+        0
+    }
+}
+
+/// A state's row counts and the revenue of its confirmed bookings in
+/// cents, in one walk over its bookings.
+pub fn counts_and_revenue(state: &ReadState) -> (StateCounts, i64) {
+    let (mut cancelled, mut cents) = (0, 0);
+    for row in state.bookings.values() {
+        match row.status {
+            BookingStatus::Cancelled => cancelled += 1,
+            BookingStatus::Confirmed => cents += row.price_cents,
+        }
+    }
+    let counts = StateCounts::of(
+        state.users.len() as u64,
+        state.bookings.len() as u64,
+        cancelled,
+    );
+    (counts, cents)
+}
+
 /// A later event that changed the real state and changes nothing in the
 /// simulation, because what it acts on was made by a left-out event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +232,20 @@ impl Divergence {
         }
         let whole = |n: i64| n.max(0) as u64;
         StateCounts::of(whole(users), whole(bookings), whole(cancelled))
+    }
+
+    /// The real state's revenue of confirmed bookings in cents, from the
+    /// simulated state's `simulated_cents`: only the touched bookings can
+    /// differ.
+    pub fn real_revenue_cents(&self, simulated: &ReadState, simulated_cents: i64) -> i64 {
+        let mut cents = simulated_cents;
+        for (table, key) in &self.touched {
+            if *table == Table::Bookings {
+                cents += self.real.bookings.get(key).map_or(0, confirmed_cents)
+                    - simulated.bookings.get(key).map_or(0, confirmed_cents);
+            }
+        }
+        cents
     }
 
     /// The whole real state: `simulated` with the touched rows put back.

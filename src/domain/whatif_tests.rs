@@ -46,6 +46,40 @@ fn leaving_out_a_booking_makes_its_later_cancel_a_no_op_and_nothing_else() {
     assert_eq!(fold.state.position, 60);
 }
 
+/// The revenue of confirmed bookings, row by row.
+fn revenue(state: &ReadState) -> i64 {
+    state
+        .bookings
+        .values()
+        .filter(|b| b.status == BookingStatus::Confirmed)
+        .map(|b| b.price_cents)
+        .sum()
+}
+
+#[test]
+fn nobody_having_cancelled_is_the_cancelled_bookings_revenue_more() {
+    let events = ledger(200);
+    let exclusion = Exclusion {
+        event_types: ["BookingCancelled".to_string()].into(),
+        ..Exclusion::default()
+    };
+    let fold = simulate(&events, &exclusion);
+    let real = ReadState::fold(&events);
+    let cancelled: i64 = real
+        .bookings
+        .values()
+        .filter(|b| b.status == BookingStatus::Cancelled)
+        .map(|b| b.price_cents)
+        .sum();
+    assert!(cancelled > 0);
+    let (_, simulated_cents) = counts_and_revenue(&fold.state);
+    let real_cents = fold
+        .divergence
+        .real_revenue_cents(&fold.state, simulated_cents);
+    assert_eq!(real_cents, revenue(&real));
+    assert_eq!(simulated_cents - real_cents, cancelled);
+}
+
 #[test]
 fn ranges_parse_inclusively_and_bad_ones_say_why() {
     assert_eq!(Exclusion::parse_range("100..200"), Ok((100, 200)));
@@ -102,6 +136,14 @@ proptest! {
         prop_assert_eq!(
             fold.divergence.real_counts(&fold.state, &fold.state.counts()),
             real.counts()
+        );
+        // So is the revenue, from the simulated state's and those rows.
+        let (counts, simulated_cents) = counts_and_revenue(&fold.state);
+        prop_assert_eq!(counts, fold.state.counts());
+        prop_assert_eq!(simulated_cents, revenue(&fold.state));
+        prop_assert_eq!(
+            fold.divergence.real_revenue_cents(&fold.state, simulated_cents),
+            revenue(&real)
         );
 
         if let Some(first) = fold.excluded.first().copied() {

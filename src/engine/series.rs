@@ -1,7 +1,9 @@
 //! The state over time, from one pass over the ledger that later calls
 //! extend with the events written since.
 
-use super::{Engine, EngineResult, JobControl};
+use std::time::Instant;
+
+use super::{Engine, EngineResult, JobControl, Phase};
 use crate::domain::{Series, SeriesBy, SeriesFold};
 
 /// Ledger entries read per page by the pass.
@@ -12,6 +14,7 @@ impl Engine {
     /// folds the ledger once; later calls fold only the entries after the
     /// last one folded, and fold again from zero when the ledger holds
     /// other entries than those (one was written below it, into a hole).
+    /// The fold reports its progress to `job` (entries of this fold).
     pub async fn series(&self, by: SeriesBy, job: &JobControl) -> EngineResult<Series> {
         let mut pass = self.series.lock().await;
         for attempt in 0..2 {
@@ -32,6 +35,9 @@ impl Engine {
                 // In place: a failed or cancelled read leaves a pass over a
                 // prefix of the ledger, which the next call goes on from.
                 let after = pass.position();
+                // Progress (of this fold: the new events only when the pass
+                // goes on) from the start, then after every page.
+                job.step(Phase::Reading, 0, head - after, Instant::now());
                 self.scan_entries(after, head, SERIES_PAGE, job, |entry| match entry {
                     Ok(event) => pass.apply(&event),
                     Err(bad) => pass.skip(bad.position),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::timetravel::FoldBase;
 use super::{Engine, EngineError, EngineResult, JobControl};
 use crate::domain::state::StateCounts;
+use crate::domain::whatif::counts_and_revenue;
 use crate::domain::{Divergence, Exclusion, NoOp, ReadState, StateDiff, WhatIfFold};
 use crate::store::{EventFilter, entry_position};
 
@@ -29,6 +30,10 @@ pub struct WhatIfReport {
     pub real_counts: StateCounts,
     /// The simulated state's row counts.
     pub simulated_counts: StateCounts,
+    /// The real state's revenue of confirmed bookings, in cents.
+    pub real_revenue_cents: i64,
+    /// The simulated state's revenue of confirmed bookings, in cents.
+    pub simulated_revenue_cents: i64,
     /// Positions left out.
     pub excluded: Vec<u64>,
     /// Later events that became no-ops because of it.
@@ -96,7 +101,7 @@ impl Engine {
         let first = self.first_excluded(exclusion).await?.filter(|p| *p <= at);
         let Some(first) = first else {
             let real = self.state_at(at).await?;
-            let counts = real.state.counts();
+            let (counts, revenue_cents) = counts_and_revenue(&real.state);
             let divergence = Divergence::default();
             return Ok(WhatIfReport {
                 at,
@@ -106,6 +111,8 @@ impl Engine {
                 simulated: real.state,
                 real_counts: counts.clone(),
                 simulated_counts: counts,
+                real_revenue_cents: revenue_cents,
+                simulated_revenue_cents: revenue_cents,
                 excluded: Vec::new(),
                 no_ops: Vec::new(),
                 base: real.base,
@@ -121,12 +128,16 @@ impl Engine {
             })
             .await?;
         fold.state.position = at;
-        let simulated_counts = fold.state.counts();
+        let (simulated_counts, simulated_revenue_cents) = counts_and_revenue(&fold.state);
         Ok(WhatIfReport {
             at,
             first_excluded: Some(first),
             real_counts: fold.divergence.real_counts(&fold.state, &simulated_counts),
             simulated_counts,
+            real_revenue_cents: fold
+                .divergence
+                .real_revenue_cents(&fold.state, simulated_revenue_cents),
+            simulated_revenue_cents,
             difference: fold.divergence.difference(&fold.state),
             divergence: Arc::new(fold.divergence),
             simulated: Arc::new(fold.state),

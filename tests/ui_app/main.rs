@@ -3,6 +3,7 @@
 //! stepping frames until the state arrives (bounded).
 
 mod bookmarks;
+mod charts;
 mod common;
 mod emit;
 mod health;

@@ -64,6 +64,8 @@ const MEASUREMENTS: [&str; 8] = [
     "ui",
 ];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
+/// What if's frame is held to Time travel's on the large ledger, in one run.
+const UI_WHATIF_TARGET: f64 = 1.5;
 
 /// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if and the UI.
 #[derive(Parser, Debug)]
@@ -417,6 +419,7 @@ fn ui_cases(
     big_dir: &Path,
     big_n: u64,
 ) -> anyhow::Result<()> {
+    let mut travel_big = None;
     for panel in UI_PANELS {
         let mut cases = Vec::new();
         for (dir, n) in [(small_dir, small_n), (big_dir, big_n)] {
@@ -457,6 +460,62 @@ fn ui_cases(
                 "memory_met": extra_mib <= 100.0,
             }))
             .emit();
+        if panel == "time-travel" {
+            travel_big = Some(big.clone());
+        }
     }
+    if let Some(travel) = travel_big {
+        whatif_case(args, plan, big_dir, big_n, &travel)?;
+    }
+    Ok(())
+}
+
+/// What if on the large ledger, leaving out a range that makes thousands of
+/// later events no-ops (all listed), once its report is shown, beside Time
+/// travel's frame on the same ledger in the same run.
+fn whatif_case(
+    args: &Args,
+    plan: &Plan,
+    big_dir: &Path,
+    big_n: u64,
+    travel: &UiCase,
+) -> anyhow::Result<()> {
+    let (from, to) = ui::whatif_range(big_n);
+    progress(format!(
+        "ui: what-if panel over {big_n} events, leaving out {from}..{to} (child process)"
+    ));
+    let case = ui_child(args, big_dir, "what-if", plan.frames)?;
+    let mut record = Record::new(
+        "ui_frame_what-if",
+        "embedded",
+        big_n,
+        case.cpu_median_ms / 1e3,
+    );
+    record.per_sec = 1e3 / case.cpu_median_ms.max(1e-9);
+    record.details(serde_json::to_value(&case)?).emit();
+    let ratio = case.cpu_median_ms / travel.cpu_median_ms.max(1e-9);
+    let mut record = Record::new(
+        "ui_whatif_vs_timetravel",
+        "embedded",
+        big_n,
+        case.cpu_median_ms / 1e3,
+    );
+    record.per_sec = 1e3 / case.cpu_median_ms.max(1e-9);
+    record
+        .ratio(
+            ratio,
+            &format!(
+                "frame CPU median, What if with its no-ops listed / Time travel, {big_n} events"
+            ),
+        )
+        .target(&format!("<= {UI_WHATIF_TARGET}"), ratio <= UI_WHATIF_TARGET)
+        .details(json!({
+            "what_if_cpu_median_ms": case.cpu_median_ms,
+            "what_if_cpu_p99_ms": case.cpu_p99_ms,
+            "time_travel_cpu_median_ms": travel.cpu_median_ms,
+            "time_travel_cpu_p99_ms": travel.cpu_p99_ms,
+            "what_if": case.what_if,
+        }))
+        .emit();
     Ok(())
 }

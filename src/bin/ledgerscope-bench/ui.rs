@@ -2,7 +2,9 @@
 //! a bare [`egui::Context`] (run + tessellate, as eframe does, without a GPU),
 //! on one panel, after the panel's data has arrived. Runs in a child process
 //! of the bench binary per ledger size and panel, so the process's peak
-//! memory (VmHWM) belongs to that case alone.
+//! memory (VmHWM) belongs to that case alone. What if leaves out the
+//! positions [`whatif_range`] names (thousands of later events become
+//! no-ops on a large ledger) and is measured once its report is shown.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,12 +18,13 @@ use ledgerscope::ui::command::ShellCommand;
 use ledgerscope::ui::panels::PanelKind;
 use ledgerscope::ui::panels::time_travel::TimeTravelCommand;
 use ledgerscope::ui::panels::timeline::TimelineCommand;
+use ledgerscope::ui::panels::what_if::{WhatIfCommand, WhatIfField};
 use ledgerscope::ui::{GuiOptions, LedgerApp};
 
 /// What one child measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UiCase {
-    /// Panel name (`timeline`, `time-travel`, `compare`).
+    /// Panel name (`timeline`, `time-travel`, `compare`, `what-if`).
     pub panel: String,
     /// Ledger head the app saw.
     pub head: u64,
@@ -43,6 +46,30 @@ pub struct UiCase {
     pub vm_rss_kib: u64,
     /// How CPU time was read.
     pub clock: String,
+    /// What if: the range left out, the later events that became no-ops
+    /// (listed) and the rows that differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_if: Option<WhatIfShown>,
+}
+
+/// What the measured What if frames had to show.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WhatIfShown {
+    /// The range left out, `A..B`.
+    pub range: String,
+    /// Later events that became no-ops (the list).
+    pub no_ops: usize,
+    /// Positions left out.
+    pub excluded: usize,
+    /// Rows that differ, over both tables.
+    pub differing_rows: usize,
+}
+
+/// The range What if leaves out on a ledger with head `head`: at 200,000
+/// events 1000..50000 (the reproduction: 8,700 no-ops).
+pub fn whatif_range(head: u64) -> (u64, u64) {
+    let from = (head / 200).max(1);
+    (from, (head / 4).max(from))
 }
 
 /// CPU time of the calling thread in nanoseconds
@@ -120,6 +147,10 @@ fn ready(app: &LedgerApp, panel: PanelKind, target: u64) -> bool {
                 })
         }
         PanelKind::Compare => panels.compare.verify.value().is_some(),
+        PanelKind::WhatIf => {
+            let what_if = &panels.what_if;
+            !what_if.report.is_asked() && what_if.report.value().is_some()
+        }
         _ => true,
     }
 }
@@ -159,6 +190,14 @@ pub fn run_case(data_dir: &Path, panel_name: &str, frames: usize) -> anyhow::Res
     match panel {
         PanelKind::Timeline => app.push_command(TimelineCommand::JumpToPosition(target)),
         PanelKind::TimeTravel => app.push_command(TimeTravelCommand::SetCursor(target)),
+        PanelKind::WhatIf => {
+            let (from, to) = whatif_range(head);
+            app.push_command(WhatIfCommand::SetDraft(
+                WhatIfField::Range,
+                format!("{from}..{to}"),
+            ));
+            app.push_command(WhatIfCommand::Run);
+        }
         _ => {}
     }
     while !ready(&app, panel, target) {
@@ -198,6 +237,18 @@ pub fn run_case(data_dir: &Path, panel_name: &str, frames: usize) -> anyhow::Res
     if !app.errors().is_empty() {
         bail!("the app reported errors: {:?}", app.errors());
     }
+    let what_if = match panel {
+        PanelKind::WhatIf => app.panels().what_if.report.value().map(|report| {
+            let (from, to) = whatif_range(head);
+            WhatIfShown {
+                range: format!("{from}..{to}"),
+                no_ops: report.no_ops.len(),
+                excluded: report.excluded.len(),
+                differing_rows: report.difference.tables.iter().map(|t| t.rows.len()).sum(),
+            }
+        }),
+        _ => None,
+    };
     app.shutdown();
     let case = UiCase {
         panel: panel_name.to_string(),
@@ -211,6 +262,7 @@ pub fn run_case(data_dir: &Path, panel_name: &str, frames: usize) -> anyhow::Res
         vm_hwm_kib: status_kib("VmHWM:"),
         vm_rss_kib: status_kib("VmRSS:"),
         clock: clock.to_string(),
+        what_if,
     };
     drop(app);
     runtime.shutdown_timeout(Duration::from_secs(5));

@@ -1,21 +1,25 @@
 //! Over time: the derived state drawn across the ledger (users, bookings
 //! confirmed and cancelled, revenue of confirmed bookings in total and by
-//! service) per position range or per day or hour; hover shows a bucket's
-//! values, a click time-travels to it.
+//! service) per position range or per day or hour, cumulative or per
+//! bucket; hover shows a bucket's values at the cursor, a click
+//! time-travels to it; the legend beside each plot hides and shows lines.
 
+mod chart;
 mod tasks;
 mod ui;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::domain::{Series, SeriesBy};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, Progress};
 use crate::ui::command::ShellCommand;
 use crate::ui::error::InlineError;
 use crate::ui::panels::time_travel::TimeTravelCommand;
 use crate::ui::panels::{Ctx, PanelKind};
 use crate::ui::remote::Remote;
 
+pub use chart::{Chart, ChartLine, Values};
 pub use ui::over_time_ui;
 
 /// How often a growing ledger's series is read again at most.
@@ -28,6 +32,10 @@ pub enum OverTimeCommand {
     SetBy(SeriesBy),
     /// Read the series again.
     Reload,
+    /// Draw cumulative values or what happened per bucket.
+    SetValues(Values),
+    /// Hide the line with this key, or show it again.
+    ToggleLine(String),
     /// Show the state at this position in Time travel.
     TravelTo(u64),
 }
@@ -41,6 +49,13 @@ pub enum OverTimeMessage {
         /// The series, or why it could not be read.
         result: Result<Series, EngineError>,
     },
+    /// How far the fold for the request numbered `request` is.
+    Progress {
+        /// Which request it is about.
+        request: u64,
+        /// Entries folded of those to fold.
+        progress: Progress,
+    },
 }
 
 /// The panel's state.
@@ -50,6 +65,14 @@ pub struct OverTimePanel {
     pub by: SeriesBy,
     /// The series, keyed by request number.
     pub series: Remote<Series>,
+    /// The plots' lines, made from the series when it arrived.
+    pub chart: Option<Chart>,
+    /// Cumulative or per bucket.
+    pub values: Values,
+    /// Keys of the lines hidden by a click on the legend.
+    pub hidden: BTreeSet<String>,
+    /// How far the fold asked for is (`None`: no report yet).
+    pub progress: Option<Progress>,
     /// Reading it failed.
     pub error: Option<InlineError>,
     /// The head the series was asked at.
@@ -68,6 +91,12 @@ impl OverTimePanel {
                 }
             }
             OverTimeCommand::Reload => self.load(ctx),
+            OverTimeCommand::SetValues(values) => self.values = values,
+            OverTimeCommand::ToggleLine(key) => {
+                if !self.hidden.remove(&key) {
+                    self.hidden.insert(key);
+                }
+            }
             OverTimeCommand::TravelTo(position) => {
                 ctx.route(ShellCommand::ShowPanel(PanelKind::TimeTravel));
                 ctx.route(TimeTravelCommand::SetFollow(false));
@@ -84,6 +113,7 @@ impl OverTimePanel {
         self.requests += 1;
         self.asked_head = Some(ctx.shell.head);
         self.series.ask(self.requests);
+        self.progress = None;
         tasks::load(ctx, self.requests, self.by);
     }
 
@@ -112,6 +142,8 @@ impl OverTimePanel {
     /// The stores changed.
     pub fn on_disconnect(&mut self) {
         self.series = Remote::default();
+        self.chart = None;
+        self.progress = None;
         self.error = None;
         self.asked_head = None;
     }
@@ -123,14 +155,26 @@ impl OverTimePanel {
                 if !self.series.is_for(request) {
                     return;
                 }
+                self.progress = None;
                 match result {
-                    Ok(series) => self.series.arrive(request, series),
+                    Ok(series) => {
+                        self.chart = Some(Chart::of(&series));
+                        self.series.arrive(request, series);
+                    }
                     Err(error) => {
                         self.series.fail();
                         self.error = Some(error.into());
                     }
                 }
             }
+            OverTimeMessage::Progress { request, progress } => {
+                if self.series.asked().is_some_and(|a| a.key == request) {
+                    self.progress = Some(progress);
+                }
+            }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,81 +1,186 @@
 //! Drawing Over time: two plots (rows; revenue in total and by service)
-//! sharing one x axis, the hovered bucket's values, a click to travel.
+//! sharing one x axis, each with its legend beside it (a click hides or
+//! shows a line), the hovered bucket's values at the cursor and under the
+//! plots, a click to travel, and the fold's progress while it runs.
 
+use super::chart::{Chart, ChartLine, Values, compact, compact_cents};
 use super::{OverTimeCommand, OverTimePanel};
-use crate::domain::event::format_cents;
+use crate::domain::event::{format_cents, format_signed_cents};
 use crate::domain::{Series, SeriesBy, SeriesPoint};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::widgets::inline_error_ui;
 
-const PALETTE: [egui::Color32; 8] = [
-    egui::Color32::from_rgb(230, 170, 40),
-    egui::Color32::from_rgb(120, 180, 230),
-    egui::Color32::from_rgb(200, 120, 220),
-    egui::Color32::from_rgb(120, 210, 170),
-    egui::Color32::from_rgb(240, 130, 100),
-    egui::Color32::from_rgb(170, 170, 90),
-    egui::Color32::from_rgb(150, 150, 240),
-    egui::Color32::from_rgb(220, 120, 150),
-];
+/// Width of the legend column beside each plot.
+const LEGEND_WIDTH: f32 = 170.0;
 
-/// Where a point sits on the x axis: its position (by position) or its
-/// bucket's index (by day or hour, labelled with the bucket).
-fn x_of(series: &Series, index: usize, point: &SeriesPoint) -> f64 {
-    match series.by {
-        SeriesBy::Position => point.position as f64,
-        SeriesBy::Day | SeriesBy::Hour => index as f64,
+/// The line under the plots: the cumulative values, or what happened in
+/// the bucket.
+fn describe(point: &SeriesPoint, values: Values) -> String {
+    let head = format!("{} (up to position {})", point.bucket, point.position);
+    match values {
+        Values::Cumulative => {
+            let services: Vec<String> = point
+                .revenue_by_service
+                .iter()
+                .map(|(s, c)| format!("{s} {}", format_cents(*c)))
+                .collect();
+            format!(
+                "{head}: {} users, {} bookings confirmed, {} cancelled, revenue {} ({})",
+                point.users,
+                point.bookings_confirmed,
+                point.bookings_cancelled,
+                format_cents(point.revenue_cents),
+                services.join(", ")
+            )
+        }
+        Values::PerBucket => {
+            let b = &point.in_bucket;
+            let services: Vec<String> = b
+                .revenue_by_service
+                .iter()
+                .map(|(s, c)| format!("{s} {}", format_signed_cents(*c)))
+                .collect();
+            format!(
+                "{head}, in the bucket: {} new users, {} bookings made, {} cancelled, revenue {} ({})",
+                b.users,
+                b.bookings_made,
+                b.bookings_cancelled,
+                format_signed_cents(b.revenue_cents),
+                services.join(", ")
+            )
+        }
     }
 }
 
-/// The point nearest to `x` on the axis.
-fn nearest(series: &Series, x: f64) -> Option<&SeriesPoint> {
-    series
-        .points
-        .iter()
-        .enumerate()
-        .min_by(|(i, a), (j, b)| {
-            (x_of(series, *i, a) - x)
-                .abs()
-                .total_cmp(&(x_of(series, *j, b) - x).abs())
-        })
-        .map(|(_, p)| p)
+/// The hovered bucket's values, at the cursor: each value at the end of
+/// the bucket and what the bucket added.
+fn tooltip_ui(ui: &mut egui::Ui, point: &SeriesPoint) {
+    ui.label(egui::RichText::new(&point.bucket).strong());
+    ui.label(
+        egui::RichText::new(format!("up to position {}", point.position))
+            .weak()
+            .small(),
+    );
+    let b = &point.in_bucket;
+    egui::Grid::new("over_time_tooltip")
+        .num_columns(3)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            ui.label(egui::RichText::new("total").weak());
+            ui.label(egui::RichText::new("in the bucket").weak());
+            ui.end_row();
+            for (name, total, added) in [
+                ("users", point.users, b.users),
+                (
+                    "bookings confirmed",
+                    point.bookings_confirmed,
+                    b.bookings_made,
+                ),
+                (
+                    "bookings cancelled",
+                    point.bookings_cancelled,
+                    b.bookings_cancelled,
+                ),
+            ] {
+                ui.label(name);
+                ui.label(total.to_string());
+                let what = if name == "bookings confirmed" {
+                    format!("{added} made")
+                } else {
+                    format!("+{added}")
+                };
+                ui.label(what);
+                ui.end_row();
+            }
+            ui.label("revenue");
+            ui.label(format_cents(point.revenue_cents));
+            ui.label(format_signed_cents(b.revenue_cents));
+            ui.end_row();
+            for (service, cents) in &point.revenue_by_service {
+                ui.label(format!("  {service}"));
+                ui.label(format_cents(*cents));
+                let added = b.revenue_by_service.get(service).copied().unwrap_or(0);
+                ui.label(format_signed_cents(added));
+                ui.end_row();
+            }
+        });
+    ui.label(egui::RichText::new("Click to see this state in Time travel").weak());
 }
 
-fn describe(point: &SeriesPoint) -> String {
-    let services: Vec<String> = point
-        .revenue_by_service
-        .iter()
-        .map(|(s, c)| format!("{s} {}", format_cents(*c)))
-        .collect();
-    format!(
-        "{} (up to position {}): {} users, {} bookings confirmed, {} cancelled, revenue {} ({})",
-        point.bucket,
-        point.position,
-        point.users,
-        point.bookings_confirmed,
-        point.bookings_cancelled,
-        format_cents(point.revenue_cents),
-        services.join(", ")
-    )
+/// The legend column: one entry per line, a click hides or shows it.
+fn legend_ui(
+    ui: &mut egui::Ui,
+    lines: &[ChartLine],
+    panel: &OverTimePanel,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.vertical(|ui| {
+        ui.set_width(LEGEND_WIDTH);
+        for line in lines {
+            let hidden = panel.hidden.contains(&line.key);
+            ui.horizontal(|ui| {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(18.0, 10.0), egui::Sense::hover());
+                let color = if hidden {
+                    ui.visuals().weak_text_color()
+                } else {
+                    line.color
+                };
+                ui.painter().line_segment(
+                    [rect.left_center(), rect.right_center()],
+                    egui::Stroke::new(line.width.max(2.0), color),
+                );
+                let text = egui::RichText::new(&line.name);
+                let text = if hidden {
+                    text.weak().strikethrough()
+                } else {
+                    text
+                };
+                let hover = if hidden {
+                    "Hidden: click to show"
+                } else {
+                    "Click to hide"
+                };
+                if ui
+                    .add(egui::Label::new(text).sense(egui::Sense::click()))
+                    .on_hover_text(hover)
+                    .clicked()
+                {
+                    commands.push(OverTimeCommand::ToggleLine(line.key.clone()).into());
+                }
+            });
+        }
+    });
 }
 
-fn line(name: &str, points: Vec<[f64; 2]>, color: egui::Color32) -> egui_plot::Line<'static> {
-    egui_plot::Line::new(name.to_string(), points).color(color)
+/// What the x axis is.
+fn x_label(by: SeriesBy) -> &'static str {
+    match by {
+        SeriesBy::Position => "position in the ledger",
+        SeriesBy::Day => "day (UTC)",
+        SeriesBy::Hour => "hour (UTC)",
+    }
 }
 
-fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
-    let xs: Vec<f64> = series
-        .points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| x_of(series, i, p))
-        .collect();
+/// One plot and its legend; the pointer's plot coordinate when over it.
+#[allow(clippy::too_many_arguments)]
+fn plot_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    series: &Series,
+    lines: &[ChartLine],
+    money: bool,
+    height: f32,
+    panel: &OverTimePanel,
+    commands: &mut Vec<UiCommand>,
+) -> egui_plot::PlotResponse<Option<egui_plot::PlotPoint>> {
     let points = &series.points;
     let by = series.by;
-    let format_x = move |mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>| match by
+    let format_x = move |mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>| match by
     {
-        SeriesBy::Position => format!("{:.0}", mark.value),
+        SeriesBy::Position => compact(mark.value, mark.step_size, range),
         SeriesBy::Day | SeriesBy::Hour => {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
@@ -88,101 +193,173 @@ fn plots_ui(ui: &mut egui::Ui, series: &Series, commands: &mut Vec<UiCommand>) {
             }
         }
     };
-    let link = egui::Id::unique("over_time_x");
-    let height = ((ui.available_height() - 90.0) / 2.0).max(120.0);
-    let counts = |f: fn(&SeriesPoint) -> u64| -> Vec<[f64; 2]> {
-        xs.iter()
-            .zip(&series.points)
-            .map(|(x, p)| [*x, f(p) as f64])
-            .collect()
+    let format_y = move |mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>| {
+        if money {
+            compact_cents(mark.value, mark.step_size, range)
+        } else {
+            compact(mark.value, mark.step_size, range)
+        }
     };
-    ui.label(egui::RichText::new("Rows").strong());
-    let rows = egui_plot::Plot::new("over_time_rows")
-        .height(height)
-        .legend(egui_plot::Legend::default())
-        .link_axis(link, [true, false])
-        .link_cursor(link, [true, false])
-        .x_axis_formatter(format_x)
-        .y_axis_min_width(80.0)
-        .include_y(0.0)
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            plot_ui.line(line("users", counts(|p| p.users), PALETTE[1]));
-            plot_ui.line(line(
-                "bookings confirmed",
-                counts(|p| p.bookings_confirmed),
-                PALETTE[3],
-            ));
-            plot_ui.line(line(
-                "bookings cancelled",
-                counts(|p| p.bookings_cancelled),
-                PALETTE[4],
-            ));
-            // Only a pointer over this plot picks a bucket.
-            plot_ui
-                .response()
-                .hovered()
-                .then(|| plot_ui.pointer_coordinate())
-                .flatten()
-        });
-    ui.label(egui::RichText::new("Revenue of confirmed bookings").strong());
-    let services: Vec<&String> = series
-        .points
-        .last()
-        .map(|p| p.revenue_by_service.keys().collect())
-        .unwrap_or_default();
-    let revenue = egui_plot::Plot::new("over_time_revenue")
-        .height(height)
-        .legend(egui_plot::Legend::default())
-        .link_axis(link, [true, false])
-        .link_cursor(link, [true, false])
-        .x_axis_formatter(format_x)
-        .y_axis_formatter(|mark, _| format_cents(mark.value as i64))
-        .y_axis_min_width(80.0)
-        .include_y(0.0)
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            let total: Vec<[f64; 2]> = xs
-                .iter()
-                .zip(&series.points)
-                .map(|(x, p)| [*x, p.revenue_cents as f64])
-                .collect();
-            plot_ui.line(line("total", total, egui::Color32::from_gray(235)).width(2.5));
-            for (i, service) in services.iter().enumerate() {
-                let points: Vec<[f64; 2]> = xs
-                    .iter()
-                    .zip(&series.points)
-                    .map(|(x, p)| {
-                        [
-                            *x,
-                            p.revenue_by_service.get(*service).copied().unwrap_or(0) as f64,
-                        ]
-                    })
-                    .collect();
-                plot_ui.line(line(service, points, PALETTE[i % PALETTE.len()]));
-            }
-            // Only a pointer over this plot picks a bucket.
-            plot_ui
-                .response()
-                .hovered()
-                .then(|| plot_ui.pointer_coordinate())
-                .flatten()
-        });
-    let hovered = rows.inner.or(revenue.inner);
-    let clicked = rows.response.clicked() || revenue.response.clicked();
-    match hovered.and_then(|at| nearest(series, at.x)) {
+    let link = egui::Id::unique("over_time_x");
+    ui.horizontal(|ui| {
+        let width = (ui.available_width() - LEGEND_WIDTH - 12.0).max(200.0);
+        let response = egui_plot::Plot::new(id)
+            .width(width)
+            .height(height)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .x_axis_formatter(format_x)
+            .y_axis_formatter(format_y)
+            .x_axis_label(x_label(by))
+            .y_axis_label(if money { "revenue" } else { "rows" })
+            .y_axis_min_width(56.0)
+            .include_y(0.0)
+            .allow_scroll(false)
+            .show(ui, |plot_ui| {
+                for line in lines {
+                    if panel.hidden.contains(&line.key) {
+                        continue;
+                    }
+                    plot_ui.line(
+                        egui_plot::Line::new(line.name.clone(), &line.points[..])
+                            .color(line.color)
+                            .width(line.width),
+                    );
+                }
+                // Only a pointer over this plot picks a bucket.
+                plot_ui
+                    .response()
+                    .hovered()
+                    .then(|| plot_ui.pointer_coordinate())
+                    .flatten()
+            });
+        legend_ui(ui, lines, panel, commands);
+        response
+    })
+    .inner
+}
+
+fn plots_ui(
+    ui: &mut egui::Ui,
+    panel: &OverTimePanel,
+    series: &Series,
+    chart: &Chart,
+    commands: &mut Vec<UiCommand>,
+) {
+    let values = panel.values;
+    let height = ((ui.available_height() - 110.0) / 2.0).max(120.0);
+    let title = match values {
+        Values::Cumulative => ("Rows", "Revenue of confirmed bookings"),
+        Values::PerBucket => (
+            "Rows: made or cancelled per bucket",
+            "Revenue of confirmed bookings: gained per bucket",
+        ),
+    };
+    ui.label(egui::RichText::new(title.0).strong());
+    let rows = plot_ui(
+        ui,
+        "over_time_rows",
+        series,
+        chart.rows(values),
+        false,
+        height,
+        panel,
+        commands,
+    );
+    ui.label(egui::RichText::new(title.1).strong());
+    let revenue = plot_ui(
+        ui,
+        "over_time_revenue",
+        series,
+        chart.revenue(values),
+        true,
+        height,
+        panel,
+        commands,
+    );
+    let (hovered, response) = match (rows.inner, revenue.inner) {
+        (Some(at), _) => (Some(at), &rows.response),
+        (None, at) => (at, &revenue.response),
+    };
+    let point = hovered
+        .and_then(|at| chart.nearest(at.x))
+        .and_then(|i| series.points.get(i));
+    match point {
         Some(point) => {
-            ui.label(describe(point));
-            if clicked {
+            response
+                .clone()
+                .on_hover_ui_at_pointer(|ui| tooltip_ui(ui, point));
+            ui.label(describe(point, values));
+            if response.clicked() {
                 commands.push(OverTimeCommand::TravelTo(point.position).into());
             }
         }
         None => {
             if let Some(last) = series.points.last() {
-                ui.label(format!("Now: {}", describe(last)));
+                ui.label(format!("Now: {}", describe(last, values)));
             }
         }
     }
+}
+
+/// The toolbar: bucketing, values, and Reload or the fold's progress.
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    panel: &OverTimePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Buckets:");
+        for by in SeriesBy::ALL {
+            if ui.selectable_label(panel.by == by, by.name()).clicked() {
+                commands.push(OverTimeCommand::SetBy(by).into());
+            }
+        }
+        ui.separator();
+        ui.label("Values:");
+        for values in Values::ALL {
+            if ui
+                .selectable_label(panel.values == values, values.label())
+                .clicked()
+            {
+                commands.push(OverTimeCommand::SetValues(values).into());
+            }
+        }
+        ui.separator();
+        if panel.series.is_asked() {
+            ui.spinner();
+            match &panel.progress {
+                Some(p) if p.total > 0 => {
+                    let fraction = (p.done as f32 / p.total as f32).clamp(0.0, 1.0);
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .desired_width(140.0)
+                            .text(format!("{:.0}%", fraction * 100.0)),
+                    );
+                    ui.label(format!(
+                        "Folding the ledger: {} of {} events",
+                        p.done, p.total
+                    ));
+                }
+                _ => {
+                    ui.label("Folding the ledger…");
+                }
+            }
+        } else if ui
+            .add_enabled(shell.connected(), egui::Button::new("Reload"))
+            .clicked()
+        {
+            commands.push(OverTimeCommand::Reload.into());
+        }
+        ui.label(
+            egui::RichText::new(
+                "Hover a bucket for its values; click to see that state in Time travel; click a \
+                 legend entry to hide its line.",
+            )
+            .weak(),
+        );
+    });
 }
 
 /// Draws the panel.
@@ -192,32 +369,9 @@ pub fn over_time_ui(
     shell: &Shell,
     commands: &mut Vec<UiCommand>,
 ) {
-    ui.horizontal(|ui| {
-        ui.label("Buckets:");
-        for by in SeriesBy::ALL {
-            if ui.selectable_label(panel.by == by, by.name()).clicked() {
-                commands.push(OverTimeCommand::SetBy(by).into());
-            }
-        }
-        ui.separator();
-        if panel.series.is_asked() {
-            ui.spinner();
-            ui.label("Folding the ledger…");
-        } else if ui
-            .add_enabled(shell.connected(), egui::Button::new("Reload"))
-            .clicked()
-        {
-            commands.push(OverTimeCommand::Reload.into());
-        }
-        ui.label(
-            egui::RichText::new(
-                "Hover a bucket for its values; click to see that state in Time travel.",
-            )
-            .weak(),
-        );
-    });
+    toolbar_ui(ui, panel, shell, commands);
     inline_error_ui(ui, panel.error.as_ref());
-    let Some(series) = panel.series.value() else {
+    let (Some(series), Some(chart)) = (panel.series.value(), panel.chart.as_ref()) else {
         if !panel.series.is_asked() && panel.error.is_none() {
             ui.label("Not read yet.");
         }
@@ -233,5 +387,5 @@ pub fn over_time_ui(
             series.out_of_order_times
         ));
     }
-    plots_ui(ui, series, commands);
+    plots_ui(ui, panel, series, chart, commands);
 }

@@ -55,6 +55,52 @@ pub enum WhatIfMessage {
     },
 }
 
+/// Differing rows of one table, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiffCounts {
+    /// Only in the simulation.
+    pub added: usize,
+    /// Only in the real state.
+    pub removed: usize,
+    /// In both, with other cells.
+    pub changed: usize,
+}
+
+/// What the panel shows of a report that takes a walk over it (its
+/// differences can run to tens of thousands of rows): made once when the
+/// report arrives, never per frame.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WhatIfSummary {
+    /// Per table, in [`Table::ALL`] order.
+    pub counts: Vec<(Table, DiffCounts)>,
+}
+
+impl WhatIfSummary {
+    /// The summary of `report`.
+    pub fn of(report: &WhatIfReport) -> Self {
+        let counts = Table::ALL
+            .into_iter()
+            .map(|table| {
+                let (added, removed, changed) = report
+                    .difference
+                    .tables
+                    .iter()
+                    .find(|t| t.table == table)
+                    .map_or((0, 0, 0), |t| t.counts());
+                (
+                    table,
+                    DiffCounts {
+                        added,
+                        removed,
+                        changed,
+                    },
+                )
+            })
+            .collect();
+        WhatIfSummary { counts }
+    }
+}
+
 /// The panel's state.
 #[derive(Debug, Default)]
 pub struct WhatIfPanel {
@@ -72,6 +118,9 @@ pub struct WhatIfPanel {
     pub table: Table,
     /// The last simulation.
     pub report: Remote<WhatIfReport>,
+    /// What the window shows of it that takes a walk over it, made once
+    /// when it arrived.
+    pub summary: Option<WhatIfSummary>,
     /// The inputs are unusable, or the simulation failed.
     pub error: Option<InlineError>,
     requests: u64,
@@ -127,6 +176,7 @@ impl WhatIfPanel {
                 *self = WhatIfPanel {
                     positions: position.to_string(),
                     report: std::mem::take(&mut self.report),
+                    summary: self.summary.take(),
                     requests: self.requests,
                     ..WhatIfPanel::default()
                 };
@@ -177,6 +227,7 @@ impl WhatIfPanel {
     /// The stores changed.
     pub fn on_disconnect(&mut self) {
         self.report = Remote::default();
+        self.summary = None;
         self.error = None;
     }
 
@@ -194,6 +245,7 @@ impl WhatIfPanel {
                         {
                             self.table = table.table;
                         }
+                        self.summary = Some(WhatIfSummary::of(&report));
                         self.report.arrive(request, *report);
                     }
                     Err(error) => {

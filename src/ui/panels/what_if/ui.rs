@@ -1,10 +1,10 @@
 //! Drawing What if: the inputs, a SIMULATION banner, the real and the
-//! simulated counts side by side, the later events that became no-ops (each
-//! a link to its event) and the rows that differ.
+//! simulated counts and revenue side by side with the difference, the later
+//! events that became no-ops (a virtual list, each a link to its event) and
+//! the rows that differ.
 
 use super::{WhatIfCommand as C, WhatIfField, WhatIfPanel};
-use crate::domain::Table;
-use crate::domain::event::event_types;
+use crate::domain::event::{event_types, format_cents, format_signed_cents};
 use crate::domain::state::StateCounts;
 use crate::engine::whatif::WhatIfReport;
 use crate::ui::app::Shell;
@@ -12,6 +12,9 @@ use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::{WARN_COLOR, inline_error_ui};
+
+/// Height of the no-ops list.
+const NO_OPS_HEIGHT: f32 = 110.0;
 
 fn push(commands: &mut Vec<UiCommand>, command: C) {
     commands.push(command.into());
@@ -99,22 +102,93 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &WhatIfPanel, shell: &Shell, commands: &m
     });
 }
 
-fn counts_text(counts: &StateCounts) -> String {
-    format!(
-        "{} users, {} bookings ({} confirmed, {} cancelled)",
-        counts.users,
-        counts.bookings,
-        counts
-            .bookings_by_status
-            .get("confirmed")
-            .copied()
-            .unwrap_or(0),
-        counts
-            .bookings_by_status
-            .get("cancelled")
-            .copied()
-            .unwrap_or(0)
-    )
+/// The rows of the side-by-side grid: name, real, simulated (counts).
+fn count_rows(real: &StateCounts, simulated: &StateCounts) -> [(&'static str, u64, u64); 4] {
+    [
+        ("users", real.users, simulated.users),
+        ("bookings", real.bookings, simulated.bookings),
+        (
+            "  confirmed",
+            real.bookings.saturating_sub(real.cancelled()),
+            simulated.bookings.saturating_sub(simulated.cancelled()),
+        ),
+        ("  cancelled", real.cancelled(), simulated.cancelled()),
+    ]
+}
+
+/// A difference of counts with its sign (`+3`, `-1`, `0`).
+fn signed(difference: i128) -> String {
+    if difference > 0 {
+        format!("+{difference}")
+    } else {
+        difference.to_string()
+    }
+}
+
+/// The real and the simulated state side by side, with the difference:
+/// rows, and the revenue of confirmed bookings.
+fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
+    let sim = |text: String| egui::RichText::new(text).color(WARN_COLOR);
+    egui::Grid::new("what_if_counts")
+        .num_columns(4)
+        .spacing([16.0, 2.0])
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.label(egui::RichText::new(format!("Real, as of {}", report.at)).strong());
+            ui.label(sim("Simulated".into()).strong());
+            ui.label(egui::RichText::new("Difference").strong());
+            ui.end_row();
+            for (name, real, simulated) in count_rows(&report.real_counts, &report.simulated_counts)
+            {
+                ui.label(name);
+                ui.label(real.to_string());
+                ui.label(sim(simulated.to_string()));
+                ui.label(signed(i128::from(simulated) - i128::from(real)));
+                ui.end_row();
+            }
+            ui.label("revenue of confirmed bookings");
+            ui.label(format_cents(report.real_revenue_cents));
+            ui.label(sim(format_cents(report.simulated_revenue_cents)));
+            ui.label(format_signed_cents(
+                report.simulated_revenue_cents - report.real_revenue_cents,
+            ));
+            ui.end_row();
+        });
+}
+
+/// The later events that became no-ops: a virtual list (only the rows in
+/// view are laid out), each a link to its event.
+fn no_ops_ui(ui: &mut egui::Ui, report: &WhatIfReport, commands: &mut Vec<UiCommand>) {
+    ui.label(format!(
+        "{} later event(s) became no-ops (they act on rows only left-out events made):",
+        report.no_ops.len()
+    ));
+    let row_height = ui.spacing().interact_size.y;
+    egui::ScrollArea::vertical()
+        .id_salt("what_if_no_ops")
+        .max_height(NO_OPS_HEIGHT)
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, report.no_ops.len(), |ui, rows| {
+            for no_op in &report.no_ops[rows] {
+                ui.horizontal(|ui| {
+                    ui.set_height(row_height);
+                    if ui
+                        .link(no_op.position.to_string())
+                        .on_hover_text(format!("Show event {} in the timeline", no_op.position))
+                        .clicked()
+                    {
+                        commands.push(ShellCommand::ShowEvent(no_op.position).into());
+                    }
+                    ui.label(format!(
+                        "{} of {} {}",
+                        no_op.event_type,
+                        no_op.table.name(),
+                        no_op.key
+                    ));
+                });
+            }
+        });
 }
 
 fn report_ui(
@@ -125,79 +199,43 @@ fn report_ui(
 ) {
     ui.separator();
     banner_ui(ui);
-    egui::Grid::new("what_if_counts")
-        .num_columns(2)
-        .spacing([8.0, 2.0])
-        .show(ui, |ui| {
-            ui.label(format!("Real, as of {}", report.at));
-            ui.label(counts_text(&report.real_counts));
-            ui.end_row();
-            ui.label(egui::RichText::new("Simulated").color(WARN_COLOR));
-            ui.label(egui::RichText::new(counts_text(&report.simulated_counts)).color(WARN_COLOR));
-            ui.end_row();
-            ui.label("Left out");
-            let shown: Vec<String> = report
-                .excluded
-                .iter()
-                .take(12)
-                .map(u64::to_string)
-                .collect();
-            let more = report.excluded.len().saturating_sub(shown.len());
-            ui.label(if report.excluded.is_empty() {
-                "nothing up to this position matches: the simulation is the real state".to_string()
-            } else if more > 0 {
-                format!(
-                    "{} events: {} and {more} more",
-                    report.excluded.len(),
-                    shown.join(", ")
-                )
-            } else {
-                format!("{} event(s): {}", report.excluded.len(), shown.join(", "))
-            });
-            ui.end_row();
-        });
-    if !report.no_ops.is_empty() {
-        ui.label(format!(
-            "{} later event(s) became no-ops (they act on rows only left-out events made):",
-            report.no_ops.len()
-        ));
-        egui::ScrollArea::vertical()
-            .id_salt("what_if_no_ops")
-            .max_height(90.0)
-            .show(ui, |ui| {
-                for no_op in &report.no_ops {
-                    ui.horizontal(|ui| {
-                        if ui
-                            .link(no_op.position.to_string())
-                            .on_hover_text(format!("Show event {} in the timeline", no_op.position))
-                            .clicked()
-                        {
-                            commands.push(ShellCommand::ShowEvent(no_op.position).into());
-                        }
-                        ui.label(format!(
-                            "{} of {} {}",
-                            no_op.event_type,
-                            no_op.table.name(),
-                            no_op.key
-                        ));
-                    });
-                }
-            });
-    }
-    ui.horizontal(|ui| {
-        for table in Table::ALL {
-            let (added, removed, changed) = report
-                .difference
-                .tables
-                .iter()
-                .find(|t| t.table == table)
-                .map_or((0, 0, 0), |t| t.counts());
-            let text = format!("{table}: +{added} -{removed} ~{changed}");
-            if ui.selectable_label(panel.table == table, text).clicked() {
-                push(commands, C::SetTable(table));
-            }
-        }
+    side_by_side_ui(ui, report);
+    let shown: Vec<String> = report
+        .excluded
+        .iter()
+        .take(12)
+        .map(u64::to_string)
+        .collect();
+    let more = report.excluded.len().saturating_sub(shown.len());
+    ui.label(if report.excluded.is_empty() {
+        "Left out: nothing up to this position matches: the simulation is the real state"
+            .to_string()
+    } else if more > 0 {
+        format!(
+            "Left out: {} events: {} and {more} more",
+            report.excluded.len(),
+            shown.join(", ")
+        )
+    } else {
+        format!(
+            "Left out: {} event(s): {}",
+            report.excluded.len(),
+            shown.join(", ")
+        )
     });
+    if !report.no_ops.is_empty() {
+        no_ops_ui(ui, report, commands);
+    }
+    if let Some(summary) = &panel.summary {
+        ui.horizontal(|ui| {
+            for (table, c) in &summary.counts {
+                let text = format!("{table}: +{} -{} ~{}", c.added, c.removed, c.changed);
+                if ui.selectable_label(panel.table == *table, text).clicked() {
+                    push(commands, C::SetTable(*table));
+                }
+            }
+        });
+    }
     if let Some(table) = report
         .difference
         .tables
