@@ -926,7 +926,18 @@ fn without_a_display_the_window_says_the_subcommands_run_headless() {
 fn every_run_is_logged_in_the_data_dir_without_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (code, _) = json(d, &["emit", "--email", "ana@example.com", "--json"]);
+    // Each command's detail is at DEBUG; at INFO it is summarised.
+    let (code, _) = json(
+        d,
+        &[
+            "--log-level",
+            "debug",
+            "emit",
+            "--email",
+            "ana@example.com",
+            "--json",
+        ],
+    );
     assert_eq!(code, 0);
     // A server that refuses: the failure is logged, the password never.
     let out = run(
@@ -1038,7 +1049,7 @@ fn the_first_run_on_a_new_data_dir_logs_in_it() {
     let log = std::fs::read_to_string(new.join("logs").join("ledgerscope.log"))
         .unwrap_or_else(|e| panic!("no log in the new data dir: {e}"));
     assert!(log.contains("started"), "{log}");
-    assert!(log.contains("BookingWizardCompleted"), "{log}");
+    assert!(log.contains("stored=2"), "the run's commands: {log}");
     assert!(log.contains("exit_code=0"), "{log}");
     let fallback = home.path().join("data").join("ledgerscope").join("logs");
     assert!(!fallback.exists(), "nothing went to the platform data dir");
