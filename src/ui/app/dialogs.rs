@@ -10,7 +10,7 @@ use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::link::LinkError;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::write_button::write_button_ui;
-use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
+use crate::ui::widgets::{inline_error_ui, palette};
 
 /// A destructive action that waits for confirmation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,13 +170,18 @@ fn confirm_ui(
         ui.add(egui::Label::new(body).wrap());
         ui.add_space(6.0);
         if shell.any_remote() {
-            ui.colored_label(ERROR_COLOR, "WARNING: this is a REMOTE database.");
+            ui.colored_label(
+                palette(ui.visuals()).error,
+                "WARNING: this is a REMOTE database.",
+            );
         }
         ui.horizontal(|ui| {
             if write_button_ui(
                 ui,
                 shell,
-                egui::RichText::new(action).color(WARN_COLOR).strong(),
+                egui::RichText::new(action)
+                    .color(palette(ui.visuals()).warn)
+                    .strong(),
             ) {
                 push(commands, ShellCommand::ConfirmYes);
             }
@@ -293,7 +298,7 @@ fn open_link_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>)
     if let Some(error) = &shell.link.error {
         crate::ui::widgets::wrapped_label_ui(
             ui,
-            egui::RichText::new(error.to_string()).color(ERROR_COLOR),
+            egui::RichText::new(error.to_string()).color(palette(ui.visuals()).error),
         );
     }
     ui.horizontal(|ui| {

@@ -16,7 +16,7 @@ use crate::ui::widgets::health::{
     blocked_list_text, clock_text, lease_owner_text, lease_timing_text, leases_text,
     trouble_detail, trouble_text,
 };
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
+use crate::ui::widgets::palette;
 
 /// How often a shown duration ("for 12 s", "expires in 7 s") is redrawn.
 const TICK: Duration = Duration::from_secs(1);
@@ -25,14 +25,15 @@ fn drift_ui(ui: &mut egui::Ui, drift: Option<DriftSeen>, commands: &mut Vec<UiCo
     let text = match drift {
         None => egui::RichText::new("drift: not compared").weak(),
         Some(DriftSeen { rows: 0, at }) => {
-            egui::RichText::new(format!("no drift at {}", clock_text(at))).color(OK_COLOR)
+            egui::RichText::new(format!("no drift at {}", clock_text(at)))
+                .color(palette(ui.visuals()).ok)
         }
         Some(DriftSeen { rows, at }) => egui::RichText::new(format!(
             "drift: {rows} {} at {}",
             if rows == 1 { "row" } else { "rows" },
             clock_text(at)
         ))
-        .color(ERROR_COLOR)
+        .color(palette(ui.visuals()).error)
         .strong(),
     };
     if ui
@@ -87,19 +88,19 @@ pub(super) fn health_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec
             Some(trouble) => {
                 ui.label(
                     egui::RichText::new(trouble_text(trouble, shell.outage))
-                        .color(ERROR_COLOR)
+                        .color(palette(ui.visuals()).error)
                         .strong(),
                 )
                 .on_hover_text(trouble_detail(trouble, now));
             }
             None => {
-                ui.label(egui::RichText::new("read store OK").color(OK_COLOR))
+                ui.label(egui::RichText::new("read store OK").color(palette(ui.visuals()).ok))
                     .on_hover_text("Its last reads and writes answered in time.");
             }
         }
         if let Some(text) = blocked_list_text(&health.blocked, now) {
             ui.separator();
-            ui.label(egui::RichText::new(text).color(ERROR_COLOR))
+            ui.label(egui::RichText::new(text).color(palette(ui.visuals()).error))
                 .on_hover_text(
                     "Inside a write into the read store that waits: the lag grows until it goes through.",
                 );
@@ -109,7 +110,7 @@ pub(super) fn health_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec
         let expired = leases
             .iter()
             .any(|(_, lease)| lease.is_some_and(|l| l.expired_at(now)));
-        ui.label(if expired { text.color(WARN_COLOR) } else { text })
+        ui.label(if expired { text.color(palette(ui.visuals()).warn) } else { text })
             .on_hover_text(leases_detail(shell, now));
         ui.separator();
         drift_ui(ui, shell.drift, commands);

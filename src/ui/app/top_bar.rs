@@ -12,13 +12,13 @@ use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::PanelKind;
 use crate::ui::widgets::health::blocked_text;
 use crate::ui::widgets::lag_gauge::lag_gauge_ui;
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
+use crate::ui::widgets::{palette, truncated_label_ui};
 
 fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
     match info {
         Some(info) if info.remote => {
             egui::Frame::new()
-                .fill(ERROR_COLOR.gamma_multiply(0.35))
+                .fill(palette(ui.visuals()).error.gamma_multiply(0.35))
                 .inner_margin(egui::Margin::symmetric(6, 2))
                 .corner_radius(3.0)
                 .show(ui, |ui| {
@@ -27,8 +27,7 @@ fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
                 });
         }
         Some(info) => {
-            ui.add(egui::Label::new(format!("{role}: {info}")).truncate())
-                .on_hover_text(info.location.clone());
+            truncated_label_ui(ui, format!("{role}: {info}"), Some(&info.location));
         }
         None => {
             ui.label(format!("{role}: —"));
@@ -57,13 +56,13 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 ui.label("Connecting…");
             }
             Connection::Failed(error) => {
-                ui.colored_label(ERROR_COLOR, "Not connected");
+                ui.colored_label(palette(ui.visuals()).error, "Not connected");
                 if ui.button("Retry").clicked() {
                     commands.push(ShellCommand::RetryConnect.into());
                 }
                 let error = error.to_string();
-                ui.add(egui::Label::new(egui::RichText::new(&error).color(ERROR_COLOR)).truncate())
-                    .on_hover_text(&error);
+                let color = palette(ui.visuals()).error;
+                truncated_label_ui(ui, egui::RichText::new(&error).color(color), None);
                 return;
             }
             Connection::Connected => {
@@ -96,7 +95,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         }
         ui.separator();
         ui.label("Mode:");
-        for (observe, name, color) in [(false, "Operate", OK_COLOR), (true, "Observe-only", WARN_COLOR)] {
+        for (observe, name, color) in [(false, "Operate", palette(ui.visuals()).ok), (true, "Observe-only", palette(ui.visuals()).warn)] {
             let selected = shell.observe_only == observe;
             let text = egui::RichText::new(name);
             let text = if selected { text.color(color).strong() } else { text };
@@ -112,8 +111,8 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             ui.separator();
             ui.label(
                 egui::RichText::new(" SIMULATION: read-store outage ")
-                    .background_color(WARN_COLOR)
-                    .color(egui::Color32::BLACK)
+                    .background_color(palette(ui.visuals()).warn)
+                    .color(palette(ui.visuals()).on_badge)
                     .strong(),
             )
             .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
@@ -128,7 +127,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         ui.horizontal(|ui| {
             ui.label(
                 egui::RichText::new(" NOT THIS LEDGER'S READ TABLES ")
-                    .background_color(ERROR_COLOR)
+                    .background_color(palette(ui.visuals()).error)
                     .color(egui::Color32::WHITE)
                     .strong(),
             );
@@ -149,8 +148,8 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 );
             }
             let sentence = foreign.to_string();
-            ui.add(egui::Label::new(egui::RichText::new(&sentence).color(ERROR_COLOR)).truncate())
-                .on_hover_text(&sentence);
+            let color = palette(ui.visuals()).error;
+            truncated_label_ui(ui, egui::RichText::new(&sentence).color(color), None);
         });
     }
     if let Some(error) = &data.last_error {
@@ -158,13 +157,9 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                 commands.push(ShellCommand::DismissError.into());
             }
-            ui.add(
-                egui::Label::new(
-                    egui::RichText::new(format!("Last error: {error}")).color(ERROR_COLOR),
-                )
-                .truncate(),
-            )
-            .on_hover_text(error);
+            let color = palette(ui.visuals()).error;
+            let text = egui::RichText::new(format!("Last error: {error}")).color(color);
+            truncated_label_ui(ui, text, None);
         });
     }
     ui.add_space(2.0);

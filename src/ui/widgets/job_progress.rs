@@ -3,7 +3,7 @@
 
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::jobs::{JobKind, Jobs};
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, human_secs};
+use crate::ui::widgets::{human_secs, palette};
 
 /// Draws the job's bar (while running) or its last result.
 pub fn job_progress_ui(
@@ -70,8 +70,11 @@ pub fn job_progress_ui(
         });
     } else if let Some(result) = jobs.result(kind) {
         let (text, color) = match result {
-            Ok(text) => (text.clone(), OK_COLOR),
-            Err(text) => (format!("{} failed: {text}", kind.title()), ERROR_COLOR),
+            Ok(text) => (text.clone(), palette(ui.visuals()).ok),
+            Err(text) => (
+                format!("{} failed: {text}", kind.title()),
+                palette(ui.visuals()).error,
+            ),
         };
         crate::ui::widgets::wrapped_label_ui(ui, egui::RichText::new(text).color(color));
     }

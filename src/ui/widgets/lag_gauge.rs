@@ -2,7 +2,7 @@
 //! behind, red when far behind. The bar is drawn beside its text, never
 //! under it, so no letter sits on the fill.
 
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR};
+use crate::ui::widgets::palette::{Palette, palette};
 
 /// Events of lag that fill the gauge.
 pub const FULL_SCALE_EVENTS: u64 = 1_000;
@@ -11,18 +11,18 @@ pub const FULL_SCALE_EVENTS: u64 = 1_000;
 const BAR: egui::Vec2 = egui::vec2(36.0, 8.0);
 
 /// How much of the bar is filled, and in which color.
-fn fill(lag_events: u64) -> (f32, egui::Color32) {
+fn fill(lag_events: u64, palette: &Palette) -> (f32, egui::Color32) {
     let part = (lag_events as f32 / FULL_SCALE_EVENTS as f32).clamp(0.05, 1.0);
     match lag_events {
-        0 => (1.0, OK_COLOR),
-        1..=99 => (part, WARN_COLOR),
-        _ => (part, ERROR_COLOR),
+        0 => (1.0, palette.ok),
+        1..=99 => (part, palette.warn),
+        _ => (part, palette.error),
     }
 }
 
 /// Draws a bar and `name: lag N` (or `name: caught up`) beside it.
 pub fn lag_gauge_ui(ui: &mut egui::Ui, name: &str, lag_events: u64, detail: &str) {
-    let (fraction, color) = fill(lag_events);
+    let (fraction, color) = fill(lag_events, palette(ui.visuals()));
     let text = if lag_events == 0 {
         format!("{name}: caught up")
     } else {

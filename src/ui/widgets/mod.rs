@@ -7,24 +7,12 @@ pub mod health;
 pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;
+pub mod palette;
 pub mod search_field;
 pub mod table;
 pub mod write_button;
 
-use egui::Color32;
-
-/// Color for errors.
-pub const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
-/// Color for warnings (lag, simulations).
-pub const WARN_COLOR: Color32 = Color32::from_rgb(230, 170, 40);
-/// Color for good news.
-pub const OK_COLOR: Color32 = Color32::from_rgb(90, 190, 110);
-/// Background of changed cells.
-pub const CHANGED_BG: Color32 = Color32::from_rgb(110, 80, 20);
-/// Background of added rows.
-pub const ADDED_COLOR: Color32 = Color32::from_rgb(70, 170, 90);
-/// Background of removed rows.
-pub const REMOVED_COLOR: Color32 = Color32::from_rgb(210, 80, 80);
+pub use palette::palette;
 
 /// A wrapping label that is never justified (a justified parent layout would
 /// stretch the first lines of a long sentence).
@@ -39,7 +27,7 @@ pub fn inline_error_ui(ui: &mut egui::Ui, error: Option<&crate::ui::error::Inlin
     if let Some(error) = error {
         wrapped_label_ui(
             ui,
-            egui::RichText::new(format!("Error: {error}")).color(ERROR_COLOR),
+            egui::RichText::new(format!("Error: {error}")).color(palette(ui.visuals()).error),
         );
     }
 }

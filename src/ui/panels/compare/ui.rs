@@ -13,7 +13,7 @@ use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::table::TableLook;
 use crate::ui::widgets::table::paged::{PagedShow, TableAsk, paged_table_ui};
 use crate::ui::widgets::write_button::write_button_if_ui;
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui};
+use crate::ui::widgets::{inline_error_ui, palette};
 
 /// How read-vs-ledger differences are named: missing from the table, extra
 /// in it, or differing.
@@ -34,7 +34,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
                 "In sync: {} rows compared, none missing, extra or different.",
                 report.checked_rows
             ))
-            .color(OK_COLOR)
+            .color(palette(ui.visuals()).ok)
             .strong(),
         );
     } else {
@@ -43,7 +43,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
                 "Drift: {} missing, {} extra, {} different (of {} rows compared).",
                 report.missing, report.extra, report.different, report.checked_rows
             ))
-            .color(ERROR_COLOR)
+            .color(palette(ui.visuals()).error)
             .strong(),
         );
     }
@@ -60,7 +60,11 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
                 ui.label(t.table.name());
                 ui.label(format!("position {}", t.position));
                 for n in [t.missing, t.extra, t.different] {
-                    let color = if n == 0 { OK_COLOR } else { ERROR_COLOR };
+                    let color = if n == 0 {
+                        palette(ui.visuals()).ok
+                    } else {
+                        palette(ui.visuals()).error
+                    };
                     ui.colored_label(color, n.to_string());
                 }
                 if ui.small_button("show rows").clicked() {
@@ -80,7 +84,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
         .collect();
     if !lagging.is_empty() {
         ui.colored_label(
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
             format!(
                 "The read tables lag: {}. Each table is compared at its projector's position, so lag is not counted as drift.",
                 lagging.join(", ")
@@ -95,7 +99,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
             .map(|m| m.position.to_string())
             .collect();
         ui.colored_label(
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
             format!(
                 "{} malformed ledger entries were skipped (positions {}{}).",
                 report.malformed.len(),
@@ -135,7 +139,7 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &m
             "Differing rows found so far: {} (still comparing; the first {FOUND_LISTED} of each table are listed).",
             counts.join(", ")
         ))
-        .color(ERROR_COLOR),
+        .color(palette(ui.visuals()).error),
     );
     let chosen = panel
         .table

@@ -7,7 +7,8 @@ use super::EmitPanel;
 use crate::domain::ProjectorId;
 use crate::engine::EngineNotice;
 use crate::ui::app::Shell;
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_micros, truncated_label_ui};
+use crate::ui::widgets::palette::Palette;
+use crate::ui::widgets::{human_micros, palette, truncated_label_ui};
 
 /// One box in the flow.
 struct Step {
@@ -73,7 +74,13 @@ fn steps_flow_ui(ui: &mut egui::Ui, steps: &[Step]) {
     }
 }
 
-fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: bool) -> Vec<Step> {
+fn projection_steps(
+    panel: &EmitPanel,
+    shell: &Shell,
+    position: u64,
+    duplicate: bool,
+    colors: &Palette,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     for projector in ProjectorId::ALL {
         if duplicate {
@@ -83,7 +90,7 @@ fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: 
                 title: projector.name().to_string(),
                 duration: None,
                 detail: "nothing projected (duplicate)".into(),
-                color: egui::Color32::GRAY,
+                color: colors.idle,
                 waiting: false,
             });
             continue;
@@ -112,14 +119,14 @@ fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: 
                         "{} rows updated for events {from}..={to}",
                         projector.table()
                     ),
-                    color: OK_COLOR,
+                    color: colors.ok,
                     waiting: false,
                 });
                 steps.push(Step {
                     title: format!("{} checkpoint", projector.name()),
                     duration: Some(human_micros(checkpoint)),
                     detail: format!("checkpoint saved at {to}"),
-                    color: OK_COLOR,
+                    color: colors.ok,
                     waiting: false,
                 });
             }
@@ -127,7 +134,7 @@ fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: 
                 title: projector.name().to_string(),
                 duration: None,
                 detail: format!("applied (checkpoint ≥ {position}); timing not observed"),
-                color: OK_COLOR,
+                color: colors.ok,
                 waiting: false,
             }),
             None => steps.push(Step {
@@ -138,7 +145,7 @@ fn projection_steps(panel: &EmitPanel, shell: &Shell, position: u64, duplicate: 
                 } else {
                     format!("waiting for position {position}")
                 },
-                color: WARN_COLOR,
+                color: colors.warn,
                 waiting: true,
             }),
         }
@@ -155,7 +162,10 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
     let outcome = match &last.result {
         Ok(outcome) => outcome,
         Err(error) => {
-            ui.colored_label(ERROR_COLOR, format!("{} failed: {error}", last.what));
+            ui.colored_label(
+                palette(ui.visuals()).error,
+                format!("{} failed: {error}", last.what),
+            );
             return;
         }
     };
@@ -167,7 +177,7 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
             title: s.name.clone(),
             duration: Some(human_micros(s.micros)),
             detail: s.detail.clone(),
-            color: egui::Color32::from_rgb(120, 170, 230),
+            color: palette(ui.visuals()).accent,
             waiting: false,
         })
         .collect();
@@ -176,6 +186,7 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
         shell,
         outcome.event.position,
         outcome.duplicate,
+        palette(ui.visuals()),
     ));
     ui.label(format!(
         "{} · command total {} · event at position {}",

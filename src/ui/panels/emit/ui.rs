@@ -10,7 +10,7 @@ use crate::ui::jobs::JobKind;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, inline_error_ui, truncated_label_ui};
+use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
 const WIZARD_FIELDS: [(EmitField, &str, &str, &str); 8] = [
     (EmitField::Email, "email", "E-mail", "ana@example.com"),
@@ -51,7 +51,9 @@ fn message_line_ui(ui: &mut egui::Ui, message: &str, width: f32) {
             if !message.is_empty() {
                 truncated_label_ui(
                     ui,
-                    egui::RichText::new(message).color(ERROR_COLOR).small(),
+                    egui::RichText::new(message)
+                        .color(palette(ui.visuals()).error)
+                        .small(),
                     None,
                 );
             }
@@ -136,7 +138,7 @@ fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
                 "Duplicate: {} was already stored at position {}. Nothing new was stored or published; the ledger did not grow (head {}).",
                 outcome.event.aggregate_id, outcome.event.position, shell.head
             ),
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
         ),
         Ok(outcome) => (
             format!(
@@ -147,9 +149,12 @@ fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
                 outcome.event.aggregate_id,
                 outcome.event.version
             ),
-            OK_COLOR,
+            palette(ui.visuals()).ok,
         ),
-        Err(error) => (format!("{} refused: {error}", last.what), ERROR_COLOR),
+        Err(error) => (
+            format!("{} refused: {error}", last.what),
+            palette(ui.visuals()).error,
+        ),
     };
     crate::ui::widgets::wrapped_label_ui(ui, egui::RichText::new(text).color(color));
 }

@@ -15,7 +15,7 @@ use crate::ui::widgets::health::{
 };
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
-use crate::ui::widgets::{ERROR_COLOR, OK_COLOR, WARN_COLOR, human_bytes, wrapped_label_ui};
+use crate::ui::widgets::{human_bytes, palette, truncated_label_ui, wrapped_label_ui};
 
 fn ask(commands: &mut Vec<UiCommand>, confirm: Confirm) {
     commands.push(ShellCommand::Ask(confirm).into());
@@ -33,7 +33,7 @@ fn read_health_ui(ui: &mut egui::Ui, shell: &Shell, now: DateTime<Utc>) {
                 whole_secs(now - trouble.since()),
                 trouble_detail(trouble, now)
             ))
-            .color(ERROR_COLOR),
+            .color(palette(ui.visuals()).error),
         );
     }
 }
@@ -51,7 +51,7 @@ fn lease_cell_ui(ui: &mut egui::Ui, status: &ProjectorStatus, shell: &Shell, now
     );
     let text = egui::RichText::new(text);
     ui.label(if lease.expired_at(now) {
-        text.color(WARN_COLOR)
+        text.color(palette(ui.visuals()).warn)
     } else {
         text
     })
@@ -92,12 +92,16 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                 ui.label(format!("{} -> {}", projector.name(), projector.table()));
                 ui.monospace(status.checkpoint.to_string());
                 ui.colored_label(
-                    if lag == 0 { OK_COLOR } else { WARN_COLOR },
+                    if lag == 0 {
+                        palette(ui.visuals()).ok
+                    } else {
+                        palette(ui.visuals()).warn
+                    },
                     lag.to_string(),
                 );
                 match shell.read_health.blocked_since(projector) {
                     Some(since) => ui.colored_label(
-                        ERROR_COLOR,
+                        palette(ui.visuals()).error,
                         format!("{:?}, {}", status.state, blocked_text(since, now)),
                     ),
                     None => ui.label(format!("{:?}", status.state)),
@@ -113,13 +117,9 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                             .error_since
                             .map(|t| format!("since {} UTC: ", t.format("%H:%M:%S")))
                             .unwrap_or_default();
-                        ui.add(
-                            egui::Label::new(
-                                egui::RichText::new(format!("{since}{error}")).color(ERROR_COLOR),
-                            )
-                            .truncate(),
-                        )
-                        .on_hover_text(error);
+                        let color = palette(ui.visuals()).error;
+                        let text = egui::RichText::new(format!("{since}{error}")).color(color);
+                        truncated_label_ui(ui, text, None);
                     }
                     None => {
                         ui.label("—");
@@ -136,7 +136,7 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .collect();
     if !skipped.is_empty() {
         ui.colored_label(
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
             format!("Malformed positions: {}", skipped.join("; ")),
         );
     }
@@ -152,7 +152,7 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .collect();
     if !holes.is_empty() {
         ui.colored_label(
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
             format!("Holes in positions (no event there): {}", holes.join("; ")),
         )
         .on_hover_text(
@@ -356,8 +356,8 @@ fn snapshots_ui(
 fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.heading("Training");
     let mut on = shell.outage;
-    let label =
-        egui::RichText::new("SIMULATE read-store outage (training simulation)").color(WARN_COLOR);
+    let label = egui::RichText::new("SIMULATE read-store outage (training simulation)")
+        .color(palette(ui.visuals()).warn);
     let response = ui
         .add_enabled(
             shell.connected() && !shell.observe_only,
@@ -373,7 +373,7 @@ fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     }
     if shell.outage {
         ui.colored_label(
-            WARN_COLOR,
+            palette(ui.visuals()).warn,
             "SIMULATION ON: the read store refuses writes. Emit events and watch the lag grow; switch off to see them catch up.",
         );
     }

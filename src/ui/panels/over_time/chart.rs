@@ -5,21 +5,26 @@
 use egui_plot::PlotPoint;
 
 use crate::domain::{Series, SeriesBy, SeriesPoint};
+use crate::ui::widgets::palette::Palette;
 
-/// Line colors, in order.
-pub const PALETTE: [egui::Color32; 8] = [
-    egui::Color32::from_rgb(230, 170, 40),
-    egui::Color32::from_rgb(120, 180, 230),
-    egui::Color32::from_rgb(200, 120, 220),
-    egui::Color32::from_rgb(120, 210, 170),
-    egui::Color32::from_rgb(240, 130, 100),
-    egui::Color32::from_rgb(170, 170, 90),
-    egui::Color32::from_rgb(150, 150, 240),
-    egui::Color32::from_rgb(220, 120, 150),
-];
+/// A line's color, taken from the theme's palette when drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineColor {
+    /// The total (drawn over the series).
+    Total,
+    /// Series color `i` of the palette.
+    Series(usize),
+}
 
-/// The revenue total's color (the services take the palette).
-pub const TOTAL_COLOR: egui::Color32 = egui::Color32::from_gray(200);
+impl LineColor {
+    /// The color in `palette`.
+    pub fn of(self, palette: &Palette) -> egui::Color32 {
+        match self {
+            LineColor::Total => palette.total,
+            LineColor::Series(i) => palette.series(i),
+        }
+    }
+}
 
 /// Which values the plots draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -59,7 +64,7 @@ pub struct ChartLine {
     /// Its name in the legend.
     pub name: String,
     /// Its color.
-    pub color: egui::Color32,
+    pub color: LineColor,
     /// Its width in points.
     pub width: f32,
     /// Its points, one per bucket.
@@ -109,24 +114,33 @@ impl Chart {
         };
         let rows = [
             vec![
-                line("users", "users", PALETTE[1], &|p| p.users as f64),
-                line("bookings", "bookings confirmed", PALETTE[3], &|p| {
-                    p.bookings_confirmed as f64
-                }),
-                line("cancelled", "bookings cancelled", PALETTE[4], &|p| {
-                    p.bookings_cancelled as f64
-                }),
+                line("users", "users", LineColor::Series(1), &|p| p.users as f64),
+                line(
+                    "bookings",
+                    "bookings confirmed",
+                    LineColor::Series(3),
+                    &|p| p.bookings_confirmed as f64,
+                ),
+                line(
+                    "cancelled",
+                    "bookings cancelled",
+                    LineColor::Series(4),
+                    &|p| p.bookings_cancelled as f64,
+                ),
             ],
             vec![
-                line("users", "new users", PALETTE[1], &|p| {
+                line("users", "new users", LineColor::Series(1), &|p| {
                     p.in_bucket.users as f64
                 }),
-                line("bookings", "bookings made", PALETTE[3], &|p| {
+                line("bookings", "bookings made", LineColor::Series(3), &|p| {
                     p.in_bucket.bookings_made as f64
                 }),
-                line("cancelled", "bookings cancelled", PALETTE[4], &|p| {
-                    p.in_bucket.bookings_cancelled as f64
-                }),
+                line(
+                    "cancelled",
+                    "bookings cancelled",
+                    LineColor::Series(4),
+                    &|p| p.in_bucket.bookings_cancelled as f64,
+                ),
             ],
         ];
         let services: Vec<&String> = series
@@ -149,13 +163,13 @@ impl Chart {
             };
             let mut lines = vec![ChartLine {
                 width: 2.5,
-                ..line("total", "total", TOTAL_COLOR, &|p| cents(p, None))
+                ..line("total", "total", LineColor::Total, &|p| cents(p, None))
             }];
             for (i, service) in services.iter().enumerate() {
                 lines.push(line(
                     &format!("service:{service}"),
                     service,
-                    PALETTE[i % PALETTE.len()],
+                    LineColor::Series(i),
                     &|p| cents(p, Some(service)),
                 ));
             }

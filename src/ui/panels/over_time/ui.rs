@@ -9,7 +9,7 @@ use crate::domain::event::{format_cents, format_signed_cents};
 use crate::domain::{Series, SeriesBy, SeriesPoint};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
-use crate::ui::widgets::inline_error_ui;
+use crate::ui::widgets::{inline_error_ui, palette};
 
 /// Width of the legend column beside each plot.
 const LEGEND_WIDTH: f32 = 170.0;
@@ -126,7 +126,7 @@ fn legend_ui(
                 let color = if hidden {
                     ui.visuals().weak_text_color()
                 } else {
-                    line.color
+                    line.color.of(palette(ui.visuals()))
                 };
                 ui.painter().line_segment(
                     [rect.left_center(), rect.right_center()],
@@ -203,6 +203,7 @@ fn plot_ui(
     let link = egui::Id::unique("over_time_x");
     ui.horizontal(|ui| {
         let width = (ui.available_width() - LEGEND_WIDTH - 12.0).max(200.0);
+        let colors = palette(ui.visuals());
         let response = egui_plot::Plot::new(id)
             .width(width)
             .height(height)
@@ -222,7 +223,7 @@ fn plot_ui(
                     }
                     plot_ui.line(
                         egui_plot::Line::new(line.name.clone(), &line.points[..])
-                            .color(line.color)
+                            .color(line.color.of(colors))
                             .width(line.width),
                     );
                 }

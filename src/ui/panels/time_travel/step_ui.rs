@@ -9,7 +9,7 @@ use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::widgets::diff_table::{DiffLabels, diff_rows_ui};
 use crate::ui::widgets::table::line::short_id;
-use crate::ui::widgets::{ERROR_COLOR, wrapped_label_ui};
+use crate::ui::widgets::{palette, wrapped_label_ui};
 
 fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
     let position = step.position;
@@ -45,7 +45,7 @@ fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
                     commands.push(ShellCommand::ShowEvent(position).into());
                 }
                 ui.colored_label(
-                    ERROR_COLOR,
+                    palette(ui.visuals()).error,
                     format!("malformed: {} (it changes nothing)", bad.reason),
                 );
             }

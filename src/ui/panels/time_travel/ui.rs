@@ -9,10 +9,10 @@ use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::draft_field::draft_field_ui;
-use crate::ui::widgets::inline_error_ui;
 use crate::ui::widgets::table::TableLook;
 use crate::ui::widgets::table::line::DiffLabels;
 use crate::ui::widgets::table::paged::{PagedShow, TableAsk, paged_table_ui};
+use crate::ui::widgets::{human_millis, inline_error_ui};
 
 fn push(commands: &mut Vec<UiCommand>, command: C) {
     commands.push(command.into());
@@ -169,9 +169,13 @@ fn summary_ui(
             c.users, c.bookings
         ));
         ui.label(
-            egui::RichText::new(format!("{}; {} ms", travel.base, travel.elapsed_ms))
-                .small()
-                .weak(),
+            egui::RichText::new(format!(
+                "{}; {}",
+                travel.base,
+                human_millis(travel.elapsed_ms)
+            ))
+            .small()
+            .weak(),
         );
         if panel.travel.is_asked() {
             ui.spinner();

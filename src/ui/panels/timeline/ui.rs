@@ -18,7 +18,7 @@ use crate::ui::widgets::copy_link::copy_link_button_ui;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::json_view::json_view_ui;
 use crate::ui::widgets::search_field::search_field_ui;
-use crate::ui::widgets::{ERROR_COLOR, WARN_COLOR, inline_error_ui};
+use crate::ui::widgets::{inline_error_ui, palette};
 
 /// Row height of the table.
 pub const ROW_HEIGHT: f32 = 20.0;
@@ -224,12 +224,12 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                             row.col(|ui| {
                                 let text = egui::RichText::new(cell);
                                 let text = if i == 5 && hole.is_some() {
-                                    text.color(WARN_COLOR)
+                                    text.color(palette(ui.visuals()).warn)
                                 } else {
                                     text
                                 };
                                 let text = if malformed {
-                                    text.color(ERROR_COLOR)
+                                    text.color(palette(ui.visuals()).error)
                                 } else {
                                     text
                                 };
@@ -348,13 +348,16 @@ fn detail_ui(
             match serde_json::to_value(&e.metadata) {
                 Ok(metadata) => json_view_ui(ui, &metadata),
                 Err(error) => {
-                    ui.colored_label(ERROR_COLOR, format!("metadata cannot be shown: {error}"));
+                    ui.colored_label(
+                        palette(ui.visuals()).error,
+                        format!("metadata cannot be shown: {error}"),
+                    );
                 }
             }
         }
         Err(bad) => {
             ui.colored_label(
-                ERROR_COLOR,
+                palette(ui.visuals()).error,
                 format!("Malformed entry at position {}", bad.position),
             );
             ui.add(egui::Label::new(&bad.reason).wrap());
@@ -409,8 +412,7 @@ fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCom
         .enumerate()
         .map(|(i, c)| egui_plot::Bar::new((i as f64 + 0.5) * bucket, *c as f64).width(bucket * 0.9))
         .collect();
-    let chart =
-        egui_plot::BarChart::new("events", bars).color(egui::Color32::from_rgb(100, 150, 230));
+    let chart = egui_plot::BarChart::new("events", bars).color(palette(ui.visuals()).bars);
     let start_ms = start.timestamp_millis();
     let format_x = move |mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>| {
         DateTime::<Utc>::from_timestamp_millis(start_ms + (mark.value * 1000.0) as i64)
@@ -459,7 +461,7 @@ pub fn timeline_ui(
     if !panel.filter.is_empty() {
         ui.label(
             egui::RichText::new("Filtered view")
-                .color(WARN_COLOR)
+                .color(palette(ui.visuals()).warn)
                 .small(),
         );
     }

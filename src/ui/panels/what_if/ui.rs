@@ -11,7 +11,7 @@ use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
-use crate::ui::widgets::{WARN_COLOR, inline_error_ui};
+use crate::ui::widgets::{inline_error_ui, palette};
 
 /// Height of the no-ops list.
 const NO_OPS_HEIGHT: f32 = 110.0;
@@ -25,7 +25,7 @@ fn banner_ui(ui: &mut egui::Ui) {
         egui::RichText::new(
             "SIMULATION: nothing is written to the ledger, the read tables or the snapshots",
         )
-        .color(WARN_COLOR)
+        .color(palette(ui.visuals()).warn)
         .strong(),
     );
 }
@@ -128,7 +128,8 @@ fn signed(difference: i128) -> String {
 /// The real and the simulated state side by side, with the difference:
 /// rows, and the revenue of confirmed bookings.
 fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
-    let sim = |text: String| egui::RichText::new(text).color(WARN_COLOR);
+    let warn = palette(ui.visuals()).warn;
+    let sim = |text: String| egui::RichText::new(text).color(warn);
     egui::Grid::new("what_if_counts")
         .num_columns(4)
         .spacing([16.0, 2.0])

@@ -7,15 +7,15 @@
 use egui_extras::{Column, TableBuilder};
 use uuid::Uuid;
 
-use super::line::{Cell, ColumnKind, DiffLabels, Line, short_id};
+use super::line::{Cell, ColumnKind, DiffLabels, Line, kind_color, short_id};
 use crate::domain::Table;
 use crate::domain::state::DiffKind;
 use crate::engine::view_order::{KindFilter, SortBy};
 use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::history::HistoryCommand;
-use crate::ui::widgets::CHANGED_BG;
 use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::palette;
 use crate::ui::widgets::search_field::search_field_ui;
 
 /// Row height.
@@ -151,7 +151,8 @@ fn cell_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     if cell.old.is_some() {
-        ui.painter().rect_filled(ui.max_rect(), 2.0, CHANGED_BG);
+        ui.painter()
+            .rect_filled(ui.max_rect(), 2.0, palette(ui.visuals()).changed_bg);
     }
     match kind {
         ColumnKind::Event => {
@@ -246,6 +247,7 @@ pub fn table_ui<'a>(
         .show(ui, |ui| {
             // Right-click on a cell copies; text selection would take it.
             ui.style_mut().interaction.selectable_labels = false;
+            let colors = palette(ui.visuals());
             let mut builder = TableBuilder::new(ui)
                 .id_salt(look.id)
                 .striped(true)
@@ -299,7 +301,8 @@ pub fn table_ui<'a>(
                                 return;
                             }
                         };
-                        if let Some((tag, color)) = line.tag {
+                        if let Some((tag, kind)) = line.tag {
+                            let color = kind_color(kind, colors);
                             let (_, response) = row.col(|ui| {
                                 ui.label(egui::RichText::new(tag).color(color).strong());
                             });

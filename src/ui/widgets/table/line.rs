@@ -6,9 +6,10 @@ use std::borrow::Cow;
 
 use uuid::Uuid;
 
+use crate::domain::state::DiffKind;
 use crate::domain::{RowDiff, Table};
 use crate::engine::view::RowCells;
-use crate::ui::widgets::{ADDED_COLOR, REMOVED_COLOR, WARN_COLOR};
+use crate::ui::widgets::palette::Palette;
 
 /// One cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,8 +41,8 @@ impl<'a> Cell<'a> {
 /// One row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line<'a> {
-    /// What the row is in a difference (`added by 1200`), with its color.
-    pub tag: Option<(&'a str, egui::Color32)>,
+    /// What the row is in a difference (`added by 1200`), with its kind.
+    pub tag: Option<(&'a str, DiffKind)>,
     /// Its cells, in the table's column order.
     pub cells: Vec<Cell<'a>>,
     /// Its key, for the link to its history.
@@ -113,27 +114,33 @@ pub struct DiffLabels<'a> {
     pub changed: &'a str,
 }
 
-/// The color of changed rows' tags.
-pub const CHANGED_COLOR: egui::Color32 = WARN_COLOR;
+/// The color of a differing row's tag in `palette`.
+pub fn kind_color(kind: DiffKind, palette: &Palette) -> egui::Color32 {
+    match kind {
+        DiffKind::Added => palette.added,
+        DiffKind::Removed => palette.removed,
+        DiffKind::Changed => palette.changed,
+    }
+}
 
 /// A differing row as a line.
 pub fn diff_line<'a>(row: &'a RowDiff, labels: &DiffLabels<'a>) -> Line<'a> {
     let plain = |cells: &'a [String]| cells.iter().map(|c| Cell::plain(c.as_str())).collect();
     match row {
         RowDiff::Added { key, after, .. } => Line {
-            tag: Some((labels.added, ADDED_COLOR)),
+            tag: Some((labels.added, DiffKind::Added)),
             cells: plain(after),
             key: Some(*key),
         },
         RowDiff::Removed { key, before, .. } => Line {
-            tag: Some((labels.removed, REMOVED_COLOR)),
+            tag: Some((labels.removed, DiffKind::Removed)),
             cells: plain(before),
             key: Some(*key),
         },
         RowDiff::Changed {
             key, before, after, ..
         } => Line {
-            tag: Some((labels.changed, CHANGED_COLOR)),
+            tag: Some((labels.changed, DiffKind::Changed)),
             cells: after
                 .iter()
                 .zip(before.iter().map(Some).chain(std::iter::repeat(None)))
