@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Screenshots of every panel: runs the real release binary under Xvfb at
-# 1280x800 on a demo ledger built with the CLI (4000 events, a snapshot, one
-# drifted read row) and saves one PNG per panel (and one of a row's
-# history) into assets/screenshots/.
+# Screenshots of the window: runs the real release binary under Xvfb on a
+# demo ledger built with the CLI (4000 mixed events, a snapshot, one drifted
+# read row) and saves one PNG per screen into assets/screenshots/.
 #
-#   scripts/screenshots.sh            # build, make the demo ledger, shoot
-#   SETTLE_SECS=10 scripts/screenshots.sh   # wait longer on slow machines
+#   scripts/screenshots.sh                      # build, make the demo ledger, shoot every screen
+#   scripts/screenshots.sh emit compare         # only these screens
+#   SIZE=900x600 THEME=light OUT=/tmp/shots scripts/screenshots.sh   # check a layout
+#   SETTLE_SECS=10 scripts/screenshots.sh       # wait longer on slow machines
+#
+# SIZE is the window's size (default 1280x800); THEME is dark (default) or
+# light. The screens: emit, timeline, time-travel, time-travel-difference
+# (against a pinned earlier position), time-travel-step, time-travel-sorted
+# (a table sorted and searched), over-time, what-if, history, compare,
+# operations, locked (the top bar while another process locks the read
+# store) and light-900x600 (the light theme at the smallest size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SETTLE_SECS="${SETTLE_SECS:-7}"
-OUT=assets/screenshots
+OUT="${OUT:-assets/screenshots}"
+SIZE="${SIZE:-1280x800}"
+THEME="${THEME:-dark}"
 DISPLAY_NUM="${DISPLAY_NUM:-99}"
+ONLY=("$@")
 
 # Install what is missing (Debian/Ubuntu).
 missing=()
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xwd >/dev/null 2>&1 || missing+=(x11-apps)
+command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
 [ -x /usr/bin/convert ] || missing+=(imagemagick)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 dpkg -s libgl1-mesa-dri >/dev/null 2>&1 || missing+=(libgl1-mesa-dri)
@@ -35,17 +47,17 @@ BIN="$PWD/target/release/ledgerscope"
 DEMO="$(mktemp -d)"
 XVFB_PID=""
 APP_PID=""
+LOCK_PID=""
 cleanup() {
     [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+    [ -n "$LOCK_PID" ] && kill "$LOCK_PID" 2>/dev/null || true
     [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
     rm -rf "$DEMO"
 }
 trap cleanup EXIT
 
 echo "demo ledger in $DEMO" >&2
-mix=""
-"$BIN" emit --help 2>/dev/null | grep -q -- "--mix" && mix="--mix"
-"$BIN" --data-dir "$DEMO" emit --count 4000 --seed 7 $mix --json >/dev/null
+"$BIN" --data-dir "$DEMO" emit --count 4000 --seed 7 --mix --json >/dev/null
 "$BIN" --data-dir "$DEMO" project --json >/dev/null
 "$BIN" --data-dir "$DEMO" snapshot take --json >/dev/null
 # One drifted read row for Compare to find.
@@ -56,7 +68,7 @@ sqlite3 "$DEMO/views.sqlite3" \
 while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
     DISPLAY_NUM=$((DISPLAY_NUM + 1))
 done
-Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb ":$DISPLAY_NUM" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
 XVFB_PID=$!
 export DISPLAY=":$DISPLAY_NUM"
 for _ in $(seq 1 100); do
@@ -65,27 +77,59 @@ for _ in $(seq 1 100); do
 done
 [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] || { echo "Xvfb did not start on :$DISPLAY_NUM" >&2; exit 1; }
 export LIBGL_ALWAYS_SOFTWARE=1
-export LEDGERSCOPE_UI_PREFS=none
 unset WAYLAND_DISPLAY
 
+# prefs THEME: a preferences file with the theme (and nothing else kept).
+prefs() {
+    local file="$DEMO/prefs-$1.json"
+    printf '{"look": {"theme": "%s", "zoom_factor": 1.0}}\n' "$1" >"$file"
+    echo "$file"
+}
+
+wanted() {
+    [ "${#ONLY[@]}" -eq 0 ] && return 0
+    local name
+    for name in "${ONLY[@]}"; do [ "$name" = "$1" ] && return 0; done
+    return 1
+}
+
 mkdir -p "$OUT"
-# shoot_as NAME PANEL [VAR=VALUE...]: the window on PANEL, saved as NAME.png.
-shoot_as() {
-    local name="$1" panel="$2"
-    shift 2
-    env LEDGERSCOPE_START_PANEL="$panel" "$@" "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
+# shoot_at NAME SIZE THEME PANEL [VAR=VALUE...]: the window on PANEL at
+# SIZE (WxH) in THEME, saved as NAME.png.
+shoot_at() {
+    local name="$1" size="$2" theme="$3" panel="$4"
+    shift 4
+    wanted "$name" || return 0
+    local width="${size%x*}" height="${size#*x}"
+    env LEDGERSCOPE_UI_PREFS="$(prefs "$theme")" LEDGERSCOPE_START_PANEL="$panel" "$@" \
+        "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
     APP_PID=$!
+    local window=""
+    for _ in $(seq 1 100); do
+        window=$(xdotool search --name '^Ledgerscope$' 2>/dev/null | head -n 1 || true)
+        [ -n "$window" ] && break
+        sleep 0.1
+    done
+    if [ -n "$window" ]; then
+        xdotool windowmove "$window" 0 0 windowsize "$window" "$width" "$height"
+    fi
     sleep "$SETTLE_SECS"
     if ! kill -0 "$APP_PID" 2>/dev/null; then
         echo "the app exited early:" >&2
         cat "$DEMO/$name.log" >&2
         exit 1
     fi
-    xwd -root -silent | /usr/bin/convert xwd:- "png:$OUT/$name.png"
+    xwd -root -silent | /usr/bin/convert xwd:- -crop "${width}x${height}+0+0" +repage "png:$OUT/$name.png"
     kill "$APP_PID" 2>/dev/null || true
     wait "$APP_PID" 2>/dev/null || true
     APP_PID=""
     echo "saved $OUT/$name.png" >&2
+}
+# shoot_as NAME PANEL [VAR=VALUE...]: at SIZE in THEME.
+shoot_as() {
+    local name="$1"
+    shift
+    shoot_at "$name" "$SIZE" "$THEME" "$@"
 }
 shoot() {
     shoot_as "$1" "$@"
@@ -94,6 +138,11 @@ shoot() {
 shoot emit LEDGERSCOPE_START_GENERATE=1
 shoot timeline LEDGERSCOPE_START_POSITION=1234
 shoot time-travel LEDGERSCOPE_START_POSITION=2000
+shoot_as time-travel-difference time-travel LEDGERSCOPE_START_PIN=1000 \
+    LEDGERSCOPE_START_POSITION=1200 LEDGERSCOPE_START_VIEW=difference
+shoot_as time-travel-step time-travel LEDGERSCOPE_START_POSITION=1185 LEDGERSCOPE_START_VIEW=step
+shoot_as time-travel-sorted time-travel LEDGERSCOPE_START_POSITION=3000 \
+    LEDGERSCOPE_START_QUERY="bookings:price:desc:Suite"
 shoot over-time
 # A booking that was rescheduled or cancelled: its history has versions,
 # and leaving out its wizard makes those later events no-ops.
@@ -105,3 +154,21 @@ shoot what-if LEDGERSCOPE_START_WHATIF="$made"
 shoot_as history time-travel LEDGERSCOPE_START_POSITION=2000 LEDGERSCOPE_START_HISTORY="booking:$changed"
 shoot compare
 shoot operations
+# The top bar while another process holds the read store's write lock: the
+# generated event's projection waits, and the health line says so.
+if wanted locked; then
+    python3 -c "
+import sqlite3, time
+c = sqlite3.connect('$DEMO/views.sqlite3', isolation_level=None)
+c.execute('BEGIN EXCLUSIVE')
+time.sleep(30)
+" &
+    LOCK_PID=$!
+    sleep 1
+    shoot locked LEDGERSCOPE_START_GENERATE=1
+    kill "$LOCK_PID" 2>/dev/null || true
+    wait "$LOCK_PID" 2>/dev/null || true
+    LOCK_PID=""
+fi
+shoot_at light-900x600 900x600 light time-travel LEDGERSCOPE_START_PIN=1000 \
+    LEDGERSCOPE_START_POSITION=1200 LEDGERSCOPE_START_VIEW=difference
