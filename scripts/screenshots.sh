@@ -100,10 +100,18 @@ shoot_at() {
     local name="$1" size="$2" theme="$3" panel="$4"
     shift 4
     wanted "$name" || return 0
-    local width="${size%x*}" height="${size#*x}"
-    env LEDGERSCOPE_UI_PREFS="$(prefs "$theme")" LEDGERSCOPE_START_PANEL="$panel" "$@" \
-        "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
-    APP_PID=$!
+    local width="${size%x*}" height="${size#*x}" attempt
+    # The X server sometimes refuses a window right after the last one
+    # closed (winit: "os error"): try again a moment later.
+    for attempt in 1 2 3; do
+        env LEDGERSCOPE_UI_PREFS="$(prefs "$theme")" LEDGERSCOPE_START_PANEL="$panel" "$@" \
+            "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
+        APP_PID=$!
+        sleep 1
+        kill -0 "$APP_PID" 2>/dev/null && break
+        echo "the app did not start (attempt $attempt): $(tail -n 1 "$DEMO/$name.log")" >&2
+        sleep 2
+    done
     local window=""
     for _ in $(seq 1 100); do
         window=$(xdotool search --name '^Ledgerscope$' 2>/dev/null | head -n 1 || true)
@@ -161,10 +169,12 @@ if wanted locked; then
 import sqlite3, time
 c = sqlite3.connect('$DEMO/views.sqlite3', isolation_level=None)
 c.execute('BEGIN EXCLUSIVE')
-time.sleep(30)
+time.sleep(40)
 " &
     LOCK_PID=$!
-    sleep 1
+    # The last window was killed holding the projectors' leases: wait them
+    # out (10 s), so this window projects (and its write waits on the lock).
+    sleep 11
     shoot locked LEDGERSCOPE_START_GENERATE=1
     kill "$LOCK_PID" 2>/dev/null || true
     wait "$LOCK_PID" 2>/dev/null || true

@@ -135,7 +135,8 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
         .default_pos([40.0, 110.0])
         .resizable(true)
         .show(ctx, |ui| {
-            ui.horizontal(|ui| {
+            // Wraps in a narrow window (900 points) instead of running off it.
+            ui.horizontal_wrapped(|ui| {
                 ui.heading(format!("History of {row_name} {key}"));
                 if panel.history.is_asked() {
                     ui.spinner();

@@ -9,7 +9,7 @@ use crate::domain::event::{format_cents, format_signed_cents};
 use crate::domain::{Series, SeriesBy, SeriesPoint};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
-use crate::ui::widgets::{inline_error_ui, palette};
+use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
 /// Width of the legend column beside each plot.
 const LEGEND_WIDTH: f32 = 170.0;
@@ -290,14 +290,16 @@ fn plots_ui(
             response
                 .clone()
                 .on_hover_ui_at_pointer(|ui| tooltip_ui(ui, point));
-            ui.label(describe(point, values));
+            // One line (the tooltip at the cursor has it all): a narrow
+            // window must not push the plots up.
+            truncated_label_ui(ui, describe(point, values), None);
             if response.clicked() {
                 commands.push(OverTimeCommand::TravelTo(point.position).into());
             }
         }
         None => {
             if let Some(last) = series.points.last() {
-                ui.label(format!("Now: {}", describe(last, values)));
+                truncated_label_ui(ui, format!("Now: {}", describe(last, values)), None);
             }
         }
     }

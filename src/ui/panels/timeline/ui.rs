@@ -414,9 +414,17 @@ fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCom
         .collect();
     let chart = egui_plot::BarChart::new("events", bars).color(palette(ui.visuals()).bars);
     let start_ms = start.timestamp_millis();
+    // Within a day the date says nothing: the time alone keeps the labels
+    // apart on a narrow window.
+    let span_secs = bucket * density.counts.len() as f64;
+    let pattern = if span_secs < 86_400.0 {
+        "%H:%M:%S"
+    } else {
+        "%m-%d %H:%M"
+    };
     let format_x = move |mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>| {
         DateTime::<Utc>::from_timestamp_millis(start_ms + (mark.value * 1000.0) as i64)
-            .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+            .map(|t| t.format(pattern).to_string())
             .unwrap_or_default()
     };
     ui.label(
@@ -435,6 +443,8 @@ fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCom
         .show_y(false)
         .include_y(0.0)
         .x_axis_formatter(format_x)
+        // Labels at least 90 points apart: never run into each other.
+        .grid_spacing(egui::Rangef::new(90.0, 300.0))
         .y_axis_min_width(30.0)
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(chart);
