@@ -7,6 +7,7 @@ pub mod compact;
 pub mod event;
 pub mod generate;
 pub mod history;
+pub mod model;
 pub mod projection;
 pub mod series;
 pub mod state;

@@ -1,0 +1,9 @@
+//! Read models as data: a model is a name, a schema version, the tables it
+//! keeps (columns with their types, a key) and the event types it listens
+//! to. The built-in models (`users`, `bookings`) and the models users write
+//! are both described this way, and the stores, the snapshot codecs, the
+//! comparisons and the screens derive what they do from the description.
+
+mod value;
+
+pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};
