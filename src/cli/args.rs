@@ -331,8 +331,25 @@ pub enum Command {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+        /// A training copy: every e-mail, name, address and user id replaced by
+        /// a keyed pseudonym (the same value, the same pseudonym); imported, it
+        /// gives the same counts, histories and what-if answers.
+        #[arg(long)]
+        pseudonymize: bool,
+        /// Key for the pseudonyms (a file of at least 16 bytes), so that two
+        /// copies use the same ones; without it a random key, never written.
+        #[arg(long, requires = "pseudonymize")]
+        key_file: Option<PathBuf>,
         #[command(flatten)]
         json: JsonFlag,
+    },
+    /// Every event that carries one person's data (a data-protection request).
+    Subject {
+        /// The person: a user id or an e-mail.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        out: JsonFlag,
     },
     /// Append the events of an NDJSON file (idempotent; all or nothing on bad lines).
     Import {
@@ -363,6 +380,7 @@ impl Command {
             | Command::WhatIf { .. }
             | Command::Verify { .. }
             | Command::Export { .. }
+            | Command::Subject { .. }
             | Command::Snapshot {
                 action: SnapshotAction::List { .. },
             } => false,

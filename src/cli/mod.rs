@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod open;
+mod personal;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -135,7 +136,8 @@ fn json_flag(command: &Command) -> bool {
         | Command::WhatIf { out, .. }
         | Command::Verify { out }
         | Command::Replay { out, .. }
-        | Command::Import { out, .. } => out.json,
+        | Command::Import { out, .. }
+        | Command::Subject { out, .. } => out.json,
         Command::Export { json, .. } => json.json,
         Command::Open { .. } => false,
         Command::Snapshot { action } => match action {
@@ -310,34 +312,13 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             ..
         } => replay(cli, *from_snapshot, *rebuild_foreign, json).await,
         Command::Snapshot { action } => snapshot(cli, action, json).await,
-        Command::Export { out, .. } => {
-            let engine = open_for_reading(cli).await?;
-            let report = engine.export_ndjson(out, &progress_printer()).await?;
-            if json {
-                print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
-            } else {
-                eprintln!(
-                    "exported {} event(s) to {} ({} not decodable by this build, carried as they are)",
-                    report.exported,
-                    out.display(),
-                    report.undecodable.len()
-                );
-                if !report.skipped_malformed.is_empty() {
-                    eprintln!(
-                        "left out {} malformed row(s) that are not events, at positions {:?}",
-                        report.skipped_malformed.len(),
-                        report.skipped_malformed
-                    );
-                }
-                if report.skipped_unpositioned > 0 {
-                    eprintln!(
-                        "left out {} row(s) without a usable position (see verify)",
-                        report.skipped_unpositioned
-                    );
-                }
-            }
-            Ok(EXIT_OK)
-        }
+        Command::Export {
+            out,
+            pseudonymize,
+            key_file,
+            ..
+        } => personal::export(cli, out, *pseudonymize, key_file.as_deref(), json).await,
+        Command::Subject { user, .. } => personal::subject(cli, user, json).await,
         Command::Import { file, .. } => {
             let engine = open_engine(cli).await?;
             let report = engine.import_ndjson(file, &progress_printer()).await?;

@@ -8,6 +8,7 @@ pub mod event;
 pub mod generate;
 pub mod history;
 pub mod model;
+pub mod personal;
 pub mod projection;
 pub mod series;
 pub mod state;

@@ -24,6 +24,7 @@ pub mod snapshot_history;
 pub mod snapshot_pages;
 pub mod snapshot_rows;
 pub mod status;
+pub mod subject;
 pub(crate) mod sync;
 pub mod timetravel;
 pub mod transfer;

@@ -14,6 +14,7 @@ use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::StoredEvent;
 use crate::domain::command::{describe_errors, field_errors_of};
+use crate::domain::personal::Pseudonymizer;
 use crate::store::{AppendOutcome, entry_position, next_from};
 
 /// Events per ledger page or append batch.
@@ -35,6 +36,9 @@ pub struct ExportReport {
     pub skipped_unpositioned: u64,
     /// The file.
     pub file: String,
+    /// Whether every personal value was replaced by a keyed pseudonym.
+    #[serde(default)]
+    pub pseudonymized: bool,
 }
 
 /// A line of an import that is carried but flagged: what `emit` would
@@ -119,6 +123,19 @@ impl Engine {
     /// ([`Phase::Exporting`], positions) goes to `job`. Cancelled: the
     /// partial file is removed.
     pub async fn export_ndjson(&self, path: &Path, job: &JobControl) -> EngineResult<ExportReport> {
+        self.export_ndjson_with(path, job, None).await
+    }
+
+    /// [`Self::export_ndjson`], with every personal value
+    /// ([`crate::domain::personal::PERSONAL_FIELDS`]) replaced by its
+    /// pseudonym when `pseudonyms` is given: a training copy that imports to
+    /// the same counts, histories and what-if answers.
+    pub async fn export_ndjson_with(
+        &self,
+        path: &Path,
+        job: &JobControl,
+        pseudonyms: Option<&Pseudonymizer>,
+    ) -> EngineResult<ExportReport> {
         let started = Instant::now();
         let head = self.stores.ledger.head().await?;
         let file = std::fs::File::create(path).map_err(|e| file_error(path, "create", e))?;
@@ -129,6 +146,7 @@ impl Engine {
             skipped_malformed: Vec::new(),
             skipped_unpositioned: self.stores.ledger.census().await?.unpositioned,
             file: path.display().to_string(),
+            pseudonymized: pseudonyms.is_some(),
         };
         let mut from = 1;
         while from <= head {
@@ -150,8 +168,16 @@ impl Engine {
                         if event.decode().is_err() {
                             report.undecodable.push(event.position);
                         }
-                        serde_json::to_writer(&mut writer, event)
-                            .map_err(|e| file_error(path, "write", e))?;
+                        match pseudonyms {
+                            None => serde_json::to_writer(&mut writer, event),
+                            Some(pseudonyms) => {
+                                let mut envelope = serde_json::to_value(event)
+                                    .map_err(|e| file_error(path, "write", e))?;
+                                pseudonyms.envelope(&mut envelope);
+                                serde_json::to_writer(&mut writer, &envelope)
+                            }
+                        }
+                        .map_err(|e| file_error(path, "write", e))?;
                         writer
                             .write_all(b"\n")
                             .map_err(|e| file_error(path, "write", e))?;
