@@ -83,7 +83,7 @@ pub fn findings(report: &VerifyReport, rows: usize, listed: usize) -> Findings {
         unpositioned: report.unpositioned,
         holes: report.holes.iter().take(listed).copied().collect(),
         holes_left_out: report.holes.len().saturating_sub(listed) as u64,
-        lag_events: report.lag_events.clone(),
+        lag_events: report.lag_events.iter().cloned().collect(),
     }
 }
 
@@ -212,7 +212,7 @@ fn findings_markdown(f: &Findings, h: &str) -> String {
         f.unpositioned,
         f.holes.len() as u64 + f.holes_left_out
     ));
-    for (projector, lag) in f.lag_events.iter().filter(|(_, lag)| *lag > 0) {
+    for (projector, lag) in f.lag_events.iter().filter(|(_, lag)| **lag > 0) {
         line(format!(
             "\n{projector} was {lag} event(s) behind the head; its table was compared at its checkpoint."
         ));

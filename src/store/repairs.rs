@@ -83,8 +83,9 @@ pub struct Findings {
     pub holes: Vec<Hole>,
     /// Holes not listed.
     pub holes_left_out: u64,
-    /// Events each projector was behind the head (compared at its checkpoint).
-    pub lag_events: Vec<(String, u64)>,
+    /// Events each projector was behind the head (compared at its
+    /// checkpoint), by projector (an object: FerretDB stores no nested arrays).
+    pub lag_events: std::collections::BTreeMap<String, u64>,
 }
 
 /// Which repair it was.
