@@ -188,3 +188,93 @@ fn a_targeted_repair_rewrites_only_the_drifted_row_and_keeps_its_report() {
         "{text}"
     );
 }
+
+/// Through the engine: an extra row is deleted and a missing user is made
+/// again from the wizard that carries it; another instance holding a
+/// projector's lease refuses the repair, writing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_targeted_repair_deletes_extra_rows_makes_missing_users_and_waits_for_the_lease() {
+    use ledgerscope::engine::bulk::BulkSpec;
+    use ledgerscope::engine::projector::projector_lease_name;
+    use ledgerscope::engine::{Engine, EngineConfig, EngineError, JobControl};
+    use ledgerscope::store::{StoreConfig, open_stores};
+
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open_stores(&StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let mut config = EngineConfig::new("repair-test");
+    config.snapshot_every = 0;
+    let engine = Engine::new(stores.clone(), config);
+    let spec = BulkSpec {
+        mix: true,
+        ..BulkSpec::bookings(30, Some(4))
+    };
+    engine
+        .emit_bulk(&spec, &JobControl::default())
+        .await
+        .unwrap();
+    for p in ledgerscope::domain::ProjectorId::ALL {
+        engine.project_with_lease(p, false).await.unwrap();
+    }
+    assert!(engine.verify().await.unwrap().in_sync);
+
+    let views = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
+    let user: String = views
+        .query_row(
+            "SELECT user_id FROM users ORDER BY user_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    views
+        .execute("DELETE FROM users WHERE user_id = ?1", [&user])
+        .unwrap();
+    let extra = uuid::Uuid::new_v4().to_string();
+    views
+        .execute(
+            "INSERT INTO bookings SELECT ?1, user_id, service, check_in, check_out, guests, price_cents, status, last_position FROM bookings LIMIT 1",
+            [&extra],
+        )
+        .unwrap();
+
+    // Another instance projecting: the repair waits for it, writing nothing.
+    let lease = stores
+        .locks
+        .try_acquire(
+            &projector_lease_name(ledgerscope::domain::ProjectorId::BookingProjection),
+            "someone-else",
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    match engine.repair_rows(&JobControl::default()).await {
+        Err(EngineError::Busy { holder, .. }) => assert_eq!(holder, "someone-else"),
+        other => panic!("refused while another instance holds the lease: {other:?}"),
+    }
+    assert!(engine.repairs(10).await.unwrap().is_empty());
+    stores.locks.release(&lease).await.unwrap();
+
+    let entry = engine.repair_rows(&JobControl::default()).await.unwrap();
+    let before = entry.before.as_ref().unwrap();
+    assert_eq!((before.missing, before.extra, before.different), (1, 1, 0));
+    assert_eq!(
+        (entry.work.rows_written, entry.work.rows_deleted),
+        (1, 1),
+        "{entry:?}"
+    );
+    assert!(entry.after.as_ref().unwrap().in_sync, "{entry:?}");
+    assert!(engine.verify().await.unwrap().in_sync);
+    let (users, extras): (i64, i64) = views
+        .query_row(
+            "SELECT (SELECT count(*) FROM users WHERE user_id = ?1), (SELECT count(*) FROM bookings WHERE booking_id = ?2)",
+            [&user, &extra],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((users, extras), (1, 0));
+    let kept = engine.repairs(10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0], entry);
+}
