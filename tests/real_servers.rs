@@ -1499,3 +1499,107 @@ fn every_store_mix_works() {
         }
     }
 }
+
+/// A targeted repair on FerretDB + PostgreSQL: a booking changed and a user
+/// deleted by hand in PostgreSQL are rewritten from their events (no replay),
+/// `verify` is in sync after it, and the repair is a document of the
+/// `repairs` collection with its documented fields.
+#[test]
+fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
+    let _serial = serial();
+    let (Some(uri), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let (scoped, schema) = fresh_schema(&pg);
+    let dir = tempdir();
+    let db = unique("ls_repair");
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: Some((uri.clone(), db.clone())),
+        postgres: Some(scoped.clone()),
+    };
+    let (code, _) = app.json(&["emit", "--count", "8", "--seed", "12", "--json"]);
+    assert_eq!(code, 0);
+    let (booking, user) = runtime().block_on(async {
+        let (client, conn) = tokio_postgres::connect(&scoped, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let row = client
+            .query_one(
+                "SELECT booking_id, user_id FROM bookings ORDER BY booking_id LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        let (booking, user): (Uuid, Uuid) = (row.get(0), row.get(1));
+        client
+            .execute(
+                "UPDATE bookings SET guests = 19 WHERE booking_id = $1",
+                &[&booking],
+            )
+            .await
+            .unwrap();
+        client
+            .execute("DELETE FROM users WHERE user_id = $1", &[&user])
+            .await
+            .unwrap();
+        (booking, user)
+    });
+    let report = dir.path().join("drift.json");
+    let (code, verify) = app.json(&["verify", "--json", "--report", report.to_str().unwrap()]);
+    assert_eq!(
+        (
+            code,
+            verify["missing"].as_u64(),
+            verify["different"].as_u64()
+        ),
+        (1, Some(1), Some(1)),
+        "{verify}"
+    );
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.contains(&booking.to_string()) && text.contains(&user.to_string()),
+        "{text}"
+    );
+
+    let (code, repair) = app.json(&["repair", "--yes", "--json"]);
+    assert_eq!(code, 0, "{repair}");
+    assert_eq!(repair["kind"], "targeted");
+    assert_eq!(repair["work"]["rows_written"].as_u64(), Some(2), "{repair}");
+    assert_eq!(repair["after"]["in_sync"], Value::Bool(true), "{repair}");
+    let (code, verify) = app.json(&["verify", "--json"]);
+    assert_eq!(
+        (code, &verify["in_sync"]),
+        (0, &Value::Bool(true)),
+        "{verify}"
+    );
+
+    let (_, listed) = app.json(&["repairs", "--json"]);
+    assert_eq!(
+        listed["repairs"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    let stored = runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+        client
+            .database(&db)
+            .collection::<mongodb::bson::Document>("repairs")
+            .find_one(mongodb::bson::doc! {})
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    for field in ["_id", "at", "instance", "read_store", "kind", "entry"] {
+        assert!(stored.contains_key(field), "{field} in {stored}");
+    }
+    assert_eq!(stored.get_str("kind").unwrap(), "targeted");
+    assert!(stored.get_datetime("at").is_ok(), "{stored}");
+    assert!(stored.get_str("read_store").unwrap().contains("postgresql"));
+    drop_mongo_db(&uri, &db);
+    drop_schema(&pg, &schema);
+}

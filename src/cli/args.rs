@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::report::ReportFormat;
+
 /// A count of at least 1 (`--count`, `--limit`): one clear sentence otherwise.
 fn positive(text: &str) -> Result<u64, String> {
     match text.trim().parse::<i128>() {
@@ -306,6 +308,38 @@ pub enum Command {
     },
     /// Compare the read tables with the state the ledger implies (exit 1 on drift).
     Verify {
+        /// Also write the findings (missing, extra and different rows with
+        /// their cells, malformed entries, holes) to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// The report's format: json or md (default: from the file's
+        /// extension, else json).
+        #[arg(long, value_parser = ReportFormat::parse, requires = "report")]
+        report_format: Option<ReportFormat>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Re-project only the rows that differ from what the ledger implies
+    /// (their aggregates' events), under the projectors' leases, and keep the
+    /// repair in the ledger store (exit 1 if drift remains after it).
+    Repair {
+        /// Confirms writing into the read store (asked on a terminal otherwise).
+        #[arg(long)]
+        yes: bool,
+        /// Also write the repair's report (found before, replayed, found after).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// The report's format: json or md (default: from the file's extension).
+        #[arg(long, value_parser = ReportFormat::parse, requires = "report")]
+        report_format: Option<ReportFormat>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// List the repairs kept in the ledger store, newest first.
+    Repairs {
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
         #[command(flatten)]
         out: JsonFlag,
     },
@@ -379,6 +413,7 @@ impl Command {
             | Command::Series { .. }
             | Command::WhatIf { .. }
             | Command::Verify { .. }
+            | Command::Repairs { .. }
             | Command::Export { .. }
             | Command::Subject { .. }
             | Command::Snapshot {
@@ -391,6 +426,7 @@ impl Command {
             | Command::Project { .. }
             | Command::Run { .. }
             | Command::Replay { .. }
+            | Command::Repair { .. }
             | Command::Snapshot { .. }
             | Command::Import { .. }
             | Command::Open { .. } => true,

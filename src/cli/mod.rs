@@ -6,6 +6,7 @@
 pub mod args;
 pub mod open;
 mod personal;
+pub mod repair;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -134,7 +135,9 @@ fn json_flag(command: &Command) -> bool {
         | Command::History { out, .. }
         | Command::Series { out, .. }
         | Command::WhatIf { out, .. }
-        | Command::Verify { out }
+        | Command::Verify { out, .. }
+        | Command::Repair { out, .. }
+        | Command::Repairs { out, .. }
         | Command::Replay { out, .. }
         | Command::Import { out, .. }
         | Command::Subject { out, .. } => out.json,
@@ -305,7 +308,26 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             )
             .await
         }
-        Command::Verify { .. } => verify(cli, json).await,
+        Command::Verify {
+            report,
+            report_format,
+            ..
+        } => verify(cli, json, report.as_deref().map(|p| (p, *report_format))).await,
+        Command::Repair {
+            yes,
+            report,
+            report_format,
+            ..
+        } => {
+            repair::repair(
+                cli,
+                *yes,
+                report.as_deref().map(|p| (p, *report_format)),
+                json,
+            )
+            .await
+        }
+        Command::Repairs { limit, .. } => repair::repairs(cli, *limit, json).await,
         Command::Replay {
             from_snapshot,
             rebuild_foreign,
@@ -1199,13 +1221,14 @@ async fn diff(cli: &Cli, from: u64, to: Option<u64>, limit: usize, json: bool) -
     Ok(EXIT_OK)
 }
 
-async fn verify(cli: &Cli, json: bool) -> CliResult<i32> {
+async fn verify(cli: &Cli, json: bool, file: Option<repair::ReportFile<'_>>) -> CliResult<i32> {
     let engine = open_for_reading(cli).await?;
     let job = progress_printer();
     let ctrl_c = spawn_stop_signal(job.clone());
     let result = engine.verify_with(&job, &|_, _| {}).await;
     ctrl_c.abort();
     let report = result?;
+    repair::write_verify_report(&engine, &report, file).await?;
     let rows: Vec<Value> = report
         .rows()
         .take(200)
@@ -1289,7 +1312,7 @@ async fn replay(
         from_snapshot,
         rebuild_foreign,
     };
-    let result = engine.replay(options, &job).await;
+    let result = engine.replay_recorded(options, &job).await.map(|(r, _)| r);
     if let Err(EngineError::Foreign(foreign)) = &result {
         return Err(CliError::input(format!(
             "{foreign}; run `replay --rebuild-foreign` to replace them with this ledger's"

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::{Engine, EngineResult};
-use crate::domain::{RowHistory, Table, UserRow, row_history};
+use crate::domain::{RowHistory, StoredEvent, Table, UserRow, row_history};
 
 impl Engine {
     /// Every version of the row of `table` under `key`, oldest first, with
@@ -19,6 +19,22 @@ impl Engine {
     /// Without that index (a read-only copy made by an earlier build) the
     /// maker is the row's `created_position` in the state at the head.
     pub async fn row_history(&self, table: Table, key: Uuid) -> EngineResult<RowHistory> {
+        let (events, malformed) = self.row_events(table, key).await?;
+        let mut history = row_history(table, key, &events);
+        history.skipped.extend(malformed);
+        history.skipped.sort_unstable();
+        history.skipped.dedup();
+        Ok(history)
+    }
+
+    /// The events that can change the row of `table` under `key` (see
+    /// [`Self::row_history`]), in no particular order, and the positions of
+    /// the malformed entries among them.
+    pub(crate) async fn row_events(
+        &self,
+        table: Table,
+        key: Uuid,
+    ) -> EngineResult<(Vec<StoredEvent>, Vec<u64>)> {
         let mut entries = self.stores.ledger.stream(key).await?;
         if table == Table::Users {
             match self.stores.ledger.wizards_carrying(key).await? {
@@ -38,10 +54,6 @@ impl Engine {
             .into_iter()
             .filter_map(|entry| entry.map_err(|bad| malformed.push(bad.position)).ok())
             .collect();
-        let mut history = row_history(table, key, &events);
-        history.skipped.extend(malformed);
-        history.skipped.sort_unstable();
-        history.skipped.dedup();
-        Ok(history)
+        Ok((events, malformed))
     }
 }

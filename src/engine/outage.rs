@@ -89,4 +89,12 @@ impl ReadStore for SimulatedOutage {
         self.check()?;
         self.inner.replace_all(ledger, rows, control).await
     }
+    async fn rewrite_rows(
+        &self,
+        ledger: Uuid,
+        rows: &crate::store::RowRewrite,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.rewrite_rows(ledger, rows).await
+    }
 }

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::sqlite::file_info;
-use super::{BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts};
+use super::{
+    BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
+};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 
 /// A read store that is not there.
@@ -62,6 +64,9 @@ impl ReadStore for MissingReadStore {
         self.missing()
     }
     async fn replace_all(&self, _: Uuid, _: Arc<dyn TableRows>, _: BulkControl) -> StoreResult<()> {
+        self.missing()
+    }
+    async fn rewrite_rows(&self, _: Uuid, _: &RowRewrite) -> StoreResult<bool> {
         self.missing()
     }
 }

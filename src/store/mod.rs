@@ -8,6 +8,7 @@ pub mod error;
 pub mod missing;
 pub mod mongo;
 pub mod postgres;
+pub mod repairs;
 pub mod sqlite;
 pub mod tls;
 
@@ -25,6 +26,9 @@ use crate::domain::{
 
 pub use connect::{StoreConfig, open_stores};
 pub use error::{StoreError, redact};
+pub use repairs::{
+    Findings, FoundKind, FoundRow, RepairEntry, RepairKind, RepairLog, RepairWork, RowRewrite,
+};
 
 /// Result of every port call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -751,6 +755,12 @@ pub trait ReadStore: Send + Sync {
         rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()>;
+    /// Writes a targeted repair's rows (whole rows replaced, inserted or
+    /// deleted; projector positions untouched) in one transaction, if the
+    /// tables are stamped with `ledger` (else [`StoreError::ForeignReadStore`])
+    /// and each projector is still at the position its rows were folded
+    /// at; false (nothing written) when one has moved on.
+    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool>;
 }
 
 /// Everything the engine needs, as shared trait objects.
@@ -766,6 +776,8 @@ pub struct Stores {
     pub locks: Arc<dyn LockFactory>,
     /// Read models.
     pub read: Arc<dyn ReadStore>,
+    /// Repairs (in the ledger store).
+    pub repairs: Arc<dyn RepairLog>,
 }
 
 /// Reads the whole read store into memory, page by page.

@@ -16,6 +16,8 @@ pub enum JobKind {
     Bulk,
     /// Replay (also "repair by replay").
     Replay,
+    /// A targeted repair of the rows that differ.
+    Repair,
     /// Taking a snapshot.
     Snapshot,
     /// Restoring a snapshot.
@@ -37,6 +39,7 @@ impl JobKind {
         match self {
             JobKind::Bulk => "Bulk generator",
             JobKind::Replay => "Replay",
+            JobKind::Repair => "Repair of rows",
             JobKind::Snapshot => "Snapshot",
             JobKind::Restore => "Restore",
             JobKind::Export => "Export",

@@ -8,6 +8,7 @@ mod common;
 mod emit;
 mod health;
 mod keyboard;
+mod repair;
 mod tables;
 
 use std::path::Path;

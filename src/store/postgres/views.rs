@@ -15,8 +15,10 @@ use crate::domain::{
     BookingRef, BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRef, UserRow,
 };
 use crate::store::{
-    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+    BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
 };
+
+mod rewrite;
 
 /// Advisory-lock key serializing schema changes and replays between instances.
 const SCHEMA_LOCK: i64 = 0x6c65_6467_6572_7363;
@@ -735,6 +737,10 @@ impl ReadStore for PostgresViews {
             users: get(0)?,
             bookings: get(1)?,
         })
+    }
+
+    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
+        self.rewrite(ledger, rows).await
     }
 
     async fn replace_all(

@@ -12,7 +12,9 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Conn, Durability, file_info, label, map_err};
+use super::{Conn, Durability, file_info, label, map_err, migrations};
+
+mod repairs;
 use crate::domain::{DomainEvent, EventMetadata, StoredEvent};
 use crate::store::{
     AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry, Hole, Lease,
@@ -210,7 +212,7 @@ impl SqliteLedger {
         let gate = Arc::new(Mutex::new(()));
         let writer = Conn::open(path, &store, Durability::Full)?.gated(gate.clone());
         {
-            let guard = writer
+            let mut guard = writer
                 .inner
                 .lock()
                 .map_err(|_| StoreError::Config("poisoned".into()))?;
@@ -229,6 +231,8 @@ impl SqliteLedger {
                     .execute_batch("ALTER TABLE locks ADD COLUMN renewed_at_ms INTEGER")
                     .map_err(|e| map_err(&store, e))?;
             }
+            migrations::migrate(&mut guard, migrations::LEDGER_MIGRATIONS)
+                .map_err(|e| map_err(&store, e))?;
         }
         Ok(SqliteLedger {
             path: path.to_path_buf(),

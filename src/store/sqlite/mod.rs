@@ -3,6 +3,7 @@
 //! snapshots and locks; `views.sqlite3` holds the read tables.
 
 mod ledger;
+mod migrations;
 mod views;
 
 use std::path::{Path, PathBuf};

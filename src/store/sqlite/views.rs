@@ -13,8 +13,10 @@ use super::ledger::format_time;
 use super::{Conn, Durability, file_info, label, map_err};
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
-    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+    BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
 };
+
+mod rewrite;
 
 fn table_sql(suffix: &str) -> String {
     format!(
@@ -671,6 +673,10 @@ impl ReadStore for SqliteViews {
                 .map_err(|e| map_err(&store, e))
             })
             .await
+    }
+
+    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
+        self.rewrite(ledger, rows).await
     }
 
     async fn replace_all(

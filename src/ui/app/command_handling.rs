@@ -152,6 +152,11 @@ impl LedgerApp {
                     self.spawn(tasks::restore(engine, id, outbox));
                 }
             }
+            Confirm::RepairRows { .. } => {
+                if let Some(job) = self.shell.jobs.start(JobKind::Repair, true, &outbox) {
+                    self.spawn(tasks::repair_rows(engine, job, outbox));
+                }
+            }
             Confirm::Import { path } => {
                 if let Some(job) = self.shell.jobs.start(JobKind::Import, true, &outbox) {
                     self.spawn(tasks::import(engine, path, job, outbox));

@@ -48,6 +48,7 @@ impl LedgerApp {
         self.shell.instance_id = engine.config().instance_id.clone();
         self.shell.snapshot_every = engine.config().snapshot_every;
         self.shell.snapshot_delta_every = engine.config().snapshot_delta_every;
+        self.panels.compare.report_dir = self.store_config.data_dir.join("reports");
         engine.set_observe_only(self.shell.observe_only);
         self.spawn(super::tasks::ledger_id(engine.clone(), self.outbox.clone()));
         self.spawn(watch_status(

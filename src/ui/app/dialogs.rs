@@ -27,6 +27,11 @@ pub enum Confirm {
         /// Its position.
         position: u64,
     },
+    /// Re-project only the rows a comparison found differing.
+    RepairRows {
+        /// How many rows differed.
+        rows: u64,
+    },
     /// Append the events of a file to the ledger.
     Import {
         /// The file.
@@ -153,6 +158,15 @@ fn confirm_ui(
                 foreign_note(shell)
             ),
             "Yes, restore",
+        ),
+        Confirm::RepairRows { rows } => (
+            "Repair the differing rows?",
+            format!(
+                "This rewrites the {rows} row(s) that differ in {}, each from its aggregate's events in the ledger \
+                 (other rows are not touched), then compares again. The repair is kept in Operations.",
+                shell.read_store_name()
+            ),
+            "Yes, repair these rows",
         ),
         Confirm::Import { path } => (
             "Import events?",

@@ -30,7 +30,7 @@ pub async fn replay(engine: Arc<Engine>, from_snapshot: bool, job: JobControl, o
         from_snapshot,
         rebuild_foreign: true,
     };
-    let result = engine.replay(options, &job).await.map(|r| {
+    let result = engine.replay_recorded(options, &job).await.map(|(r, _)| {
         format!(
             "Replayed {} events{} into {} rows at position {} in {:.1} s{}",
             r.events,
@@ -49,6 +49,31 @@ pub async fn replay(engine: Arc<Engine>, from_snapshot: bool, job: JobControl, o
         )
     });
     done(&outbox, JobKind::Replay, result).await;
+}
+
+/// Re-projects the rows that differ (the confirmation named the target
+/// database); the repair is kept in the ledger store.
+pub async fn repair_rows(engine: Arc<Engine>, job: JobControl, outbox: Outbox) {
+    let result = engine.repair_rows(&job).await.map(|entry| {
+        let w = &entry.work;
+        let after = match &entry.after {
+            Some(f) if f.in_sync => "in sync now".to_string(),
+            Some(f) => format!(
+                "still {} missing, {} extra, {} different",
+                f.missing, f.extra, f.different
+            ),
+            None => "not compared after".to_string(),
+        };
+        format!(
+            "Repaired {} row(s) ({} deleted) from {} events of {} aggregates in {:.1} s; {after}",
+            w.rows_written + w.rows_deleted,
+            w.rows_deleted,
+            w.events,
+            w.aggregates,
+            w.elapsed_ms as f64 / 1000.0
+        )
+    });
+    done(&outbox, JobKind::Repair, result).await;
 }
 
 /// Restores a snapshot into the read tables.

@@ -175,9 +175,10 @@ impl Panels {
             return;
         }
         match kind {
-            JobKind::Replay | JobKind::Restore => {
+            JobKind::Replay | JobKind::Restore | JobKind::Repair => {
                 self.compare.forget_report();
                 self.time_travel.forget_reference();
+                self.operations.reload_repairs();
             }
             JobKind::Import => self.timeline.reload(),
             JobKind::Snapshot => self.operations.reload_snapshots(),

@@ -102,6 +102,11 @@ pub enum CompareCommand {
     SwapPositions,
     /// Sort, search or filter a table of the two positions' difference.
     SetQuery(Table, RowQuery),
+    /// The report file's path was typed.
+    SetReportPath(String),
+    /// Save the last comparison's findings (JSON or Markdown by the path's
+    /// extension; a default file under the data dir when none is typed).
+    SaveReport,
 }
 
 /// Differing rows of one table a running comparison has found so far.
@@ -119,6 +124,8 @@ pub const FOUND_LISTED: usize = 200;
 
 /// What comes back for the panel.
 pub enum CompareMessage {
+    /// The report was written (where), or not.
+    ReportSaved(Result<std::path::PathBuf, EngineError>),
     /// Read tables vs ledger.
     Verify(Result<Box<VerifyReport>, EngineError>),
     /// What the running comparison has found so far, per table (each
@@ -189,6 +196,16 @@ pub struct ComparePanel {
     pub swapped: bool,
     /// Sort, search and filter of the two positions' tables ([`Table::slot`]).
     pub queries: [RowQuery; 2],
+    /// The report file typed (empty: a new file under `report_dir`).
+    pub report_path: String,
+    /// Where reports go by default (`reports` in the data dir).
+    pub report_dir: std::path::PathBuf,
+    /// The report is being written.
+    pub report_saving: bool,
+    /// Where the last report was written.
+    pub report_saved: Option<std::path::PathBuf>,
+    /// The last report could not be written.
+    pub report_error: Option<InlineError>,
 }
 
 impl ComparePanel {
@@ -233,7 +250,32 @@ impl ComparePanel {
                 }
             }
             CompareCommand::SetQuery(table, query) => self.queries[table.slot()] = query,
+            CompareCommand::SetReportPath(path) => self.report_path = path,
+            CompareCommand::SaveReport => self.save_report(ctx),
         }
+    }
+
+    /// The file a report is saved to: the one typed, or a new one named
+    /// after the time under the data dir's `reports`.
+    pub fn report_file(&self, now: DateTime<Utc>) -> std::path::PathBuf {
+        match self.report_path.trim() {
+            "" => self
+                .report_dir
+                .join(format!("compare-{}.md", now.format("%Y%m%d-%H%M%S"))),
+            typed => std::path::PathBuf::from(typed),
+        }
+    }
+
+    fn save_report(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(report) = self.verify.value().filter(|_| !self.verify.is_asked()) else {
+            return;
+        };
+        if self.report_saving {
+            return;
+        }
+        self.report_saving = true;
+        self.report_error = None;
+        tasks::save_report(ctx, report.clone(), self.report_file(Utc::now()));
     }
 
     /// The two positions' table shown is in the order asked for, or a pass
@@ -295,6 +337,16 @@ impl ComparePanel {
             self.found.clear();
         }
         match message {
+            CompareMessage::ReportSaved(result) => {
+                self.report_saving = false;
+                match result {
+                    Ok(path) => {
+                        self.report_error = None;
+                        self.report_saved = Some(path);
+                    }
+                    Err(error) => self.report_error = Some(error.into()),
+                }
+            }
             CompareMessage::Found(found) => {
                 if self.verify.is_asked() && !self.verify_outdated {
                     self.found = found;

@@ -21,6 +21,16 @@ fn send(ctx: &Ctx<'_>, work: impl std::future::Future<Output = CompareMessage> +
     });
 }
 
+/// Writes the findings of `report` to `path`, off the UI thread.
+pub fn save_report(ctx: &Ctx<'_>, report: crate::engine::VerifyReport, path: std::path::PathBuf) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    send(ctx, async move {
+        CompareMessage::ReportSaved(engine.write_report(&report, &path, None).await)
+    });
+}
+
 /// Read tables vs ledger, as a job with progress and Cancel; what it finds
 /// is sent as it is found. False when a comparison already runs.
 pub fn verify(ctx: &mut Ctx<'_>) -> bool {

@@ -167,6 +167,60 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &m
     }
 }
 
+/// Saving the findings as a file, and the targeted repair when there is drift.
+fn findings_actions_ui(
+    ui: &mut egui::Ui,
+    panel: &ComparePanel,
+    shell: &Shell,
+    report: &VerifyReport,
+    commands: &mut Vec<UiCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Report file:");
+        let hint = format!("{}/compare-<time>.md", panel.report_dir.display());
+        let (_, typed) = draft_field_ui(ui, &panel.report_path, &hint, 320.0);
+        if let Some(text) = typed {
+            push(commands, C::SetReportPath(text));
+        }
+        if ui
+            .add_enabled(!panel.report_saving, egui::Button::new("Save report"))
+            .on_hover_text("The findings (rows with their cells, malformed entries, holes) as Markdown, or JSON for a path ending in .json.")
+            .clicked()
+        {
+            push(commands, C::SaveReport);
+        }
+        if panel.report_saving {
+            ui.spinner();
+        } else if let Some(path) = &panel.report_saved {
+            ui.label(egui::RichText::new(format!("Saved to {}", path.display())).weak());
+        }
+    });
+    inline_error_ui(ui, panel.report_error.as_ref());
+    if report.in_sync {
+        return;
+    }
+    let rows = report.missing + report.extra + report.different;
+    let busy = shell.jobs.running(JobKind::Repair) || shell.jobs.running(JobKind::Replay);
+    ui.horizontal_wrapped(|ui| {
+        if write_button_if_ui(
+            ui,
+            shell,
+            !busy,
+            Some("A repair or replay is running."),
+            "Repair these rows…",
+        ) {
+            commands.push(ShellCommand::Ask(Confirm::RepairRows { rows }).into());
+        }
+        ui.label(
+            egui::RichText::new(
+                "Re-projects only these rows from their aggregates' events; the repair is kept in Operations.",
+            )
+            .weak(),
+        );
+    });
+    job_progress_ui(ui, &shell.jobs, JobKind::Repair, commands);
+}
+
 fn read_vs_ledger_ui(
     ui: &mut egui::Ui,
     panel: &ComparePanel,
@@ -220,6 +274,7 @@ fn read_vs_ledger_ui(
         return;
     };
     report_ui(ui, report, commands);
+    findings_actions_ui(ui, panel, shell, report, commands);
     ui.separator();
     let chosen = panel.table.or_else(|| {
         report

@@ -1,14 +1,16 @@
 //! Operations: projectors (checkpoint, lag, status, lease holder,
 //! pause/resume), replay from zero or from the newest snapshot with progress,
-//! snapshots (list, take now, auto interval, restore), and the training switch
-//! that simulates a read-store outage.
+//! snapshots (list, take now, auto interval, restore), the repairs kept in
+//! the ledger store (newest first, with their details), and the training
+//! switch that simulates a read-store outage.
 
+mod repairs_ui;
 mod tasks;
 mod ui;
 
 use crate::domain::ProjectorId;
 use crate::engine::{EngineError, EngineNotice};
-use crate::store::SnapshotMeta;
+use crate::store::{RepairEntry, SnapshotMeta};
 use crate::ui::app::Shell;
 use crate::ui::jobs::JobKind;
 use crate::ui::panels::Ctx;
@@ -27,19 +29,32 @@ pub enum OperationsCommand {
     RefreshSnapshots,
     /// The training switch.
     SetOutage(bool),
+    /// Read the repairs again.
+    RefreshRepairs,
+    /// Show the details of the repair at this row of the list (`None`: none).
+    SelectRepair(Option<usize>),
 }
 
 /// What comes back for the panel.
 pub enum OperationsMessage {
     /// The snapshot list.
     Snapshots(Result<Vec<SnapshotMeta>, EngineError>),
+    /// The repairs, newest first.
+    Repairs(Result<Vec<RepairEntry>, EngineError>),
 }
+
+/// Repairs listed at most (the newest).
+pub const REPAIRS_LISTED: usize = 1_000;
 
 /// The panel's state.
 #[derive(Debug, Default)]
 pub struct OperationsPanel {
     /// Stored snapshots, oldest first.
     pub snapshots: Remote<Vec<SnapshotMeta>>,
+    /// Repairs kept in the ledger store, newest first.
+    pub repairs: Remote<Vec<RepairEntry>>,
+    /// The row of the repair list whose details are shown.
+    pub selected_repair: Option<usize>,
 }
 
 impl OperationsPanel {
@@ -56,6 +71,12 @@ impl OperationsPanel {
                 }
             }
             OperationsCommand::RefreshSnapshots => self.reload(ctx),
+            OperationsCommand::RefreshRepairs => {
+                self.repairs.clear();
+                self.selected_repair = None;
+                self.load_repairs(ctx);
+            }
+            OperationsCommand::SelectRepair(id) => self.selected_repair = id,
             OperationsCommand::SetOutage(on) => {
                 engine.set_simulated_outage(on);
                 ctx.shell.outage = on;
@@ -70,8 +91,20 @@ impl OperationsPanel {
         }
     }
 
-    /// Reads the snapshot list once.
+    fn load_repairs(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.repairs.is_asked() {
+            self.repairs.ask(0);
+            tasks::list_repairs(ctx);
+        }
+    }
+
+    /// Reads the snapshot list and the repairs once.
     pub fn request_data(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        if self.repairs.value().is_none()
+            && self.repairs.asked_before(std::time::Duration::from_secs(5))
+        {
+            self.load_repairs(ctx);
+        }
         if self.snapshots.value().is_none()
             && self
                 .snapshots
@@ -87,9 +120,17 @@ impl OperationsPanel {
         self.snapshots.clear();
     }
 
+    /// A repair (or replay) ended: read the repairs again.
+    pub fn reload_repairs(&mut self) {
+        self.repairs = Remote::default();
+        self.selected_repair = None;
+    }
+
     /// The stores changed.
     pub fn on_disconnect(&mut self) {
         self.snapshots = Remote::default();
+        self.repairs = Remote::default();
+        self.selected_repair = None;
     }
 
     /// The engine did something.
@@ -115,6 +156,16 @@ impl OperationsPanel {
                 Err(error) => {
                     self.snapshots.fail();
                     shell.report(format!("snapshots: {error}"));
+                }
+            },
+            OperationsMessage::Repairs(result) => match result {
+                Ok(list) => {
+                    self.selected_repair = None;
+                    self.repairs.arrive(0, list);
+                }
+                Err(error) => {
+                    self.repairs.fail();
+                    shell.report(format!("repairs: {error}"));
                 }
             },
         }

@@ -24,6 +24,20 @@ pub fn list_snapshots(ctx: &Ctx<'_>) {
     });
 }
 
+/// The repairs kept in the ledger store, newest first.
+pub fn list_repairs(ctx: &Ctx<'_>) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = engine.repairs(super::REPAIRS_LISTED).await;
+        outbox
+            .send(Message::Operations(OperationsMessage::Repairs(result)))
+            .await;
+    });
+}
+
 /// Takes a snapshot at the head as a job.
 pub async fn take_snapshot(engine: Arc<Engine>, job: JobControl, outbox: Outbox) {
     let started = std::time::Instant::now();

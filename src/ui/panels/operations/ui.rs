@@ -395,6 +395,8 @@ pub fn operations_ui(
             ui.separator();
             snapshots_ui(ui, panel, shell, commands);
             ui.separator();
+            super::repairs_ui::repairs_ui(ui, panel, shell, commands);
+            ui.separator();
             outage_ui(ui, shell, commands);
         });
 }
