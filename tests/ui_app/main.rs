@@ -8,6 +8,7 @@ mod common;
 mod emit;
 mod health;
 mod keyboard;
+mod personal;
 mod repair;
 mod tables;
 

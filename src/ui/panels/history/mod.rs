@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::{RowHistory, Table};
 use crate::engine::EngineError;
+use crate::engine::subject::SubjectReport;
 use crate::ui::error::InlineError;
 use crate::ui::panels::Ctx;
 use crate::ui::remote::Remote;
@@ -24,6 +25,8 @@ pub enum HistoryCommand {
     Open(Table, Uuid),
     /// Read the shown row's history again (the ledger grew).
     Reload,
+    /// List every event that carries the shown user's personal data.
+    Subject,
     /// Close the window.
     Close,
 }
@@ -37,6 +40,13 @@ pub enum HistoryMessage {
         /// The history, or why it could not be read.
         result: Result<RowHistory, EngineError>,
     },
+    /// Every event with the shown user's data, for the request numbered `request`.
+    Subject {
+        /// Which request it answers (older answers are dropped).
+        request: u64,
+        /// The events, or why they could not be read.
+        result: Result<SubjectReport, EngineError>,
+    },
 }
 
 /// The window's state.
@@ -48,6 +58,8 @@ pub struct HistoryPanel {
     pub history: Remote<RowHistory>,
     /// Reading it failed.
     pub error: Option<InlineError>,
+    /// The events with the shown user's personal data (asked from a user's row).
+    pub subject: Remote<SubjectReport>,
     requests: u64,
 }
 
@@ -58,14 +70,28 @@ impl HistoryPanel {
             HistoryCommand::Open(table, key) => {
                 if self.target != Some((table, key)) {
                     self.history.clear();
+                    self.subject = Remote::default();
                 }
                 self.target = Some((table, key));
                 self.load(ctx);
             }
             HistoryCommand::Reload => self.load(ctx),
+            HistoryCommand::Subject => {
+                let Some((Table::Users, key)) = self.target else {
+                    return;
+                };
+                if ctx.engine.is_none() {
+                    self.error = Some(InlineError::Input("not connected to a ledger".into()));
+                    return;
+                }
+                self.requests += 1;
+                self.subject.ask(self.requests);
+                tasks::subject(ctx, self.requests, key);
+            }
             HistoryCommand::Close => {
                 self.target = None;
                 self.history = Remote::default();
+                self.subject = Remote::default();
                 self.error = None;
             }
         }
@@ -104,12 +130,28 @@ impl HistoryPanel {
                     }
                 }
             }
+            HistoryMessage::Subject { request, result } => {
+                if !self.subject.is_for(request) {
+                    return;
+                }
+                match result {
+                    Ok(report) if self.target == Some((Table::Users, report.user_id)) => {
+                        self.subject.arrive(request, report);
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        self.subject.fail();
+                        self.error = Some(error.into());
+                    }
+                }
+            }
         }
     }
 
     /// The stores changed: the row may not exist in the new ledger.
     pub fn on_disconnect(&mut self) {
         self.history = Remote::default();
+        self.subject = Remote::default();
         self.error = None;
         self.target = None;
     }

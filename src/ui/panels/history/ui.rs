@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 use super::{HistoryCommand, HistoryPanel};
 use crate::domain::RowHistory;
 use crate::domain::state::DiffKind;
+use crate::engine::subject::SubjectReport;
 use crate::engine::view_order::Needle;
 use crate::ui::command::UiCommand;
 use crate::ui::widgets::inline_error_ui;
@@ -92,6 +93,95 @@ impl MemoryRows for Versions<'_> {
     }
 }
 
+/// The events with one user's personal data, as a table.
+struct SubjectRows<'a>(&'a SubjectReport);
+
+/// Columns of the personal-data table.
+const SUBJECT_COLUMNS: [&str; 5] = ["position", "event", "aggregate_id", "fields", "why"];
+
+impl MemoryRows for SubjectRows<'_> {
+    fn len(&self) -> usize {
+        self.0.events.len()
+    }
+    fn fingerprint(&self) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (
+            self.0.events.as_ptr() as usize,
+            self.0.events.len(),
+            self.0.user_id,
+        )
+            .hash(&mut hasher);
+        hasher.finish()
+    }
+    fn cell(&self, row: usize, column: usize) -> Option<Cow<'_, str>> {
+        let event = self.0.events.get(row)?;
+        Some(match column {
+            0 => event.position.to_string().into(),
+            1 => event.event_type.as_str().into(),
+            2 => event.aggregate_id.to_string().into(),
+            3 if event.fields.is_empty() => "-".into(),
+            3 => event.fields.join(", ").into(),
+            4 => event.why.as_str().into(),
+            _ => return None,
+        })
+    }
+    fn matches(&self, row: usize, needle: &Needle) -> bool {
+        (0..SUBJECT_COLUMNS.len()).any(|c| self.cell(row, c).is_some_and(|t| needle.matches(&t)))
+    }
+    fn kind(&self, _row: usize) -> Option<DiffKind> {
+        None
+    }
+    fn line(&self, row: usize) -> Option<Line<'_>> {
+        self.0.events.get(row)?;
+        Some(Line {
+            tag: None,
+            cells: (0..SUBJECT_COLUMNS.len())
+                .map(|c| Cell::plain(self.cell(row, c).unwrap_or_default()))
+                .collect(),
+            key: None,
+        })
+    }
+}
+
+fn subject_ui(ui: &mut egui::Ui, report: &SubjectReport, commands: &mut Vec<UiCommand>) {
+    egui::CollapsingHeader::new(format!(
+        "Personal data in the ledger: {} event(s), {} booking(s), up to position {}",
+        report.events.len(),
+        report.bookings.len(),
+        report.head
+    ))
+    .id_salt("row_history_subject")
+    .default_open(true)
+    .show(ui, |ui| {
+        if !report.malformed.is_empty() {
+            ui.label(format!(
+                "Malformed rows whose raw text names this user: positions {:?}",
+                report.malformed
+            ));
+        }
+        let kinds = [
+            ColumnKind::Event,
+            ColumnKind::Text,
+            ColumnKind::Id,
+            ColumnKind::Text,
+            ColumnKind::Text,
+        ];
+        let look = TableLook {
+            id: egui::Id::unique("row_history_subject_table"),
+            tag: None,
+            columns: &SUBJECT_COLUMNS,
+            history: None,
+            kinds: Some(&kinds),
+        };
+        egui::ScrollArea::vertical()
+            .id_salt("row_history_subject_scroll")
+            .max_height(180.0)
+            .show(ui, |ui| {
+                memory_table_ui(ui, &look, None, &SubjectRows(report), None, commands);
+            });
+    });
+}
+
 fn versions_ui(ui: &mut egui::Ui, history: &RowHistory, commands: &mut Vec<UiCommand>) {
     let columns: Vec<&str> = LEAD
         .into_iter()
@@ -147,6 +237,21 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
                 {
                     commands.push(HistoryCommand::Reload.into());
                 }
+                if table == crate::domain::Table::Users {
+                    if panel.subject.is_asked() {
+                        ui.spinner();
+                    } else if ui
+                        .button("Personal data in the ledger")
+                        .on_hover_text(
+                            "Every event that carries this user's e-mail, name or address, \
+                             and the events about their bookings: what a data-protection \
+                             request asks for (reads the whole ledger)",
+                        )
+                        .clicked()
+                    {
+                        commands.push(HistoryCommand::Subject.into());
+                    }
+                }
                 ui.label(
                     egui::RichText::new(
                         "every version, oldest first, with the event that made it; \
@@ -157,6 +262,9 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
                 );
             });
             inline_error_ui(ui, panel.error.as_ref());
+            if let Some(report) = panel.subject.value() {
+                subject_ui(ui, report, commands);
+            }
             match panel.history.value() {
                 Some(history) if history.versions.is_empty() => {
                     ui.label(format!(
