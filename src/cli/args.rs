@@ -92,6 +92,32 @@ pub struct Cli {
         value_name = "URL"
     )]
     pub postgres_url: Option<String>,
+    /// A PostgreSQL service of `pg_service.conf` for the read models (the
+    /// rest from libpq's environment and `~/.pgpass`).
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_POSTGRES_SERVICE",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub postgres_service: Option<String>,
+    /// The MongoDB user when the URI names none.
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_MONGO_USER",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub mongo_user: Option<String>,
+    /// A file whose first line is the MongoDB password (or set
+    /// LEDGERSCOPE_MONGO_PASSWORD); a password in the URI wins.
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_MONGO_PASSWORD_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub mongo_password_file: Option<PathBuf>,
     /// Observe-only: refuse every write.
     #[arg(long, global = true)]
     pub observe: bool,

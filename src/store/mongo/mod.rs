@@ -29,11 +29,14 @@ use std::time::Duration;
 
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, Tls, WriteConcern};
+use mongodb::options::{
+    Acknowledgment, ClientOptions, Credential, IndexOptions, Tls, WriteConcern,
+};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::sync::Mutex;
 
 use self::meta::{CheckpointDoc, FenceDoc, LockDoc, PartDoc, SnapshotDoc};
+use super::credentials::Secret;
 use super::error::redact;
 use super::tls::{explain_tls_failure, system_roots_file};
 use super::{StoreError, StoreResult};
@@ -80,6 +83,44 @@ pub struct MongoLedger {
     read_only: bool,
 }
 
+/// A MongoDB user and password given apart from the URI (a password file,
+/// `LEDGERSCOPE_MONGO_PASSWORD`, `--mongo-user`, the window's field).
+#[derive(Clone, Debug, Default)]
+pub struct MongoAuth {
+    /// The user, when the URI names none.
+    pub user: Option<String>,
+    /// The password, when the URI has none.
+    pub password: Option<Secret>,
+}
+
+impl MongoAuth {
+    /// Puts the user and password into the driver's options; a password in
+    /// the URI wins.
+    fn apply(&self, options: &mut ClientOptions) -> StoreResult<()> {
+        let credential = options.credential.get_or_insert_with(Credential::default);
+        if credential.username.is_none() {
+            credential.username.clone_from(&self.user);
+        }
+        if credential.password.is_none()
+            && let Some(password) = &self.password
+        {
+            if credential.username.is_none() {
+                return Err(StoreError::Config(
+                    "a MongoDB password was given but no user: name the user in the URI or with --mongo-user".into(),
+                ));
+            }
+            credential.password = Some(password.expose().to_string());
+        }
+        if credential.username.is_none()
+            && credential.password.is_none()
+            && credential.mechanism.is_none()
+        {
+            options.credential = None;
+        }
+        Ok(())
+    }
+}
+
 impl MongoLedger {
     /// Connects to `uri` (as users write it: `mongodb://`, `mongodb+srv://`,
     /// replica sets, TLS and auth options), checks the server answers, and
@@ -91,20 +132,23 @@ impl MongoLedger {
         timeout: Duration,
         read_only: bool,
     ) -> StoreResult<Self> {
-        Self::connect_within(uri, db_name, timeout, read_only, !read_only).await
+        let auth = MongoAuth::default();
+        Self::connect_within(uri, &auth, db_name, timeout, read_only, !read_only).await
     }
 
     /// Connects and checks that the server answers and takes the
     /// credentials, creating nothing (no collection, no index): so a
     /// command that another store refuses leaves no ledger behind. Then
     /// [`MongoLedger::prepare`].
+    /// `auth` gives the user and password when the URI has none.
     pub async fn reach(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
     ) -> StoreResult<Arc<Self>> {
-        Self::connect_within(uri, db_name, timeout, read_only, false)
+        Self::connect_within(uri, auth, db_name, timeout, read_only, false)
             .await
             .map(Arc::new)
     }
@@ -123,15 +167,16 @@ impl MongoLedger {
     /// [`Self::connect`] on its own task, given up after about `timeout`.
     async fn connect_within(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
         with_indexes: bool,
     ) -> StoreResult<Self> {
         let shown = redact(uri);
-        let (uri, name) = (uri.to_string(), db_name.to_string());
+        let (uri, name, auth) = (uri.to_string(), db_name.to_string(), auth.clone());
         let task = tokio::spawn(async move {
-            let ledger = Self::connect(&uri, &name, timeout, read_only).await?;
+            let ledger = Self::connect(&uri, &auth, &name, timeout, read_only).await?;
             if with_indexes {
                 ledger.ensure_indexes().await?;
             }
@@ -150,6 +195,7 @@ impl MongoLedger {
 
     async fn connect(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
@@ -175,6 +221,7 @@ impl MongoLedger {
         {
             tls.ca_file_path = system_roots_file();
         }
+        auth.apply(&mut options)?;
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
         options
