@@ -206,6 +206,30 @@ pub(crate) fn map_pg(store: &str, e: &tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// A refused sign-in, said plainly: no password found anywhere is a
+/// configuration error that names where one may come from; the notes (an
+/// ignored password file) are added.
+pub(crate) fn signed_in_error(e: StoreError, notes: &[String]) -> StoreError {
+    let noted = |m: String| match notes.is_empty() {
+        true => m,
+        false => format!("{m}; {}", notes.join("; ")),
+    };
+    match e {
+        StoreError::Failed { store, message } if message.contains("password missing") => {
+            StoreError::Config(noted(format!(
+                "{store} asks for a password and none was given (in the URL, PGPASSWORD, the \
+                 password file ~/.pgpass or PGPASSFILE, or the service file)"
+            )))
+        }
+        StoreError::Config(m) => StoreError::Config(noted(m)),
+        StoreError::Failed { store, message } => StoreError::Failed {
+            store,
+            message: noted(message),
+        },
+        other => other,
+    }
+}
+
 /// Maps a pool error (timeouts and connection failures are `Unavailable`).
 pub(crate) fn map_pool(store: &str, e: PoolError) -> StoreError {
     match e {

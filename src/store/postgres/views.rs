@@ -10,7 +10,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-use super::{Built, build_pool, map_pg, map_pool};
+use super::{Built, build_pool, map_pg, map_pool, signed_in_error};
 use crate::domain::{
     BookingRef, BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRef, UserRow,
 };
@@ -152,10 +152,7 @@ impl PostgresViews {
         };
         match reached {
             Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(views),
-            Err(StoreError::Config(m)) if !notes.is_empty() => {
-                Err(StoreError::Config(format!("{m}; {}", notes.join("; "))))
-            }
-            Err(e) => Err(e),
+            Err(e) => Err(signed_in_error(e, &notes)),
         }
     }
 
