@@ -65,7 +65,8 @@ pub struct Cli {
     /// Directory of the embedded stores (ledger.sqlite3, views.sqlite3).
     #[arg(long, env = "LEDGERSCOPE_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// MongoDB URI for the ledger (default: the embedded ledger).
+    /// MongoDB URI for the ledger (default: the embedded ledger). Keep the
+    /// password out of it: --mongo-password-file or LEDGERSCOPE_MONGO_PASSWORD.
     #[arg(
         long,
         env = "LEDGERSCOPE_MONGO_URI",
@@ -83,7 +84,9 @@ pub struct Cli {
         value_name = "NAME"
     )]
     pub mongo_db: String,
-    /// PostgreSQL URL for the read models (default: the embedded views).
+    /// PostgreSQL URL or key=value string for the read models (default: the
+    /// embedded views), completed from libpq's PG* variables, the service
+    /// file and ~/.pgpass (e.g. postgres:///ledgerscope).
     #[arg(
         long,
         env = "LEDGERSCOPE_POSTGRES_URL",

@@ -97,6 +97,9 @@ impl MongoAuth {
     /// Puts the user and password into the driver's options; a password in
     /// the URI wins.
     fn apply(&self, options: &mut ClientOptions) -> StoreResult<()> {
+        if self.user.is_none() && self.password.is_none() {
+            return Ok(());
+        }
         let credential = options.credential.get_or_insert_with(Credential::default);
         if credential.username.is_none() {
             credential.username.clone_from(&self.user);
@@ -110,12 +113,6 @@ impl MongoAuth {
                 ));
             }
             credential.password = Some(password.expose().to_string());
-        }
-        if credential.username.is_none()
-            && credential.password.is_none()
-            && credential.mechanism.is_none()
-        {
-            options.credential = None;
         }
         Ok(())
     }
@@ -570,7 +567,43 @@ fn selection_cause(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{password_in, scrub};
+    use super::{ClientOptions, Credential, MongoAuth, Secret, password_in, scrub};
+
+    #[test]
+    fn a_password_given_apart_joins_the_uris_user_and_never_beats_the_uris() {
+        let auth = MongoAuth {
+            user: Some("bob".into()),
+            password: Some(Secret::new("pw")),
+        };
+        let mut options = ClientOptions::builder().build();
+        auth.apply(&mut options).unwrap();
+        let c = options.credential.unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("bob"), Some("pw"))
+        );
+        let mut options = ClientOptions::builder().build();
+        options.credential = Some(
+            Credential::builder()
+                .username("al".to_string())
+                .password("from-uri".to_string())
+                .build(),
+        );
+        auth.apply(&mut options).unwrap();
+        let c = options.credential.unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("al"), Some("from-uri"))
+        );
+        let lone = MongoAuth {
+            user: None,
+            password: Some(Secret::new("pw")),
+        };
+        assert!(lone.apply(&mut ClientOptions::builder().build()).is_err());
+        let mut untouched = ClientOptions::builder().build();
+        MongoAuth::default().apply(&mut untouched).unwrap();
+        assert!(untouched.credential.is_none());
+    }
 
     #[test]
     fn finds_and_scrubs_the_password() {
