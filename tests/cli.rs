@@ -1341,3 +1341,61 @@ fn subject_lists_every_event_with_one_persons_data_by_id_and_by_email() {
         stderr(&out)
     );
 }
+
+/// A password given any way (quoted in a `key=value` string, in a MongoDB
+/// password file, in PGPASSWORD) never shows in an error, on stdout or in
+/// the log; the refusing server is still named.
+#[test]
+fn a_refused_connection_names_the_server_and_never_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret_file = d.join("mongo-password");
+    std::fs::write(&secret_file, "file-s3cret\n").unwrap();
+    let runs: [(&[&str], Option<&str>); 3] = [
+        (
+            &[
+                "--postgres-url",
+                "host=127.0.0.1 port=9 user=alice password='wrong pw-s3cret'",
+            ],
+            None,
+        ),
+        (
+            &["--postgres-url", "postgres://alice@127.0.0.1:9/x"],
+            Some("env-s3cret"),
+        ),
+        (
+            &[
+                "--mongo-uri",
+                "mongodb://bob@127.0.0.1:9/",
+                "--mongo-password-file",
+                secret_file.to_str().unwrap(),
+            ],
+            None,
+        ),
+    ];
+    for (flags, pgpassword) in runs {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"));
+        command
+            .arg("--data-dir")
+            .arg(d)
+            .args(flags)
+            .args(["--connect-timeout-secs", "1", "--log-level", "debug"])
+            .args(["emit", "--count", "1", "--json"])
+            .env_remove("LEDGERSCOPE_MONGO_URI")
+            .env_remove("LEDGERSCOPE_POSTGRES_URL")
+            .env_remove("LEDGERSCOPE_DATA_DIR");
+        if let Some(pw) = pgpassword {
+            command.env("PGPASSWORD", pw);
+        }
+        let out = command.output().unwrap();
+        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(shown.contains("127.0.0.1"), "the server is named: {shown}");
+        assert!(!shown.contains("s3cret"), "no password shown: {shown}");
+    }
+    let log = std::fs::read_to_string(d.join("logs").join("ledgerscope.log")).unwrap();
+    assert!(log.contains("127.0.0.1"), "{log}");
+    assert!(
+        !log.contains("s3cret"),
+        "a password never reaches the log: {log}"
+    );
+}

@@ -1603,3 +1603,128 @@ fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
     drop_mongo_db(&uri, &db);
     drop_schema(&pg, &schema);
 }
+
+/// A read store named without a password on the command line: the URL's
+/// user with PGPASSWORD, then with a 0600 PGPASSFILE (a file others may
+/// read is ignored and said), then a service of PGSERVICEFILE. A wrong
+/// password is refused without being shown or logged.
+#[test]
+fn postgres_passwords_come_from_the_environment_pgpass_and_service_files() {
+    let _serial = serial();
+    let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
+        return;
+    };
+    let (_, schema) = fresh_schema(&pg);
+    let port = common::port_of(&pg);
+    let (dir, home) = (tempdir(), tempdir());
+    let url = format!(
+        "postgres://ledgerscope@127.0.0.1:{port}/ledgerscope?options=-csearch_path%3D{schema}"
+    );
+    let app = |postgres: Option<String>| App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: None,
+        postgres,
+    };
+    let run = |app: &App, env: &[(&str, String)], args: &[&str]| {
+        let mut cmd = app.command(args);
+        cmd.env("HOME", home.path());
+        for var in [
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGSERVICE",
+            "PGSERVICEFILE",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        cmd.output().unwrap()
+    };
+    let emit = ["emit", "--count", "2", "--json"];
+    let out = run(
+        &app(Some(url.clone())),
+        &[("PGPASSWORD", "ledgerscope".into())],
+        &emit,
+    );
+    assert!(out.status.success(), "PGPASSWORD: {}", stderr_of(&out));
+    let out = run(
+        &app(Some(url.clone())),
+        &[("PGPASSWORD", "wrong-s3cret".into())],
+        &emit,
+    );
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("refused the user name or password"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    let pgpass = home.path().join("pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("127.0.0.1:{port}:ledgerscope:ledgerscope:ledgerscope\n"),
+    )
+    .unwrap();
+    let set_mode = |mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let passfile = [("PGPASSFILE", pgpass.display().to_string())];
+    set_mode(0o644);
+    let out = run(&app(Some(url.clone())), &passfile, &emit);
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("0600"),
+        "the ignored file is named: {}",
+        stderr_of(&out)
+    );
+    set_mode(0o600);
+    let out = run(&app(Some(url.clone())), &passfile, &emit);
+    assert!(out.status.success(), "PGPASSFILE: {}", stderr_of(&out));
+
+    let services = home.path().join("services.conf");
+    std::fs::write(
+        &services,
+        format!(
+            "[ls_read]\nhost=127.0.0.1\nport={port}\ndbname=ledgerscope\nuser=ledgerscope\noptions=-csearch_path={schema}\n"
+        ),
+    )
+    .unwrap();
+    let env = [
+        passfile[0].clone(),
+        ("PGSERVICEFILE", services.display().to_string()),
+    ];
+    let out = run(
+        &app(None),
+        &env,
+        &[
+            "--postgres-service",
+            "ls_read",
+            "emit",
+            "--count",
+            "2",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "--postgres-service: {}",
+        stderr_of(&out)
+    );
+    let (code, status) = {
+        let out = run(
+            &app(Some("service=ls_read".into())),
+            &env,
+            &["status", "--json"],
+        );
+        let value: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("status printed no JSON: {}", stderr_of(&out)));
+        (out.status.code(), value)
+    };
+    assert_eq!(code, Some(0), "{status}");
+    assert_eq!(status["head"], 6, "{status}");
+    let log = std::fs::read_to_string(dir.path().join("logs").join("ledgerscope.log")).unwrap();
+    assert!(!log.contains("s3cret"), "no password in the log: {log}");
+    drop_schema(&pg, &schema);
+}

@@ -67,7 +67,8 @@ pub struct Cli {
     /// Directory of the embedded stores (ledger.sqlite3, views.sqlite3).
     #[arg(long, env = "LEDGERSCOPE_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// MongoDB URI for the ledger (default: the embedded ledger).
+    /// MongoDB URI for the ledger (default: the embedded ledger). Keep the
+    /// password out of it: --mongo-password-file or LEDGERSCOPE_MONGO_PASSWORD.
     #[arg(
         long,
         env = "LEDGERSCOPE_MONGO_URI",
@@ -85,7 +86,9 @@ pub struct Cli {
         value_name = "NAME"
     )]
     pub mongo_db: String,
-    /// PostgreSQL URL for the read models (default: the embedded views).
+    /// PostgreSQL URL or key=value string for the read models (default: the
+    /// embedded views), completed from libpq's PG* variables, the service
+    /// file and ~/.pgpass (e.g. postgres:///ledgerscope).
     #[arg(
         long,
         env = "LEDGERSCOPE_POSTGRES_URL",
@@ -94,6 +97,32 @@ pub struct Cli {
         value_name = "URL"
     )]
     pub postgres_url: Option<String>,
+    /// A PostgreSQL service of `pg_service.conf` for the read models (the
+    /// rest from libpq's environment and `~/.pgpass`).
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_POSTGRES_SERVICE",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub postgres_service: Option<String>,
+    /// The MongoDB user when the URI names none.
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_MONGO_USER",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub mongo_user: Option<String>,
+    /// A file whose first line is the MongoDB password (or set
+    /// LEDGERSCOPE_MONGO_PASSWORD); a password in the URI wins.
+    #[arg(
+        long,
+        env = "LEDGERSCOPE_MONGO_PASSWORD_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub mongo_password_file: Option<PathBuf>,
     /// Observe-only: refuse every write.
     #[arg(long, global = true)]
     pub observe: bool,

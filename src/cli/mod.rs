@@ -82,6 +82,17 @@ pub fn store_config(cli: &Cli) -> StoreConfig {
         mongo_uri: cli.mongo_uri.clone().filter(|u| !u.trim().is_empty()),
         mongo_db: cli.mongo_db.clone(),
         postgres_url: cli.postgres_url.clone().filter(|u| !u.trim().is_empty()),
+        postgres_service: cli
+            .postgres_service
+            .clone()
+            .filter(|s| !s.trim().is_empty()),
+        postgres_password: None,
+        mongo_user: cli.mongo_user.clone().filter(|u| !u.trim().is_empty()),
+        mongo_password: std::env::var(crate::store::credentials::MONGO_PASSWORD_ENV)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(crate::store::Secret::new),
+        mongo_password_file: cli.mongo_password_file.clone(),
         connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
         read_only: cli.observe,
     }

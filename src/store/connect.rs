@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::credentials::{PgTarget, Secret, read_password_file};
 use super::missing::MissingReadStore;
-use super::mongo::MongoLedger;
+use super::mongo::{MongoAuth, MongoLedger};
 use super::postgres::PostgresViews;
 use super::sqlite::{
     LEDGER_FILE, SqliteLedger, SqliteViews, VIEWS_FILE, existing_data_dir, prepare_data_dir,
@@ -24,8 +25,26 @@ pub struct StoreConfig {
     pub mongo_uri: Option<String>,
     /// MongoDB database name.
     pub mongo_db: String,
-    /// PostgreSQL URL for the read models; `None` = embedded views.
+    /// PostgreSQL URL (or `key=value` string) for the read models; `None`
+    /// and no service = embedded views. Completed from libpq's environment,
+    /// service file and password file.
     pub postgres_url: Option<String>,
+    /// A PostgreSQL service (`pg_service.conf`) naming the read store.
+    #[serde(default)]
+    pub postgres_service: Option<String>,
+    /// The PostgreSQL password typed in the window (never kept).
+    #[serde(skip)]
+    pub postgres_password: Option<Secret>,
+    /// The MongoDB user when the URI names none.
+    #[serde(default)]
+    pub mongo_user: Option<String>,
+    /// The MongoDB password (from `LEDGERSCOPE_MONGO_PASSWORD` or typed in
+    /// the window; never kept) when the URI has none.
+    #[serde(skip)]
+    pub mongo_password: Option<Secret>,
+    /// A file holding the MongoDB password (its first line).
+    #[serde(default)]
+    pub mongo_password_file: Option<PathBuf>,
     /// How long to wait for a server before giving up.
     pub connect_timeout: Duration,
     /// Open every store read-only (an inspection, `--observe`, or a read
@@ -44,9 +63,43 @@ impl StoreConfig {
             mongo_uri: None,
             mongo_db: "ledgerscope".into(),
             postgres_url: None,
+            postgres_service: None,
+            postgres_password: None,
+            mongo_user: None,
+            mongo_password: None,
+            mongo_password_file: None,
             connect_timeout: Duration::from_secs(5),
             read_only: false,
         }
+    }
+
+    /// Whether the read models are on PostgreSQL.
+    pub fn uses_postgres(&self) -> bool {
+        self.postgres_url.is_some() || self.postgres_service.is_some()
+    }
+
+    /// What names the PostgreSQL read store.
+    pub fn pg_target(&self) -> PgTarget {
+        PgTarget {
+            url: self.postgres_url.clone(),
+            service: self.postgres_service.clone(),
+            password: self.postgres_password.clone(),
+        }
+    }
+
+    /// The MongoDB user and password given apart from the URI (the file is
+    /// read now).
+    pub fn mongo_auth(&self) -> StoreResult<MongoAuth> {
+        let password = match &self.mongo_password_file {
+            Some(file) => {
+                Some(read_password_file(file).map_err(|e| StoreError::Config(error_chain(&e)))?)
+            }
+            None => self.mongo_password.clone(),
+        };
+        Ok(MongoAuth {
+            user: self.mongo_user.clone(),
+            password,
+        })
     }
 
     /// The platform data dir (`~/.local/share/ledgerscope` on Linux).
@@ -75,22 +128,29 @@ type LedgerPorts = (
 /// without an identity is given one.
 pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
     let read_only = config.read_only;
-    let needs_dir = config.mongo_uri.is_none() || config.postgres_url.is_none();
+    let needs_dir = config.mongo_uri.is_none() || !config.uses_postgres();
     if needs_dir && read_only {
         existing_data_dir(&config.data_dir)?;
     }
     // 1. Reach the servers, creating nothing.
     let mongo = match &config.mongo_uri {
         Some(uri) => Some(
-            MongoLedger::reach(uri, &config.mongo_db, config.connect_timeout, read_only).await?,
+            MongoLedger::reach(
+                uri,
+                &config.mongo_auth()?,
+                &config.mongo_db,
+                config.connect_timeout,
+                read_only,
+            )
+            .await?,
         ),
         None => None,
     };
-    let postgres = match &config.postgres_url {
-        Some(url) => Some(Arc::new(
-            PostgresViews::reach(url, config.connect_timeout, read_only).await?,
+    let postgres = match config.uses_postgres() {
+        true => Some(Arc::new(
+            PostgresViews::reach(&config.pg_target(), config.connect_timeout, read_only).await?,
         )),
-        None => None,
+        false => None,
     };
     // 2. Create what is missing.
     if needs_dir && !read_only {
@@ -150,6 +210,17 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
         read,
         repairs,
     })
+}
+
+/// An error and its causes, in one sentence.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// Runs blocking opening work off the async threads.

@@ -70,31 +70,86 @@ impl StoreError {
     }
 }
 
-/// Removes the password from a URI-ish string (`scheme://user:pass@host`),
-/// and any `password=` parameter, for display.
-pub fn redact(uri: &str) -> String {
-    let mut out = uri.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let start = rest_start + colon + 1;
-                out.replace_range(start..rest_start + at, "***");
+/// Removes every password from a text that may hold connection strings,
+/// for display and logs: the password of each `scheme://user:pass@host`
+/// (wherever it is in the text, several times) and the value of each
+/// `password=` setting (URL parameter or `key=value`, quoted or not).
+/// The one redaction every printed or logged URL goes through.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let start = scheme_end + 3;
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let authority_end = after
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out.push_str(&userinfo[..colon]);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
             }
+            None => out.push_str(authority),
         }
+        rest = &after[authority_end..];
     }
-    let lower = out.to_lowercase();
-    if let Some(i) = lower.find("password=") {
-        let start = i + "password=".len();
-        let end = out[start..]
-            .find(['&', ' ', ';'])
-            .map_or(out.len(), |j| start + j);
-        out.replace_range(start..end, "***");
+    out.push_str(rest);
+    redact_password_settings(&out)
+}
+
+/// `password=VALUE` (any case, spaces around `=`, quoted or not) becomes
+/// `password=***`.
+fn redact_password_settings(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("password") {
+        let key_end = search + found + "password".len();
+        search = key_end;
+        let after = &text[key_end..];
+        let trimmed = after.trim_start();
+        let Some(value) = trimmed.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let value_start = text.len() - value.len();
+        let value_end = if let Some(quoted) = value.strip_prefix('\'') {
+            let mut end = None;
+            let mut escaped = false;
+            for (i, c) in quoted.char_indices() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '\'' if !escaped => {
+                        end = Some(value_start + 1 + i + 1);
+                        break;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            end.unwrap_or(text.len())
+        } else {
+            value
+                .find(|c: char| c == '&' || c == ';' || c == '"' || c.is_whitespace())
+                .map_or(text.len(), |i| value_start + i)
+        };
+        out.push_str(&text[copied..value_start]);
+        out.push_str("***");
+        copied = value_end;
+        search = value_end;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -121,5 +176,20 @@ mod tests {
             "mongodb://h:1/?authSource=admin&password=***"
         );
         assert_eq!(redact("mongodb://h:1/db"), "mongodb://h:1/db");
+        assert_eq!(
+            redact("host=h password = 'a \\'b c' dbname=x"),
+            "host=h password = *** dbname=x"
+        );
+        assert_eq!(
+            redact("error connecting to postgres://u:pw@h/db: refused (was mongodb://a:b@c)"),
+            "error connecting to postgres://u:***@h/db: refused (was mongodb://a:***@c)"
+        );
+        assert_eq!(
+            redact("args: --postgres-url postgres://u:pw@h --x 1"),
+            "args: --postgres-url postgres://u:***@h --x 1"
+        );
+        assert_eq!(redact("PASSWORD=x;y"), "PASSWORD=***;y");
+        assert_eq!(redact("no password here"), "no password here");
+        assert_eq!(redact("ünïcode://ü:pw@h"), "ünïcode://ü:***@h");
     }
 }

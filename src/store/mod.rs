@@ -4,9 +4,11 @@
 //! Every adapter passes the same contract suite (`tests/contract.rs`).
 
 pub mod connect;
+pub mod credentials;
 pub mod error;
 pub mod missing;
 pub mod mongo;
+pub mod pgpass;
 pub mod postgres;
 pub mod repairs;
 pub mod sqlite;
@@ -25,6 +27,7 @@ use crate::domain::{
 };
 
 pub use connect::{StoreConfig, open_stores};
+pub use credentials::{PgTarget, Secret};
 pub use error::{StoreError, redact};
 pub use repairs::{
     Findings, FoundKind, FoundRow, RepairEntry, RepairKind, RepairLog, RepairWork, RowRewrite,

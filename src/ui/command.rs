@@ -39,6 +39,8 @@ pub enum ShellCommand {
     SetFilePath(String),
     /// (Re)connect with the connect dialog's settings.
     Connect,
+    /// Fill the connect dialog with a recent connection (by its index).
+    UseRecent(usize),
     /// Connect again with the current settings after a failure.
     RetryConnect,
     /// Pick a file with the native dialog (for export or import).

@@ -1,6 +1,7 @@
 //! `Prefs`: the UI preferences that survive a restart (panel, bookmarks,
 //! playback speed, follow toggles, the bulk generator's settings, the theme
-//! and the zoom). Never data, never connection secrets. Stored as JSON in the platform config
+//! and the zoom, the recent connections without their passwords). Never
+//! data, never connection secrets. Stored as JSON in the platform config
 //! dir, or where `LEDGERSCOPE_UI_PREFS` points; saved when they change.
 
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Table;
 use crate::ui::app::Shell;
+use crate::ui::app::recent::RecentConnection;
 use crate::ui::panels::time_travel::Bookmark;
 use crate::ui::panels::{PanelKind, Panels};
 
@@ -35,6 +37,8 @@ pub struct Prefs {
     pub travel_table: Table,
     /// Theme and zoom.
     pub look: Look,
+    /// The Connect dialog's recent connections, never with a password.
+    pub recent_connections: Vec<RecentConnection>,
 }
 
 /// Dark, light, or as the desktop is.
@@ -134,6 +138,7 @@ impl Prefs {
             bulk_mix: panels.emit.bulk_mix,
             travel_table: panels.time_travel.table,
             look,
+            recent_connections: shell.recent.clone(),
         }
     }
 
@@ -147,6 +152,8 @@ impl Prefs {
         panels.emit.drafts.bulk_count.clone_from(&self.bulk_count);
         panels.emit.bulk_mix = self.bulk_mix;
         panels.time_travel.table = self.travel_table;
+        shell.recent.clone_from(&self.recent_connections);
+        shell.recent.truncate(crate::ui::app::recent::RECENT_KEPT);
     }
 
     /// Where prefs live (`None` = not kept).

@@ -5,6 +5,7 @@
 mod bookmarks;
 mod charts;
 mod common;
+mod connect;
 mod emit;
 mod health;
 mod keyboard;

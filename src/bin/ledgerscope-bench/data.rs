@@ -217,12 +217,11 @@ impl StorePair {
     /// tables are emptied so runs start clean.
     pub async fn open(&self, dir: &Path, tag: &str) -> anyhow::Result<Stores> {
         let config = StoreConfig {
-            data_dir: dir.to_path_buf(),
             mongo_uri: self.mongo_uri.clone(),
             mongo_db: mongo_db_name(tag),
             postgres_url: self.postgres_url.clone(),
             connect_timeout: Duration::from_secs(10),
-            read_only: false,
+            ..StoreConfig::embedded(dir)
         };
         let stores = open_stores(&config)
             .await

@@ -30,11 +30,14 @@ use std::time::Duration;
 
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, Tls, WriteConcern};
+use mongodb::options::{
+    Acknowledgment, ClientOptions, Credential, IndexOptions, Tls, WriteConcern,
+};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::sync::Mutex;
 
 use self::meta::{CheckpointDoc, FenceDoc, LockDoc, PartDoc, SnapshotDoc};
+use super::credentials::Secret;
 use super::error::redact;
 use super::tls::{explain_tls_failure, system_roots_file};
 use super::{StoreError, StoreResult};
@@ -81,6 +84,41 @@ pub struct MongoLedger {
     read_only: bool,
 }
 
+/// A MongoDB user and password given apart from the URI (a password file,
+/// `LEDGERSCOPE_MONGO_PASSWORD`, `--mongo-user`, the window's field).
+#[derive(Clone, Debug, Default)]
+pub struct MongoAuth {
+    /// The user, when the URI names none.
+    pub user: Option<String>,
+    /// The password, when the URI has none.
+    pub password: Option<Secret>,
+}
+
+impl MongoAuth {
+    /// Puts the user and password into the driver's options; a password in
+    /// the URI wins.
+    fn apply(&self, options: &mut ClientOptions) -> StoreResult<()> {
+        if self.user.is_none() && self.password.is_none() {
+            return Ok(());
+        }
+        let credential = options.credential.get_or_insert_with(Credential::default);
+        if credential.username.is_none() {
+            credential.username.clone_from(&self.user);
+        }
+        if credential.password.is_none()
+            && let Some(password) = &self.password
+        {
+            if credential.username.is_none() {
+                return Err(StoreError::Config(
+                    "a MongoDB password was given but no user: name the user in the URI or with --mongo-user".into(),
+                ));
+            }
+            credential.password = Some(password.expose().to_string());
+        }
+        Ok(())
+    }
+}
+
 impl MongoLedger {
     /// Connects to `uri` (as users write it: `mongodb://`, `mongodb+srv://`,
     /// replica sets, TLS and auth options), checks the server answers, and
@@ -92,20 +130,23 @@ impl MongoLedger {
         timeout: Duration,
         read_only: bool,
     ) -> StoreResult<Self> {
-        Self::connect_within(uri, db_name, timeout, read_only, !read_only).await
+        let auth = MongoAuth::default();
+        Self::connect_within(uri, &auth, db_name, timeout, read_only, !read_only).await
     }
 
     /// Connects and checks that the server answers and takes the
     /// credentials, creating nothing (no collection, no index): so a
     /// command that another store refuses leaves no ledger behind. Then
     /// [`MongoLedger::prepare`].
+    /// `auth` gives the user and password when the URI has none.
     pub async fn reach(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
     ) -> StoreResult<Arc<Self>> {
-        Self::connect_within(uri, db_name, timeout, read_only, false)
+        Self::connect_within(uri, auth, db_name, timeout, read_only, false)
             .await
             .map(Arc::new)
     }
@@ -124,15 +165,16 @@ impl MongoLedger {
     /// [`Self::connect`] on its own task, given up after about `timeout`.
     async fn connect_within(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
         with_indexes: bool,
     ) -> StoreResult<Self> {
         let shown = redact(uri);
-        let (uri, name) = (uri.to_string(), db_name.to_string());
+        let (uri, name, auth) = (uri.to_string(), db_name.to_string(), auth.clone());
         let task = tokio::spawn(async move {
-            let ledger = Self::connect(&uri, &name, timeout, read_only).await?;
+            let ledger = Self::connect(&uri, &auth, &name, timeout, read_only).await?;
             if with_indexes {
                 ledger.ensure_indexes().await?;
             }
@@ -151,6 +193,7 @@ impl MongoLedger {
 
     async fn connect(
         uri: &str,
+        auth: &MongoAuth,
         db_name: &str,
         timeout: Duration,
         read_only: bool,
@@ -176,6 +219,7 @@ impl MongoLedger {
         {
             tls.ca_file_path = system_roots_file();
         }
+        auth.apply(&mut options)?;
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
         options
@@ -524,7 +568,43 @@ fn selection_cause(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{password_in, scrub};
+    use super::{ClientOptions, Credential, MongoAuth, Secret, password_in, scrub};
+
+    #[test]
+    fn a_password_given_apart_joins_the_uris_user_and_never_beats_the_uris() {
+        let auth = MongoAuth {
+            user: Some("bob".into()),
+            password: Some(Secret::new("pw")),
+        };
+        let mut options = ClientOptions::builder().build();
+        auth.apply(&mut options).unwrap();
+        let c = options.credential.unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("bob"), Some("pw"))
+        );
+        let mut options = ClientOptions::builder().build();
+        options.credential = Some(
+            Credential::builder()
+                .username("al".to_string())
+                .password("from-uri".to_string())
+                .build(),
+        );
+        auth.apply(&mut options).unwrap();
+        let c = options.credential.unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("al"), Some("from-uri"))
+        );
+        let lone = MongoAuth {
+            user: None,
+            password: Some(Secret::new("pw")),
+        };
+        assert!(lone.apply(&mut ClientOptions::builder().build()).is_err());
+        let mut untouched = ClientOptions::builder().build();
+        MongoAuth::default().apply(&mut untouched).unwrap();
+        assert!(untouched.credential.is_none());
+    }
 
     #[test]
     fn finds_and_scrubs_the_password() {

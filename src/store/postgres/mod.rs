@@ -12,6 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::SqlState;
 
+use super::credentials::{CredentialError, PgTarget, resolve_postgres};
 use super::error::redact;
 use super::tls::explain_tls_failure;
 use super::{StoreError, StoreResult};
@@ -55,18 +56,43 @@ fn location_of(config: &tokio_postgres::Config) -> String {
     )
 }
 
-/// Builds the pool (no connection is made yet). Read-only pools open
-/// sessions the server itself keeps read-only.
-fn build_pool(url: &str, timeout: Duration, read_only: bool) -> StoreResult<(Pool, String)> {
-    let shown = redact(url);
+/// What [`build_pool`] made: the pool, the store's label, and notes to
+/// add to a refused sign-in (an ignored password file).
+pub(crate) struct Built {
+    pub pool: Pool,
+    pub label: String,
+    pub notes: Vec<String>,
+}
+
+/// Builds the pool (no connection is made yet), the connection completed
+/// from the service file, libpq's environment and the password file.
+/// Read-only pools open sessions the server itself keeps read-only.
+fn build_pool(target: &PgTarget, timeout: Duration, read_only: bool) -> StoreResult<Built> {
+    let shown = redact(target.url.as_deref().unwrap_or(""));
     let unusable = |why: String| {
         StoreError::Config(format!("the PostgreSQL URL {shown} is not usable: {why}"))
     };
-    let (rest, tls) = TlsParams::split(url).map_err(unusable)?;
+    let resolved =
+        resolve_postgres(target, &|name: &str| std::env::var(name).ok()).map_err(|e| match e {
+            CredentialError::Unusable(why) => unusable(why),
+            other => StoreError::Config(other.to_string()),
+        })?;
+    for note in &resolved.notes {
+        tracing::warn!(note = %note, "postgresql credentials");
+    }
+    let (rest, tls) = TlsParams::split(&resolved.conninfo).map_err(unusable)?;
     let mut config: tokio_postgres::Config = rest
         .parse()
         .map_err(|e: tokio_postgres::Error| unusable(first_line(&e.to_string())))?;
-    config.connect_timeout(timeout);
+    if let Some(password) = &resolved.password {
+        config.password(password.expose());
+    }
+    if let Some(from) = &resolved.password_from {
+        tracing::debug!(from = %from, "postgresql password");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(timeout);
+    }
     if read_only {
         let options = config.get_options().unwrap_or_default().to_string();
         config.options(format!("{options} -c default_transaction_read_only=on").trim());
@@ -103,11 +129,17 @@ fn build_pool(url: &str, timeout: Duration, read_only: bool) -> StoreResult<(Poo
         .map_err(|e| {
             StoreError::Config(format!("{label}: cannot build the connection pool: {e}"))
         })?;
-    Ok((pool, label))
+    Ok(Built {
+        pool,
+        label,
+        notes: resolved.notes,
+    })
 }
 
+/// The first line of a driver's message, any connection string in it
+/// redacted, at most 240 characters.
 fn first_line(message: &str) -> String {
-    message
+    redact(message)
         .lines()
         .next()
         .unwrap_or("")
@@ -171,6 +203,30 @@ pub(crate) fn map_pg(store: &str, e: &tokio_postgres::Error) -> StoreError {
             store: store.to_string(),
             message,
         }
+    }
+}
+
+/// A refused sign-in, said plainly: no password found anywhere is a
+/// configuration error that names where one may come from; the notes (an
+/// ignored password file) are added.
+pub(crate) fn signed_in_error(e: StoreError, notes: &[String]) -> StoreError {
+    let noted = |m: String| match notes.is_empty() {
+        true => m,
+        false => format!("{m}; {}", notes.join("; ")),
+    };
+    match e {
+        StoreError::Failed { store, message } if message.contains("password missing") => {
+            StoreError::Config(noted(format!(
+                "{store} asks for a password and none was given (in the URL, PGPASSWORD, the \
+                 password file ~/.pgpass or PGPASSFILE, or the service file)"
+            )))
+        }
+        StoreError::Config(m) => StoreError::Config(noted(m)),
+        StoreError::Failed { store, message } => StoreError::Failed {
+            store,
+            message: noted(message),
+        },
+        other => other,
     }
 }
 

@@ -10,10 +10,11 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-use super::{build_pool, map_pg, map_pool};
+use super::{Built, build_pool, map_pg, map_pool, signed_in_error};
 use crate::domain::{
     BookingRef, BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRef, UserRow,
 };
+use crate::store::credentials::PgTarget;
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
 };
@@ -115,7 +116,11 @@ impl PostgresViews {
     /// it) and creates the tables if missing, unless `read_only`. Gives up
     /// after about `timeout`.
     pub async fn open(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
-        let views = Self::reach(url, timeout, read_only).await?;
+        let target = PgTarget {
+            url: Some(url.to_string()),
+            ..PgTarget::default()
+        };
+        let views = Self::reach(&target, timeout, read_only).await?;
         views.prepare().await?;
         Ok(views)
     }
@@ -124,8 +129,9 @@ impl PostgresViews {
     /// database that does not exist or a refused TLS setting is an error
     /// now, before any store is written. A server that is down is not: the
     /// app still starts (commands go to the ledger, `status` shows the lag).
-    pub async fn reach(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
-        let views = Self::configure(url, timeout, read_only)?;
+    /// A refused sign-in names an ignored password file.
+    pub async fn reach(target: &PgTarget, timeout: Duration, read_only: bool) -> StoreResult<Self> {
+        let (views, notes) = Self::configure(target, timeout, read_only)?;
         let (pool, store) = (views.pool.clone(), views.label.clone());
         let task = tokio::spawn(async move {
             let client = pool.get().await.map_err(|e| map_pool(&store, e))?;
@@ -148,7 +154,7 @@ impl PostgresViews {
         };
         match reached {
             Ok(()) | Err(StoreError::Unavailable { .. }) => Ok(views),
-            Err(e) => Err(e),
+            Err(e) => Err(signed_in_error(e, &notes)),
         }
     }
 
@@ -161,14 +167,18 @@ impl PostgresViews {
         }
     }
 
-    fn configure(url: &str, timeout: Duration, read_only: bool) -> StoreResult<Self> {
-        let (pool, label) = build_pool(url, timeout, read_only)?;
+    fn configure(
+        target: &PgTarget,
+        timeout: Duration,
+        read_only: bool,
+    ) -> StoreResult<(Self, Vec<String>)> {
+        let Built { pool, label, notes } = build_pool(target, timeout, read_only)?;
         let location = label.trim_start_matches("postgresql at ").to_string();
         let remote = !(location.starts_with("127.")
             || location.starts_with("localhost")
             || location.starts_with("[::1]")
             || location.starts_with('/'));
-        Ok(PostgresViews {
+        let views = PostgresViews {
             pool,
             label,
             location,
@@ -177,7 +187,8 @@ impl PostgresViews {
             schema_ready: AtomicBool::new(read_only),
             schema_lock: tokio::sync::Mutex::new(()),
             read_only,
-        })
+        };
+        Ok((views, notes))
     }
 
     /// Creates the tables once (on open, or on the first call after an outage).

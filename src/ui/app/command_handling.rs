@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 
 use crate::engine::{EngineError, EngineNotice, Pairing, ReadStoreHealth, ReadStoreTrouble};
-use crate::store::StoreConfig;
+use crate::store::credentials::MONGO_PASSWORD_ENV;
+use crate::store::{Secret, StoreConfig};
 use crate::ui::app::dialogs::{Confirm, Dialog, LinkDraft};
+use crate::ui::app::recent::{drafts_of, uri_of_field};
 use crate::ui::app::shell::DriftSeen;
 use crate::ui::app::{LedgerApp, tasks};
 use crate::ui::command::{Message, ShellCommand, ShellMessage, StatusSnapshot, UiCommand};
@@ -32,17 +34,44 @@ impl LedgerApp {
                 self.shell.file_error = None;
             }
             ShellCommand::Connect => {
-                let d = &self.shell.connect;
-                let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+                let d = &mut self.shell.connect;
+                let current = &self.store_config;
+                let secret = |s: &mut String| {
+                    let typed = std::mem::take(s);
+                    (!typed.is_empty()).then(|| Secret::new(typed))
+                };
+                let (mongo_password, postgres_password) = (
+                    secret(&mut d.mongo_password),
+                    secret(&mut d.postgres_password),
+                );
                 self.store_config = StoreConfig {
                     data_dir: PathBuf::from(d.data_dir.trim()),
-                    mongo_uri: optional(&d.mongo),
-                    postgres_url: optional(&d.postgres),
-                    ..self.store_config.clone()
+                    mongo_uri: uri_of_field(&d.mongo, current.mongo_uri.as_deref()),
+                    postgres_url: uri_of_field(&d.postgres, current.postgres_url.as_deref()),
+                    postgres_service: None,
+                    postgres_password,
+                    // Not typed: the environment's, as at start.
+                    mongo_password: mongo_password.or_else(|| {
+                        std::env::var(MONGO_PASSWORD_ENV)
+                            .ok()
+                            .filter(|p| !p.is_empty())
+                            .map(Secret::new)
+                    }),
+                    ..current.clone()
                 };
                 self.shell.dialog = None;
                 self.disconnect();
                 self.start_connect();
+            }
+            ShellCommand::UseRecent(index) => {
+                if let Some(entry) = self.shell.recent.get(index) {
+                    let c = &mut self.shell.connect;
+                    c.data_dir.clone_from(&entry.data_dir);
+                    c.mongo.clone_from(&entry.mongo);
+                    c.postgres.clone_from(&entry.postgres);
+                    c.mongo_password.clear();
+                    c.postgres_password.clear();
+                }
             }
             ShellCommand::RetryConnect => {
                 self.disconnect();
@@ -107,12 +136,7 @@ impl LedgerApp {
 
     fn open_dialog(&mut self, dialog: Dialog) {
         match dialog {
-            Dialog::Connect => {
-                let c = &mut self.shell.connect;
-                c.data_dir = self.store_config.data_dir.display().to_string();
-                c.mongo = self.store_config.mongo_uri.clone().unwrap_or_default();
-                c.postgres = self.store_config.postgres_url.clone().unwrap_or_default();
-            }
+            Dialog::Connect => self.shell.connect = drafts_of(&self.store_config),
             Dialog::Export | Dialog::Import => {
                 self.shell.file_error = None;
                 if self.shell.file_path.is_empty() {

@@ -43,6 +43,10 @@ impl LedgerApp {
         let read = engine.read_info();
         tracing::info!(ledger = %ledger, read = %read, instance = %engine.config().instance_id, "connected");
         self.shell.connection = Connection::Connected;
+        super::recent::remember(
+            &mut self.shell.recent,
+            super::recent::RecentConnection::of(&self.store_config),
+        );
         self.shell.ledger = Some(ledger);
         self.shell.read = Some(read);
         self.shell.instance_id = engine.config().instance_id.clone();
@@ -102,9 +106,9 @@ impl LedgerApp {
 pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: bool, outbox: Outbox) {
     let started = Instant::now();
     let limit = store.connect_timeout + Duration::from_secs(2);
-    let where_ = match (&store.mongo_uri, &store.postgres_url) {
-        (None, None) => format!("the embedded store in {}", store.data_dir.display()),
-        _ => "the configured servers".to_string(),
+    let where_ = match store.mongo_uri.is_none() && !store.uses_postgres() {
+        true => format!("the embedded store in {}", store.data_dir.display()),
+        false => "the configured servers".to_string(),
     };
     let opening = tokio::spawn(async move { open_stores(&store).await });
     let unavailable = |message: String| {

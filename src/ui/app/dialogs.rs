@@ -8,7 +8,7 @@ use crate::ui::app::Shell;
 use crate::ui::app::keyboard::SHORTCUTS;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::link::LinkError;
-use crate::ui::widgets::draft_field::draft_field_ui;
+use crate::ui::widgets::draft_field::{draft_field_ui, password_field_ui};
 use crate::ui::widgets::write_button::write_button_ui;
 use crate::ui::widgets::{inline_error_ui, palette};
 
@@ -74,10 +74,15 @@ pub enum ConnectField {
     Mongo,
     /// The PostgreSQL URL (read store).
     Postgres,
+    /// The MongoDB password (never kept).
+    MongoPassword,
+    /// The PostgreSQL password (never kept).
+    PostgresPassword,
 }
 
-/// What the connect dialog's fields hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What the connect dialog's fields hold. The passwords are emptied when
+/// Connect takes them, and never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConnectDrafts {
     /// Data directory.
     pub data_dir: String,
@@ -85,6 +90,21 @@ pub struct ConnectDrafts {
     pub mongo: String,
     /// PostgreSQL URL.
     pub postgres: String,
+    /// MongoDB password (empty = none, or the URI's or the environment's).
+    pub mongo_password: String,
+    /// PostgreSQL password (empty = none, or from the URL, `PGPASSWORD`,
+    /// `~/.pgpass` or the service file).
+    pub postgres_password: String,
+}
+
+impl std::fmt::Debug for ConnectDrafts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectDrafts")
+            .field("data_dir", &self.data_dir)
+            .field("mongo", &crate::store::redact(&self.mongo))
+            .field("postgres", &crate::store::redact(&self.postgres))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConnectDrafts {
@@ -94,6 +114,8 @@ impl ConnectDrafts {
             ConnectField::DataDir => &self.data_dir,
             ConnectField::Mongo => &self.mongo,
             ConnectField::Postgres => &self.postgres,
+            ConnectField::MongoPassword => &self.mongo_password,
+            ConnectField::PostgresPassword => &self.postgres_password,
         }
     }
 
@@ -103,6 +125,8 @@ impl ConnectDrafts {
             ConnectField::DataDir => &mut self.data_dir,
             ConnectField::Mongo => &mut self.mongo,
             ConnectField::Postgres => &mut self.postgres,
+            ConnectField::MongoPassword => &mut self.mongo_password,
+            ConnectField::PostgresPassword => &mut self.postgres_password,
         }
     }
 }
@@ -219,16 +243,40 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
                 egui::Grid::new("connect_grid").num_columns(2).show(ui, |ui| {
                     for (field, label, hint) in [
                         (ConnectField::DataDir, "Data directory", "~/.local/share/ledgerscope"),
-                        (ConnectField::Mongo, "MongoDB URI (ledger)", "mongodb://host:27017"),
-                        (ConnectField::Postgres, "PostgreSQL URL (read store)", "postgres://user@host/db"),
+                        (ConnectField::Mongo, "MongoDB URI (ledger)", "mongodb://user@host:27017"),
+                        (ConnectField::MongoPassword, "MongoDB password", "not kept; or LEDGERSCOPE_MONGO_PASSWORD"),
+                        (ConnectField::Postgres, "PostgreSQL URL (read store)", "postgres://user@host/db or service=name"),
+                        (ConnectField::PostgresPassword, "PostgreSQL password", "not kept; or PGPASSWORD, ~/.pgpass"),
                     ] {
                         ui.label(label);
-                        if let (_, Some(text)) = draft_field_ui(ui, shell.connect.get(field), hint, 380.0) {
+                        let secret = matches!(field, ConnectField::MongoPassword | ConnectField::PostgresPassword);
+                        let value = shell.connect.get(field);
+                        let changed = match secret {
+                            true => password_field_ui(ui, value, hint, 380.0).1,
+                            false => draft_field_ui(ui, value, hint, 380.0).1,
+                        };
+                        if let Some(text) = changed {
                             push(commands, ShellCommand::SetConnectField(field, text));
                         }
                         ui.end_row();
                     }
                 });
+                ui.label(
+                    egui::RichText::new(
+                        "Passwords are never kept. Leave one empty to use PGPASSWORD, ~/.pgpass or a \
+                         service file (PostgreSQL), or LEDGERSCOPE_MONGO_PASSWORD (MongoDB).",
+                    )
+                    .small(),
+                );
+                if !shell.recent.is_empty() {
+                    ui.add_space(4.0);
+                    ui.label("Recent");
+                    for (index, entry) in shell.recent.iter().enumerate() {
+                        if ui.button(entry.label()).clicked() {
+                            push(commands, ShellCommand::UseRecent(index));
+                        }
+                    }
+                }
                 ui.horizontal(|ui| {
                     if ui.button("Connect").clicked() {
                         push(commands, ShellCommand::Connect);

@@ -10,6 +10,7 @@ pub mod dialogs;
 mod health_bar;
 pub mod keyboard;
 pub mod menu;
+pub mod recent;
 pub mod shell;
 pub mod start;
 mod tasks;
@@ -103,11 +104,7 @@ impl LedgerApp {
         let startup = start::start_commands(shell.panel, options.observe_only);
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
-        shell.connect = dialogs::ConnectDrafts {
-            data_dir: options.store.data_dir.display().to_string(),
-            mongo: options.store.mongo_uri.clone().unwrap_or_default(),
-            postgres: options.store.postgres_url.clone().unwrap_or_default(),
-        };
+        shell.connect = recent::drafts_of(&options.store);
         let look = prefs.look;
         let saved_prefs = Prefs::of(&shell, &panels, look);
         let mut app = LedgerApp {

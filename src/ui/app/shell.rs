@@ -90,6 +90,9 @@ pub struct Shell {
     pub frame_ms: VecDeque<f32>,
     /// The connect dialog's fields.
     pub connect: ConnectDrafts,
+    /// Connections that worked, newest first, without passwords (kept in
+    /// prefs).
+    pub recent: Vec<super::recent::RecentConnection>,
     /// The export/import dialog's file.
     pub file_path: String,
     /// Under the export/import dialog's file field.
@@ -126,6 +129,7 @@ impl Default for Shell {
             jobs: Jobs::default(),
             frame_ms: VecDeque::new(),
             connect: ConnectDrafts::default(),
+            recent: Vec::new(),
             file_path: String::new(),
             file_error: None,
             focus_search: false,
