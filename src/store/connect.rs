@@ -57,12 +57,13 @@ impl StoreConfig {
     }
 }
 
-/// The four ports a ledger store serves.
+/// The five ports a ledger store serves.
 type LedgerPorts = (
     Arc<dyn super::EventLedger>,
     Arc<dyn super::CheckpointStore>,
     Arc<dyn super::SnapshotStore>,
     Arc<dyn super::LockFactory>,
+    Arc<dyn super::ModelStore>,
 );
 
 /// Opens every store the configuration names. Errors are one sentence that
@@ -95,7 +96,7 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
     if needs_dir && !read_only {
         prepare_data_dir(&config.data_dir)?;
     }
-    let (ledger, checkpoints, snapshots, locks): LedgerPorts = match mongo {
+    let (ledger, checkpoints, snapshots, locks, models): LedgerPorts = match mongo {
         None => {
             let path = config.data_dir.join(LEDGER_FILE);
             if read_only && !path.exists() {
@@ -105,11 +106,23 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
                 )));
             }
             let ledger = Arc::new(blocking(move || SqliteLedger::open(&path, read_only)).await?);
-            (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
+            (
+                ledger.clone(),
+                ledger.clone(),
+                ledger.clone(),
+                ledger.clone(),
+                ledger,
+            )
         }
         Some(ledger) => {
             ledger.prepare(config.connect_timeout).await?;
-            (ledger.clone(), ledger.clone(), ledger.clone(), ledger)
+            (
+                ledger.clone(),
+                ledger.clone(),
+                ledger.clone(),
+                ledger.clone(),
+                ledger,
+            )
         }
     };
     if !read_only {
@@ -134,6 +147,7 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
         checkpoints,
         snapshots,
         locks,
+        models,
         read,
     })
 }

@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod error;
 pub mod missing;
+pub mod models;
 pub mod mongo;
 pub mod postgres;
 pub mod sqlite;
@@ -25,6 +26,7 @@ use crate::domain::{
 
 pub use connect::{StoreConfig, open_stores};
 pub use error::{StoreError, redact};
+pub use models::{ModelStore, StoredModel};
 
 /// Result of every port call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -764,6 +766,8 @@ pub struct Stores {
     pub snapshots: Arc<dyn SnapshotStore>,
     /// Leases (in the ledger store).
     pub locks: Arc<dyn LockFactory>,
+    /// Read model definitions (in the ledger store).
+    pub models: Arc<dyn ModelStore>,
     /// Read models.
     pub read: Arc<dyn ReadStore>,
 }

@@ -23,6 +23,7 @@
 mod codec;
 mod ledger;
 mod meta;
+mod models;
 
 use std::sync::Arc;
 use std::time::Duration;
