@@ -114,6 +114,8 @@ pub fn parse_model(text: &str) -> Result<ModelText, Vec<DefinitionError>> {
     let mut errors = Vec::new();
     let mut name: Option<String> = None;
     let mut name_line = 1;
+    // A statement that never ends stops the reading; the blocks after it are not reported empty.
+    let mut broke = false;
     let mut version: Option<u32> = None;
     let mut schema = Vec::new();
     let mut handlers: Vec<Handler> = Vec::new();
@@ -176,6 +178,7 @@ pub fn parse_model(text: &str) -> Result<ModelText, Vec<DefinitionError>> {
             Ok(found) => found,
             Err(e) => {
                 errors.push(e);
+                broke = true;
                 break;
             }
         };
@@ -228,7 +231,7 @@ pub fn parse_model(text: &str) -> Result<ModelText, Vec<DefinitionError>> {
         errors.push(error_at(text, 0, "the model has no CREATE TABLE"));
     }
     for handler in &handlers {
-        if handler.statements.is_empty() {
+        if !broke && handler.statements.is_empty() {
             errors.push(DefinitionError {
                 line: handler.line,
                 col: handler.col,

@@ -200,7 +200,9 @@ pub fn check_model(source: &str, taken: &[String]) -> Result<CheckedModel, Vec<D
 /// statement's start).
 fn sql_error(source: &str, statement: &Statement, error: &rusqlite::Error) -> DefinitionError {
     match error {
-        rusqlite::Error::SqlInputError { msg, offset, .. } if *offset >= 0 => {
+        rusqlite::Error::SqlInputError { msg, offset, .. }
+            if *offset >= 0 && named_in(statement, msg).is_none() =>
+        {
             let (line, col) = line_col(source, statement.offset + *offset as usize);
             DefinitionError {
                 line,
@@ -209,17 +211,48 @@ fn sql_error(source: &str, statement: &Statement, error: &rusqlite::Error) -> De
             }
         }
         rusqlite::Error::SqliteFailure(_, Some(msg))
-        | rusqlite::Error::SqlInputError { msg, .. } => DefinitionError {
-            line: statement.line,
-            col: statement.col,
-            message: msg.clone(),
-        },
+        | rusqlite::Error::SqlInputError { msg, .. } => {
+            let (line, col) = named_in(statement, msg)
+                .map_or((statement.line, statement.col), |at| {
+                    line_col(source, statement.offset + at)
+                });
+            DefinitionError {
+                line,
+                col,
+                message: msg.clone(),
+            }
+        }
         other => DefinitionError {
             line: statement.line,
             col: statement.col,
             message: other.to_string(),
         },
     }
+}
+
+/// Where the name an error message ends with ("no such column: x") is
+/// written in the statement, outside quotes: its offset in the statement.
+fn named_in(statement: &Statement, message: &str) -> Option<usize> {
+    let name = message.rsplit(": ").next()?.rsplit('.').next()?.trim();
+    if name.is_empty() || !message.contains("no such") {
+        return None;
+    }
+    let sql = statement.sql.to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
+    let bytes = sql.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut from = 0;
+    while let Some(found) = sql[from..].find(&name) {
+        let at = from + found;
+        let end = at + name.len();
+        let before_ok = at == 0 || !word(bytes[at - 1]);
+        let after_ok = end >= bytes.len() || !word(bytes[end]);
+        if before_ok && after_ok && (at == 0 || bytes[at - 1] != b':') {
+            return Some(at);
+        }
+        from = end;
+    }
+    None
 }
 
 fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {

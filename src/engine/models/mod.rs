@@ -13,6 +13,8 @@
 pub mod build;
 pub mod check;
 pub mod query;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
