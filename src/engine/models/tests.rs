@@ -173,7 +173,7 @@ async fn a_row_s_history_and_the_difference_between_two_positions() {
     // Booking 4 is made by event 4 and cancelled by event 7 (i - 3).
     let booking = Value::Uuid(uuid::Uuid::from_u128(4));
     let versions = bookings
-        .row_history("bookings", &[booking.clone()])
+        .row_history("bookings", std::slice::from_ref(&booking))
         .unwrap();
     let froms: Vec<u64> = versions.iter().map(|v| v.valid_from).collect();
     assert_eq!(froms, [events[3].position, events[6].position]);
