@@ -1234,3 +1234,43 @@ fn a_model_is_added_built_and_read_at_a_position() {
     let (code, _) = json(d, &["model", "rows", "users", "--json"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_build_names_the_events_a_block_could_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _) = json(d, &["emit", "--count", "12", "--seed", "3", "--json"]);
+    assert_eq!(code, 0);
+    // No ON CONFLICT: the second booking of a service breaks the key.
+    let file = d.join("services.sql");
+    std::fs::write(
+        &file,
+        "-- model: services\n-- version: 1\nCREATE TABLE services(service TEXT PRIMARY KEY, first INTEGER);\n\
+         ON BookingWizardCompleted:\nINSERT INTO services VALUES (:payload.booking.service, :position);\n",
+    )
+    .unwrap();
+    assert_eq!(
+        json(d, &["model", "add", file.to_str().unwrap(), "--json"]).0,
+        0
+    );
+    let (code, report) = json(d, &["model", "build", "services", "--json"]);
+    assert_eq!(code, 0, "never fatal: {report}");
+    assert_eq!(report["end"], "done");
+    let not_applied = report["not_applied"].as_array().unwrap();
+    assert!(!not_applied.is_empty());
+    assert_eq!(not_applied.len() as u64, report["errors"].as_u64().unwrap());
+    assert_eq!(not_applied[0]["line"], 5);
+    assert!(not_applied[0]["position"].as_u64().unwrap() > 1);
+    assert!(
+        not_applied[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("UNIQUE"),
+        "{report}"
+    );
+    let (_, rows) = json(d, &["model", "rows", "services", "--json"]);
+    assert_eq!(
+        rows["count"].as_u64().unwrap() + not_applied.len() as u64,
+        12
+    );
+}

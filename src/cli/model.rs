@@ -22,6 +22,9 @@ use crate::engine::models::{
 };
 use crate::store::{StoreConfig, StoredModel, Stores, open_stores};
 
+/// How many of the events a block could not apply `model build` prints.
+const NOT_APPLIED_SHOWN: usize = 20;
+
 /// `model` actions.
 #[derive(Debug, Subcommand)]
 pub enum ModelAction {
@@ -391,17 +394,37 @@ async fn build(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
     let report = build_model(stores.ledger.as_ref(), &model, &path, &cancel, &mut print).await;
     stop.abort();
     let report = report.map_err(|e| CliError::input(e.to_string()))?;
+    // The events a block could not apply, first ones first (all of them
+    // are in the model's `errors` table).
+    let not_applied = tokio::task::spawn_blocking(move || {
+        ModelReader::open(&path, &m.name).and_then(|r| r.errors(NOT_APPLIED_SHOWN))
+    })
+    .await
+    .map_err(|e| CliError::input(format!("reading the model stopped: {e}")))?
+    .map_err(|e| CliError::input(e.to_string()))?;
     if json {
-        print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
+        let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
+        value["not_applied"] = serde_json::to_value(&not_applied).unwrap_or(Value::Null);
+        print_json(&value);
     } else {
         let how = match report.end {
             BuildEnd::Done => "built",
             BuildEnd::Cancelled => "stopped",
         };
         println!(
-            "{how} {name} to position {} ({} entries in {:.1}s, {} event(s) not applied; see `model rows`)",
+            "{how} {name} to position {} ({} entries in {:.1}s, {} event(s) not applied)",
             report.position, report.events, report.elapsed_secs, report.errors
         );
+        for e in &not_applied {
+            let statement = match (e.statement, e.line) {
+                (Some(s), Some(line)) => format!(", statement {s} at line {line}"),
+                _ => String::new(),
+            };
+            println!(
+                "  not applied: position {} ({}{statement}): {}",
+                e.position, e.event_type, e.reason
+            );
+        }
     }
     Ok(EXIT_OK)
 }
