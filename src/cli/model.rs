@@ -6,21 +6,20 @@
 //! prints a table's rows at a position with a digest of the whole model.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::args::{Cli, JsonFlag};
-use super::{CliError, CliResult, EXIT_ERROR, EXIT_OK, print_json, store_config};
+use super::{CliError, CliResult, EXIT_ERROR, EXIT_OK, open_engine_as, print_json, store_config};
 use crate::domain::model::DefinitionError;
-use crate::engine::models::build::remove_model_file;
+use crate::engine::Engine;
 use crate::engine::models::{
-    BuildEnd, BuildProgress, CheckedModel, ModelReader, build_model, check_model, model_path,
+    BuildEnd, BuildProgress, CheckedModel, ModelError, ModelReader, check_model, model_path,
 };
-use crate::store::{StoreConfig, StoredModel, Stores, open_stores};
 
 /// How many of the events a block could not apply `model build` prints.
 const NOT_APPLIED_SHOWN: usize = 20;
@@ -177,12 +176,15 @@ fn check(file: &Path, json: bool) -> CliResult<i32> {
     }
 }
 
-async fn stores(cli: &Cli, read_only: bool) -> CliResult<(Stores, StoreConfig)> {
-    let config = StoreConfig {
-        read_only: read_only || cli.observe,
-        ..store_config(cli)
-    };
-    Ok((open_stores(&config).await?, config))
+/// The engine (read-only unless the action writes to the ledger store)
+/// and the data dir the models' files are in.
+async fn engine(cli: &Cli, read_only: bool) -> CliResult<(Arc<Engine>, PathBuf)> {
+    let engine = open_engine_as(cli, read_only || cli.observe).await?;
+    Ok((engine, store_config(cli).data_dir))
+}
+
+fn model_error(e: ModelError) -> CliError {
+    CliError::input(e.to_string())
 }
 
 async fn add(cli: &Cli, file: &Path, json: bool) -> CliResult<i32> {
@@ -191,31 +193,13 @@ async fn add(cli: &Cli, file: &Path, json: bool) -> CliResult<i32> {
     if let Err(errors) = check_model(&text, &[]) {
         return Ok(report_mistakes(file, &errors, json));
     }
-    let (stores, _) = stores(cli, false).await?;
-    let taken: Vec<String> = stores
-        .models
-        .models()
-        .await?
-        .into_iter()
-        .map(|m| m.name)
-        .collect();
+    let (engine, _) = engine(cli, false).await?;
     // ...and again against the ledger's models (a name taken).
-    let model = match check_model(&text, &taken) {
+    let model = match engine.add_model(&text).await {
         Ok(model) => model,
-        Err(errors) => return Ok(report_mistakes(file, &errors, json)),
+        Err(ModelError::Definition(errors)) => return Ok(report_mistakes(file, &errors, json)),
+        Err(e) => return Err(model_error(e)),
     };
-    let stored = StoredModel {
-        name: model.def.name.clone(),
-        version: model.def.version,
-        source: text,
-        added_at: Utc::now(),
-    };
-    if !stores.models.add_model(&stored).await? {
-        return Err(CliError::input(format!(
-            "a model named {} was added meanwhile",
-            stored.name
-        )));
-    }
     if json {
         print_json(&json!({ "ok": true, "added": summary_json(&model) }));
     } else {
@@ -225,11 +209,11 @@ async fn add(cli: &Cli, file: &Path, json: bool) -> CliResult<i32> {
 }
 
 async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
-    let (stores, config) = stores(cli, true).await?;
-    let models = stores.models.models().await?;
+    let (engine, data_dir) = engine(cli, true).await?;
+    let models = engine.models().await.map_err(model_error)?;
     let mut out = Vec::new();
     for m in &models {
-        let path = model_path(&config.data_dir, &m.name);
+        let path = model_path(&data_dir, &m.name);
         let built = ModelReader::open(&path, &m.name).ok();
         let position = built.as_ref().map(|r| r.position());
         let errors = built.as_ref().and_then(|r| r.error_count().ok());
@@ -257,12 +241,11 @@ async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
 }
 
 async fn remove(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
-    let (stores, config) = stores(cli, false).await?;
-    if !stores.models.remove_model(name).await? {
-        return Err(CliError::input(format!("there is no model named {name}")));
-    }
-    remove_model_file(&model_path(&config.data_dir, name))
-        .map_err(|e| CliError::input(e.to_string()))?;
+    let (engine, data_dir) = engine(cli, false).await?;
+    engine
+        .remove_model(name, &data_dir)
+        .await
+        .map_err(model_error)?;
     if json {
         print_json(&json!({ "ok": true, "removed": name }));
     } else {
@@ -271,18 +254,13 @@ async fn remove(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
     Ok(EXIT_OK)
 }
 
-async fn stored(stores: &Stores, name: &str) -> CliResult<StoredModel> {
-    stores
-        .models
-        .model(name)
-        .await?
-        .ok_or_else(|| CliError::input(format!("there is no model named {name}")))
-}
-
 async fn rows(cli: &Cli, args: &RowsArgs, json: bool) -> CliResult<i32> {
-    let (stores, config) = stores(cli, true).await?;
-    let m = stored(&stores, &args.name).await?;
-    let answer = rows_answer(&config.data_dir, &m.name, args).await?;
+    let (engine, data_dir) = engine(cli, true).await?;
+    let m = engine
+        .model_definition(&args.name)
+        .await
+        .map_err(model_error)?;
+    let answer = rows_answer(&data_dir, &m.name, args).await?;
     if json {
         print_json(&answer);
     } else {
@@ -355,19 +333,8 @@ async fn rows_answer(data_dir: &Path, name: &str, args: &RowsArgs) -> CliResult<
 
 async fn build(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
     // The ledger is only read; the model's file is the one thing written.
-    let (stores, config) = stores(cli, true).await?;
-    let m = stored(&stores, name).await?;
-    let model = check_model(&m.source, &[]).map_err(|errors| {
-        CliError::input(format!(
-            "the stored definition of {name} does not check: {}",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })?;
-    let path = model_path(&config.data_dir, name);
+    let (engine, data_dir) = engine(cli, true).await?;
+    let path = model_path(&data_dir, name);
     let cancel = CancellationToken::new();
     let stop = {
         let cancel = cancel.clone();
@@ -391,13 +358,16 @@ async fn build(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
             );
         }
     };
-    let report = build_model(stores.ledger.as_ref(), &model, &path, &cancel, &mut print).await;
+    let report = engine
+        .build_model(name, &data_dir, &cancel, &mut print)
+        .await;
     stop.abort();
-    let report = report.map_err(|e| CliError::input(e.to_string()))?;
+    let report = report.map_err(model_error)?;
     // The events a block could not apply, first ones first (all of them
     // are in the model's `errors` table).
+    let name_owned = name.to_string();
     let not_applied = tokio::task::spawn_blocking(move || {
-        ModelReader::open(&path, &m.name).and_then(|r| r.errors(NOT_APPLIED_SHOWN))
+        ModelReader::open(&path, &name_owned).and_then(|r| r.errors(NOT_APPLIED_SHOWN))
     })
     .await
     .map_err(|e| CliError::input(format!("reading the model stopped: {e}")))?

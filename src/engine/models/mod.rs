@@ -10,6 +10,7 @@
 //! `model_meta` (the definition's digest, the ledger's id and the last
 //! position folded, written with each batch).
 
+mod api;
 pub mod build;
 pub mod check;
 pub mod query;
@@ -69,6 +70,9 @@ pub enum ModelError {
         #[source]
         source: std::io::Error,
     },
+    /// Observe-only mode refuses the change.
+    #[error("{0}")]
+    Refused(String),
     /// Work on another thread stopped without an answer.
     #[error("the model build stopped unexpectedly: {0}")]
     Crashed(String),
