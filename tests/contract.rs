@@ -24,8 +24,8 @@ use ledgerscope::store::postgres::PostgresViews;
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
     AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry,
-    Hole, LedgerCensus, LockFactory, ReadStore, SnapshotMeta, SnapshotStore, StoreError,
-    entry_position, load_read_state,
+    Hole, LedgerCensus, LockFactory, ModelStore, ReadStore, SnapshotMeta, SnapshotStore,
+    StoreError, StoredModel, entry_position, load_read_state,
 };
 use uuid::Uuid;
 
@@ -1325,6 +1325,40 @@ async fn sqlite_fold_range_is_read_range_decoded() {
     );
 }
 
+/// Model definitions: added once under a name, listed by name, read,
+/// removed.
+async fn model_store_contract(store: Arc<dyn ModelStore>) {
+    let model = |name: &str, version: u32| StoredModel {
+        name: name.into(),
+        version,
+        source: format!(
+            "-- model: {name}\n-- version: {version}\nCREATE TABLE t(k TEXT PRIMARY KEY);\n"
+        ),
+        added_at: chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+    };
+    assert!(store.models().await.unwrap().is_empty());
+    assert!(store.add_model(&model("zeta", 1)).await.unwrap());
+    assert!(store.add_model(&model("alpha", 2)).await.unwrap());
+    assert!(
+        !store.add_model(&model("alpha", 3)).await.unwrap(),
+        "a name is taken once"
+    );
+    let names: Vec<String> = store
+        .models()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["alpha", "zeta"]);
+    assert_eq!(store.model("alpha").await.unwrap(), Some(model("alpha", 2)));
+    assert_eq!(store.model("beta").await.unwrap(), None);
+    assert!(store.remove_model("alpha").await.unwrap());
+    assert!(!store.remove_model("alpha").await.unwrap());
+    assert_eq!(store.models().await.unwrap(), [model("zeta", 1)]);
+    store.remove_model("zeta").await.unwrap();
+}
+
 // ---------------------------------------------------------------- the runs
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1338,6 +1372,7 @@ async fn sqlite_ledger_passes_the_contract() {
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
     append_releasing_contract(ledger.clone()).await;
+    model_store_contract(ledger.clone()).await;
     foreign_writer_contract(ledger.clone(), |raw| {
         sqlite_raw(&path, raw);
         async {}
@@ -1419,6 +1454,7 @@ async fn mongo_ledger_passes_the_contract() {
     snapshot_contract(ledger.clone()).await;
     lease_contract(ledger.clone()).await;
     append_releasing_contract(ledger.clone()).await;
+    model_store_contract(ledger.clone()).await;
     foreign_writer_contract(ledger.clone(), |raw| mongo_raw(&ledger, raw)).await;
     drop_mongo(&ledger).await;
 }

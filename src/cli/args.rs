@@ -384,6 +384,11 @@ pub enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Check, add, list, remove, build and read the read models users write.
+    Model {
+        #[command(subcommand)]
+        action: super::model::ModelAction,
+    },
     /// Take, list or restore snapshots.
     Snapshot {
         #[command(subcommand)]
@@ -459,6 +464,7 @@ impl Command {
             | Command::Snapshot { .. }
             | Command::Import { .. }
             | Command::Open { .. } => true,
+            Command::Model { action } => action.writes(),
         }
     }
 }

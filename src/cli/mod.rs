@@ -4,6 +4,7 @@
 //! drift, 2 bad input or an unreachable store.
 
 pub mod args;
+pub mod model;
 pub mod open;
 mod personal;
 pub mod repair;
@@ -154,6 +155,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Subject { out, .. } => out.json,
         Command::Export { json, .. } => json.json,
         Command::Open { .. } => false,
+        Command::Model { action } => action.json(),
         Command::Snapshot { action } => match action {
             SnapshotAction::Take { out, .. }
             | SnapshotAction::List { out }
@@ -345,6 +347,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
             ..
         } => replay(cli, *from_snapshot, *rebuild_foreign, json).await,
         Command::Snapshot { action } => snapshot(cli, action, json).await,
+        Command::Model { action } => model::model(cli, action, json).await,
         Command::Export {
             out,
             pseudonymize,

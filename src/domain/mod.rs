@@ -13,7 +13,7 @@ pub mod projection;
 pub mod series;
 pub mod state;
 #[cfg(test)]
-mod test_ledger;
+pub(crate) mod test_ledger;
 pub mod whatif;
 
 pub use aggregate::{BookingAggregate, DomainError};

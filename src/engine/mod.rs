@@ -12,6 +12,7 @@ pub mod health;
 pub mod history;
 pub mod holes;
 pub mod job;
+pub mod models;
 pub mod outage;
 pub mod pairing;
 pub mod projector;

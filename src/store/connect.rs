@@ -110,13 +110,14 @@ impl StoreConfig {
     }
 }
 
-/// The five ports a ledger store serves.
+/// The ports a ledger store serves.
 type LedgerPorts = (
     Arc<dyn super::EventLedger>,
     Arc<dyn super::CheckpointStore>,
     Arc<dyn super::SnapshotStore>,
     Arc<dyn super::LockFactory>,
     Arc<dyn super::RepairLog>,
+    Arc<dyn super::ModelStore>,
 );
 
 /// Opens every store the configuration names. Errors are one sentence that
@@ -156,7 +157,7 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
     if needs_dir && !read_only {
         prepare_data_dir(&config.data_dir)?;
     }
-    let (ledger, checkpoints, snapshots, locks, repairs): LedgerPorts = match mongo {
+    let (ledger, checkpoints, snapshots, locks, repairs, models): LedgerPorts = match mongo {
         None => {
             let path = config.data_dir.join(LEDGER_FILE);
             if read_only && !path.exists() {
@@ -171,12 +172,14 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
                 ledger.clone(),
                 ledger.clone(),
                 ledger.clone(),
+                ledger.clone(),
                 ledger,
             )
         }
         Some(ledger) => {
             ledger.prepare(config.connect_timeout).await?;
             (
+                ledger.clone(),
                 ledger.clone(),
                 ledger.clone(),
                 ledger.clone(),
@@ -207,6 +210,7 @@ pub async fn open_stores(config: &StoreConfig) -> StoreResult<Stores> {
         checkpoints,
         snapshots,
         locks,
+        models,
         read,
         repairs,
     })

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod missing;
+pub mod models;
 pub mod mongo;
 pub mod pgpass;
 pub mod postgres;
@@ -29,6 +30,7 @@ use crate::domain::{
 pub use connect::{StoreConfig, open_stores};
 pub use credentials::{PgTarget, Secret};
 pub use error::{StoreError, redact};
+pub use models::{ModelStore, StoredModel};
 pub use repairs::{
     Findings, FoundKind, FoundRow, RepairEntry, RepairKind, RepairLog, RepairWork, RowRewrite,
 };
@@ -777,6 +779,8 @@ pub struct Stores {
     pub snapshots: Arc<dyn SnapshotStore>,
     /// Leases (in the ledger store).
     pub locks: Arc<dyn LockFactory>,
+    /// Read model definitions (in the ledger store).
+    pub models: Arc<dyn ModelStore>,
     /// Read models.
     pub read: Arc<dyn ReadStore>,
     /// Repairs (in the ledger store).

@@ -8,6 +8,7 @@ use serde_json::Value;
 mod errors;
 mod history;
 mod logging;
+mod models;
 mod transfer;
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {

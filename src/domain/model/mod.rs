@@ -3,7 +3,10 @@
 //! to. The built-in models (`users`, `bookings`) and the models users write
 //! are both described this way, and the stores, the snapshot codecs, the
 //! comparisons and the screens derive what they do from the description.
+//! A model users write is text ([`sql`]).
 
+pub mod sql;
 mod value;
 
+pub use sql::{DefinitionError, ModelText, parse_model};
 pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};

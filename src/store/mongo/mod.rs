@@ -23,6 +23,7 @@
 mod codec;
 mod ledger;
 mod meta;
+mod models;
 mod repairs;
 
 use std::sync::Arc;

@@ -16,6 +16,8 @@ use super::{Conn, Durability, file_info, label, map_err, migrations};
 
 mod repairs;
 use crate::domain::{DomainEvent, EventMetadata, StoredEvent};
+mod models;
+
 use crate::store::{
     AppendOutcome, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry, Hole, Lease,
     LedgerCensus, LedgerEntry, LedgerIdentity, LedgerPage, LockFactory, MalformedEvent, RawRow,
@@ -218,6 +220,7 @@ impl SqliteLedger {
                 .map_err(|_| StoreError::Config("poisoned".into()))?;
             guard
                 .execute_batch(SCHEMA)
+                .and_then(|()| guard.execute_batch(models::SCHEMA))
                 .map_err(|e| map_err(&store, e))?;
             if !has_column(&guard, "checkpoints", "extra").map_err(|e| map_err(&store, e))? {
                 guard
