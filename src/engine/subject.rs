@@ -12,7 +12,7 @@ use super::job::{JobControl, Phase};
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::personal::personal_fields_of;
 use crate::domain::{DomainEvent, user_id_for_email};
-use crate::store::{entry_position, next_from};
+use crate::store::PageReader;
 
 const PAGE: usize = 2_000;
 
@@ -99,17 +99,15 @@ impl Engine {
         };
         let mut bookings = HashSet::new();
         let id_text = user_id.to_string();
-        let mut from = 1;
-        while from <= head {
+        let mut pages = PageReader::new(1, PAGE);
+        while pages.read_up_to() < head {
             if job.is_cancelled() {
                 return Err(EngineError::Cancelled);
             }
-            let page = self.stores.ledger.read_range(from, PAGE).await?;
-            let Some(next) = next_from(from, &page) else {
+            let Some(page) = pages.next(self.stores.ledger.as_ref()).await? else {
                 break;
             };
-            let asked = std::mem::replace(&mut from, next);
-            for entry in page.iter().filter(|e| entry_position(e) >= asked) {
+            for entry in &page {
                 let event = match entry {
                     Ok(event) => event,
                     Err(bad) => {
@@ -168,7 +166,7 @@ impl Engine {
                     });
                 }
             }
-            job.step(Phase::Reading, from - 1, head, started);
+            job.step(Phase::Reading, pages.read_up_to(), head, started);
         }
         Ok(report)
     }

@@ -15,7 +15,7 @@ use super::{Engine, EngineError, EngineResult};
 use crate::domain::StoredEvent;
 use crate::domain::command::{describe_errors, field_errors_of};
 use crate::domain::personal::Pseudonymizer;
-use crate::store::{AppendOutcome, entry_position, next_from};
+use crate::store::{AppendOutcome, PageReader};
 
 /// Events per ledger page or append batch.
 const PAGE: usize = 2_000;
@@ -148,8 +148,8 @@ impl Engine {
             file: path.display().to_string(),
             pseudonymized: pseudonyms.is_some(),
         };
-        let mut from = 1;
-        while from <= head {
+        let mut pages = PageReader::new(1, PAGE);
+        while pages.read_up_to() < head {
             if job.is_cancelled() {
                 drop(writer);
                 if let Err(e) = std::fs::remove_file(path) {
@@ -157,12 +157,10 @@ impl Engine {
                 }
                 return Err(EngineError::Cancelled);
             }
-            let page = self.stores.ledger.read_range(from, PAGE).await?;
-            let Some(next) = next_from(from, &page) else {
+            let Some(page) = pages.next(self.stores.ledger.as_ref()).await? else {
                 break;
             };
-            let asked = std::mem::replace(&mut from, next);
-            for entry in page.iter().filter(|e| entry_position(e) >= asked) {
+            for entry in &page {
                 match entry {
                     Ok(event) => {
                         if event.decode().is_err() {
@@ -186,7 +184,7 @@ impl Engine {
                     Err(bad) => report.skipped_malformed.push(bad.position),
                 }
             }
-            job.step(Phase::Exporting, from - 1, head, started);
+            job.step(Phase::Exporting, pages.read_up_to(), head, started);
         }
         writer.flush().map_err(|e| file_error(path, "write", e))?;
         Ok(report)

@@ -9,6 +9,7 @@ pub mod error;
 pub mod missing;
 pub mod models;
 pub mod mongo;
+pub mod pages;
 pub mod pgpass;
 pub mod postgres;
 pub mod repairs;
@@ -31,6 +32,7 @@ pub use connect::{StoreConfig, open_stores};
 pub use credentials::{PgTarget, Secret};
 pub use error::{StoreError, redact};
 pub use models::{ModelStore, StoredModel};
+pub use pages::PageReader;
 pub use repairs::{
     Findings, FoundKind, FoundRow, RepairEntry, RepairKind, RepairLog, RepairWork, RowRewrite,
 };
