@@ -114,7 +114,7 @@ impl Engine {
         };
         self.stores
             .read
-            .replace_all(ledger, state.clone(), control)
+            .replace_all(ledger, self.config.model_versions, state.clone(), control)
             .await
             .map_err(|e| match e {
                 StoreError::Cancelled => EngineError::Cancelled,

@@ -4,6 +4,8 @@
 //! are both described this way, and the stores, the snapshot codecs, the
 //! comparisons and the screens derive what they do from the description.
 
+mod builtin;
 mod value;
 
+pub use builtin::{BOOKINGS, BuiltinModel, ModelVersions, USERS};
 pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};
