@@ -9,6 +9,7 @@ mod emit;
 mod health;
 mod keyboard;
 mod repair;
+mod schema;
 mod tables;
 
 use std::path::Path;
