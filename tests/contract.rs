@@ -955,6 +955,43 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     );
     assert_eq!(read.counts().await.unwrap().users, 0, "nothing was written");
     assert_eq!(read.projector_position(users).await.unwrap(), 0);
+    // Nor tables of this ledger built with other schema versions (stamped
+    // without versions: version 1 of each).
+    assert_eq!(
+        read.stamp().await.unwrap().map(|s| s.versions),
+        Some(ModelVersions::FIRST)
+    );
+    let newer = ModelVersions {
+        bookings: 2,
+        ..ModelVersions::FIRST
+    };
+    let other_schema = Err(StoreError::OtherSchema {
+        store: read.info().to_string(),
+        found: ModelVersions::FIRST,
+    });
+    assert_eq!(
+        read.apply(
+            LEDGER,
+            newer,
+            users,
+            &[RowChange::InsertUserIfAbsent(u1.clone())],
+            1
+        )
+        .await,
+        other_schema
+    );
+    let repair = ledgerscope::store::RowRewrite {
+        users_at: 0,
+        bookings_at: 0,
+        users: vec![(u1.user_id, Some(u1.clone()))],
+        bookings: Vec::new(),
+    };
+    assert_eq!(
+        read.rewrite_rows(LEDGER, newer, &repair).await,
+        other_schema.map(|()| false)
+    );
+    assert_eq!(read.counts().await.unwrap().users, 0, "nothing was written");
+    assert_eq!(read.projector_position(users).await.unwrap(), 0);
     read.apply(
         LEDGER,
         ModelVersions::FIRST,

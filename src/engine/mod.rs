@@ -100,7 +100,8 @@ pub enum EngineError {
     #[error("cancelled; nothing was changed")]
     Cancelled,
     /// The read store was built from another ledger (or is past this one's
-    /// head): nothing is written into it until a replay rebuilds it.
+    /// head), or with other schema versions of the models: nothing is
+    /// written into it until a replay rebuilds it.
     #[error("{0}")]
     Foreign(Box<Foreign>),
 }

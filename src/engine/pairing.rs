@@ -24,7 +24,8 @@ use crate::store::{ReadStamp, StoreError};
 /// Rows per table read to check unstamped tables against the ledger.
 const ADOPTION_SAMPLE_ROWS: usize = 50;
 
-/// Read tables that must not be written for this ledger.
+/// Read tables that must not be written for this ledger: of another
+/// ledger, or of this one with other schema versions ([`Foreign::schema`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Foreign {
     /// The read store (`postgresql at host:port/db`).
