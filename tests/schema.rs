@@ -206,3 +206,76 @@ async fn a_snapshot_of_another_schema_is_never_used_and_new_ones_are_taken() {
     assert_eq!(new.versions, BOOKINGS_2);
     assert_eq!(changed.usable_snapshots().await.unwrap(), vec![new]);
 }
+
+/// `ledgerscope` (today's build) on tables a build with `bookings` schema
+/// 2 rebuilt.
+fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerscope"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("LEDGERSCOPE_MONGO_URI")
+        .env_remove("LEDGERSCOPE_POSTGRES_URL")
+        .env_remove("LEDGERSCOPE_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn cli_json(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = cli(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let value = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_names_tables_of_another_schema_refuses_them_and_rebuilds_when_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let changed = engine(dir.path(), BOOKINGS_2).await;
+    emit(&changed, 12, 9).await;
+    changed
+        .replay(replay(false), &JobControl::default())
+        .await
+        .unwrap();
+    emit(&changed, 4, 10).await;
+    let before = tables(&changed).await;
+    drop(changed);
+    let d = dir.path();
+    let sentence = "built with bookings schema 2; this build writes bookings schema 1";
+
+    let (code, status) = cli_json(d, &["status", "--json"]);
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["pairing"]["state"], "foreign", "{status}");
+    assert_eq!(status["schema"]["built_with"]["bookings"], 2, "{status}");
+    assert_eq!(status["model_versions"]["bookings"], 1, "{status}");
+    let message = status["pairing"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(sentence) && message.contains("views.sqlite3"),
+        "{message}"
+    );
+    let (code, project) = cli_json(d, &["project", "--json"]);
+    assert_eq!(code, 3, "{project}");
+    let verify = cli(d, &["verify"]);
+    assert_ne!(verify.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains(sentence));
+    let refused = cli(d, &["replay"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(sentence) && said.contains("replay --rebuild-foreign"),
+        "{said}"
+    );
+    let reopened = engine(d, BOOKINGS_2).await;
+    assert_eq!(tables(&reopened).await, before, "nothing was written");
+    drop(reopened);
+
+    let (code, rebuilt) = cli_json(d, &["replay", "--rebuild-foreign", "--json"]);
+    assert_eq!(code, 0, "{rebuilt}");
+    let (_, status) = cli_json(d, &["status", "--json"]);
+    assert_eq!(status["pairing"]["state"], "paired", "{status}");
+    assert_eq!(
+        status["read_store"]["built_with"]["bookings"], 1,
+        "{status}"
+    );
+    let (code, _) = cli_json(d, &["project", "--json"]);
+    assert_eq!(code, 0);
+}
