@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use chrono::{NaiveDate, Utc};
+use ledgerscope::domain::model::ModelVersions;
 use ledgerscope::domain::{
     BookingDetails, BookingRow, BookingStatus, DomainEvent, EventMetadata, ProjectorId, ReadState,
     RowChange, StoredEvent, UserDetails, UserRow,
@@ -579,6 +580,7 @@ fn snapshot_meta(position: u64, bytes: &[u8], chunks: u32) -> SnapshotMeta {
         bookings: 4,
         base: None,
         ledger_id: Some(Uuid::new_v4()),
+        versions: ModelVersions::FIRST,
     }
 }
 
@@ -912,12 +914,24 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     // New tables are not stamped; a compare-and-set stamps them once.
     assert_eq!(read.stamp().await.unwrap(), None);
     let other = Uuid::new_v4();
-    assert!(read.set_stamp(LEDGER, None).await.unwrap());
     assert!(
-        !read.set_stamp(other, None).await.unwrap(),
+        read.set_stamp(LEDGER, None, ModelVersions::FIRST)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !read
+            .set_stamp(other, None, ModelVersions::FIRST)
+            .await
+            .unwrap(),
         "stamped already"
     );
-    assert!(!read.set_stamp(other, Some(other)).await.unwrap());
+    assert!(
+        !read
+            .set_stamp(other, Some(other), ModelVersions::FIRST)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         read.stamp().await.unwrap().map(|s| s.ledger_id),
         Some(LEDGER)
@@ -928,6 +942,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     assert_eq!(
         read.apply(
             other,
+            ModelVersions::FIRST,
             users,
             &[RowChange::InsertUserIfAbsent(u1.clone())],
             1
@@ -940,8 +955,46 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     );
     assert_eq!(read.counts().await.unwrap().users, 0, "nothing was written");
     assert_eq!(read.projector_position(users).await.unwrap(), 0);
+    // Nor tables of this ledger built with other schema versions (stamped
+    // without versions: version 1 of each).
+    assert_eq!(
+        read.stamp().await.unwrap().map(|s| s.versions),
+        Some(ModelVersions::FIRST)
+    );
+    let newer = ModelVersions {
+        bookings: 2,
+        ..ModelVersions::FIRST
+    };
+    let other_schema = Err(StoreError::OtherSchema {
+        store: read.info().to_string(),
+        found: ModelVersions::FIRST,
+    });
+    assert_eq!(
+        read.apply(
+            LEDGER,
+            newer,
+            users,
+            &[RowChange::InsertUserIfAbsent(u1.clone())],
+            1
+        )
+        .await,
+        other_schema
+    );
+    let repair = ledgerscope::store::RowRewrite {
+        users_at: 0,
+        bookings_at: 0,
+        users: vec![(u1.user_id, Some(u1.clone()))],
+        bookings: Vec::new(),
+    };
+    assert_eq!(
+        read.rewrite_rows(LEDGER, newer, &repair).await,
+        other_schema.map(|()| false)
+    );
+    assert_eq!(read.counts().await.unwrap().users, 0, "nothing was written");
+    assert_eq!(read.projector_position(users).await.unwrap(), 0);
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         users,
         &[RowChange::InsertUserIfAbsent(u1.clone())],
         1,
@@ -958,9 +1011,15 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     // Re-applying changes nothing, even with other values.
     let mut again = u1.clone();
     again.address = "Somewhere else".into();
-    read.apply(LEDGER, users, &[RowChange::InsertUserIfAbsent(again)], 1)
-        .await
-        .unwrap();
+    read.apply(
+        LEDGER,
+        ModelVersions::FIRST,
+        users,
+        &[RowChange::InsertUserIfAbsent(again)],
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(read.users_page(None, 10).await.unwrap(), vec![u1.clone()]);
     // Newer position updates; an older one does not overwrite it.
     let move_to = |address: &str, position| RowChange::SetUserAddress {
@@ -968,15 +1027,33 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
         address: address.into(),
         position,
     };
-    read.apply(LEDGER, users, &[move_to("Calle B", 3)], 3)
-        .await
-        .unwrap();
-    read.apply(LEDGER, users, &[move_to("Calle Old", 2)], 3)
-        .await
-        .unwrap();
-    read.apply(LEDGER, users, &[move_to("Calle B again", 3)], 3)
-        .await
-        .unwrap();
+    read.apply(
+        LEDGER,
+        ModelVersions::FIRST,
+        users,
+        &[move_to("Calle B", 3)],
+        3,
+    )
+    .await
+    .unwrap();
+    read.apply(
+        LEDGER,
+        ModelVersions::FIRST,
+        users,
+        &[move_to("Calle Old", 2)],
+        3,
+    )
+    .await
+    .unwrap();
+    read.apply(
+        LEDGER,
+        ModelVersions::FIRST,
+        users,
+        &[move_to("Calle B again", 3)],
+        3,
+    )
+    .await
+    .unwrap();
     let row = read.users_page(None, 10).await.unwrap().remove(0);
     assert_eq!((row.address.as_str(), row.last_position), ("Calle B", 3));
     assert_eq!(read.projector_position(users).await.unwrap(), 3);
@@ -986,6 +1063,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     let b1 = booking(1, u1.user_id, 4);
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         bookings,
         &[RowChange::InsertBookingIfAbsent(b1.clone())],
         4,
@@ -994,6 +1072,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     .unwrap();
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         bookings,
         &[
             RowChange::SetBookingDates {
@@ -1024,6 +1103,7 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     );
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         bookings,
         &[RowChange::SetBookingStatus {
             booking_id: b1.booking_id,
@@ -1044,7 +1124,9 @@ async fn read_store_contract(read: Arc<dyn ReadStore>) {
     let more: Vec<RowChange> = (2..=9)
         .map(|n| RowChange::InsertUserIfAbsent(user(n, 10 + n as u64)))
         .collect();
-    read.apply(LEDGER, users, &more, 19).await.unwrap();
+    read.apply(LEDGER, ModelVersions::FIRST, users, &more, 19)
+        .await
+        .unwrap();
     let mut expected: Vec<Uuid> = (1..=9).map(|n| user(n, 0).user_id).collect();
     expected.sort();
     let mut paged = Vec::new();
@@ -1091,7 +1173,12 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         on_rows: Arc::new(|_| {}),
     };
     let result = read
-        .replace_all(LEDGER, Arc::new(big_state(10, 2, 100)), control)
+        .replace_all(
+            LEDGER,
+            ModelVersions::FIRST,
+            Arc::new(big_state(10, 2, 100)),
+            control,
+        )
         .await;
     assert_eq!(result, Err(StoreError::Cancelled));
     assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
@@ -1107,7 +1194,12 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         }),
     };
     let result = read
-        .replace_all(LEDGER, Arc::new(big_state(12_000, 5, 100)), control)
+        .replace_all(
+            LEDGER,
+            ModelVersions::FIRST,
+            Arc::new(big_state(12_000, 5, 100)),
+            control,
+        )
         .await;
     assert_eq!(result, Err(StoreError::Cancelled));
     assert_eq!(load_read_state(read.as_ref(), 1000).await.unwrap(), before);
@@ -1125,9 +1217,14 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         cancel: CancellationToken::new(),
         on_rows: Arc::new(move |n| seen.store(n, Ordering::Relaxed)),
     };
-    read.replace_all(LEDGER, Arc::new(state.clone()), control)
-        .await
-        .unwrap();
+    read.replace_all(
+        LEDGER,
+        ModelVersions::FIRST,
+        Arc::new(state.clone()),
+        control,
+    )
+    .await
+    .unwrap();
     assert_eq!(rows.load(Ordering::Relaxed), 12_005);
     let mut after = load_read_state(read.as_ref(), 1000).await.unwrap();
     after.position = state.position;
@@ -1138,6 +1235,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     // Applying after a swap still works (keys and indexes are back).
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         ProjectorId::UserProjection,
         &[RowChange::InsertUserIfAbsent(user(200, 501))],
         501,
@@ -1146,6 +1244,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     .unwrap();
     read.apply(
         LEDGER,
+        ModelVersions::FIRST,
         ProjectorId::UserProjection,
         &[RowChange::InsertUserIfAbsent(user(200, 501))],
         501,
@@ -1159,6 +1258,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
     let rebuilt_for = Uuid::new_v4();
     read.replace_all(
         rebuilt_for,
+        ModelVersions::FIRST,
         Arc::new(big_state(3, 1, 600)),
         BulkControl::none(),
     )
@@ -1170,7 +1270,7 @@ async fn replace_all_contract(read: Arc<dyn ReadStore>) {
         Some(rebuilt_for)
     );
     assert!(matches!(
-        read.apply(LEDGER, ProjectorId::UserProjection, &[], 601).await,
+        read.apply(LEDGER, ModelVersions::FIRST, ProjectorId::UserProjection, &[], 601).await,
         Err(StoreError::ForeignReadStore { found: Some(f), .. }) if f == rebuilt_for
     ));
     assert_eq!(
@@ -1483,6 +1583,7 @@ async fn postgres_read_store_passes_the_contract() {
     // autovacuum has no pass over them to make after the swap.
     read.replace_all(
         LEDGER,
+        ModelVersions::FIRST,
         Arc::new(big_state(2_000, 3, 100)),
         BulkControl::none(),
     )

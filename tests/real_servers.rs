@@ -1008,6 +1008,122 @@ fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_written() {
     drop_schema(&pg, &schema);
 }
 
+/// PostgreSQL read tables made by today's build, opened by a build whose
+/// `bookings` schema is one version on: named with both versions, nothing
+/// projected or repaired into them, rebuilt by a confirmed replay, after
+/// which today's `ledgerscope` names them as the newer schema (`status`,
+/// `project` exits 3).
+#[test]
+fn postgres_tables_of_another_schema_version_are_named_refused_and_rebuilt() {
+    use ledgerscope::domain::ProjectorId;
+    use ledgerscope::domain::model::ModelVersions;
+    use ledgerscope::engine::{Engine, EngineConfig, EngineError, JobControl, ReplayOptions};
+    use ledgerscope::store::{RowRewrite, StoreConfig, StoreError, open_stores};
+
+    let _serial = serial();
+    let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
+        return;
+    };
+    let (scoped, schema) = fresh_schema(&pg);
+    let dir = tempdir();
+    let app = App {
+        data_dir: dir.path().to_path_buf(),
+        mongo: None,
+        postgres: Some(scoped.clone()),
+    };
+    let (code, _) = app.json(&["emit", "--count", "6", "--seed", "5", "--json"]);
+    assert_eq!(code, 0);
+    let (code, _) = app.json(&[
+        "emit",
+        "--count",
+        "3",
+        "--seed",
+        "6",
+        "--no-project",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let bookings_2 = ModelVersions {
+        bookings: 2,
+        ..ModelVersions::BUILT_IN
+    };
+    runtime().block_on(async {
+        let config = StoreConfig {
+            postgres_url: Some(scoped.clone()),
+            ..StoreConfig::embedded(dir.path())
+        };
+        let mut engine_config = EngineConfig::new("test");
+        engine_config.model_versions = bookings_2;
+        let engine = Engine::new(open_stores(&config).await.unwrap(), engine_config);
+        let pairing = engine.check_pairing().await.unwrap();
+        let foreign = pairing.foreign().expect("named");
+        let sentence = foreign.to_string();
+        assert!(
+            foreign.other_schema().is_some()
+                && sentence.contains("postgresql")
+                && sentence
+                    .contains("built with bookings schema 1; this build writes bookings schema 2"),
+            "{sentence}"
+        );
+        let read = engine.stores().read.clone();
+        let counts = read.counts().await.unwrap();
+        let positions = read
+            .projector_position(ProjectorId::BookingProjection)
+            .await
+            .unwrap();
+        let refused = engine.catch_up(ProjectorId::BookingProjection).await;
+        assert!(
+            matches!(refused, Err(EngineError::Foreign(_))),
+            "{refused:?}"
+        );
+        let ledger = engine.ledger_identity().await.unwrap().unwrap().id;
+        let first = read.bookings_page(None, 1).await.unwrap()[0].booking_id;
+        let rewrite = RowRewrite {
+            users_at: 0,
+            bookings_at: positions,
+            users: Vec::new(),
+            bookings: vec![(first, None)],
+        };
+        let rewritten = read.rewrite_rows(ledger, bookings_2, &rewrite).await;
+        assert!(
+            matches!(rewritten, Err(StoreError::OtherSchema { .. })),
+            "{rewritten:?}"
+        );
+        assert_eq!(read.counts().await.unwrap(), counts, "nothing was written");
+        assert_eq!(
+            read.projector_position(ProjectorId::BookingProjection)
+                .await
+                .unwrap(),
+            positions
+        );
+        let options = ReplayOptions {
+            from_snapshot: false,
+            rebuild_foreign: true,
+        };
+        engine
+            .replay(options, &JobControl::default())
+            .await
+            .unwrap();
+        assert_eq!(read.stamp().await.unwrap().unwrap().versions, bookings_2);
+        assert!(engine.verify().await.unwrap().in_sync);
+    });
+    let (_, status) = app.json(&["status", "--json"]);
+    assert_eq!(status["pairing"]["state"], "foreign", "{status}");
+    assert_eq!(
+        status["read_store"]["built_with"]["bookings"], 2,
+        "{status}"
+    );
+    assert_eq!(status["schema"]["this_build"]["bookings"], 1, "{status}");
+    let message = status["pairing"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("built with bookings schema 2; this build writes bookings schema 1"),
+        "{message}"
+    );
+    let (code, project) = app.json(&["project", "--json"]);
+    assert_eq!(code, 3, "{project}");
+    drop_schema(&pg, &schema);
+}
+
 /// TLS as production configures it, against the servers' TLS listeners
 /// (certificates from the CA `scripts/services.sh` makes): libpq's
 /// `sslmode`/`sslrootcert`/`sslcert`/`sslkey`, the system trust store, the

@@ -377,8 +377,9 @@ pub enum Command {
         /// Start from the newest snapshot instead of from zero.
         #[arg(long)]
         from_snapshot: bool,
-        /// Confirms replacing read tables built from another ledger (the
-        /// error without it names both ledgers).
+        /// Confirms replacing read tables built from another ledger, or
+        /// with other schema versions of the models (the error without it
+        /// names both ledgers, or both versions).
         #[arg(long)]
         rebuild_foreign: bool,
         #[command(flatten)]
@@ -540,7 +541,8 @@ pub enum SnapshotAction {
     Restore {
         /// Snapshot id (or a unique prefix).
         id: String,
-        /// Confirms replacing read tables built from another ledger.
+        /// Confirms replacing read tables built from another ledger, or
+        /// with other schema versions of the models.
         #[arg(long)]
         rebuild_foreign: bool,
         #[command(flatten)]

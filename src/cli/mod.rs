@@ -552,7 +552,10 @@ async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
             "missing": report.read_store.missing,
             "error": report.read_store.error,
             "built_from": report.read_store.stamp.map(|s| s.ledger_id),
+            "built_with": report.read_store.stamp.map(|s| s.versions),
         },
+        "model_versions": report.model_versions,
+        "schema": report.pairing.as_ref().and_then(Pairing::foreign).and_then(|f| f.other_schema()),
         "pairing": pairing,
         "projectors": report.projectors,
         "snapshots": report.snapshots,
@@ -587,7 +590,15 @@ async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
             (None, _) => eprintln!("read store: {}", report.read_store.info),
         }
         if let Some(message) = report.foreign_message() {
-            eprintln!("NOT THIS LEDGER'S: {message}");
+            match report
+                .pairing
+                .as_ref()
+                .and_then(Pairing::foreign)
+                .and_then(|f| f.other_schema())
+            {
+                Some(_) => eprintln!("OTHER SCHEMA: {message}"),
+                None => eprintln!("NOT THIS LEDGER'S: {message}"),
+            }
         }
         for p in &report.projectors {
             eprintln!(
@@ -908,8 +919,12 @@ async fn replay(
     };
     let result = engine.replay_recorded(options, &job).await.map(|(r, _)| r);
     if let Err(EngineError::Foreign(foreign)) = &result {
+        let with = match foreign.other_schema() {
+            Some(_) => "rebuild them with this build's schema",
+            None => "replace them with this ledger's",
+        };
         return Err(CliError::input(format!(
-            "{foreign}; run `replay --rebuild-foreign` to replace them with this ledger's"
+            "{foreign}; run `replay --rebuild-foreign` to {with}"
         )));
     }
     ctrl_c.abort();

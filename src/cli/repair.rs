@@ -81,8 +81,12 @@ pub(super) async fn repair(
     ctrl_c.abort();
     let entry = match result {
         Err(EngineError::Foreign(foreign)) => {
+            let of = match foreign.other_schema() {
+                Some(_) => "another schema",
+                None => "another ledger",
+            };
             return Err(CliError::input(format!(
-                "{foreign}; rows are not repaired one by one in tables of another ledger: run `replay --rebuild-foreign`"
+                "{foreign}; rows are not repaired one by one in tables of {of}: run `replay --rebuild-foreign`"
             )));
         }
         other => other?,

@@ -325,6 +325,7 @@ impl Engine {
             bookings: encoded.counts.bookings,
             base: Some(SnapshotMeta::HISTORY),
             ledger_id: Some(self.ledger_id().await?),
+            versions: self.config.model_versions,
         };
         self.stores.snapshots.save_snapshot(&meta, chunks).await?;
         tracing::info!(

@@ -43,6 +43,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::domain::command::describe_errors;
+pub use crate::domain::model::ModelVersions;
 use crate::domain::{DomainError, FieldError, ProjectorId, ReadState};
 use crate::store::{StoreError, StoreInfo, Stores};
 
@@ -51,7 +52,7 @@ pub use compare::VerifyReport;
 pub use handler::{CommandOutcome, CommandTrace, TraceStep};
 pub use health::{BlockedWrite, ReadStoreHealth, ReadStoreTrouble};
 pub use job::{JobControl, Phase, Progress};
-pub use pairing::{Foreign, Pairing};
+pub use pairing::{Foreign, Pairing, SchemaChange};
 pub use projector::{ProjectorState, ProjectorStatus};
 pub use queries::{Density, parse_time};
 pub use replay::{ReplayOptions, ReplayReport};
@@ -100,7 +101,8 @@ pub enum EngineError {
     #[error("cancelled; nothing was changed")]
     Cancelled,
     /// The read store was built from another ledger (or is past this one's
-    /// head): nothing is written into it until a replay rebuilds it.
+    /// head), or with other schema versions of the models: nothing is
+    /// written into it until a replay rebuilds it.
     #[error("{0}")]
     Foreign(Box<Foreign>),
 }
@@ -152,6 +154,12 @@ pub struct EngineConfig {
     /// A projector's write into the read store that has waited this long
     /// is shown as blocked, and the read store as locked ([`health`]).
     pub write_blocked_after: Duration,
+    /// The schema version of each built-in read model this engine writes
+    /// and reads snapshots of: [`ModelVersions::BUILT_IN`]. Read tables and
+    /// snapshots of other versions are named and never written into or
+    /// used. Tests set other versions to open stores made with today's
+    /// columns as a build with a changed built-in schema would.
+    pub model_versions: ModelVersions,
 }
 
 impl EngineConfig {
@@ -170,6 +178,7 @@ impl EngineConfig {
             lock_wait: Duration::from_secs(3),
             hole_timeout: holes::DEFAULT_HOLE_TIMEOUT,
             write_blocked_after: Duration::from_secs(2),
+            model_versions: ModelVersions::BUILT_IN,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
@@ -50,19 +51,27 @@ impl ReadStore for SimulatedOutage {
     async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
         self.inner.stamp().await
     }
-    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
+    async fn set_stamp(
+        &self,
+        ledger: Uuid,
+        expected: Option<Uuid>,
+        versions: ModelVersions,
+    ) -> StoreResult<bool> {
         self.check()?;
-        self.inner.set_stamp(ledger, expected).await
+        self.inner.set_stamp(ledger, expected, versions).await
     }
     async fn apply(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
     ) -> StoreResult<()> {
         self.check()?;
-        self.inner.apply(ledger, projector, changes, position).await
+        self.inner
+            .apply(ledger, versions, projector, changes, position)
+            .await
     }
     async fn projector_position(&self, projector: ProjectorId) -> StoreResult<u64> {
         self.inner.projector_position(projector).await
@@ -83,18 +92,22 @@ impl ReadStore for SimulatedOutage {
     async fn replace_all(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
         self.check()?;
-        self.inner.replace_all(ledger, rows, control).await
+        self.inner
+            .replace_all(ledger, versions, rows, control)
+            .await
     }
     async fn rewrite_rows(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: &crate::store::RowRewrite,
     ) -> StoreResult<bool> {
         self.check()?;
-        self.inner.rewrite_rows(ledger, rows).await
+        self.inner.rewrite_rows(ledger, versions, rows).await
     }
 }

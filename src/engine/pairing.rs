@@ -5,18 +5,27 @@
 //! confirmation naming both) rebuilds them for this ledger. Tables made by a
 //! build without identities are checked once against the ledger and then
 //! adopted (stamped) or named as foreign.
+//!
+//! Beside the ledger, the tables record the schema version of each built-in
+//! model they were built with ([`ModelVersions`]; tables stamped before
+//! versions existed are version 1). Tables of this ledger but of other
+//! versions are named in one sentence, never written into, and rebuilt by
+//! a replay after the same confirmation (they are [`Pairing::Foreign`] with
+//! [`Foreign::schema`] set: not this build's to write).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Engine, EngineError, EngineResult};
+use crate::domain::model::ModelVersions;
 use crate::domain::{DomainEvent, ProjectorId};
 use crate::store::{ReadStamp, StoreError};
 
 /// Rows per table read to check unstamped tables against the ledger.
 const ADOPTION_SAMPLE_ROWS: usize = 50;
 
-/// Read tables that must not be written for this ledger.
+/// Read tables that must not be written for this ledger: of another
+/// ledger, or of this one with other schema versions ([`Foreign::schema`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Foreign {
     /// The read store (`postgresql at host:port/db`).
@@ -31,6 +40,48 @@ pub struct Foreign {
     pub head: u64,
     /// Why, when the ids alone do not say it.
     pub detail: Option<String>,
+    /// Set when the tables are of this ledger but were built with other
+    /// schema versions of the models than this build writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaChange>,
+}
+
+/// Read tables built with other schema versions than this build writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaChange {
+    /// The versions the tables were built with.
+    pub built_with: ModelVersions,
+    /// The versions this build writes.
+    pub this_build: ModelVersions,
+}
+
+/// The models whose versions differ, as the messages name them
+/// (`bookings schema 1`, `users schema 1 and bookings schema 1`); every
+/// model when none differ.
+pub fn versions_text(versions: &ModelVersions, other: &ModelVersions) -> String {
+    let differing = versions.differing(other);
+    let named: Vec<String> = if differing.is_empty() {
+        versions
+            .named()
+            .iter()
+            .map(|(name, v)| format!("{name} schema {v}"))
+            .collect()
+    } else {
+        differing
+            .iter()
+            .map(|(name, v, _)| format!("{name} schema {v}"))
+            .collect()
+    };
+    named.join(" and ")
+}
+
+impl Foreign {
+    /// Whether the tables are this ledger's, of other schema versions only.
+    pub fn other_schema(&self) -> Option<&SchemaChange> {
+        self.schema
+            .as_ref()
+            .filter(|_| self.built_from.is_some() && self.built_from == self.ledger)
+    }
 }
 
 /// The first eight hex digits of an id, as the messages show ledgers.
@@ -40,6 +91,16 @@ pub fn short_id(id: Uuid) -> String {
 
 impl std::fmt::Display for Foreign {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(change) = self.other_schema() {
+            return write!(
+                f,
+                "the read tables in {} were built with {}; this build writes {}: \
+                 nothing is projected into them until a replay rebuilds them",
+                self.read_store,
+                versions_text(&change.built_with, &change.this_build),
+                versions_text(&change.this_build, &change.built_with)
+            );
+        }
         let from = match self.built_from {
             Some(id) => format!("ledger {}", short_id(id)),
             None => "a ledger without an id".to_string(),
@@ -113,6 +174,14 @@ impl Engine {
         // After the positions: the head only grows, so a position past it
         // is never a race with a new event.
         let head = self.stores.ledger.head().await?;
+        let this_build = self.config.model_versions;
+        let schema = stamp
+            .map(|s| s.versions)
+            .filter(|v| *v != this_build)
+            .map(|built_with| SchemaChange {
+                built_with,
+                this_build,
+            });
         let foreign = |built_from: Option<Uuid>, detail: Option<String>| {
             Pairing::Foreign(Foreign {
                 read_store: self.read_info().to_string(),
@@ -121,6 +190,7 @@ impl Engine {
                 ledger: identity.map(|i| i.id),
                 head,
                 detail,
+                schema,
             })
         };
         let pairing = match (identity, stamp) {
@@ -133,6 +203,8 @@ impl Engine {
                                 .into(),
                         ),
                     )
+                } else if schema.is_some() {
+                    foreign(Some(ledger_id), None)
                 } else {
                     Pairing::Paired {
                         ledger: identity.id,
@@ -148,7 +220,18 @@ impl Engine {
                         Err(detail) => foreign(None, Some(detail)),
                         Ok(checked_rows) => match identity {
                             Some(identity) if !self.observe_only() => {
-                                let stamped = self.stores.read.set_stamp(identity.id, None).await?;
+                                // Rows made before versions existed have
+                                // version 1's columns; new tables this
+                                // build's.
+                                let versions = match checked_rows {
+                                    0 => this_build,
+                                    _ => ModelVersions::FIRST,
+                                };
+                                let stamped = self
+                                    .stores
+                                    .read
+                                    .set_stamp(identity.id, None, versions)
+                                    .await?;
                                 // Whoever stamped first decides: check again,
                                 // and say so when it was this check.
                                 let again = Box::pin(self.check_pairing()).await?;
@@ -223,10 +306,14 @@ impl Engine {
         }
     }
 
-    /// Turns a store's refusal to write into foreign tables into the
-    /// sentence naming both ledgers (checking the pairing again).
+    /// Turns a store's refusal to write into foreign tables (or tables of
+    /// other schema versions) into the sentence naming both (checking the
+    /// pairing again).
     pub(crate) async fn foreign_error(&self, error: StoreError) -> EngineError {
-        if !matches!(error, StoreError::ForeignReadStore { .. }) {
+        if !matches!(
+            error,
+            StoreError::ForeignReadStore { .. } | StoreError::OtherSchema { .. }
+        ) {
             return error.into();
         }
         self.forget_pairing();

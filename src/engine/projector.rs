@@ -119,6 +119,7 @@ impl Engine {
     /// tables of another ledger.
     pub async fn catch_up(&self, projector: ProjectorId) -> EngineResult<CatchUp> {
         let ledger = self.paired_ledger().await?;
+        let versions = self.config.model_versions;
         let read = &self.stores.read;
         let position = read.projector_position(projector).await;
         self.note_read(position.as_ref().map(|_| ()));
@@ -191,7 +192,10 @@ impl Engine {
             }
             let started = Instant::now();
             let written = self
-                .watched_write(projector, read.apply(ledger, projector, &changes, last))
+                .watched_write(
+                    projector,
+                    read.apply(ledger, versions, projector, &changes, last),
+                )
                 .await;
             if let Err(e) = written {
                 return Err(self.foreign_error(e).await);

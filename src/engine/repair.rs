@@ -247,7 +247,12 @@ impl Engine {
                         return Err(EngineError::Busy { name, holder });
                     }
                 }
-                if self.stores.read.rewrite_rows(ledger, &rewrite).await? {
+                if self
+                    .stores
+                    .read
+                    .rewrite_rows(ledger, self.config.model_versions, &rewrite)
+                    .await?
+                {
                     work = done;
                     break;
                 }

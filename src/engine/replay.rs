@@ -19,7 +19,8 @@ use crate::store::{BulkControl, Checkpoint, Hole, SnapshotMeta, StoreError};
 pub struct ReplayOptions {
     /// Start from the newest usable snapshot instead of from zero.
     pub from_snapshot: bool,
-    /// The user confirmed replacing read tables built from another ledger.
+    /// The user confirmed replacing read tables built from another ledger,
+    /// or with other schema versions of the models (`--rebuild-foreign`).
     pub rebuild_foreign: bool,
 }
 
@@ -114,7 +115,7 @@ impl Engine {
         };
         self.stores
             .read
-            .replace_all(ledger, state.clone(), control)
+            .replace_all(ledger, self.config.model_versions, state.clone(), control)
             .await
             .map_err(|e| match e {
                 StoreError::Cancelled => EngineError::Cancelled,

@@ -77,6 +77,7 @@ impl Engine {
             bookings: counts.bookings,
             base: None,
             ledger_id,
+            versions: self.config.model_versions,
         };
         self.stores.snapshots.save_snapshot(&meta, chunks).await?;
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
@@ -138,7 +139,7 @@ impl Engine {
             .list_snapshots()
             .await?
             .into_iter()
-            .filter(|s| s.usable_for(identity.id))
+            .filter(|s| s.usable_for(identity.id, self.config.model_versions))
             .collect())
     }
 
@@ -221,12 +222,27 @@ impl Engine {
                 ),
             ));
         }
+        if meta.versions != self.config.model_versions {
+            return Err(bad_snapshot(
+                &meta,
+                format!(
+                    "it was taken with {}; this build reads {}",
+                    super::pairing::versions_text(&meta.versions, &self.config.model_versions),
+                    super::pairing::versions_text(&self.config.model_versions, &meta.versions)
+                ),
+            ));
+        }
         self.confirm_rebuild(rebuild_foreign).await?;
         let state = Arc::new(self.load_snapshot_state(&meta).await?);
         let rows = (state.users.len() + state.bookings.len()) as u64;
         self.stores
             .read
-            .replace_all(ledger, state, BulkControl::none())
+            .replace_all(
+                ledger,
+                self.config.model_versions,
+                state,
+                BulkControl::none(),
+            )
             .await?;
         self.forget_pairing();
         let head = self.stores.ledger.head().await?;
@@ -410,6 +426,7 @@ impl Engine {
             bookings: counts.bookings,
             base: Some(full.id),
             ledger_id: Some(self.ledger_id().await?),
+            versions: self.config.model_versions,
         };
         self.stores
             .snapshots

@@ -121,6 +121,7 @@ fn meta(position: u64, base: Option<Uuid>) -> SnapshotMeta {
         bookings: 0,
         base,
         ledger_id: None,
+        versions: crate::domain::model::ModelVersions::FIRST,
     }
 }
 

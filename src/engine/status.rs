@@ -85,6 +85,10 @@ pub struct StatusReport {
     pub latest_snapshot_position: Option<u64>,
     /// Observe-only.
     pub observe_only: bool,
+    /// The schema version of each model this build writes (the read
+    /// tables' own are in `read_store.stamp`).
+    #[serde(default)]
+    pub model_versions: crate::domain::model::ModelVersions,
 }
 
 impl StatusReport {
@@ -181,7 +185,7 @@ impl Engine {
         let snapshots = self.list_snapshots().await?;
         let usable: Vec<_> = snapshots
             .iter()
-            .filter(|s| ledger_id.is_some() && s.ledger_id == ledger_id)
+            .filter(|s| ledger_id.is_some_and(|id| s.usable_for(id, self.config.model_versions)))
             .collect();
         Ok(StatusReport {
             head,
@@ -203,6 +207,7 @@ impl Engine {
             usable_snapshots: usable.len(),
             latest_snapshot_position: usable.iter().map(|s| s.position).max(),
             observe_only: self.observe_only(),
+            model_versions: self.config.model_versions,
         })
     }
 }

@@ -50,6 +50,15 @@ pub enum StoreError {
         /// The ledger id the tables are stamped with.
         found: Option<Uuid>,
     },
+    /// The read tables are of this ledger but were built with other schema
+    /// versions of the models: nothing was written into them.
+    #[error("{store}: the read tables were built with other schema versions (users {}, bookings {}); nothing was written", found.users, found.bookings)]
+    OtherSchema {
+        /// Which store.
+        store: String,
+        /// The versions the tables were built with.
+        found: crate::domain::model::ModelVersions,
+    },
     /// The store was opened read-only (an inspection): writes are refused.
     #[error("{store} is open read-only; {what} would write")]
     ReadOnly {

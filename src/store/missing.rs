@@ -11,6 +11,7 @@ use super::sqlite::file_info;
 use super::{
     BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
 };
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 
 /// A read store that is not there.
@@ -45,10 +46,17 @@ impl ReadStore for MissingReadStore {
     async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
         self.missing()
     }
-    async fn set_stamp(&self, _: Uuid, _: Option<Uuid>) -> StoreResult<bool> {
+    async fn set_stamp(&self, _: Uuid, _: Option<Uuid>, _: ModelVersions) -> StoreResult<bool> {
         self.missing()
     }
-    async fn apply(&self, _: Uuid, _: ProjectorId, _: &[RowChange], _: u64) -> StoreResult<()> {
+    async fn apply(
+        &self,
+        _: Uuid,
+        _: ModelVersions,
+        _: ProjectorId,
+        _: &[RowChange],
+        _: u64,
+    ) -> StoreResult<()> {
         self.missing()
     }
     async fn projector_position(&self, _: ProjectorId) -> StoreResult<u64> {
@@ -63,10 +71,16 @@ impl ReadStore for MissingReadStore {
     async fn counts(&self) -> StoreResult<TableCounts> {
         self.missing()
     }
-    async fn replace_all(&self, _: Uuid, _: Arc<dyn TableRows>, _: BulkControl) -> StoreResult<()> {
+    async fn replace_all(
+        &self,
+        _: Uuid,
+        _: ModelVersions,
+        _: Arc<dyn TableRows>,
+        _: BulkControl,
+    ) -> StoreResult<()> {
         self.missing()
     }
-    async fn rewrite_rows(&self, _: Uuid, _: &RowRewrite) -> StoreResult<bool> {
+    async fn rewrite_rows(&self, _: Uuid, _: ModelVersions, _: &RowRewrite) -> StoreResult<bool> {
         self.missing()
     }
 }

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::model::ModelVersions;
 use crate::domain::{
     BookingRow, DomainEvent, ProjectorId, ReadState, RowChange, StoredEvent, TableRows, UserRow,
 };
@@ -548,6 +549,11 @@ pub struct SnapshotMeta {
     /// (taken by a build without ledger identities), are never used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger_id: Option<Uuid>,
+    /// The schema version of each model its rows were folded into
+    /// ([`ModelVersions::FIRST`] for snapshots taken before versions
+    /// existed). Snapshots of other versions are never used.
+    #[serde(default)]
+    pub versions: ModelVersions,
 }
 
 impl SnapshotMeta {
@@ -581,9 +587,10 @@ impl SnapshotMeta {
         }
     }
 
-    /// Whether it is of ledger `ledger` and readable: the only snapshots used.
-    pub fn usable_for(&self, ledger: Uuid) -> bool {
-        self.ledger_id == Some(ledger) && self.readable()
+    /// Whether it is of ledger `ledger`, of the models' `versions` and
+    /// readable: the only snapshots used.
+    pub fn usable_for(&self, ledger: Uuid, versions: ModelVersions) -> bool {
+        self.ledger_id == Some(ledger) && self.versions == versions && self.readable()
     }
 
     /// The empty state at position 0, never stored: the full snapshot that
@@ -602,6 +609,7 @@ impl SnapshotMeta {
             bookings: 0,
             base: None,
             ledger_id: None,
+            versions: ModelVersions::FIRST,
         }
     }
 }
@@ -715,6 +723,10 @@ pub struct ReadStamp {
     pub ledger_id: Uuid,
     /// When the tables were stamped with it.
     pub stamped_at: DateTime<Utc>,
+    /// The schema version of each model the tables were built with
+    /// ([`ModelVersions::FIRST`] for tables stamped before versions existed).
+    #[serde(default)]
+    pub versions: ModelVersions,
 }
 
 /// The read models (`users`, `bookings`, `projection_state`, `ledger_identity`).
@@ -727,15 +739,23 @@ pub trait ReadStore: Send + Sync {
     /// The ledger the tables were built from; `None` when never stamped (new
     /// tables, or tables made by a build without ledger identities).
     async fn stamp(&self) -> StoreResult<Option<ReadStamp>>;
-    /// Stamps the tables with `ledger` if their stamp is still `expected`
-    /// (compare-and-set); false when another stamp got there first.
-    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool>;
+    /// Stamps the tables with `ledger`, built with `versions`, if their
+    /// stamp is still `expected` (compare-and-set); false when another
+    /// stamp got there first.
+    async fn set_stamp(
+        &self,
+        ledger: Uuid,
+        expected: Option<Uuid>,
+        versions: ModelVersions,
+    ) -> StoreResult<bool>;
     /// Applies row changes and sets the projector's position, in one
-    /// transaction, if the tables are stamped with `ledger`; otherwise
-    /// nothing is written and the answer is [`StoreError::ForeignReadStore`].
+    /// transaction, if the tables are stamped with `ledger` and `versions`;
+    /// otherwise nothing is written and the answer is
+    /// [`StoreError::ForeignReadStore`] or [`StoreError::OtherSchema`].
     async fn apply(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
@@ -754,20 +774,27 @@ pub trait ReadStore: Send + Sync {
     async fn counts(&self) -> StoreResult<TableCounts>;
     /// Loads `rows` into fresh tables, then swaps them in (with every
     /// projector's position set to `rows.position()` and the tables stamped
-    /// with `ledger`) in one transaction. Cancelled or failed: the previous
-    /// tables stay as they were.
+    /// with `ledger` and `versions`) in one transaction. Cancelled or
+    /// failed: the previous tables stay as they were.
     async fn replace_all(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()>;
     /// Writes a targeted repair's rows (whole rows replaced, inserted or
     /// deleted; projector positions untouched) in one transaction, if the
-    /// tables are stamped with `ledger` (else [`StoreError::ForeignReadStore`])
-    /// and each projector is still at the position its rows were folded
-    /// at; false (nothing written) when one has moved on.
-    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool>;
+    /// tables are stamped with `ledger` and `versions` (else
+    /// [`StoreError::ForeignReadStore`] or [`StoreError::OtherSchema`]) and
+    /// each projector is still at the position its rows were folded at;
+    /// false (nothing written) when one has moved on.
+    async fn rewrite_rows(
+        &self,
+        ledger: Uuid,
+        versions: ModelVersions,
+        rows: &RowRewrite,
+    ) -> StoreResult<bool>;
 }
 
 /// Everything the engine needs, as shared trait objects.

@@ -11,6 +11,7 @@ mod health;
 mod keyboard;
 mod personal;
 mod repair;
+mod schema;
 mod tables;
 
 use std::path::Path;

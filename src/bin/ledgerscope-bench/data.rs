@@ -232,6 +232,7 @@ impl StorePair {
                 .read
                 .replace_all(
                     ledger,
+                    ledgerscope::domain::model::ModelVersions::BUILT_IN,
                     Arc::new(ReadState::default()),
                     ledgerscope::store::BulkControl::none(),
                 )

@@ -87,6 +87,7 @@ async fn time_floor(
         .read
         .replace_all(
             ledger_id(engine).await?,
+            engine.config().model_versions,
             final_state.clone(),
             BulkControl::none(),
         )
@@ -107,7 +108,12 @@ async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
     let ledger = ledger_id(engine).await?;
     stores
         .read
-        .replace_all(ledger, Arc::new(ReadState::default()), BulkControl::none())
+        .replace_all(
+            ledger,
+            engine.config().model_versions,
+            Arc::new(ReadState::default()),
+            BulkControl::none(),
+        )
         .await?;
     let started = Instant::now();
     let mut position = 0;
@@ -125,7 +131,13 @@ async fn time_naive(engine: &Engine, prefix: u64) -> anyhow::Result<f64> {
                 let changes = projector.changes(event.position, &domain);
                 stores
                     .read
-                    .apply(ledger, projector, &changes, event.position)
+                    .apply(
+                        ledger,
+                        engine.config().model_versions,
+                        projector,
+                        &changes,
+                        event.position,
+                    )
                     .await?;
                 stores
                     .checkpoints

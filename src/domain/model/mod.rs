@@ -5,8 +5,10 @@
 //! comparisons and the screens derive what they do from the description.
 //! A model users write is text ([`sql`]).
 
+mod builtin;
 pub mod sql;
 mod value;
 
+pub use builtin::{BOOKINGS, BuiltinModel, ModelVersions, USERS};
 pub use sql::{DefinitionError, ModelText, parse_model};
 pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};

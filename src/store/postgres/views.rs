@@ -11,6 +11,7 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::{Built, build_pool, map_pg, map_pool, signed_in_error};
+use crate::domain::model::ModelVersions;
 use crate::domain::{
     BookingRef, BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRef, UserRow,
 };
@@ -20,6 +21,7 @@ use crate::store::{
 };
 
 mod rewrite;
+mod stamp;
 
 /// Advisory-lock key serializing schema changes and replays between instances.
 const SCHEMA_LOCK: i64 = 0x6c65_6467_6572_7363;
@@ -256,6 +258,7 @@ fn stamp_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<ReadStamp> {
     Ok(ReadStamp {
         ledger_id: row.try_get(0).map_err(e)?,
         stamped_at: row.try_get(1).map_err(e)?,
+        versions: ModelVersions::FIRST,
     })
 }
 
@@ -266,9 +269,13 @@ async fn create_schema(pool: &deadpool_postgres::Pool, store: &str) -> StoreResu
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .await
         .map_err(|e| map_pg(store, &e))?;
-    tx.batch_execute(&format!("{}{STATE_SQL}", tables_sql("", true, true)))
-        .await
-        .map_err(|e| map_pg(store, &e))?;
+    tx.batch_execute(&format!(
+        "{}{STATE_SQL}{}",
+        tables_sql("", true, true),
+        stamp::SCHEMA_SQL
+    ))
+    .await
+    .map_err(|e| map_pg(store, &e))?;
     tx.commit().await.map_err(|e| map_pg(store, &e))
 }
 
@@ -449,6 +456,7 @@ impl PostgresViews {
     async fn bulk_load<'a>(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: &'a dyn TableRows,
         control: &BulkControl,
     ) -> Result<(), LoadError> {
@@ -460,6 +468,7 @@ impl PostgresViews {
         // row (FOR SHARE) before touching the tables, so the two always lock
         // in one order, and applies wait for the swap and then see its stamp.
         tx.execute(WRITE_STAMP, &[&ledger]).await?;
+        stamp::write_versions(&tx, versions).await?;
         tx.batch_execute(&format!(
             "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next; {}",
             tables_sql("_next", false, false)
@@ -579,51 +588,22 @@ impl ReadStore for PostgresViews {
     }
 
     async fn stamp(&self) -> StoreResult<Option<ReadStamp>> {
-        let client = self.client().await?;
-        match client
-            .query_opt(
-                "SELECT ledger_id, stamped_at FROM ledger_identity WHERE id = 1",
-                &[],
-            )
-            .await
-        {
-            Ok(row) => row.map(|r| stamp_of(&self.label, &r)).transpose(),
-            // A read-only look at tables of an earlier build: never stamped.
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
-                Ok(None)
-            }
-            Err(e) => Err(self.err(e)),
-        }
+        self.read_stamp().await
     }
 
-    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
-        self.writable("stamping the read tables")?;
-        let client = self.client().await?;
-        let changed = match expected {
-            None => client
-                .execute(
-                    "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, $1, now())
-                     ON CONFLICT (id) DO NOTHING",
-                    &[&ledger],
-                )
-                .await,
-            Some(expected) => {
-                client
-                    .execute(
-                        "UPDATE ledger_identity SET ledger_id = $1, stamped_at = now()
-                     WHERE id = 1 AND ledger_id = $2",
-                        &[&ledger, &expected],
-                    )
-                    .await
-            }
-        }
-        .map_err(|e| self.err(e))?;
-        Ok(changed == 1)
+    async fn set_stamp(
+        &self,
+        ledger: Uuid,
+        expected: Option<Uuid>,
+        versions: ModelVersions,
+    ) -> StoreResult<bool> {
+        self.compare_and_stamp(ledger, expected, versions).await
     }
 
     async fn apply(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
@@ -631,24 +611,7 @@ impl ReadStore for PostgresViews {
         self.writable("projecting")?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.err(e))?;
-        // FOR SHARE: a replay's swap (which updates this row first) waits
-        // for this transaction, and this one for the swap.
-        let found: Option<Uuid> = tx
-            .query_opt(
-                "SELECT ledger_id FROM ledger_identity WHERE id = 1 FOR SHARE",
-                &[],
-            )
-            .await
-            .map_err(|e| self.err(e))?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(|e| bad_row(&self.label, "ledger_identity", e.to_string()))?;
-        if found != Some(ledger) {
-            return Err(StoreError::ForeignReadStore {
-                store: self.label.clone(),
-                found,
-            });
-        }
+        self.check_stamp(&tx, ledger, versions).await?;
         for change in changes {
             apply_change(&tx, change).await.map_err(|e| self.err(e))?;
         }
@@ -750,18 +713,27 @@ impl ReadStore for PostgresViews {
         })
     }
 
-    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
-        self.rewrite(ledger, rows).await
+    async fn rewrite_rows(
+        &self,
+        ledger: Uuid,
+        versions: ModelVersions,
+        rows: &RowRewrite,
+    ) -> StoreResult<bool> {
+        self.rewrite(ledger, versions, rows).await
     }
 
     async fn replace_all(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
         self.writable("replacing the read tables")?;
-        match self.bulk_load(ledger, rows.as_ref(), &control).await {
+        match self
+            .bulk_load(ledger, versions, rows.as_ref(), &control)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(LoadError::Cancelled) => Err(StoreError::Cancelled),
             Err(LoadError::Store(e)) => Err(e),

@@ -11,12 +11,16 @@ use uuid::Uuid;
 
 use super::ledger::format_time;
 use super::{Conn, Durability, file_info, label, map_err};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
 };
 
 mod rewrite;
+mod stamp;
+
+use stamp::{check_stamp, read_stamp, write_stamp};
 
 fn table_sql(suffix: &str) -> String {
     format!(
@@ -53,11 +57,17 @@ const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
 const INDEXES_SQL: &str = "CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id);";
 
 /// Which ledger the tables were built from: one row, written with the rows
-/// it vouches for (replay's swap) or by the identity check (adoption).
+/// it vouches for (replay's swap) or by the identity check (adoption); and
+/// beside it, the schema version of each model they were built with (no
+/// row: version 1, tables stamped before versions existed).
 const IDENTITY_SQL: &str = "CREATE TABLE IF NOT EXISTS ledger_identity(
     id INTEGER PRIMARY KEY CHECK (id = 1),
     ledger_id TEXT NOT NULL,
     stamped_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS read_schema(
+    model TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
 );";
 
 /// The embedded read store.
@@ -118,54 +128,6 @@ impl SqliteViews {
             Ok(())
         }
     }
-}
-
-/// The stamp row, if the table and the row exist.
-fn read_stamp(conn: &Connection, store: &str) -> StoreResult<Option<ReadStamp>> {
-    use rusqlite::OptionalExtension;
-    let exists: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_identity'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| map_err(store, e))?;
-    if exists == 0 {
-        return Ok(None);
-    }
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT ledger_id, stamped_at FROM ledger_identity WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(|e| map_err(store, e))?;
-    row.map(|(id, at)| {
-        Ok(ReadStamp {
-            ledger_id: Uuid::parse_str(&id).map_err(|_| {
-                bad_row(
-                    store,
-                    "ledger_identity",
-                    "1",
-                    format!("'{id}' is not a UUID"),
-                )
-            })?,
-            stamped_at: chrono::DateTime::parse_from_rfc3339(&at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-        })
-    })
-    .transpose()
-}
-
-/// Writes the stamp row (inside the caller's transaction).
-fn write_stamp(conn: &Connection, ledger: Uuid) -> rusqlite::Result<usize> {
-    conn.execute(
-        "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, ?1, ?2)
-         ON CONFLICT(id) DO UPDATE SET ledger_id = excluded.ledger_id, stamped_at = excluded.stamped_at",
-        params![ledger.to_string(), format_time(Utc::now())],
-    )
 }
 
 fn bad_row(store: &str, table: &str, key: &str, what: String) -> StoreError {
@@ -458,6 +420,7 @@ fn bulk_load(
     conn: &mut Connection,
     store: &str,
     ledger: Uuid,
+    versions: ModelVersions,
     rows: &dyn TableRows,
     control: &BulkControl,
 ) -> StoreResult<()> {
@@ -525,7 +488,7 @@ fn bulk_load(
         set_position(&tx, projector, rows.position()).map_err(e)?;
     }
     tx.execute_batch(IDENTITY_SQL).map_err(e)?;
-    write_stamp(&tx, ledger).map_err(e)?;
+    write_stamp(&tx, ledger, versions).map_err(e)?;
     tx.commit().map_err(e)
 }
 
@@ -544,7 +507,12 @@ impl ReadStore for SqliteViews {
         self.reader.call(move |c| read_stamp(c, &store)).await
     }
 
-    async fn set_stamp(&self, ledger: Uuid, expected: Option<Uuid>) -> StoreResult<bool> {
+    async fn set_stamp(
+        &self,
+        ledger: Uuid,
+        expected: Option<Uuid>,
+        versions: ModelVersions,
+    ) -> StoreResult<bool> {
         self.writable("stamping the read tables")?;
         let store = self.store();
         self.writer
@@ -556,7 +524,7 @@ impl ReadStore for SqliteViews {
                 if current != expected {
                     return Ok(false);
                 }
-                write_stamp(&tx, ledger).map_err(|e| map_err(&store, e))?;
+                write_stamp(&tx, ledger, versions).map_err(|e| map_err(&store, e))?;
                 tx.commit().map_err(|e| map_err(&store, e))?;
                 Ok(true)
             })
@@ -566,6 +534,7 @@ impl ReadStore for SqliteViews {
     async fn apply(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         projector: ProjectorId,
         changes: &[RowChange],
         position: u64,
@@ -580,10 +549,7 @@ impl ReadStore for SqliteViews {
                 let tx = c
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(|e| map_err(&store, e))?;
-                let found = read_stamp(&tx, &store)?.map(|s| s.ledger_id);
-                if found != Some(ledger) {
-                    return Err(StoreError::ForeignReadStore { store, found });
-                }
+                check_stamp(&tx, &store, ledger, versions)?;
                 for change in &changes {
                     apply_change(&tx, change).map_err(|e| map_err(&store, e))?;
                 }
@@ -675,13 +641,19 @@ impl ReadStore for SqliteViews {
             .await
     }
 
-    async fn rewrite_rows(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
-        self.rewrite(ledger, rows).await
+    async fn rewrite_rows(
+        &self,
+        ledger: Uuid,
+        versions: ModelVersions,
+        rows: &RowRewrite,
+    ) -> StoreResult<bool> {
+        self.rewrite(ledger, versions, rows).await
     }
 
     async fn replace_all(
         &self,
         ledger: Uuid,
+        versions: ModelVersions,
         rows: Arc<dyn TableRows>,
         control: BulkControl,
     ) -> StoreResult<()> {
@@ -697,7 +669,7 @@ impl ReadStore for SqliteViews {
                 // rows the sort would otherwise add about 65 MB to the peak).
                 conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=FILE;")
                     .map_err(|e| map_err(&store, e))?;
-                let result = bulk_load(conn, &store, ledger, rows.as_ref(), &control);
+                let result = bulk_load(conn, &store, ledger, versions, rows.as_ref(), &control);
                 if result.is_err() {
                     let _ = conn.execute_batch(
                         "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",

@@ -225,7 +225,7 @@ impl LedgerApp {
     /// the pairing (tables of another ledger, or rebuilt for this one), or
     /// a read store that did not answer answers again.
     fn compared_changed(&self, status: &StatusSnapshot) -> bool {
-        let built_from = |p: &Pairing| p.foreign().map(|f| f.built_from);
+        let built_from = |p: &Pairing| p.foreign().map(|f| (f.built_from, f.schema));
         let pairing = matches!(
             (&self.shell.pairing, &status.pairing),
             (Some(old), Some(new)) if built_from(old) != built_from(new)

@@ -136,13 +136,18 @@ fn push(commands: &mut Vec<UiCommand>, command: ShellCommand) {
 }
 
 /// For tables of another ledger, the sentence naming both: confirming
-/// rebuilds them for this one.
+/// rebuilds them for this one. For tables of other schema versions, the
+/// sentence naming both versions: confirming rebuilds them with this
+/// build's.
 fn foreign_note(shell: &Shell) -> String {
     match shell
         .pairing
         .as_ref()
         .and_then(crate::engine::Pairing::foreign)
     {
+        Some(foreign) if foreign.other_schema().is_some() => format!(
+            "\n\nThey were built with another schema: {foreign}. Confirming rebuilds them with this build's."
+        ),
         Some(foreign) => format!(
             "\n\nThey are NOT this ledger's: {foreign}. Confirming replaces them with this ledger's."
         ),

@@ -124,19 +124,26 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         .as_ref()
         .and_then(crate::engine::Pairing::foreign)
     {
+        let (badge, button) = match foreign.other_schema() {
+            Some(_) => (
+                " READ TABLES OF ANOTHER SCHEMA ",
+                "Rebuild them with this schema…",
+            ),
+            None => (
+                " NOT THIS LEDGER'S READ TABLES ",
+                "Rebuild them for this ledger…",
+            ),
+        };
         ui.horizontal(|ui| {
             ui.label(
-                egui::RichText::new(" NOT THIS LEDGER'S READ TABLES ")
+                egui::RichText::new(badge)
                     .background_color(palette(ui.visuals()).error)
                     .color(egui::Color32::WHITE)
                     .strong(),
             );
             // The button before the sentence, which takes the rest of the line.
             let block = shell.write_block_reason();
-            let rebuild = ui.add_enabled(
-                block.is_none(),
-                egui::Button::new("Rebuild them for this ledger…"),
-            );
+            let rebuild = ui.add_enabled(block.is_none(), egui::Button::new(button));
             if let Some(reason) = block {
                 rebuild.on_disabled_hover_text(reason);
             } else if rebuild.clicked() {

@@ -6,31 +6,22 @@
 use uuid::Uuid;
 
 use super::{PostgresViews, apply_change, bad_row, pos};
+use crate::domain::model::ModelVersions;
 use crate::domain::{ProjectorId, RowChange};
-use crate::store::{RowRewrite, StoreError, StoreResult};
+use crate::store::{RowRewrite, StoreResult};
 
 impl PostgresViews {
     /// [`crate::store::ReadStore::rewrite_rows`].
-    pub(super) async fn rewrite(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
+    pub(super) async fn rewrite(
+        &self,
+        ledger: Uuid,
+        versions: ModelVersions,
+        rows: &RowRewrite,
+    ) -> StoreResult<bool> {
         self.writable("repairing rows")?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.err(e))?;
-        let found: Option<Uuid> = tx
-            .query_opt(
-                "SELECT ledger_id FROM ledger_identity WHERE id = 1 FOR SHARE",
-                &[],
-            )
-            .await
-            .map_err(|e| self.err(e))?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(|e| bad_row(&self.label, "ledger_identity", e.to_string()))?;
-        if found != Some(ledger) {
-            return Err(StoreError::ForeignReadStore {
-                store: self.label.clone(),
-                found,
-            });
-        }
+        self.check_stamp(&tx, ledger, versions).await?;
         let fences = [
             (
                 ProjectorId::UserProjection,

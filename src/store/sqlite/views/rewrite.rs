@@ -5,10 +5,11 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::{SqliteViews, insert_booking, insert_user, read_stamp};
+use super::{SqliteViews, check_stamp, insert_booking, insert_user};
 use crate::domain::ProjectorId;
+use crate::domain::model::ModelVersions;
 use crate::store::sqlite::map_err;
-use crate::store::{RowRewrite, StoreError, StoreResult};
+use crate::store::{RowRewrite, StoreResult};
 
 fn position(tx: &Transaction<'_>, projector: ProjectorId) -> rusqlite::Result<u64> {
     Ok(tx
@@ -29,7 +30,12 @@ fn delete(tx: &Transaction<'_>, table: &str, column: &str, key: Uuid) -> rusqlit
 
 impl SqliteViews {
     /// [`crate::store::ReadStore::rewrite_rows`].
-    pub(super) async fn rewrite(&self, ledger: Uuid, rows: &RowRewrite) -> StoreResult<bool> {
+    pub(super) async fn rewrite(
+        &self,
+        ledger: Uuid,
+        versions: ModelVersions,
+        rows: &RowRewrite,
+    ) -> StoreResult<bool> {
         self.writable("repairing rows")?;
         let store = self.store();
         let rows = rows.clone();
@@ -38,10 +44,7 @@ impl SqliteViews {
                 let tx = c
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(|e| map_err(&store, e))?;
-                let found = read_stamp(&tx, &store)?.map(|s| s.ledger_id);
-                if found != Some(ledger) {
-                    return Err(StoreError::ForeignReadStore { store, found });
-                }
+                check_stamp(&tx, &store, ledger, versions)?;
                 let write = |tx: &Transaction<'_>| -> rusqlite::Result<bool> {
                     if (!rows.users.is_empty()
                         && position(tx, ProjectorId::UserProjection)? != rows.users_at)
