@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,cold,ingest,timetravel,history,series,whatif,ui] [--data-dir DIR] [--smoke]
+//!     [--only replay,cold,ingest,timetravel,history,series,whatif,ui,models] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
@@ -29,6 +29,7 @@ mod cold;
 mod data;
 mod history;
 mod ingest;
+mod models;
 mod record;
 mod replay;
 mod timetravel;
@@ -53,7 +54,7 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 8] = [
+const MEASUREMENTS: [&str; 9] = [
     "replay",
     "cold",
     "ingest",
@@ -62,12 +63,13 @@ const MEASUREMENTS: [&str; 8] = [
     "series",
     "whatif",
     "ui",
+    "models",
 ];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 /// What if's frame is held to Time travel's on the large ledger, in one run.
 const UI_WHATIF_TARGET: f64 = 1.5;
 
-/// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if and the UI.
+/// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if, the UI and read models users write.
 #[derive(Parser, Debug)]
 #[command(name = "ledgerscope-bench", version)]
 struct Args {
@@ -298,6 +300,7 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             || only.contains("timetravel")
             || only.contains("history")
             || only.contains("whatif")
+            || only.contains("models")
             || (embedded && only.contains("ui"));
         if wants_main {
             let dir = subdir(root, &format!("{short}-main-{n}"))?;
@@ -319,6 +322,16 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             if only.contains("whatif") {
                 let queries = (plan.queries / 4).max(1);
                 analysis::whatif(&stores, &pair.label, queries, plan.snapshot_every).await?;
+            }
+            if only.contains("models") {
+                models::run(
+                    &stores,
+                    &pair.label,
+                    &dir,
+                    plan.queries,
+                    plan.snapshot_every,
+                )
+                .await?;
             }
             if embedded && only.contains("ui") {
                 prepare_for_ui(&stores, plan.snapshot_every).await?;
