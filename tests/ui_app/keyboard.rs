@@ -36,6 +36,7 @@ fn ctrl_and_a_digit_show_the_panels_in_tab_order() {
         Key::Num5,
         Key::Num6,
         Key::Num7,
+        Key::Num8,
     ]
     .into_iter()
     .zip(PanelKind::ALL)
