@@ -187,7 +187,7 @@ fn the_menu_lists_the_keyboard_shortcuts() {
     click(&mut h, "Ledgerscope");
     click(&mut h, "Keyboard shortcuts");
     for says in [
-        "Ctrl+1 … Ctrl+7",
+        "Ctrl+1 … Ctrl+8",
         "Time travel: Space",
         "Timeline: Up / Down",
         "Ctrl+F",
