@@ -73,6 +73,15 @@ fn the_users_example_is_checked_saved_built_and_shows_the_built_in_users_rows() 
     h.get_by_label(&format!("users: {users} rows"));
     let listed = h.state().panels().models.models.clone().unwrap();
     assert_eq!(listed[0].built, Some(head));
+    h.set_size(egui::vec2(900.0, 600.0));
+    h.run_steps(3);
+    for label in ["New", "Check", "Save", "Remove", "Build", "Show rows"] {
+        let rect = h.get_by_label(label).rect();
+        assert!(
+            rect.min.x >= 0.0 && rect.max.x <= 900.0 && rect.max.y <= 600.0,
+            "{label} is inside a 900 by 600 window: {rect:?}"
+        );
+    }
 }
 
 #[test]
