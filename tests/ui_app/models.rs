@@ -101,7 +101,26 @@ fn a_mistake_is_named_by_line_and_column_and_nothing_is_saved() {
         !app.panels().models.mistakes.is_empty()
     });
     let first = h.state().panels().models.mistakes[0].clone();
-    h.get_by_label_contains(&format!("line {}, column {}", first.line, first.col));
+    h.get_by_label_contains(&format!("line {}, column {}", first.line, first.col))
+        .click();
+    h.run_steps(3);
+    let source = h.state().panels().models.source.clone();
+    let at: usize = source
+        .split_inclusive('\n')
+        .take(first.line - 1)
+        .map(|l| l.chars().count())
+        .sum::<usize>()
+        + first.col
+        - 1;
+    let id = egui::Id::unique("model_source");
+    let cursor = egui::text_edit::TextEditState::load(&h.ctx, id)
+        .and_then(|s| s.cursor.char_range())
+        .expect("the editor has a cursor");
+    assert_eq!(
+        cursor.primary.index,
+        at.into(),
+        "the cursor is at the mistake"
+    );
     click(&mut h, "Save");
     h.run_steps(20);
     assert!(!h.state().panels().models.mistakes.is_empty());

@@ -120,9 +120,10 @@ fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>
 
 fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &mut Vec<UiCommand>) {
     let mut source = panel.source.clone();
+    let editor_id = egui::Id::unique("model_source");
     let edit = ui.add(
         egui::TextEdit::multiline(&mut source)
-            .id_salt("model_source")
+            .id(editor_id)
             .code_editor()
             .desired_rows(14)
             .desired_width(f32::INFINITY),
@@ -168,10 +169,14 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
         });
     }
     for m in &panel.mistakes {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("line {}, column {}: {}", m.line, m.col, m.message),
-        );
+        let text = egui::RichText::new(format!("line {}, column {}: {}", m.line, m.col, m.message))
+            .color(ui.visuals().error_fg_color);
+        let link = ui
+            .add(egui::Label::new(text).sense(egui::Sense::click()))
+            .on_hover_text("Put the cursor there");
+        if link.clicked() {
+            put_cursor(ui.ctx(), editor_id, &panel.source, m.line, m.col);
+        }
     }
     if let Some(info) = &panel.info {
         ui.label(info);
@@ -182,6 +187,25 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
     build_ui(ui, panel, commands);
     ui.separator();
     rows_ui(ui, panel, shell, commands);
+}
+
+/// Puts the editor's cursor at `line`, `col` (both from 1) of `text` and
+/// gives it the focus (walks the text once, on a click).
+fn put_cursor(ctx: &egui::Context, id: egui::Id, text: &str, line: usize, col: usize) {
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .sum();
+    let index = before + col.saturating_sub(1);
+    let mut state = egui::text_edit::TextEditState::load(ctx, id).unwrap_or_default();
+    state
+        .cursor
+        .set_char_range(Some(egui::text::CCursorRange::one(
+            egui::text::CCursor::new(index),
+        )));
+    state.store(ctx, id);
+    ctx.memory_mut(|m| m.request_focus(id));
 }
 
 fn build_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>) {
