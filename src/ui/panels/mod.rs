@@ -216,6 +216,7 @@ impl Panels {
         .into_iter()
         .flatten()
         .map(ToString::to_string)
+        .chain(self.models.error.clone())
         .collect()
     }
 
