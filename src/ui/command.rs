@@ -13,6 +13,7 @@ use crate::ui::panels::PanelKind;
 use crate::ui::panels::compare::{CompareCommand, CompareMessage};
 use crate::ui::panels::emit::{EmitCommand, EmitMessage};
 use crate::ui::panels::history::{HistoryCommand, HistoryMessage};
+use crate::ui::panels::models::{ModelsCommand, ModelsMessage};
 use crate::ui::panels::operations::{OperationsCommand, OperationsMessage};
 use crate::ui::panels::over_time::{OverTimeCommand, OverTimeMessage};
 use crate::ui::panels::time_travel::{TimeTravelCommand, TimeTravelMessage};
@@ -91,6 +92,8 @@ pub enum UiCommand {
     OverTime(OverTimeCommand),
     /// For What if.
     WhatIf(WhatIfCommand),
+    /// For Models.
+    Models(ModelsCommand),
 }
 
 macro_rules! into_command {
@@ -111,7 +114,8 @@ into_command!(
     Operations(OperationsCommand),
     History(HistoryCommand),
     OverTime(OverTimeCommand),
-    WhatIf(WhatIfCommand)
+    WhatIf(WhatIfCommand),
+    Models(ModelsCommand)
 );
 
 /// Periodic status of the engine.
@@ -178,4 +182,6 @@ pub enum Message {
     OverTime(OverTimeMessage),
     /// For What if.
     WhatIf(WhatIfMessage),
+    /// For Models.
+    Models(ModelsMessage),
 }

@@ -94,6 +94,7 @@ pub fn panel_slug(panel: PanelKind) -> &'static str {
         PanelKind::WhatIf => "what-if",
         PanelKind::Compare => "compare",
         PanelKind::Operations => "operations",
+        PanelKind::Models => "models",
     }
 }
 

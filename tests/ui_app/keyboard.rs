@@ -36,6 +36,7 @@ fn ctrl_and_a_digit_show_the_panels_in_tab_order() {
         Key::Num5,
         Key::Num6,
         Key::Num7,
+        Key::Num8,
     ]
     .into_iter()
     .zip(PanelKind::ALL)
@@ -186,7 +187,7 @@ fn the_menu_lists_the_keyboard_shortcuts() {
     click(&mut h, "Ledgerscope");
     click(&mut h, "Keyboard shortcuts");
     for says in [
-        "Ctrl+1 … Ctrl+7",
+        "Ctrl+1 … Ctrl+8",
         "Time travel: Space",
         "Timeline: Up / Down",
         "Ctrl+F",

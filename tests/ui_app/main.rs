@@ -9,6 +9,7 @@ mod connect;
 mod emit;
 mod health;
 mod keyboard;
+mod models;
 mod personal;
 mod repair;
 mod schema;

@@ -15,6 +15,7 @@ use crate::ui::error::InlineError;
 use crate::ui::jobs::JobKind;
 use crate::ui::link::PositionLink;
 use crate::ui::panels::compare::CompareMessage;
+use crate::ui::panels::models::{ModelsCommand, ModelsMessage};
 
 impl LedgerApp {
     /// Runs a command of the shell.
@@ -215,6 +216,15 @@ impl LedgerApp {
             Message::History(message) => self.panels.history.apply(message),
             Message::OverTime(message) => self.panels.over_time.apply(message),
             Message::WhatIf(message) => self.panels.what_if.apply(message),
+            Message::Models(message) => {
+                let built = matches!(message, ModelsMessage::Built(Ok(_)));
+                if self.panels.models.apply(message) {
+                    self.commands.push(ModelsCommand::Reload.into());
+                }
+                if built {
+                    self.commands.push(ModelsCommand::ShowRows.into());
+                }
+            }
             Message::Operations(message) => {
                 self.panels.operations.apply(message, &mut self.shell);
             }

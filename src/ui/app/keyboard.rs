@@ -18,7 +18,7 @@ pub const BIG_STEP: i64 = 100;
 
 /// The shortcuts, for the Keyboard shortcuts window: keys, what they do.
 pub const SHORTCUTS: [(&str, &str); 13] = [
-    ("Ctrl+1 … Ctrl+7", "Show a panel, in the order of the tabs"),
+    ("Ctrl+1 … Ctrl+8", "Show a panel, in the order of the tabs"),
     ("Ctrl+F", "Put the cursor in the panel's filter or search"),
     ("Ctrl+Plus / Ctrl+Minus", "Zoom in / out (remembered)"),
     ("Ctrl+0", "Reset the zoom"),
@@ -40,7 +40,7 @@ pub const SHORTCUTS: [(&str, &str); 13] = [
 ];
 
 /// The digit keys, Ctrl+1 for the first tab.
-const DIGITS: [Key; 7] = [
+const DIGITS: [Key; 8] = [
     Key::Num1,
     Key::Num2,
     Key::Num3,
@@ -48,6 +48,7 @@ const DIGITS: [Key; 7] = [
     Key::Num5,
     Key::Num6,
     Key::Num7,
+    Key::Num8,
 ];
 
 /// Takes `key` with exactly no modifier but maybe Shift out of this

@@ -32,6 +32,7 @@ use crate::ui::outbox::Outbox;
 use crate::ui::panels::compare::compare_ui;
 use crate::ui::panels::emit::emit_ui;
 use crate::ui::panels::history::history_ui;
+use crate::ui::panels::models::models_ui;
 use crate::ui::panels::operations::operations_ui;
 use crate::ui::panels::over_time::over_time_ui;
 use crate::ui::panels::time_travel::time_travel_ui;
@@ -279,6 +280,13 @@ impl LedgerApp {
             UiCommand::History(command) => self.panels.history.handle(command, &mut ctx),
             UiCommand::OverTime(command) => self.panels.over_time.handle(command, &mut ctx),
             UiCommand::WhatIf(command) => self.panels.what_if.handle(command, &mut ctx),
+            UiCommand::Models(command) => {
+                self.panels
+                    .models
+                    .data_dir
+                    .clone_from(&self.store_config.data_dir);
+                self.panels.models.handle(command, &mut ctx);
+            }
         }
     }
 
@@ -303,6 +311,10 @@ impl LedgerApp {
             .time_travel
             .advance_playback(ctx, self.shell.head);
         let mut routed = Vec::new();
+        self.panels
+            .models
+            .data_dir
+            .clone_from(&self.store_config.data_dir);
         let held_back = {
             let mut panel_ctx = Ctx {
                 engine: self.engine.as_ref(),
@@ -343,6 +355,7 @@ impl LedgerApp {
             PanelKind::WhatIf => what_if_ui(ui, &panels.what_if, shell, &mut commands),
             PanelKind::Compare => compare_ui(ui, &panels.compare, shell, &mut commands),
             PanelKind::Operations => operations_ui(ui, &panels.operations, shell, &mut commands),
+            PanelKind::Models => models_ui(ui, &panels.models, shell, &mut commands),
         });
         history_ui(ui.ctx(), &panels.history, &mut commands);
         dialogs::dialogs_ui(ui.ctx(), shell, &mut commands);

@@ -1,4 +1,4 @@
-//! The seven panels and the row history window, one folder each: its state (`mod.rs`), its commands and
+//! The eight panels and the row history window, one folder each: its state (`mod.rs`), its commands and
 //! messages, the work it spawns (`tasks.rs`, engine calls only) and its
 //! drawing (`ui.rs`). A panel reads the [`Shell`] (connection, head, jobs)
 //! and changes only itself; what it asks of the shell or of another panel it
@@ -7,6 +7,7 @@
 pub mod compare;
 pub mod emit;
 pub mod history;
+pub mod models;
 pub mod operations;
 pub mod over_time;
 pub mod time_travel;
@@ -23,7 +24,7 @@ use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
 use crate::ui::outbox::Outbox;
 
-/// The seven panels.
+/// The eight panels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PanelKind {
     /// Booking wizard, other commands, bulk generator, anatomy.
@@ -40,11 +41,13 @@ pub enum PanelKind {
     Compare,
     /// Projectors, replay, snapshots, outage simulation.
     Operations,
+    /// Read models users write as SQL text.
+    Models,
 }
 
 impl PanelKind {
     /// Every panel, in tab order.
-    pub const ALL: [PanelKind; 7] = [
+    pub const ALL: [PanelKind; 8] = [
         PanelKind::Emit,
         PanelKind::Timeline,
         PanelKind::TimeTravel,
@@ -52,6 +55,7 @@ impl PanelKind {
         PanelKind::WhatIf,
         PanelKind::Compare,
         PanelKind::Operations,
+        PanelKind::Models,
     ];
 
     /// Tab title.
@@ -64,11 +68,12 @@ impl PanelKind {
             PanelKind::WhatIf => "What if",
             PanelKind::Compare => "Compare",
             PanelKind::Operations => "Operations",
+            PanelKind::Models => "Models",
         }
     }
 
     /// Parses `emit`, `timeline`, `time-travel`/`timetravel`, `over-time`/`series`,
-    /// `what-if`/`whatif`, `compare`, `operations`/`ops`.
+    /// `what-if`/`whatif`, `compare`, `operations`/`ops`, `models`.
     pub fn parse(name: &str) -> Option<PanelKind> {
         match name
             .trim()
@@ -83,6 +88,7 @@ impl PanelKind {
             "what-if" | "whatif" => Some(PanelKind::WhatIf),
             "compare" => Some(PanelKind::Compare),
             "operations" | "ops" => Some(PanelKind::Operations),
+            "models" | "model" => Some(PanelKind::Models),
             _ => None,
         }
     }
@@ -136,6 +142,8 @@ pub struct Panels {
     pub compare: compare::ComparePanel,
     /// Operations.
     pub operations: operations::OperationsPanel,
+    /// Models.
+    pub models: models::ModelsPanel,
     /// The row history window (over every panel).
     pub history: history::HistoryPanel,
 }
@@ -153,6 +161,7 @@ impl Panels {
             PanelKind::OverTime => self.over_time.request_data(ctx),
             PanelKind::Compare => self.compare.request_data(ctx),
             PanelKind::Operations => self.operations.request_data(ctx),
+            PanelKind::Models => self.models.request_data(ctx),
             PanelKind::Emit | PanelKind::WhatIf => false,
         }
     }
@@ -207,6 +216,7 @@ impl Panels {
         .into_iter()
         .flatten()
         .map(ToString::to_string)
+        .chain(self.models.error.clone())
         .collect()
     }
 
@@ -220,5 +230,6 @@ impl Panels {
         self.history.on_disconnect();
         self.over_time.on_disconnect();
         self.what_if.on_disconnect();
+        self.models.on_disconnect();
     }
 }
