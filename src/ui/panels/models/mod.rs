@@ -276,10 +276,13 @@ impl ModelsPanel {
         }
     }
 
+    /// The names a checked text may not take: every kept model's but the
+    /// one shown (checking a kept model's own text names no clash).
     fn taken(&self) -> Vec<String> {
         self.models
             .iter()
             .flatten()
+            .filter(|m| self.selected.as_deref() != Some(m.name.as_str()))
             .map(|m| m.name.clone())
             .collect()
     }
