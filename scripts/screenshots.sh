@@ -12,8 +12,9 @@
 # light. The screens: emit, timeline, time-travel, time-travel-difference
 # (against a pinned earlier position), time-travel-step, time-travel-sorted
 # (a table sorted and searched), over-time, what-if, history, compare,
-# operations, locked (the top bar while another process locks the read
-# store) and light-900x600 (the light theme at the smallest size).
+# operations, models (two example models kept, one built), models-900x600,
+# locked (the top bar while another process locks the read store) and
+# light-900x600 (the light theme at the smallest size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -162,6 +163,14 @@ shoot what-if LEDGERSCOPE_START_WHATIF="$made"
 shoot_as history time-travel LEDGERSCOPE_START_POSITION=2000 LEDGERSCOPE_START_HISTORY="booking:$changed"
 shoot compare
 shoot operations
+# Models: two of the examples kept and built, the list beside the editor.
+if wanted models || wanted models-900x600; then
+    "$BIN" --data-dir "$DEMO" model add examples/models/revenue_by_service_month.sql >/dev/null
+    "$BIN" --data-dir "$DEMO" model add examples/models/users.sql >/dev/null
+    "$BIN" --data-dir "$DEMO" model build revenue_by_service_month >/dev/null 2>&1
+fi
+shoot models
+shoot_at models-900x600 900x600 "$THEME" models
 # The top bar while another process holds the read store's write lock: the
 # generated event's projection waits, and the health line says so.
 if wanted locked; then

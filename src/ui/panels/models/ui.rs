@@ -13,6 +13,9 @@ use crate::ui::widgets::human_secs;
 use crate::ui::widgets::table::memory::{MemoryRows, memory_table_ui};
 use crate::ui::widgets::table::{Cell, Line, TableLook};
 
+/// What the empty editor says: the shape of a model, or where to start.
+const EDITOR_HINT: &str = "-- model: my_model\n-- version: 1\nCREATE TABLE ... (... PRIMARY KEY ...);\nON BookingWizardCompleted:\nINSERT INTO ... VALUES (:payload.booking_id, ...);\n\nOr pick a kept model on the left, or start from one of the examples.";
+
 /// A model's table as the shared table widget reads it.
 struct Rows<'a>(&'a TableRows);
 
@@ -125,6 +128,7 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
         egui::TextEdit::multiline(&mut source)
             .id(editor_id)
             .code_editor()
+            .hint_text(EDITOR_HINT)
             .desired_rows(14)
             .desired_width(f32::INFINITY),
     );
