@@ -53,10 +53,7 @@ fn travel_app(
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.to_path_buf()));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "connected with the ledger's id", |app| {
         app.is_connected() && ledger_id(app).is_some()
     });
@@ -219,10 +216,7 @@ fn a_link_opens_its_position_only_on_its_own_ledger() {
     };
     let mut app = LedgerApp::with_prefs_path(options, None);
     app.open_link(PositionLink::parse(&link.replace("position=20", "position=25")).unwrap());
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "the link's position at start", |app| {
         travel(app).is_some_and(|t| t.position == 25)
     });

@@ -26,10 +26,7 @@ fn connect_with_a_password_remembers_the_connection_without_it() {
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.clone()));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "connected", LedgerApp::is_connected);
 
     h.state_mut()

@@ -13,28 +13,6 @@ use ledgerscope::engine::{Pairing, ProjectorState, ReadStoreTrouble};
 use ledgerscope::store::LockFactory;
 use ledgerscope::store::sqlite::SqliteLedger;
 
-/// [`harness`] with an engine configured by the test.
-fn harness_with(
-    dir: &Path,
-    rt: &tokio::runtime::Runtime,
-    observe_only: bool,
-    engine: EngineConfig,
-) -> Harness<'static, LedgerApp> {
-    let options = GuiOptions {
-        store: StoreConfig::embedded(dir),
-        engine,
-        observe_only,
-        runtime: rt.handle().clone(),
-    };
-    let app = LedgerApp::with_prefs_path(options, None);
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
-    wait_until(&mut harness, "connected", LedgerApp::is_connected);
-    harness
-}
-
 /// Steps frames until `done` holds, failing once `within` has passed.
 fn wait_within(
     harness: &mut Harness<'static, LedgerApp>,

@@ -209,10 +209,7 @@ fn app_with_prefs(
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.to_path_buf()));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "connected", LedgerApp::is_connected);
     h
 }

@@ -46,19 +46,61 @@ fn harness(
     rt: &tokio::runtime::Runtime,
     observe_only: bool,
 ) -> Harness<'static, LedgerApp> {
+    harness_with(dir, rt, observe_only, EngineConfig::new("gui:test"))
+}
+
+/// [`harness`] with an engine configured by the test.
+fn harness_with(
+    dir: &Path,
+    rt: &tokio::runtime::Runtime,
+    observe_only: bool,
+    engine: EngineConfig,
+) -> Harness<'static, LedgerApp> {
     let options = GuiOptions {
         store: StoreConfig::embedded(dir),
-        engine: EngineConfig::new("gui:test"),
+        engine,
         observe_only,
         runtime: rt.handle().clone(),
     };
-    let app = LedgerApp::with_prefs_path(options, None);
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut harness = window(LedgerApp::with_prefs_path(options, None));
     wait_until(&mut harness, "connected", LedgerApp::is_connected);
     harness
+}
+
+/// The app in a 1280x800 test window, not yet stepped.
+fn window(app: LedgerApp) -> Harness<'static, LedgerApp> {
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .with_accessibility_check(false)
+        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app)
+}
+
+/// Sets `guests` to 19 on the read row of booking `id`, behind the
+/// projectors' back (a drifted row).
+fn drift_booking_row(dir: &Path, id: &str) {
+    let views = rusqlite::Connection::open(dir.join("views.sqlite3")).unwrap();
+    views.busy_timeout(Duration::from_secs(5)).unwrap();
+    views
+        .execute(
+            "UPDATE bookings SET guests = 19 WHERE booking_id = ?1",
+            [id],
+        )
+        .unwrap();
+}
+
+/// Drifts the read row of the booking at `offset` in key order; its id.
+fn drift_booking(dir: &Path, offset: usize) -> String {
+    let views = rusqlite::Connection::open(dir.join("views.sqlite3")).unwrap();
+    views.busy_timeout(Duration::from_secs(5)).unwrap();
+    let id: String = views
+        .query_row(
+            "SELECT booking_id FROM bookings ORDER BY booking_id LIMIT 1 OFFSET ?1",
+            [offset as i64],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drift_booking_row(dir, &id);
+    id
 }
 
 /// Steps up to `frames` frames (10 ms apart) until `done` holds, then one
@@ -410,21 +452,7 @@ fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
     seed(&h, &rt, 20);
     wait_until(&mut h, "projections", |app| caught_up(app, 20));
 
-    let views = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
-    views.busy_timeout(Duration::from_secs(5)).unwrap();
-    let drifted: String = views
-        .query_row(
-            "SELECT booking_id FROM bookings ORDER BY booking_id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    views
-        .execute(
-            "UPDATE bookings SET guests = 19 WHERE booking_id = ?1",
-            [&drifted],
-        )
-        .unwrap();
+    let drifted = drift_booking(dir.path(), 0);
 
     click(&mut h, "Compare");
     wait_until(&mut h, "the comparison", |app| {
@@ -722,10 +750,7 @@ fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(blocker.join("prefs.json")));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "connected", LedgerApp::is_connected);
     click(&mut h, "Operations");
     wait_until(&mut h, "the error", |app| {
@@ -847,14 +872,7 @@ fn row_history_opens_from_time_travel_compare_and_the_timeline() {
     });
 
     // From a row in Compare: a drifted booking shows which event set it.
-    let views = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
-    views.busy_timeout(Duration::from_secs(5)).unwrap();
-    views
-        .execute(
-            "UPDATE bookings SET guests = 19 WHERE booking_id = ?1",
-            [booking.to_string()],
-        )
-        .unwrap();
+    drift_booking_row(dir.path(), &booking.to_string());
     h.state_mut().push_command(HistoryCommand::Close);
     click(&mut h, "Compare");
     wait_until(&mut h, "the comparison", |app| {

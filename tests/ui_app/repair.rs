@@ -12,21 +12,9 @@ fn repair_these_rows_fixes_a_drifted_row_and_operations_lists_the_repair() {
     seed(&h, &rt, 20);
     wait_until(&mut h, "projections", |app| caught_up(app, 20));
 
+    let drifted = drift_booking(dir.path(), 3);
     let views = rusqlite::Connection::open(dir.path().join("views.sqlite3")).unwrap();
     views.busy_timeout(Duration::from_secs(5)).unwrap();
-    let drifted: String = views
-        .query_row(
-            "SELECT booking_id FROM bookings ORDER BY booking_id LIMIT 1 OFFSET 3",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    views
-        .execute(
-            "UPDATE bookings SET guests = 19 WHERE booking_id = ?1",
-            [&drifted],
-        )
-        .unwrap();
 
     click(&mut h, "Compare");
     wait_until(&mut h, "the comparison", |app| {

@@ -38,10 +38,7 @@ fn tables_of_an_older_schema_are_named_in_the_top_bar_and_rebuilt_after_naming_b
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, None);
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_accessibility_check(false)
-        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    let mut h = window(app);
     wait_until(&mut h, "connected", LedgerApp::is_connected);
     wait_until(&mut h, "the schema check", |app| {
         app.shell()
