@@ -10,6 +10,7 @@ pub mod lag_gauge;
 pub mod palette;
 pub mod search_field;
 pub mod table;
+pub mod virtual_grid;
 pub mod write_button;
 
 pub use palette::palette;

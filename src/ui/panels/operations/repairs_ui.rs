@@ -7,6 +7,7 @@ use crate::store::{Findings, RepairEntry};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::widgets::palette;
+use crate::ui::widgets::virtual_grid::virtual_grid_ui;
 
 fn drift_text(found: &Option<Findings>) -> String {
     match found {
@@ -118,57 +119,37 @@ pub fn repairs_ui(
             return;
         }
     };
-    let row_height = ui.spacing().interact_size.y + 3.0;
-    egui::ScrollArea::vertical()
-        .id_salt("repairs")
-        .max_height(200.0)
-        .show_rows(ui, row_height, repairs.len() + 1, |ui, range| {
-            egui::Grid::new("repair_list")
-                .num_columns(6)
-                .striped(true)
-                .spacing([14.0, 3.0])
-                .min_row_height(row_height - 3.0)
-                .show(ui, |ui| {
-                    if range.start == 0 {
-                        for h in [
-                            "when (UTC)",
-                            "instance",
-                            "found before",
-                            "what was done",
-                            "found after",
-                            "",
-                        ] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                    }
-                    let skip = range.start.saturating_sub(1);
-                    let take = range.end.saturating_sub(range.start.max(1));
-                    for (row, entry) in repairs.iter().enumerate().skip(skip).take(take) {
-                        ui.label(entry.at.format("%Y-%m-%d %H:%M:%S").to_string())
-                            .on_hover_text(&entry.read_store);
-                        ui.label(&entry.instance);
-                        ui.label(drift_text(&entry.before));
-                        ui.label(work_text(entry));
-                        let after_ok = entry.after.as_ref().is_some_and(|f| f.in_sync);
-                        let color = if after_ok {
-                            palette(ui.visuals()).ok
-                        } else {
-                            palette(ui.visuals()).warn
-                        };
-                        ui.colored_label(color, drift_text(&entry.after));
-                        let open = panel.selected_repair == Some(row);
-                        if ui
-                            .selectable_label(open, "details")
-                            .on_hover_text(entry.id.to_string())
-                            .clicked()
-                        {
-                            commands.push(C::SelectRepair((!open).then_some(row)).into());
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+    let headers = [
+        "when (UTC)",
+        "instance",
+        "found before",
+        "what was done",
+        "found after",
+        "",
+    ];
+    virtual_grid_ui(ui, "repairs", 200.0, &headers, repairs.len(), |ui, row| {
+        let entry = &repairs[row];
+        ui.label(entry.at.format("%Y-%m-%d %H:%M:%S").to_string())
+            .on_hover_text(&entry.read_store);
+        ui.label(&entry.instance);
+        ui.label(drift_text(&entry.before));
+        ui.label(work_text(entry));
+        let after_ok = entry.after.as_ref().is_some_and(|f| f.in_sync);
+        let color = if after_ok {
+            palette(ui.visuals()).ok
+        } else {
+            palette(ui.visuals()).warn
+        };
+        ui.colored_label(color, drift_text(&entry.after));
+        let open = panel.selected_repair == Some(row);
+        if ui
+            .selectable_label(open, "details")
+            .on_hover_text(entry.id.to_string())
+            .clicked()
+        {
+            commands.push(C::SelectRepair((!open).then_some(row)).into());
+        }
+    });
     if let Some(entry) = panel.selected_repair.and_then(|row| repairs.get(row)) {
         details_ui(ui, entry);
     }

@@ -14,6 +14,7 @@ use crate::ui::widgets::health::{
     blocked_text, lease_owner_text, lease_timing_text, trouble_detail, trouble_text, whole_secs,
 };
 use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::virtual_grid::virtual_grid_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
 use crate::ui::widgets::{human_bytes, palette, truncated_label_ui, wrapped_label_ui};
 
@@ -281,76 +282,62 @@ fn snapshots_ui(
         }
     };
     let restoring = shell.jobs.running(JobKind::Restore);
-    let row_height = ui.spacing().interact_size.y + 3.0;
     // Only the visible rows are laid out: a long ledger has a thousand
-    // snapshots (deltas included). Row 0 is the header.
-    egui::ScrollArea::vertical()
-        .id_salt("snapshots")
-        .max_height(220.0)
-        .show_rows(ui, row_height, snapshots.len() + 1, |ui, range| {
-            egui::Grid::new("snapshot_list")
-                .num_columns(7)
-                .striped(true)
-                .spacing([14.0, 3.0])
-                .min_row_height(row_height - 3.0)
-                .show(ui, |ui| {
-                    if range.start == 0 {
-                        for h in [
-                            "id",
-                            "position",
-                            "kind",
-                            "taken at (UTC)",
-                            "size",
-                            "rows",
-                            "",
-                        ] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                    }
-                    let newest_first = snapshots.iter().rev();
-                    let skip = range.start.saturating_sub(1);
-                    let take = range.end.saturating_sub(range.start.max(1));
-                    for s in newest_first.skip(skip).take(take) {
-                        ui.monospace(&s.id.to_string()[..8])
-                            .on_hover_text(s.id.to_string());
-                        ui.monospace(s.position.to_string());
-                        match s.base {
-                            _ if s.is_history() => ui.label("history").on_hover_text(
-                                "Every row's changes up to its position, from one pass over the ledger: the state at any earlier position is read from it with no event folded.",
-                            ),
-                            None => ui.label("full"),
-                            Some(base) if base.is_nil() => {
-                                ui.label("delta of empty").on_hover_text(
-                                    "Row changes since position 0 (no full snapshot before it).",
-                                )
-                            }
-                            Some(base) => ui
-                                .label(format!("delta of {}", &base.to_string()[..8]))
-                                .on_hover_text("Only the row changes since that full snapshot."),
-                        };
-                        ui.label(s.taken_at.format("%Y-%m-%d %H:%M:%S").to_string());
-                        ui.label(human_bytes(s.size_bytes));
-                        ui.label(format!("{} users, {} bookings", s.users, s.bookings));
-                        if write_button_if_ui(
-                            ui,
-                            shell,
-                            !restoring,
-                            Some("A restore is running."),
-                            "Restore…",
-                        ) {
-                            ask(
-                                commands,
-                                Confirm::Restore {
-                                    id: s.id,
-                                    position: s.position,
-                                },
-                            );
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+    // snapshots (deltas included), listed newest first.
+    let headers = [
+        "id",
+        "position",
+        "kind",
+        "taken at (UTC)",
+        "size",
+        "rows",
+        "",
+    ];
+    virtual_grid_ui(
+        ui,
+        "snapshots",
+        220.0,
+        &headers,
+        snapshots.len(),
+        |ui, i| {
+            let s = &snapshots[snapshots.len() - 1 - i];
+            ui.monospace(&s.id.to_string()[..8])
+                .on_hover_text(s.id.to_string());
+            ui.monospace(s.position.to_string());
+            match s.base {
+                _ if s.is_history() => ui.label("history").on_hover_text(
+                    "Every row's changes up to its position, from one pass over the ledger: the state at any earlier position is read from it with no event folded.",
+                ),
+                None => ui.label("full"),
+                Some(base) if base.is_nil() => {
+                    ui.label("delta of empty").on_hover_text(
+                        "Row changes since position 0 (no full snapshot before it).",
+                    )
+                }
+                Some(base) => ui
+                    .label(format!("delta of {}", &base.to_string()[..8]))
+                    .on_hover_text("Only the row changes since that full snapshot."),
+            };
+            ui.label(s.taken_at.format("%Y-%m-%d %H:%M:%S").to_string());
+            ui.label(human_bytes(s.size_bytes));
+            ui.label(format!("{} users, {} bookings", s.users, s.bookings));
+            if write_button_if_ui(
+                ui,
+                shell,
+                !restoring,
+                Some("A restore is running."),
+                "Restore…",
+            ) {
+                ask(
+                    commands,
+                    Confirm::Restore {
+                        id: s.id,
+                        position: s.position,
+                    },
+                );
+            }
+        },
+    );
 }
 
 fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
