@@ -221,23 +221,71 @@ pub fn init(
         .with_target(false)
         .try_init()
         .map_err(|e| format!("logging was already started: {e}"))?;
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .map(|a| crate::store::redact(&a))
-        .collect();
+    let args = logged_args(std::env::args().skip(1));
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         who,
-        args = %args.join(" "),
+        args = %args,
         data_dir = %data_dir.display(),
         "started"
     );
     Ok(path)
 }
 
+/// Flags whose value is a person's data (`--user` takes an id or an
+/// e-mail).
+const PERSONAL_FLAGS: [&str; 4] = ["--email", "--name", "--address", "--user"];
+
+/// The arguments as the log keeps them: passwords in URLs removed, and no
+/// personal value (the value of a personal flag, anything with an `@`
+/// outside a URL) whatever the mask mode: the log outlives the run.
+fn logged_args(args: impl Iterator<Item = String>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut personal_next = false;
+    for arg in args {
+        let flag = arg.split('=').next().unwrap_or_default();
+        let logged = if personal_next {
+            "(personal)".to_string()
+        } else if PERSONAL_FLAGS.contains(&flag) && arg.contains('=') {
+            format!("{flag}=(personal)")
+        } else if arg.contains('@') && !arg.contains("://") {
+            "(personal)".to_string()
+        } else {
+            crate::store::redact(&arg)
+        };
+        personal_next = PERSONAL_FLAGS.contains(&arg.as_str());
+        out.push(logged);
+    }
+    out.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_arguments_keep_no_personal_value_or_password() {
+        let args = [
+            "--postgres-url",
+            "postgres://u:secret@db/x",
+            "emit",
+            "--email",
+            "ana@example.com",
+            "--name=Ana Ruiz",
+            "--address",
+            "Calle A 1",
+            "--count",
+            "5",
+        ];
+        let logged = logged_args(args.iter().map(|a| a.to_string()));
+        for gone in ["secret", "ana@example.com", "Ana Ruiz", "Calle A 1"] {
+            assert!(!logged.contains(gone), "{gone} in {logged}");
+        }
+        assert!(
+            logged.contains("--count 5") && logged.contains("db/x"),
+            "{logged}"
+        );
+    }
 
     #[test]
     fn the_file_rotates_and_keeps_the_newest_files() {

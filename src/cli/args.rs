@@ -126,6 +126,15 @@ pub struct Cli {
     /// Observe-only: refuse every write.
     #[arg(long, global = true)]
     pub observe: bool,
+    /// Show personal values (e-mails, names, addresses) as stable
+    /// pseudonyms in every output and report. On by default for remote
+    /// stores and with --observe.
+    #[arg(long, global = true, conflicts_with = "unmask")]
+    pub mask: bool,
+    /// Show personal values as they are, also on remote stores and with
+    /// --observe (a deliberate act: the output then holds personal data).
+    #[arg(long, global = true)]
+    pub unmask: bool,
     /// Take a snapshot automatically every N events (0 = never).
     #[arg(
         long,

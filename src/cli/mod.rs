@@ -16,7 +16,7 @@ mod snapshot;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -31,6 +31,7 @@ use query::{diff, events, history, series, state, user_key, what_if};
 use rebuild::{replay, verify};
 use snapshot::snapshot;
 
+use crate::domain::mask::Mask;
 use crate::domain::{
     BookingWizardForm, CancelBooking, ChangeUserAddress, ProjectorId, RescheduleBooking, Table,
     user_id_for_email,
@@ -174,6 +175,42 @@ fn json_flag(command: &Command) -> bool {
     }
 }
 
+/// The mask of this run's output (off until [`run`] sets it).
+static OUTPUT_MASK: OnceLock<Mask> = OnceLock::new();
+
+/// The mask every output of this run goes through.
+fn output_mask() -> Mask {
+    OUTPUT_MASK.get().cloned().unwrap_or_default()
+}
+
+/// Whether the flags mask personal values: `--mask`, or by default on a
+/// remote store and with `--observe`; `--unmask` shows them.
+pub fn mask_wanted(cli: &Cli) -> bool {
+    if cli.unmask {
+        return false;
+    }
+    let config = store_config(cli);
+    cli.mask
+        || cli.observe
+        || config.mongo_uri.is_some()
+        || config.postgres_url.is_some()
+        || config.postgres_service.is_some()
+}
+
+/// The mask the flags ask for, made with the data dir's key.
+fn mask_of(cli: &Cli) -> Mask {
+    if !mask_wanted(cli) {
+        return Mask::off();
+    }
+    let data_dir = store_config(cli).data_dir;
+    let (mask, note) = crate::store::mask_key::mask_for(&data_dir, cli.observe);
+    if let Some(note) = note {
+        tracing::warn!(%note, "mask key");
+        eprintln!("note: {note}");
+    }
+    mask
+}
+
 /// Runs a subcommand; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let Some(command) = cli.command.as_ref() else {
@@ -181,6 +218,7 @@ pub async fn run(cli: Cli) -> i32 {
         return EXIT_ERROR;
     };
     let json = json_flag(command);
+    let _ = OUTPUT_MASK.set(mask_of(&cli));
     match dispatch(&cli, command, json).await {
         Ok(code) => code,
         Err(error) => {
@@ -193,9 +231,17 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Prints one JSON answer, its personal values masked when mask mode is on.
 fn print_json(value: &Value) {
+    let mask = output_mask();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
+    if mask.is_on() {
+        let mut value = value.clone();
+        mask.json(&mut value);
+        let _ = writeln!(out, "{value}");
+    } else {
+        let _ = writeln!(out, "{value}");
+    }
 }
 
 fn parse_uuid(text: &str, what: &str) -> CliResult<Uuid> {

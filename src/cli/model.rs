@@ -179,7 +179,8 @@ async fn rows(cli: &Cli, args: &RowsArgs, json: bool) -> CliResult<i32> {
         .model_definition(&args.name)
         .await
         .map_err(model_error)?;
-    let answer = rows_answer(&data_dir, &m.name, args).await?;
+    let mut answer = rows_answer(&data_dir, &m.name, args).await?;
+    super::output_mask().json(&mut answer);
     if json {
         print_json(&answer);
     } else {

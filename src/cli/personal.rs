@@ -35,6 +35,11 @@ pub(super) async fn export(
             })?)
         }
     };
+    if pseudonyms.is_none() && super::output_mask().is_on() {
+        return Err(CliError::input(
+            "export copies every personal value and mask mode is on (a remote store, --observe or --mask): add --pseudonymize for a copy without personal data, or --unmask to copy it as it is",
+        ));
+    }
     let engine = open_for_reading(cli).await?;
     let report = engine
         .export_ndjson_with(out, &progress_printer(), pseudonyms.as_ref())
@@ -77,7 +82,13 @@ pub(super) async fn subject(cli: &Cli, user: &str, json: bool) -> CliResult<i32>
     }
     let who = Subject::parse(user);
     let engine = open_for_reading(cli).await?;
-    let report = engine.subject(&who, &progress_printer()).await?;
+    let mut report = engine.subject(&who, &progress_printer()).await?;
+    let mask = super::output_mask();
+    for email in &mut report.emails {
+        *email = mask
+            .text(crate::domain::personal::PersonalKind::Email, email)
+            .into_owned();
+    }
     if json {
         print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
         return Ok(EXIT_OK);

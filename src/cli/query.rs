@@ -27,10 +27,13 @@ pub(super) async fn events(
         ..EventFilter::default()
     };
     let entries = engine.events(from, limit, &filter).await?;
+    let mask = output_mask();
     let mut out = std::io::stdout().lock();
     for entry in &entries {
         let line = if json {
-            entry_json(entry).to_string()
+            let mut value = entry_json(entry);
+            mask.json(&mut value);
+            value.to_string()
         } else {
             match entry {
                 Ok(e) => format!(
@@ -40,7 +43,10 @@ pub(super) async fn events(
                     e.event_type,
                     e.aggregate_id,
                     e.version,
-                    e.summary()
+                    match e.decode() {
+                        Ok(event) => mask.event(&event).summary(),
+                        Err(error) => format!("(undecodable) {error}"),
+                    }
                 ),
                 Err(bad) => format!("{:>8}  MALFORMED: {}", bad.position, bad.reason),
             }
@@ -150,7 +156,7 @@ pub(super) async fn history(
                 .iter()
                 .zip(&v.cells)
                 .filter(|(c, _)| v.changed.contains(c))
-                .map(|(c, cell)| format!("{c}={cell}"))
+                .map(|(c, cell)| format!("{c}={}", output_mask().cell(c, cell)))
                 .collect();
             eprintln!(
                 "{:>8}  {}  {:<22} {}  {}",

@@ -25,7 +25,9 @@ pub(super) async fn write_verify_report(
     file: Option<ReportFile<'_>>,
 ) -> CliResult<()> {
     if let Some((path, format)) = file {
-        let written = engine.write_report(report, path, format).await?;
+        let written = engine
+            .write_report(report, path, format, &super::output_mask())
+            .await?;
         eprintln!("report written to {}", written.display());
     }
     Ok(())
@@ -92,7 +94,9 @@ pub(super) async fn repair(
         other => other?,
     };
     if let Some((path, format)) = file {
-        let written = engine.write_repair_report(&entry, path, format).await?;
+        let written = engine
+            .write_repair_report(&entry, path, format, &super::output_mask())
+            .await?;
         eprintln!("report written to {}", written.display());
     }
     let in_sync = entry.after.as_ref().is_some_and(|f| f.in_sync);

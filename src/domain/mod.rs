@@ -7,6 +7,7 @@ pub mod compact;
 pub mod event;
 pub mod generate;
 pub mod history;
+pub mod mask;
 pub mod model;
 pub mod personal;
 pub mod projection;

@@ -171,6 +171,19 @@ impl Pseudonymizer {
         user_id_for_email(&self.email_of_user(user_id))
     }
 
+    /// A pseudonym for an e-mail on its own (mask mode: the same e-mail,
+    /// whatever its case, gives the same pseudonym).
+    pub fn masked_email(&self, email: &str) -> String {
+        format!(
+            "user-{}@example.invalid",
+            self.hex(
+                PersonalKind::Email,
+                email.trim().to_lowercase().as_bytes(),
+                12
+            )
+        )
+    }
+
     /// A pseudonym for a name.
     pub fn name(&self, name: &str) -> String {
         format!(

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Engine, EngineError, EngineResult, VerifyReport};
+use crate::domain::mask::Mask;
 use crate::domain::{RowDiff, Table};
 use crate::store::{Findings, FoundKind, FoundRow, RepairEntry};
 
@@ -84,6 +85,29 @@ pub fn findings(report: &VerifyReport, rows: usize, listed: usize) -> Findings {
         holes: report.holes.iter().take(listed).copied().collect(),
         holes_left_out: report.holes.len().saturating_sub(listed) as u64,
         lag_events: report.lag_events.iter().cloned().collect(),
+    }
+}
+
+/// Masks the personal cells of `found` (and the personal values in its
+/// malformed entries' raw text) in place, for a report written with mask
+/// mode on.
+pub fn mask_findings(found: &mut Findings, mask: &Mask) {
+    if !mask.is_on() {
+        return;
+    }
+    for row in &mut found.rows {
+        let columns = row.table.columns();
+        for cells in [row.stored.as_mut(), row.ledger.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            for (cell, column) in cells.iter_mut().zip(columns) {
+                *cell = mask.cell(column, cell).into_owned();
+            }
+        }
+    }
+    for bad in &mut found.malformed {
+        bad.raw = mask.raw_text(&bad.raw);
     }
 }
 
@@ -309,9 +333,11 @@ impl Engine {
         report: &VerifyReport,
         path: &Path,
         format: Option<ReportFormat>,
+        mask: &Mask,
     ) -> EngineResult<PathBuf> {
         let header = self.report_header();
-        let found = findings(report, REPORT_ROWS, usize::MAX);
+        let mut found = findings(report, REPORT_ROWS, usize::MAX);
+        mask_findings(&mut found, mask);
         write_text(path, format, move |format| match format {
             ReportFormat::Json => to_json(&header, &found),
             ReportFormat::Md => to_markdown(&header, &found),
@@ -326,9 +352,16 @@ impl Engine {
         entry: &RepairEntry,
         path: &Path,
         format: Option<ReportFormat>,
+        mask: &Mask,
     ) -> EngineResult<PathBuf> {
         let header = self.report_header();
-        let entry = entry.clone();
+        let mut entry = entry.clone();
+        for found in [entry.before.as_mut(), entry.after.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            mask_findings(found, mask);
+        }
         write_text(path, format, move |format| match format {
             ReportFormat::Json => {
                 let value = serde_json::json!({ "report": "ledgerscope repair", "header": header, "repair": entry });

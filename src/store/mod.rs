@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod credentials;
 pub mod error;
+pub mod mask_key;
 pub mod missing;
 pub mod models;
 pub mod mongo;

@@ -28,6 +28,8 @@ pub enum ShellCommand {
     ShowPanel(PanelKind),
     /// Observe-only on or off.
     SetObserveOnly(bool),
+    /// Mask personal values (`true`), or ask before showing them.
+    SetMasked(bool),
     /// Hide the last error.
     DismissError,
     /// Open a dialog.
@@ -143,6 +145,9 @@ pub enum ShellMessage {
         engine: Arc<Engine>,
         /// Stops the engine's background tasks.
         shutdown: CancellationToken,
+        /// The mask made with the data dir's key, and why the key could
+        /// not be kept (if so).
+        mask: (crate::domain::mask::Mask, Option<String>),
     },
     /// Opening the stores failed.
     ConnectFailed(EngineError),

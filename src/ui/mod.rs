@@ -10,6 +10,7 @@ pub mod command;
 pub mod error;
 pub mod jobs;
 pub mod link;
+pub mod mask;
 pub mod outbox;
 pub mod page_cache;
 pub mod paged_diff;

@@ -39,6 +39,9 @@ pub struct Prefs {
     pub look: Look,
     /// The Connect dialog's recent connections, never with a password.
     pub recent_connections: Vec<RecentConnection>,
+    /// Masked or not, as chosen for each ledger (by its id).
+    #[serde(default)]
+    pub masked_ledgers: std::collections::BTreeMap<String, bool>,
 }
 
 /// Dark, light, or as the desktop is.
@@ -139,6 +142,7 @@ impl Prefs {
             travel_table: panels.time_travel.table,
             look,
             recent_connections: shell.recent.clone(),
+            masked_ledgers: shell.mask_choices.clone(),
         }
     }
 
@@ -153,6 +157,7 @@ impl Prefs {
         panels.emit.bulk_mix = self.bulk_mix;
         panels.time_travel.table = self.travel_table;
         shell.recent.clone_from(&self.recent_connections);
+        shell.mask_choices.clone_from(&self.masked_ledgers);
         shell.recent.truncate(crate::ui::app::recent::RECENT_KEPT);
     }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 mod errors;
 mod history;
 mod logging;
+mod mask;
 mod models;
 mod transfer;
 

@@ -98,6 +98,10 @@ impl LedgerApp {
             }
             ShellCommand::Ask(confirm) => self.shell.confirm = Some(confirm),
             ShellCommand::ConfirmNo => self.shell.confirm = None,
+            ShellCommand::SetMasked(true) => self.set_masked(true),
+            ShellCommand::SetMasked(false) => {
+                self.shell.confirm = Some(super::dialogs::Confirm::Unmask);
+            }
             ShellCommand::ConfirmYes => {
                 if let Some(confirm) = self.shell.confirm.take() {
                     self.confirmed(confirm);
@@ -116,6 +120,16 @@ impl LedgerApp {
                     self.shell.link.error = Some(error);
                 }
             },
+        }
+    }
+
+    /// Masks or shows personal values, and keeps the choice for this
+    /// ledger.
+    fn set_masked(&mut self, masked: bool) {
+        self.shell.masked = masked;
+        tracing::info!(masked, ledger = ?self.shell.ledger_id, "mask mode");
+        if let Some(id) = self.shell.ledger_id {
+            self.shell.mask_choices.insert(id.to_string(), masked);
         }
     }
 
@@ -157,6 +171,10 @@ impl LedgerApp {
 
     /// The user said yes to a destructive action.
     fn confirmed(&mut self, confirm: Confirm) {
+        if confirm == Confirm::Unmask {
+            self.set_masked(false);
+            return;
+        }
         let Some(engine) = self.engine.clone() else {
             return;
         };
@@ -186,6 +204,9 @@ impl LedgerApp {
                 if let Some(job) = self.shell.jobs.start(JobKind::Import, true, &outbox) {
                     self.spawn(tasks::import(engine, path, job, outbox));
                 }
+            }
+            Confirm::Unmask => {
+                // Handled before the engine is needed.
             }
         }
     }
@@ -267,7 +288,11 @@ impl LedgerApp {
 
     fn apply_shell(&mut self, message: ShellMessage) {
         match message {
-            ShellMessage::Connected { engine, shutdown } => self.connected(engine, shutdown),
+            ShellMessage::Connected {
+                engine,
+                shutdown,
+                mask,
+            } => self.connected(engine, shutdown, mask),
             ShellMessage::ConnectFailed(error) => {
                 tracing::warn!(%error, "connecting failed");
                 self.shell.connection = super::Connection::Failed(error);
@@ -362,6 +387,13 @@ impl LedgerApp {
                     }
                 };
                 self.ledger_id_read = true;
+                if let Some(masked) = self
+                    .shell
+                    .ledger_id
+                    .and_then(|id| self.shell.mask_choices.get(&id.to_string()).copied())
+                {
+                    self.shell.masked = masked;
+                }
                 self.resolve_link();
             }
         }

@@ -37,8 +37,19 @@ impl LedgerApp {
     }
 
     /// The stores are open.
-    pub(super) fn connected(&mut self, engine: Arc<Engine>, shutdown: CancellationToken) {
+    pub(super) fn connected(
+        &mut self,
+        engine: Arc<Engine>,
+        shutdown: CancellationToken,
+        mask: (crate::domain::mask::Mask, Option<String>),
+    ) {
         self.disconnect();
+        let (mask, note) = mask;
+        if let Some(note) = note {
+            tracing::warn!(%note, "mask key");
+            self.shell.report(note);
+        }
+        self.shell.mask_key = mask;
         let ledger = engine.ledger_info();
         let read = engine.read_info();
         tracing::info!(ledger = %ledger, read = %read, instance = %engine.config().instance_id, "connected");
@@ -49,6 +60,9 @@ impl LedgerApp {
         );
         self.shell.ledger = Some(ledger);
         self.shell.read = Some(read);
+        // Until the ledger's id is read (and with it what was chosen for
+        // this ledger), the default.
+        self.shell.masked = self.shell.mask_by_default();
         self.shell.instance_id = engine.config().instance_id.clone();
         self.shell.snapshot_every = engine.config().snapshot_every;
         self.shell.snapshot_delta_every = engine.config().snapshot_delta_every;
@@ -110,6 +124,7 @@ pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: boo
         true => format!("the embedded store in {}", store.data_dir.display()),
         false => "the configured servers".to_string(),
     };
+    let data_dir = store.data_dir.clone();
     let opening = tokio::spawn(async move { open_stores(&store).await });
     let unavailable = |message: String| {
         EngineError::Store(StoreError::Unavailable {
@@ -125,6 +140,7 @@ pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: boo
             ShellMessage::Connected {
                 engine,
                 shutdown: CancellationToken::new(),
+                mask: crate::store::mask_key::mask_for(&data_dir, observe_only),
             }
         }
         Ok(Ok(Err(error))) => ShellMessage::ConnectFailed(error.into()),

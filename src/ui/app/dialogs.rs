@@ -37,6 +37,8 @@ pub enum Confirm {
         /// The file.
         path: String,
     },
+    /// Show personal values as they are.
+    Unmask,
 }
 
 /// Small windows opened from the menu.
@@ -205,6 +207,16 @@ fn confirm_ui(
                 shell.ledger_name()
             ),
             "Yes, import",
+        ),
+        Confirm::Unmask => (
+            "Show personal data?",
+            format!(
+                "This shows the e-mails, names and addresses of the customers in {} as they are, \
+                 in every panel, copy and report of this window, until you mask them again. \
+                 The choice is kept for this ledger.",
+                shell.ledger_name()
+            ),
+            "Yes, show personal data",
         ),
     };
     let response = egui::Modal::new(egui::Id::unique("ledgerscope_confirm")).show(ctx, |ui| {

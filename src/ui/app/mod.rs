@@ -342,6 +342,7 @@ impl LedgerApp {
     pub fn root_ui(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
         let mut commands = Vec::new();
+        crate::ui::mask::publish(ui.ctx(), self.shell.mask());
         keyboard::keyboard_commands(ui.ctx(), &self.shell, &mut commands);
         let (shell, panels) = (&self.shell, &self.panels);
         egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, shell, &mut commands));

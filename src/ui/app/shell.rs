@@ -102,6 +102,13 @@ pub struct Shell {
     pub focus_search: bool,
     /// The "Open link" dialog's text and why it did not open.
     pub link: LinkDraft,
+    /// Personal values are shown as pseudonyms ([`Shell::mask`]).
+    pub masked: bool,
+    /// The mask made with the data dir's key (set on connect).
+    pub mask_key: crate::domain::mask::Mask,
+    /// Masked or not, as last chosen for each ledger (by its id; kept in
+    /// prefs).
+    pub mask_choices: std::collections::BTreeMap<String, bool>,
 }
 
 impl Default for Shell {
@@ -134,6 +141,9 @@ impl Default for Shell {
             file_error: None,
             focus_search: false,
             link: LinkDraft::default(),
+            masked: true,
+            mask_key: crate::domain::mask::Mask::off(),
+            mask_choices: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -172,6 +182,24 @@ impl Shell {
         self.ledger
             .as_ref()
             .map_or_else(|| "the ledger".to_string(), ToString::to_string)
+    }
+
+    /// The mask everything shown goes through: the keyed mask when masked,
+    /// none when personal values are shown.
+    pub fn mask(&self) -> crate::domain::mask::Mask {
+        if self.masked {
+            self.mask_key.clone()
+        } else {
+            crate::domain::mask::Mask::off()
+        }
+    }
+
+    /// Whether personal values are masked when nothing was chosen for this
+    /// ledger: on a server store (MongoDB or PostgreSQL) and in
+    /// observe-only started with `--observe`; off on the embedded store.
+    pub fn mask_by_default(&self) -> bool {
+        let server = |info: &Option<StoreInfo>| info.as_ref().is_some_and(|i| i.kind != "sqlite");
+        server(&self.ledger) || server(&self.read) || self.observe_locked
     }
 
     /// Whether either store is on another machine.

@@ -107,6 +107,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 commands.push(ShellCommand::SetObserveOnly(observe).into());
             }
         }
+        mask_toggle_ui(ui, shell, commands);
         if data.outage {
             ui.separator();
             ui.label(
@@ -196,4 +197,41 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         });
     });
     ui.add_space(2.0);
+}
+
+/// Masked or shown personal data: one click masks; showing it asks first
+/// and stays said in the bar while it lasts.
+fn mask_toggle_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    ui.separator();
+    let colors = palette(ui.visuals());
+    if shell.masked {
+        if ui
+            .selectable_label(
+                true,
+                egui::RichText::new("Masked").color(colors.ok).strong(),
+            )
+            .on_hover_text(
+                "E-mails, names and addresses show as pseudonyms (the same value, the same \
+                 pseudonym) in every panel, copy and report. Click to show them (asks first).",
+            )
+            .clicked()
+        {
+            commands.push(ShellCommand::SetMasked(false).into());
+        }
+    } else {
+        ui.label(
+            egui::RichText::new(" PERSONAL DATA SHOWN ")
+                .background_color(colors.warn)
+                .color(colors.on_badge)
+                .strong(),
+        )
+        .on_hover_text("E-mails, names and addresses of customers are shown as they are.");
+        if ui
+            .button("Mask")
+            .on_hover_text("Show e-mails, names and addresses as pseudonyms again")
+            .clicked()
+        {
+            commands.push(ShellCommand::SetMasked(true).into());
+        }
+    }
 }

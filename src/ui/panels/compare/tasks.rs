@@ -26,8 +26,9 @@ pub fn save_report(ctx: &Ctx<'_>, report: crate::engine::VerifyReport, path: std
     let Some(engine) = ctx.engine.cloned() else {
         return;
     };
+    let mask = ctx.shell.mask();
     send(ctx, async move {
-        CompareMessage::ReportSaved(engine.write_report(&report, &path, None).await)
+        CompareMessage::ReportSaved(engine.write_report(&report, &path, None, &mask).await)
     });
 }
 

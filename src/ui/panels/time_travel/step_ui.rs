@@ -52,7 +52,11 @@ fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
         }
     });
     if let Some(Ok(event)) = &step.event {
-        wrapped_label_ui(ui, egui::RichText::new(event.summary()).italics());
+        let summary = match event.decode() {
+            Ok(decoded) => crate::ui::mask::current(ui.ctx()).event(&decoded).summary(),
+            Err(error) => format!("(undecodable) {error}"),
+        };
+        wrapped_label_ui(ui, egui::RichText::new(summary).italics());
     }
 }
 

@@ -130,7 +130,8 @@ fn filters_ui(
     inline_error_ui(ui, panel.error.as_ref());
 }
 
-fn entry_row_cells(entry: &LedgerEntry) -> [String; 6] {
+/// A row's cells, its summary through `mask`.
+fn entry_row_cells(entry: &LedgerEntry, mask: &crate::domain::mask::Mask) -> [String; 6] {
     match entry {
         Ok(e) => [
             e.position.to_string(),
@@ -138,7 +139,10 @@ fn entry_row_cells(entry: &LedgerEntry) -> [String; 6] {
             e.event_type.clone(),
             short_id(&e.aggregate_id),
             e.version.to_string(),
-            e.summary(),
+            match e.decode() {
+                Ok(event) => mask.event(&event).summary(),
+                Err(error) => format!("(undecodable) {error}"),
+            },
         ],
         Err(bad) => [
             bad.position.to_string(),
@@ -161,6 +165,7 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
         });
         return;
     }
+    let mask = crate::ui::mask::current(ui.ctx());
     let mut builder = TableBuilder::new(ui)
         .id_salt("timeline_table")
         .striped(true)
@@ -216,7 +221,7 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                             });
                         row.set_selected(panel.selected_position == Some(position));
                         let malformed = entry.is_err();
-                        let mut cells = entry_row_cells(entry);
+                        let mut cells = entry_row_cells(entry, &mask);
                         if let Some(hole) = hole {
                             cells[5] = format!("[hole before: {}] {}", hole.no_event(), cells[5]);
                         }
@@ -343,7 +348,14 @@ fn detail_ui(
                 }
             });
             ui.label(egui::RichText::new("payload").strong());
-            json_view_ui(ui, &e.payload);
+            let mask = crate::ui::mask::current(ui.ctx());
+            if mask.is_on() {
+                let mut payload = e.payload.clone();
+                mask.payload(&e.event_type, &mut payload);
+                json_view_ui(ui, &payload);
+            } else {
+                json_view_ui(ui, &e.payload);
+            }
             ui.label(egui::RichText::new("metadata").strong());
             match serde_json::to_value(&e.metadata) {
                 Ok(metadata) => json_view_ui(ui, &metadata),
@@ -362,7 +374,8 @@ fn detail_ui(
             );
             ui.add(egui::Label::new(&bad.reason).wrap());
             ui.label(egui::RichText::new("raw").strong());
-            ui.add(egui::Label::new(egui::RichText::new(&bad.raw).monospace()).wrap());
+            let raw = crate::ui::mask::current(ui.ctx()).raw_text(&bad.raw);
+            ui.add(egui::Label::new(egui::RichText::new(raw).monospace()).wrap());
         }
     }
     if let Some((aggregate, events)) = &panel.stream {
@@ -378,7 +391,7 @@ fn detail_ui(
             }
         });
         for entry in events {
-            let cells = entry_row_cells(entry);
+            let cells = entry_row_cells(entry, &crate::ui::mask::current(ui.ctx()));
             let selected = panel.selected_position == Some(crate::store::entry_position(entry));
             if ui
                 .selectable_label(

@@ -218,6 +218,31 @@ fn copy_menu_ui(ui: &mut egui::Ui, line: &Line<'_>, cell: Option<&Cell<'_>>, loo
     }
 }
 
+/// `line` with the cells of personal columns masked.
+fn masked_line<'a>(
+    mut line: Line<'a>,
+    columns: &[&str],
+    personal: &[bool],
+    mask: &crate::domain::mask::Mask,
+) -> Line<'a> {
+    if !personal.contains(&true) {
+        return line;
+    }
+    for ((cell, column), _) in line
+        .cells
+        .iter_mut()
+        .zip(columns)
+        .zip(personal)
+        .filter(|(_, personal)| **personal)
+    {
+        cell.text = std::borrow::Cow::Owned(mask.cell(column, &cell.text).into_owned());
+        if let Some(old) = &cell.old {
+            cell.old = Some(std::borrow::Cow::Owned(mask.cell(column, old).into_owned()));
+        }
+    }
+    line
+}
+
 /// Draws `rows` rows (the display order's length), row `i` given by
 /// `slot(i)`, with `sort` marked on its header. Returns the header clicked
 /// and the rows not read yet.
@@ -241,6 +266,14 @@ pub fn table_ui<'a>(
     };
     let count = kinds.len() + usize::from(look.tag.is_some());
     let height = ui.available_height().max(120.0);
+    // Personal columns (by the declared fields' names) show pseudonyms
+    // when masking: drawn, copied and hovered alike.
+    let mask = crate::ui::mask::current(ui.ctx());
+    let personal: Vec<bool> = look
+        .columns
+        .iter()
+        .map(|name| mask.is_on() && crate::domain::mask::column_kind(name).is_some())
+        .collect();
     egui::ScrollArea::horizontal()
         .id_salt(look.id.with("sideways"))
         .auto_shrink([false, true])
@@ -284,7 +317,7 @@ pub fn table_ui<'a>(
                     body.rows(ROW_HEIGHT, rows, |mut row| {
                         let index = row.index();
                         let line = match slot(index) {
-                            Slot::Line(line) => line,
+                            Slot::Line(line) => masked_line(line, look.columns, &personal, &mask),
                             Slot::Loading => {
                                 out.not_loaded.push(index);
                                 for _ in 0..count {
