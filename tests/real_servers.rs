@@ -801,7 +801,13 @@ fn foreign_documents_are_reported_and_skipped() {
         "{again}"
     );
     let export = dir.path().join("export.ndjson");
-    let (code, exported) = app.json(&["export", "--out", export.to_str().unwrap(), "--json"]);
+    let (code, exported) = app.json(&[
+        "--unmask",
+        "export",
+        "--out",
+        export.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(code, 0, "{exported}");
     assert_eq!(
         (&exported["exported"], &exported["skipped_malformed"]),
@@ -900,7 +906,13 @@ fn a_fractional_position_is_unpositioned_and_stalls_no_reader() {
     );
     assert_eq!(lag_of(&status), 0, "{status}");
     let export = dir.path().join("export.ndjson");
-    let mut running = Running(app.spawn(&["export", "--out", export.to_str().unwrap(), "--json"]));
+    let mut running = Running(app.spawn(&[
+        "--unmask",
+        "export",
+        "--out",
+        export.to_str().unwrap(),
+        "--json",
+    ]));
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = running.0.try_wait().unwrap() {
@@ -1536,7 +1548,7 @@ fn every_store_mix_works() {
         );
         // A row's history reads the booking's stream and, for its user,
         // the wizard that made the row, from whichever ledger store this is.
-        let (_, first) = app.json(&["events", "--limit", "1", "--json"]);
+        let (_, first) = app.json(&["--unmask", "events", "--limit", "1", "--json"]);
         let booking = first["aggregate_id"]
             .as_str()
             .unwrap_or_default()
@@ -1842,5 +1854,160 @@ fn postgres_passwords_come_from_the_environment_pgpass_and_service_files() {
     assert_eq!(status["head"], 6, "{status}");
     let log = std::fs::read_to_string(dir.path().join("logs").join("ledgerscope.log")).unwrap();
     assert!(!log.contains("s3cret"), "no password in the log: {log}");
+    drop_schema(&pg, &schema);
+}
+
+/// On MongoDB + PostgreSQL, personal data is masked by default in every
+/// answer (`--unmask` shows it), a pseudonymized export holds none of it
+/// and imports into the embedded store with the same counts, and
+/// `subject` lists the person's events as an independent reading does.
+#[test]
+fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
+    let _serial = serial();
+    let (Some(mongo), Some(pg)) = (
+        server("LEDGERSCOPE_MONGO_URI"),
+        server("LEDGERSCOPE_POSTGRES_URL"),
+    ) else {
+        return;
+    };
+    let dir = tempdir();
+    let db = unique("ls_mask");
+    let (url, schema) = fresh_schema(&pg);
+    let app = App {
+        data_dir: dir.path().join("servers"),
+        mongo: Some((mongo.clone(), db.clone())),
+        postgres: Some(url),
+    };
+    let (code, out) = app.json(&["emit", "--count", "40", "--mix", "--seed", "4", "--json"]);
+    assert_eq!(code, 0, "{out}");
+
+    let plain = dir.path().join("plain.ndjson");
+    let refused = app.run(&["export", "--out", plain.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    assert!(stderr_of(&refused).contains("--pseudonymize"));
+    let (code, _) = app.json(&[
+        "--unmask",
+        "export",
+        "--out",
+        plain.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let events: Vec<Value> = std::fs::read_to_string(&plain)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut originals = std::collections::BTreeSet::new();
+    for e in &events {
+        let p = &e["payload"];
+        for v in [
+            &p["user"]["email"],
+            &p["user"]["name"],
+            &p["user"]["address"],
+            &p["new_address"],
+        ] {
+            if let Some(text) = v.as_str() {
+                originals.insert(text.to_owned());
+            }
+        }
+    }
+    assert!(originals.len() > 10, "{originals:?}");
+
+    // Masked by default: the events and a user's history.
+    let someone = events[0]["payload"]["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let masked = app.run(&["events", "--limit", "100", "--json"]);
+    let history = app.run(&["history", "--user", &someone, "--json"]);
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&masked.stdout),
+        String::from_utf8_lossy(&history.stdout)
+    );
+    for original in &originals {
+        assert!(
+            !shown.contains(original.as_str()),
+            "{original} shown: {shown}"
+        );
+    }
+    let unmasked = app.run(&["--unmask", "events", "--limit", "100", "--json"]);
+    assert!(String::from_utf8_lossy(&unmasked.stdout).contains(someone.as_str()));
+
+    // A training copy: no personal value, the same counts once imported.
+    let copy = dir.path().join("copy.ndjson");
+    let (code, report) = app.json(&[
+        "export",
+        "--out",
+        copy.to_str().unwrap(),
+        "--pseudonymize",
+        "--json",
+    ]);
+    assert_eq!(
+        (code, &report["pseudonymized"]),
+        (0, &Value::Bool(true)),
+        "{report}"
+    );
+    let text = std::fs::read_to_string(&copy).unwrap();
+    for original in &originals {
+        assert!(!text.contains(original.as_str()), "{original} in the copy");
+    }
+    let training = App {
+        data_dir: dir.path().join("training"),
+        mongo: None,
+        postgres: None,
+    };
+    let (code, _) = training.json(&["import", copy.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let counts = |v: &Value| {
+        (
+            v["users"].clone(),
+            v["bookings"].clone(),
+            v["bookings_by_status"].clone(),
+        )
+    };
+    let (_, there) = app.json(&["state", "--json"]);
+    let (_, here) = training.json(&["state", "--json"]);
+    assert_eq!(counts(&there), counts(&here));
+
+    // Whose data is where, against an independent reading of the export.
+    let user = events[0]["payload"]["user"]["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bookings = std::collections::HashSet::new();
+    let mut expected = Vec::new();
+    for e in &events {
+        let p = &e["payload"];
+        let theirs = match e["event_type"].as_str().unwrap() {
+            "BookingWizardCompleted" if p["user"]["user_id"] == user.as_str() => {
+                bookings.insert(p["booking_id"].as_str().unwrap().to_owned());
+                true
+            }
+            "UserAddressChanged" => p["user_id"] == user.as_str(),
+            "BookingCancelled" | "BookingRescheduled" => {
+                bookings.contains(p["booking_id"].as_str().unwrap())
+            }
+            _ => false,
+        };
+        if theirs {
+            expected.push(e["position"].as_u64().unwrap());
+        }
+    }
+    let (code, subject) = app.json(&["subject", "--user", &someone, "--json"]);
+    assert_eq!(code, 0, "{subject}");
+    let positions: Vec<u64> = subject["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(positions, expected);
+    assert!(
+        !subject.to_string().contains(someone.as_str()),
+        "masked: {subject}"
+    );
+    drop_mongo_db(&mongo, &db);
     drop_schema(&pg, &schema);
 }

@@ -9,6 +9,7 @@ mod connect;
 mod emit;
 mod health;
 mod keyboard;
+mod mask;
 mod models;
 mod personal;
 mod repair;

@@ -218,7 +218,8 @@ fn mask_toggle_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         {
             commands.push(ShellCommand::SetMasked(false).into());
         }
-    } else {
+    } else if shell.mask_by_default() {
+        // Shown on a server store or in observe-only: someone chose it.
         ui.label(
             egui::RichText::new(" PERSONAL DATA SHOWN ")
                 .background_color(colors.warn)
@@ -233,5 +234,14 @@ fn mask_toggle_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         {
             commands.push(ShellCommand::SetMasked(true).into());
         }
+    } else if ui
+        .selectable_label(false, "Mask")
+        .on_hover_text(
+            "Personal data is shown (the embedded store on this machine). Click to show \
+             e-mails, names and addresses as pseudonyms, e.g. before sharing the screen.",
+        )
+        .clicked()
+    {
+        commands.push(ShellCommand::SetMasked(true).into());
     }
 }
