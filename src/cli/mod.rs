@@ -203,7 +203,8 @@ fn mask_of(cli: &Cli) -> Mask {
         return Mask::off();
     }
     let data_dir = store_config(cli).data_dir;
-    let (mask, note) = crate::store::mask_key::mask_for(&data_dir, cli.observe);
+    let makes_dir = !cli.observe && cli.command.as_ref().is_some_and(Command::writes);
+    let (mask, note) = crate::store::mask_key::mask_for(&data_dir, makes_dir);
     if let Some(note) = note {
         tracing::warn!(%note, "mask key");
         eprintln!("note: {note}");

@@ -13,11 +13,12 @@ use crate::domain::mask::Mask;
 /// The key file's name in the data dir.
 pub const MASK_KEY_FILE: &str = "mask.key";
 
-/// The mask made with the data dir's key (made if missing, unless
-/// `read_only`), and a sentence when the key could not be kept: the
-/// pseudonyms are then made with a key of this run only (still masked,
-/// only not the same in the next run).
-pub fn mask_for(data_dir: &Path, read_only: bool) -> (Mask, Option<String>) {
+/// The mask made with the data dir's key, and a sentence when the key
+/// could not be kept: the pseudonyms are then made with a key of this run
+/// only (still masked, only not the same in the next run). A missing key
+/// is made in the data dir when it exists, or when `make_dir` (a run that
+/// makes the data dir anyway); a read that creates nothing makes no dir.
+pub fn mask_for(data_dir: &Path, make_dir: bool) -> (Mask, Option<String>) {
     let path = data_dir.join(MASK_KEY_FILE);
     match read_key(&path) {
         Ok(Some(key)) => match Mask::with_key(&key) {
@@ -32,11 +33,11 @@ pub fn mask_for(data_dir: &Path, read_only: bool) -> (Mask, Option<String>) {
                 );
             }
         },
-        Ok(None) if read_only => {
+        Ok(None) if !make_dir && !data_dir.is_dir() => {
             return (
                 session_mask(),
                 Some(format!(
-                    "no mask key in {} (read-only); masking with a key of this run only",
+                    "no data dir {} to keep a mask key in (a read creates none); masking with a key of this run only",
                     data_dir.display()
                 )),
             );
@@ -143,11 +144,11 @@ mod tests {
     }
 
     #[test]
-    fn a_read_only_dir_without_a_key_still_masks_and_says_so() {
+    fn a_read_without_a_data_dir_still_masks_makes_nothing_and_says_so() {
         let dir = tempfile::tempdir().expect("dir");
-        let (mask, note) = mask_for(&dir.path().join("absent"), true);
+        let (mask, note) = mask_for(&dir.path().join("absent"), false);
         assert!(mask.is_on());
-        assert!(note.is_some_and(|n| n.contains("read-only")));
+        assert!(note.is_some_and(|n| n.contains("creates none")));
         assert!(!dir.path().join("absent").exists(), "nothing made");
     }
 }

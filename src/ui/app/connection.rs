@@ -140,7 +140,7 @@ pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: boo
             ShellMessage::Connected {
                 engine,
                 shutdown: CancellationToken::new(),
-                mask: crate::store::mask_key::mask_for(&data_dir, observe_only),
+                mask: crate::store::mask_key::mask_for(&data_dir, !observe_only),
             }
         }
         Ok(Ok(Err(error))) => ShellMessage::ConnectFailed(error.into()),
