@@ -19,6 +19,16 @@ fn masking_hides_every_personal_value_and_showing_them_asks_first() {
         !h.state().shell().masked,
         "the embedded store shows its data"
     );
+    // The toggle stays on screen in the smallest window.
+    h.set_size(egui::vec2(900.0, 600.0));
+    h.run_steps(2);
+    let rect = h.get_by_label("Mask").rect();
+    assert!(
+        rect.max.x <= 900.0,
+        "the mask toggle is inside 900 px: {rect:?}"
+    );
+    h.set_size(egui::vec2(1280.0, 800.0));
+    h.run_steps(2);
 
     click(&mut h, "Mask");
     assert!(h.state().shell().masked);
