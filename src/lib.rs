@@ -5,6 +5,7 @@
 //! implement the ports. [`cli`] is the headless face of the same engine.
 
 pub mod cli;
+pub mod crash;
 pub mod domain;
 pub mod engine;
 pub mod logging;

@@ -35,8 +35,32 @@ fn main() {
         Some(command) if !command.writes() => LogPlace::DataDirIfItExists,
         _ => LogPlace::DataDir,
     };
-    if let Err(why) = ledgerscope::logging::init(&data_dir, place, cli.log_level.as_deref(), who) {
-        eprintln!("warning: {why}; this run is not logged");
+    match ledgerscope::logging::init(&data_dir, place, cli.log_level.as_deref(), who) {
+        Ok(log) => {
+            if let Some(dir) = log.parent() {
+                ledgerscope::crash::install(dir, who);
+            }
+        }
+        Err(why) => eprintln!("warning: {why}; this run is not logged"),
+    }
+    let config = cli::store_config(&cli);
+    ledgerscope::crash::set_stores(&format!(
+        "ledger {}, read store {}",
+        if config.mongo_uri.is_some() {
+            "mongodb"
+        } else {
+            "sqlite"
+        },
+        if config.uses_postgres() {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    ));
+    if let Some(command) = &cli.command {
+        let name = format!("{command:?}");
+        let name = name.split([' ', '(', '{']).next().unwrap_or_default();
+        ledgerscope::crash::set_doing(name);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -442,6 +442,10 @@ pub enum Command {
         /// The link, e.g. ledgerscope://open?ledger=<id>&panel=time-travel&position=1200
         link: String,
     },
+    /// Stop with an internal error on purpose: checks that a crash leaves a
+    /// report beside the log (not for daily use).
+    #[command(hide = true)]
+    CrashTest,
 }
 
 impl Command {
@@ -460,6 +464,7 @@ impl Command {
             | Command::Repairs { .. }
             | Command::Export { .. }
             | Command::Subject { .. }
+            | Command::CrashTest
             | Command::Snapshot {
                 action: SnapshotAction::List { .. },
             } => false,

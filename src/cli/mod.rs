@@ -165,7 +165,7 @@ fn json_flag(command: &Command) -> bool {
         | Command::Import { out, .. }
         | Command::Subject { out, .. } => out.json,
         Command::Export { json, .. } => json.json,
-        Command::Open { .. } => false,
+        Command::Open { .. } | Command::CrashTest => false,
         Command::Model { action } => action.json(),
         Command::Snapshot { action } => match action {
             SnapshotAction::Take { out, .. }
@@ -261,6 +261,7 @@ async fn dispatch(cli: &Cli, command: &Command, json: bool) -> CliResult<i32> {
     match command {
         Command::Emit(args) => emit(cli, args).await,
         Command::Open { .. } => Err(CliError::input(open::NOT_HEADLESS)),
+        Command::CrashTest => panic!("a crash on purpose (ledgerscope crash-test)"),
         Command::Cancel {
             booking,
             reason,

@@ -30,6 +30,8 @@ pub enum ShellCommand {
     SetObserveOnly(bool),
     /// Mask personal values (`true`), or ask before showing them.
     SetMasked(bool),
+    /// Show or dismiss the last crash's report.
+    Crash(crate::ui::app::crash::CrashAction),
     /// Hide the last error.
     DismissError,
     /// Open a dialog.
@@ -151,6 +153,13 @@ pub enum ShellMessage {
     },
     /// Opening the stores failed.
     ConnectFailed(EngineError),
+    /// The last run crashed and left this report.
+    CrashReport {
+        /// The report's file.
+        path: std::path::PathBuf,
+        /// Its text.
+        text: String,
+    },
     /// Head and projector status.
     Status(StatusSnapshot),
     /// Something the engine did.

@@ -70,6 +70,9 @@ pub fn run_gui(options: GuiOptions, start: Option<link::PositionLink>) -> anyhow
         native,
         Box::new(move |_cc| {
             let mut app = LedgerApp::new(options);
+            if let Some(dir) = crate::crash::report_dir() {
+                app.offer_crash_reports_from(dir);
+            }
             if let Some(link) = start {
                 app.open_link(link);
             }

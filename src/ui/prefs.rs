@@ -42,6 +42,8 @@ pub struct Prefs {
     /// Masked or not, as chosen for each ledger (by its id).
     #[serde(default)]
     pub masked_ledgers: std::collections::BTreeMap<String, bool>,
+    /// The newest crash report dismissed (its file name).
+    pub crash_seen: Option<String>,
 }
 
 /// Dark, light, or as the desktop is.
@@ -143,6 +145,7 @@ impl Prefs {
             look,
             recent_connections: shell.recent.clone(),
             masked_ledgers: shell.mask_choices.clone(),
+            crash_seen: shell.crash_seen.clone(),
         }
     }
 
@@ -158,6 +161,7 @@ impl Prefs {
         panels.time_travel.table = self.travel_table;
         shell.recent.clone_from(&self.recent_connections);
         shell.mask_choices.clone_from(&self.masked_ledgers);
+        shell.crash_seen.clone_from(&self.crash_seen);
         shell.recent.truncate(crate::ui::app::recent::RECENT_KEPT);
     }
 

@@ -6,6 +6,7 @@ mod bookmarks;
 mod charts;
 mod common;
 mod connect;
+mod crash;
 mod emit;
 mod health;
 mod keyboard;

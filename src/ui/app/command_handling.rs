@@ -98,6 +98,16 @@ impl LedgerApp {
             }
             ShellCommand::Ask(confirm) => self.shell.confirm = Some(confirm),
             ShellCommand::ConfirmNo => self.shell.confirm = None,
+            ShellCommand::Crash(super::crash::CrashAction::Show) => {
+                if let Some(offer) = &mut self.shell.crash {
+                    offer.open = true;
+                }
+            }
+            ShellCommand::Crash(super::crash::CrashAction::Dismiss) => {
+                if let Some(offer) = self.shell.crash.take() {
+                    self.shell.crash_seen = Some(offer.name());
+                }
+            }
             ShellCommand::SetMasked(true) => self.set_masked(true),
             ShellCommand::SetMasked(false) => {
                 self.shell.confirm = Some(super::dialogs::Confirm::Unmask);
@@ -293,6 +303,14 @@ impl LedgerApp {
                 shutdown,
                 mask,
             } => self.connected(engine, shutdown, mask),
+            ShellMessage::CrashReport { path, text } => {
+                tracing::info!(path = %path.display(), "the last run left a crash report");
+                self.shell.crash = Some(super::crash::CrashOffer {
+                    path,
+                    text,
+                    open: false,
+                });
+            }
             ShellMessage::ConnectFailed(error) => {
                 tracing::warn!(%error, "connecting failed");
                 self.shell.connection = super::Connection::Failed(error);

@@ -6,6 +6,7 @@
 
 mod command_handling;
 mod connection;
+pub mod crash;
 pub mod dialogs;
 mod health_bar;
 pub mod keyboard;
@@ -77,6 +78,9 @@ pub struct LedgerApp {
     ledger_id_read: bool,
     /// A link to open once the ledger's id is known.
     pending_link: Option<PositionLink>,
+    /// Where crash reports are written; the newest unseen one is offered
+    /// once (`None`: none offered).
+    crash_dir: Option<PathBuf>,
 }
 
 impl LedgerApp {
@@ -127,6 +131,7 @@ impl LedgerApp {
             look_applied: false,
             ledger_id_read: false,
             pending_link: None,
+            crash_dir: None,
         };
         app.start_connect();
         app
@@ -226,6 +231,11 @@ impl LedgerApp {
         }
     }
 
+    /// Offers the newest crash report in `dir` not yet dismissed, once.
+    pub fn offer_crash_reports_from(&mut self, dir: PathBuf) {
+        self.crash_dir = Some(dir);
+    }
+
     /// The theme and zoom kept in prefs (as last read from the window).
     pub fn look(&self) -> Look {
         self.look
@@ -293,6 +303,11 @@ impl LedgerApp {
     /// Runs queued commands, drains the inbox and advances playback.
     pub fn update_logic(&mut self, ctx: &egui::Context) {
         self.outbox.set_context(ctx);
+        if let Some(dir) = self.crash_dir.take() {
+            let seen = self.shell.crash_seen.clone();
+            self.spawn(crash::offer_newest(dir, seen, self.outbox.clone()));
+        }
+        crate::crash::set_doing(self.shell.panel.title());
         if self.look_applied {
             self.look = Look::of(ctx);
         } else {
@@ -360,6 +375,7 @@ impl LedgerApp {
         });
         history_ui(ui.ctx(), &panels.history, &mut commands);
         dialogs::dialogs_ui(ui.ctx(), shell, &mut commands);
+        crash::crash_ui(ui.ctx(), shell, &mut commands);
         if !commands.is_empty() {
             ui.ctx().request_repaint();
         }

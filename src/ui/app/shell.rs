@@ -109,6 +109,10 @@ pub struct Shell {
     /// Masked or not, as last chosen for each ledger (by its id; kept in
     /// prefs).
     pub mask_choices: std::collections::BTreeMap<String, bool>,
+    /// The last crash's report, offered.
+    pub crash: Option<super::crash::CrashOffer>,
+    /// The newest crash report dismissed (its file name; kept in prefs).
+    pub crash_seen: Option<String>,
 }
 
 impl Default for Shell {
@@ -144,6 +148,8 @@ impl Default for Shell {
             masked: true,
             mask_key: crate::domain::mask::Mask::off(),
             mask_choices: std::collections::BTreeMap::new(),
+            crash: None,
+            crash_seen: None,
         }
     }
 }
