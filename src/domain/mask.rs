@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use super::event::DomainEvent;
 use super::personal::{PERSONAL_FIELDS, PersonalKind, Pseudonymizer, ShortKey, personal_fields_of};
+use super::projection::Table;
 
 /// Whether personal values are shown as they are or masked, and the key
 /// the pseudonyms are made with. Cheap to clone.
@@ -179,6 +180,13 @@ impl Mask {
         let row_like = map
             .keys()
             .any(|k| matches!(column_kind(k), Some(kind) if kind != PersonalKind::Name));
+        // The columns a row's cells follow: a built-in table named beside
+        // them, and a list of column names.
+        let table: Option<Vec<String>> = map
+            .get("table")
+            .and_then(Value::as_str)
+            .and_then(Table::parse)
+            .map(|t| t.columns().iter().map(|c| (*c).to_owned()).collect());
         let names: Option<Vec<String>> = map.get("columns").and_then(|c| {
             c.as_array().map(|a| {
                 a.iter()
@@ -186,10 +194,9 @@ impl Mask {
                     .collect()
             })
         });
-        let pushed = names.is_some();
-        if let Some(names) = names {
-            columns.push(names);
-        }
+        let pushed = usize::from(table.is_some()) + usize::from(names.is_some());
+        columns.extend(table);
+        columns.extend(names);
         for (key, item) in map.iter_mut() {
             match column_kind(key) {
                 Some(PersonalKind::Name) if !row_like => self.walk(item, columns),
@@ -201,9 +208,7 @@ impl Mask {
                 _ => self.walk(item, columns),
             }
         }
-        if pushed {
-            columns.pop();
-        }
+        columns.truncate(columns.len() - pushed);
     }
 
     /// A malformed entry's raw text: its personal values masked when it
@@ -302,7 +307,10 @@ mod tests {
             }],
             "row": {"user_id": id, "email": "ana@example.com", "name": "Ana Ruiz"},
             "report": {"columns": ["user_id", "email", "name", "address"],
-                       "rows": [{"cells": [id, "ana@example.com", "Ana Ruiz", "Calle B 2"]}]}
+                       "rows": [{"cells": [id, "ana@example.com", "Ana Ruiz", "Calle B 2"]}]},
+            "found": {"table": "users", "columns": ["name"],
+                      "stored": [id, "ana@example.com", "Ana Ruiz", "Calle B 2", 1, 1],
+                      "ledger": [id, "ana@example.com", "Ana Ruiz", "Calle B 2", 1, 2]}
         });
         m.json(&mut doc);
         let text = doc.to_string();

@@ -99,6 +99,8 @@ fn masked_output_reports_and_log_hold_no_personal_value() {
         vec!["model", "rows", "users", "--limit", "1000", "--json"],
         vec!["model", "rows", "users", "--limit", "1000"],
         vec!["state", "--json"],
+        vec!["repair", "--yes", "--json"],
+        vec!["repairs", "--json"],
     ];
     let mut shown: Vec<(String, String)> = Vec::new();
     for args in &runs {
