@@ -36,6 +36,13 @@ pub struct GuiOptions {
     pub runtime: tokio::runtime::Handle,
 }
 
+/// The app's icon (`assets/ledgerscope.png`, also the package's), for the
+/// window.
+pub fn window_icon() -> Result<egui::IconData, String> {
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/ledgerscope.png"))
+        .map_err(|e| e.to_string())
+}
+
 /// Whether this process can reach a display server.
 fn display_available() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -58,8 +65,13 @@ pub fn run_gui(options: GuiOptions, start: Option<link::PositionLink>) -> anyhow
             "cannot open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); {NO_WINDOW_HINT}"
         );
     }
+    let mut viewport = egui::ViewportBuilder::default();
+    match window_icon() {
+        Ok(icon) => viewport = viewport.with_icon(std::sync::Arc::new(icon)),
+        Err(error) => tracing::warn!(%error, "the window's icon is not usable"),
+    }
     let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_title("Ledgerscope")
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size(MIN_WINDOW_SIZE),
@@ -94,5 +106,15 @@ fn first_sentence(text: &str) -> String {
     match line.find(" at /") {
         Some(at) => line[..at].to_string(),
         None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_decodes() {
+        let icon = super::window_icon().expect("the icon");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
     }
 }
