@@ -79,6 +79,11 @@ fn main() {
             store: cli::store_config(&cli),
             engine: cli::engine_config(&cli, "gui"),
             observe_only: cli.observe,
+            mask: match (cli.mask, cli.unmask) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             runtime: runtime.handle().clone(),
         };
         if let Err(e) = ledgerscope::ui::run_gui(options, start) {

@@ -129,7 +129,12 @@ pub struct Cli {
     /// Show personal values (e-mails, names, addresses) as stable
     /// pseudonyms in every output and report. On by default for remote
     /// stores and with --observe.
-    #[arg(long, global = true, conflicts_with = "unmask")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEDGERSCOPE_MASK",
+        conflicts_with = "unmask"
+    )]
     pub mask: bool,
     /// Show personal values as they are, also on remote stores and with
     /// --observe (a deliberate act: the output then holds personal data).

@@ -32,6 +32,10 @@ pub struct GuiOptions {
     pub engine: EngineConfig,
     /// Start in observe-only mode.
     pub observe_only: bool,
+    /// Masked (`Some(true)`, `--mask`) or shown (`Some(false)`, `--unmask`)
+    /// from the start, whatever was kept for the ledger; `None`: as kept,
+    /// else the default ([`app::Shell::mask_by_default`]).
+    pub mask: Option<bool>,
     /// The tokio runtime that runs all I/O.
     pub runtime: tokio::runtime::Handle,
 }

@@ -50,6 +50,7 @@ fn travel_app(
         store: StoreConfig::embedded(dir),
         engine: EngineConfig::new("gui:test"),
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.to_path_buf()));
@@ -212,6 +213,7 @@ fn a_link_opens_its_position_only_on_its_own_ledger() {
         store: StoreConfig::embedded(dir.path()),
         engine: EngineConfig::new("gui:test"),
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let mut app = LedgerApp::with_prefs_path(options, None);

@@ -23,6 +23,7 @@ fn connect_with_a_password_remembers_the_connection_without_it() {
         store: StoreConfig::embedded(dir.path()),
         engine: EngineConfig::new("gui:test"),
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.clone()));

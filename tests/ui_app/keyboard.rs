@@ -206,6 +206,7 @@ fn app_with_prefs(
         store: StoreConfig::embedded(dir),
         engine: EngineConfig::new("gui:test"),
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(prefs.to_path_buf()));

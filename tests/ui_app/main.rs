@@ -62,6 +62,7 @@ fn harness_with(
         store: StoreConfig::embedded(dir),
         engine,
         observe_only,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let mut harness = window(LedgerApp::with_prefs_path(options, None));
@@ -749,6 +750,7 @@ fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
         store: StoreConfig::embedded(dir.path()),
         engine: EngineConfig::new("gui:test"),
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, Some(blocker.join("prefs.json")));

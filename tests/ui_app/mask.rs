@@ -103,3 +103,47 @@ fn masking_hides_every_personal_value_and_showing_them_asks_first() {
         "the first event's e-mail is in the timeline again"
     );
 }
+
+/// Observe-only (`--observe`) masks by default, `--unmask` at start shows,
+/// and a choice kept in prefs for the ledger holds at the next start.
+#[test]
+fn observe_only_masks_by_default_and_a_kept_choice_holds_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefs = dir.path().join("prefs.json");
+    let rt = runtime();
+    {
+        let h = harness(dir.path(), &rt, false);
+        seed(&h, &rt, 3);
+    }
+    let start = |observe_only: bool, mask: Option<bool>| {
+        let options = GuiOptions {
+            store: StoreConfig::embedded(dir.path()),
+            engine: EngineConfig::new("gui:test"),
+            observe_only,
+            mask,
+            runtime: rt.handle().clone(),
+        };
+        let mut h = window(LedgerApp::with_prefs_path(options, Some(prefs.clone())));
+        wait_until(&mut h, "connected", LedgerApp::is_connected);
+        wait_until(&mut h, "the ledger's id", |app| {
+            app.shell().ledger_id.is_some()
+        });
+        h.run_steps(2);
+        h
+    };
+    let h = start(true, None);
+    assert!(h.state().shell().masked, "observe-only masks by default");
+    drop(h);
+    let h = start(true, Some(false));
+    assert!(!h.state().shell().masked, "--unmask shows");
+    assert!(h.query_by_label(" PERSONAL DATA SHOWN ").is_some());
+    drop(h);
+    // Masked by a click on the embedded store: kept for this ledger.
+    let mut h = start(false, None);
+    assert!(!h.state().shell().masked);
+    click(&mut h, "Mask");
+    h.run_steps(2);
+    drop(h);
+    let h = start(false, None);
+    assert!(h.state().shell().masked, "the kept choice holds");
+}

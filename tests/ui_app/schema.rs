@@ -35,6 +35,7 @@ fn tables_of_an_older_schema_are_named_in_the_top_bar_and_rebuilt_after_naming_b
             ..EngineConfig::new("gui:test")
         },
         observe_only: false,
+        mask: None,
         runtime: rt.handle().clone(),
     };
     let app = LedgerApp::with_prefs_path(options, None);

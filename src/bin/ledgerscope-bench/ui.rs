@@ -171,6 +171,7 @@ pub fn run_case(data_dir: &Path, panel_name: &str, frames: usize) -> anyhow::Res
         store: StoreConfig::embedded(data_dir),
         engine: EngineConfig::new("gui:bench"),
         observe_only: false,
+        mask: None,
         runtime: runtime.handle().clone(),
     };
     let mut app = LedgerApp::with_prefs_path(options, None);

@@ -405,11 +405,11 @@ impl LedgerApp {
                     }
                 };
                 self.ledger_id_read = true;
-                if let Some(masked) = self
+                let kept = self
                     .shell
                     .ledger_id
-                    .and_then(|id| self.shell.mask_choices.get(&id.to_string()).copied())
-                {
+                    .and_then(|id| self.shell.mask_choices.get(&id.to_string()).copied());
+                if let (Some(masked), None) = (kept, self.shell.mask_forced) {
                     self.shell.masked = masked;
                 }
                 self.resolve_link();

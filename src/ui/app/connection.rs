@@ -62,7 +62,10 @@ impl LedgerApp {
         self.shell.read = Some(read);
         // Until the ledger's id is read (and with it what was chosen for
         // this ledger), the default.
-        self.shell.masked = self.shell.mask_by_default();
+        self.shell.masked = self
+            .shell
+            .mask_forced
+            .unwrap_or_else(|| self.shell.mask_by_default());
         self.shell.instance_id = engine.config().instance_id.clone();
         self.shell.snapshot_every = engine.config().snapshot_every;
         self.shell.snapshot_delta_every = engine.config().snapshot_delta_every;

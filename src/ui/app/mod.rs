@@ -109,6 +109,7 @@ impl LedgerApp {
         let startup = start::start_commands(shell.panel, options.observe_only);
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
+        shell.mask_forced = options.mask;
         shell.connect = recent::drafts_of(&options.store);
         let look = prefs.look;
         let saved_prefs = Prefs::of(&shell, &panels, look);

@@ -104,6 +104,9 @@ pub struct Shell {
     pub link: LinkDraft,
     /// Personal values are shown as pseudonyms ([`Shell::mask`]).
     pub masked: bool,
+    /// Masked or shown as asked at start (`--mask`, `--unmask`), over
+    /// what was kept for the ledger.
+    pub mask_forced: Option<bool>,
     /// The mask made with the data dir's key (set on connect).
     pub mask_key: crate::domain::mask::Mask,
     /// Masked or not, as last chosen for each ledger (by its id; kept in
@@ -146,6 +149,7 @@ impl Default for Shell {
             focus_search: false,
             link: LinkDraft::default(),
             masked: true,
+            mask_forced: None,
             mask_key: crate::domain::mask::Mask::off(),
             mask_choices: std::collections::BTreeMap::new(),
             crash: None,
