@@ -1,10 +1,14 @@
 //! Unit tests of `view.rs` on in-memory bases: a view of (state at k) plus
 //! the row changes of events k+1..=n must read exactly like the fold of 1..=n.
 
+use chrono::NaiveDate;
+
 use super::*;
+use crate::domain::ReadState;
 use crate::domain::generate::{DemoRng, booking_form};
 use crate::domain::state::KeyDiff;
 use crate::domain::{DomainEvent, StoredEvent, aggregate::decide_submit};
+use crate::engine::snapshot_delta;
 
 /// Bookings by 15 people, with cancellations, reschedules and moves of
 /// earlier rows, and one change to a booking that never existed.
