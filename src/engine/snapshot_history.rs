@@ -76,7 +76,6 @@ const MARK_BYTES: usize = 8;
 const DIGEST_BYTES: usize = 16;
 const CANCELLED_BIT: u64 = 1 << 63;
 
-#[path = "snapshot_history_index.rs"]
 mod index;
 pub use index::{
     Directory, Head, HistoryHead, HistoryIndex, IndexPart, PartSpec, RowsAt, decode_chunks,
@@ -483,5 +482,4 @@ pub fn decode_page(
 }
 
 #[cfg(test)]
-#[path = "snapshot_history_tests.rs"]
 mod tests;
