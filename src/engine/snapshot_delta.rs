@@ -276,5 +276,4 @@ pub(super) fn change_position(change: &RowChange) -> u64 {
 }
 
 #[cfg(test)]
-#[path = "snapshot_delta_tests.rs"]
 mod tests;

@@ -481,5 +481,4 @@ pub fn decode_booking_page(bytes: &[u8]) -> Result<Vec<BookingRow>, FormatError>
 }
 
 #[cfg(test)]
-#[path = "snapshot_pages_tests.rs"]
 mod tests;

@@ -185,5 +185,4 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-#[path = "snapshot_rows_tests.rs"]
 mod tests;
