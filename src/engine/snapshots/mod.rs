@@ -6,3 +6,4 @@ pub mod snapshot_delta;
 pub mod snapshot_history;
 pub mod snapshot_pages;
 pub mod snapshot_rows;
+pub mod table_row;

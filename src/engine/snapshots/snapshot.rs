@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -29,14 +28,6 @@ pub struct RestoreReport {
     pub rows: u64,
     /// Events after the snapshot the projectors will now apply.
     pub events_to_catch_up: u64,
-}
-
-/// Lower-case hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Full snapshot intervals from which a ledger with no history snapshot is
@@ -426,7 +417,7 @@ impl Engine {
             taken_at: Utc::now(),
             size_bytes: bytes.len() as u64,
             chunks: 1,
-            sha256: sha256_hex(&bytes),
+            sha256: crate::engine::snapshot_pages::sha256_hex(&bytes),
             index_xxh3: None,
             state_digest: String::new(),
             users: counts.users,

@@ -52,7 +52,7 @@ use crate::domain::state::{EventFold, StateCounts};
 use crate::domain::{BookingRow, BookingStatus, DomainEvent, RowChange, Table, UserRow};
 use crate::engine::snapshot_delta::{change_position, change_slot, get_change, put_change};
 use crate::engine::snapshot_rows::{FormatError, Reader, format_error, put_str, put_u64};
-use crate::engine::view::{ViewRow, from_changes};
+use crate::engine::snapshots::table_row::{TableRow, from_changes};
 use crate::store::MalformedEvent;
 
 /// First bytes of a history snapshot's head chunk.
@@ -226,7 +226,7 @@ pub fn sorted_rows_at(tables: &[Vec<KeyChanges>; 2], position: u64) -> KeyedRows
 
 /// Each key's row with its changes up to `position` applied (keys with none
 /// left out), in the order of `keys`.
-fn rows_of<'a, R: ViewRow>(
+fn rows_of<'a, R: TableRow>(
     keys: impl Iterator<Item = (&'a Uuid, &'a Vec<RowChange>)>,
     position: u64,
 ) -> Vec<(Uuid, R)> {

@@ -482,5 +482,13 @@ pub fn decode_booking_page(bytes: &[u8]) -> Result<Vec<BookingRow>, FormatError>
     Ok(rows)
 }
 
+/// Lower-case hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -321,7 +321,7 @@ impl Engine {
         let expected = delta.sha256.clone();
         let decoded = tokio::task::spawn_blocking(move || {
             let bytes = chunks.concat();
-            if crate::engine::snapshot::sha256_hex(&bytes) != expected {
+            if crate::engine::snapshot_pages::sha256_hex(&bytes) != expected {
                 return Err(FormatError::from(
                     "checksum mismatch (the stored bytes changed)",
                 ));

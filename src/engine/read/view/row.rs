@@ -1,16 +1,15 @@
 //! [`ViewRow`]: what a view needs of a read table's row type.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Page, Rows};
-use crate::domain::{BookingRow, BookingStatus, ReadState, Row, RowChange, UserRow};
+use crate::domain::{BookingRow, BookingStatus, UserRow};
 use crate::engine::snapshot_pages::DirEntry;
+use crate::engine::snapshots::table_row::TableRow;
 
 /// A row type of one read table, as a view reads it.
-pub trait ViewRow: Row + Sized + Send + Sync + 'static {
+pub trait ViewRow: TableRow {
     /// A page of the read store's table of this row, after `after` in key order.
     fn stored_page(
         read: &dyn crate::store::ReadStore,
@@ -20,21 +19,12 @@ pub trait ViewRow: Row + Sized + Send + Sync + 'static {
     fn of_page(page: &Page) -> Option<&[Self]>;
     fn into_rows(page: Page) -> Vec<Self>;
     fn of_memory(rows: &Rows) -> &[Self];
-    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self>;
     /// A stand-in row with only what the directory knows (for counting).
     fn skeleton(key: Uuid, entry: DirEntry) -> Self;
-    /// The row a change inserts, if it inserts one of this table.
-    fn inserted(change: &RowChange) -> Option<&Self>;
     fn entry(&self) -> DirEntry;
 }
 
 impl ViewRow for UserRow {
-    fn inserted(change: &RowChange) -> Option<&Self> {
-        match change {
-            RowChange::InsertUserIfAbsent(row) => Some(row),
-            _ => None,
-        }
-    }
     async fn stored_page(
         read: &dyn crate::store::ReadStore,
         after: Option<Uuid>,
@@ -60,9 +50,6 @@ impl ViewRow for UserRow {
             Rows::Stored(_) | Rows::History(_) => &[],
         }
     }
-    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
-        &mut state.users
-    }
     fn skeleton(key: Uuid, entry: DirEntry) -> Self {
         UserRow {
             user_id: key,
@@ -79,12 +66,6 @@ impl ViewRow for UserRow {
 }
 
 impl ViewRow for BookingRow {
-    fn inserted(change: &RowChange) -> Option<&Self> {
-        match change {
-            RowChange::InsertBookingIfAbsent(row) => Some(row),
-            _ => None,
-        }
-    }
     async fn stored_page(
         read: &dyn crate::store::ReadStore,
         after: Option<Uuid>,
@@ -110,9 +91,6 @@ impl ViewRow for BookingRow {
             Rows::Stored(_) | Rows::History(_) => &[],
         }
     }
-    fn map(state: &mut ReadState) -> &mut BTreeMap<Uuid, Self> {
-        &mut state.bookings
-    }
     fn skeleton(key: Uuid, entry: DirEntry) -> Self {
         BookingRow {
             booking_id: key,
@@ -133,28 +111,4 @@ impl ViewRow for BookingRow {
     fn entry(&self) -> DirEntry {
         DirEntry::of_booking(self)
     }
-}
-
-/// The row one key has after `changes`, starting from `base` (the same
-/// rules as the fold: [`ReadState::apply_change`]).
-/// A row from its changes alone (a history's): the inserted row itself when
-/// that is the only change, as most rows are.
-pub(crate) fn from_changes<R: ViewRow>(key: Uuid, changes: &[RowChange]) -> Option<R> {
-    match changes {
-        [only] => R::inserted(only)
-            .cloned()
-            .or_else(|| resolve(key, None, changes)),
-        _ => resolve(key, None, changes),
-    }
-}
-
-pub(crate) fn resolve<R: ViewRow>(key: Uuid, base: Option<R>, changes: &[RowChange]) -> Option<R> {
-    let mut scratch = ReadState::default();
-    if let Some(row) = base {
-        R::map(&mut scratch).insert(key, row);
-    }
-    for change in changes {
-        scratch.apply_change(change);
-    }
-    R::map(&mut scratch).remove(&key)
 }

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::diff::RowCells;
-use super::row::{ViewRow, resolve};
+use super::row::ViewRow;
 use super::{PAGES_PER_READ, Page, Rows, StateView, Touched, ViewBase};
 use crate::domain::state::StateCounts;
 use crate::domain::{BookingRow, ReadState, Row, RowChange, Table, UserRow};
 use crate::engine::EngineResult;
 use crate::engine::snapshot_delta::Changes;
 use crate::engine::snapshot_pages::DirEntry;
+use crate::engine::snapshots::table_row::resolve;
 use crate::engine::timetravel::FoldBase;
 
 /// Where row `i` of a view is.
