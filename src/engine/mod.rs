@@ -20,8 +20,8 @@ pub use snapshots::{snapshot, snapshot_delta, snapshot_history, snapshot_pages, 
 
 pub mod read;
 pub use read::{
-    compare, history, queries, report, series, subject, timetravel, view, view_history, view_order,
-    view_step, whatif,
+    compare, history, queries, report, series, subject, timetravel, view, view_order, view_step,
+    whatif,
 };
 
 use std::collections::BTreeMap;

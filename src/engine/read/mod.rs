@@ -10,7 +10,6 @@ pub mod series;
 pub mod subject;
 pub mod timetravel;
 pub mod view;
-pub mod view_history;
 pub mod view_order;
 pub mod view_step;
 pub mod whatif;

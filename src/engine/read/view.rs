@@ -26,6 +26,7 @@ use crate::store::{MalformedEvent, SnapshotMeta, SnapshotStore};
 
 mod base;
 mod diff;
+pub mod history;
 mod open;
 mod row;
 mod state;
@@ -66,7 +67,7 @@ pub enum Rows {
         bookings: Vec<BookingRow>,
     },
     /// In a stored history snapshot, read at a position up to its own.
-    History(crate::engine::view_history::HistoryRows),
+    History(history::HistoryRows),
 }
 
 /// Decoded pages by (table, page), the oldest dropped past a bound.

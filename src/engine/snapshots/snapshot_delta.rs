@@ -6,7 +6,7 @@
 //! A full snapshot of a large state is large (every row), and every one is
 //! stored whole, so they cannot be taken often. A delta holds only what the
 //! events since its full snapshot changed, which is what a view would fold
-//! from those events anyway ([`crate::engine::view::StateView`]'s overlay), already
+//! from those events anyway (a view's overlay, `StateView` in `read/view.rs`), already
 //! projected and in a binary encoding that decodes far faster than the
 //! events' JSON. Each delta is cumulative from its full snapshot (never a
 //! chain of deltas), so one read is enough.

@@ -46,7 +46,7 @@ impl ViewBase {
     }
 
     /// Its rows, when they come from a history snapshot.
-    pub(crate) fn history(&self) -> Option<&crate::engine::view_history::HistoryRows> {
+    pub(crate) fn history(&self) -> Option<&super::history::HistoryRows> {
         match &self.rows {
             Rows::History(rows) => Some(rows),
             _ => None,

@@ -9,16 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
+use super::{
+    CACHED_PAGES, PAGES_PER_READ, PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages,
+    chunks_missing,
+};
 use crate::domain::Table;
 use crate::engine::snapshot_history::{
     self, Head, HistoryHead, HistoryIndex, KeyChanges, PartSpec,
 };
 use crate::engine::snapshot_rows::FormatError;
 use crate::engine::snapshots::table_row::from_changes;
-use crate::engine::view::{
-    CACHED_PAGES, PAGES_PER_READ, PageCache, Rows, ViewBase, ViewRow, bad_snapshot, cached_pages,
-    chunks_missing,
-};
 use crate::engine::{Engine, EngineResult};
 use crate::store::{SnapshotMeta, SnapshotStore};
 
