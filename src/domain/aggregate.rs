@@ -156,5 +156,4 @@ pub fn decide_address_change(
 }
 
 #[cfg(test)]
-#[path = "aggregate_tests.rs"]
 mod tests;

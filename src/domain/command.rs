@@ -432,5 +432,4 @@ pub fn field_errors_of(event: &DomainEvent) -> Vec<FieldError> {
 }
 
 #[cfg(test)]
-#[path = "command_tests.rs"]
 mod tests;

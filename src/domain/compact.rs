@@ -524,5 +524,4 @@ impl TableRows for CompactRows {
 }
 
 #[cfg(test)]
-#[path = "compact_tests.rs"]
 mod tests;

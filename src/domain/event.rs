@@ -537,5 +537,4 @@ impl StoredEvent {
 }
 
 #[cfg(test)]
-#[path = "event_tests.rs"]
 mod tests;

@@ -167,5 +167,4 @@ fn ascii_slug(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "generate_tests.rs"]
 mod tests;

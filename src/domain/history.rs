@@ -132,5 +132,4 @@ pub fn row_history<'a>(
 }
 
 #[cfg(test)]
-#[path = "history_tests.rs"]
 mod tests;

@@ -408,5 +408,4 @@ impl SeriesFold {
 }
 
 #[cfg(test)]
-#[path = "series_tests.rs"]
 mod tests;

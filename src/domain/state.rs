@@ -536,5 +536,4 @@ impl KeyDiff {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

@@ -328,5 +328,4 @@ impl WhatIfFold {
 }
 
 #[cfg(test)]
-#[path = "whatif_tests.rs"]
 mod tests;

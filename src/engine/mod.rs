@@ -2,40 +2,27 @@
 //! time travel and compare. It talks to storage only through the ports in
 //! [`crate::store`], so every adapter mix runs the same code.
 
-mod activity;
-pub mod bulk;
-pub mod bus;
-pub mod cold;
-pub mod compare;
-pub mod handler;
 pub mod health;
-pub mod history;
-pub mod holes;
 pub mod job;
 pub mod models;
-pub mod outage;
-pub mod pairing;
-pub mod projector;
-pub mod queries;
-pub mod repair;
-pub mod replay;
-pub mod report;
-pub mod series;
-pub mod snapshot;
-pub mod snapshot_delta;
-pub mod snapshot_history;
-pub mod snapshot_pages;
-pub mod snapshot_rows;
 pub mod status;
-pub mod subject;
 pub(crate) mod sync;
-pub mod timetravel;
-pub mod transfer;
-pub mod view;
-pub mod view_history;
-pub mod view_order;
-pub mod view_step;
-pub mod whatif;
+
+pub mod command;
+pub(crate) use command::activity;
+pub use command::{bulk, bus, handler, transfer};
+
+pub mod projection;
+pub use projection::{cold, holes, outage, pairing, projector, repair, replay};
+
+pub mod snapshots;
+pub use snapshots::{snapshot, snapshot_delta, snapshot_history, snapshot_pages, snapshot_rows};
+
+pub mod read;
+pub use read::{
+    compare, history, queries, report, series, subject, timetravel, view, view_order, view_step,
+    whatif,
+};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -688,5 +688,4 @@ impl ReadStore for SqliteViews {
 }
 
 #[cfg(test)]
-#[path = "views_tests.rs"]
 mod tests;

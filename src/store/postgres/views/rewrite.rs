@@ -5,7 +5,8 @@
 
 use uuid::Uuid;
 
-use super::{PostgresViews, apply_change, bad_row, pos};
+use super::rows::{apply_change, bad_row};
+use super::{PostgresViews, pos};
 use crate::domain::model::ModelVersions;
 use crate::domain::{ProjectorId, RowChange};
 use crate::store::{RowRewrite, StoreResult};

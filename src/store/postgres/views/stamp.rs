@@ -6,7 +6,8 @@
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::{PostgresViews, bad_row, stamp_of};
+use super::PostgresViews;
+use super::rows::{bad_row, stamp_of};
 use crate::domain::model::ModelVersions;
 use crate::store::{ReadStamp, StoreError, StoreResult};
 

@@ -1,0 +1,188 @@
+//! How snapshot chunks write rows: a compact binary form, decoded about an
+//! order of magnitude faster than JSON (time travel reads pages of them on
+//! every query). Used by the full snapshots' pages
+//! ([`crate::engine::snapshot_pages`]) and the deltas ([`crate::engine::snapshot_delta`]).
+//!
+//! A users row (little endian): id 16 bytes, email, name, address,
+//! created_position u64, last_position u64. A bookings row: id 16, user id
+//! 16, service, check_in i32 days from CE, check_out i32, guests u32,
+//! price_cents i64, status, last_position u64. Strings are a u32 byte
+//! length then UTF-8.
+
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+use crate::domain::{BookingRow, BookingStatus, UserRow};
+
+/// Why stored snapshot bytes cannot be read: they are not what their format
+/// says (truncated, trailing bytes, counts that cannot fit, bad text, a
+/// wrong magic...).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FormatError(pub String);
+
+impl From<&str> for FormatError {
+    fn from(text: &str) -> Self {
+        FormatError(text.to_string())
+    }
+}
+
+/// `FormatError(format!(...))`.
+macro_rules! format_error {
+    ($($arg:tt)*) => { $crate::engine::snapshot_rows::FormatError(format!($($arg)*)) };
+}
+pub(crate) use format_error;
+
+pub(crate) fn put_str(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+pub(crate) fn put_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+pub(crate) fn put_date(out: &mut Vec<u8>, date: NaiveDate) {
+    out.extend_from_slice(&date.num_days_from_ce().to_le_bytes());
+}
+
+pub(crate) fn put_user(out: &mut Vec<u8>, u: &UserRow) {
+    out.extend_from_slice(u.user_id.as_bytes());
+    put_str(out, &u.email);
+    put_str(out, &u.name);
+    put_str(out, &u.address);
+    put_u64(out, u.created_position);
+    put_u64(out, u.last_position);
+}
+
+pub(crate) fn put_booking(out: &mut Vec<u8>, b: &BookingRow) {
+    out.extend_from_slice(b.booking_id.as_bytes());
+    out.extend_from_slice(b.user_id.as_bytes());
+    put_str(out, &b.service);
+    put_date(out, b.check_in);
+    put_date(out, b.check_out);
+    out.extend_from_slice(&b.guests.to_le_bytes());
+    out.extend_from_slice(&b.price_cents.to_le_bytes());
+    put_str(out, b.status.as_str());
+    put_u64(out, b.last_position);
+}
+
+/// A bounds-checked little-endian reader: every read past the end is an
+/// `Err`, never a panic.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Where the next read starts.
+    pub(crate) fn offset(&self) -> usize {
+        self.at
+    }
+
+    /// A reader of `bytes` starting at byte `at`.
+    pub(crate) fn at(bytes: &'a [u8], at: usize) -> Self {
+        Reader { bytes, at }
+    }
+
+    /// A row count, bounded by the bytes left (no huge allocations on garbage).
+    pub(crate) fn count(&mut self, min_row_bytes: usize) -> Result<usize, FormatError> {
+        let n = self.u64()?;
+        let left = self.left() as u64;
+        if n.saturating_mul(min_row_bytes as u64) > left {
+            return Err(format_error!("{n} rows cannot fit in {left} bytes"));
+        }
+        Ok(n as usize)
+    }
+
+    /// A users row as [`put_user`] writes it.
+    pub(crate) fn user(&mut self) -> Result<UserRow, FormatError> {
+        Ok(UserRow {
+            user_id: self.uuid()?,
+            email: self.string()?,
+            name: self.string()?,
+            address: self.string()?,
+            created_position: self.u64()?,
+            last_position: self.u64()?,
+        })
+    }
+
+    /// A bookings row as [`put_booking`] writes it.
+    pub(crate) fn booking(&mut self) -> Result<BookingRow, FormatError> {
+        Ok(BookingRow {
+            booking_id: self.uuid()?,
+            user_id: self.uuid()?,
+            service: self.string()?,
+            check_in: self.date()?,
+            check_out: self.date()?,
+            guests: self.u32()?,
+            price_cents: i64::from_le_bytes(self.array()?),
+            status: self.status()?,
+            last_position: self.u64()?,
+        })
+    }
+
+    pub(crate) fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| format_error!("truncated at byte {}", self.at))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, FormatError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, FormatError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn uuid(&mut self) -> Result<Uuid, FormatError> {
+        Ok(Uuid::from_bytes(self.array()?))
+    }
+
+    pub(crate) fn str(&mut self) -> Result<&'a str, FormatError> {
+        let len = self.u32()? as usize;
+        let at = self.at;
+        std::str::from_utf8(self.take(len)?)
+            .map_err(|_| format_error!("text at byte {at} is not UTF-8"))
+    }
+
+    pub(crate) fn string(&mut self) -> Result<String, FormatError> {
+        self.str().map(str::to_owned)
+    }
+
+    pub(crate) fn date(&mut self) -> Result<NaiveDate, FormatError> {
+        let days = i32::from_le_bytes(self.array()?);
+        NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| format_error!("bad date {days}"))
+    }
+
+    pub(crate) fn status(&mut self) -> Result<BookingStatus, FormatError> {
+        let text = self.str()?;
+        BookingStatus::parse(text).ok_or_else(|| format_error!("unknown status '{text}'"))
+    }
+
+    pub(crate) fn finish(&self) -> Result<(), FormatError> {
+        match self.left() {
+            0 => Ok(()),
+            n => Err(format_error!("{n} trailing bytes")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
