@@ -124,6 +124,8 @@ pub struct HistoryView {
     pub table: String,
     /// The row's key.
     pub key: Vec<String>,
+    /// The names of the key's columns.
+    pub key_columns: Vec<String>,
     /// `[position, event, recorded at, the table's columns...]`.
     pub columns: Vec<String>,
     /// How each is drawn.
@@ -175,6 +177,7 @@ impl HistoryView {
             model: history.model,
             table: history.table,
             key: history.key.iter().map(cell_text).collect(),
+            key_columns: history.key_columns,
             columns,
             kinds,
             rows,

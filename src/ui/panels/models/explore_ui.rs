@@ -358,11 +358,23 @@ pub fn row_history_ui(ctx: &egui::Context, panel: &ModelsPanel, commands: &mut V
         .default_pos([60.0, 120.0])
         .resizable(true)
         .show(ctx, |ui| {
+            // A key column may hold a personal value: masked like the cells.
+            let mask = crate::ui::mask::current(ui.ctx());
+            let shown: Vec<String> = match &panel.explore.history {
+                Some(h) => h
+                    .key_columns
+                    .iter()
+                    .zip(key)
+                    .map(|(c, k)| mask.cell(c, k).into_owned())
+                    .collect(),
+                // Named once the history (and so the key's columns) is read.
+                None => Vec::new(),
+            };
             ui.heading(format!(
                 "History of {}.{} {}",
                 panel.selected.as_deref().unwrap_or_default(),
                 table,
-                key.join(", ")
+                shown.join(", ")
             ));
             ui.label(
                 egui::RichText::new(
