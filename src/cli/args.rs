@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::report::ReportFormat;
 
+mod model;
+
+pub use model::{ModelAction, RowsArgs};
+
 /// A count of at least 1 (`--count`, `--limit`): one clear sentence otherwise.
 fn positive(text: &str) -> Result<u64, String> {
     match text.trim().parse::<i128>() {
@@ -567,84 +571,4 @@ pub enum SnapshotAction {
         #[command(flatten)]
         out: JsonFlag,
     },
-}
-
-/// `model` actions.
-#[derive(Debug, Subcommand)]
-pub enum ModelAction {
-    /// Check a model's file: every mistake with its line and column (exit 2 when there is one).
-    Check {
-        /// The model's text.
-        file: PathBuf,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-    /// Check a model's file and keep it in the ledger store.
-    Add {
-        /// The model's text.
-        file: PathBuf,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-    /// The ledger's models and how far each is built.
-    List {
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-    /// Remove a model (its definition and its built file).
-    Remove {
-        /// The model's name.
-        name: String,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-    /// A model's rows at a position (default: as far as it is built) and a digest.
-    Rows(RowsArgs),
-    /// Fold the whole ledger into a model (goes on from where a stopped build ended).
-    Build {
-        /// The model's name.
-        name: String,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-}
-
-/// `model rows` arguments.
-#[derive(Debug, Args)]
-pub struct RowsArgs {
-    /// The model's name.
-    pub name: String,
-    /// The table (default: the model's first).
-    #[arg(long)]
-    pub table: Option<String>,
-    /// The position (default: the last one built).
-    #[arg(long)]
-    pub at: Option<u64>,
-    /// At most this many rows.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    pub limit: u64,
-    #[command(flatten)]
-    pub out: JsonFlag,
-}
-
-impl ModelAction {
-    /// Whether `--json` was given.
-    pub fn json(&self) -> bool {
-        match self {
-            ModelAction::Check { out, .. }
-            | ModelAction::Add { out, .. }
-            | ModelAction::List { out }
-            | ModelAction::Remove { out, .. }
-            | ModelAction::Build { out, .. } => out.json,
-            ModelAction::Rows(args) => args.out.json,
-        }
-    }
-
-    /// Whether the action writes (a definition or a model's file).
-    pub fn writes(&self) -> bool {
-        matches!(
-            self,
-            ModelAction::Add { .. } | ModelAction::Remove { .. } | ModelAction::Build { .. }
-        )
-    }
 }

@@ -3,7 +3,11 @@
 //! checked definition in the ledger store; `build` folds the whole ledger
 //! into the model's file in the data dir (progress on stderr, Ctrl-C stops
 //! after the current batch and the next build goes on from there); `rows`
-//! prints a table's rows at a position with a digest of the whole model.
+//! prints a table's rows at a position with a digest of the whole model;
+//! `diff`, `history`, `series` and `whatif` ([`explore`]) do with a model
+//! what the built-in subcommands of those names do with the built-in tables.
+
+mod explore;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,6 +36,41 @@ pub async fn model(cli: &Cli, action: &ModelAction, json: bool) -> CliResult<i32
         ModelAction::Remove { name, .. } => remove(cli, name, json).await,
         ModelAction::Rows(args) => rows(cli, args, json).await,
         ModelAction::Build { name, .. } => build(cli, name, json).await,
+        ModelAction::Diff {
+            name,
+            from,
+            to,
+            table,
+            limit,
+            ..
+        } => {
+            explore::diff(
+                cli,
+                name,
+                table.as_deref(),
+                (*from, *to),
+                *limit as usize,
+                json,
+            )
+            .await
+        }
+        ModelAction::History {
+            name, key, table, ..
+        } => explore::history(cli, name, table.as_deref(), key, json).await,
+        ModelAction::Series {
+            name,
+            column,
+            table,
+            points,
+            ..
+        } => explore::series(cli, name, table.as_deref(), column, *points, json).await,
+        ModelAction::WhatIf {
+            name,
+            exclude,
+            table,
+            limit,
+            ..
+        } => explore::what_if(cli, name, table.as_deref(), exclude, *limit as usize, json).await,
     }
 }
 

@@ -81,6 +81,7 @@ impl Engine {
             self.stores().ledger.as_ref(),
             &model,
             &path,
+            &Default::default(),
             cancel,
             progress,
         )

@@ -11,6 +11,7 @@
 //! that does not decode) leaves nothing behind and is written into `errors`
 //! with its position and the reason; the build goes on.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -76,11 +77,14 @@ pub struct BuildReport {
 
 /// Builds (or goes on building) `model` into its file at `path` from
 /// `ledger`, reporting progress after each batch and stopping after the
-/// batch in which `cancel` fires.
+/// batch in which `cancel` fires. The events at the positions in `exclude`
+/// are left out (a what-if); a file built with some left out is never gone
+/// on from by a build without them, nor the other way round.
 pub async fn build_model(
     ledger: &dyn EventLedger,
     model: &CheckedModel,
     path: &Path,
+    exclude: &BTreeSet<u64>,
     cancel: &CancellationToken,
     progress: &mut (dyn FnMut(&BuildProgress) + Send),
 ) -> Result<BuildReport, ModelError> {
@@ -92,9 +96,14 @@ pub async fn build_model(
         .unwrap_or_default();
     let head = ledger.head().await?;
     let model = Arc::new(model.clone());
+    let exclude = Arc::new(exclude.clone());
     let (mut file, resumed_from) = {
-        let (model, path, ledger_id) = (model.clone(), path.to_path_buf(), ledger_id.clone());
-        blocking(move || ModelFile::open(&path, &model, &ledger_id)).await?
+        let (model, path) = (model.clone(), path.to_path_buf());
+        let stamp = Stamp {
+            ledger_id: ledger_id.clone(),
+            excluded: excluded_text(&exclude),
+        };
+        blocking(move || ModelFile::open(&path, &model, &stamp)).await?
     };
     let mut from = resumed_from + 1;
     let mut position = resumed_from;
@@ -107,9 +116,9 @@ pub async fn build_model(
         let Some(next) = next_from(from, &page) else {
             break BuildEnd::Done;
         };
-        let model = model.clone();
+        let (model, exclude) = (model.clone(), exclude.clone());
         let (back, applied) = blocking(move || {
-            let applied = file.apply(&model, &page)?;
+            let applied = file.apply(&model, &page, &exclude)?;
             Ok((file, applied))
         })
         .await?;
@@ -148,6 +157,21 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ModelError::Crashed(e.to_string()))?
 }
 
+/// What a model's file was built from: the ledger and the positions left out.
+struct Stamp {
+    ledger_id: String,
+    excluded: String,
+}
+
+/// The positions left out, as `model_meta` keeps them (empty: none).
+fn excluded_text(exclude: &BTreeSet<u64>) -> String {
+    exclude
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// What one batch did.
 struct Applied {
     entries: u64,
@@ -163,7 +187,7 @@ struct ModelFile {
 impl ModelFile {
     /// Opens the file, starting it over unless it was built from the same
     /// text and ledger; returns it and the last position folded.
-    fn open(path: &Path, model: &CheckedModel, ledger_id: &str) -> Result<(Self, u64), ModelError> {
+    fn open(path: &Path, model: &CheckedModel, stamp: &Stamp) -> Result<(Self, u64), ModelError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
                 what: format!("cannot make {}", dir.display()),
@@ -173,8 +197,10 @@ impl ModelFile {
         let err = ModelError::file(path);
         if path.exists() {
             let conn = Connection::open(path).map_err(&err)?;
-            let same = meta(&conn, "digest").ok().flatten().as_deref() == Some(&model.digest)
-                && meta(&conn, "ledger_id").ok().flatten().as_deref() == Some(ledger_id);
+            let value = |key| meta(&conn, key).ok().flatten();
+            let same = value("digest").as_deref() == Some(&model.digest)
+                && value("ledger_id").as_deref() == Some(&stamp.ledger_id)
+                && value("excluded").unwrap_or_default() == stamp.excluded;
             let position = meta(&conn, "position")
                 .ok()
                 .flatten()
@@ -199,7 +225,7 @@ impl ModelFile {
             conn,
             path: path.to_path_buf(),
         };
-        file.create(model, ledger_id)?;
+        file.create(model, stamp)?;
         file.prepare_connection(model)?;
         Ok((file, 0))
     }
@@ -209,7 +235,7 @@ impl ModelFile {
     }
 
     /// A new file: the model's tables, their history tables, `errors` and `model_meta`.
-    fn create(&self, model: &CheckedModel, ledger_id: &str) -> Result<(), ModelError> {
+    fn create(&self, model: &CheckedModel, stamp: &Stamp) -> Result<(), ModelError> {
         let mut sql = String::from("PRAGMA journal_mode=WAL; BEGIN;\n");
         for statement in &model.text.schema {
             sql.push_str(&statement.sql);
@@ -244,7 +270,8 @@ impl ModelFile {
             ("name", model.def.name.as_str()),
             ("version", &model.def.version.to_string()),
             ("digest", &model.digest),
-            ("ledger_id", ledger_id),
+            ("ledger_id", &stamp.ledger_id),
+            ("excluded", &stamp.excluded),
             ("definition", &definition),
             ("source", &model.source),
             ("position", "0"),
@@ -297,7 +324,12 @@ impl ModelFile {
     }
 
     /// Applies one page of entries in one transaction, with the checkpoint.
-    fn apply(&mut self, model: &CheckedModel, page: &[LedgerEntry]) -> Result<Applied, ModelError> {
+    fn apply(
+        &mut self,
+        model: &CheckedModel,
+        page: &[LedgerEntry],
+        exclude: &BTreeSet<u64>,
+    ) -> Result<Applied, ModelError> {
         let path = self.path.clone();
         let err = ModelError::file(&path);
         let tx = self.conn.transaction().map_err(&err)?;
@@ -327,6 +359,9 @@ impl ModelFile {
                 }
             };
             last = last.max(event.position);
+            if exclude.contains(&event.position) {
+                continue;
+            }
             let Some(statements) = model.statements(&event.event_type) else {
                 continue;
             };

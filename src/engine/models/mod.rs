@@ -13,6 +13,7 @@
 mod api;
 pub mod build;
 pub mod check;
+pub mod explore;
 pub mod query;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,9 @@ use crate::store::StoreError;
 
 pub use build::{BuildEnd, BuildProgress, BuildReport, build_model};
 pub use check::{CheckedModel, check_model};
+pub use explore::{
+    DiffCounts, ModelDiff, ModelRowHistory, ModelRowVersion, ModelSeries, ModelWhatIf, SeriesPoint,
+};
 pub use query::{ModelReader, RowChange, RowVersion};
 
 /// Folder of the models' files in the data dir.
@@ -73,6 +77,39 @@ pub enum ModelError {
     /// Observe-only mode refuses the change.
     #[error("{0}")]
     Refused(String),
+    /// A position past the ledger's head.
+    #[error("position {position} is past the head of the ledger ({head})")]
+    PastHead {
+        /// The position asked for.
+        position: u64,
+        /// The ledger's head.
+        head: u64,
+    },
+    /// A position past where the model is built.
+    #[error(
+        "model {name} is built to position {built}, not {position}; run `ledgerscope model build {name}` first"
+    )]
+    BuiltTo {
+        /// The model.
+        name: String,
+        /// The last position it is built to.
+        built: u64,
+        /// The position asked for.
+        position: u64,
+    },
+    /// A column that does not hold numbers where one must.
+    #[error("column {column} of {table} does not hold numbers; its numeric ones: {numeric}")]
+    NotNumeric {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The table's numeric columns (or `none`).
+        numeric: String,
+    },
+    /// The work was cancelled.
+    #[error("cancelled")]
+    Cancelled,
     /// Work on another thread stopped without an answer.
     #[error("the model build stopped unexpectedly: {0}")]
     Crashed(String),

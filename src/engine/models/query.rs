@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::build::meta;
 use super::{HISTORY_SUFFIX, ModelError, quote};
 use crate::domain::model::{ColumnType, ModelDef, TableDef, Value};
+use crate::domain::state::DiffKind;
 
 /// One version of a row: its cells and the positions it was valid in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -36,6 +37,29 @@ pub struct RowChange {
     pub before: Option<Vec<Value>>,
     /// Its cells at the second position (`None`: not there).
     pub after: Option<Vec<Value>>,
+}
+
+impl RowChange {
+    /// Whether the row was added, removed or changed.
+    pub fn kind(&self) -> DiffKind {
+        match (&self.before, &self.after) {
+            (None, _) => DiffKind::Added,
+            (_, None) => DiffKind::Removed,
+            _ => DiffKind::Changed,
+        }
+    }
+
+    /// The indexes of the columns whose cells differ (every column of an
+    /// added or removed row).
+    pub fn changed_columns(&self) -> Vec<usize> {
+        match (&self.before, &self.after) {
+            (Some(a), Some(b)) => (0..a.len().max(b.len()))
+                .filter(|&i| a.get(i) != b.get(i))
+                .collect(),
+            (Some(cells), None) | (None, Some(cells)) => (0..cells.len()).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
 }
 
 /// An event a block could not apply.
@@ -199,18 +223,7 @@ impl ModelReader {
             key = key(t),
             h = history(t)
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let mut keys = Vec::new();
-        let mut rows = stmt
-            .query(rusqlite::params![a as i64, b as i64])
-            .map_err(self.err())?;
-        while let Some(row) = rows.next().map_err(self.err())? {
-            let mut key = Vec::new();
-            for (n, &i) in t.key.iter().enumerate() {
-                key.push(cell(t.columns[i].ty, row.get_ref(n).map_err(self.err())?));
-            }
-            keys.push(key);
-        }
+        let keys = self.keys(t, &sql, rusqlite::params![a as i64, b as i64])?;
         let mut changes = Vec::new();
         for key in keys {
             let before = self.version_at(t, &key, from)?;
@@ -228,11 +241,116 @@ impl ModelReader {
         key: &[Value],
         at: u64,
     ) -> Result<Option<Vec<Value>>, ModelError> {
-        Ok(self
-            .row_history(&t.name, key)?
-            .into_iter()
-            .find(|v| v.valid_from <= at && v.valid_to.is_none_or(|to| to > at))
-            .map(|v| v.cells))
+        self.row_at("main", t, key, at)
+    }
+
+    /// The cells of the row of `t` under `key` at `at` in the database
+    /// `schema` of this connection (`main`, or a file attached to it).
+    fn row_at(
+        &self,
+        schema: &str,
+        t: &TableDef,
+        key: &[Value],
+        at: u64,
+    ) -> Result<Option<Vec<Value>>, ModelError> {
+        let n = key.len();
+        let sql = format!(
+            "SELECT {cols} FROM {schema}.{h} WHERE {filter}
+             AND valid_from <= ?{p} AND (valid_to IS NULL OR valid_to > ?{p}) LIMIT 1",
+            cols = columns(t),
+            h = history(t),
+            filter = key_filter(t),
+            p = n + 1,
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let mut bound: Vec<rusqlite::types::Value> = key.iter().map(sql_value).collect();
+        bound.push(rusqlite::types::Value::Integer(at as i64));
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(bound))
+            .map_err(self.err())?;
+        match rows.next().map_err(self.err())? {
+            Some(row) => Ok(Some(cells(t, row, 0)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The rows of `table` that differ between this file at `at` and the
+    /// model's file at `other` (built from the same text, e.g. with events
+    /// left out) at `other_at`, in key order.
+    pub fn compare_with(
+        &self,
+        other: &Path,
+        table: &str,
+        at: u64,
+        other_at: u64,
+    ) -> Result<Vec<RowChange>, ModelError> {
+        let t = self.table(table)?;
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS other", [other.display().to_string()])
+            .map_err(ModelError::file(other))?;
+        let changes = self.compare_attached(t, self.clamp(at), other_at);
+        self.conn
+            .execute_batch("DETACH DATABASE other")
+            .map_err(self.err())?;
+        changes
+    }
+
+    fn compare_attached(
+        &self,
+        t: &TableDef,
+        at: u64,
+        other_at: u64,
+    ) -> Result<Vec<RowChange>, ModelError> {
+        let live = "valid_from <= ?{p} AND (valid_to IS NULL OR valid_to > ?{p})";
+        let sql = format!(
+            "WITH a AS (SELECT {cols} FROM main.{h} WHERE {a}),
+                  b AS (SELECT {cols} FROM other.{h} WHERE {b})
+             SELECT DISTINCT {key} FROM (
+                 SELECT * FROM (SELECT * FROM a EXCEPT SELECT * FROM b)
+                 UNION ALL
+                 SELECT * FROM (SELECT * FROM b EXCEPT SELECT * FROM a))
+             ORDER BY {key}",
+            cols = columns(t),
+            h = history(t),
+            key = key(t),
+            a = live.replace("{p}", "1"),
+            b = live.replace("{p}", "2"),
+        );
+        let keys = self.keys(t, &sql, rusqlite::params![at as i64, other_at as i64])?;
+        let mut changes = Vec::with_capacity(keys.len());
+        for key in keys {
+            let before = self.row_at("main", t, &key, at)?;
+            let after = self.row_at("other", t, &key, other_at)?;
+            if before != after {
+                changes.push(RowChange { key, before, after });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The keys `sql` selects (the key's columns, in key order).
+    fn keys(
+        &self,
+        t: &TableDef,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Vec<Value>>, ModelError> {
+        let mut stmt = self.conn.prepare(sql).map_err(self.err())?;
+        let mut keys = Vec::new();
+        let mut rows = stmt.query(params).map_err(self.err())?;
+        while let Some(row) = rows.next().map_err(self.err())? {
+            let mut key = Vec::new();
+            for (n, &i) in t.key.iter().enumerate() {
+                key.push(cell(t.columns[i].ty, row.get_ref(n).map_err(self.err())?));
+            }
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    /// The text the file was built from.
+    pub fn source(&self) -> Result<Option<String>, ModelError> {
+        meta(&self.conn, "source").map_err(self.err())
     }
 
     /// Every version of the row of `table` under `key`, oldest first.
@@ -245,13 +363,7 @@ impl ModelReader {
                 key.len()
             )));
         }
-        let filter = t
-            .key
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| format!("{} IS ?{}", quote(&t.columns[i].name), n + 1))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let filter = key_filter(t);
         let sql = format!(
             "SELECT {cols}, valid_from, valid_to FROM {h} WHERE {filter} ORDER BY valid_from",
             cols = columns(t),
@@ -361,6 +473,16 @@ fn key(t: &TableDef) -> String {
         .join(", ")
 }
 
+/// `"k1" IS ?1 AND "k2" IS ?2 ...` over the key's columns.
+fn key_filter(t: &TableDef) -> String {
+    t.key
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| format!("{} IS ?{}", quote(&t.columns[i].name), n + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 fn cells(t: &TableDef, row: &rusqlite::Row, first: usize) -> Result<Vec<Value>, ModelError> {
     t.columns
         .iter()
@@ -420,7 +542,7 @@ pub fn cell_text(value: &Value) -> String {
 }
 
 /// A cell as SQLite stores it (to look a key up).
-fn sql_value(value: &Value) -> rusqlite::types::Value {
+pub(crate) fn sql_value(value: &Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
     match value {
         Value::Null => V::Null,

@@ -2,6 +2,8 @@
 //! left; the definition's editor, Check, Save, Remove, Build (with
 //! progress and Cancel) and the rows at a position on the right.
 
+pub mod explore;
+mod explore_ui;
 mod tasks;
 mod ui;
 
@@ -13,6 +15,8 @@ use crate::domain::model::DefinitionError;
 use crate::domain::model::Value;
 use crate::engine::models::query::ApplyError;
 use crate::engine::models::{BuildProgress, BuildReport, ModelError};
+use crate::ui::widgets::table::line::ColumnKind;
+use explore::{Explore, ExploreCommand, ExploreMessage};
 
 pub use ui::models_ui;
 
@@ -63,6 +67,12 @@ pub struct TableRows {
     pub name: String,
     /// Its columns.
     pub columns: Vec<String>,
+    /// How each is drawn (the key's columns open the row's history).
+    pub kinds: Vec<ColumnKind>,
+    /// The indexes of its key's columns.
+    pub key: Vec<usize>,
+    /// Its numeric columns (Over time plots them).
+    pub numeric: Vec<String>,
     /// The first rows, as text.
     pub rows: Vec<Vec<String>>,
     /// How many rows it has at the position.
@@ -76,6 +86,8 @@ pub struct RowsView {
     pub model: String,
     /// The position.
     pub at: u64,
+    /// The last position the model is built to.
+    pub built: u64,
     /// Its tables.
     pub tables: Vec<TableRows>,
     /// Digest of every table at the position.
@@ -120,6 +132,8 @@ pub enum ModelsCommand {
     SetAt(String),
     /// Read the selected model's rows at the position.
     ShowRows,
+    /// For the explore section (difference, row history, over time, what if).
+    Explore(ExploreCommand),
 }
 
 /// What comes back for the panel.
@@ -145,6 +159,8 @@ pub enum ModelsMessage {
         /// The rows or why not.
         result: Result<RowsView, ModelError>,
     },
+    /// For the explore section.
+    Explore(ExploreMessage),
 }
 
 /// A build under way.
@@ -187,6 +203,8 @@ pub struct ModelsPanel {
     pub rows: Option<RowsView>,
     /// Where the models' files are.
     pub data_dir: PathBuf,
+    /// Difference, row history, over time and what if of the built model.
+    pub explore: Explore,
     requests: u64,
     asked: bool,
 }
@@ -225,6 +243,10 @@ impl ModelsPanel {
                 self.clear_feedback();
                 self.selected = Some(name.clone());
                 self.rows = None;
+                if let Some(s) = &self.explore.simulating {
+                    s.cancel.cancel();
+                }
+                self.explore = Explore::default();
                 tasks::definition(ctx, name);
                 self.show_rows(ctx);
             }
@@ -273,6 +295,7 @@ impl ModelsPanel {
             }
             ModelsCommand::SetAt(text) => self.at = text,
             ModelsCommand::ShowRows => self.show_rows(ctx),
+            ModelsCommand::Explore(command) => self.explore(command, ctx),
         }
     }
 
@@ -316,6 +339,9 @@ impl ModelsPanel {
     pub fn on_disconnect(&mut self) {
         if let Some(b) = &self.building {
             b.cancel.cancel();
+        }
+        if let Some(s) = &self.explore.simulating {
+            s.cancel.cancel();
         }
         *self = ModelsPanel {
             source: std::mem::take(&mut self.source),
@@ -382,6 +408,7 @@ impl ModelsPanel {
                     Err(e) => self.error = Some(e.to_string()),
                 }
             }
+            ModelsMessage::Explore(message) => self.explored(message),
         }
         false
     }

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
+use super::explore::{
+    DIFF_LIMIT, DiffView, ExploreMessage, HistoryView, SERIES_POINTS, SeriesView, WhatIfView,
+    column_kinds, numeric_columns,
+};
 use super::{BuildDone, ModelSummary, ModelsMessage, ROW_LIMIT, RowsView, TableRows, cell_text};
 use crate::engine::models::{ModelError, ModelReader, check_model, model_path};
 use crate::ui::command::Message;
@@ -170,6 +174,9 @@ pub fn rows(ctx: &Ctx<'_>, request: u64, name: String, at: u64, data_dir: PathBu
                 tables.push(TableRows {
                     name: t.name.clone(),
                     columns: t.columns.iter().map(|c| c.name.clone()).collect(),
+                    kinds: column_kinds(t),
+                    key: t.key.clone(),
+                    numeric: numeric_columns(t),
                     rows,
                     total: reader.count_at(&t.name, at)?,
                 });
@@ -177,6 +184,7 @@ pub fn rows(ctx: &Ctx<'_>, request: u64, name: String, at: u64, data_dir: PathBu
             Ok(RowsView {
                 model: name,
                 at,
+                built: reader.position(),
                 digest: reader.digest_at(at)?,
                 tables,
             })
@@ -185,5 +193,141 @@ pub fn rows(ctx: &Ctx<'_>, request: u64, name: String, at: u64, data_dir: PathBu
         outbox
             .send(Message::Models(ModelsMessage::Rows { request, result }))
             .await;
+    });
+}
+
+/// The description of table `table` of the built model `name`.
+async fn table_def(
+    data_dir: PathBuf,
+    name: String,
+    table: String,
+) -> Result<crate::domain::model::TableDef, ModelError> {
+    blocking(move || {
+        let reader = ModelReader::open(&model_path(&data_dir, &name), &name)?;
+        Ok(reader.table(&table)?.clone())
+    })
+    .await
+}
+
+async fn send_explore(outbox: &crate::ui::outbox::Outbox, message: ExploreMessage) {
+    outbox
+        .send(Message::Models(ModelsMessage::Explore(message)))
+        .await;
+}
+
+/// Reads the difference of a model's table between two positions.
+pub fn diff(
+    ctx: &Ctx<'_>,
+    request: u64,
+    (name, table): (String, Option<String>),
+    (from, to): (u64, u64),
+    data_dir: PathBuf,
+) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = async {
+            let diff = engine
+                .model_diff(
+                    &name,
+                    &data_dir,
+                    table.as_deref(),
+                    from,
+                    Some(to),
+                    Some(DIFF_LIMIT),
+                )
+                .await?;
+            let t = table_def(data_dir, name, diff.table.clone()).await?;
+            blocking(move || Ok(DiffView::of(diff, &t))).await
+        }
+        .await;
+        send_explore(&outbox, ExploreMessage::Diff { request, result }).await;
+    });
+}
+
+/// Reads every version of one row of a model, with the events that made them.
+pub fn row_history(
+    ctx: &Ctx<'_>,
+    name: String,
+    table: String,
+    key: Vec<String>,
+    data_dir: PathBuf,
+) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = async {
+            let history = engine
+                .model_row_history(&name, &data_dir, Some(&table), &key)
+                .await?;
+            let t = table_def(data_dir, name, table).await?;
+            Ok(HistoryView::of(history, &t))
+        }
+        .await;
+        send_explore(&outbox, ExploreMessage::History(result)).await;
+    });
+}
+
+/// Reads a numeric column's sums over positions.
+pub fn series(
+    ctx: &Ctx<'_>,
+    request: u64,
+    (name, table): (String, Option<String>),
+    column: String,
+    data_dir: PathBuf,
+) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = engine
+            .model_series(&name, &data_dir, table.as_deref(), &column, SERIES_POINTS)
+            .await
+            .map(SeriesView::from);
+        send_explore(&outbox, ExploreMessage::Series { request, result }).await;
+    });
+}
+
+/// Builds a model again without `exclude` and compares it with the built one.
+pub fn what_if(
+    ctx: &Ctx<'_>,
+    (name, table): (String, Option<String>),
+    exclude: Vec<u64>,
+    data_dir: PathBuf,
+    cancel: CancellationToken,
+) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let progress_box = outbox.clone();
+        let mut progress = move |p: &crate::engine::models::BuildProgress| {
+            progress_box.try_send(Message::Models(ModelsMessage::Explore(
+                ExploreMessage::Progress(p.clone()),
+            )));
+        };
+        let result = async {
+            let what_if = engine
+                .model_what_if(
+                    &name,
+                    &data_dir,
+                    table.as_deref(),
+                    &exclude,
+                    Some(DIFF_LIMIT),
+                    &cancel,
+                    &mut progress,
+                )
+                .await?;
+            let t = table_def(data_dir, name, what_if.difference.table.clone()).await?;
+            blocking(move || Ok(WhatIfView::of(what_if, &t))).await
+        }
+        .await;
+        send_explore(&outbox, ExploreMessage::WhatIf(result)).await;
     });
 }

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
+use super::explore::ExploreCommand;
+use super::explore_ui::{explore_ui, row_history_ui};
 use super::{EXAMPLES, ModelsCommand, ModelsPanel, TableRows};
 use crate::domain::state::DiffKind;
 use crate::engine::view_order::Needle;
@@ -76,6 +78,7 @@ pub fn models_ui(
             .id_salt("models_scroll")
             .show(ui, |ui| editor_ui(ui, panel, shell, commands));
     });
+    row_history_ui(ui.ctx(), panel, commands);
 }
 
 fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>) {
@@ -288,6 +291,24 @@ fn rows_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &mut
         if (ui.button("Show rows").clicked() || enter) && panel.selected.is_some() {
             commands.push(ModelsCommand::ShowRows.into());
         }
+        // A slider over the positions built: dragging sets the field, letting
+        // go reads the rows there.
+        if let Some(view) = &panel.rows
+            && view.built > 0
+        {
+            let mut at = panel.at.trim().parse::<u64>().unwrap_or(view.at);
+            let slider = ui.add(
+                egui::Slider::new(&mut at, 0..=view.built)
+                    .show_value(false)
+                    .text("position"),
+            );
+            if slider.changed() {
+                commands.push(ModelsCommand::SetAt(at.to_string()).into());
+            }
+            if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
+                commands.push(ModelsCommand::ShowRows.into());
+            }
+        }
     });
     let Some(view) = &panel.rows else {
         if panel.selected.is_some() {
@@ -313,11 +334,27 @@ fn rows_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &mut
             tag: None,
             columns: &columns,
             history: None,
-            kinds: None,
+            kinds: Some(&t.kinds),
         };
         ui.push_id(("model_table", &t.name), |ui| {
             ui.set_max_height(300.0);
-            memory_table_ui(ui, &look, Some(shell), &Rows(t), None, commands);
+            if let Some(row) = memory_table_ui(ui, &look, Some(shell), &Rows(t), None, commands)
+                && let Some(cells) = t.rows.get(row)
+            {
+                let key = t
+                    .key
+                    .iter()
+                    .filter_map(|&i| cells.get(i).cloned())
+                    .collect();
+                commands.push(
+                    ModelsCommand::Explore(ExploreCommand::OpenRow {
+                        table: t.name.clone(),
+                        key,
+                    })
+                    .into(),
+                );
+            }
         });
     }
+    explore_ui(ui, panel, view, shell, commands);
 }

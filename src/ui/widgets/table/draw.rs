@@ -54,6 +54,8 @@ pub struct TableOutput {
     pub sort: Option<Option<SortBy>>,
     /// Rows drawn as placeholders, for the caller to fetch.
     pub not_loaded: Vec<usize>,
+    /// The row (in display order) whose [`ColumnKind::RowLink`] was clicked.
+    pub linked: Option<usize>,
 }
 
 /// The sort after a click on `column`'s header: ascending, then
@@ -131,7 +133,7 @@ fn event_link_ui(ui: &mut egui::Ui, text: &str, struck: bool, commands: &mut Vec
 
 fn old_ui(ui: &mut egui::Ui, old: &str, kind: ColumnKind) {
     let shown = match kind {
-        ColumnKind::Key(_) | ColumnKind::Id => short_id(old),
+        ColumnKind::Key(_) | ColumnKind::Id | ColumnKind::RowLink => short_id(old),
         ColumnKind::Event | ColumnKind::Text => old.into(),
     };
     let color = ui.visuals().text_color();
@@ -143,13 +145,14 @@ fn old_ui(ui: &mut egui::Ui, old: &str, kind: ColumnKind) {
     .on_hover_text(format!("before: {old}"));
 }
 
+/// Draws a cell; true when its [`ColumnKind::RowLink`] was clicked.
 fn cell_ui(
     ui: &mut egui::Ui,
     cell: &Cell<'_>,
     kind: ColumnKind,
     key: Option<Uuid>,
     commands: &mut Vec<UiCommand>,
-) {
+) -> bool {
     if cell.old.is_some() {
         ui.painter()
             .rect_filled(ui.max_rect(), 2.0, palette(ui.visuals()).changed_bg);
@@ -177,6 +180,18 @@ fn cell_ui(
                 commands.push(HistoryCommand::Open(table, key).into());
             }
         }
+        ColumnKind::RowLink => {
+            if let Some(old) = &cell.old {
+                old_ui(ui, old, kind);
+            }
+            return ui
+                .link(short_id(&cell.text).as_ref())
+                .on_hover_text(format!(
+                    "{}: show every version of this row and the events that made them (row history)",
+                    cell.text
+                ))
+                .clicked();
+        }
         ColumnKind::Key(_) | ColumnKind::Id => {
             if let Some(old) = &cell.old {
                 old_ui(ui, old, kind);
@@ -193,6 +208,7 @@ fn cell_ui(
             }
         }
     }
+    false
 }
 
 fn copy_menu_ui(ui: &mut egui::Ui, line: &Line<'_>, cell: Option<&Cell<'_>>, look: &TableLook<'_>) {
@@ -293,7 +309,7 @@ pub fn table_ui<'a>(
             }
             for kind in &kinds {
                 let least = match kind {
-                    ColumnKind::Key(_) | ColumnKind::Id => 80.0,
+                    ColumnKind::Key(_) | ColumnKind::Id | ColumnKind::RowLink => 80.0,
                     ColumnKind::Event | ColumnKind::Text => 50.0,
                 };
                 builder = builder.column(Column::auto().at_least(least));
@@ -346,8 +362,11 @@ pub fn table_ui<'a>(
                         }
                         for (i, kind) in kinds.iter().enumerate() {
                             let cell = line.cells.get(i).cloned().unwrap_or(Cell::plain(""));
-                            let (_, response) =
-                                row.col(|ui| cell_ui(ui, &cell, *kind, line.key, commands));
+                            let (_, response) = row.col(|ui| {
+                                if cell_ui(ui, &cell, *kind, line.key, commands) {
+                                    out.linked = Some(index);
+                                }
+                            });
                             response.container_context_menu(|ui| {
                                 copy_menu_ui(ui, &line, Some(&cell), look)
                             });

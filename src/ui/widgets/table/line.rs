@@ -75,6 +75,11 @@ pub enum ColumnKind {
     Id,
     /// A ledger position: a link to its event in the timeline.
     Event,
+    /// A key whose row the caller opens (a user's model): a link, and a
+    /// click is reported as the row's index by [`memory_table_ui`].
+    ///
+    /// [`memory_table_ui`]: crate::ui::widgets::table::memory::memory_table_ui
+    RowLink,
     /// Anything else.
     Text,
 }

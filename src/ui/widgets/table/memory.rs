@@ -224,7 +224,10 @@ fn run(job: &mut Job, rows: &dyn MemoryRows, deadline: Instant) -> Option<Done> 
 
 /// Draws rows held in memory: the search box (and, for a difference, the
 /// filter chips with their counts) above the table. `shell` lets Ctrl+F
-/// focus the search.
+/// focus the search. Returns the row (an index of `rows`) whose
+/// [`ColumnKind::RowLink`] cell was clicked.
+///
+/// [`ColumnKind::RowLink`]: crate::ui::widgets::table::line::ColumnKind::RowLink
 pub fn memory_table_ui(
     ui: &mut egui::Ui,
     look: &TableLook<'_>,
@@ -232,7 +235,7 @@ pub fn memory_table_ui(
     rows: &dyn MemoryRows,
     labels: Option<&DiffLabels<'_>>,
     commands: &mut Vec<UiCommand>,
-) {
+) -> Option<usize> {
     let id = look.id.with("memory_table");
     let mut state: MemoryTable = ui.data_mut(|d| d.remove_temp(id)).unwrap_or_default();
     let fingerprint = rows.fingerprint();
@@ -280,7 +283,12 @@ pub fn memory_table_ui(
         state.query.sort = sort;
         ui.ctx().request_repaint();
     }
+    let linked = output.linked.and_then(|i| match &order {
+        Some(order) => order.get(i).map(|r| *r as usize),
+        None => Some(i),
+    });
     ui.data_mut(|d| d.insert_temp(id, state));
+    linked
 }
 
 #[cfg(test)]
