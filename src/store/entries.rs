@@ -295,3 +295,61 @@ impl EventFilter {
         }
     }
 }
+
+/// Why a stored entry is malformed: the reason a [`MalformedEvent`] shows,
+/// with the parser's error kept as the source where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The entry has no usable position.
+    #[error("position is missing or not a positive integer")]
+    NoPosition,
+    /// A field is absent or null.
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    /// A text field's bytes are not UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    NotUtf8(&'static str),
+    /// A field holds another type than the envelope's.
+    #[error("{field} is not {expected} ({found})")]
+    WrongType {
+        /// The field.
+        field: &'static str,
+        /// What it should be ("text", "a document", ...).
+        expected: &'static str,
+        /// What it is.
+        found: String,
+    },
+    /// An id field is not a UUID.
+    #[error("{field} '{text}' is not a UUID")]
+    NotUuid {
+        /// The field.
+        field: &'static str,
+        /// Its text.
+        text: String,
+        /// The parser's error.
+        #[source]
+        source: uuid::Error,
+    },
+    /// `recorded_at` is text that is not an RFC 3339 time.
+    #[error("recorded_at '{text}' is not an RFC 3339 time")]
+    NotRfc3339 {
+        /// The text.
+        text: String,
+        /// The parser's error.
+        #[source]
+        source: chrono::ParseError,
+    },
+    /// A time (`recorded_at`, or `recorded_at_us` with its value) is outside
+    /// what a timestamp holds.
+    #[error("{0} is out of range")]
+    OutOfRange(String),
+    /// The payload text is not JSON.
+    #[error("payload is not valid JSON: {0}")]
+    PayloadJson(#[source] serde_json::Error),
+    /// The metadata does not decode.
+    #[error("metadata is malformed: {0}")]
+    Metadata(#[source] serde_json::Error),
+    /// `schema_version` does not fit in 32 bits.
+    #[error("schema_version is too large")]
+    SchemaVersionTooLarge,
+}

@@ -31,7 +31,7 @@ pub use checkpoint::{Checkpoint, CheckpointStore};
 pub use connect::{StoreConfig, open_stores};
 pub use credentials::{PgTarget, Secret};
 pub use entries::{
-    AppendOutcome, EventFilter, FoldEntry, Hole, LedgerCensus, LedgerEntry, LedgerPage,
+    AppendOutcome, EntryError, EventFilter, FoldEntry, Hole, LedgerCensus, LedgerEntry, LedgerPage,
     MalformedEvent, RawRow, entry_position, holes_between, next_from,
 };
 pub use error::{StoreError, redact};

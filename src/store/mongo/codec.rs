@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::{EventMetadata, StoredEvent};
-use crate::store::{LedgerEntry, MalformedEvent};
+use crate::store::{EntryError, LedgerEntry, MalformedEvent};
 
 /// The `_id` of the event at `position`: zero-padded, so string order is
 /// position order and FerretDB can push the lookup down.
@@ -135,9 +135,9 @@ pub(crate) fn raw_text(doc: &Document) -> String {
 /// Reads one `events` document as an envelope, or says what is wrong with it.
 pub(crate) fn parse_entry(doc: &Document) -> LedgerEntry {
     let position = doc_position(doc);
-    parse_event(position, doc).map_err(|reason| MalformedEvent {
+    parse_event(position, doc).map_err(|error| MalformedEvent {
         position,
-        reason,
+        reason: error.to_string(),
         raw: raw_text(doc),
     })
 }
@@ -146,62 +146,75 @@ fn describe(value: &Bson) -> String {
     format!("{:?}", value.element_type())
 }
 
-fn text<'a>(doc: &'a Document, name: &str) -> Result<&'a str, String> {
-    match doc.get(name) {
-        Some(Bson::String(s)) => Ok(s),
-        None | Some(Bson::Null) => Err(format!("{name} is missing")),
-        Some(other) => Err(format!("{name} is not a string ({})", describe(other))),
+fn wrong(field: &'static str, expected: &'static str, found: String) -> EntryError {
+    EntryError::WrongType {
+        field,
+        expected,
+        found,
     }
 }
 
-fn int(doc: &Document, name: &str) -> Result<u64, String> {
+fn text<'a>(doc: &'a Document, name: &'static str) -> Result<&'a str, EntryError> {
+    match doc.get(name) {
+        Some(Bson::String(s)) => Ok(s),
+        None | Some(Bson::Null) => Err(EntryError::Missing(name)),
+        Some(other) => Err(wrong(name, "a string", describe(other))),
+    }
+}
+
+fn int(doc: &Document, name: &'static str) -> Result<u64, EntryError> {
     match doc.get(name) {
         Some(Bson::Int32(i)) if *i >= 0 => Ok(*i as u64),
         Some(Bson::Int64(i)) if *i >= 0 => Ok(*i as u64),
-        None | Some(Bson::Null) => Err(format!("{name} is missing")),
-        Some(other) => Err(format!("{name} is not a non-negative integer ({other})")),
+        None | Some(Bson::Null) => Err(EntryError::Missing(name)),
+        Some(other) => Err(wrong(name, "a non-negative integer", other.to_string())),
     }
 }
 
-fn uuid(doc: &Document, name: &str) -> Result<Uuid, String> {
+fn uuid(doc: &Document, name: &'static str) -> Result<Uuid, EntryError> {
     let t = text(doc, name)?;
-    Uuid::parse_str(t).map_err(|_| format!("{name} '{t}' is not a UUID"))
+    Uuid::parse_str(t).map_err(|source| EntryError::NotUuid {
+        field: name,
+        text: t.to_string(),
+        source,
+    })
 }
 
-fn recorded_at(doc: &Document) -> Result<DateTime<Utc>, String> {
+fn recorded_at(doc: &Document) -> Result<DateTime<Utc>, EntryError> {
     if let Some(Bson::Int64(us)) = doc.get("recorded_at_us") {
         return DateTime::from_timestamp_micros(*us)
-            .ok_or_else(|| format!("recorded_at_us {us} is out of range"));
+            .ok_or_else(|| EntryError::OutOfRange(format!("recorded_at_us {us}")));
     }
     match doc.get("recorded_at") {
         Some(Bson::DateTime(d)) => DateTime::from_timestamp_millis(d.timestamp_millis())
-            .ok_or_else(|| "recorded_at is out of range".to_string()),
+            .ok_or_else(|| EntryError::OutOfRange("recorded_at".into())),
         Some(Bson::String(s)) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| format!("recorded_at '{s}' is not an RFC 3339 time")),
-        None | Some(Bson::Null) => Err("recorded_at is missing".into()),
-        Some(other) => Err(format!("recorded_at is not a date ({})", describe(other))),
+            .map_err(|source| EntryError::NotRfc3339 {
+                text: s.clone(),
+                source,
+            }),
+        None | Some(Bson::Null) => Err(EntryError::Missing("recorded_at")),
+        Some(other) => Err(wrong("recorded_at", "a date", describe(other))),
     }
 }
 
-fn parse_event(position: u64, doc: &Document) -> Result<StoredEvent, String> {
+fn parse_event(position: u64, doc: &Document) -> Result<StoredEvent, EntryError> {
     if position == 0 {
-        return Err("position is missing or not a positive integer".into());
+        return Err(EntryError::NoPosition);
     }
     let recorded_at = recorded_at(doc)?;
     let payload = match doc.get("payload") {
         Some(Bson::Document(d)) => bson_to_json(&Bson::Document(d.clone())),
-        Some(Bson::String(s)) => {
-            serde_json::from_str(s).map_err(|e| format!("payload is not valid JSON: {e}"))?
-        }
-        None | Some(Bson::Null) => return Err("payload is missing".into()),
-        Some(other) => return Err(format!("payload is not a document ({})", describe(other))),
+        Some(Bson::String(s)) => serde_json::from_str(s).map_err(EntryError::PayloadJson)?,
+        None | Some(Bson::Null) => return Err(EntryError::Missing("payload")),
+        Some(other) => return Err(wrong("payload", "a document", describe(other))),
     };
     let metadata: EventMetadata = match doc.get("metadata") {
         None | Some(Bson::Null) => EventMetadata::default(),
         Some(Bson::Document(d)) => serde_json::from_value(bson_to_json(&Bson::Document(d.clone())))
-            .map_err(|e| format!("metadata is malformed: {e}"))?,
-        Some(other) => return Err(format!("metadata is not a document ({})", describe(other))),
+            .map_err(EntryError::Metadata)?,
+        Some(other) => return Err(wrong("metadata", "a document", describe(other))),
     };
     let schema_version = int(doc, "schema_version")?;
     Ok(StoredEvent {
@@ -212,7 +225,7 @@ fn parse_event(position: u64, doc: &Document) -> Result<StoredEvent, String> {
         version: int(doc, "version")?,
         event_type: text(doc, "event_type")?.to_string(),
         schema_version: u32::try_from(schema_version)
-            .map_err(|_| "schema_version is too large".to_string())?,
+            .map_err(|_| EntryError::SchemaVersionTooLarge)?,
         recorded_at,
         payload,
         metadata,

@@ -80,7 +80,7 @@ fn build_pool(target: &PgTarget, timeout: Duration, read_only: bool) -> StoreRes
     for note in &resolved.notes {
         tracing::warn!(note = %note, "postgresql credentials");
     }
-    let (rest, tls) = TlsParams::split(&resolved.conninfo).map_err(unusable)?;
+    let (rest, tls) = TlsParams::split(&resolved.conninfo).map_err(|e| unusable(e.to_string()))?;
     let mut config: tokio_postgres::Config = rest
         .parse()
         .map_err(|e: tokio_postgres::Error| unusable(first_line(&e.to_string())))?;

@@ -84,8 +84,22 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Why a connection string's TLS parameters are unusable.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TlsParamError {
+    /// `sslmode` has a value libpq does not know.
+    #[error("sslmode '{0}' is not one of disable, allow, prefer, require, verify-ca, verify-full")]
+    SslMode(String),
+    /// A key of a key=value string has no `=value`.
+    #[error("'{0}' has no value")]
+    NoValue(String),
+    /// A quoted value of a key=value string is not closed.
+    #[error("the value of '{0}' has no closing quote")]
+    NoClosingQuote(String),
+}
+
 impl TlsParams {
-    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+    fn set(&mut self, key: &str, value: &str) -> Result<(), TlsParamError> {
         match key {
             "sslmode" => {
                 self.mode = match value {
@@ -95,11 +109,7 @@ impl TlsParams {
                     "require" => SslMode::Require,
                     "verify-ca" => SslMode::VerifyCa,
                     "verify-full" => SslMode::VerifyFull,
-                    other => {
-                        return Err(format!(
-                            "sslmode '{other}' is not one of disable, allow, prefer, require, verify-ca, verify-full"
-                        ));
-                    }
+                    other => return Err(TlsParamError::SslMode(other.to_string())),
                 }
             }
             "sslrootcert" => self.root_cert = Some(value.to_string()),
@@ -112,7 +122,7 @@ impl TlsParams {
 
     /// Splits a URL or key=value string into what the driver parses and the
     /// TLS parameters.
-    pub fn split(connection: &str) -> Result<(String, TlsParams), String> {
+    pub fn split(connection: &str) -> Result<(String, TlsParams), TlsParamError> {
         let mut params = TlsParams::default();
         let trimmed = connection.trim();
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
@@ -156,7 +166,7 @@ impl TlsParams {
                 chars.next();
             }
             if chars.next() != Some('=') {
-                return Err(format!("'{key}' has no value"));
+                return Err(TlsParamError::NoValue(key.to_string()));
             }
             while chars.peek().is_some_and(|c| c.is_whitespace()) {
                 chars.next();
@@ -167,7 +177,7 @@ impl TlsParams {
                 raw.push(chars.next().unwrap_or('\''));
                 loop {
                     match chars.next() {
-                        None => return Err(format!("the value of '{key}' has no closing quote")),
+                        None => return Err(TlsParamError::NoClosingQuote(key.to_string())),
                         Some('\\') => {
                             let escaped = chars.next().unwrap_or('\\');
                             raw.push('\\');

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{COLUMNS, format_time};
 use crate::domain::{DomainEvent, EventMetadata, StoredEvent};
 use crate::store::sqlite::map_err;
-use crate::store::{EventFilter, FoldEntry, LedgerEntry, MalformedEvent, StoreResult};
+use crate::store::{EntryError, EventFilter, FoldEntry, LedgerEntry, MalformedEvent, StoreResult};
 
 /// Reads one `events` row, tolerating anything a foreign writer or a hand edit
 /// could have put there. Columns are borrowed, not copied: only the fields the
@@ -135,9 +135,9 @@ pub(super) fn row_values<'a>(row: &'a Row<'_>) -> rusqlite::Result<(u64, [ValueR
 }
 
 fn entry_of(position: u64, values: &[ValueRef<'_>]) -> LedgerEntry {
-    parse_entry(position, values).map_err(|reason| MalformedEvent {
+    parse_entry(position, values).map_err(|error| MalformedEvent {
         position,
-        reason,
+        reason: error.to_string(),
         raw: raw_text(values),
     })
 }
@@ -184,42 +184,55 @@ fn raw_text(values: &[ValueRef<'_>]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-fn parse_entry(position: u64, v: &[ValueRef<'_>]) -> Result<StoredEvent, String> {
-    fn text<'a>(v: &ValueRef<'a>, name: &str) -> Result<&'a str, String> {
+fn parse_entry(position: u64, v: &[ValueRef<'_>]) -> Result<StoredEvent, EntryError> {
+    fn text<'a>(v: &ValueRef<'a>, name: &'static str) -> Result<&'a str, EntryError> {
         match v {
-            ValueRef::Text(t) => {
-                std::str::from_utf8(t).map_err(|_| format!("{name} is not valid UTF-8"))
-            }
-            ValueRef::Null => Err(format!("{name} is missing")),
-            other => Err(format!("{name} is not text ({:?})", other.data_type())),
+            ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| EntryError::NotUtf8(name)),
+            ValueRef::Null => Err(EntryError::Missing(name)),
+            other => Err(EntryError::WrongType {
+                field: name,
+                expected: "text",
+                found: format!("{:?}", other.data_type()),
+            }),
         }
     }
-    fn int(v: &ValueRef<'_>, name: &str) -> Result<u64, String> {
+    fn int(v: &ValueRef<'_>, name: &'static str) -> Result<u64, EntryError> {
         match v {
             ValueRef::Integer(i) if *i >= 0 => Ok(*i as u64),
-            ValueRef::Null => Err(format!("{name} is missing")),
-            other => Err(format!("{name} is not a non-negative integer ({other:?})")),
+            ValueRef::Null => Err(EntryError::Missing(name)),
+            other => Err(EntryError::WrongType {
+                field: name,
+                expected: "a non-negative integer",
+                found: format!("{other:?}"),
+            }),
         }
     }
-    fn uuid(v: &ValueRef<'_>, name: &str) -> Result<Uuid, String> {
+    fn uuid(v: &ValueRef<'_>, name: &'static str) -> Result<Uuid, EntryError> {
         let t = text(v, name)?;
-        Uuid::parse_str(t).map_err(|_| format!("{name} '{t}' is not a UUID"))
+        Uuid::parse_str(t).map_err(|source| EntryError::NotUuid {
+            field: name,
+            text: t.to_string(),
+            source,
+        })
     }
     if position == 0 {
-        return Err("position is missing or not a positive integer".into());
+        return Err(EntryError::NoPosition);
     }
     let recorded = text(&v[7], "recorded_at")?;
     let recorded_at = DateTime::parse_from_rfc3339(recorded)
-        .map_err(|_| format!("recorded_at '{recorded}' is not an RFC 3339 time"))?
+        .map_err(|source| EntryError::NotRfc3339 {
+            text: recorded.to_string(),
+            source,
+        })?
         .with_timezone(&Utc);
     let payload_text = text(&v[8], "payload")?;
-    let payload: serde_json::Value = serde_json::from_str(payload_text)
-        .map_err(|e| format!("payload is not valid JSON: {e}"))?;
+    let payload: serde_json::Value =
+        serde_json::from_str(payload_text).map_err(EntryError::PayloadJson)?;
     let metadata = match &v[9] {
         ValueRef::Null => EventMetadata::default(),
         other => {
             let t = text(other, "metadata")?;
-            serde_json::from_str(t).map_err(|e| format!("metadata is malformed: {e}"))?
+            serde_json::from_str(t).map_err(EntryError::Metadata)?
         }
     };
     let schema_version = int(&v[6], "schema_version")?;
@@ -231,7 +244,7 @@ fn parse_entry(position: u64, v: &[ValueRef<'_>]) -> Result<StoredEvent, String>
         version: int(&v[4], "version")?,
         event_type: text(&v[5], "event_type")?.to_string(),
         schema_version: u32::try_from(schema_version)
-            .map_err(|_| "schema_version is too large".to_string())?,
+            .map_err(|_| EntryError::SchemaVersionTooLarge)?,
         recorded_at,
         payload,
         metadata,
