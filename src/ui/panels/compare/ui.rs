@@ -436,5 +436,4 @@ pub fn compare_ui(
 }
 
 #[cfg(test)]
-#[path = "ui_tests.rs"]
 mod tests;

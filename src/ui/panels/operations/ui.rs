@@ -389,5 +389,4 @@ pub fn operations_ui(
 }
 
 #[cfg(test)]
-#[path = "ui_tests.rs"]
 mod tests;
