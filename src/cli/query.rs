@@ -43,10 +43,7 @@ pub(super) async fn events(
                     e.event_type,
                     e.aggregate_id,
                     e.version,
-                    match e.decode() {
-                        Ok(event) => mask.event(&event).summary(),
-                        Err(error) => format!("(undecodable) {error}"),
-                    }
+                    mask.summary(e)
                 ),
                 Err(bad) => format!("{:>8}  MALFORMED: {}", bad.position, bad.reason),
             }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::event::DomainEvent;
+use super::event::{DomainEvent, StoredEvent};
 use super::personal::{PERSONAL_FIELDS, PersonalKind, Pseudonymizer, ShortKey, personal_fields_of};
 use super::projection::Table;
 
@@ -74,6 +74,18 @@ impl Mask {
         match column_kind(column) {
             Some(kind) => self.text(kind, value),
             None => Cow::Borrowed(value),
+        }
+    }
+
+    /// A stored event's one-line summary as shown
+    /// ([`StoredEvent::summary`], its personal values masked).
+    pub fn summary(&self, event: &StoredEvent) -> String {
+        if !self.is_on() {
+            return event.summary();
+        }
+        match event.decode() {
+            Ok(decoded) => self.event(&decoded).summary(),
+            Err(error) => format!("(undecodable) {error}"),
         }
     }
 
@@ -203,7 +215,7 @@ impl Mask {
                 Some(kind) if item.is_string() || item.is_null() => {
                     self.masked_string(item, Some(kind))
                 }
-                _ if key == "summary" && event_type.is_some() => self.summary(item),
+                _ if key == "summary" && event_type.is_some() => self.summary_text(item),
                 _ if key == "raw" && item.is_string() => self.raw(item),
                 _ => self.walk(item, columns),
             }
@@ -214,27 +226,23 @@ impl Mask {
     /// A malformed entry's raw text: its personal values masked when it
     /// parses as JSON, else nothing of it.
     fn raw(&self, item: &mut Value) {
-        let Some(text) = item.as_str() else {
-            return;
-        };
-        *item = Value::String(match serde_json::from_str::<Value>(text) {
+        if let Some(text) = item.as_str() {
+            *item = Value::String(self.raw_text(text));
+        }
+    }
+
+    /// A malformed entry's raw text as shown: its personal values masked
+    /// when it parses as JSON, else nothing of it (see [`Mask::json`]).
+    pub fn raw_text(&self, raw: &str) -> String {
+        if !self.is_on() {
+            return raw.to_owned();
+        }
+        match serde_json::from_str::<Value>(raw) {
             Ok(mut value) => {
                 self.json(&mut value);
                 value.to_string()
             }
-            Err(_) => format!("(raw text masked: {} bytes)", text.len()),
-        });
-    }
-
-    /// A malformed entry's raw text as shown (see [`Mask::json`]).
-    pub fn raw_text(&self, raw: &str) -> String {
-        let mut value = Value::String(raw.to_owned());
-        if self.is_on() {
-            self.raw(&mut value);
-        }
-        match value {
-            Value::String(text) => text,
-            other => other.to_string(),
+            Err(_) => format!("(raw text masked: {} bytes)", raw.len()),
         }
     }
 
@@ -248,7 +256,7 @@ impl Mask {
 
     /// A free-text summary of an event cannot be masked field by field;
     /// it is left out when masking.
-    fn summary(&self, item: &mut Value) {
+    fn summary_text(&self, item: &mut Value) {
         if item.is_string() {
             *item = Value::String("(masked)".into());
         }

@@ -52,10 +52,7 @@ fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
         }
     });
     if let Some(Ok(event)) = &step.event {
-        let summary = match event.decode() {
-            Ok(decoded) => crate::ui::mask::current(ui.ctx()).event(&decoded).summary(),
-            Err(error) => format!("(undecodable) {error}"),
-        };
+        let summary = crate::ui::mask::current(ui.ctx()).summary(event);
         wrapped_label_ui(ui, egui::RichText::new(summary).italics());
     }
 }

@@ -139,10 +139,7 @@ fn entry_row_cells(entry: &LedgerEntry, mask: &crate::domain::mask::Mask) -> [St
             e.event_type.clone(),
             short_id(&e.aggregate_id),
             e.version.to_string(),
-            match e.decode() {
-                Ok(event) => mask.event(&event).summary(),
-                Err(error) => format!("(undecodable) {error}"),
-            },
+            mask.summary(e),
         ],
         Err(bad) => [
             bad.position.to_string(),
