@@ -1976,25 +1976,7 @@ fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut bookings = std::collections::HashSet::new();
-    let mut expected = Vec::new();
-    for e in &events {
-        let p = &e["payload"];
-        let theirs = match e["event_type"].as_str().unwrap() {
-            "BookingWizardCompleted" if p["user"]["user_id"] == user.as_str() => {
-                bookings.insert(p["booking_id"].as_str().unwrap().to_owned());
-                true
-            }
-            "UserAddressChanged" => p["user_id"] == user.as_str(),
-            "BookingCancelled" | "BookingRescheduled" => {
-                bookings.contains(p["booking_id"].as_str().unwrap())
-            }
-            _ => false,
-        };
-        if theirs {
-            expected.push(e["position"].as_u64().unwrap());
-        }
-    }
+    let expected = common::subject_positions(&events, &user);
     let (code, subject) = app.json(&["subject", "--user", &someone, "--json"]);
     assert_eq!(code, 0, "{subject}");
     let positions: Vec<u64> = subject["events"]

@@ -5,6 +5,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+mod common;
 mod crash;
 mod errors;
 mod history;

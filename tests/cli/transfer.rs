@@ -213,27 +213,11 @@ fn subject_lists_every_event_with_one_persons_data_by_id_and_by_email() {
     let user = moved["payload"]["user_id"].as_str().unwrap().to_owned();
     // An independent reading of the export: the user's wizards and moves,
     // and every event about the bookings their wizards made.
-    let mut bookings = std::collections::HashSet::new();
-    let mut expected = Vec::new();
-    let mut email = None;
-    for e in &events {
-        let p = &e["payload"];
-        let theirs = match e["event_type"].as_str().unwrap() {
-            "BookingWizardCompleted" if p["user"]["user_id"] == user.as_str() => {
-                bookings.insert(p["booking_id"].as_str().unwrap().to_owned());
-                email = p["user"]["email"].as_str().map(str::to_owned);
-                true
-            }
-            "UserAddressChanged" => p["user_id"] == user.as_str(),
-            "BookingCancelled" | "BookingRescheduled" => {
-                bookings.contains(p["booking_id"].as_str().unwrap())
-            }
-            _ => false,
-        };
-        if theirs {
-            expected.push(e["position"].as_u64().unwrap());
-        }
-    }
+    let expected = super::common::subject_positions(&events, &user);
+    let email = events.iter().find_map(|e| {
+        let u = &e["payload"]["user"];
+        (u["user_id"] == user.as_str()).then(|| u["email"].as_str().map(str::to_owned))?
+    });
     let positions = |report: &Value| {
         report["events"]
             .as_array()

@@ -138,3 +138,30 @@ pub fn insert_raw(dir: &std::path::Path, position: i64, event: &StoredEvent) {
     )
     .expect("insert the event");
 }
+
+/// The positions of the events that carry one user's data, read
+/// independently of the engine from exported envelopes: their booking
+/// wizards, their address changes and every event about the bookings
+/// their wizards made.
+pub fn subject_positions(events: &[serde_json::Value], user: &str) -> Vec<u64> {
+    let mut bookings = std::collections::HashSet::new();
+    let mut expected = Vec::new();
+    for e in events {
+        let p = &e["payload"];
+        let theirs = match e["event_type"].as_str().unwrap() {
+            "BookingWizardCompleted" if p["user"]["user_id"] == user => {
+                bookings.insert(p["booking_id"].as_str().unwrap().to_owned());
+                true
+            }
+            "UserAddressChanged" => p["user_id"] == user,
+            "BookingCancelled" | "BookingRescheduled" => {
+                bookings.contains(p["booking_id"].as_str().unwrap())
+            }
+            _ => false,
+        };
+        if theirs {
+            expected.push(e["position"].as_u64().unwrap());
+        }
+    }
+    expected
+}
