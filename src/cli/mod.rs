@@ -235,14 +235,16 @@ pub async fn run(cli: Cli) -> i32 {
 /// Prints one JSON answer, its personal values masked when mask mode is on.
 fn print_json(value: &Value) {
     let mask = output_mask();
-    let mut out = std::io::stdout().lock();
-    if mask.is_on() {
+    let masked = mask.is_on().then(|| {
         let mut value = value.clone();
         mask.json(&mut value);
-        let _ = writeln!(out, "{value}");
-    } else {
-        let _ = writeln!(out, "{value}");
-    }
+        value
+    });
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        masked.as_ref().unwrap_or(value)
+    );
 }
 
 fn parse_uuid(text: &str, what: &str) -> CliResult<Uuid> {
