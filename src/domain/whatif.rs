@@ -56,23 +56,37 @@ impl Exclusion {
     }
 
     /// Parses `A..B` (inclusive) into a range.
-    pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
+    pub fn parse_range(text: &str) -> Result<(u64, u64), BadRange> {
         let text = text.trim();
         let Some((a, b)) = text.split_once("..") else {
-            return Err(format!("a range is A..B, e.g. 100..200, not '{text}'"));
+            return Err(BadRange::Shape(text.to_string()));
         };
         let parse = |s: &str| {
             s.trim()
                 .trim_start_matches('=')
                 .parse::<u64>()
-                .map_err(|_| format!("a range is A..B with whole positions, not '{text}'"))
+                .map_err(|_| BadRange::NotPositions(text.to_string()))
         };
         let (a, b) = (parse(a)?, parse(b)?);
         if a == 0 || b < a {
-            return Err(format!("a range A..B needs 1 <= A <= B, not '{text}'"));
+            return Err(BadRange::Order(text.to_string()));
         }
         Ok((a, b))
     }
+}
+
+/// Why a range of positions to leave out could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadRange {
+    /// No `..` in it.
+    #[error("a range is A..B, e.g. 100..200, not '{0}'")]
+    Shape(String),
+    /// An end is not a whole number.
+    #[error("a range is A..B with whole positions, not '{0}'")]
+    NotPositions(String),
+    /// A is 0 or B is before A.
+    #[error("a range A..B needs 1 <= A <= B, not '{0}'")]
+    Order(String),
 }
 
 /// Sets `key`'s row in `table` to `row` (none: no row).

@@ -169,7 +169,7 @@ pub enum ShellMessage {
     /// A job ended: a sentence for the user, or the error.
     JobDone(JobKind, Result<String, EngineError>),
     /// The file dialog answered: a path, nothing (cancelled), or why none opened.
-    FilePicked(Result<Option<String>, String>),
+    FilePicked(Result<Option<String>, crate::ui::app::NoFileDialog>),
     /// Something failed that has no place of its own on screen.
     Error(String),
     /// The connected ledger's id (`None`: it has none).

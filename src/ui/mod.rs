@@ -42,10 +42,15 @@ pub struct GuiOptions {
 
 /// The app's icon (`assets/ledgerscope.png`, also the package's), for the
 /// window.
-pub fn window_icon() -> Result<egui::IconData, String> {
+pub fn window_icon() -> Result<egui::IconData, IconError> {
     eframe::icon_data::from_png_bytes(include_bytes!("../../assets/ledgerscope.png"))
-        .map_err(|e| e.to_string())
+        .map_err(|e| IconError(Box::new(e)))
 }
+
+/// The app's icon did not decode (the window opens without it).
+#[derive(Debug, thiserror::Error)]
+#[error("the app's icon does not decode: {0}")]
+pub struct IconError(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 /// Whether this process can reach a display server.
 fn display_available() -> bool {

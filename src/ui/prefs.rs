@@ -177,43 +177,71 @@ impl Prefs {
 
     /// Loads prefs: the defaults when none are kept or the file does not
     /// exist yet; why not when it cannot be read or parsed.
-    pub fn load(path: Option<&PathBuf>) -> Result<Prefs, String> {
+    pub fn load(path: Option<&PathBuf>) -> Result<Prefs, PrefsError> {
         let Some(path) = path else {
             return Ok(Prefs::default());
         };
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Prefs::default()),
-            Err(e) => {
-                return Err(format!(
-                    "cannot read the window's preferences {}: {e}; using the defaults",
-                    path.display()
-                ));
+            Err(source) => {
+                return Err(PrefsError::Read {
+                    path: path.clone(),
+                    source,
+                });
             }
         };
-        serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "the window's preferences {} are not usable ({e}); using the defaults",
-                path.display()
-            )
+        serde_json::from_str(&text).map_err(|source| PrefsError::Parse {
+            path: path.clone(),
+            source,
         })
     }
 
     /// Saves prefs, or says why it could not.
-    pub fn save(&self, path: Option<&PathBuf>) -> Result<(), String> {
+    pub fn save(&self, path: Option<&PathBuf>) -> Result<(), PrefsError> {
         let Some(path) = path else { return Ok(()) };
-        let fail = |e: &dyn std::fmt::Display| {
-            format!(
-                "cannot save the window's preferences to {}: {e}",
-                path.display()
-            )
+        let fail = |source: std::io::Error| PrefsError::Write {
+            path: path.clone(),
+            source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+            std::fs::create_dir_all(dir).map_err(fail)?;
         }
-        let text = serde_json::to_string_pretty(self).map_err(|e| fail(&e))?;
-        std::fs::write(path, text).map_err(|e| fail(&e))
+        let text = serde_json::to_string_pretty(self).map_err(|e| fail(e.into()))?;
+        std::fs::write(path, text).map_err(fail)
     }
+}
+
+/// Why the window's preferences could not be read or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PrefsError {
+    /// The file exists but could not be read.
+    #[error("cannot read the window's preferences {}: {source}; using the defaults", .path.display())]
+    Read {
+        /// The prefs file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not prefs this build can read.
+    #[error("the window's preferences {} are not usable ({source}); using the defaults", .path.display())]
+    Parse {
+        /// The prefs file.
+        path: PathBuf,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file could not be written.
+    #[error("cannot save the window's preferences to {}: {source}", .path.display())]
+    Write {
+        /// The prefs file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]

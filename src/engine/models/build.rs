@@ -398,7 +398,7 @@ impl ModelFile {
                         event.position,
                         &event.event_type,
                         Some((n + 1, line)),
-                        &reason,
+                        &reason.to_string(),
                     )
                     .map_err(&err)?;
                     applied.errors += 1;
@@ -411,34 +411,40 @@ impl ModelFile {
     }
 }
 
+/// Why one statement of a model could not be applied to an event.
+#[derive(Debug, thiserror::Error)]
+enum ApplyFailure {
+    /// The statement names a field the event does not have.
+    #[error("the event has no field {0}")]
+    MissingField(String),
+    /// SQLite refused the statement.
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
 /// Runs one statement with the event's parameters; the reason it failed.
 fn run(
     conn: &Connection,
     statement: &crate::domain::model::sql::Statement,
     params: &EventParams,
-) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare_cached(&statement.sql)
-        .map_err(|e| e.to_string())?;
+) -> Result<(), ApplyFailure> {
+    let mut stmt = conn.prepare_cached(&statement.sql)?;
     for param in &statement.params {
-        let Some(index) = stmt
-            .parameter_index(&param.sql_name)
-            .map_err(|e| e.to_string())?
-        else {
+        let Some(index) = stmt.parameter_index(&param.sql_name)? else {
             continue;
         };
         let value = params
             .get(&param.path)
-            .ok_or_else(|| format!("the event has no field {}", param.path))?;
-        let bound = match value {
+            .ok_or_else(|| ApplyFailure::MissingField(param.path.clone()))?;
+        match value {
             ParamValue::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null),
             ParamValue::Integer(i) => stmt.raw_bind_parameter(index, i),
             ParamValue::Real(f) => stmt.raw_bind_parameter(index, f),
             ParamValue::Text(s) => stmt.raw_bind_parameter(index, s),
-        };
-        bound.map_err(|e| e.to_string())?;
+        }?;
     }
-    stmt.raw_execute().map(|_| ()).map_err(|e| e.to_string())
+    stmt.raw_execute()?;
+    Ok(())
 }
 
 fn record(

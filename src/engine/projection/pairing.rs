@@ -217,7 +217,7 @@ impl Engine {
                     foreign(None, Some("their checkpoint is past the head".into()))
                 } else {
                     match self.check_unstamped(head).await? {
-                        Err(detail) => foreign(None, Some(detail)),
+                        Err(detail) => foreign(None, Some(detail.to_string())),
                         Ok(checked_rows) => match identity {
                             Some(identity) if !self.observe_only() => {
                                 // Rows made before versions existed have
@@ -327,7 +327,7 @@ impl Engine {
     /// Whether unstamped tables agree with this ledger: every sampled row's
     /// last change (and a user's creation) is an event of this ledger about
     /// that row. The rows checked, or why not.
-    async fn check_unstamped(&self, head: u64) -> EngineResult<Result<u64, String>> {
+    async fn check_unstamped(&self, head: u64) -> EngineResult<Result<u64, Disagreement>> {
         let read = &self.stores.read;
         let users = read.users_page(None, ADOPTION_SAMPLE_ROWS).await?;
         let bookings = read.bookings_page(None, ADOPTION_SAMPLE_ROWS).await?;
@@ -358,10 +358,10 @@ impl Engine {
                     None => false,
                 };
                 if !about_user {
-                    return Ok(Err(format!(
-                        "user {} says position {position} changed it; this ledger has no such event",
-                        user.user_id
-                    )));
+                    return Ok(Err(Disagreement::User {
+                        user_id: user.user_id,
+                        position,
+                    }));
                 }
             }
             checked += 1;
@@ -371,13 +371,36 @@ impl Engine {
                 .await?
                 .is_some_and(|e| e.aggregate_id == booking.booking_id);
             if !about_booking {
-                return Ok(Err(format!(
-                    "booking {} says position {} changed it; this ledger has no such event",
-                    booking.booking_id, booking.last_position
-                )));
+                return Ok(Err(Disagreement::Booking {
+                    booking_id: booking.booking_id,
+                    position: booking.last_position,
+                }));
             }
             checked += 1;
         }
         Ok(Ok(checked))
     }
+}
+
+/// A sampled row of unstamped read tables that this ledger did not make.
+#[derive(Debug, thiserror::Error)]
+enum Disagreement {
+    /// A user row names a position whose event is not about that user.
+    #[error("user {user_id} says position {position} changed it; this ledger has no such event")]
+    User {
+        /// The row's user id.
+        user_id: uuid::Uuid,
+        /// The position the row names.
+        position: u64,
+    },
+    /// A booking row names a position whose event is not about that booking.
+    #[error(
+        "booking {booking_id} says position {position} changed it; this ledger has no such event"
+    )]
+    Booking {
+        /// The row's booking id.
+        booking_id: uuid::Uuid,
+        /// The position the row names.
+        position: u64,
+    },
 }

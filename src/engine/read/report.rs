@@ -19,6 +19,11 @@ pub const ENTRY_LISTED: usize = 50;
 /// Differing rows a report file lists at most.
 pub const REPORT_ROWS: usize = 100_000;
 
+/// A `--report-format` that is neither `json` nor `md`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a report format (json or md)")]
+pub struct UnknownReportFormat(pub String);
+
 /// A report's file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -30,11 +35,11 @@ pub enum ReportFormat {
 
 impl ReportFormat {
     /// `json`, `md` or `markdown` (for `--report-format`).
-    pub fn parse(text: &str) -> Result<ReportFormat, String> {
+    pub fn parse(text: &str) -> Result<ReportFormat, UnknownReportFormat> {
         match text.to_ascii_lowercase().as_str() {
             "json" => Ok(ReportFormat::Json),
             "md" | "markdown" => Ok(ReportFormat::Md),
-            other => Err(format!("{other:?} is not a report format (json or md)")),
+            other => Err(UnknownReportFormat(other.to_string())),
         }
     }
 

@@ -390,7 +390,7 @@ impl LedgerApp {
                 Ok(None) => {}
                 Err(why) => {
                     tracing::warn!(%why, "no file dialog");
-                    self.shell.file_error = Some(InlineError::Input(why));
+                    self.shell.file_error = Some(InlineError::Input(why.to_string()));
                 }
             },
             ShellMessage::Error(error) => self.shell.report(error),

@@ -43,6 +43,7 @@ use crate::ui::panels::{Ctx, PanelKind, Panels};
 use crate::ui::prefs::{Look, Prefs};
 
 pub use shell::{Connection, Shell};
+pub use tasks::NoFileDialog;
 
 /// Messages drained per frame at most (the rest wait for the next frame).
 const MAX_MESSAGES_PER_FRAME: usize = 2_000;
@@ -98,7 +99,7 @@ impl LedgerApp {
         let prefs = match Prefs::load(prefs_path.as_ref()) {
             Ok(prefs) => prefs,
             Err(error) => {
-                shell.report(error);
+                shell.report(error.to_string());
                 Prefs::default()
             }
         };
@@ -249,7 +250,7 @@ impl LedgerApp {
             return;
         }
         if let Err(error) = prefs.save(self.prefs_path.as_ref()) {
-            self.shell.report(error);
+            self.shell.report(error.to_string());
         }
         self.saved_prefs = prefs;
     }

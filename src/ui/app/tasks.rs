@@ -17,6 +17,11 @@ const NO_DIALOG_WITHIN: Duration = Duration::from_millis(400);
 /// What the export and import dialogs say when no file dialog can open.
 pub const NO_FILE_DIALOG: &str = "No file dialog could open here (no desktop portal or zenity answered): type the file's path in the field instead.";
 
+/// No file dialog could open (no desktop portal or zenity answered).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{NO_FILE_DIALOG}")]
+pub struct NoFileDialog;
+
 async fn done(outbox: &Outbox, kind: JobKind, result: Result<String, crate::engine::EngineError>) {
     outbox
         .send(Message::Shell(ShellMessage::JobDone(kind, result)))
@@ -153,11 +158,11 @@ pub async fn pick_file(save: bool, outbox: Outbox) {
         match file {
             Some(file) => Ok(Some(file.path().display().to_string())),
             // Nothing within a moment: it never opened (rfd logs why).
-            None if started.elapsed() < NO_DIALOG_WITHIN => Err(NO_FILE_DIALOG.to_string()),
+            None if started.elapsed() < NO_DIALOG_WITHIN => Err(NoFileDialog),
             None => Ok(None),
         }
     } else {
-        Err(NO_FILE_DIALOG.to_string())
+        Err(NoFileDialog)
     };
     outbox
         .send(Message::Shell(ShellMessage::FilePicked(picked)))

@@ -326,17 +326,30 @@ pub enum ExploreMessage {
 }
 
 /// Parses a list of positions (`12, 40,41`).
-pub fn parse_positions(text: &str) -> Result<Vec<u64>, String> {
-    let positions: Result<Vec<u64>, _> = text
+pub fn parse_positions(text: &str) -> Result<Vec<u64>, PositionsError> {
+    let positions: Vec<u64> = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u64>().map_err(|_| p.to_string()))
-        .collect();
-    match positions {
-        Ok(p) if p.is_empty() => Err("type the positions to leave out, e.g. 12, 40".into()),
-        Ok(p) => Ok(p),
-        Err(bad) => Err(format!("a position is a whole number, not '{bad}'")),
+        .map(|p| {
+            p.parse::<u64>()
+                .map_err(|_| PositionsError::NotAPosition(p.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    if positions.is_empty() {
+        return Err(PositionsError::None);
     }
+    Ok(positions)
+}
+
+/// Why a list of positions to leave out could not be read.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PositionsError {
+    /// The list is empty.
+    #[error("type the positions to leave out, e.g. 12, 40")]
+    None,
+    /// A part is not a whole number.
+    #[error("a position is a whole number, not '{0}'")]
+    NotAPosition(String),
 }
 
 impl ModelsPanel {
@@ -409,7 +422,7 @@ impl ModelsPanel {
                 let positions = match parse_positions(&e.exclude) {
                     Ok(p) => p,
                     Err(why) => {
-                        e.error = Some(why);
+                        e.error = Some(why.to_string());
                         return;
                     }
                 };
@@ -491,7 +504,7 @@ mod tests {
         assert_eq!(parse_positions("12, 40,41 7"), Ok(vec![12, 40, 41, 7]));
         assert!(parse_positions(" ").is_err());
         assert_eq!(
-            parse_positions("3,x"),
+            parse_positions("3,x").map_err(|e| e.to_string()),
             Err("a position is a whole number, not 'x'".into())
         );
     }

@@ -6,6 +6,7 @@
 mod tasks;
 mod ui;
 
+use crate::domain::whatif::BadRange;
 use crate::domain::{Exclusion, Table};
 use crate::engine::EngineError;
 use crate::engine::whatif::WhatIfReport;
@@ -126,9 +127,26 @@ pub struct WhatIfPanel {
     requests: u64,
 }
 
+/// Why the What if inputs do not describe what to leave out.
+#[derive(Debug, thiserror::Error)]
+pub enum ExclusionError {
+    /// A listed position is not a whole number from 1.
+    #[error("positions are whole numbers from 1, not '{0}'")]
+    Position(String),
+    /// The aggregate is not a UUID.
+    #[error("the aggregate '{0}' is not a UUID")]
+    Aggregate(String),
+    /// The range is not `A..B`.
+    #[error(transparent)]
+    Range(#[from] BadRange),
+    /// Nothing is named.
+    #[error("say what to leave out: positions, an aggregate, a type or a range")]
+    Nothing,
+}
+
 impl WhatIfPanel {
     /// The exclusion the inputs describe, or why they do not.
-    pub fn exclusion(&self) -> Result<Exclusion, String> {
+    pub fn exclusion(&self) -> Result<Exclusion, ExclusionError> {
         let mut exclusion = Exclusion::default();
         for part in self
             .positions
@@ -139,18 +157,13 @@ impl WhatIfPanel {
                 Ok(p) if p > 0 => {
                     exclusion.positions.insert(p);
                 }
-                _ => {
-                    return Err(format!(
-                        "positions are whole numbers from 1, not '{}'",
-                        part.trim()
-                    ));
-                }
+                _ => return Err(ExclusionError::Position(part.trim().to_string())),
             }
         }
         let aggregate = self.aggregate.trim();
         if !aggregate.is_empty() {
             let id = uuid::Uuid::parse_str(aggregate)
-                .map_err(|_| format!("the aggregate '{aggregate}' is not a UUID"))?;
+                .map_err(|_| ExclusionError::Aggregate(aggregate.to_string()))?;
             exclusion.aggregates.insert(id);
         }
         if !self.range.trim().is_empty() {
@@ -160,7 +173,7 @@ impl WhatIfPanel {
             exclusion.event_types.insert(event_type.clone());
         }
         if exclusion.is_empty() {
-            return Err("say what to leave out: positions, an aggregate, a type or a range".into());
+            return Err(ExclusionError::Nothing);
         }
         Ok(exclusion)
     }
@@ -199,7 +212,7 @@ impl WhatIfPanel {
         let exclusion = match self.exclusion() {
             Ok(exclusion) => exclusion,
             Err(why) => {
-                self.error = Some(InlineError::Input(why));
+                self.error = Some(InlineError::Input(why.to_string()));
                 return;
             }
         };
