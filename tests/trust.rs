@@ -1,5 +1,5 @@
 //! Trust nothing it is pointed at, on the embedded stores (the real servers'
-//! side is in `real_servers.rs`): read stores of another ledger, holes in
+//! side is in `tests/real_servers/`): read stores of another ledger, holes in
 //! positions, export/import round trips, read-only copies, CLI errors, and
 //! commands that never wait on projection. Real processes of the built binary.
 

@@ -1,7 +1,7 @@
 //! Ports (traits) the engine talks to, and their adapters: `sqlite` (the
 //! embedded default), `mongo` (ledger) and `postgres` (read models).
 //!
-//! Every adapter passes the same contract suite (`tests/contract.rs`).
+//! Every adapter passes the same contract suite (`tests/contract/`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
