@@ -16,6 +16,7 @@ mod personal;
 mod repair;
 mod schema;
 mod tables;
+mod trainer;
 
 use std::path::Path;
 use std::time::Duration;
