@@ -148,10 +148,16 @@ fn the_bulk_generator_lists_which_commands_were_refused_and_why() {
     click(&mut h, &header);
     let first = &refusals.first[0];
     let line = format!(
-        "command {} ({}): {}: {}",
-        first.command, first.handler, first.rule, first.reason
+        "command {} ({}): {}",
+        first.command, first.handler, first.rule
     );
     assert!(h.query_by_label(&line).is_some(), "listed: {line}");
+    // (A booking refused twice has the same reason twice.)
+    assert!(
+        h.query_all_by_label(&first.reason).count() >= 1,
+        "with why: {}",
+        first.reason
+    );
 }
 
 #[test]

@@ -79,7 +79,11 @@ pub fn activity_strip_ui(ui: &mut egui::Ui, strip: &ActivityStrip) {
     if let Some(due) = strip.next_expiry(now) {
         ui.ctx().request_repaint_after(due);
     }
-    let line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+    // A line is a horizontal row: as tall as a widget row, not only its text.
+    let line = ui
+        .text_style_height(&egui::TextStyle::Body)
+        .max(ui.spacing().interact_size.y)
+        + ui.spacing().item_spacing.y;
     egui::Frame::group(ui.style())
         .inner_margin(egui::Margin::symmetric(6, 3))
         .show(ui, |ui| {

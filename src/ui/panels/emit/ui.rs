@@ -269,21 +269,24 @@ fn bulk_refusals_ui(ui: &mut egui::Ui, refusals: &BulkRefusals) {
     egui::CollapsingHeader::new(title)
         .id_salt("bulk_refusals")
         .show(ui, |ui| {
-            let row_height = ui.text_style_height(&egui::TextStyle::Body);
+            // Two lines a refusal: which command and the rule, then why.
+            let row_height = ui.text_style_height(&egui::TextStyle::Body)
+                + ui.spacing().item_spacing.y
+                + ui.text_style_height(&egui::TextStyle::Small);
             egui::ScrollArea::vertical()
                 .id_salt("bulk_refusals_list")
                 .max_height(160.0)
                 .show_rows(ui, row_height, refusals.first.len(), |ui, rows| {
+                    let color = palette(ui.visuals()).error;
                     for refusal in &refusals.first[rows] {
-                        let text = format!(
-                            "command {} ({}): {}: {}",
-                            refusal.command, refusal.handler, refusal.rule, refusal.reason
+                        let what = format!(
+                            "command {} ({}): {}",
+                            refusal.command, refusal.handler, refusal.rule
                         );
+                        ui.add(egui::Label::new(egui::RichText::new(what).color(color)).truncate());
                         ui.add(
-                            egui::Label::new(
-                                egui::RichText::new(text).color(palette(ui.visuals()).error),
-                            )
-                            .truncate(),
+                            egui::Label::new(egui::RichText::new(&refusal.reason).small())
+                                .truncate(),
                         );
                     }
                 });
