@@ -25,6 +25,19 @@ pub enum DomainError {
     NoChange(String),
 }
 
+impl DomainError {
+    /// The business rule that refused, in a few words (the error's text is
+    /// the reason: which booking or user, and what it found).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            DomainError::UnknownBooking(_) => "the booking must exist",
+            DomainError::UnknownUser(_) => "the user must exist",
+            DomainError::AlreadyCancelled(_) => "a cancelled booking cannot change",
+            DomainError::NoChange(_) => "a command must change something",
+        }
+    }
+}
+
 /// A booking's state as folded from its own stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingAggregate {

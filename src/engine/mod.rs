@@ -36,7 +36,7 @@ use crate::store::{StoreError, StoreInfo, Stores};
 
 pub use bus::{EngineNotice, EventBus};
 pub use compare::VerifyReport;
-pub use handler::{CommandOutcome, CommandTrace, TraceStep};
+pub use handler::{CommandOutcome, CommandRefusal, CommandTrace, StepEnd, TraceStep};
 pub use health::{BlockedWrite, ReadStoreHealth, ReadStoreTrouble};
 pub use job::{JobControl, Phase, Progress};
 pub use pairing::{Foreign, Pairing, SchemaChange};

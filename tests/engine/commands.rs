@@ -161,3 +161,73 @@ async fn observe_only_refuses_every_write() {
     assert!(matches!(replay, Err(EngineError::ObserveOnly(_))));
     assert_eq!(engine.stores().ledger.count().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_command_keeps_its_steps_up_to_the_rule_and_the_unlock() {
+    use ledgerscope::engine::StepEnd;
+    use ledgerscope::engine::handler::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let booking = wizard(&mut DemoRng::new(5));
+    engine.submit_booking_wizard(booking.clone()).await.unwrap();
+    let cancel = |reason: &str| {
+        Command::Cancel(CancelBooking::new(Uuid::new_v4(), booking.booking_id, reason).unwrap())
+    };
+    engine.handle_traced(cancel("flu")).await.unwrap();
+    let refusal = engine.handle_traced(cancel("again")).await.unwrap_err();
+    assert!(matches!(refusal.error, EngineError::Domain(_)));
+    let steps: Vec<(&str, &StepEnd)> = refusal
+        .trace
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), &s.end))
+        .collect();
+    let refused = StepEnd::Refused {
+        rule: "a cancelled booking cannot change".into(),
+    };
+    assert_eq!(
+        steps,
+        [
+            ("lock", &StepEnd::Done),
+            ("exists?", &StepEnd::Done),
+            ("rule", &refused),
+            ("unlock", &StepEnd::Done),
+        ]
+    );
+    assert_eq!(
+        refusal.trace.steps[2].detail,
+        format!("booking {} is already cancelled", booking.booking_id)
+    );
+    assert_eq!(refusal.trace.steps[3].detail, "released");
+    let lock = aggregate_lock_name(booking.booking_id);
+    assert_eq!(engine.stores().locks.holder(&lock).await.unwrap(), None);
+    assert_eq!(engine.stores().ledger.count().await.unwrap(), 2);
+    // A step that went through says nothing more in JSON than before.
+    let json = serde_json::to_value(&refusal.trace.steps[0]).unwrap();
+    assert!(json.get("end").is_none(), "{json}");
+    let json = serde_json::to_value(&refusal.trace.steps[2]).unwrap();
+    assert_eq!(json["end"]["kind"], "refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_run_lists_its_refusals_with_rule_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let report = engine
+        .emit_bulk(&mixed(400, 61), &JobControl::default())
+        .await
+        .unwrap();
+    assert!(report.rejected > 0, "a mixed run of 400 has refusals");
+    assert_eq!(report.refusals.len() as u64, report.rejected.min(200));
+    let mut previous = 0;
+    for refusal in &report.refusals {
+        assert!(refusal.command > previous && refusal.command <= 400);
+        previous = refusal.command;
+        assert!(!refusal.rule.is_empty());
+        assert!(
+            refusal.reason.contains(&refusal.aggregate.to_string())
+                || refusal.rule == "a command must change something",
+            "{refusal:?}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod personal;
 mod repair;
 mod schema;
 mod tables;
+mod trainer;
 mod travel;
 
 use std::path::Path;

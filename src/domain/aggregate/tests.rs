@@ -114,3 +114,24 @@ fn given_a_user_when_changing_address_then_old_value_is_kept_in_the_event() {
         }
     );
 }
+
+#[test]
+fn each_refusal_names_its_rule() {
+    let id = Uuid::from_u128(1);
+    let rules = [
+        DomainError::UnknownBooking(id).rule(),
+        DomainError::UnknownUser(id).rule(),
+        DomainError::AlreadyCancelled(id).rule(),
+        DomainError::NoChange("the address is already 'Calle A'".into()).rule(),
+    ];
+    let distinct: std::collections::HashSet<_> = rules.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        rules.len(),
+        "one rule per refusal: {rules:?}"
+    );
+    assert_eq!(
+        DomainError::AlreadyCancelled(id).rule(),
+        "a cancelled booking cannot change"
+    );
+}

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::generate::{DemoRng, address, booking_form};
 use crate::domain::{CancelBooking, ChangeUserAddress, RescheduleBooking, user_id_for_email};
+use crate::engine::handler::Command;
 use crate::engine::job::{JobControl, Phase};
 use crate::engine::{Engine, EngineError, EngineResult};
 
@@ -56,6 +57,27 @@ pub struct BulkReport {
     pub rejected: u64,
     /// Ledger head after the last command.
     pub head: u64,
+    /// The first [`MAX_REFUSALS`] refusals, in command order (`rejected`
+    /// counts them all).
+    pub refusals: Vec<BulkRefusal>,
+}
+
+/// Refusals a bulk run keeps (it counts them all).
+pub const MAX_REFUSALS: usize = 200;
+
+/// One command of a bulk run that a business rule refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRefusal {
+    /// Which command of the run (1 is the first).
+    pub command: u64,
+    /// The handler that refused it.
+    pub handler: String,
+    /// The booking or user it was about.
+    pub aggregate: Uuid,
+    /// The rule, in a few words ([`crate::domain::DomainError::rule`]).
+    pub rule: String,
+    /// Why: what the rule found.
+    pub reason: String,
 }
 
 impl Engine {
@@ -87,39 +109,32 @@ impl Engine {
             }
             let roll = rng.below(100);
             let command_id = rng.uuid_v4();
-            let result = if spec.mix && roll < 8 && !bookings.is_empty() {
+            let command = if spec.mix && roll < 8 && !bookings.is_empty() {
                 let target = *rng.pick(&bookings);
-                match CancelBooking::new(command_id, target, "changed plans") {
-                    Ok(cmd) => self.cancel_booking(cmd).await,
-                    Err(e) => Err(EngineError::Invalid(e)),
-                }
+                CancelBooking::new(command_id, target, "changed plans").map(Command::Cancel)
             } else if spec.mix && roll < 14 && !bookings.is_empty() {
                 let target = *rng.pick(&bookings);
                 let form = booking_form(&mut rng, spec.customers);
-                match RescheduleBooking::new(command_id, target, &form.check_in, &form.check_out) {
-                    Ok(cmd) => self.reschedule_booking(cmd).await,
-                    Err(e) => Err(EngineError::Invalid(e)),
-                }
+                RescheduleBooking::new(command_id, target, &form.check_in, &form.check_out)
+                    .map(Command::Reschedule)
             } else if spec.mix && roll < 18 && !users.is_empty() {
                 let target = *rng.pick(&users);
-                match ChangeUserAddress::new(command_id, target, &address(&mut rng)) {
-                    Ok(cmd) => self.change_user_address(cmd).await,
-                    Err(e) => Err(EngineError::Invalid(e)),
-                }
+                ChangeUserAddress::new(command_id, target, &address(&mut rng))
+                    .map(Command::ChangeAddress)
             } else {
                 let form = booking_form(&mut rng, spec.customers);
-                match form.validate(command_id) {
-                    Ok(cmd) => {
-                        bookings.push(cmd.booking_id);
-                        let user = user_id_for_email(&cmd.user.email);
-                        if users.len() < 100_000 && known_users.insert(user) {
-                            users.push(user);
-                        }
-                        self.submit_booking_wizard(cmd).await
+                form.validate(command_id).map(|cmd| {
+                    bookings.push(cmd.booking_id);
+                    let user = user_id_for_email(&cmd.user.email);
+                    if users.len() < 100_000 && known_users.insert(user) {
+                        users.push(user);
                     }
-                    Err(e) => Err(EngineError::Invalid(e)),
-                }
+                    Command::Submit(cmd)
+                })
             };
+            let command = command.map_err(EngineError::Invalid)?;
+            let (handler, aggregate) = (command.handler(), command.aggregate_id());
+            let result = self.handle(command).await;
             match result {
                 Ok(outcome) if outcome.duplicate => {
                     p.duplicates += 1;
@@ -129,7 +144,18 @@ impl Engine {
                     p.emitted += 1;
                     p.head = outcome.event.position;
                 }
-                Err(EngineError::Domain(_)) => p.rejected += 1,
+                Err(EngineError::Domain(refused)) => {
+                    p.rejected += 1;
+                    if p.refusals.len() < MAX_REFUSALS {
+                        p.refusals.push(BulkRefusal {
+                            command: i + 1,
+                            handler: handler.to_string(),
+                            aggregate,
+                            rule: refused.rule().to_string(),
+                            reason: refused.to_string(),
+                        });
+                    }
+                }
                 Err(error) => return Err(error),
             }
             p.done = i + 1;

@@ -24,12 +24,38 @@ use crate::store::{AppendOutcome, EventFilter, Lease};
 /// One step of a command, timed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceStep {
-    /// `lock`, `exists?`, `decide`, `save`, `publish`, `unlock`.
+    /// `lock`, `exists?`, `build`, `rule`, `save`, `unlock`, `publish`.
     pub name: String,
     /// How long it took.
     pub micros: u64,
-    /// What it found or did.
+    /// What it found or did (for a refusal: why).
     pub detail: String,
+    /// How it ended (left out of JSON when it went through).
+    #[serde(default, skip_serializing_if = "StepEnd::is_done")]
+    pub end: StepEnd,
+}
+
+/// How a step of a command ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StepEnd {
+    /// It went through.
+    #[default]
+    Done,
+    /// A business rule refused the command here; the step's detail says why.
+    Refused {
+        /// The rule, in a few words ([`crate::domain::DomainError::rule`]).
+        rule: String,
+    },
+    /// A store or the lease failed here; the step's detail says how.
+    Failed,
+}
+
+impl StepEnd {
+    /// True when the step went through.
+    pub fn is_done(&self) -> bool {
+        matches!(self, StepEnd::Done)
+    }
 }
 
 /// The steps a command went through.
@@ -50,10 +76,15 @@ impl CommandTrace {
     }
 
     fn step(&mut self, name: &str, started: Instant, detail: impl Into<String>) {
+        self.ended(name, started, detail, StepEnd::Done);
+    }
+
+    fn ended(&mut self, name: &str, started: Instant, detail: impl Into<String>, end: StepEnd) {
         self.steps.push(TraceStep {
             name: name.to_string(),
             micros: started.elapsed().as_micros() as u64,
             detail: detail.into(),
+            end,
         });
     }
 
@@ -71,6 +102,17 @@ pub struct CommandOutcome {
     /// True when this was a retry: nothing new was stored or published.
     pub duplicate: bool,
     /// The timed steps.
+    pub trace: CommandTrace,
+}
+
+/// A command that stored nothing, with the steps it went through (a
+/// business rule's refusal: lock -> exists? -> rule -> unlock).
+#[derive(Clone, Debug)]
+pub struct CommandRefusal {
+    /// Why.
+    pub error: EngineError,
+    /// The steps up to the refusal and the unlock after it (empty when it
+    /// was refused before taking the lease: observe-only).
     pub trace: CommandTrace,
 }
 
@@ -102,12 +144,19 @@ impl Engine {
         let owner = format!("{}/{command_id}", self.config.instance_id);
         let mut delay = std::time::Duration::from_millis(5);
         loop {
-            if let Some(lease) = self
+            let acquired = self
                 .stores
                 .locks
                 .try_acquire(&name, &owner, self.config.command_lock_ttl)
-                .await?
-            {
+                .await;
+            let acquired = match acquired {
+                Ok(acquired) => acquired,
+                Err(error) => {
+                    trace.ended("lock", started, error.to_string(), StepEnd::Failed);
+                    return Err(error.into());
+                }
+            };
+            if let Some(lease) = acquired {
                 trace.step(
                     "lock",
                     started,
@@ -124,7 +173,9 @@ impl Engine {
                     .ok()
                     .flatten()
                     .map_or_else(|| "another command".to_string(), |l| l.owner);
-                return Err(EngineError::Busy { name, holder });
+                let error = EngineError::Busy { name, holder };
+                trace.ended("lock", started, error.to_string(), StepEnd::Failed);
+                return Err(error);
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(std::time::Duration::from_millis(200));
@@ -138,12 +189,23 @@ impl Engine {
     /// commit where the store can), the unlock and the publish. Every step is
     /// timed into the trace.
     pub async fn handle(&self, command: Command) -> EngineResult<CommandOutcome> {
-        self.guard_write(command.what())?;
+        self.handle_traced(command).await.map_err(|r| r.error)
+    }
+
+    /// [`Engine::handle`], keeping the steps of a command that stored
+    /// nothing: a refusal's trace says where it stopped and why (the
+    /// anatomy of a refused command).
+    pub async fn handle_traced(&self, command: Command) -> Result<CommandOutcome, CommandRefusal> {
         let mut trace = CommandTrace::new(command.handler());
+        match self.guard_write(command.what()) {
+            Ok(()) => {}
+            Err(error) => return Err(CommandRefusal { error, trace }),
+        }
         let (aggregate, command_id) = (command.aggregate_id(), command.command_id());
-        let lease = self
-            .lock_aggregate(aggregate, command_id, &mut trace)
-            .await?;
+        let lease = match self.lock_aggregate(aggregate, command_id, &mut trace).await {
+            Ok(lease) => lease,
+            Err(error) => return Err(CommandRefusal { error, trace }),
+        };
         let result = self.decide_and_save(&command, &lease, &mut trace).await;
         let started = Instant::now();
         if matches!(&result, Ok(draft) if draft.released) {
@@ -171,7 +233,7 @@ impl Engine {
                     micros = trace.total_micros(),
                     "command refused"
                 );
-                return Err(error);
+                return Err(CommandRefusal { error, trace });
             }
         };
         let started = Instant::now();
@@ -215,7 +277,13 @@ impl Engine {
         trace: &mut CommandTrace,
     ) -> EngineResult<CommandOutcomeDraft> {
         let started = Instant::now();
-        let loaded = self.load(command).await?;
+        let loaded = match self.load(command).await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                trace.ended("exists?", started, error.to_string(), StepEnd::Failed);
+                return Err(error);
+            }
+        };
         trace.step("exists?", started, loaded.detail);
         if let Some(existing) = loaded.done {
             return Ok(CommandOutcomeDraft {
@@ -225,7 +293,19 @@ impl Engine {
             });
         }
         let started = Instant::now();
-        let event = command.decide(&loaded.state)?;
+        let event = match command.decide(&loaded.state) {
+            Ok(event) => event,
+            Err(refused) => {
+                let rule = refused.rule().to_string();
+                trace.ended(
+                    "rule",
+                    started,
+                    refused.to_string(),
+                    StepEnd::Refused { rule },
+                );
+                return Err(refused.into());
+            }
+        };
         let version = loaded.version + 1;
         let command_id = command.command_id();
         let stored = StoredEvent::wrap(
@@ -339,7 +419,13 @@ impl Engine {
         trace: &mut CommandTrace,
     ) -> EngineResult<CommandOutcomeDraft> {
         let started = Instant::now();
-        let (outcome, released) = self.stores.ledger.append_releasing(event, lease).await?;
+        let (outcome, released) = match self.stores.ledger.append_releasing(event, lease).await {
+            Ok(saved) => saved,
+            Err(error) => {
+                trace.ended("save", started, error.to_string(), StepEnd::Failed);
+                return Err(error.into());
+            }
+        };
         let (event, duplicate) = match outcome {
             AppendOutcome::Appended(e) => (e, false),
             AppendOutcome::Duplicate(e) => (e, true),

@@ -30,7 +30,7 @@ impl SimulatedOutage {
         if self.on.load(Ordering::SeqCst) {
             Err(StoreError::Unavailable {
                 store: self.inner.info().to_string(),
-                message: "SIMULATED outage (training switch in Operations); writes fail until it is switched off"
+                message: "SIMULATED outage (the training switch in Emit and Operations); writes fail until it is switched off"
                     .into(),
             })
         } else {

@@ -168,6 +168,7 @@ impl Panels {
 
     /// The head moved from `old_head` to the shell's.
     pub fn on_head_changed(&mut self, shell: &Shell, old_head: u64) {
+        self.emit.on_head_changed(shell.head);
         self.timeline.on_head_changed(old_head);
         self.time_travel.on_head_changed(shell.head);
     }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod job_progress;
 pub mod json_view;
 pub mod lag_gauge;
+pub mod outage_switch;
 pub mod palette;
 pub mod search_field;
 pub mod table;

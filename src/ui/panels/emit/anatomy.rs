@@ -1,11 +1,12 @@
 //! The anatomy of the last transaction: the command's steps (lock, existence
 //! check, build, save, unlock, publish) and then each projection and its
 //! checkpoint, drawn as a flow of boxes with durations that fills in live as
-//! the projectors finish.
+//! the projectors finish. A refused command shows the steps it went through:
+//! lock -> exists? -> the rule that refused and why -> unlock.
 
 use super::EmitPanel;
 use crate::domain::ProjectorId;
-use crate::engine::EngineNotice;
+use crate::engine::{CommandTrace, EngineNotice, StepEnd};
 use crate::ui::app::Shell;
 use crate::ui::widgets::palette::Palette;
 use crate::ui::widgets::{human_micros, palette, truncated_label_ui};
@@ -17,6 +18,8 @@ struct Step {
     detail: String,
     color: egui::Color32,
     waiting: bool,
+    /// The detail wraps (a refusal's reason is read whole).
+    wrap: bool,
 }
 
 /// Width of a box's content; titles longer than this wrap inside it.
@@ -43,7 +46,12 @@ fn step_box_ui(ui: &mut egui::Ui, step: &Step) {
                 if let Some(duration) = &step.duration {
                     ui.label(egui::RichText::new(duration).monospace());
                 }
-                truncated_label_ui(ui, egui::RichText::new(&step.detail).small(), None);
+                let detail = egui::RichText::new(&step.detail).small();
+                if step.wrap {
+                    ui.add(egui::Label::new(detail).wrap());
+                } else {
+                    truncated_label_ui(ui, detail, None);
+                }
             });
         });
 }
@@ -92,6 +100,7 @@ fn projection_steps(
                 detail: "nothing projected (duplicate)".into(),
                 color: colors.idle,
                 waiting: false,
+                wrap: false,
             });
             continue;
         }
@@ -121,6 +130,7 @@ fn projection_steps(
                     ),
                     color: colors.ok,
                     waiting: false,
+                    wrap: false,
                 });
                 steps.push(Step {
                     title: format!("{} checkpoint", projector.name()),
@@ -128,6 +138,7 @@ fn projection_steps(
                     detail: format!("checkpoint saved at {to}"),
                     color: colors.ok,
                     waiting: false,
+                    wrap: false,
                 });
             }
             None if caught_up => steps.push(Step {
@@ -136,6 +147,7 @@ fn projection_steps(
                 detail: format!("applied (checkpoint ≥ {position}); timing not observed"),
                 color: colors.ok,
                 waiting: false,
+                wrap: false,
             }),
             None => steps.push(Step {
                 title: projector.name().to_string(),
@@ -147,10 +159,61 @@ fn projection_steps(
                 },
                 color: colors.warn,
                 waiting: true,
+                wrap: false,
             }),
         }
     }
     steps
+}
+
+/// The command's own steps as boxes: a refused one in the error color,
+/// titled with its rule, its reason whole.
+fn command_steps(trace: &CommandTrace, colors: &Palette) -> Vec<Step> {
+    trace
+        .steps
+        .iter()
+        .map(|s| {
+            let (title, color, wrap) = match &s.end {
+                StepEnd::Done => (s.name.clone(), colors.accent, false),
+                StepEnd::Refused { rule } => (format!("rule refused: {rule}"), colors.error, true),
+                StepEnd::Failed => (format!("{} failed", s.name), colors.error, true),
+            };
+            Step {
+                title,
+                duration: Some(human_micros(s.micros)),
+                detail: s.detail.clone(),
+                color,
+                waiting: false,
+                wrap,
+            }
+        })
+        .collect()
+}
+
+/// A command that stored nothing: why, and the steps it went through.
+fn refused_ui(
+    ui: &mut egui::Ui,
+    what: &str,
+    error: &crate::engine::EngineError,
+    trace: &CommandTrace,
+) {
+    let colors = palette(ui.visuals());
+    crate::ui::widgets::wrapped_label_ui(
+        ui,
+        egui::RichText::new(format!(
+            "{what} refused: {error}. Nothing was stored, published or projected."
+        ))
+        .color(colors.error),
+    );
+    if trace.steps.is_empty() {
+        return;
+    }
+    ui.label(format!(
+        "{} · command total {}",
+        trace.handler,
+        human_micros(trace.total_micros())
+    ));
+    steps_flow_ui(ui, &command_steps(trace, colors));
 }
 
 /// Draws the flow for the last command, or a hint when there is none yet.
@@ -161,26 +224,12 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
     };
     let outcome = match &last.result {
         Ok(outcome) => outcome,
-        Err(error) => {
-            ui.colored_label(
-                palette(ui.visuals()).error,
-                format!("{} failed: {error}", last.what),
-            );
+        Err(refusal) => {
+            refused_ui(ui, &last.what, &refusal.error, &refusal.trace);
             return;
         }
     };
-    let mut steps: Vec<Step> = outcome
-        .trace
-        .steps
-        .iter()
-        .map(|s| Step {
-            title: s.name.clone(),
-            duration: Some(human_micros(s.micros)),
-            detail: s.detail.clone(),
-            color: palette(ui.visuals()).accent,
-            waiting: false,
-        })
-        .collect();
+    let mut steps = command_steps(&outcome.trace, palette(ui.visuals()));
     steps.extend(projection_steps(
         panel,
         shell,

@@ -1,7 +1,11 @@
 //! Emit: the booking wizard with inline validation, "Generate New Event",
 //! "Send again (same UUID)" for idempotency, forms for cancel, reschedule and
-//! address change, the bulk generator, and the anatomy of the last transaction.
+//! address change, the bulk generator (and the refusals of its last run),
+//! the anatomy of the last transaction (also of a refused one), the outage
+//! switch and the trainer's activity strip.
 
+pub mod activity;
+mod activity_ui;
 mod anatomy;
 mod tasks;
 mod ui;
@@ -16,9 +20,9 @@ use crate::domain::{
     BookingWizardForm, CancelBooking, ChangeUserAddress, DomainEvent, RescheduleBooking,
     SubmitBookingWizard,
 };
-use crate::engine::bulk::BulkSpec;
+use crate::engine::bulk::{BulkRefusal, BulkSpec};
 use crate::engine::handler::Command;
-use crate::engine::{CommandOutcome, EngineError, EngineNotice};
+use crate::engine::{CommandOutcome, CommandRefusal, EngineError, EngineNotice};
 use crate::ui::error::InlineError;
 use crate::ui::jobs::JobKind;
 use crate::ui::panels::Ctx;
@@ -169,8 +173,8 @@ pub struct EmitErrors {
 pub struct LastCommand {
     /// Which handler ran.
     pub what: String,
-    /// The answer.
-    pub result: Result<CommandOutcome, EngineError>,
+    /// The answer (a refusal keeps the steps it went through).
+    pub result: Result<CommandOutcome, CommandRefusal>,
     /// When the answer arrived.
     pub at: Instant,
 }
@@ -207,10 +211,22 @@ pub enum EmitMessage {
         /// Which handler ran (for the answer line).
         what: String,
         /// The answer.
-        result: Box<Result<CommandOutcome, EngineError>>,
+        result: Box<Result<CommandOutcome, CommandRefusal>>,
         /// The booking wizard submitted, kept for "send again".
         submitted: Option<Box<SubmitBookingWizard>>,
     },
+    /// The bulk generator ended: what business rules refused.
+    BulkRefusals(BulkRefusals),
+}
+
+/// What business rules refused in the last bulk run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkRefusals {
+    /// How many were refused.
+    pub count: u64,
+    /// The first of them, in command order (at most
+    /// [`crate::engine::bulk::MAX_REFUSALS`]).
+    pub first: Vec<BulkRefusal>,
 }
 
 /// The Emit panel's state.
@@ -228,6 +244,10 @@ pub struct EmitPanel {
     pub last_submit: Option<SubmitBookingWizard>,
     /// Recent projection notices (for the anatomy flow).
     pub recent_notices: VecDeque<EngineNotice>,
+    /// What happened in the last minute (the trainer's strip).
+    pub activity: activity::ActivityStrip,
+    /// What business rules refused in the last bulk run.
+    pub bulk_refusals: Option<BulkRefusals>,
 }
 
 impl Default for EmitPanel {
@@ -239,6 +259,8 @@ impl Default for EmitPanel {
             last_command: None,
             last_submit: None,
             recent_notices: VecDeque::new(),
+            activity: activity::ActivityStrip::default(),
+            bulk_refusals: None,
         }
     }
 }
@@ -367,6 +389,7 @@ impl EmitPanel {
             return;
         };
         if let Some(job) = ctx.shell.jobs.start(JobKind::Bulk, true, ctx.outbox) {
+            self.bulk_refusals = None;
             ctx.spawn(tasks::bulk(engine, spec, job, ctx.outbox.clone()));
         }
     }
@@ -379,8 +402,22 @@ impl EmitPanel {
                 result,
                 submitted,
             } => {
-                if let Ok(outcome) = result.as_ref() {
-                    self.remember_targets(outcome);
+                let now = Instant::now();
+                match result.as_ref() {
+                    Ok(outcome) if outcome.duplicate => {
+                        self.activity.on_duplicate(outcome.event.position, now);
+                    }
+                    Ok(outcome) => {
+                        self.remember_targets(outcome);
+                        self.activity.on_stored(outcome.event.position, now);
+                    }
+                    Err(refusal) => {
+                        let why = match &refusal.error {
+                            EngineError::Domain(rule) => rule.rule().to_string(),
+                            error => error.to_string(),
+                        };
+                        self.activity.on_refused(&what, why, now);
+                    }
                 }
                 if let Some(cmd) = submitted {
                     self.last_submit = Some(*cmd);
@@ -388,10 +425,16 @@ impl EmitPanel {
                 self.last_command = Some(LastCommand {
                     what,
                     result: *result,
-                    at: Instant::now(),
+                    at: now,
                 });
             }
+            EmitMessage::BulkRefusals(refusals) => self.bulk_refusals = Some(refusals),
         }
+    }
+
+    /// The ledger's head moved (by this window or another).
+    pub fn on_head_changed(&mut self, head: u64) {
+        self.activity.on_head(head, Instant::now());
     }
 
     /// The stores changed: the last answer was of the old ones.
@@ -399,10 +442,13 @@ impl EmitPanel {
         self.last_command = None;
         self.last_submit = None;
         self.recent_notices.clear();
+        self.activity.clear();
+        self.bulk_refusals = None;
     }
 
     /// The engine did something (the anatomy shows projections as they land).
     pub fn on_notice(&mut self, notice: &EngineNotice) {
+        self.activity.on_notice(notice, Instant::now());
         if matches!(notice, EngineNotice::ProjectionApplied { .. }) {
             if self.recent_notices.len() >= NOTICE_HISTORY {
                 self.recent_notices.pop_front();

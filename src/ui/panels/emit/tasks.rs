@@ -11,7 +11,7 @@ use crate::ui::jobs::JobKind;
 use crate::ui::outbox::Outbox;
 use crate::ui::panels::Ctx;
 
-use super::EmitMessage;
+use super::{BulkRefusals, EmitMessage};
 
 /// Runs one command through the engine's handler; the answer comes back as
 /// [`EmitMessage::CommandDone`].
@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx<'_>, what: &str, command: Command, submitted: Option<Submit
     };
     let (outbox, what) = (ctx.outbox.clone(), what.to_string());
     ctx.spawn(async move {
-        let result = engine.handle(command).await;
+        let result = engine.handle_traced(command).await;
         outbox
             .send(Message::Emit(EmitMessage::CommandDone {
                 what,
@@ -34,7 +34,17 @@ pub fn run(ctx: &Ctx<'_>, what: &str, command: Command, submitted: Option<Submit
 
 /// Runs the bulk generator as a job.
 pub async fn bulk(engine: Arc<Engine>, spec: BulkSpec, job: JobControl, outbox: Outbox) {
-    let result = engine.emit_bulk(&spec, &job).await.map(|p| {
+    let result = engine.emit_bulk(&spec, &job).await;
+    if let Ok(report) = &result {
+        let refusals = BulkRefusals {
+            count: report.rejected,
+            first: report.refusals.clone(),
+        };
+        outbox
+            .send(Message::Emit(EmitMessage::BulkRefusals(refusals)))
+            .await;
+    }
+    let result = result.map(|p| {
         let stopped = if job.is_cancelled() {
             " (cancelled; the events before it stay stored)"
         } else {

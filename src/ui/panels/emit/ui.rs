@@ -2,13 +2,15 @@
 
 use uuid::Uuid;
 
+use super::activity_ui::activity_strip_ui;
 use super::anatomy::anatomy_ui;
-use super::{EmitCommand, EmitField, EmitPanel};
+use super::{BulkRefusals, EmitCommand, EmitField, EmitPanel};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::outage_switch::outage_switch_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
 use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
@@ -123,6 +125,9 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         ) {
             out.push(EmitCommand::SendAgain.into());
         }
+        // The trainer's switch, where the events are emitted (the same one
+        // as in Operations).
+        outage_switch_ui(ui, shell, out);
     });
     inline_error_ui(ui, panel.errors.wizard.as_ref());
     answer_ui(ui, panel, shell);
@@ -151,8 +156,8 @@ fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
             ),
             palette(ui.visuals()).ok,
         ),
-        Err(error) => (
-            format!("{} refused: {error}", last.what),
+        Err(refusal) => (
+            format!("{} refused: {}", last.what, refusal.error),
             palette(ui.visuals()).error,
         ),
     };
@@ -241,10 +246,56 @@ fn bulk_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<Ui
     });
     inline_error_ui(ui, panel.errors.bulk.as_ref());
     job_progress_ui(ui, &shell.jobs, JobKind::Bulk, out);
+    if let Some(refusals) = &panel.bulk_refusals {
+        bulk_refusals_ui(ui, refusals);
+    }
+}
+
+/// The last bulk run's refusals: which command, the rule, why.
+fn bulk_refusals_ui(ui: &mut egui::Ui, refusals: &BulkRefusals) {
+    if refusals.count == 0 {
+        ui.label("No command was refused by a business rule.");
+        return;
+    }
+    let shown = refusals.first.len() as u64;
+    let title = if shown < refusals.count {
+        format!(
+            "{} refused by business rules (the first {shown} listed)",
+            refusals.count
+        )
+    } else {
+        format!("{} refused by business rules", refusals.count)
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("bulk_refusals")
+        .show(ui, |ui| {
+            // Two lines a refusal: which command and the rule, then why.
+            let row_height = ui.text_style_height(&egui::TextStyle::Body)
+                + ui.spacing().item_spacing.y
+                + ui.text_style_height(&egui::TextStyle::Small);
+            egui::ScrollArea::vertical()
+                .id_salt("bulk_refusals_list")
+                .max_height(160.0)
+                .show_rows(ui, row_height, refusals.first.len(), |ui, rows| {
+                    let color = palette(ui.visuals()).error;
+                    for refusal in &refusals.first[rows] {
+                        let what = format!(
+                            "command {} ({}): {}",
+                            refusal.command, refusal.handler, refusal.rule
+                        );
+                        ui.add(egui::Label::new(egui::RichText::new(what).color(color)).truncate());
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(&refusal.reason).small())
+                                .truncate(),
+                        );
+                    }
+                });
+        });
 }
 
 /// Draws the Emit panel.
 pub fn emit_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
+    activity_strip_ui(ui, &panel.activity);
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {

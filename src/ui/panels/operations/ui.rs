@@ -14,6 +14,7 @@ use crate::ui::widgets::health::{
     blocked_text, lease_owner_text, lease_timing_text, trouble_detail, trouble_text, whole_secs,
 };
 use crate::ui::widgets::job_progress::job_progress_ui;
+use crate::ui::widgets::outage_switch::outage_switch_ui;
 use crate::ui::widgets::virtual_grid::virtual_grid_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
 use crate::ui::widgets::{human_bytes, palette, truncated_label_ui, wrapped_label_ui};
@@ -342,22 +343,7 @@ fn snapshots_ui(
 
 fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.heading("Training");
-    let mut on = shell.outage;
-    let label = egui::RichText::new("SIMULATE read-store outage (training simulation)")
-        .color(palette(ui.visuals()).warn);
-    let response = ui
-        .add_enabled(
-            shell.connected() && !shell.observe_only,
-            egui::Checkbox::new(&mut on, label),
-        )
-        .on_hover_text(
-            "While on, projection writes fail: the ledger keeps accepting events, the views lag, \
-             and they catch up when you switch it off. Nothing is really broken.",
-        )
-        .on_disabled_hover_text(shell.write_block_reason().unwrap_or_default());
-    if response.changed() {
-        commands.push(C::SetOutage(on).into());
-    }
+    outage_switch_ui(ui, shell, commands);
     if shell.outage {
         ui.colored_label(
             palette(ui.visuals()).warn,

@@ -5,7 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::{FilterField, TimelineCommand, TimelinePanel};
 use crate::domain::event::event_types;
-use crate::domain::{Table, rows_touched};
+use crate::domain::{ProjectorId, Table, rows_touched};
 use crate::store::LedgerEntry;
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
@@ -152,7 +152,35 @@ fn entry_row_cells(entry: &LedgerEntry, mask: &crate::domain::mask::Mask) -> [St
     }
 }
 
-fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCommand>) {
+/// The projectors whose checkpoint is below `position`, with their
+/// checkpoints (two at most: a visible row's check costs the same
+/// however long the ledger is).
+fn not_projected_by(checkpoints: &[(ProjectorId, u64)], position: u64) -> Vec<(ProjectorId, u64)> {
+    checkpoints
+        .iter()
+        .filter(|(_, checkpoint)| *checkpoint < position)
+        .copied()
+        .collect()
+}
+
+/// Why a row is shaded: which projectors have not applied it yet.
+fn not_projected_text(position: u64, behind: &[(ProjectorId, u64)]) -> String {
+    let who = behind
+        .iter()
+        .map(|(projector, checkpoint)| format!("{} (checkpoint {checkpoint})", projector.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "Not yet projected: position {position} is past {who}; the read tables do not show this event yet."
+    )
+}
+
+fn table_ui(
+    ui: &mut egui::Ui,
+    panel: &TimelinePanel,
+    shell: &Shell,
+    commands: &mut Vec<UiCommand>,
+) {
     let total = panel.total.value().copied().unwrap_or(0);
     if total == 0 {
         ui.label(if panel.filter.is_empty() {
@@ -163,6 +191,14 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
         return;
     }
     let mask = crate::ui::mask::current(ui.ctx());
+    // Rows past a projector's checkpoint are shaded: events stored but not
+    // yet in its read table (the outage simulation makes them last).
+    let checkpoints: Vec<(ProjectorId, u64)> = shell
+        .statuses
+        .iter()
+        .map(|s| (s.projector, s.checkpoint))
+        .collect();
+    let pending_tint = palette(ui.visuals()).warn.gamma_multiply(0.18);
     let mut builder = TableBuilder::new(ui)
         .id_salt("timeline_table")
         .striped(true)
@@ -218,12 +254,16 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                             });
                         row.set_selected(panel.selected_position == Some(position));
                         let malformed = entry.is_err();
+                        let behind = not_projected_by(&checkpoints, position);
                         let mut cells = entry_row_cells(entry, &mask);
                         if let Some(hole) = hole {
                             cells[5] = format!("[hole before: {}] {}", hole.no_event(), cells[5]);
                         }
                         for (i, cell) in cells.into_iter().enumerate() {
                             row.col(|ui| {
+                                if !behind.is_empty() {
+                                    ui.painter().rect_filled(ui.max_rect(), 0.0, pending_tint);
+                                }
                                 let text = egui::RichText::new(cell);
                                 let text = if i == 5 && hole.is_some() {
                                     text.color(palette(ui.visuals()).warn)
@@ -243,7 +283,13 @@ fn table_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiComma
                                 ui.add(egui::Label::new(text).truncate().selectable(false));
                             });
                         }
-                        if row.response().clicked() {
+                        let response = row.response();
+                        let response = if behind.is_empty() {
+                            response
+                        } else {
+                            response.on_hover_text(not_projected_text(position, &behind))
+                        };
+                        if response.clicked() {
                             commands.push(TimelineCommand::SelectRow(index).into());
                         }
                     }
@@ -497,5 +543,5 @@ pub fn timeline_ui(
                 .id_salt("detail_scroll")
                 .show(ui, |ui| detail_ui(ui, panel, shell, commands));
         });
-    egui::CentralPanel::default().show(ui, |ui| table_ui(ui, panel, commands));
+    egui::CentralPanel::default().show(ui, |ui| table_ui(ui, panel, shell, commands));
 }
