@@ -13,6 +13,7 @@ mod keyboard;
 mod mask;
 mod models;
 mod personal;
+mod publish;
 mod repair;
 mod schema;
 mod tables;
