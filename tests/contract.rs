@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use chrono::{NaiveDate, Utc};
-use ledgerscope::domain::model::ModelVersions;
+use ledgerscope::domain::model::{ColumnDef, ColumnType, ModelDef, ModelVersions, TableDef, Value};
 use ledgerscope::domain::{
     BookingDetails, BookingRow, BookingStatus, DomainEvent, EventMetadata, ProjectorId, ReadState,
     RowChange, StoredEvent, UserDetails, UserRow,
@@ -25,8 +25,8 @@ use ledgerscope::store::postgres::PostgresViews;
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
     AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry,
-    Hole, LedgerCensus, LockFactory, ModelStore, ReadStore, SnapshotMeta, SnapshotStore,
-    StoreError, StoredModel, entry_position, load_read_state,
+    Hole, LedgerCensus, LockFactory, ModelStore, PublishedChange, PublishedModel, ReadStore,
+    SnapshotMeta, SnapshotStore, StoreError, StoredModel, entry_position, load_read_state,
 };
 use uuid::Uuid;
 
@@ -1559,12 +1559,146 @@ async fn mongo_ledger_passes_the_contract() {
     drop_mongo(&ledger).await;
 }
 
+// ---------------------------------------------------------------- published models
+
+fn published_def() -> ModelDef {
+    let column = |name: &str, ty: ColumnType, nullable: bool| ColumnDef {
+        name: name.into(),
+        ty,
+        nullable,
+    };
+    ModelDef {
+        name: "m".into(),
+        version: 1,
+        tables: vec![TableDef {
+            name: "t".into(),
+            columns: vec![
+                column("k", ColumnType::Uuid, false),
+                column("day", ColumnType::Date, false),
+                column("n", ColumnType::Integer, true),
+                column("x", ColumnType::Real, true),
+                column("b", ColumnType::Boolean, true),
+                column("s", ColumnType::Text, true),
+            ],
+            key: vec![0, 1],
+        }],
+        events: Vec::new(),
+    }
+}
+
+fn published_row(k: u8, n: i64) -> Vec<Value> {
+    vec![
+        Value::Uuid(Uuid::from_bytes([k; 16])),
+        Value::Date(day(u32::from(k))),
+        Value::Integer(n),
+        Value::Real(n as f64 / 2.0),
+        Value::Boolean(n % 2 == 0),
+        Value::Null,
+    ]
+}
+
+/// Published models: replaced with their rows, changed with a
+/// compare-and-set on the checkpoint, refused when recorded with another
+/// ledger or definition, dropped. `sum` reads `(count(*), sum(n))` of the
+/// published table (`None`: no table).
+async fn published_contract<F, Fut>(read: Arc<dyn ReadStore>, sum: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<(i64, i64)>>,
+{
+    assert!(read.published().await.unwrap().is_empty());
+    let model = PublishedModel {
+        name: "m".into(),
+        digest: "d1".into(),
+        ledger_id: LEDGER,
+        position: 5,
+        def: published_def(),
+    };
+    read.publish_replace(&model, &[vec![published_row(1, 10), published_row(2, 20)]])
+        .await
+        .unwrap();
+    assert_eq!(read.published().await.unwrap(), vec![model.clone()]);
+    assert_eq!(sum().await, Some((2, 30)));
+    let key = |k: u8| {
+        vec![
+            Value::Uuid(Uuid::from_bytes([k; 16])),
+            Value::Date(day(u32::from(k))),
+        ]
+    };
+    let moved = PublishedModel {
+        position: 9,
+        ..model.clone()
+    };
+    let changes = [
+        PublishedChange {
+            table: 0,
+            key: key(1),
+            row: Some(published_row(1, 11)),
+        },
+        PublishedChange {
+            table: 0,
+            key: key(2),
+            row: None,
+        },
+        PublishedChange {
+            table: 0,
+            key: key(3),
+            row: Some(published_row(3, 33)),
+        },
+    ];
+    assert!(read.publish_apply(&moved, 5, &changes).await.unwrap());
+    assert_eq!(sum().await, Some((2, 44)));
+    // Moved on meanwhile: nothing written.
+    let stale = PublishedModel {
+        position: 12,
+        ..model.clone()
+    };
+    assert!(!read.publish_apply(&stale, 5, &changes[1..2]).await.unwrap());
+    assert_eq!(read.published().await.unwrap()[0].position, 9);
+    // Another definition or ledger: refused, nothing written.
+    for other in [
+        PublishedModel {
+            digest: "d2".into(),
+            ..moved.clone()
+        },
+        PublishedModel {
+            ledger_id: Uuid::from_u128(99),
+            ..moved.clone()
+        },
+    ] {
+        let refused = read.publish_apply(&other, 9, &changes[..1]).await;
+        assert!(
+            matches!(refused, Err(StoreError::OtherPublished { .. })),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(sum().await, Some((2, 44)));
+    assert!(read.unpublish("m").await.unwrap());
+    assert!(!read.unpublish("m").await.unwrap());
+    assert!(read.published().await.unwrap().is_empty());
+    assert_eq!(sum().await, None);
+    let gone = read.publish_apply(&moved, 9, &[]).await;
+    assert!(matches!(gone, Err(StoreError::NotFound(_))), "{gone:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_read_store_passes_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let read = Arc::new(SqliteViews::open(&dir.path().join("views.sqlite3"), false).unwrap());
     read_store_contract(read.clone()).await;
-    replace_all_contract(read).await;
+    replace_all_contract(read.clone()).await;
+    let path = dir.path().join("views.sqlite3");
+    published_contract(read, || {
+        let path = path.clone();
+        async move {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.query_row("SELECT count(*), sum(n) FROM model_m_t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ok()
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1579,6 +1713,18 @@ async fn postgres_read_store_passes_the_contract() {
     );
     read_store_contract(read.clone()).await;
     replace_all_contract(read.clone()).await;
+    published_contract(read.clone(), || {
+        let scoped = scoped.clone();
+        async move {
+            let client = pg_client(&scoped).await;
+            client
+                .query_one("SELECT count(*), sum(n)::bigint FROM model_m_t", &[])
+                .await
+                .ok()
+                .map(|r| (r.get(0), r.get::<_, Option<i64>>(1).unwrap_or(0)))
+        }
+    })
+    .await;
     // A replay's tables go in frozen and all-visible (COPY ... FREEZE):
     // autovacuum has no pass over them to make after the swap.
     read.replace_all(
