@@ -173,8 +173,19 @@ async fn add(cli: &Cli, file: &Path, json: bool) -> CliResult<i32> {
 async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
     let (engine, data_dir) = engine(cli, true).await?;
     let models = engine.models().await.map_err(model_error)?;
+    // Published state from the read store (unknown when it does not answer).
+    let published = match engine.published_statuses().await {
+        Ok(list) => Some(list),
+        Err(e) => {
+            eprintln!("warning: published models not read: {e}");
+            None
+        }
+    };
     let mut out = Vec::new();
     for m in &models {
+        let publication = published
+            .as_ref()
+            .and_then(|list| list.iter().find(|p| p.model == m.name));
         let path = model_path(&data_dir, &m.name);
         let built = ModelReader::open(&path, &m.name).ok();
         let position = built.as_ref().map(|r| r.position());
@@ -184,7 +195,13 @@ async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
                 (Some(p), Some(e)) => format!("built to {p}, {e} event(s) not applied"),
                 _ => "not built".into(),
             };
-            println!("{} v{} (added {}): {state}", m.name, m.version, m.added_at);
+            let shown = publication.map_or_else(String::new, |p| {
+                format!("; published at {} (lag {})", p.checkpoint, p.lag_events)
+            });
+            println!(
+                "{} v{} (added {}): {state}{shown}",
+                m.name, m.version, m.added_at
+            );
         }
         out.push(json!({
             "name": m.name,
@@ -192,6 +209,7 @@ async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
             "added_at": m.added_at,
             "built_to": position,
             "errors": errors,
+            "published": publication,
         }));
     }
     if json {

@@ -88,6 +88,12 @@ fn a_published_model_follows_commands_survives_a_replay_and_is_unpublished() {
     assert_eq!(published["model"], "bookings", "{cancel}");
     assert_eq!(published["checkpoint"].as_u64(), Some(head), "{cancel}");
     assert_eq!(published["lag_events"], 0, "{cancel}");
+    let (_, listed) = json(d, &["model", "list", "--json"]);
+    assert_eq!(
+        listed["models"][0]["published"]["checkpoint"].as_u64(),
+        Some(head),
+        "{listed}"
+    );
     let (built_to, rows) = model_rows(d, "bookings");
     assert_eq!(built_to, head);
     assert!(

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{BuildProgress, CheckedModel, ModelError, ModelReader, check_model, model_path};
 use crate::engine::{Engine, EngineError};
 use crate::store::published::MAX_TABLE_NAME;
-use crate::store::{PublishedChange, PublishedModel, StoreError, published_table_name};
+use crate::store::{PublishedChange, PublishedModel, published_table_name};
 
 /// What publishing a model (or rebuilding it) did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -292,11 +292,12 @@ impl Engine {
     ) -> Result<u64, ModelError> {
         let (refused, model) = self.published_verdict(&record, Some(ledger)).await?;
         let (None, Some(model)) = (refused.clone(), model) else {
-            return Err(ModelError::Store(StoreError::OtherPublished {
-                store: self.read_info().to_string(),
-                model: record.name,
-                what: refused.unwrap_or_default(),
-            }));
+            return Err(ModelError::Refused(format!(
+                "published model {} in {} is not written into: {}",
+                record.name,
+                self.read_info(),
+                refused.unwrap_or_default()
+            )));
         };
         let _built = self.model_lock(&record.name).await;
         let position = self
