@@ -91,3 +91,54 @@ fn publish_makes_a_read_store_table_that_follows_events_and_unpublish_asks_then_
     assert_eq!(published_rows(dir.path()), None);
     h.get_by_label("Publish");
 }
+
+/// The trainer's simulated read-store outage: events stored meanwhile are
+/// not in the published table; switched off, it catches up by itself, as
+/// the built-in tables do.
+#[test]
+fn a_published_model_catches_up_after_the_simulated_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut h = harness(dir.path(), &rt, false);
+    let head = seed_mix(&h, &rt, 10, 5);
+    let engine = h.state().engine().unwrap().clone();
+    let source = EXAMPLES
+        .iter()
+        .find(|(file, _)| *file == "bookings.sql")
+        .unwrap()
+        .1;
+    rt.block_on(engine.add_model(source)).unwrap();
+    let published = rt
+        .block_on(engine.publish_model(
+            "bookings",
+            &tokio_util::sync::CancellationToken::new(),
+            &mut |_| {},
+        ))
+        .unwrap();
+    assert_eq!(published.position, head);
+    engine.set_simulated_outage(true);
+    let during = seed_mix(&h, &rt, 10, 6);
+    h.run_steps(20);
+    let checkpoint = |engine: &ledgerscope::engine::Engine| {
+        rt.block_on(engine.published_statuses())
+            .unwrap()
+            .first()
+            .map(|p| p.checkpoint)
+    };
+    assert_eq!(
+        checkpoint(&engine),
+        Some(head),
+        "nothing written during the outage"
+    );
+    engine.set_simulated_outage(false);
+    wait_until(&mut h, "the published model to catch up", |_| {
+        checkpoint(&engine) == Some(during)
+    });
+    let bookings = rt
+        .block_on(engine.state_at(during))
+        .unwrap()
+        .state
+        .bookings
+        .len() as i64;
+    assert_eq!(published_rows(dir.path()), Some(bookings));
+}
