@@ -117,6 +117,7 @@ pub fn engine_config(cli: &Cli, actor_kind: &str) -> EngineConfig {
     config.snapshot_every = cli.snapshot_every;
     config.snapshot_delta_every = cli.snapshot_delta_every;
     config.hole_timeout = Duration::from_secs(cli.hole_timeout_secs);
+    config.models_dir = Some(store_config(cli).data_dir);
     config
 }
 
@@ -467,6 +468,17 @@ async fn project_after_commands(engine: &Arc<Engine>) -> Value {
                 }
                 let status = engine.refresh_status(p).await.ok();
                 lag.insert(p.name().into(), json!(status.map(|s| s.lag_events)));
+            }
+            // The published models after the built-in tables.
+            for (model, result) in engine.catch_up_published().await.unwrap_or_else(|e| {
+                error = Some(ProjectionFailure::Other(e.to_string()));
+                Vec::new()
+            }) {
+                if let Err(e) = result {
+                    error = Some(ProjectionFailure::Other(format!(
+                        "published model {model}: {e}"
+                    )));
+                }
             }
             (error, lag)
         })

@@ -5,7 +5,9 @@
 //! after the current batch and the next build goes on from there); `rows`
 //! prints a table's rows at a position with a digest of the whole model;
 //! `diff`, `history`, `series` and `whatif` ([`explore`]) do with a model
-//! what the built-in subcommands of those names do with the built-in tables.
+//! what the built-in subcommands of those names do with the built-in tables;
+//! `publish` and `unpublish` make a model real tables in the read store, or
+//! drop them.
 
 mod explore;
 
@@ -36,6 +38,8 @@ pub async fn model(cli: &Cli, action: &ModelAction, json: bool) -> CliResult<i32
         ModelAction::Remove { name, .. } => remove(cli, name, json).await,
         ModelAction::Rows(args) => rows(cli, args, json).await,
         ModelAction::Build { name, .. } => build(cli, name, json).await,
+        ModelAction::Publish { name, .. } => publish(cli, name, json).await,
+        ModelAction::Unpublish { name, .. } => unpublish(cli, name, json).await,
         ModelAction::Diff {
             name,
             from,
@@ -169,8 +173,19 @@ async fn add(cli: &Cli, file: &Path, json: bool) -> CliResult<i32> {
 async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
     let (engine, data_dir) = engine(cli, true).await?;
     let models = engine.models().await.map_err(model_error)?;
+    // Published state from the read store (unknown when it does not answer).
+    let published = match engine.published_statuses().await {
+        Ok(list) => Some(list),
+        Err(e) => {
+            eprintln!("warning: published models not read: {e}");
+            None
+        }
+    };
     let mut out = Vec::new();
     for m in &models {
+        let publication = published
+            .as_ref()
+            .and_then(|list| list.iter().find(|p| p.model == m.name));
         let path = model_path(&data_dir, &m.name);
         let built = ModelReader::open(&path, &m.name).ok();
         let position = built.as_ref().map(|r| r.position());
@@ -180,7 +195,13 @@ async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
                 (Some(p), Some(e)) => format!("built to {p}, {e} event(s) not applied"),
                 _ => "not built".into(),
             };
-            println!("{} v{} (added {}): {state}", m.name, m.version, m.added_at);
+            let shown = publication.map_or_else(String::new, |p| {
+                format!("; published at {} (lag {})", p.checkpoint, p.lag_events)
+            });
+            println!(
+                "{} v{} (added {}): {state}{shown}",
+                m.name, m.version, m.added_at
+            );
         }
         out.push(json!({
             "name": m.name,
@@ -188,6 +209,7 @@ async fn list(cli: &Cli, json: bool) -> CliResult<i32> {
             "added_at": m.added_at,
             "built_to": position,
             "errors": errors,
+            "published": publication,
         }));
     }
     if json {
@@ -354,6 +376,67 @@ async fn build(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
                 e.position, e.event_type, e.reason
             );
         }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn publish(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
+    let engine = open_engine_as(cli, cli.observe).await?;
+    let cancel = CancellationToken::new();
+    let stop = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            super::wait_for_stop_signal().await;
+            eprintln!("interrupted: stopping after the current batch; nothing is published");
+            cancel.cancel();
+        })
+    };
+    let mut last = Instant::now() - Duration::from_secs(2);
+    let mut print = |p: &BuildProgress| {
+        if last.elapsed() >= Duration::from_secs(1) || p.position >= p.head {
+            last = Instant::now();
+            eprintln!(
+                "  {name}: built {}/{} at {:.0}/s, ETA {:.0}s",
+                p.position,
+                p.head,
+                p.rate_per_sec,
+                p.eta_secs.unwrap_or(0.0)
+            );
+        }
+    };
+    let report = engine.publish_model(name, &cancel, &mut print).await;
+    stop.abort();
+    let report = report.map_err(model_error)?;
+    if json {
+        print_json(&json!({ "ok": true, "published": report }));
+    } else {
+        println!(
+            "published {name} in {}: {} ({} rows at position {})",
+            engine.read_info(),
+            report.tables.join(", "),
+            report.rows,
+            report.position
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn unpublish(cli: &Cli, name: &str, json: bool) -> CliResult<i32> {
+    let engine = open_engine_as(cli, cli.observe).await?;
+    let dropped = engine.unpublish_model(name).await.map_err(model_error)?;
+    if !dropped {
+        return Err(CliError::input(format!(
+            "model {name} is not published in {}",
+            engine.read_info()
+        )));
+    }
+    if json {
+        print_json(&json!({ "ok": true, "unpublished": name }));
+    } else {
+        println!(
+            "unpublished {name}: its tables are dropped from {}",
+            engine.read_info()
+        );
     }
     Ok(EXIT_OK)
 }

@@ -12,6 +12,13 @@ pub(super) async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
         }
         value
     });
+    // Published models: their checkpoints and lag (an error when the read
+    // store does not answer).
+    let published = engine.published_statuses().await;
+    let published_json = match &published {
+        Ok(list) => serde_json::to_value(list).unwrap_or(Value::Null),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
     let value = json!({
         "head": report.head,
         "events": report.events,
@@ -41,6 +48,7 @@ pub(super) async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
         "usable_snapshots": report.usable_snapshots,
         "latest_snapshot_position": report.latest_snapshot_position,
         "observe_only": report.observe_only,
+        "published": published_json,
     });
     if json {
         print_json(&value);
@@ -94,6 +102,25 @@ pub(super) async fn status(cli: &Cli, json: bool) -> CliResult<i32> {
                         .unwrap_or_default()
                 ))
             );
+        }
+        match &published {
+            Ok(list) => {
+                for p in list {
+                    let state = match (&p.refused, &p.last_error) {
+                        (Some(why), _) => format!("  REFUSED: {why}"),
+                        (None, Some(e)) => format!("  failing: {e}"),
+                        (None, None) => String::new(),
+                    };
+                    eprintln!(
+                        "  published {:<8} checkpoint {:>8}  lag {:>8}  tables {}{state}",
+                        p.model,
+                        p.checkpoint,
+                        p.lag_events,
+                        p.tables.join(", ")
+                    );
+                }
+            }
+            Err(e) => eprintln!("  published models: not read: {e}"),
         }
         eprintln!(
             "snapshots:  {} of this ledger ({} stored)",
@@ -186,8 +213,22 @@ pub(super) async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
             }
         }
     }
+    // The published models after the built-in tables.
+    let mut published = BTreeMap::new();
+    for (model, result) in engine
+        .catch_up_published()
+        .await
+        .map_err(|e| CliError::input(e.to_string()))?
+    {
+        match result {
+            Ok(position) => {
+                published.insert(model, position);
+            }
+            Err(e) => reasons.push(format!("published model {model}: {e}")),
+        }
+    }
     let head = engine.head().await?;
-    for (name, checkpoint) in &checkpoints {
+    for (name, checkpoint) in published.iter().chain(&checkpoints) {
         if *checkpoint < head && !reasons.iter().any(|r| r.starts_with(name.as_str())) {
             reasons.push(format!("{name} stopped at {checkpoint} of {head}"));
         }
@@ -202,6 +243,7 @@ pub(super) async fn project(cli: &Cli, json: bool) -> CliResult<i32> {
         print_json(&json!({
             "caught_up": caught_up, "checkpoints": checkpoints, "head": head, "events": events,
             "skipped": skipped, "holes": holes, "reason": reason, "pairing": pairing,
+            "published": published,
         }));
     } else {
         eprintln!("projected {events} event(s); head {head}; checkpoints {checkpoints:?}");

@@ -147,6 +147,9 @@ pub struct EngineConfig {
     /// used. Tests set other versions to open stores made with today's
     /// columns as a build with a changed built-in schema would.
     pub model_versions: ModelVersions,
+    /// The data dir the models' files are in (`models/<name>.sqlite3`):
+    /// where published models are built (`None`: nothing is published).
+    pub models_dir: Option<std::path::PathBuf>,
 }
 
 impl EngineConfig {
@@ -166,6 +169,7 @@ impl EngineConfig {
             hole_timeout: holes::DEFAULT_HOLE_TIMEOUT,
             write_blocked_after: Duration::from_secs(2),
             model_versions: ModelVersions::BUILT_IN,
+            models_dir: None,
         }
     }
 }
@@ -216,6 +220,10 @@ pub struct Engine {
     series: tokio::sync::Mutex<crate::domain::SeriesFold>,
     /// Commands and projection since the log's last summary.
     activity: Mutex<activity::Activity>,
+    /// One build of a model's file at a time, per model.
+    model_locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The publisher's last error per published model, while it lasts.
+    publish_errors: Mutex<BTreeMap<String, String>>,
 }
 
 impl Engine {
@@ -257,6 +265,8 @@ impl Engine {
             pass: Mutex::new(None),
             series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
             activity: Mutex::new(activity::Activity::default()),
+            model_locks: Mutex::new(BTreeMap::new()),
+            publish_errors: Mutex::new(BTreeMap::new()),
         })
     }
 

@@ -59,6 +59,19 @@ pub enum StoreError {
         /// The versions the tables were built with.
         found: crate::domain::model::ModelVersions,
     },
+    /// A published model's tables were built from another ledger or
+    /// another definition of the model: nothing was written into them.
+    #[error(
+        "{store}: the published tables of model {model} were built from {what}; nothing was written (a replay rebuilds them)"
+    )]
+    OtherPublished {
+        /// Which store.
+        store: String,
+        /// The model.
+        model: String,
+        /// What they were built from (`ledger ...`, `another definition`).
+        what: String,
+    },
     /// The store was opened read-only (an inspection): writes are refused.
     #[error("{store} is open read-only; {what} would write")]
     ReadOnly {

@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::sqlite::file_info;
 use super::{
-    BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
+    BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, RowRewrite, StoreError,
+    StoreInfo, StoreResult, TableCounts,
 };
-use crate::domain::model::ModelVersions;
+use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 
 /// A read store that is not there.
@@ -81,6 +82,23 @@ impl ReadStore for MissingReadStore {
         self.missing()
     }
     async fn rewrite_rows(&self, _: Uuid, _: ModelVersions, _: &RowRewrite) -> StoreResult<bool> {
+        self.missing()
+    }
+    async fn published(&self) -> StoreResult<Vec<PublishedModel>> {
+        self.missing()
+    }
+    async fn publish_replace(&self, _: &PublishedModel, _: &[Vec<Vec<Value>>]) -> StoreResult<()> {
+        self.missing()
+    }
+    async fn publish_apply(
+        &self,
+        _: &PublishedModel,
+        _: u64,
+        _: &[PublishedChange],
+    ) -> StoreResult<bool> {
+        self.missing()
+    }
+    async fn unpublish(&self, _: &str) -> StoreResult<bool> {
         self.missing()
     }
 }

@@ -21,6 +21,7 @@ pub mod mongo;
 pub mod pages;
 pub mod pgpass;
 pub mod postgres;
+pub mod published;
 mod read;
 pub mod repairs;
 mod snapshot;
@@ -39,6 +40,7 @@ pub use lease::{Lease, LockFactory};
 pub use ledger::EventLedger;
 pub use models::{ModelStore, StoredModel};
 pub use pages::PageReader;
+pub use published::{PublishedChange, PublishedModel, published_table_name};
 pub use read::{BulkControl, ReadStamp, ReadStore, Stores, TableCounts, load_read_state};
 pub use repairs::{
     Findings, FoundKind, FoundRow, RepairEntry, RepairKind, RepairLog, RepairWork, RowRewrite,

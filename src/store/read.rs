@@ -12,8 +12,10 @@ use super::checkpoint::CheckpointStore;
 use super::lease::LockFactory;
 use super::ledger::EventLedger;
 use super::snapshot::SnapshotStore;
-use super::{ModelStore, RepairLog, RowRewrite, StoreInfo, StoreResult};
-use crate::domain::model::ModelVersions;
+use super::{
+    ModelStore, PublishedChange, PublishedModel, RepairLog, RowRewrite, StoreInfo, StoreResult,
+};
+use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, TableRows, UserRow};
 
 /// Cancellation and progress for long bulk work inside an adapter.
@@ -128,6 +130,30 @@ pub trait ReadStore: Send + Sync {
         versions: ModelVersions,
         rows: &RowRewrite,
     ) -> StoreResult<bool>;
+    /// The published models (none when nothing was ever published).
+    async fn published(&self) -> StoreResult<Vec<PublishedModel>>;
+    /// Publishes `model` (or publishes it again): drops the tables it had,
+    /// creates them anew from `model.def`, loads `rows` (per table, in the
+    /// definition's order) and records `model` with its position, ledger
+    /// and digest, in one transaction.
+    async fn publish_replace(
+        &self,
+        model: &PublishedModel,
+        rows: &[Vec<Vec<Value>>],
+    ) -> StoreResult<()>;
+    /// Applies `changes` to a published model's tables and moves its
+    /// checkpoint from `from` to `model.position`, in one transaction, if it
+    /// is recorded with `model`'s ledger and digest (else
+    /// [`StoreError::OtherPublished`]); false (nothing written) when its
+    /// checkpoint is no longer `from`.
+    async fn publish_apply(
+        &self,
+        model: &PublishedModel,
+        from: u64,
+        changes: &[PublishedChange],
+    ) -> StoreResult<bool>;
+    /// Drops a published model's tables and record; false when it was not published.
+    async fn unpublish(&self, name: &str) -> StoreResult<bool>;
 }
 
 /// Everything the engine needs, as shared trait objects.

@@ -12,6 +12,7 @@ mod history;
 mod logging;
 mod mask;
 mod models;
+mod publish;
 mod transfer;
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {

@@ -8,6 +8,7 @@
 //! fails the test. Run: `eval "$(scripts/services.sh)"; cargo test --test contract`.
 
 mod ledger;
+mod published;
 mod read;
 mod stores;
 
@@ -19,7 +20,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use chrono::{NaiveDate, Utc};
-use ledgerscope::domain::model::ModelVersions;
+use ledgerscope::domain::model::{ColumnDef, ColumnType, ModelDef, ModelVersions, TableDef, Value};
 use ledgerscope::domain::{
     BookingDetails, BookingRow, BookingStatus, DomainEvent, EventMetadata, ProjectorId, ReadState,
     RowChange, StoredEvent, UserDetails, UserRow,
@@ -29,8 +30,8 @@ use ledgerscope::store::postgres::PostgresViews;
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
     AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry,
-    Hole, LedgerCensus, LockFactory, ModelStore, ReadStore, SnapshotMeta, SnapshotStore,
-    StoreError, StoredModel, entry_position, load_read_state,
+    Hole, LedgerCensus, LockFactory, ModelStore, PublishedChange, PublishedModel, ReadStore,
+    SnapshotMeta, SnapshotStore, StoreError, StoredModel, entry_position, load_read_state,
 };
 use uuid::Uuid;
 
@@ -156,6 +157,7 @@ fn appended(outcome: AppendOutcome) -> StoredEvent {
 // ---------------------------------------------------------------- ledger contract
 
 use ledger::*;
+use published::*;
 use read::*;
 use stores::*;
 
@@ -264,7 +266,19 @@ async fn sqlite_read_store_passes_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let read = Arc::new(SqliteViews::open(&dir.path().join("views.sqlite3"), false).unwrap());
     read_store_contract(read.clone()).await;
-    replace_all_contract(read).await;
+    replace_all_contract(read.clone()).await;
+    let path = dir.path().join("views.sqlite3");
+    published_contract(read, || {
+        let path = path.clone();
+        async move {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.query_row("SELECT count(*), sum(n) FROM model_m_t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ok()
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,6 +293,18 @@ async fn postgres_read_store_passes_the_contract() {
     );
     read_store_contract(read.clone()).await;
     replace_all_contract(read.clone()).await;
+    published_contract(read.clone(), || {
+        let scoped = scoped.clone();
+        async move {
+            let client = pg_client(&scoped).await;
+            client
+                .query_one("SELECT count(*), sum(n)::bigint FROM model_m_t", &[])
+                .await
+                .ok()
+                .map(|r| (r.get(0), r.get::<_, Option<i64>>(1).unwrap_or(0)))
+        }
+    })
+    .await;
     // A replay's tables go in frozen and all-visible (COPY ... FREEZE):
     // autovacuum has no pass over them to make after the swap.
     read.replace_all(

@@ -22,6 +22,7 @@ mod common;
 mod concurrency;
 mod foreign;
 mod outages;
+mod published;
 mod stores;
 
 use std::path::PathBuf;

@@ -15,6 +15,7 @@ mod mask;
 mod models;
 mod operations;
 mod personal;
+mod publish;
 mod repair;
 mod schema;
 mod tables;

@@ -44,6 +44,21 @@ pub enum ModelAction {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Publish a model as real tables in the read store (`model_<name>_<table>`),
+    /// kept up to date after appends and rebuilt by `replay`.
+    Publish {
+        /// The model's name.
+        name: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Drop a published model's tables from the read store.
+    Unpublish {
+        /// The model's name.
+        name: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// A model's rows added, removed and changed between two positions.
     #[command(allow_negative_numbers = true)]
     Diff {
@@ -140,6 +155,8 @@ impl ModelAction {
             | ModelAction::List { out }
             | ModelAction::Remove { out, .. }
             | ModelAction::Build { out, .. }
+            | ModelAction::Publish { out, .. }
+            | ModelAction::Unpublish { out, .. }
             | ModelAction::Diff { out, .. }
             | ModelAction::History { out, .. }
             | ModelAction::Series { out, .. }
@@ -148,11 +165,15 @@ impl ModelAction {
         }
     }
 
-    /// Whether the action writes (a definition or a model's file).
+    /// Whether the action writes (a definition, a model's file or the read store).
     pub fn writes(&self) -> bool {
         matches!(
             self,
-            ModelAction::Add { .. } | ModelAction::Remove { .. } | ModelAction::Build { .. }
+            ModelAction::Add { .. }
+                | ModelAction::Remove { .. }
+                | ModelAction::Build { .. }
+                | ModelAction::Publish { .. }
+                | ModelAction::Unpublish { .. }
         )
     }
 }

@@ -53,10 +53,13 @@ impl Engine {
         Ok(model)
     }
 
-    /// Removes the model named `name`: its definition and its file in `data_dir`.
+    /// Removes the model named `name`: its published tables, its
+    /// definition and its file in `data_dir`.
     pub async fn remove_model(&self, name: &str, data_dir: &Path) -> Result<(), ModelError> {
         self.guard_write("removing a model")
             .map_err(|e| ModelError::Refused(e.to_string()))?;
+        // Its published tables go first (they would be refused without it).
+        self.unpublish_model(name).await?;
         if !self.stores().models.remove_model(name).await? {
             return Err(ModelError::Unknown(format!(
                 "there is no model named {name}"
@@ -77,6 +80,7 @@ impl Engine {
         let stored = self.model_definition(name).await?;
         let model = check_model(&stored.source, &[]).map_err(ModelError::Definition)?;
         let path = model_path(data_dir, name);
+        let _built = self.model_lock(name).await;
         build_model(
             self.stores().ledger.as_ref(),
             &model,

@@ -14,6 +14,7 @@ mod api;
 pub mod build;
 pub mod check;
 pub mod explore;
+pub mod publish;
 pub mod query;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ pub use check::{CheckedModel, check_model};
 pub use explore::{
     DiffCounts, ModelDiff, ModelRowHistory, ModelRowVersion, ModelSeries, ModelWhatIf, SeriesPoint,
 };
+pub use publish::{PublishReport, PublishedStatus};
 pub use query::{ModelReader, RowChange, RowVersion};
 
 /// Folder of the models' files in the data dir.

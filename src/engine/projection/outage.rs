@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::model::ModelVersions;
+use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
-    BulkControl, ReadStamp, ReadStore, StoreError, StoreInfo, StoreResult, TableCounts,
+    BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, StoreError, StoreInfo,
+    StoreResult, TableCounts,
 };
 
 /// Wraps a read store; writes fail while `on` is set.
@@ -109,5 +110,29 @@ impl ReadStore for SimulatedOutage {
     ) -> StoreResult<bool> {
         self.check()?;
         self.inner.rewrite_rows(ledger, versions, rows).await
+    }
+    async fn published(&self) -> StoreResult<Vec<PublishedModel>> {
+        self.inner.published().await
+    }
+    async fn publish_replace(
+        &self,
+        model: &PublishedModel,
+        rows: &[Vec<Vec<Value>>],
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.publish_replace(model, rows).await
+    }
+    async fn publish_apply(
+        &self,
+        model: &PublishedModel,
+        from: u64,
+        changes: &[PublishedChange],
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.publish_apply(model, from, changes).await
+    }
+    async fn unpublish(&self, name: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.unpublish(name).await
     }
 }

@@ -463,19 +463,25 @@ impl Engine {
         result.map(Some)
     }
 
-    /// Starts one background task per projector. They run until `shutdown`.
+    /// Starts one background task per projector, and the publisher of the
+    /// published models. They run until `shutdown`.
     pub fn spawn_projectors(
         self: &Arc<Self>,
         shutdown: CancellationToken,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        ProjectorId::ALL
+        let mut tasks: Vec<_> = ProjectorId::ALL
             .into_iter()
             .map(|projector| {
                 let engine = self.clone();
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move { engine.run_projector(projector, shutdown).await })
             })
-            .collect()
+            .collect();
+        let engine = self.clone();
+        tasks.push(tokio::spawn(
+            async move { engine.run_publisher(shutdown).await },
+        ));
+        tasks
     }
 
     async fn run_projector(self: Arc<Self>, projector: ProjectorId, shutdown: CancellationToken) {

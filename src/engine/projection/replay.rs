@@ -48,6 +48,9 @@ pub struct ReplayReport {
     /// Holes crossed (positions with no event below the head).
     #[serde(default)]
     pub holes: Vec<Hole>,
+    /// The published models rebuilt after the built-in tables.
+    #[serde(default)]
+    pub published: Vec<String>,
 }
 
 impl Engine {
@@ -146,6 +149,19 @@ impl Engine {
             checkpoint.holes = recorded;
             self.stores.checkpoints.save_checkpoint(&checkpoint).await?;
         }
+        // The published models are rebuilt from their definitions too.
+        let published = self
+            .rebuild_published()
+            .await
+            .map_err(|e| match e {
+                crate::engine::models::ModelError::Store(s) => EngineError::Store(s),
+                other => EngineError::Input(format!(
+                    "the built-in tables are replayed, but the published models are not: {other}"
+                )),
+            })?
+            .into_iter()
+            .map(|r| r.model)
+            .collect();
         job.step(Phase::Done, rows, rows, load_started);
         let report = ReplayReport {
             events,
@@ -157,6 +173,7 @@ impl Engine {
             from_snapshot: snapshot,
             skipped: skipped.len() as u64,
             holes,
+            published,
         };
         tracing::info!(
             read = %self.read_info(),

@@ -14,6 +14,7 @@ use crate::store::{BulkControl, StoreError, StoreResult};
 use rows::{LoadError, copy_rows, create_schema, guests_of};
 
 mod port;
+mod published;
 mod rewrite;
 mod rows;
 mod stamp;

@@ -185,6 +185,11 @@ impl LedgerApp {
             self.set_masked(false);
             return;
         }
+        if let Confirm::Unpublish { model } = confirm {
+            // The panel runs it (its state shows the work under way).
+            self.commands.push(ModelsCommand::Unpublish(model).into());
+            return;
+        }
         let Some(engine) = self.engine.clone() else {
             return;
         };
@@ -215,7 +220,7 @@ impl LedgerApp {
                     self.spawn(tasks::import(engine, path, job, outbox));
                 }
             }
-            Confirm::Unmask => {
+            Confirm::Unmask | Confirm::Unpublish { .. } => {
                 // Handled before the engine is needed.
             }
         }

@@ -120,8 +120,17 @@ impl LedgerApp {
 }
 
 /// Opens the stores (bounded by the connect timeout) and builds the engine.
-pub async fn connect(store: StoreConfig, config: EngineConfig, observe_only: bool, outbox: Outbox) {
+pub async fn connect(
+    store: StoreConfig,
+    mut config: EngineConfig,
+    observe_only: bool,
+    outbox: Outbox,
+) {
     let started = Instant::now();
+    // Published models are built in the data dir, as the panel's builds are.
+    config
+        .models_dir
+        .get_or_insert_with(|| store.data_dir.clone());
     let limit = store.connect_timeout + Duration::from_secs(2);
     let where_ = match store.mongo_uri.is_none() && !store.uses_postgres() {
         true => format!("the embedded store in {}", store.data_dir.display()),

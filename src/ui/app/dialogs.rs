@@ -39,6 +39,11 @@ pub enum Confirm {
     },
     /// Show personal values as they are.
     Unmask,
+    /// Drop a published model's tables from the read store.
+    Unpublish {
+        /// The model.
+        model: String,
+    },
 }
 
 /// Small windows opened from the menu.
@@ -217,6 +222,16 @@ fn confirm_ui(
                 shell.ledger_name()
             ),
             "Yes, show personal data",
+        ),
+        Confirm::Unpublish { model } => (
+            "Unpublish the model?",
+            format!(
+                "This drops the tables of model {model} (model_{model}_...) from {}. Whoever reads them \
+                 there loses them. The model's definition and its built file stay; Publish brings the \
+                 tables back.",
+                shell.read_store_name()
+            ),
+            "Yes, unpublish",
         ),
     };
     let response = egui::Modal::new(egui::Id::unique("ledgerscope_confirm")).show(ctx, |ui| {

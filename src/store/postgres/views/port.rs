@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::rows::{LoadError, apply_change, bad_row, booking_of, user_of};
 use super::{BOOKING_COLUMNS, PostgresViews, SET_POSITION, USER_COLUMNS, pos};
-use crate::domain::model::ModelVersions;
+use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
-    BulkControl, ReadStamp, ReadStore, RowRewrite, StoreError, StoreInfo, StoreResult, TableCounts,
+    BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, RowRewrite, StoreError,
+    StoreInfo, StoreResult, TableCounts,
 };
 
 #[async_trait]
@@ -186,5 +187,30 @@ impl ReadStore for PostgresViews {
             Err(LoadError::Store(e)) => Err(e),
             Err(LoadError::Pg(e)) => Err(self.err(e)),
         }
+    }
+
+    async fn published(&self) -> StoreResult<Vec<PublishedModel>> {
+        self.published_models().await
+    }
+
+    async fn publish_replace(
+        &self,
+        model: &PublishedModel,
+        rows: &[Vec<Vec<Value>>],
+    ) -> StoreResult<()> {
+        self.replace_published(model, rows).await
+    }
+
+    async fn publish_apply(
+        &self,
+        model: &PublishedModel,
+        from: u64,
+        changes: &[PublishedChange],
+    ) -> StoreResult<bool> {
+        self.apply_published(model, from, changes).await
+    }
+
+    async fn unpublish(&self, name: &str) -> StoreResult<bool> {
+        self.drop_published(name).await
     }
 }

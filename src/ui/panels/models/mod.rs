@@ -1,6 +1,7 @@
 //! Models: read models users write as SQL text. The ledger's models on the
 //! left; the definition's editor, Check, Save, Remove, Build (with
-//! progress and Cancel) and the rows at a position on the right.
+//! progress and Cancel), Publish and Unpublish (tables in the read store)
+//! and the rows at a position on the right.
 
 pub mod explore;
 mod explore_ui;
@@ -14,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::model::DefinitionError;
 use crate::domain::model::Value;
 use crate::engine::models::query::ApplyError;
-use crate::engine::models::{BuildProgress, BuildReport, ModelError};
+use crate::engine::models::{
+    BuildProgress, BuildReport, ModelError, PublishReport, PublishedStatus,
+};
 use crate::ui::widgets::table::line::ColumnKind;
 use explore::{Explore, ExploreCommand, ExploreMessage};
 
@@ -58,6 +61,8 @@ pub struct ModelSummary {
     pub built: Option<u64>,
     /// Events the build could not apply.
     pub errors: u64,
+    /// Where its published tables stand (`None`: not published).
+    pub published: Option<PublishedStatus>,
 }
 
 /// One table of a model at a position.
@@ -132,6 +137,10 @@ pub enum ModelsCommand {
     SetAt(String),
     /// Read the selected model's rows at the position.
     ShowRows,
+    /// Publish the selected model as tables of the read store.
+    Publish,
+    /// Drop the published tables of this model (after the app's confirmation).
+    Unpublish(String),
     /// For the explore section (difference, row history, over time, what if).
     Explore(ExploreCommand),
 }
@@ -150,6 +159,10 @@ pub enum ModelsMessage {
     Removed(Result<String, ModelError>),
     /// A build advanced.
     Progress(BuildProgress),
+    /// Publishing ended.
+    Published(Result<PublishReport, ModelError>),
+    /// Unpublishing ended (the model's name).
+    Unpublished(Result<String, ModelError>),
     /// A build ended.
     Built(Result<BuildDone, ModelError>),
     /// Rows, for the request numbered `request`.
@@ -197,6 +210,8 @@ pub struct ModelsPanel {
     pub building: Option<Building>,
     /// The last finished build.
     pub built: Option<BuildDone>,
+    /// The model being published or unpublished.
+    pub publishing: Option<String>,
     /// The position typed (empty: the head).
     pub at: String,
     /// The rows shown.
@@ -293,6 +308,30 @@ impl ModelsPanel {
                     b.cancel.cancel();
                 }
             }
+            ModelsCommand::Publish => {
+                let Some(name) = self.selected.clone() else {
+                    self.error = Some("select a saved model to publish".into());
+                    return;
+                };
+                if self.publishing.is_some() || ctx.engine.is_none() {
+                    return;
+                }
+                if let Some(why) = ctx.shell.write_block_reason() {
+                    self.error = Some(why);
+                    return;
+                }
+                self.clear_feedback();
+                tasks::publish(ctx, name.clone());
+                self.publishing = Some(name);
+            }
+            ModelsCommand::Unpublish(name) => {
+                if self.publishing.is_some() || ctx.engine.is_none() {
+                    return;
+                }
+                self.clear_feedback();
+                tasks::unpublish(ctx, name.clone());
+                self.publishing = Some(name);
+            }
             ModelsCommand::SetAt(text) => self.at = text,
             ModelsCommand::ShowRows => self.show_rows(ctx),
             ModelsCommand::Explore(command) => self.explore(command, ctx),
@@ -385,6 +424,30 @@ impl ModelsPanel {
                 }
                 return true;
             }
+            ModelsMessage::Published(result) => {
+                self.publishing = None;
+                match result {
+                    Ok(r) => {
+                        self.info = Some(format!(
+                            "Published {} as {} ({} rows at position {})",
+                            r.model,
+                            r.tables.join(", "),
+                            r.rows,
+                            r.position
+                        ));
+                    }
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+                return true;
+            }
+            ModelsMessage::Unpublished(result) => {
+                self.publishing = None;
+                match result {
+                    Ok(name) => self.info = Some(format!("Unpublished {name}")),
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+                return true;
+            }
             ModelsMessage::Progress(p) => {
                 if let Some(b) = &mut self.building {
                     b.progress = Some(p);
@@ -411,6 +474,16 @@ impl ModelsPanel {
             ModelsMessage::Explore(message) => self.explored(message),
         }
         false
+    }
+
+    /// The selected model's published state, if it is published.
+    pub fn selected_published(&self) -> Option<&PublishedStatus> {
+        let name = self.selected.as_deref()?;
+        self.models
+            .iter()
+            .flatten()
+            .find(|m| m.name == name)
+            .and_then(|m| m.published.as_ref())
     }
 
     /// The selected model's rows again (after a build).

@@ -33,6 +33,15 @@ pub fn list(ctx: &Ctx<'_>, data_dir: PathBuf) {
     };
     let outbox = ctx.outbox.clone();
     ctx.spawn(async move {
+        // Published state from the read store; a read store that does not
+        // answer leaves it unknown (the top bar says why).
+        let published = match engine.published_statuses().await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::warn!(%error, "published models not read");
+                Vec::new()
+            }
+        };
         let result = match engine.models().await {
             Ok(stored) => {
                 blocking(move || {
@@ -43,6 +52,7 @@ pub fn list(ctx: &Ctx<'_>, data_dir: PathBuf) {
                                 .ok()
                                 .map(|r| (r.position(), r.error_count().unwrap_or(0)));
                             ModelSummary {
+                                published: published.iter().find(|p| p.model == m.name).cloned(),
                                 name: m.name,
                                 version: m.version,
                                 built: built.map(|b| b.0),
@@ -122,6 +132,42 @@ pub fn remove(ctx: &Ctx<'_>, name: String, data_dir: PathBuf) {
         let result = engine.remove_model(&name, &data_dir).await.map(|()| name);
         outbox
             .send(Message::Models(ModelsMessage::Removed(result)))
+            .await;
+    });
+}
+
+/// Publishes a model (building it on to the head first).
+pub fn publish(ctx: &Ctx<'_>, name: String) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = engine
+            .publish_model(&name, &CancellationToken::new(), &mut |_| {})
+            .await;
+        outbox
+            .send(Message::Models(ModelsMessage::Published(result)))
+            .await;
+    });
+}
+
+/// Drops a model's published tables.
+pub fn unpublish(ctx: &Ctx<'_>, name: String) {
+    let Some(engine) = ctx.engine.cloned() else {
+        return;
+    };
+    let outbox = ctx.outbox.clone();
+    ctx.spawn(async move {
+        let result = match engine.unpublish_model(&name).await {
+            Ok(true) => Ok(name),
+            Ok(false) => Err(ModelError::Unknown(format!(
+                "model {name} is not published"
+            ))),
+            Err(e) => Err(e),
+        };
+        outbox
+            .send(Message::Models(ModelsMessage::Unpublished(result)))
             .await;
     });
 }

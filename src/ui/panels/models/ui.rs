@@ -10,7 +10,8 @@ use super::{EXAMPLES, ModelsCommand, ModelsPanel, TableRows};
 use crate::domain::state::DiffKind;
 use crate::engine::view_order::Needle;
 use crate::ui::app::Shell;
-use crate::ui::command::UiCommand;
+use crate::ui::app::dialogs::Confirm;
+use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::widgets::human_secs;
 use crate::ui::widgets::table::memory::{MemoryRows, memory_table_ui};
 use crate::ui::widgets::table::{Cell, Line, TableLook};
@@ -115,7 +116,12 @@ fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>
                     None => "not built".to_string(),
                 };
                 let selected = panel.selected.as_deref() == Some(m.name.as_str());
-                let text = format!("{} v{}\n{built}", m.name, m.version);
+                let published = if m.published.is_some() {
+                    " · published"
+                } else {
+                    ""
+                };
+                let text = format!("{} v{}\n{built}{published}", m.name, m.version);
                 if ui.selectable_label(selected, text).clicked() {
                     commands.push(ModelsCommand::Select(m.name.clone()).into());
                 }
@@ -159,8 +165,32 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
             if build.clicked() {
                 commands.push(ModelsCommand::Build.into());
             }
+            let free = blocked.is_none() && panel.publishing.is_none() && shell.connected();
+            if panel.selected_published().is_some() {
+                let unpublish = ui
+                    .add_enabled(free, egui::Button::new("Unpublish"))
+                    .on_hover_text("Drop its tables from the read store");
+                if unpublish.clicked() {
+                    commands.push(
+                        ShellCommand::Ask(Confirm::Unpublish {
+                            model: name.clone(),
+                        })
+                        .into(),
+                    );
+                }
+            } else {
+                let publish = ui
+                    .add_enabled(free, egui::Button::new("Publish"))
+                    .on_hover_text(
+                        "Keep its rows as real tables in the read store, up to date and rebuilt by replay",
+                    );
+                if publish.clicked() {
+                    commands.push(ModelsCommand::Publish.into());
+                }
+            }
         }
     });
+    published_ui(ui, panel);
     if let Some(why) = &blocked {
         ui.label(egui::RichText::new(format!("Save and Remove: {why}")).small());
     }
@@ -213,6 +243,31 @@ fn put_cursor(ctx: &egui::Context, id: egui::Id, text: &str, line: usize, col: u
         )));
     state.store(ctx, id);
     ctx.memory_mut(|m| m.request_focus(id));
+}
+
+/// Where the selected model's published tables stand, or the work on them.
+fn published_ui(ui: &mut egui::Ui, panel: &ModelsPanel) {
+    if let Some(name) = &panel.publishing {
+        ui.horizontal_wrapped(|ui| {
+            ui.spinner();
+            ui.label(format!("Publishing or unpublishing {name}…"));
+        });
+    }
+    let Some(p) = panel.selected_published() else {
+        return;
+    };
+    ui.label(format!(
+        "Published as {} · checkpoint {} · lag {}",
+        p.tables.join(", "),
+        p.checkpoint,
+        p.lag_events
+    ));
+    if let Some(why) = p.refused.as_ref().or(p.last_error.as_ref()) {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("Not kept up to date: {why}"),
+        );
+    }
 }
 
 fn build_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>) {

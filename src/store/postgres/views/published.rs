@@ -1,0 +1,371 @@
+//! Published models in PostgreSQL: their tables (`model_<name>_<table>`,
+//! typed from the model's column types) and their records in
+//! `published_models` (checkpoint, ledger, digest and the definition as
+//! published), each write in one transaction.
+
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use super::rows::bad_row;
+use super::{PostgresViews, SCHEMA_LOCK, pos};
+use crate::domain::model::{ColumnType, ModelDef, TableDef, Value};
+use crate::store::published::{
+    column_list, create_table_sql, differs, key_filter, key_list, quote_ident,
+};
+use crate::store::{
+    PublishedChange, PublishedModel, StoreError, StoreResult, published_table_name,
+};
+
+const PUBLISHED_SQL: &str = "CREATE TABLE IF NOT EXISTS published_models(
+    model text PRIMARY KEY,
+    digest text NOT NULL,
+    ledger_id uuid NOT NULL,
+    position bigint NOT NULL,
+    definition jsonb NOT NULL,
+    updated_at timestamptz NOT NULL
+);";
+
+const SELECT_RECORDS: &str =
+    "SELECT model, digest, ledger_id, position, definition FROM published_models";
+
+/// PostgreSQL's type for a column type.
+fn pg_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Uuid => "uuid",
+        ColumnType::Text => "text",
+        ColumnType::Integer | ColumnType::Position | ColumnType::Cents => "bigint",
+        ColumnType::Date => "date",
+        ColumnType::Real => "double precision",
+        ColumnType::Boolean => "boolean",
+    }
+}
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+/// A cell as a parameter of a column of type `ty`; a cell the column's type
+/// cannot hold is named (the model's SQLite file holds what SQLite allows).
+fn param(ty: ColumnType, value: &Value) -> Result<Param, String> {
+    let text = || match value {
+        Value::Null => String::new(),
+        Value::Uuid(u) => u.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+    };
+    let refused = || format!("'{}' does not fit a {} column", text(), pg_type(ty));
+    Ok(match (ty, value) {
+        (ColumnType::Uuid, Value::Null) => Box::new(None::<Uuid>),
+        (ColumnType::Uuid, Value::Uuid(u)) => Box::new(*u),
+        (ColumnType::Uuid, other) => match other {
+            Value::Text(t) => Box::new(Uuid::parse_str(t).map_err(|_| refused())?),
+            _ => return Err(refused()),
+        },
+        (ColumnType::Text, Value::Null) => Box::new(None::<String>),
+        (ColumnType::Text, _) => Box::new(text()),
+        (ColumnType::Integer | ColumnType::Position | ColumnType::Cents, v) => match v {
+            Value::Null => Box::new(None::<i64>),
+            Value::Integer(i) => Box::new(*i),
+            Value::Boolean(b) => Box::new(i64::from(*b)),
+            Value::Real(f) if f.fract() == 0.0 => Box::new(*f as i64),
+            Value::Text(t) => Box::new(t.trim().parse::<i64>().map_err(|_| refused())?),
+            _ => return Err(refused()),
+        },
+        (ColumnType::Date, v) => match v {
+            Value::Null => Box::new(None::<chrono::NaiveDate>),
+            Value::Date(d) => Box::new(*d),
+            Value::Text(t) => {
+                Box::new(chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| refused())?)
+            }
+            _ => return Err(refused()),
+        },
+        (ColumnType::Real, v) => match v {
+            Value::Null => Box::new(None::<f64>),
+            Value::Real(f) => Box::new(*f),
+            Value::Integer(i) => Box::new(*i as f64),
+            Value::Text(t) => Box::new(t.trim().parse::<f64>().map_err(|_| refused())?),
+            _ => return Err(refused()),
+        },
+        (ColumnType::Boolean, v) => match v {
+            Value::Null => Box::new(None::<bool>),
+            Value::Boolean(b) => Box::new(*b),
+            Value::Integer(i) => Box::new(*i != 0),
+            _ => return Err(refused()),
+        },
+    })
+}
+
+fn insert_sql(name: &str, table: &TableDef, upsert: bool) -> String {
+    let marks: Vec<String> = (1..=table.columns.len()).map(|n| format!("${n}")).collect();
+    let conflict = if upsert {
+        let key: Vec<usize> = table.key.clone();
+        let set: Vec<String> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !key.contains(i))
+            .map(|(_, c)| format!("{q} = excluded.{q}", q = quote_ident(&c.name)))
+            .collect();
+        if set.is_empty() {
+            format!(" ON CONFLICT ({}) DO NOTHING", key_list(table))
+        } else {
+            format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                key_list(table),
+                set.join(", ")
+            )
+        }
+    } else {
+        String::new()
+    };
+    format!(
+        "INSERT INTO {}({}) VALUES ({}){conflict}",
+        quote_ident(name),
+        column_list(table),
+        marks.join(", ")
+    )
+}
+
+impl PostgresViews {
+    fn record_of(&self, row: &tokio_postgres::Row) -> StoreResult<PublishedModel> {
+        let e =
+            |err: tokio_postgres::Error| bad_row(&self.label, "published_models", err.to_string());
+        let name: String = row.try_get(0).map_err(e)?;
+        let definition: serde_json::Value = row.try_get(4).map_err(e)?;
+        Ok(PublishedModel {
+            digest: row.try_get(1).map_err(e)?,
+            ledger_id: row.try_get(2).map_err(e)?,
+            position: row.try_get::<_, i64>(3).map_err(e)?.max(0) as u64,
+            def: serde_json::from_value::<ModelDef>(definition).map_err(|err| {
+                bad_row(&self.label, "published_models", format!("{name}: {err}"))
+            })?,
+            name,
+        })
+    }
+
+    /// Whether `published_models` exists.
+    async fn has_records(&self, client: &impl GenericClient) -> StoreResult<bool> {
+        let row = client
+            .query_one("SELECT to_regclass('published_models') IS NOT NULL", &[])
+            .await
+            .map_err(|e| self.err(e))?;
+        row.try_get::<_, bool>(0)
+            .map_err(|e| bad_row(&self.label, "published_models", e.to_string()))
+    }
+
+    /// [`crate::store::ReadStore::published`].
+    pub(super) async fn published_models(&self) -> StoreResult<Vec<PublishedModel>> {
+        let client = self.client().await?;
+        if !self.has_records(&client).await? {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query(&format!("{SELECT_RECORDS} ORDER BY model"), &[])
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| self.record_of(r)).collect()
+    }
+
+    /// The record of `name`, locked for the transaction.
+    async fn locked_record(
+        &self,
+        tx: &Transaction<'_>,
+        name: &str,
+    ) -> StoreResult<Option<PublishedModel>> {
+        let row = tx
+            .query_opt(
+                &format!("{SELECT_RECORDS} WHERE model = $1 FOR UPDATE"),
+                &[&name],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        row.map(|r| self.record_of(&r)).transpose()
+    }
+
+    /// Schema changes of published tables take the schema lock (as replays do).
+    async fn begin_published<'a>(
+        &self,
+        client: &'a mut deadpool_postgres::Object,
+    ) -> StoreResult<Transaction<'a>> {
+        let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.batch_execute(PUBLISHED_SQL)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(tx)
+    }
+
+    async fn write_rows(
+        &self,
+        tx: &Transaction<'_>,
+        name: &str,
+        table: &TableDef,
+        sql: &str,
+        row: &[Value],
+    ) -> StoreResult<()> {
+        let params = table
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| param(c.ty, v).map_err(|why| format!("column {}: {why}", c.name)))
+            .collect::<Result<Vec<Param>, String>>()
+            .map_err(|why| StoreError::Failed {
+                store: self.label.clone(),
+                message: format!("published table {name}: {why}"),
+            })?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let stmt = tx.prepare_cached(sql).await.map_err(|e| self.err(e))?;
+        tx.execute(&stmt, &refs).await.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// [`crate::store::ReadStore::publish_replace`].
+    pub(super) async fn replace_published(
+        &self,
+        model: &PublishedModel,
+        rows: &[Vec<Vec<Value>>],
+    ) -> StoreResult<()> {
+        self.writable("publishing a model")?;
+        let mut client = self.client().await?;
+        let tx = self.begin_published(&mut client).await?;
+        if let Some(old) = self.locked_record(&tx, &model.name).await? {
+            for name in old.table_names() {
+                tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", quote_ident(&name)))
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        for (table, table_rows) in model.def.tables.iter().zip(rows) {
+            let name = published_table_name(&model.name, &table.name);
+            tx.batch_execute(&format!(
+                "DROP TABLE IF EXISTS {}; {};",
+                quote_ident(&name),
+                create_table_sql(&name, table, pg_type)
+            ))
+            .await
+            .map_err(|e| self.err(e))?;
+            let sql = insert_sql(&name, table, false);
+            for row in table_rows {
+                self.write_rows(&tx, &name, table, &sql, row).await?;
+            }
+        }
+        let definition = serde_json::to_value(&model.def).map_err(|e| StoreError::Failed {
+            store: self.label.clone(),
+            message: format!("model {}: definition not written: {e}", model.name),
+        })?;
+        tx.execute(
+            "INSERT INTO published_models(model, digest, ledger_id, position, definition, updated_at)
+             VALUES ($1, $2, $3, $4, $5, now())
+             ON CONFLICT (model) DO UPDATE SET digest = excluded.digest, ledger_id = excluded.ledger_id,
+                 position = excluded.position, definition = excluded.definition,
+                 updated_at = excluded.updated_at",
+            &[
+                &model.name,
+                &model.digest,
+                &model.ledger_id,
+                &pos(model.position),
+                &definition,
+            ],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    /// [`crate::store::ReadStore::publish_apply`].
+    pub(super) async fn apply_published(
+        &self,
+        model: &PublishedModel,
+        from: u64,
+        changes: &[PublishedChange],
+    ) -> StoreResult<bool> {
+        self.writable("projecting a published model")?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        let found = if self.has_records(&tx).await? {
+            self.locked_record(&tx, &model.name).await?
+        } else {
+            None
+        };
+        let Some(found) = found else {
+            return Err(StoreError::NotFound(format!(
+                "model {} is not published in {}",
+                model.name, self.label
+            )));
+        };
+        if let Some(what) = differs(&found, model) {
+            return Err(StoreError::OtherPublished {
+                store: self.label.clone(),
+                model: model.name.clone(),
+                what,
+            });
+        }
+        if found.position != from {
+            return Ok(false);
+        }
+        for change in changes {
+            let Some(table) = found.def.tables.get(change.table) else {
+                continue;
+            };
+            let name = published_table_name(&found.name, &table.name);
+            match &change.row {
+                Some(row) => {
+                    let sql = insert_sql(&name, table, true);
+                    self.write_rows(&tx, &name, table, &sql, row).await?;
+                }
+                None => {
+                    let key = TableDef {
+                        name: table.name.clone(),
+                        columns: table
+                            .key
+                            .iter()
+                            .map(|&i| table.columns[i].clone())
+                            .collect(),
+                        key: (0..table.key.len()).collect(),
+                    };
+                    let sql = format!(
+                        "DELETE FROM {} WHERE {}",
+                        quote_ident(&name),
+                        key_filter(table, |n| format!("${n}"))
+                    );
+                    self.write_rows(&tx, &name, &key, &sql, &change.key).await?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE published_models SET position = $2, updated_at = now() WHERE model = $1",
+            &[&model.name, &pos(model.position)],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// [`crate::store::ReadStore::unpublish`].
+    pub(super) async fn drop_published(&self, name: &str) -> StoreResult<bool> {
+        self.writable("unpublishing a model")?;
+        let mut client = self.client().await?;
+        let tx = self.begin_published(&mut client).await?;
+        let Some(found) = self.locked_record(&tx, name).await? else {
+            return Ok(false);
+        };
+        for table in found.table_names() {
+            tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", quote_ident(&table)))
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        tx.execute("DELETE FROM published_models WHERE model = $1", &[&name])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+}
