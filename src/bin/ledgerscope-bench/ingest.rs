@@ -20,7 +20,8 @@ use ledgerscope::domain::generate::{DemoRng, booking_form};
 use ledgerscope::domain::{EventMetadata, StoredEvent, SubmitBookingWizard};
 use ledgerscope::store::AppendOutcome;
 
-fn commands(count: u64, seed: u64) -> Vec<SubmitBookingWizard> {
+/// `count` valid generated booking commands (the same for the same seed).
+pub fn commands(count: u64, seed: u64) -> Vec<SubmitBookingWizard> {
     let mut rng = DemoRng::new(seed);
     let mut out = Vec::with_capacity(count as usize);
     while (out.len() as u64) < count {

@@ -25,6 +25,7 @@ use clap::Parser;
 use serde_json::json;
 
 mod analysis;
+mod bytes;
 mod cold;
 mod data;
 mod history;
@@ -363,6 +364,9 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             };
             let dir = subdir(root, &format!("{short}-ingest"))?;
             ingest::run(&pair, &dir, count).await?;
+            if pair.embedded_ledger() && pair.postgres_url.is_none() {
+                bytes::run(&dir, count, count).await?;
+            }
         }
         if embedded && only.contains("ui") {
             let small_dir = subdir(root, &format!("embedded-ui-{}", plan.ui_small))?;
