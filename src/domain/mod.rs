@@ -28,7 +28,9 @@ pub use event::{
     UserDetails, user_id_for_email,
 };
 pub use history::{RowHistory, RowVersion, row_history, rows_touched};
-pub use projection::{BookingRef, BookingRow, ProjectorId, Row, RowChange, Table, UserRef, UserRow};
+pub use projection::{
+    BookingRef, BookingRow, ProjectorId, Row, RowChange, Table, UserRef, UserRow,
+};
 pub use series::{BucketValues, Series, SeriesBy, SeriesFold, SeriesPoint};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};
 pub use whatif::{Divergence, Exclusion, NoOp, WhatIfFold};

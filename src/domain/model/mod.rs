@@ -11,9 +11,9 @@ pub mod sql;
 mod value;
 
 pub use builtin::{BOOKINGS, BuiltinModel, ModelVersions, USERS};
-pub use sql::{DefinitionError, ModelText, parse_model};
 pub use row::{
-    Cell, CellOut, CellReader, CellWriter, Column, DescribedRow, SqlType, TableDescription, WriteCells,
-    cell_string,
+    Cell, CellOut, CellReader, CellWriter, Column, DescribedRow, SqlType, TableDescription,
+    WriteCells, cell_string,
 };
+pub use sql::{DefinitionError, ModelText, parse_model};
 pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};

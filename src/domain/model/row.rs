@@ -177,10 +177,7 @@ impl CellOut for Uuid {
     }
     fn cell_text<'a>(&'a self, _: ColumnType, buf: &'a mut String) -> &'a str {
         buf.clear();
-        buf.push_str(
-            self.hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer()),
-        );
+        buf.push_str(self.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
         buf
     }
 }
