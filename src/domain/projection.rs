@@ -136,6 +136,13 @@ impl ProjectorId {
     }
 }
 
+// The built-in read tables, each described once: its columns (the stores'
+// DDL, inserts, updates, COPY and page reads, the snapshot row form, the
+// cells every screen and the CLI show all follow this list), key, schema
+// version and events. Adding a column: one line in the list and a bump of
+// `version` here, its value where the row is made (`booking_changes`) and,
+// if an event changes it, in `RowChange::sets`/`write_set` and the row's
+// setter below; then the replay's compact record (`domain/compact.rs`).
 crate::read_table! {
     /// A row of the `users` read table.
     pub struct UserRow;
