@@ -3,6 +3,10 @@
 //! insert and update statements, binding a row's cells and reading them
 //! back.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use chrono::NaiveDate;
 use rusqlite::{Connection, Statement};
 use uuid::Uuid;
@@ -133,12 +137,31 @@ pub(super) fn insert_with(
 /// Inserts `row` into `into` (a table of `R`'s shape).
 pub(super) fn insert_row<R: DescribedRow>(
     conn: &Connection,
-    into: &str,
+    into: &'static str,
     row: &R,
     if_absent: bool,
 ) -> rusqlite::Result<usize> {
-    let mut stmt = conn.prepare_cached(&insert_sql(&R::DESCRIPTION, into, if_absent))?;
+    let sql = cached((into, usize::from(if_absent)), || {
+        insert_sql(&R::DESCRIPTION, into, if_absent)
+    });
+    let mut stmt = conn.prepare_cached(&sql)?;
     insert_with(&mut stmt, row)
+}
+
+thread_local! {
+    /// The statements a projector runs, built from the descriptions once
+    /// per thread instead of once per change.
+    static STATEMENTS: RefCell<HashMap<(&'static str, usize), Rc<str>>> = RefCell::default();
+}
+
+/// The statement under `key`, made by `make` the first time.
+fn cached(key: (&'static str, usize), make: impl FnOnce() -> String) -> Rc<str> {
+    STATEMENTS.with(|s| {
+        s.borrow_mut()
+            .entry(key)
+            .or_insert_with(|| make().into())
+            .clone()
+    })
 }
 
 /// Applies a change of a row that exists: the columns [`RowChange::sets`]
@@ -148,18 +171,22 @@ pub(super) fn update_row(conn: &Connection, change: &RowChange) -> rusqlite::Res
         return Ok(0);
     };
     let table = table.description();
-    let last = columns.len() + 2;
-    let sets: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ?{}", i + 2))
-        .collect();
-    let mut stmt = conn.prepare_cached(&format!(
-        "UPDATE {} SET {}, last_position = ?{last} WHERE {} = ?1 AND last_position < ?{last}",
-        table.name,
-        sets.join(", "),
-        table.key
-    ))?;
+    // Keyed by the change's static column list: one statement per kind.
+    let sql = cached((table.name, columns.as_ptr() as usize), || {
+        let last = columns.len() + 2;
+        let sets: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 2))
+            .collect();
+        format!(
+            "UPDATE {} SET {}, last_position = ?{last} WHERE {} = ?1 AND last_position < ?{last}",
+            table.name,
+            sets.join(", "),
+            table.key
+        )
+    });
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut binds = Binds::new(&mut stmt, 1);
     binds.uuid(key);
     change.write_set(&mut binds);
