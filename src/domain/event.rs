@@ -46,10 +46,13 @@ pub struct BookingDetails {
 }
 
 /// A booking's lifecycle status as the projections see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     /// Booked and not cancelled.
+    #[default]
     Confirmed,
     /// Cancelled; the history stays in the ledger.
     Cancelled,

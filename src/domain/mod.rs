@@ -22,13 +22,15 @@ pub use command::{
     BookingWizardForm, CancelBooking, ChangeUserAddress, FieldError, RescheduleBooking,
     SubmitBookingWizard,
 };
-pub use compact::{BookingRef, CompactFold, CompactRows, TableRows, UserRef};
+pub use compact::{CompactFold, CompactRows, TableRows};
 pub use event::{
     BookingDetails, BookingStatus, DecodeError, DomainEvent, EventMetadata, StoredEvent,
     UserDetails, user_id_for_email,
 };
 pub use history::{RowHistory, RowVersion, row_history, rows_touched};
-pub use projection::{BookingRow, ProjectorId, Row, RowChange, Table, UserRow};
+pub use projection::{
+    BookingRef, BookingRow, ProjectorId, Row, RowChange, Table, UserRef, UserRow,
+};
 pub use series::{BucketValues, Series, SeriesBy, SeriesFold, SeriesPoint};
 pub use state::{ReadState, RowDiff, StateDiff, TableDiff};
 pub use whatif::{Divergence, Exclusion, NoOp, WhatIfFold};

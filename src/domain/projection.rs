@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::event::{BookingStatus, DomainEvent, format_cents};
+use super::event::{BookingStatus, DomainEvent};
+use super::model::{CellOut, CellWriter, DescribedRow};
 
 /// The read tables: one name for each, used alike by the projections, the
 /// snapshot format, the engine, the CLI and the screens.
@@ -36,11 +37,19 @@ impl Table {
         }
     }
 
-    /// Its columns, in the order of [`Row::cells`].
+    /// Its columns' shown names, in the order of [`Row::cells`].
     pub fn columns(self) -> &'static [&'static str] {
         match self {
-            Table::Users => &UserRow::COLUMNS,
-            Table::Bookings => &BookingRow::COLUMNS,
+            Table::Users => UserRow::COLUMNS,
+            Table::Bookings => BookingRow::COLUMNS,
+        }
+    }
+
+    /// Its description: columns, key, version and events.
+    pub fn description(self) -> &'static super::model::TableDescription {
+        match self {
+            Table::Users => &UserRow::DESCRIPTION,
+            Table::Bookings => &BookingRow::DESCRIPTION,
         }
     }
 
@@ -127,56 +136,67 @@ impl ProjectorId {
     }
 }
 
-/// A row of the `users` read table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    /// Primary key.
-    pub user_id: Uuid,
-    /// E-mail at first booking.
-    pub email: String,
-    /// Name at first booking.
-    pub name: String,
-    /// Current address.
-    pub address: String,
-    /// Position of the event that created the row.
-    pub created_position: u64,
-    /// Position of the event that last changed the row.
-    pub last_position: u64,
+// The built-in read tables, each described once: its columns (the stores'
+// DDL, inserts, updates, COPY and page reads, the snapshot row form, the
+// cells every screen and the CLI show all follow this list), key, schema
+// version and events. Adding a column: one line in the list and a bump of
+// `version` here, its value where the row is made (`booking_changes`) and,
+// if an event changes it, in `RowChange::sets`/`write_set` and the row's
+// setter below; then the replay's compact record (`domain/compact.rs`).
+crate::read_table! {
+    /// A row of the `users` read table.
+    pub struct UserRow;
+    /// A `users` row borrowed from where it is kept (the cells a load writes).
+    pub struct UserRef;
+    table: "users",
+    version: 1,
+    events: ["BookingWizardCompleted", "UserAddressChanged"],
+    key: user_id,
+    columns: {
+        /// Primary key.
+        user_id: Uuid => "user_id" as Uuid,
+        /// E-mail at first booking.
+        email: String => "email" as Text,
+        /// Name at first booking.
+        name: String => "name" as Text,
+        /// Current address.
+        address: String => "address" as Text,
+        /// Position of the event that created the row.
+        created_position: u64 => "created_position" as Position,
+        /// Position of the event that last changed the row.
+        last_position: u64 => "last_position" as Position,
+    }
 }
 
-/// A row of the `bookings` read table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BookingRow {
-    /// Primary key.
-    pub booking_id: Uuid,
-    /// Who booked.
-    pub user_id: Uuid,
-    /// Booked service.
-    pub service: String,
-    /// Current first night.
-    pub check_in: NaiveDate,
-    /// Current departure day.
-    pub check_out: NaiveDate,
-    /// Guests.
-    pub guests: u32,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// Confirmed or cancelled.
-    pub status: BookingStatus,
-    /// Position of the event that last changed the row.
-    pub last_position: u64,
-}
-
-impl UserRow {
-    /// Column names, in [`Row::cells`] order.
-    pub const COLUMNS: [&'static str; 6] = [
-        "user_id",
-        "email",
-        "name",
-        "address",
-        "created_position",
-        "last_position",
-    ];
+crate::read_table! {
+    /// A row of the `bookings` read table.
+    pub struct BookingRow;
+    /// A `bookings` row borrowed from where it is kept.
+    pub struct BookingRef;
+    table: "bookings",
+    version: 1,
+    events: ["BookingWizardCompleted", "BookingCancelled", "BookingRescheduled"],
+    key: booking_id,
+    columns: {
+        /// Primary key.
+        booking_id: Uuid => "booking_id" as Uuid,
+        /// Who booked.
+        user_id: Uuid => "user_id" as Uuid,
+        /// Booked service.
+        service: String => "service" as Text,
+        /// Current first night.
+        check_in: NaiveDate => "check_in" as Date,
+        /// Current departure day.
+        check_out: NaiveDate => "check_out" as Date,
+        /// Guests.
+        guests: u32 => "guests" as Integer,
+        /// Price in cents.
+        price_cents: i64 => "price" as Cents,
+        /// Confirmed or cancelled.
+        status: BookingStatus => "status" as Text,
+        /// Position of the event that last changed the row.
+        last_position: u64 => "last_position" as Position,
+    }
 }
 
 impl Row for UserRow {
@@ -188,30 +208,8 @@ impl Row for UserRow {
         self.last_position
     }
     fn cells(&self) -> Vec<String> {
-        vec![
-            self.user_id.to_string(),
-            self.email.clone(),
-            self.name.clone(),
-            self.address.clone(),
-            self.created_position.to_string(),
-            self.last_position.to_string(),
-        ]
+        self.cell_strings()
     }
-}
-
-impl BookingRow {
-    /// Column names, in [`Row::cells`] order.
-    pub const COLUMNS: [&'static str; 9] = [
-        "booking_id",
-        "user_id",
-        "service",
-        "check_in",
-        "check_out",
-        "guests",
-        "price",
-        "status",
-        "last_position",
-    ];
 }
 
 impl Row for BookingRow {
@@ -223,17 +221,16 @@ impl Row for BookingRow {
         self.last_position
     }
     fn cells(&self) -> Vec<String> {
-        vec![
-            self.booking_id.to_string(),
-            self.user_id.to_string(),
-            self.service.clone(),
-            self.check_in.to_string(),
-            self.check_out.to_string(),
-            self.guests.to_string(),
-            format_cents(self.price_cents),
-            self.status.as_str().to_string(),
-            self.last_position.to_string(),
-        ]
+        self.cell_strings()
+    }
+}
+
+impl BookingRow {
+    /// Moves the booking to new dates (what [`RowChange::SetBookingDates`]
+    /// does to a row; [`RowChange::write_set`] writes the same columns).
+    pub fn set_dates(&mut self, check_in: NaiveDate, check_out: NaiveDate) {
+        self.check_in = check_in;
+        self.check_out = check_out;
     }
 }
 
@@ -294,6 +291,50 @@ impl RowChange {
             RowChange::InsertBookingIfAbsent(row) => (Table::Bookings, row.booking_id),
             RowChange::SetBookingStatus { booking_id, .. }
             | RowChange::SetBookingDates { booking_id, .. } => (Table::Bookings, *booking_id),
+        }
+    }
+
+    /// For a change of a row that exists: its table, key, the columns it
+    /// sets besides `last_position` (values by [`RowChange::write_set`]) and
+    /// its position. `None` for inserts.
+    pub fn sets(&self) -> Option<(Table, Uuid, &'static [&'static str], u64)> {
+        match self {
+            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_) => None,
+            RowChange::SetUserAddress {
+                user_id, position, ..
+            } => Some((Table::Users, *user_id, &["address"], *position)),
+            RowChange::SetBookingStatus {
+                booking_id,
+                position,
+                ..
+            } => Some((Table::Bookings, *booking_id, &["status"], *position)),
+            RowChange::SetBookingDates {
+                booking_id,
+                position,
+                ..
+            } => Some((
+                Table::Bookings,
+                *booking_id,
+                &["check_in", "check_out"],
+                *position,
+            )),
+        }
+    }
+
+    /// The values of the columns [`RowChange::sets`] names, in its order.
+    pub fn write_set<W: CellWriter>(&self, w: &mut W) {
+        match self {
+            RowChange::InsertUserIfAbsent(_) | RowChange::InsertBookingIfAbsent(_) => {}
+            RowChange::SetUserAddress { address, .. } => address.write(w),
+            RowChange::SetBookingStatus { status, .. } => status.write(w),
+            RowChange::SetBookingDates {
+                check_in,
+                check_out,
+                ..
+            } => {
+                check_in.write(w);
+                check_out.write(w);
+            }
         }
     }
 

@@ -158,8 +158,7 @@ impl ReadState {
                 if let Some(row) = self.bookings.get_mut(&booking_id)
                     && row.last_position < position
                 {
-                    row.check_in = check_in;
-                    row.check_out = check_out;
+                    row.set_dates(check_in, check_out);
                     row.last_position = position;
                 }
             }

@@ -334,6 +334,27 @@ async fn postgres_read_store_passes_the_contract() {
             "{table}: {visible} of {pages} pages all-visible"
         );
     }
+    // The tables (here as a replay's swap left them) hold every column
+    // of their description, in order, with its type.
+    for table in ledgerscope::domain::Table::ALL {
+        let d = table.description();
+        let rows = client
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1
+                 ORDER BY ordinal_position",
+                &[&d.name],
+            )
+            .await
+            .unwrap();
+        let stored: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let described: Vec<(String, String)> = d
+            .columns
+            .iter()
+            .map(|c| (c.name.to_string(), c.sql.postgres().to_string()))
+            .collect();
+        assert_eq!(stored, described, "{}", d.name);
+    }
     drop(client);
     drop_postgres(&url, &schema).await;
 }

@@ -22,8 +22,8 @@ pub(super) fn booking(n: u8, user_id: Uuid, position: u64) -> BookingRow {
         check_out: day(5),
         guests: 3,
         price_cents: 99_00,
-        status: BookingStatus::Confirmed,
         last_position: position,
+        ..BookingRow::default()
     }
 }
 

@@ -231,9 +231,15 @@ async fn a_targeted_repair_deletes_extra_rows_makes_missing_users_and_waits_for_
         .execute("DELETE FROM users WHERE user_id = ?1", [&user])
         .unwrap();
     let extra = uuid::Uuid::new_v4().to_string();
+    // A copy of a row under another key (the columns as described).
+    let columns = ledgerscope::domain::Table::Bookings.description().columns;
+    let rest: Vec<&str> = columns[1..].iter().map(|c| c.name).collect();
     views
         .execute(
-            "INSERT INTO bookings SELECT ?1, user_id, service, check_in, check_out, guests, price_cents, status, last_position FROM bookings LIMIT 1",
+            &format!(
+                "INSERT INTO bookings SELECT ?1, {} FROM bookings LIMIT 1",
+                rest.join(", ")
+            ),
             [&extra],
         )
         .unwrap();

@@ -12,9 +12,18 @@ use ledgerscope::store::{RowRewrite, StoreConfig, StoreError, load_read_state, o
 
 /// Today's columns, with the `bookings` schema one version on.
 const BOOKINGS_2: ModelVersions = ModelVersions {
-    bookings: 2,
+    bookings: ModelVersions::BUILT_IN.bookings + 1,
     ..ModelVersions::BUILT_IN
 };
+
+/// How the window and the CLI name tables of `built` to a build of `this`
+/// (the `bookings` part).
+fn schema_sentence(built: ModelVersions, this: ModelVersions) -> String {
+    format!(
+        "built with bookings schema {}; this build writes bookings schema {}",
+        built.bookings, this.bookings
+    )
+}
 
 async fn engine(dir: &std::path::Path, versions: ModelVersions) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();
@@ -72,9 +81,10 @@ async fn tables_of_an_older_schema_are_named_refused_and_rebuilt_by_replay() {
     db.execute("DROP TABLE read_schema", []).unwrap();
     drop(db);
     let today = engine(dir.path(), ModelVersions::BUILT_IN).await;
-    assert!(
+    assert_eq!(
         matches!(today.check_pairing().await.unwrap(), Pairing::Paired { .. }),
-        "tables stamped before versions are version 1: today's build keeps them"
+        ModelVersions::BUILT_IN == ModelVersions::FIRST,
+        "tables stamped before versions are version 1: today's build keeps them if it is"
     );
     drop(today);
 
@@ -91,7 +101,7 @@ async fn tables_of_an_older_schema_are_named_refused_and_rebuilt_by_replay() {
         "{sentence}"
     );
     assert!(
-        sentence.contains("built with bookings schema 1; this build writes bookings schema 2"),
+        sentence.contains(&schema_sentence(ModelVersions::FIRST, BOOKINGS_2)),
         "{sentence}"
     );
 
@@ -160,7 +170,7 @@ async fn tables_of_an_older_schema_are_named_refused_and_rebuilt_by_replay() {
     assert!(
         foreign
             .to_string()
-            .contains("built with bookings schema 2; this build writes bookings schema 1"),
+            .contains(&schema_sentence(BOOKINGS_2, ModelVersions::BUILT_IN)),
         "{foreign}"
     );
 }
@@ -174,7 +184,7 @@ async fn a_snapshot_of_another_schema_is_never_used_and_new_ones_are_taken() {
         .take_snapshot(None, &JobControl::default())
         .await
         .unwrap();
-    assert_eq!(old.versions, ModelVersions::FIRST);
+    assert_eq!(old.versions, ModelVersions::BUILT_IN);
     assert_eq!(today.usable_snapshots().await.unwrap(), vec![old.clone()]);
     drop(today);
 
@@ -241,13 +251,20 @@ async fn the_cli_names_tables_of_another_schema_refuses_them_and_rebuilds_when_c
     let before = tables(&changed).await;
     drop(changed);
     let d = dir.path();
-    let sentence = "built with bookings schema 2; this build writes bookings schema 1";
+    let sentence = &schema_sentence(BOOKINGS_2, ModelVersions::BUILT_IN);
 
     let (code, status) = cli_json(d, &["status", "--json"]);
     assert_eq!(code, 0, "{status}");
     assert_eq!(status["pairing"]["state"], "foreign", "{status}");
-    assert_eq!(status["schema"]["built_with"]["bookings"], 2, "{status}");
-    assert_eq!(status["model_versions"]["bookings"], 1, "{status}");
+    assert_eq!(
+        status["schema"]["built_with"]["bookings"], BOOKINGS_2.bookings,
+        "{status}"
+    );
+    assert_eq!(
+        status["model_versions"]["bookings"],
+        ModelVersions::BUILT_IN.bookings,
+        "{status}"
+    );
     let message = status["pairing"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains(sentence) && message.contains("views.sqlite3"),
@@ -273,7 +290,8 @@ async fn the_cli_names_tables_of_another_schema_refuses_them_and_rebuilds_when_c
     let (_, status) = cli_json(d, &["status", "--json"]);
     assert_eq!(status["pairing"]["state"], "paired", "{status}");
     assert_eq!(
-        status["read_store"]["built_with"]["bookings"], 1,
+        status["read_store"]["built_with"]["bookings"],
+        ModelVersions::BUILT_IN.bookings,
         "{status}"
     );
     let (code, _) = cli_json(d, &["project", "--json"]);

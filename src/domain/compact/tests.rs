@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::StoredEvent;
 use crate::domain::state::EventFold;
 use crate::domain::test_ledger::ledger;
+use crate::domain::{BookingRow, StoredEvent, UserRow};
 
 fn compact_fold<'a>(
     base: ReadState,

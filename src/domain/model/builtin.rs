@@ -1,9 +1,14 @@
 //! The built-in read models (`users`, `bookings`) and their schema
-//! versions: the one place a change of their columns is declared. Read
+//! versions, taken from the tables' descriptions (`read_table!` in
+//! `domain/projection.rs`, the one place a change of their columns is
+//! declared). Read
 //! tables and snapshots record the versions they were built with; tables
 //! or snapshots of other versions are never written into or used.
 
 use serde::{Deserialize, Serialize};
+
+use super::{DescribedRow, TableDescription};
+use crate::domain::projection::{BookingRow, UserRow};
 
 /// A built-in read model: its name and the schema version this build writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,20 +19,23 @@ pub struct BuiltinModel {
     pub version: u32,
 }
 
-/// The `users` read model (version 1: `user_id`, `email`, `name`,
-/// `address`, `created_position`, `last_position`).
-pub const USERS: BuiltinModel = BuiltinModel {
-    name: "users",
-    version: 1,
-};
+impl BuiltinModel {
+    /// The model a described table makes.
+    pub const fn of(table: &TableDescription) -> Self {
+        BuiltinModel {
+            name: table.name,
+            version: table.version,
+        }
+    }
+}
 
-/// The `bookings` read model (version 1: `booking_id`, `user_id`,
-/// `service`, `check_in`, `check_out`, `guests`, `price_cents`, `status`,
-/// `last_position`).
-pub const BOOKINGS: BuiltinModel = BuiltinModel {
-    name: "bookings",
-    version: 1,
-};
+/// The `users` read model: its columns and version are declared with
+/// [`UserRow`] (`domain/projection.rs`).
+pub const USERS: BuiltinModel = BuiltinModel::of(&UserRow::DESCRIPTION);
+
+/// The `bookings` read model: its columns and version are declared with
+/// [`BookingRow`] (`domain/projection.rs`).
+pub const BOOKINGS: BuiltinModel = BuiltinModel::of(&BookingRow::DESCRIPTION);
 
 /// The schema version of each built-in read model: what this build writes,
 /// or what a store's tables or a snapshot were built with.

@@ -6,9 +6,14 @@
 //! A model users write is text ([`sql`]).
 
 mod builtin;
+mod row;
 pub mod sql;
 mod value;
 
 pub use builtin::{BOOKINGS, BuiltinModel, ModelVersions, USERS};
+pub use row::{
+    Cell, CellOut, CellReader, CellWriter, Column, DescribedRow, SqlType, TableDescription,
+    WriteCells, cell_string,
+};
 pub use sql::{DefinitionError, ModelText, parse_model};
 pub use value::{ColumnDef, ColumnType, ModelDef, TableDef, Value};

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::domain::{BookingRow, BookingStatus, ReadState, Table, UserRow};
 use crate::engine::snapshot_rows::{
-    FormatError, Reader, format_error, put_booking, put_u64, put_user,
+    FormatError, Reader, format_error, min_row_bytes, put_booking, put_u64, put_user,
 };
 
 /// First bytes of a paged snapshot's index chunk (format 2).
@@ -43,11 +43,6 @@ const ENTRY_BYTES: usize = 24;
 const DIGEST_BYTES: usize = 32;
 /// The cancelled bit of [`DirEntry::packed`].
 const CANCELLED_BIT: u64 = 1 << 63;
-/// Smallest encoded user row: id, three empty strings, two positions.
-const MIN_USER_ROW_BYTES: usize = 16 + 3 * 4 + 2 * 8;
-/// Smallest encoded booking row: two ids, empty service, two dates, guests,
-/// price, empty status, last_position.
-const MIN_BOOKING_ROW_BYTES: usize = 2 * 16 + 4 + 2 * 4 + 4 + 8 + 4 + 8;
 
 /// One row in a snapshot's directory: its key, the position that last changed
 /// it, and (bookings only) whether it is cancelled. 24 bytes, laid out exactly
@@ -462,7 +457,7 @@ fn page_header<'a>(
 
 /// Decodes a users page; its rows in key order.
 pub fn decode_user_page(bytes: &[u8]) -> Result<Vec<UserRow>, FormatError> {
-    let (mut r, n) = page_header(bytes, USER_PAGE_TAG, MIN_USER_ROW_BYTES)?;
+    let (mut r, n) = page_header(bytes, USER_PAGE_TAG, min_row_bytes::<UserRow>())?;
     let mut rows = Vec::with_capacity(n);
     for _ in 0..n {
         rows.push(r.user()?);
@@ -473,7 +468,7 @@ pub fn decode_user_page(bytes: &[u8]) -> Result<Vec<UserRow>, FormatError> {
 
 /// Decodes a bookings page; its rows in key order.
 pub fn decode_booking_page(bytes: &[u8]) -> Result<Vec<BookingRow>, FormatError> {
-    let (mut r, n) = page_header(bytes, BOOKING_PAGE_TAG, MIN_BOOKING_ROW_BYTES)?;
+    let (mut r, n) = page_header(bytes, BOOKING_PAGE_TAG, min_row_bytes::<BookingRow>())?;
     let mut rows = Vec::with_capacity(n);
     for _ in 0..n {
         rows.push(r.booking()?);

@@ -3,15 +3,17 @@
 //! every query). Used by the full snapshots' pages
 //! ([`crate::engine::snapshot_pages`]) and the deltas ([`crate::engine::snapshot_delta`]).
 //!
-//! A users row (little endian): id 16 bytes, email, name, address,
-//! created_position u64, last_position u64. A bookings row: id 16, user id
-//! 16, service, check_in i32 days from CE, check_out i32, guests u32,
-//! price_cents i64, status, last_position u64. Strings are a u32 byte
-//! length then UTF-8.
+//! A row is its cells in its table's column order (the description in
+//! `domain/projection.rs`), little endian: a UUID 16 bytes, text a u32 byte
+//! length then UTF-8, a date i32 days from CE, a count u32, a number i64, a
+//! position u64. So a users row is id, email, name, address,
+//! created_position, last_position; a bookings row id, user id, service,
+//! check_in, check_out, guests, price_cents, status, last_position.
 
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
+use crate::domain::model::{CellReader, CellWriter, DescribedRow, SqlType, WriteCells};
 use crate::domain::{BookingRow, BookingStatus, UserRow};
 
 /// Why stored snapshot bytes cannot be read: they are not what their format
@@ -46,25 +48,96 @@ pub(crate) fn put_date(out: &mut Vec<u8>, date: NaiveDate) {
     out.extend_from_slice(&date.num_days_from_ce().to_le_bytes());
 }
 
+/// Writes cells in the row form above.
+struct RowBytes<'a>(&'a mut Vec<u8>);
+
+impl CellWriter for RowBytes<'_> {
+    #[inline]
+    fn uuid(&mut self, value: Uuid) {
+        self.0.extend_from_slice(value.as_bytes());
+    }
+    #[inline]
+    fn text(&mut self, value: &str) {
+        put_str(self.0, value);
+    }
+    #[inline]
+    fn date(&mut self, value: NaiveDate) {
+        put_date(self.0, value);
+    }
+    #[inline]
+    fn count(&mut self, value: u32) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+    #[inline]
+    fn int(&mut self, value: i64) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+    #[inline]
+    fn position(&mut self, value: u64) {
+        put_u64(self.0, value);
+    }
+}
+
+/// Writes a row's cells in its table's column order.
+#[inline]
+pub(crate) fn put_row(out: &mut Vec<u8>, row: &impl WriteCells) {
+    row.write_cells(&mut RowBytes(out));
+}
+
 pub(crate) fn put_user(out: &mut Vec<u8>, u: &UserRow) {
-    out.extend_from_slice(u.user_id.as_bytes());
-    put_str(out, &u.email);
-    put_str(out, &u.name);
-    put_str(out, &u.address);
-    put_u64(out, u.created_position);
-    put_u64(out, u.last_position);
+    put_row(out, u);
 }
 
 pub(crate) fn put_booking(out: &mut Vec<u8>, b: &BookingRow) {
-    out.extend_from_slice(b.booking_id.as_bytes());
-    out.extend_from_slice(b.user_id.as_bytes());
-    put_str(out, &b.service);
-    put_date(out, b.check_in);
-    put_date(out, b.check_out);
-    out.extend_from_slice(&b.guests.to_le_bytes());
-    out.extend_from_slice(&b.price_cents.to_le_bytes());
-    put_str(out, b.status.as_str());
-    put_u64(out, b.last_position);
+    put_row(out, b);
+}
+
+/// The fewest bytes a row of `R` takes (every text empty).
+pub(crate) fn min_row_bytes<R: DescribedRow>() -> usize {
+    R::DESCRIPTION
+        .columns
+        .iter()
+        .map(|c| match c.sql {
+            SqlType::Uuid => 16,
+            SqlType::Text | SqlType::Date | SqlType::Int4 => 4,
+            SqlType::Int8 => 8,
+        })
+        .sum()
+}
+
+impl CellReader for Reader<'_> {
+    type Error = FormatError;
+    #[inline]
+    fn uuid(&mut self) -> Result<Uuid, FormatError> {
+        Reader::uuid(self)
+    }
+    #[inline]
+    fn text(&mut self) -> Result<String, FormatError> {
+        self.string()
+    }
+    #[inline]
+    fn parse_text<T>(
+        &mut self,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, FormatError> {
+        parse(self.str()?).map_err(FormatError)
+    }
+    #[inline]
+    fn date(&mut self) -> Result<NaiveDate, FormatError> {
+        Reader::date(self)
+    }
+    #[inline]
+    fn count(&mut self) -> Result<u32, FormatError> {
+        self.u32()
+    }
+    #[inline]
+    fn int(&mut self) -> Result<i64, FormatError> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+    #[inline]
+    fn position(&mut self) -> Result<u64, FormatError> {
+        self.u64()
+    }
 }
 
 /// A bounds-checked little-endian reader: every read past the end is an
@@ -95,31 +168,20 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    /// A row as [`put_row`] writes it.
+    #[inline]
+    pub(crate) fn row<R: DescribedRow>(&mut self) -> Result<R, FormatError> {
+        R::read_cells(self)
+    }
+
     /// A users row as [`put_user`] writes it.
     pub(crate) fn user(&mut self) -> Result<UserRow, FormatError> {
-        Ok(UserRow {
-            user_id: self.uuid()?,
-            email: self.string()?,
-            name: self.string()?,
-            address: self.string()?,
-            created_position: self.u64()?,
-            last_position: self.u64()?,
-        })
+        self.row()
     }
 
     /// A bookings row as [`put_booking`] writes it.
     pub(crate) fn booking(&mut self) -> Result<BookingRow, FormatError> {
-        Ok(BookingRow {
-            booking_id: self.uuid()?,
-            user_id: self.uuid()?,
-            service: self.string()?,
-            check_in: self.date()?,
-            check_out: self.date()?,
-            guests: self.u32()?,
-            price_cents: i64::from_le_bytes(self.array()?),
-            status: self.status()?,
-            last_position: self.u64()?,
-        })
+        self.row()
     }
 
     pub(crate) fn left(&self) -> usize {

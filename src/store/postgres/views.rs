@@ -3,16 +3,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use super::{Built, build_pool, map_pg, map_pool, signed_in_error};
-use crate::domain::model::ModelVersions;
-use crate::domain::{BookingRef, ProjectorId, TableRows, UserRef};
+use crate::domain::model::{DescribedRow, ModelVersions};
+use crate::domain::{BookingRow, ProjectorId, TableRows, UserRow};
 use crate::store::credentials::PgTarget;
 use crate::store::{BulkControl, StoreError, StoreResult};
-use rows::{LoadError, copy_rows, create_schema, guests_of};
+use cells::{row_of, tables_sql};
+use rows::{LoadError, copy_rows, create_schema};
 
+mod cells;
 mod port;
 mod published;
 mod rewrite;
@@ -23,36 +24,6 @@ mod stamp;
 const SCHEMA_LOCK: i64 = 0x6c65_6467_6572_7363;
 /// Rows written between cancellation checks and progress reports.
 const COPY_STEP_ROWS: usize = 5_000;
-
-fn tables_sql(suffix: &str, if_not_exists: bool, keys: bool) -> String {
-    let ine = if if_not_exists { "IF NOT EXISTS " } else { "" };
-    let (upk, bpk) = if keys {
-        (" PRIMARY KEY", " PRIMARY KEY")
-    } else {
-        ("", "")
-    };
-    format!(
-        "CREATE TABLE {ine}users{suffix}(
-            user_id uuid NOT NULL{upk},
-            email text NOT NULL,
-            name text NOT NULL,
-            address text NOT NULL,
-            created_position bigint NOT NULL,
-            last_position bigint NOT NULL
-        );
-        CREATE TABLE {ine}bookings{suffix}(
-            booking_id uuid NOT NULL{bpk},
-            user_id uuid NOT NULL,
-            service text NOT NULL,
-            check_in date NOT NULL,
-            check_out date NOT NULL,
-            guests integer NOT NULL,
-            price_cents bigint NOT NULL,
-            status text NOT NULL,
-            last_position bigint NOT NULL
-        );"
-    )
-}
 
 const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
     projector text PRIMARY KEY,
@@ -70,24 +41,8 @@ CREATE TABLE IF NOT EXISTS ledger_identity(
 const WRITE_STAMP: &str = "INSERT INTO ledger_identity(id, ledger_id, stamped_at) VALUES (1, $1, now())
     ON CONFLICT (id) DO UPDATE SET ledger_id = excluded.ledger_id, stamped_at = excluded.stamped_at";
 
-const INSERT_USER: &str =
-    "INSERT INTO users(user_id, email, name, address, created_position, last_position)
-    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING";
-const SET_ADDRESS: &str =
-    "UPDATE users SET address = $2, last_position = $3 WHERE user_id = $1 AND last_position < $3";
-const INSERT_BOOKING: &str =
-    "INSERT INTO bookings(booking_id, user_id, service, check_in, check_out, guests,
-    price_cents, status, last_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (booking_id) DO NOTHING";
-const SET_STATUS: &str = "UPDATE bookings SET status = $2, last_position = $3 WHERE booking_id = $1 AND last_position < $3";
-const SET_DATES: &str = "UPDATE bookings SET check_in = $2, check_out = $3, last_position = $4
-    WHERE booking_id = $1 AND last_position < $4";
 const SET_POSITION: &str = "INSERT INTO projection_state(projector, position, updated_at) VALUES ($1, $2, now())
     ON CONFLICT (projector) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at";
-
-const USER_COLUMNS: &str = "user_id, email, name, address, created_position, last_position";
-const BOOKING_COLUMNS: &str =
-    "booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position";
 
 fn pos(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -221,6 +176,32 @@ impl PostgresViews {
         Ok(())
     }
 
+    /// A page of `R`'s table after `after` in key order.
+    async fn page<R: DescribedRow>(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<R>> {
+        let client = self.client().await?;
+        let limit = pos(limit as u64);
+        let (table, columns) = (R::DESCRIPTION, R::DESCRIPTION.column_list());
+        let (name, key) = (table.name, table.key);
+        let rows = match after {
+            None => {
+                let sql = format!("SELECT {columns} FROM {name} ORDER BY {key} LIMIT $1");
+                client.query(&sql, &[&limit]).await
+            }
+            Some(after) => {
+                let sql = format!(
+                    "SELECT {columns} FROM {name} WHERE {key} > $1 ORDER BY {key} LIMIT $2"
+                );
+                client.query(&sql, &[&after, &limit]).await
+            }
+        }
+        .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| row_of(&self.label, r)).collect()
+    }
+
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         self.ready().await?;
         self.pool.get().await.map_err(|e| map_pool(&self.label, e))
@@ -252,11 +233,11 @@ impl PostgresViews {
 impl PostgresViews {
     /// Loads `state` into `*_next` tables and swaps them in, all in one
     /// transaction: a cancel, an error or a crash leaves the old tables.
-    async fn bulk_load<'a>(
+    async fn bulk_load(
         &self,
         ledger: Uuid,
         versions: ModelVersions,
-        rows: &'a dyn TableRows,
+        rows: &dyn TableRows,
         control: &BulkControl,
     ) -> Result<(), LoadError> {
         let mut client = self.client().await.map_err(LoadError::Store)?;
@@ -278,64 +259,9 @@ impl PostgresViews {
         // pass over a million fresh rows to make (it ran for seconds after
         // every replay, beside whatever came next).
         let mut written = 0u64;
-        copy_rows(
-            &tx,
-            &format!("COPY users_next ({USER_COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)"),
-            &[
-                Type::UUID,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::INT8,
-                Type::INT8,
-            ],
-            rows.users(),
-            |u: UserRef<'a>| {
-                vec![
-                    Box::new(u.user_id),
-                    Box::new(u.email),
-                    Box::new(u.name),
-                    Box::new(u.address),
-                    Box::new(pos(u.created_position)),
-                    Box::new(pos(u.last_position)),
-                ]
-            },
-            control,
-            &mut written,
-        )
-        .await?;
-        copy_rows(
-            &tx,
-            &format!("COPY bookings_next ({BOOKING_COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)"),
-            &[
-                Type::UUID,
-                Type::UUID,
-                Type::TEXT,
-                Type::DATE,
-                Type::DATE,
-                Type::INT4,
-                Type::INT8,
-                Type::TEXT,
-                Type::INT8,
-            ],
-            rows.bookings(),
-            |b: BookingRef<'a>| {
-                vec![
-                    Box::new(b.booking_id),
-                    Box::new(b.user_id),
-                    Box::new(b.service),
-                    Box::new(b.check_in),
-                    Box::new(b.check_out),
-                    Box::new(guests_of(b.guests)),
-                    Box::new(b.price_cents),
-                    Box::new(b.status.as_str()),
-                    Box::new(pos(b.last_position)),
-                ]
-            },
-            control,
-            &mut written,
-        )
-        .await?;
+        copy_rows::<UserRow, _>(&tx, "users_next", rows.users(), control, &mut written).await?;
+        copy_rows::<BookingRow, _>(&tx, "bookings_next", rows.bookings(), control, &mut written)
+            .await?;
         if control.cancelled() {
             return Err(LoadError::Cancelled);
         }

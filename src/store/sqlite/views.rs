@@ -4,46 +4,31 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
-use rusqlite::{Connection, Row, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use uuid::Uuid;
 
 use super::ledger::format_time;
 use super::{Conn, Durability, label, map_err};
+use crate::domain::model::DescribedRow;
 use crate::domain::model::ModelVersions;
-use crate::domain::{BookingRow, BookingStatus, ProjectorId, RowChange, TableRows, UserRow};
+use crate::domain::{BookingRow, ProjectorId, RowChange, Table, TableRows, UserRow};
 use crate::store::{BulkControl, StoreError, StoreResult};
 
+mod cells;
 mod port;
 mod published;
 mod rewrite;
 mod stamp;
 
+use cells::{create_sql, insert_row, insert_sql, insert_with, page_sql, read_rows, update_row};
 use stamp::{check_stamp, write_stamp};
 
+/// Both read tables' `CREATE TABLE IF NOT EXISTS`, named `{table}{suffix}`.
 fn table_sql(suffix: &str) -> String {
-    format!(
-        r#"
-CREATE TABLE IF NOT EXISTS users{suffix}(
-    user_id TEXT PRIMARY KEY,
-    email TEXT NOT NULL,
-    name TEXT NOT NULL,
-    address TEXT NOT NULL,
-    created_position INTEGER NOT NULL,
-    last_position INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bookings{suffix}(
-    booking_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    service TEXT NOT NULL,
-    check_in TEXT NOT NULL,
-    check_out TEXT NOT NULL,
-    guests INTEGER NOT NULL,
-    price_cents INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    last_position INTEGER NOT NULL
-);
-"#
-    )
+    Table::ALL
+        .iter()
+        .map(|t| create_sql(t.description(), suffix))
+        .collect()
 }
 
 const STATE_SQL: &str = "CREATE TABLE IF NOT EXISTS projection_state(
@@ -115,6 +100,24 @@ impl SqliteViews {
         self.writer.store().to_string()
     }
 
+    /// A page of `R`'s table after `after` in key order.
+    async fn page<R: DescribedRow + Send + 'static>(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<R>> {
+        let store = self.store();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c
+                    .prepare_cached(&page_sql(&R::DESCRIPTION))
+                    .map_err(|e| map_err(&store, e))?;
+                let after = after.map(|u| u.to_string()).unwrap_or_default();
+                read_rows(&mut stmt, &store, params![after, limit as i64])
+            })
+            .await
+    }
+
     /// Refuses `what` on a read-only store.
     fn writable(&self, what: &str) -> StoreResult<()> {
         if self.read_only {
@@ -135,16 +138,6 @@ fn bad_row(store: &str, table: &str, key: &str, what: String) -> StoreError {
     }
 }
 
-fn parse_uuid(store: &str, table: &str, key: &str, text: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| bad_row(store, table, key, format!("'{text}' is not a UUID")))
-}
-
-fn parse_date(store: &str, key: &str, text: &str) -> StoreResult<NaiveDate> {
-    iso_date(text)
-        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .ok_or_else(|| bad_row(store, "bookings", key, format!("'{text}' is not a date")))
-}
-
 /// `YYYY-MM-DD` exactly, as the views write dates: read without chrono's
 /// format parser (a tenth of a `verify` went there). Any other text is left
 /// to `parse_from_str`, which reads it as before.
@@ -162,163 +155,12 @@ fn iso_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
-type RawUser = (String, String, String, String, i64, i64);
-type RawBooking = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    i64,
-);
-
-fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-fn raw_booking(r: &Row<'_>) -> rusqlite::Result<RawBooking> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
-fn user_from(store: &str, raw: RawUser) -> StoreResult<UserRow> {
-    let (id, email, name, address, created, last) = raw;
-    Ok(UserRow {
-        user_id: parse_uuid(store, "users", &id, &id)?,
-        email,
-        name,
-        address,
-        created_position: created.max(0) as u64,
-        last_position: last.max(0) as u64,
-    })
-}
-
-fn booking_from(store: &str, raw: RawBooking) -> StoreResult<BookingRow> {
-    let (id, user, service, check_in, check_out, guests, price, status, last) = raw;
-    Ok(BookingRow {
-        booking_id: parse_uuid(store, "bookings", &id, &id)?,
-        user_id: parse_uuid(store, "bookings", &id, &user)?,
-        service,
-        check_in: parse_date(store, &id, &check_in)?,
-        check_out: parse_date(store, &id, &check_out)?,
-        guests: u32::try_from(guests)
-            .map_err(|_| bad_row(store, "bookings", &id, format!("guests {guests}")))?,
-        price_cents: price,
-        status: BookingStatus::parse(&status)
-            .ok_or_else(|| bad_row(store, "bookings", &id, format!("unknown status '{status}'")))?,
-        last_position: last.max(0) as u64,
-    })
-}
-
 fn apply_change(tx: &Transaction<'_>, change: &RowChange) -> rusqlite::Result<usize> {
     match change {
-        RowChange::InsertUserIfAbsent(u) => insert_user(tx, "users", u, true),
-        RowChange::SetUserAddress {
-            user_id,
-            address,
-            position,
-        } => tx
-            .prepare_cached("UPDATE users SET address = ?2, last_position = ?3 WHERE user_id = ?1 AND last_position < ?3")?
-            .execute(params![user_id.to_string(), address, *position as i64]),
-        RowChange::InsertBookingIfAbsent(b) => insert_booking(tx, "bookings", b, true),
-        RowChange::SetBookingStatus {
-            booking_id,
-            status,
-            position,
-        } => tx
-            .prepare_cached(
-                "UPDATE bookings SET status = ?2, last_position = ?3 WHERE booking_id = ?1 AND last_position < ?3",
-            )?
-            .execute(params![booking_id.to_string(), status.as_str(), *position as i64]),
-        RowChange::SetBookingDates {
-            booking_id,
-            check_in,
-            check_out,
-            position,
-        } => tx
-            .prepare_cached(
-                "UPDATE bookings SET check_in = ?2, check_out = ?3, last_position = ?4
-                 WHERE booking_id = ?1 AND last_position < ?4",
-            )?
-            .execute(params![
-                booking_id.to_string(),
-                check_in.to_string(),
-                check_out.to_string(),
-                *position as i64
-            ]),
+        RowChange::InsertUserIfAbsent(u) => insert_row(tx, "users", u, true),
+        RowChange::InsertBookingIfAbsent(b) => insert_row(tx, "bookings", b, true),
+        _ => update_row(tx, change),
     }
-}
-
-fn insert_user(
-    conn: &Connection,
-    table: &str,
-    u: &UserRow,
-    if_absent: bool,
-) -> rusqlite::Result<usize> {
-    let conflict = if if_absent {
-        " ON CONFLICT(user_id) DO NOTHING"
-    } else {
-        ""
-    };
-    conn.prepare_cached(&format!(
-        "INSERT INTO {table}(user_id, email, name, address, created_position, last_position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6){conflict}"
-    ))?
-    .execute(params![
-        u.user_id.to_string(),
-        u.email,
-        u.name,
-        u.address,
-        u.created_position as i64,
-        u.last_position as i64
-    ])
-}
-
-fn insert_booking(
-    conn: &Connection,
-    table: &str,
-    b: &BookingRow,
-    if_absent: bool,
-) -> rusqlite::Result<usize> {
-    let conflict = if if_absent {
-        " ON CONFLICT(booking_id) DO NOTHING"
-    } else {
-        ""
-    };
-    conn.prepare_cached(&format!(
-        "INSERT INTO {table}(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){conflict}"
-    ))?
-    .execute(params![
-        b.booking_id.to_string(),
-        b.user_id.to_string(),
-        b.service,
-        b.check_in.to_string(),
-        b.check_out.to_string(),
-        i64::from(b.guests),
-        b.price_cents,
-        b.status.as_str(),
-        b.last_position as i64
-    ])
 }
 
 fn set_position(
@@ -427,49 +269,23 @@ fn bulk_load(
         .map_err(e)?;
     conn.execute_batch(&table_sql("_next")).map_err(e)?;
     let mut written = 0u64;
-    let mut id = Uuid::encode_buffer();
     load_steps(
         conn,
         store,
         control,
         &mut written,
-        "INSERT INTO users_next(user_id, email, name, address, created_position, last_position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &insert_sql(&UserRow::DESCRIPTION, "users_next", false),
         rows.users(),
-        |stmt, u| {
-            stmt.execute(params![
-                &*u.user_id.hyphenated().encode_lower(&mut id),
-                u.email,
-                u.name,
-                u.address,
-                u.created_position as i64,
-                u.last_position as i64
-            ])
-        },
+        |stmt, u| insert_with(stmt, &u),
     )?;
-    let (mut id, mut user) = (Uuid::encode_buffer(), Uuid::encode_buffer());
-    let (mut check_in, mut check_out) = ([0u8; 10], [0u8; 10]);
     load_steps(
         conn,
         store,
         control,
         &mut written,
-        "INSERT INTO bookings_next(booking_id, user_id, service, check_in, check_out, guests, price_cents, status, last_position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &insert_sql(&BookingRow::DESCRIPTION, "bookings_next", false),
         rows.bookings(),
-        |stmt, b| {
-            stmt.execute(params![
-                &*b.booking_id.hyphenated().encode_lower(&mut id),
-                &*b.user_id.hyphenated().encode_lower(&mut user),
-                b.service,
-                DateText::new(b.check_in, &mut check_in).as_str(),
-                DateText::new(b.check_out, &mut check_out).as_str(),
-                i64::from(b.guests),
-                b.price_cents,
-                b.status.as_str(),
-                b.last_position as i64
-            ])
-        },
+        |stmt, b| insert_with(stmt, &b),
     )?;
     if control.cancelled() {
         return Err(StoreError::Cancelled);
@@ -489,6 +305,7 @@ fn bulk_load(
     write_stamp(&tx, ledger, versions).map_err(e)?;
     tx.commit().map_err(e)
 }
+
 
 #[cfg(test)]
 mod tests;

@@ -146,7 +146,11 @@ mod tests {
         assert_eq!(
             query.sort,
             Some(SortBy {
-                column: 6,
+                column: Table::Bookings
+                    .columns()
+                    .iter()
+                    .position(|c| *c == "price")
+                    .unwrap(),
                 descending: true
             })
         );

@@ -1,6 +1,5 @@
 //! [`ViewRow`]: what a view needs of a read table's row type.
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Page, Rows};
@@ -53,11 +52,8 @@ impl ViewRow for UserRow {
     fn skeleton(key: Uuid, entry: DirEntry) -> Self {
         UserRow {
             user_id: key,
-            email: String::new(),
-            name: String::new(),
-            address: String::new(),
-            created_position: 0,
             last_position: entry.last_position(),
+            ..UserRow::default()
         }
     }
     fn entry(&self) -> DirEntry {
@@ -94,18 +90,13 @@ impl ViewRow for BookingRow {
     fn skeleton(key: Uuid, entry: DirEntry) -> Self {
         BookingRow {
             booking_id: key,
-            user_id: Uuid::nil(),
-            service: String::new(),
-            check_in: NaiveDate::default(),
-            check_out: NaiveDate::default(),
-            guests: 0,
-            price_cents: 0,
             status: if entry.cancelled() {
                 BookingStatus::Cancelled
             } else {
                 BookingStatus::Confirmed
             },
             last_position: entry.last_position(),
+            ..BookingRow::default()
         }
     }
     fn entry(&self) -> DirEntry {

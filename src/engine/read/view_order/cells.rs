@@ -4,8 +4,7 @@
 //! (a sort) or at most every cell until one matches (a search), and nine
 //! fresh strings per row cost more than the rest of the pass.
 
-use std::fmt::Write;
-
+use crate::domain::model::{ColumnType, DescribedRow, TableDescription};
 use crate::domain::{BookingRow, Row, UserRow};
 
 /// Which characters a column's cells are written with, so that a search
@@ -46,87 +45,50 @@ pub trait CellText: Row {
     fn cell_text<'a>(&'a self, column: usize, buf: &'a mut String) -> &'a str;
 }
 
-fn uuid<'a>(id: &uuid::Uuid, buf: &'a mut String) -> &'a str {
-    buf.clear();
-    buf.push_str(
-        id.hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer()),
-    );
-    buf
-}
-
-/// `buf` holding only `text` (writing into a String fails only when a
-/// `Display` does, which these never do; logged if it ever did).
-fn put<'a>(buf: &'a mut String, text: std::fmt::Arguments<'_>) -> &'a str {
-    buf.clear();
-    if let Err(error) = buf.write_fmt(text) {
-        tracing::error!(%error, "formatting a cell failed");
+/// How cells of a column of type `ty` are spelled.
+pub const fn spelling(ty: ColumnType) -> Spelling {
+    match ty {
+        ColumnType::Uuid => Spelling::Id,
+        ColumnType::Text | ColumnType::Boolean => Spelling::Text,
+        ColumnType::Integer
+        | ColumnType::Position
+        | ColumnType::Cents
+        | ColumnType::Date
+        | ColumnType::Real => Spelling::Number,
     }
-    buf
 }
 
-fn shown(value: impl std::fmt::Display, buf: &mut String) -> &str {
-    put(buf, format_args!("{value}"))
+/// The spelling of each column of `table`, in order.
+const fn spellings<const N: usize>(table: &TableDescription) -> [Spelling; N] {
+    let mut out = [Spelling::Text; N];
+    let mut i = 0;
+    while i < N && i < table.columns.len() {
+        out[i] = spelling(table.columns[i].ty);
+        i += 1;
+    }
+    out
 }
 
-/// As [`crate::domain::event::format_cents`] spells a price.
-fn cents(cents: i64, buf: &mut String) -> &str {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    put(buf, format_args!("{sign}{}.{:02}", abs / 100, abs % 100))
-}
+const USER_WIDTH: usize = UserRow::COLUMNS.len();
+const BOOKING_WIDTH: usize = BookingRow::COLUMNS.len();
+const USER_SPELLING: [Spelling; USER_WIDTH] = spellings(&UserRow::DESCRIPTION);
+const BOOKING_SPELLING: [Spelling; BOOKING_WIDTH] = spellings(&BookingRow::DESCRIPTION);
 
 impl CellText for UserRow {
-    const WIDTH: usize = UserRow::COLUMNS.len();
-    const SPELLING: &'static [Spelling] = &[
-        Spelling::Id,
-        Spelling::Text,
-        Spelling::Text,
-        Spelling::Text,
-        Spelling::Number,
-        Spelling::Number,
-    ];
+    const WIDTH: usize = USER_WIDTH;
+    const SPELLING: &'static [Spelling] = &USER_SPELLING;
 
     fn cell_text<'a>(&'a self, column: usize, buf: &'a mut String) -> &'a str {
-        match column {
-            0 => uuid(&self.user_id, buf),
-            1 => &self.email,
-            2 => &self.name,
-            3 => &self.address,
-            4 => shown(self.created_position, buf),
-            5 => shown(self.last_position, buf),
-            _ => "",
-        }
+        UserRow::cell_text(self, column, buf)
     }
 }
 
 impl CellText for BookingRow {
-    const WIDTH: usize = BookingRow::COLUMNS.len();
-    const SPELLING: &'static [Spelling] = &[
-        Spelling::Id,
-        Spelling::Id,
-        Spelling::Text,
-        Spelling::Number,
-        Spelling::Number,
-        Spelling::Number,
-        Spelling::Number,
-        Spelling::Text,
-        Spelling::Number,
-    ];
+    const WIDTH: usize = BOOKING_WIDTH;
+    const SPELLING: &'static [Spelling] = &BOOKING_SPELLING;
 
     fn cell_text<'a>(&'a self, column: usize, buf: &'a mut String) -> &'a str {
-        match column {
-            0 => uuid(&self.booking_id, buf),
-            1 => uuid(&self.user_id, buf),
-            2 => &self.service,
-            3 => shown(self.check_in, buf),
-            4 => shown(self.check_out, buf),
-            5 => shown(self.guests, buf),
-            6 => cents(self.price_cents, buf),
-            7 => self.status.as_str(),
-            8 => shown(self.last_position, buf),
-            _ => "",
-        }
+        BookingRow::cell_text(self, column, buf)
     }
 }
 

@@ -217,34 +217,31 @@ fn measure_orders() {
         let key = uuid::Uuid::from_u128(
             (i as u128).wrapping_mul(0x9E3779B97F4A7C15_F39CC0605CEDC835) ^ 0x1234,
         );
-        state.bookings.insert(
-            key,
-            BookingRow {
-                booking_id: key,
-                user_id: uuid::Uuid::from_u128(i as u128 / 2),
-                service: services[i % 6].to_string(),
-                check_in: chrono::NaiveDate::from_ymd_opt(
-                    2026,
-                    1 + (i % 12) as u32,
-                    1 + (i % 28) as u32,
-                )
-                .unwrap(),
-                check_out: chrono::NaiveDate::from_ymd_opt(
-                    2026,
-                    1 + (i % 12) as u32,
-                    2 + (i % 27) as u32,
-                )
-                .unwrap(),
-                guests: 1 + (i % 5) as u32,
-                price_cents: ((i * 7919) % 500_000) as i64,
-                status: if i % 7 == 0 {
-                    BookingStatus::Cancelled
-                } else {
-                    BookingStatus::Confirmed
-                },
-                last_position: (i as u64 * 31) % (n as u64 * 2),
-            },
-        );
+        let mut row = BookingRow {
+            booking_id: key,
+            user_id: uuid::Uuid::from_u128(i as u128 / 2),
+            service: services[i % 6].to_string(),
+            check_in: chrono::NaiveDate::from_ymd_opt(
+                2026,
+                1 + (i % 12) as u32,
+                1 + (i % 28) as u32,
+            )
+            .unwrap(),
+            check_out: chrono::NaiveDate::from_ymd_opt(
+                2026,
+                1 + (i % 12) as u32,
+                2 + (i % 27) as u32,
+            )
+            .unwrap(),
+            guests: 1 + (i % 5) as u32,
+            price_cents: ((i * 7919) % 500_000) as i64,
+            last_position: (i as u64 * 31) % (n as u64 * 2),
+            ..BookingRow::default()
+        };
+        if i % 7 == 0 {
+            row.status = BookingStatus::Cancelled;
+        }
+        state.bookings.insert(key, row);
         if i % 2 == 0 {
             let u = uuid::Uuid::from_u128(i as u128 / 2);
             state.users.insert(

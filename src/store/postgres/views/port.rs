@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::rows::{LoadError, apply_change, bad_row, booking_of, user_of};
-use super::{BOOKING_COLUMNS, PostgresViews, SET_POSITION, USER_COLUMNS, pos};
+use super::rows::{LoadError, apply_change, bad_row};
+use super::{PostgresViews, SET_POSITION, pos};
 use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
@@ -92,25 +92,7 @@ impl ReadStore for PostgresViews {
     }
 
     async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
-        let client = self.client().await?;
-        let limit = pos(limit as u64);
-        let rows = match after {
-            None => {
-                client
-                    .query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY user_id LIMIT $1"), &[&limit])
-                    .await
-            }
-            Some(after) => {
-                client
-                    .query(
-                        &format!("SELECT {USER_COLUMNS} FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2"),
-                        &[&after, &limit],
-                    )
-                    .await
-            }
-        }
-        .map_err(|e| self.err(e))?;
-        rows.iter().map(|r| user_of(&self.label, r)).collect()
+        self.page(after, limit).await
     }
 
     async fn bookings_page(
@@ -118,27 +100,7 @@ impl ReadStore for PostgresViews {
         after: Option<Uuid>,
         limit: usize,
     ) -> StoreResult<Vec<BookingRow>> {
-        let client = self.client().await?;
-        let limit = pos(limit as u64);
-        let rows = match after {
-            None => {
-                client
-                    .query(&format!("SELECT {BOOKING_COLUMNS} FROM bookings ORDER BY booking_id LIMIT $1"), &[&limit])
-                    .await
-            }
-            Some(after) => {
-                client
-                    .query(
-                        &format!(
-                            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE booking_id > $1 ORDER BY booking_id LIMIT $2"
-                        ),
-                        &[&after, &limit],
-                    )
-                    .await
-            }
-        }
-        .map_err(|e| self.err(e))?;
-        rows.iter().map(|r| booking_of(&self.label, r)).collect()
+        self.page(after, limit).await
     }
 
     async fn counts(&self) -> StoreResult<TableCounts> {

@@ -3,15 +3,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::params;
 use uuid::Uuid;
 
 use super::published;
 use super::stamp::{check_stamp, read_stamp, write_stamp};
-use super::{
-    SqliteViews, apply_change, booking_from, bulk_load, raw_booking, raw_user, set_position,
-    user_from,
-};
+use super::{SqliteViews, apply_change, bulk_load, set_position};
 use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::sqlite::{file_info, map_err};
@@ -105,24 +101,7 @@ impl ReadStore for SqliteViews {
     }
 
     async fn users_page(&self, after: Option<Uuid>, limit: usize) -> StoreResult<Vec<UserRow>> {
-        let store = self.store();
-        self.reader
-            .call(move |c| {
-                let mut stmt = c
-                    .prepare_cached(
-                        "SELECT user_id, email, name, address, created_position, last_position FROM users
-                         WHERE user_id > ?1 ORDER BY user_id LIMIT ?2",
-                    )
-                    .map_err(|e| map_err(&store, e))?;
-                let after = after.map(|u| u.to_string()).unwrap_or_default();
-                let raws = stmt
-                    .query_map(params![after, limit as i64], raw_user)
-                    .map_err(|e| map_err(&store, e))?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| map_err(&store, e))?;
-                raws.into_iter().map(|r| user_from(&store, r)).collect()
-            })
-            .await
+        self.page(after, limit).await
     }
 
     async fn bookings_page(
@@ -130,24 +109,7 @@ impl ReadStore for SqliteViews {
         after: Option<Uuid>,
         limit: usize,
     ) -> StoreResult<Vec<BookingRow>> {
-        let store = self.store();
-        self.reader
-            .call(move |c| {
-                let mut stmt = c
-                    .prepare_cached(
-                        "SELECT booking_id, user_id, service, check_in, check_out, guests, price_cents, status,
-                         last_position FROM bookings WHERE booking_id > ?1 ORDER BY booking_id LIMIT ?2",
-                    )
-                    .map_err(|e| map_err(&store, e))?;
-                let after = after.map(|u| u.to_string()).unwrap_or_default();
-                let raws = stmt
-                    .query_map(params![after, limit as i64], raw_booking)
-                    .map_err(|e| map_err(&store, e))?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| map_err(&store, e))?;
-                raws.into_iter().map(|r| booking_from(&store, r)).collect()
-            })
-            .await
+        self.page(after, limit).await
     }
 
     async fn counts(&self) -> StoreResult<TableCounts> {

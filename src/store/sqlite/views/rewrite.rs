@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::{SqliteViews, check_stamp, insert_booking, insert_user};
+use super::{SqliteViews, check_stamp, insert_row};
 use crate::domain::ProjectorId;
 use crate::domain::model::ModelVersions;
 use crate::store::sqlite::map_err;
@@ -56,13 +56,13 @@ impl SqliteViews {
                     for (key, row) in &rows.users {
                         delete(tx, "users", "user_id", *key)?;
                         if let Some(row) = row {
-                            insert_user(tx, "users", row, false)?;
+                            insert_row(tx, "users", row, false)?;
                         }
                     }
                     for (key, row) in &rows.bookings {
                         delete(tx, "bookings", "booking_id", *key)?;
                         if let Some(row) = row {
-                            insert_booking(tx, "bookings", row, false)?;
+                            insert_row(tx, "bookings", row, false)?;
                         }
                     }
                     Ok(true)
