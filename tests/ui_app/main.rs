@@ -16,6 +16,7 @@ mod models;
 mod operations;
 mod personal;
 mod repair;
+mod scenarios;
 mod schema;
 mod tables;
 mod travel;
