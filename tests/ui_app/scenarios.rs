@@ -3,8 +3,8 @@
 
 use super::*;
 use ledgerscope::ui::prefs::Language;
-use ledgerscope::ui::scenarios::ui::outlined_target;
 use ledgerscope::ui::scenarios::Target;
+use ledgerscope::ui::scenarios::ui::outlined_target;
 
 /// The app on `dir` in a 900x600 window, making training dirs under
 /// `training`, speaking `language`.
@@ -92,12 +92,17 @@ fn choosing_a_scenario_prepares_a_fresh_training_ledger_and_close_goes_back() {
             .unwrap()
     });
     assert_eq!(head, 3);
+    let training_dir = harness.state().data_dir().to_path_buf();
     click(&mut harness, "Close");
     wait_until(&mut harness, "back on the data dir", |app| {
         app.scenarios().active.is_none()
             && app.data_dir() == dir.path()
             && app.is_connected()
             && app.shell().head == 3
+    });
+    // The training dir is removed once the window left it.
+    wait_until(&mut harness, "the training dir removed", |_| {
+        !training_dir.exists()
     });
 }
 

@@ -114,7 +114,10 @@ impl LedgerApp {
         if let Some(panel) = start::start_panel() {
             shell.panel = panel;
         }
-        let startup = start::start_commands(shell.panel, options.observe_only);
+        let mut startup = start::start_commands(shell.panel, options.observe_only);
+        if let Some(id) = crate::ui::scenarios::start_scenario() {
+            startup.push(crate::ui::scenarios::ScenarioCommand::Start(id).into());
+        }
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
         shell.mask_forced = options.mask;

@@ -40,9 +40,10 @@ impl LedgerApp {
                 self.scenarios.active = None;
                 if let Some(before) = self.before_scenario.take() {
                     tracing::info!(data_dir = %before.data_dir.display(), "scenario closed: back to the stores open before");
-                    self.store_config = before;
+                    let training = std::mem::replace(&mut self.store_config, before);
                     self.disconnect();
                     self.start_connect();
+                    self.remove_training_dir(training.data_dir);
                 }
             }
             other => {
@@ -56,6 +57,25 @@ impl LedgerApp {
                 self.scenarios.handle(other, &mut ctx);
             }
         }
+    }
+
+    /// Removes a training data dir the window no longer uses (the last
+    /// scenario's), in the background; never a dir outside the training
+    /// root.
+    fn remove_training_dir(&self, dir: std::path::PathBuf) {
+        let root = &self.scenarios.training_root;
+        if !dir.starts_with(root) || dir == *root {
+            return;
+        }
+        self.spawn(async move {
+            let removed = tokio::fs::remove_dir_all(&dir).await;
+            match removed {
+                Ok(()) => tracing::info!(dir = %dir.display(), "training data dir removed"),
+                Err(error) => {
+                    tracing::warn!(dir = %dir.display(), %error, "training data dir not removed");
+                }
+            }
+        });
     }
 
     /// A scenario's background work answered.
@@ -75,12 +95,14 @@ impl LedgerApp {
                         if self.before_scenario.is_none() {
                             self.before_scenario = Some(self.store_config.clone());
                         }
-                        self.store_config = StoreConfig {
+                        let training = StoreConfig {
                             connect_timeout: self.store_config.connect_timeout,
                             ..StoreConfig::embedded(dir)
                         };
+                        let previous = std::mem::replace(&mut self.store_config, training);
                         self.disconnect();
                         self.start_connect();
+                        self.remove_training_dir(previous.data_dir);
                     }
                     Err(error) => {
                         tracing::warn!(%error, "a scenario's ledger could not be made");

@@ -28,6 +28,21 @@ pub use ui::{mark_target, scenario_ui};
 /// `training/` in the platform's data dir, else the temp dir).
 pub const TRAINING_DIR_ENV: &str = "LEDGERSCOPE_TRAINING_DIR";
 
+/// Environment variable naming a scenario to start once connected (its
+/// slug: `idempotency`, `anatomy`, `outage`, `replay`, `time-travel`,
+/// `snapshots`, `read-model`), for demos and screenshots.
+pub const START_SCENARIO_ENV: &str = "LEDGERSCOPE_START_SCENARIO";
+
+/// The scenario [`START_SCENARIO_ENV`] names (an unknown name is logged).
+pub fn start_scenario() -> Option<ScenarioId> {
+    let name = std::env::var(START_SCENARIO_ENV).ok()?;
+    let id = ScenarioId::parse(&name);
+    if id.is_none() {
+        tracing::warn!(%name, "{START_SCENARIO_ENV} names no scenario");
+    }
+    id
+}
+
 /// Where training data dirs are made by default.
 pub fn default_training_root() -> PathBuf {
     if let Some(dir) = std::env::var_os(TRAINING_DIR_ENV).filter(|d| !d.is_empty()) {

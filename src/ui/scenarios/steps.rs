@@ -581,6 +581,13 @@ impl ScenarioId {
         }
     }
 
+    /// The scenario of a slug.
+    pub fn parse(slug: &str) -> Option<ScenarioId> {
+        ScenarioId::ALL
+            .into_iter()
+            .find(|id| id.slug() == slug.trim().to_ascii_lowercase())
+    }
+
     /// Its steps.
     pub fn steps(self) -> &'static [Step] {
         match self {
@@ -635,6 +642,7 @@ mod tests {
                 if let Target::Tab(panel) = s.target {
                     assert!(PanelKind::ALL.contains(&panel));
                 }
+                assert_eq!(ScenarioId::parse(id.slug()), Some(id));
                 if let Some(check) = s.check {
                     assert!(!check.done().en.is_empty() && !check.done().es.is_empty());
                 }

@@ -1,5 +1,5 @@
-//! The scenario window (bottom right: the step, what it checks, Back, Next,
-//! Close) and the outline around the control the step is about. The
+//! The scenario window (bottom right, movable: the step, what it checks,
+//! Back, Next, Close) and the outline around the control the step is about. The
 //! outlined control marks itself where it is drawn ([`mark_target`]): one
 //! comparison per marked widget and frame, and one rectangle kept.
 
@@ -77,9 +77,10 @@ pub fn mark_target(ui: &egui::Ui, target: Target, rect: egui::Rect) {
     let pass = ctx.cumulative_pass_nr();
     let scrolled = ctx.data_mut(|d| {
         d.insert_temp(marked_id(), (target, rect, pass));
-        let seen = d.get_temp::<u64>(scrolled_id());
-        d.insert_temp(scrolled_id(), outlined.serial);
-        seen == Some(outlined.serial)
+        let this = (outlined.serial, target);
+        let seen = d.get_temp::<(u64, Target)>(scrolled_id());
+        d.insert_temp(scrolled_id(), this);
+        seen == Some(this)
     });
     if !scrolled {
         ui.scroll_to_rect(rect, Some(egui::Align::Center));
@@ -140,7 +141,10 @@ pub fn scenario_ui(
     );
     egui::Window::new(title)
         .id(egui::Id::unique("scenario_window"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, [-8.0, -8.0])
+        // Bottom right at first; the trainer can drag it off what a step
+        // is about.
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .default_pos(ctx.content_rect().right_bottom() - egui::vec2(8.0, 8.0))
         .default_width(340.0)
         .max_width(360.0)
         .resizable(false)
