@@ -444,8 +444,8 @@ const SNAPSHOTS: [Step; 3] = [
     step(
         t("A snapshot", "Un snapshot"),
         t(
-            "A snapshot of the state at position {position} was taken: recovery can start from it instead of from position zero.",
-            "Se tomó un snapshot del estado en la posición {position}: la recuperación puede empezar en él en vez de en la posición cero.",
+            "Operations lists the snapshots: the state at a position, full or as a delta of a full one. Recovery can start from the newest instead of from position zero.",
+            "Operations lista los snapshots: el estado en una posición, completo o como delta de uno completo. La recuperación puede empezar en el más reciente en vez de en la posición cero.",
         ),
         T::Snapshots,
         Some(P::Operations),

@@ -95,15 +95,13 @@ fn marked_rect(ctx: &egui::Context, target: Target) -> Option<egui::Rect> {
         .map(|(_, rect, _)| rect)
 }
 
-/// A pulsing outline around `rect`, over everything.
+/// A pulsing outline around `rect`, over the panels and under the
+/// windows (the scenario window stays readable).
 fn outline_ui(ctx: &egui::Context, rect: egui::Rect) {
     let time = ctx.input(|i| i.time);
     let pulse = (0.5 + 0.5 * (time * 5.0).sin()) as f32;
     let color = egui::Color32::from_rgb(255, 150, 0);
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Foreground,
-        egui::Id::unique("scenario_outline"),
-    ));
+    let painter = ctx.layer_painter(egui::LayerId::background());
     painter.rect_stroke(
         rect.expand(3.0 + 3.0 * pulse),
         4.0,
@@ -134,12 +132,7 @@ pub fn scenario_ui(
         return;
     };
     let language = shell.language;
-    let title = format!(
-        "{}: {}",
-        word(language, "Scenario", "Escenario"),
-        tr(&active.id.title(), language)
-    );
-    egui::Window::new(title)
+    egui::Window::new(word(language, "Scenario", "Escenario"))
         .id(egui::Id::unique("scenario_window"))
         // Bottom right at first; the trainer can drag it off what a step
         // is about.
@@ -151,6 +144,7 @@ pub fn scenario_ui(
         .collapsible(true)
         .show(ctx, |ui| {
             ui.set_max_width(340.0);
+            ui.label(egui::RichText::new(tr(&active.id.title(), language)).heading());
             match &active.stage {
                 Stage::Preparing => {
                     ui.horizontal(|ui| {
