@@ -81,6 +81,14 @@ fn choosing_a_scenario_prepares_a_fresh_training_ledger_and_close_goes_back() {
         "the idempotency ledger has 12 bookings"
     );
     assert_eq!(app.shell().panel, PanelKind::Emit);
+    let training_text = training.path().display().to_string();
+    assert!(
+        app.shell()
+            .recent
+            .iter()
+            .all(|r| !r.data_dir.starts_with(&training_text)),
+        "a training dir is not a recent connection"
+    );
     // The harness's data dir was not written.
     let head = rt.block_on(async {
         let stores = ledgerscope::store::open_stores(&StoreConfig::embedded(dir.path()))
@@ -195,4 +203,43 @@ fn the_idempotency_check_holds_once_the_duplicate_is_sent() {
         "a duplicate stores nothing"
     );
     harness.get_by_label("Done: a duplicate was detected; the head did not move.");
+}
+
+#[test]
+fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "Time travel: Calle A -> Calle B",
+        training.path(),
+    );
+    let marker = |app: &LedgerApp| {
+        app.scenarios()
+            .active
+            .as_ref()
+            .and_then(|a| a.prepared())
+            .and_then(|p| p.marker)
+    };
+    let at = marker(harness.state()).expect("the move's position");
+    wait_until(&mut harness, "the move selected in the timeline", |app| {
+        app.shell().panel == PanelKind::Timeline
+            && app.panels().timeline.selected_position == Some(at)
+    });
+    click_until(&mut harness, "Next", "step 2", |app| step_of(app) == 1);
+    assert_eq!(harness.state().shell().panel, PanelKind::TimeTravel);
+    let check = |app: &LedgerApp| app.scenarios().check(app.shell(), app.panels());
+    assert_eq!(
+        check(harness.state()),
+        Some(false),
+        "the cursor is at the head"
+    );
+    harness
+        .state_mut()
+        .push_command(ledgerscope::ui::panels::time_travel::TimeTravelCommand::SetCursor(at - 1));
+    wait_until(&mut harness, "the check before the move", |app| {
+        check(app) == Some(true)
+    });
 }

@@ -89,9 +89,9 @@ impl LedgerApp {
                 match result {
                     Ok(prepared) => {
                         active.stage = Stage::Ready(prepared);
-                        if let Some(panel) = active.current().and_then(|s| s.panel) {
-                            self.shell.panel = panel;
-                        }
+                        // Once the training ledger's first status arrives.
+                        self.startup
+                            .extend(crate::ui::scenarios::step_commands(active));
                         if self.before_scenario.is_none() {
                             self.before_scenario = Some(self.store_config.clone());
                         }

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use crate::engine::EngineError;
 use crate::ui::app::Shell;
 use crate::ui::command::ShellCommand;
+use crate::ui::panels::timeline::TimelineCommand;
 use crate::ui::panels::{Ctx, PanelKind, Panels};
 use crate::ui::prefs::Language;
 
@@ -224,11 +225,27 @@ impl Scenarios {
     }
 }
 
-/// Shows the panel the step is on.
+/// Shows the panel the step is on (on the timeline, the event the
+/// scenario is about is selected).
 pub fn show_step_panel(active: &Active, ctx: &mut Ctx<'_>) {
-    if let Some(panel) = active.current().and_then(|s| s.panel) {
-        ctx.route(ShellCommand::ShowPanel(panel));
+    for command in step_commands(active) {
+        ctx.route(command);
     }
+}
+
+/// What showing the step asks of the shell and the panels: its panel, and
+/// on the timeline the event at the scenario's marker.
+pub fn step_commands(active: &Active) -> Vec<crate::ui::command::UiCommand> {
+    let mut commands = Vec::new();
+    if let Some(panel) = active.current().and_then(|s| s.panel) {
+        commands.push(ShellCommand::ShowPanel(panel).into());
+        if let (PanelKind::Timeline, Some(marker)) =
+            (panel, active.prepared().and_then(|p| p.marker))
+        {
+            commands.push(TimelineCommand::JumpToPosition(marker).into());
+        }
+    }
+    commands
 }
 
 /// The text of `text` in `language`.
