@@ -27,6 +27,7 @@ pub mod repairs;
 mod snapshot;
 pub mod sqlite;
 pub mod tls;
+pub mod training;
 
 pub use checkpoint::{Checkpoint, CheckpointStore};
 pub use connect::{StoreConfig, open_stores};

@@ -19,6 +19,7 @@ use crate::ui::panels::over_time::{OverTimeCommand, OverTimeMessage};
 use crate::ui::panels::time_travel::{TimeTravelCommand, TimeTravelMessage};
 use crate::ui::panels::timeline::{TimelineCommand, TimelineMessage};
 use crate::ui::panels::what_if::{WhatIfCommand, WhatIfMessage};
+use crate::ui::scenarios::{ScenarioCommand, ScenarioMessage};
 
 /// What the shell does: panels, mode, dialogs, confirmations, jobs, and
 /// moves from one panel to another.
@@ -73,6 +74,8 @@ pub enum ShellCommand {
     SetLinkDraft(String),
     /// Open a `ledgerscope://` link (the dialog's text).
     OpenLink(String),
+    /// Speak this language (kept in prefs).
+    SetLanguage(crate::ui::prefs::Language),
 }
 
 /// What a panel (or the shell) is asked to do.
@@ -98,6 +101,8 @@ pub enum UiCommand {
     WhatIf(WhatIfCommand),
     /// For Models.
     Models(ModelsCommand),
+    /// For the guided scenarios.
+    Scenario(ScenarioCommand),
 }
 
 macro_rules! into_command {
@@ -119,7 +124,8 @@ into_command!(
     History(HistoryCommand),
     OverTime(OverTimeCommand),
     WhatIf(WhatIfCommand),
-    Models(ModelsCommand)
+    Models(ModelsCommand),
+    Scenario(ScenarioCommand)
 );
 
 /// Periodic status of the engine.
@@ -198,4 +204,6 @@ pub enum Message {
     WhatIf(WhatIfMessage),
     /// For Models.
     Models(ModelsMessage),
+    /// For the guided scenarios.
+    Scenario(ScenarioMessage),
 }

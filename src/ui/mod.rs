@@ -17,6 +17,7 @@ pub mod paged_diff;
 pub mod panels;
 pub mod prefs;
 pub mod remote;
+pub mod scenarios;
 pub mod widgets;
 
 use crate::engine::EngineConfig;

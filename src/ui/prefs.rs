@@ -44,6 +44,53 @@ pub struct Prefs {
     pub masked_ledgers: std::collections::BTreeMap<String, bool>,
     /// The newest crash report dismissed (its file name).
     pub crash_seen: Option<String>,
+    /// The window's language (the scenarios' texts for now).
+    pub language: Language,
+}
+
+/// The language the window speaks (for now the guided scenarios' texts;
+/// the rest of the window is English until its catalogues come).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Spanish.
+    Es,
+}
+
+impl Language {
+    /// Both, in the menu's order.
+    pub const ALL: [Language; 2] = [Language::En, Language::Es];
+
+    /// The system's language: Spanish when the locale (`LC_ALL`, else
+    /// `LC_MESSAGES`, else `LANG`) starts with `es`, else English.
+    pub fn from_env() -> Language {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        Language::of_locale(&locale)
+    }
+
+    /// The language of a locale name (`es_ES.UTF-8` is Spanish).
+    pub fn of_locale(locale: &str) -> Language {
+        if locale.to_ascii_lowercase().starts_with("es") {
+            Language::Es
+        } else {
+            Language::En
+        }
+    }
+
+    /// Its name in itself, for the menu.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::En => "English",
+            Language::Es => "Español",
+        }
+    }
 }
 
 /// Dark, light, or as the desktop is.
@@ -146,6 +193,7 @@ impl Prefs {
             recent_connections: shell.recent.clone(),
             masked_ledgers: shell.mask_choices.clone(),
             crash_seen: shell.crash_seen.clone(),
+            language: shell.language,
         }
     }
 
@@ -162,6 +210,7 @@ impl Prefs {
         shell.recent.clone_from(&self.recent_connections);
         shell.mask_choices.clone_from(&self.masked_ledgers);
         shell.crash_seen.clone_from(&self.crash_seen);
+        shell.language = self.language;
         shell.recent.truncate(crate::ui::app::recent::RECENT_KEPT);
     }
 
@@ -263,5 +312,14 @@ mod tests {
         };
         let text = serde_json::to_string(&light).unwrap();
         assert_eq!(serde_json::from_str::<Prefs>(&text).unwrap(), light);
+    }
+
+    #[test]
+    fn a_spanish_locale_picks_spanish() {
+        assert_eq!(Language::of_locale("es_ES.UTF-8"), Language::Es);
+        assert_eq!(Language::of_locale("es"), Language::Es);
+        assert_eq!(Language::of_locale("en_US.UTF-8"), Language::En);
+        assert_eq!(Language::of_locale("C"), Language::En);
+        assert_eq!(Language::of_locale(""), Language::En);
     }
 }

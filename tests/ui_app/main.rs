@@ -17,6 +17,7 @@ mod operations;
 mod personal;
 mod publish;
 mod repair;
+mod scenarios;
 mod schema;
 mod tables;
 mod trainer;

@@ -306,6 +306,5 @@ fn bulk_load(
     tx.commit().map_err(e)
 }
 
-
 #[cfg(test)]
 mod tests;

@@ -123,6 +123,10 @@ impl LedgerApp {
                 self.shell.link.text = text;
                 self.shell.link.error = None;
             }
+            ShellCommand::SetLanguage(language) => {
+                tracing::info!(?language, "language switched");
+                self.shell.language = language;
+            }
             ShellCommand::OpenLink(text) => match PositionLink::parse(&text) {
                 Ok(link) => self.open_link(link),
                 Err(error) => {
@@ -264,6 +268,7 @@ impl LedgerApp {
             Message::Operations(message) => {
                 self.panels.operations.apply(message, &mut self.shell);
             }
+            Message::Scenario(message) => self.apply_scenario(message),
         }
     }
 

@@ -54,10 +54,17 @@ impl LedgerApp {
         let read = engine.read_info();
         tracing::info!(ledger = %ledger, read = %read, instance = %engine.config().instance_id, "connected");
         self.shell.connection = Connection::Connected;
-        super::recent::remember(
-            &mut self.shell.recent,
-            super::recent::RecentConnection::of(&self.store_config),
-        );
+        // A scenario's training dir is not a connection to come back to.
+        if !self
+            .store_config
+            .data_dir
+            .starts_with(&self.scenarios.training_root)
+        {
+            super::recent::remember(
+                &mut self.shell.recent,
+                super::recent::RecentConnection::of(&self.store_config),
+            );
+        }
         self.shell.ledger = Some(ledger);
         self.shell.read = Some(read);
         // Until the ledger's id is read (and with it what was chosen for

@@ -1,11 +1,14 @@
 //! The menu bar's menus: Ledgerscope (connect, export, import, open a link,
-//! keyboard shortcuts, about) and View (theme and zoom, both remembered).
+//! keyboard shortcuts, about), View (theme and zoom, both remembered, and
+//! the language) and Scenarios (the guided scenarios for classes).
 //! The theme and the zoom are changed in egui's context, as egui's own zoom
 //! keys do; the app reads them back to keep them ([`crate::ui::prefs::Look`]).
 
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Dialog;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::prefs::Language;
+use crate::ui::scenarios::{ScenarioCommand, ScenarioId, tr};
 
 fn open(commands: &mut Vec<UiCommand>, dialog: Dialog) {
     commands.push(ShellCommand::OpenDialog(dialog).into());
@@ -46,7 +49,7 @@ fn ledgerscope_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCo
     }
 }
 
-fn view_menu_ui(ui: &mut egui::Ui) {
+fn view_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     let ctx = ui.ctx().clone();
     let current = ctx.options(|o| o.theme_preference);
     for (preference, name) in [
@@ -63,10 +66,42 @@ fn view_menu_ui(ui: &mut egui::Ui) {
     }
     ui.separator();
     egui::gui_zoom::zoom_menu_buttons(ui);
+    ui.separator();
+    for language in Language::ALL {
+        if ui
+            .add(egui::Button::selectable(
+                shell.language == language,
+                language.name(),
+            ))
+            .clicked()
+        {
+            commands.push(ShellCommand::SetLanguage(language).into());
+        }
+    }
+}
+
+/// One entry per guided scenario, in the window's language.
+fn scenarios_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
+    for id in ScenarioId::ALL {
+        let entry = ui
+            .add_enabled(
+                !shell.observe_locked,
+                egui::Button::new(tr(&id.title(), shell.language)),
+            )
+            .on_disabled_hover_text("Started with --observe: a scenario writes its own ledger.");
+        if entry.clicked() {
+            commands.push(ScenarioCommand::Start(id).into());
+        }
+    }
 }
 
 /// Draws the menus (in the top bar's menu bar).
 pub fn menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.menu_button("Ledgerscope", |ui| ledgerscope_menu_ui(ui, shell, commands));
-    ui.menu_button("View", view_menu_ui);
+    ui.menu_button("View", |ui| view_menu_ui(ui, shell, commands));
+    let scenarios = match shell.language {
+        Language::En => "Scenarios",
+        Language::Es => "Escenarios",
+    };
+    ui.menu_button(scenarios, |ui| scenarios_menu_ui(ui, shell, commands));
 }

@@ -12,6 +12,7 @@ mod health_bar;
 pub mod keyboard;
 pub mod menu;
 pub mod recent;
+mod scenarios;
 pub mod shell;
 pub mod start;
 mod tasks;
@@ -41,6 +42,7 @@ use crate::ui::panels::timeline::{TimelineCommand, timeline_ui};
 use crate::ui::panels::what_if::what_if_ui;
 use crate::ui::panels::{Ctx, PanelKind, Panels};
 use crate::ui::prefs::{Look, Prefs};
+use crate::ui::scenarios::Scenarios;
 
 pub use shell::{Connection, Shell};
 pub use tasks::NoFileDialog;
@@ -82,6 +84,11 @@ pub struct LedgerApp {
     /// Where crash reports are written; the newest unseen one is offered
     /// once (`None`: none offered).
     crash_dir: Option<PathBuf>,
+    /// The guided scenario under way, if any.
+    scenarios: Scenarios,
+    /// The stores open before a scenario switched to its training dir
+    /// (Close goes back to them).
+    before_scenario: Option<StoreConfig>,
 }
 
 impl LedgerApp {
@@ -107,7 +114,10 @@ impl LedgerApp {
         if let Some(panel) = start::start_panel() {
             shell.panel = panel;
         }
-        let startup = start::start_commands(shell.panel, options.observe_only);
+        let mut startup = start::start_commands(shell.panel, options.observe_only);
+        if let Some(id) = crate::ui::scenarios::start_scenario() {
+            startup.push(crate::ui::scenarios::ScenarioCommand::Start(id).into());
+        }
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
         shell.mask_forced = options.mask;
@@ -134,6 +144,8 @@ impl LedgerApp {
             ledger_id_read: false,
             pending_link: None,
             crash_dir: None,
+            scenarios: Scenarios::default(),
+            before_scenario: None,
         };
         app.start_connect();
         app
@@ -147,6 +159,21 @@ impl LedgerApp {
     /// The panels' state (for tests and the benchmark).
     pub fn panels(&self) -> &Panels {
         &self.panels
+    }
+
+    /// The guided scenarios' state (for tests).
+    pub fn scenarios(&self) -> &Scenarios {
+        &self.scenarios
+    }
+
+    /// Makes training data dirs under `root` (tests keep them in a temp dir).
+    pub fn set_training_root(&mut self, root: PathBuf) {
+        self.scenarios.training_root = root;
+    }
+
+    /// The data dir of the stores the window opens.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.store_config.data_dir
     }
 
     /// The connected engine, if any.
@@ -273,6 +300,7 @@ impl LedgerApp {
     fn route(&mut self, command: UiCommand, routed: &mut Vec<UiCommand>) {
         let command = match command {
             UiCommand::Shell(command) => return self.handle_shell(command, routed),
+            UiCommand::Scenario(command) => return self.handle_scenario(command, routed),
             other => other,
         };
         let mut ctx = Ctx {
@@ -283,7 +311,7 @@ impl LedgerApp {
             routed,
         };
         match command {
-            UiCommand::Shell(_) => {}
+            UiCommand::Shell(_) | UiCommand::Scenario(_) => {}
             UiCommand::Emit(command) => self.panels.emit.handle(command, &mut ctx),
             UiCommand::Timeline(command) => self.panels.timeline.handle(command, &mut ctx),
             UiCommand::TimeTravel(command) => self.panels.time_travel.handle(command, &mut ctx),
@@ -360,8 +388,9 @@ impl LedgerApp {
         let started = Instant::now();
         let mut commands = Vec::new();
         crate::ui::mask::publish(ui.ctx(), self.shell.mask());
+        crate::ui::scenarios::ui::publish(ui.ctx(), &self.scenarios, &self.shell);
         keyboard::keyboard_commands(ui.ctx(), &self.shell, &mut commands);
-        let (shell, panels) = (&self.shell, &self.panels);
+        let (shell, panels, scenarios) = (&self.shell, &self.panels, &self.scenarios);
         egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, shell, &mut commands));
         egui::CentralPanel::default().show(ui, |ui| match shell.panel {
             PanelKind::Emit => emit_ui(ui, &panels.emit, shell, &mut commands),
@@ -378,6 +407,7 @@ impl LedgerApp {
         history_ui(ui.ctx(), &panels.history, &mut commands);
         dialogs::dialogs_ui(ui.ctx(), shell, &mut commands);
         crash::crash_ui(ui.ctx(), shell, &mut commands);
+        crate::ui::scenarios::scenario_ui(ui.ctx(), scenarios, shell, panels, &mut commands);
         if !commands.is_empty() {
             ui.ctx().request_repaint();
         }

@@ -116,6 +116,9 @@ pub struct Shell {
     pub crash: Option<super::crash::CrashOffer>,
     /// The newest crash report dismissed (its file name; kept in prefs).
     pub crash_seen: Option<String>,
+    /// The window's language (kept in prefs; from the system's locale at
+    /// first).
+    pub language: crate::ui::prefs::Language,
 }
 
 impl Default for Shell {
@@ -154,6 +157,7 @@ impl Default for Shell {
             mask_choices: std::collections::BTreeMap::new(),
             crash: None,
             crash_seen: None,
+            language: crate::ui::prefs::Language::from_env(),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::ui::app::dialogs::Confirm;
 use crate::ui::app::shell::Connection;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::panels::PanelKind;
+use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::health::blocked_text;
 use crate::ui::widgets::lag_gauge::lag_gauge_ui;
 use crate::ui::widgets::{palette, truncated_label_ui};
@@ -71,6 +72,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             }
         }
         ui.separator();
+        let gauges = ui.scope(|ui| {
         for projector in ProjectorId::ALL {
             if let Some(status) = data.status(projector) {
                 let lag = data.lag_events(status);
@@ -93,6 +95,8 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 lag_gauge_ui(ui, short, lag, &detail);
             }
         }
+        });
+        mark_target(ui, Target::LagGauges, gauges.response.rect);
         ui.separator();
         ui.label("Mode:");
         for (observe, name, color) in [(false, "Operate", palette(ui.visuals()).ok), (true, "Observe-only", palette(ui.visuals()).warn)] {
@@ -173,13 +177,12 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
     ui.add_space(2.0);
     ui.horizontal(|ui| {
         for panel in PanelKind::ALL {
-            if ui
-                .selectable_label(
-                    shell.panel == panel,
-                    egui::RichText::new(panel.title()).size(15.0),
-                )
-                .clicked()
-            {
+            let tab = ui.selectable_label(
+                shell.panel == panel,
+                egui::RichText::new(panel.title()).size(15.0),
+            );
+            mark_target(ui, Target::Tab(panel), tab.rect);
+            if tab.clicked() {
                 commands.push(ShellCommand::ShowPanel(panel).into());
             }
         }

@@ -5,6 +5,7 @@
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::panels::operations::OperationsCommand;
+use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::palette;
 
 /// Draws the switch (disabled where nothing may be written, with why on
@@ -23,6 +24,7 @@ pub fn outage_switch_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiC
              and they catch up when you switch it off. Nothing is really broken.",
         )
         .on_disabled_hover_text(shell.write_block_reason().unwrap_or_default());
+    mark_target(ui, Target::OutageSwitch, response.rect);
     if response.changed() {
         commands.push(OperationsCommand::SetOutage(on).into());
     }

@@ -8,6 +8,7 @@ use super::{BulkRefusals, EmitCommand, EmitField, EmitPanel};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
 use crate::ui::jobs::JobKind;
+use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::outage_switch::outage_switch_ui;
@@ -106,7 +107,9 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         ) {
             out.push(EmitCommand::Submit.into());
         }
-        if write_button_ui(ui, shell, "Generate New Event") {
+        let generate = ui.scope(|ui| write_button_ui(ui, shell, "Generate New Event"));
+        mark_target(ui, Target::EmitGenerate, generate.response.rect);
+        if generate.inner {
             out.push(EmitCommand::GenerateAndSubmit.into());
         }
         if ui
@@ -116,13 +119,17 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         {
             out.push(EmitCommand::FillRandom.into());
         }
-        if write_button_if_ui(
-            ui,
-            shell,
-            panel.last_submit.is_some(),
-            Some("Send a booking first."),
-            "Send again (same UUID)",
-        ) {
+        let again = ui.scope(|ui| {
+            write_button_if_ui(
+                ui,
+                shell,
+                panel.last_submit.is_some(),
+                Some("Send a booking first."),
+                "Send again (same UUID)",
+            )
+        });
+        mark_target(ui, Target::EmitSendAgain, again.response.rect);
+        if again.inner {
             out.push(EmitCommand::SendAgain.into());
         }
         // The trainer's switch, where the events are emitted (the same one
@@ -130,7 +137,8 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         outage_switch_ui(ui, shell, out);
     });
     inline_error_ui(ui, panel.errors.wizard.as_ref());
-    answer_ui(ui, panel, shell);
+    let answer = ui.scope(|ui| answer_ui(ui, panel, shell)).response;
+    mark_target(ui, Target::EmitAnswer, answer.rect);
 }
 
 fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
@@ -309,7 +317,10 @@ pub fn emit_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Ve
                 bulk_ui(ui, panel, shell, out);
             });
             ui.separator();
-            ui.heading("Anatomy of the last transaction");
-            anatomy_ui(ui, panel, shell);
+            let anatomy = ui.scope(|ui| {
+                ui.heading("Anatomy of the last transaction");
+                anatomy_ui(ui, panel, shell);
+            });
+            mark_target(ui, Target::EmitAnatomy, anatomy.response.rect);
         });
 }

@@ -12,6 +12,7 @@ use crate::engine::view_order::Needle;
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::human_secs;
 use crate::ui::widgets::table::memory::{MemoryRows, memory_table_ui};
 use crate::ui::widgets::table::{Cell, Line, TableLook};
@@ -88,7 +89,7 @@ fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>
         if ui.button("New").clicked() {
             commands.push(ModelsCommand::New.into());
         }
-        egui::ComboBox::from_id_salt("models_example")
+        let examples = egui::ComboBox::from_id_salt("models_example")
             .selected_text("Load example")
             .show_ui(ui, |ui| {
                 for (i, (file, _)) in EXAMPLES.iter().enumerate() {
@@ -97,6 +98,7 @@ fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>
                     }
                 }
             });
+        mark_target(ui, Target::ModelsExamples, examples.response.rect);
         if ui.button("Reload").clicked() {
             commands.push(ModelsCommand::Reload.into());
         }
@@ -162,6 +164,7 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
                 panel.building.is_none() && shell.connected(),
                 egui::Button::new("Build"),
             );
+            mark_target(ui, Target::ModelsBuild, build.rect);
             if build.clicked() {
                 commands.push(ModelsCommand::Build.into());
             }

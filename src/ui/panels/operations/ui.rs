@@ -10,6 +10,7 @@ use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::jobs::JobKind;
+use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::health::{
     blocked_text, lease_owner_text, lease_timing_text, trouble_detail, trouble_text, whole_secs,
 };
@@ -364,9 +365,11 @@ pub fn operations_ui(
         .show(ui, |ui| {
             projectors_ui(ui, shell, commands);
             ui.separator();
-            replay_ui(ui, panel, shell, commands);
+            let replay = ui.scope(|ui| replay_ui(ui, panel, shell, commands));
+            mark_target(ui, Target::ReplayFromZero, replay.response.rect);
             ui.separator();
-            snapshots_ui(ui, panel, shell, commands);
+            let snapshots = ui.scope(|ui| snapshots_ui(ui, panel, shell, commands));
+            mark_target(ui, Target::Snapshots, snapshots.response.rect);
             ui.separator();
             super::repairs_ui::repairs_ui(ui, panel, shell, commands);
             ui.separator();

@@ -92,14 +92,17 @@ fn controls_ui(
     ui.horizontal(|ui| {
         let mut value = cursor;
         ui.spacing_mut().slider_width = (ui.available_width() - 130.0).max(100.0);
-        if ui
-            .add(
-                egui::Slider::new(&mut value, 0..=head.max(1))
-                    .text("position")
-                    .clamping(egui::SliderClamping::Always),
-            )
-            .changed()
-        {
+        let slider = ui.add(
+            egui::Slider::new(&mut value, 0..=head.max(1))
+                .text("position")
+                .clamping(egui::SliderClamping::Always),
+        );
+        crate::ui::scenarios::mark_target(
+            ui,
+            crate::ui::scenarios::Target::TravelScrubber,
+            slider.rect,
+        );
+        if slider.changed() {
             push(commands, C::SetCursor(value.min(head)));
         }
     });

@@ -1,0 +1,246 @@
+//! The guided scenarios: a fresh training ledger, the steps, the outline,
+//! Spanish, and a step's check.
+
+use super::*;
+use ledgerscope::ui::prefs::Language;
+use ledgerscope::ui::scenarios::Target;
+use ledgerscope::ui::scenarios::ui::outlined_target;
+
+/// The app on `dir` in a 900x600 window, making training dirs under
+/// `training`, speaking `language`.
+fn scenario_harness(
+    dir: &Path,
+    training: &Path,
+    rt: &tokio::runtime::Runtime,
+    language: Language,
+) -> Harness<'static, LedgerApp> {
+    let options = GuiOptions {
+        store: StoreConfig::embedded(dir),
+        engine: EngineConfig::new("gui:test"),
+        observe_only: false,
+        mask: None,
+        runtime: rt.handle().clone(),
+    };
+    let mut app = LedgerApp::with_prefs_path(options, None);
+    app.set_training_root(training.to_path_buf());
+    app.push_command(ShellCommand::SetLanguage(language));
+    let mut harness = Harness::builder()
+        .with_size([900.0, 600.0])
+        .with_accessibility_check(false)
+        .build_ui_state(|ui, app: &mut LedgerApp| app.frame_ui(ui), app);
+    wait_until(&mut harness, "connected", LedgerApp::is_connected);
+    harness
+}
+
+/// The scenario's ledger is made and the window shows it.
+fn scenario_ready(app: &LedgerApp, training: &Path) -> bool {
+    let Some(prepared) = app.scenarios().active.as_ref().and_then(|a| a.prepared()) else {
+        return false;
+    };
+    app.data_dir().starts_with(training)
+        && app.is_connected()
+        && app.shell().head == prepared.head
+        && caught_up(app, prepared.head)
+}
+
+/// Chooses a scenario from the menu (titled `menu`) and waits for its
+/// ledger.
+fn choose(harness: &mut Harness<'static, LedgerApp>, menu: &str, title: &str, training: &Path) {
+    click(harness, menu);
+    click(harness, title);
+    wait_until(harness, "the scenario's ledger", |app| {
+        scenario_ready(app, training)
+    });
+}
+
+fn step_of(app: &LedgerApp) -> usize {
+    app.scenarios()
+        .active
+        .as_ref()
+        .map_or(usize::MAX, |a| a.step)
+}
+
+#[test]
+fn choosing_a_scenario_prepares_a_fresh_training_ledger_and_close_goes_back() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    seed(&harness, &rt, 3);
+    wait_until(&mut harness, "the seeded head", |app| app.shell().head == 3);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "Idempotency: the same UUID twice",
+        training.path(),
+    );
+    let app = harness.state();
+    assert_ne!(app.data_dir(), dir.path());
+    assert_eq!(
+        app.shell().head,
+        12,
+        "the idempotency ledger has 12 bookings"
+    );
+    assert_eq!(app.shell().panel, PanelKind::Emit);
+    let training_text = training.path().display().to_string();
+    assert!(
+        app.shell()
+            .recent
+            .iter()
+            .all(|r| !r.data_dir.starts_with(&training_text)),
+        "a training dir is not a recent connection"
+    );
+    // The harness's data dir was not written.
+    let head = rt.block_on(async {
+        let stores = ledgerscope::store::open_stores(&StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap();
+        ledgerscope::engine::Engine::new(stores, EngineConfig::new("test"))
+            .head()
+            .await
+            .unwrap()
+    });
+    assert_eq!(head, 3);
+    let training_dir = harness.state().data_dir().to_path_buf();
+    click(&mut harness, "Close");
+    wait_until(&mut harness, "back on the data dir", |app| {
+        app.scenarios().active.is_none()
+            && app.data_dir() == dir.path()
+            && app.is_connected()
+            && app.shell().head == 3
+    });
+    // The training dir is removed once the window left it.
+    wait_until(&mut harness, "the training dir removed", |_| {
+        !training_dir.exists()
+    });
+}
+
+#[test]
+fn next_and_back_move_through_the_steps_and_the_outline_follows() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "If PostgreSQL fails",
+        training.path(),
+    );
+    let outlined = |app: &LedgerApp| outlined_target(app.scenarios(), app.shell());
+    assert_eq!(step_of(harness.state()), 0);
+    // The switch is beside Emit's buttons: the class stays on one panel.
+    assert_eq!(harness.state().shell().panel, PanelKind::Emit);
+    assert_eq!(outlined(harness.state()), Some(Target::OutageSwitch));
+    harness.get_by_label("Take the read store down");
+    // The window fits the harness's 900x600.
+    let next = harness.get_by_label("Next").rect();
+    assert!(
+        next.max.x <= 900.0 && next.max.y <= 600.0,
+        "Next at {next:?}"
+    );
+
+    click_until(&mut harness, "Next", "step 2", |app| step_of(app) == 1);
+    assert_eq!(harness.state().shell().panel, PanelKind::Emit);
+    assert_eq!(outlined(harness.state()), Some(Target::EmitGenerate));
+    harness.get_by_label("Commands keep working");
+    // On another panel, the step's tab is outlined.
+    click(&mut harness, "Operations");
+    assert_eq!(
+        outlined(harness.state()),
+        Some(Target::Tab(PanelKind::Emit))
+    );
+
+    click_until(&mut harness, "Back", "step 1", |app| step_of(app) == 0);
+    assert_eq!(outlined(harness.state()), Some(Target::OutageSwitch));
+}
+
+#[test]
+fn the_scenarios_speak_spanish_when_the_window_does() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::Es);
+    choose(
+        &mut harness,
+        "Escenarios",
+        "Idempotencia: el mismo UUID dos veces",
+        training.path(),
+    );
+    harness.get_by_label("Envía una reserva");
+    harness.get_by_label("Siguiente");
+    harness.get_by_label("Cerrar");
+    assert!(harness.query_by_label("Next").is_none());
+    assert!(harness.query_by_label("Send a booking").is_none());
+}
+
+#[test]
+fn the_idempotency_check_holds_once_the_duplicate_is_sent() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "Idempotency: the same UUID twice",
+        training.path(),
+    );
+    let check = |app: &LedgerApp| app.scenarios().check(app.shell(), app.panels());
+    assert_eq!(check(harness.state()), Some(false));
+    click_until(&mut harness, "Generate New Event", "a new event", |app| {
+        check(app) == Some(true)
+    });
+    assert_eq!(harness.state().shell().head, 13);
+    harness.get_by_label("Done: a new event is in the ledger.");
+
+    click_until(&mut harness, "Next", "step 2", |app| step_of(app) == 1);
+    assert_eq!(check(harness.state()), Some(false));
+    click_until(
+        &mut harness,
+        "Send again (same UUID)",
+        "the duplicate detected",
+        |app| check(app) == Some(true),
+    );
+    assert_eq!(
+        harness.state().shell().head,
+        13,
+        "a duplicate stores nothing"
+    );
+    harness.get_by_label("Done: a duplicate was detected; the head did not move.");
+}
+
+#[test]
+fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "Time travel: Calle A -> Calle B",
+        training.path(),
+    );
+    let marker = |app: &LedgerApp| {
+        app.scenarios()
+            .active
+            .as_ref()
+            .and_then(|a| a.prepared())
+            .and_then(|p| p.marker)
+    };
+    let at = marker(harness.state()).expect("the move's position");
+    wait_until(&mut harness, "the move selected in the timeline", |app| {
+        app.shell().panel == PanelKind::Timeline
+            && app.panels().timeline.selected_position == Some(at)
+    });
+    click_until(&mut harness, "Next", "step 2", |app| step_of(app) == 1);
+    assert_eq!(harness.state().shell().panel, PanelKind::TimeTravel);
+    let check = |app: &LedgerApp| app.scenarios().check(app.shell(), app.panels());
+    assert_eq!(
+        check(harness.state()),
+        Some(false),
+        "the cursor is at the head"
+    );
+    harness
+        .state_mut()
+        .push_command(ledgerscope::ui::panels::time_travel::TimeTravelCommand::SetCursor(at - 1));
+    wait_until(&mut harness, "the check before the move", |app| {
+        check(app) == Some(true)
+    });
+}
