@@ -30,11 +30,11 @@ cargo test --locked --test real_servers --no-run >&2 || exit 2
 # on the embedded store (eight processes on the same SQLite files), and the
 # servers' drill at the size that fits its bound.
 drills=(
-    "concurrency|eight_writers_two_projecting_instances|5400|LEDGERSCOPE_CONCURRENCY_COMMANDS=1000 LEDGERSCOPE_CONCURRENCY_STORES=embedded"
-    "concurrency-servers|eight_writers_two_projecting_instances|2400|LEDGERSCOPE_CONCURRENCY_COMMANDS=60"
-    "stream|read_store_down_during_a_stream_then_catch_up|3600|LEDGERSCOPE_STREAM_COMMANDS=5000 LEDGERSCOPE_STREAM_LEDGER=embedded"
-    "stream-servers|read_store_down_during_a_stream_then_catch_up|1800|LEDGERSCOPE_STREAM_COMMANDS=400"
-    "replay|sigkill_mid_replay_leaves_the_old_tables|1800|LEDGERSCOPE_REPLAY_EVENTS=300000"
+    "concurrency|concurrency::eight_writers_two_projecting_instances|5400|LEDGERSCOPE_CONCURRENCY_COMMANDS=1000 LEDGERSCOPE_CONCURRENCY_STORES=embedded"
+    "concurrency-servers|concurrency::eight_writers_two_projecting_instances|2400|LEDGERSCOPE_CONCURRENCY_COMMANDS=60"
+    "stream|outages::read_store_down_during_a_stream_then_catch_up|3600|LEDGERSCOPE_STREAM_COMMANDS=5000 LEDGERSCOPE_STREAM_LEDGER=embedded"
+    "stream-servers|outages::read_store_down_during_a_stream_then_catch_up|1800|LEDGERSCOPE_STREAM_COMMANDS=400"
+    "replay|outages::sigkill_mid_replay_leaves_the_old_tables|1800|LEDGERSCOPE_REPLAY_EVENTS=300000"
 )
 wanted=("$@")
 passed=0
@@ -52,6 +52,10 @@ for drill in "${drills[@]}"; do
     env $sizes timeout --kill-after=30 "$limit" \
         cargo test --locked --test real_servers -- --exact "$test" --nocapture >"$log" 2>&1
     rc=$?
+    # A name that matches no test runs nothing and exits 0: that is no pass.
+    if [ "$rc" = 0 ] && ! grep -q "^test result: ok. 1 passed" "$log"; then
+        rc=3
+    fi
     secs=$(( $(date +%s) - started ))
     # A drill cut off mid-outage leaves a server stopped: bring both back.
     scripts/services.sh start >/dev/null 2>&1
@@ -60,7 +64,11 @@ for drill in "${drills[@]}"; do
         verdict="pass"
         passed=$((passed + 1))
     else
-        [ "$rc" = 124 ] && verdict="FAIL (over $limit s)" || verdict="FAIL (exit $rc)"
+        case "$rc" in
+            124) verdict="FAIL (over $limit s)" ;;
+            3) verdict="FAIL (no test named $test ran)" ;;
+            *) verdict="FAIL (exit $rc)" ;;
+        esac
         failed=$((failed + 1))
         figure="${figure:-$test | $sizes | no figure}"
     fi

@@ -408,7 +408,7 @@ pub(super) async fn replace_all_contract(read: Arc<dyn ReadStore>) {
 /// `read_range`'s entry gives. The odd rows are ones a foreign writer or a
 /// hand edit could leave: each differs from a good wizard in one column.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-pub(super) async fn sqlite_fold_range_is_read_range_decoded() {
+async fn sqlite_fold_range_is_read_range_decoded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.sqlite3");
     let ledger = SqliteLedger::open(&path, false).unwrap();

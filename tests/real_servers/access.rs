@@ -6,7 +6,7 @@ use super::*;
 /// MongoDB driver's `tls`/`tlsCAFile`/`tlsCertificateKeyFile`; a wrong CA or
 /// host name fails with one sentence naming the server.
 #[test]
-pub(super) fn tls_as_production_configures_it() {
+fn tls_as_production_configures_it() {
     let _serial = serial();
     let (Some(pg), Some(mongo), Some(pg_tls), Some(mongo_tls), Some(tls_dir)) = (
         server("LEDGERSCOPE_POSTGRES_URL"),
@@ -163,7 +163,7 @@ pub(super) fn assert_clear_failure(
 }
 
 #[test]
-pub(super) fn bad_uris_and_credentials_fail_clearly() {
+fn bad_uris_and_credentials_fail_clearly() {
     let _serial = serial();
     let (Some(mongo), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -284,7 +284,7 @@ pub(super) fn pg_tables(url: &str, schema: &str) -> Vec<String> {
 /// that does not exist) or for its own input (a 121-character name) creates
 /// nothing in any store: no MongoDB collection or identity, no table.
 #[test]
-pub(super) fn a_refused_command_creates_no_store() {
+fn a_refused_command_creates_no_store() {
     let _serial = serial();
     let (Some(mongo), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -334,7 +334,7 @@ pub(super) fn a_refused_command_creates_no_store() {
 /// reported as missing by `status` (exit 0), as a data dir without
 /// `views.sqlite3` is, and `verify` says so in one sentence (exit 2).
 #[test]
-pub(super) fn a_database_without_read_tables_is_reported_missing() {
+fn a_database_without_read_tables_is_reported_missing() {
     let _serial = serial();
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
         return;

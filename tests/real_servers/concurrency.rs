@@ -8,7 +8,7 @@ use super::*;
 /// commands with the same UUIDs, each seed from two processes at once, adds
 /// nothing.
 #[test]
-pub(super) fn eight_writers_two_projecting_instances() {
+fn eight_writers_two_projecting_instances() {
     let _serial = serial();
     // `LEDGERSCOPE_CONCURRENCY_STORES=embedded`: the same processes on the
     // embedded store's files (the volume drill of scripts/soak.sh: FerretDB

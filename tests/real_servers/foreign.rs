@@ -10,7 +10,7 @@ use super::*;
 /// rest is reported by position or counted, projectors skip or cross it,
 /// nothing crashes.
 #[test]
-pub(super) fn foreign_documents_are_reported_and_skipped() {
+fn foreign_documents_are_reported_and_skipped() {
     use mongodb::bson::{Document, doc, oid::ObjectId};
     let _serial = serial();
     let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
@@ -166,7 +166,7 @@ pub(super) fn foreign_documents_are_reported_and_skipped() {
 /// before it: `project` catches up (checkpoints at the head, not 0),
 /// `export` ends and names it, later commands project, `verify` agrees.
 #[test]
-pub(super) fn a_fractional_position_is_unpositioned_and_stalls_no_reader() {
+fn a_fractional_position_is_unpositioned_and_stalls_no_reader() {
     use mongodb::bson::{Bson, Document, doc};
     let _serial = serial();
     let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
@@ -259,7 +259,7 @@ pub(super) fn a_fractional_position_is_unpositioned_and_stalls_no_reader() {
 /// ledger filled: named with both ledgers, nothing projected into it,
 /// `project` exits 3, and `replay --rebuild-foreign` rebuilds it.
 #[test]
-pub(super) fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_written() {
+fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_written() {
     let _serial = serial();
     let (Some(uri), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -331,7 +331,7 @@ pub(super) fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_wri
 /// which today's `ledgerscope` names them as the newer schema (`status`,
 /// `project` exits 3).
 #[test]
-pub(super) fn postgres_tables_of_another_schema_version_are_named_refused_and_rebuilt() {
+fn postgres_tables_of_another_schema_version_are_named_refused_and_rebuilt() {
     use ledgerscope::domain::ProjectorId;
     use ledgerscope::domain::model::ModelVersions;
     use ledgerscope::engine::{Engine, EngineConfig, EngineError, JobControl, ReplayOptions};

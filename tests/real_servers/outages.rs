@@ -5,7 +5,7 @@ use super::*;
 /// Ledger server stopped: `emit` fails with one sentence naming the server,
 /// exit 2, within the timeout; after the restart no trace of it.
 #[test]
-pub(super) fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
+fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
     let _serial = serial();
     let Some(uri) = server("LEDGERSCOPE_MONGO_URI") else {
         return;
@@ -58,7 +58,7 @@ pub(super) fn ledger_down_emit_fails_clearly_and_leaves_no_trace() {
 /// after the restart the projectors catch up by themselves; `verify` is in
 /// sync and no position is lost or doubled.
 #[test]
-pub(super) fn read_store_down_during_a_stream_then_catch_up() {
+fn read_store_down_during_a_stream_then_catch_up() {
     let _serial = serial();
     let (Some(uri), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -197,7 +197,7 @@ pub(super) fn read_store_down_during_a_stream_then_catch_up() {
 /// (`LEDGERSCOPE_REPLAY_EVENTS`) appended in bulk after them, so the copy
 /// runs long enough to be killed in.
 #[test]
-pub(super) fn sigkill_mid_replay_leaves_the_old_tables() {
+fn sigkill_mid_replay_leaves_the_old_tables() {
     use std::io::BufRead;
     let _serial = serial();
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {

@@ -49,7 +49,7 @@ pub(super) fn model_bookings(app: &App) -> Vec<(String, String, String, String)>
 /// after the restart the published table catches up by itself, like the
 /// built-ins; a replay then rebuilds it with the same rows.
 #[test]
-pub(super) fn a_published_model_catches_up_after_a_read_store_outage_and_survives_a_replay() {
+fn a_published_model_catches_up_after_a_read_store_outage_and_survives_a_replay() {
     let _serial = serial();
     let (Some(uri), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),

@@ -3,7 +3,7 @@ use super::*;
 /// Every adapter mix opens and answers (`status`): Mongo + Postgres, Mongo +
 /// embedded views, embedded ledger + Postgres.
 #[test]
-pub(super) fn every_store_mix_works() {
+fn every_store_mix_works() {
     let _serial = serial();
     let (Some(uri), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -127,7 +127,7 @@ pub(super) fn every_store_mix_works() {
 /// `verify` is in sync after it, and the repair is a document of the
 /// `repairs` collection with its documented fields.
 #[test]
-pub(super) fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
+fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
     let _serial = serial();
     let (Some(uri), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),
@@ -231,7 +231,7 @@ pub(super) fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongo
 /// read is ignored and said), then a service of PGSERVICEFILE. A wrong
 /// password is refused without being shown or logged.
 #[test]
-pub(super) fn postgres_passwords_come_from_the_environment_pgpass_and_service_files() {
+fn postgres_passwords_come_from_the_environment_pgpass_and_service_files() {
     let _serial = serial();
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
         return;
@@ -356,7 +356,7 @@ pub(super) fn postgres_passwords_come_from_the_environment_pgpass_and_service_fi
 /// and imports into the embedded store with the same counts, and
 /// `subject` lists the person's events as an independent reading does.
 #[test]
-pub(super) fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
+fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
     let _serial = serial();
     let (Some(mongo), Some(pg)) = (
         server("LEDGERSCOPE_MONGO_URI"),

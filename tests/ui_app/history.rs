@@ -6,7 +6,7 @@ pub(super) fn shown_history(app: &LedgerApp) -> Option<&ledgerscope::domain::Row
 }
 
 #[test]
-pub(super) fn row_history_opens_from_time_travel_compare_and_the_timeline() {
+fn row_history_opens_from_time_travel_compare_and_the_timeline() {
     use ledgerscope::domain::ChangeUserAddress;
     use ledgerscope::ui::panels::history::HistoryCommand;
 
@@ -136,7 +136,7 @@ pub(super) fn row_history_opens_from_time_travel_compare_and_the_timeline() {
 }
 
 #[test]
-pub(super) fn over_time_draws_the_state_across_the_ledger_and_a_click_travels_there() {
+fn over_time_draws_the_state_across_the_ledger_and_a_click_travels_there() {
     use ledgerscope::domain::SeriesBy;
 
     let dir = tempfile::tempdir().unwrap();
@@ -220,7 +220,7 @@ pub(super) fn over_time_draws_the_state_across_the_ledger_and_a_click_travels_th
 }
 
 #[test]
-pub(super) fn what_if_from_the_timeline_simulates_without_the_event_and_names_the_no_ops() {
+fn what_if_from_the_timeline_simulates_without_the_event_and_names_the_no_ops() {
     use ledgerscope::store::EventFilter;
     use ledgerscope::ui::panels::timeline::TimelineCommand;
     use ledgerscope::ui::panels::what_if::{WhatIfCommand, WhatIfField};

@@ -1,7 +1,7 @@
 use super::*;
 
 #[test]
-pub(super) fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
+fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
@@ -61,7 +61,7 @@ pub(super) fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
 }
 
 #[test]
-pub(super) fn replay_from_operations_runs_to_completion_and_snapshots_restore() {
+fn replay_from_operations_runs_to_completion_and_snapshots_restore() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
@@ -115,7 +115,7 @@ pub(super) fn replay_from_operations_runs_to_completion_and_snapshots_restore() 
 }
 
 #[test]
-pub(super) fn observe_only_disables_every_write_control() {
+fn observe_only_disables_every_write_control() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, true);
@@ -152,7 +152,7 @@ pub(super) fn observe_only_disables_every_write_control() {
 }
 
 #[test]
-pub(super) fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirmation() {
+fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt_on_confirmation() {
     let (theirs, ours) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let rt = runtime();
     projected_ledger(theirs.path(), &rt, 12, 1);
@@ -206,7 +206,7 @@ pub(super) fn read_tables_of_another_ledger_are_named_in_the_top_bar_and_rebuilt
 }
 
 #[test]
-pub(super) fn a_hole_another_writer_left_is_marked_in_the_timeline() {
+fn a_hole_another_writer_left_is_marked_in_the_timeline() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     projected_ledger(dir.path(), &rt, 5, 3);
@@ -237,7 +237,7 @@ pub(super) fn a_hole_another_writer_left_is_marked_in_the_timeline() {
 }
 
 #[test]
-pub(super) fn browse_without_a_file_dialog_says_to_type_the_path() {
+fn browse_without_a_file_dialog_says_to_type_the_path() {
     let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
         || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
     let zenity = std::env::var_os("PATH")
@@ -273,7 +273,7 @@ pub(super) fn browse_without_a_file_dialog_says_to_type_the_path() {
 }
 
 #[test]
-pub(super) fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
+fn a_preferences_file_that_cannot_be_saved_is_shown_not_swallowed() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     // Its parent is a file: neither the directory nor the file can be made.

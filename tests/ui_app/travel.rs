@@ -1,7 +1,7 @@
 use super::*;
 
 #[test]
-pub(super) fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
+fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplicate() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
@@ -63,7 +63,7 @@ pub(super) fn generated_event_shows_in_timeline_and_same_uuid_again_is_a_duplica
 }
 
 #[test]
-pub(super) fn scrubbing_changes_the_counts() {
+fn scrubbing_changes_the_counts() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
@@ -125,7 +125,7 @@ pub(super) fn first_emails(
 }
 
 #[test]
-pub(super) fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
+fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
@@ -206,7 +206,7 @@ pub(super) fn time_travel_tables_show_the_rows_read_a_page_at_a_time() {
 }
 
 #[test]
-pub(super) fn compare_two_positions_lists_the_differing_rows() {
+fn compare_two_positions_lists_the_differing_rows() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let mut h = harness(dir.path(), &rt, false);
