@@ -244,3 +244,45 @@ fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber(
         check(app) == Some(true)
     });
 }
+
+#[test]
+fn the_snapshots_scenario_recovers_from_its_own_snapshot_not_one_at_the_head() {
+    let rt = runtime();
+    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
+    choose(
+        &mut harness,
+        "Scenarios",
+        "Snapshots: recovery timed",
+        training.path(),
+    );
+    let prepared = |app: &LedgerApp| {
+        app.scenarios()
+            .active
+            .as_ref()
+            .and_then(|a| a.prepared())
+            .cloned()
+            .unwrap()
+    };
+    let made = prepared(harness.state());
+    let at = made.marker.expect("the scenario's snapshot");
+    assert!(at < made.head, "snapshot at {at} of {}", made.head);
+    click_until(&mut harness, "Next", "the timing step", |app| {
+        step_of(app) == 1
+    });
+    click(&mut harness, "Time both recoveries");
+    wait_until(&mut harness, "both recoveries timed", |app| {
+        app.scenarios()
+            .active
+            .as_ref()
+            .is_some_and(|a| a.times.is_some())
+    });
+    let app = harness.state();
+    let times = app.scenarios().active.as_ref().unwrap().times.clone();
+    let times = times.unwrap().expect("both timed");
+    // No pass over the training ledger left a snapshot at the head: the
+    // recovery starts at the scenario's snapshot and folds the rest.
+    assert_eq!(times.snapshot_at, Some(at));
+    assert_eq!(times.from_snapshot.1, made.head - at);
+    assert_eq!(times.from_zero.1, made.head);
+}

@@ -24,15 +24,34 @@ const IDLE_REFRESH_EVERY_TICKS: u64 = 4;
 const LEASE_TIMING_EVERY: Duration = Duration::from_secs(2);
 
 impl LedgerApp {
+    /// Whether the stores are a scenario's training data dir.
+    fn in_training_dir(&self) -> bool {
+        self.store_config.mongo_uri.is_none()
+            && !self.store_config.uses_postgres()
+            && self
+                .store_config
+                .data_dir
+                .starts_with(&self.scenarios.training_root)
+    }
+
     /// Starts opening the configured stores.
     pub(super) fn start_connect(&mut self) {
         self.shell.connection = Connection::Connecting;
-        let (store, config, observe, outbox) = (
+        let (store, mut config, observe, outbox) = (
             self.store_config.clone(),
             self.engine_config.clone(),
             self.shell.observe_only,
             self.outbox.clone(),
         );
+        // A scenario's ledger is small and its snapshots are the
+        // scenario's: no history pass and no automatic snapshots, whose
+        // snapshot at the head would leave the snapshots scenario's
+        // recovery nothing to fold after the snapshot it shows.
+        if self.in_training_dir() {
+            config.history_pass = false;
+            config.snapshot_every = 0;
+            config.snapshot_delta_every = 0;
+        }
         self.spawn(connect(store, config, observe, outbox));
     }
 
@@ -55,11 +74,7 @@ impl LedgerApp {
         tracing::info!(ledger = %ledger, read = %read, instance = %engine.config().instance_id, "connected");
         self.shell.connection = Connection::Connected;
         // A scenario's training dir is not a connection to come back to.
-        if !self
-            .store_config
-            .data_dir
-            .starts_with(&self.scenarios.training_root)
-        {
+        if !self.in_training_dir() {
             super::recent::remember(
                 &mut self.shell.recent,
                 super::recent::RecentConnection::of(&self.store_config),
