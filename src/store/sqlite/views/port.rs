@@ -160,10 +160,13 @@ impl ReadStore for SqliteViews {
                 conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=FILE;")
                     .map_err(|e| map_err(&store, e))?;
                 let result = bulk_load(conn, &store, ledger, versions, rows.as_ref(), &control);
-                if result.is_err() {
-                    let _ = conn.execute_batch(
+                if result.is_err()
+                    && let Err(error) = conn.execute_batch(
                         "DROP TABLE IF EXISTS users_next; DROP TABLE IF EXISTS bookings_next;",
-                    );
+                    )
+                {
+                    // The next replay drops them before it loads.
+                    tracing::warn!(%error, "the half-loaded tables of a failed replay were left");
                 }
                 let restored = conn
                     .execute_batch(
@@ -175,6 +178,7 @@ impl ReadStore for SqliteViews {
             })
             .await
     }
+
     async fn published(&self) -> StoreResult<Vec<PublishedModel>> {
         let store = self.store();
         self.reader
