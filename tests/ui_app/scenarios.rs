@@ -3,8 +3,8 @@
 
 use super::*;
 use ledgerscope::ui::prefs::Language;
-use ledgerscope::ui::scenarios::Target;
 use ledgerscope::ui::scenarios::ui::outlined_target;
+use ledgerscope::ui::scenarios::{Prepared, Target};
 
 /// The app on `dir` in a 900x600 window, making training dirs under
 /// `training`, speaking `language`.
@@ -32,9 +32,14 @@ fn scenario_harness(
     harness
 }
 
+/// The ledger the scenario under way made (`None`: none yet).
+fn prepared(app: &LedgerApp) -> Option<&Prepared> {
+    app.scenarios().active.as_ref().and_then(|a| a.prepared())
+}
+
 /// The scenario's ledger is made and the window shows it.
 fn scenario_ready(app: &LedgerApp, training: &Path) -> bool {
-    let Some(prepared) = app.scenarios().active.as_ref().and_then(|a| a.prepared()) else {
+    let Some(prepared) = prepared(app) else {
         return false;
     };
     app.data_dir().starts_with(training)
@@ -217,14 +222,9 @@ fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber(
         "Time travel: Calle A -> Calle B",
         training.path(),
     );
-    let marker = |app: &LedgerApp| {
-        app.scenarios()
-            .active
-            .as_ref()
-            .and_then(|a| a.prepared())
-            .and_then(|p| p.marker)
-    };
-    let at = marker(harness.state()).expect("the move's position");
+    let at = prepared(harness.state())
+        .and_then(|p| p.marker)
+        .expect("the move's position");
     wait_until(&mut harness, "the move selected in the timeline", |app| {
         app.shell().panel == PanelKind::Timeline
             && app.panels().timeline.selected_position == Some(at)
@@ -256,15 +256,9 @@ fn the_snapshots_scenario_recovers_from_its_own_snapshot_not_one_at_the_head() {
         "Snapshots: recovery timed",
         training.path(),
     );
-    let prepared = |app: &LedgerApp| {
-        app.scenarios()
-            .active
-            .as_ref()
-            .and_then(|a| a.prepared())
-            .cloned()
-            .unwrap()
-    };
-    let made = prepared(harness.state());
+    let made = prepared(harness.state())
+        .cloned()
+        .expect("the scenario's ledger");
     let at = made.marker.expect("the scenario's snapshot");
     assert!(at < made.head, "snapshot at {at} of {}", made.head);
     click_until(&mut harness, "Next", "the timing step", |app| {
