@@ -11,7 +11,6 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 use uuid::Uuid;
 
 use super::pos;
-use super::rows::bad_row;
 use crate::domain::model::{
     CellReader, CellWriter, Column, DescribedRow, SqlType, TableDescription, WriteCells,
 };
@@ -282,4 +281,12 @@ pub(super) fn row_of<R: DescribedRow>(store: &str, row: &tokio_postgres::Row) ->
         table: R::DESCRIPTION.name,
         columns: R::DESCRIPTION.columns,
     })
+}
+
+/// A read-store row that does not hold what its table says.
+pub(super) fn bad_row(store: &str, table: &str, what: String) -> StoreError {
+    StoreError::Failed {
+        store: store.to_string(),
+        message: format!("{table}: {what}"),
+    }
 }

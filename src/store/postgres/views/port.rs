@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::rows::{LoadError, apply_change, bad_row};
+use super::cells::bad_row;
+use super::rows::{LoadError, apply_change};
 use super::{PostgresViews, SET_POSITION, pos};
 use crate::domain::model::{ModelVersions, Value};
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};

@@ -7,7 +7,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::rows::bad_row;
+use super::cells::bad_row;
 use super::{PostgresViews, SCHEMA_LOCK, pos};
 use crate::domain::model::{ColumnType, ModelDef, TableDef, Value};
 use crate::store::published::{

@@ -5,7 +5,8 @@
 
 use uuid::Uuid;
 
-use super::rows::{apply_change, bad_row};
+use super::cells::bad_row;
+use super::rows::apply_change;
 use super::{PostgresViews, pos};
 use crate::domain::model::ModelVersions;
 use crate::domain::{ProjectorId, RowChange};

@@ -6,19 +6,10 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 
 use super::cells::{PgCells, copy_types, insert_sql, params, update_sql};
 use super::{COPY_STEP_ROWS, SCHEMA_LOCK, STATE_SQL, stamp, tables_sql};
-use crate::domain::model::{DescribedRow, ModelVersions, WriteCells};
+use crate::domain::model::{DescribedRow, WriteCells};
 use crate::domain::{BookingRow, RowChange, UserRow};
 use crate::store::postgres::{map_pg, map_pool};
-use crate::store::{BulkControl, ReadStamp, StoreError, StoreResult};
-
-pub(super) fn stamp_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<ReadStamp> {
-    let e = |err: tokio_postgres::Error| bad_row(store, "ledger_identity", err.to_string());
-    Ok(ReadStamp {
-        ledger_id: row.try_get(0).map_err(e)?,
-        stamped_at: row.try_get(1).map_err(e)?,
-        versions: ModelVersions::FIRST,
-    })
-}
+use crate::store::{BulkControl, StoreError, StoreResult};
 
 pub(super) async fn create_schema(pool: &deadpool_postgres::Pool, store: &str) -> StoreResult<()> {
     let mut client = pool.get().await.map_err(|e| map_pool(store, e))?;
@@ -35,13 +26,6 @@ pub(super) async fn create_schema(pool: &deadpool_postgres::Pool, store: &str) -
     .await
     .map_err(|e| map_pg(store, &e))?;
     tx.commit().await.map_err(|e| map_pg(store, &e))
-}
-
-pub(super) fn bad_row(store: &str, table: &str, what: String) -> StoreError {
-    StoreError::Failed {
-        store: store.to_string(),
-        message: format!("{table}: {what}"),
-    }
 }
 
 pub(super) async fn apply_change(

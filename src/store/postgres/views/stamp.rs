@@ -7,7 +7,7 @@ use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::PostgresViews;
-use super::rows::{bad_row, stamp_of};
+use super::cells::bad_row;
 use crate::domain::model::ModelVersions;
 use crate::store::{ReadStamp, StoreError, StoreResult};
 
@@ -157,4 +157,14 @@ impl PostgresViews {
         tx.commit().await.map_err(|e| self.err(e))?;
         Ok(true)
     }
+}
+
+/// The ledger identity row as a stamp (the versions are read apart).
+pub(super) fn stamp_of(store: &str, row: &tokio_postgres::Row) -> StoreResult<ReadStamp> {
+    let e = |err: tokio_postgres::Error| bad_row(store, "ledger_identity", err.to_string());
+    Ok(ReadStamp {
+        ledger_id: row.try_get(0).map_err(e)?,
+        stamped_at: row.try_get(1).map_err(e)?,
+        versions: ModelVersions::FIRST,
+    })
 }
