@@ -127,7 +127,6 @@ fn tls_as_production_configures_it() {
     ok(&mongo_app(&system_store), &["status", "--json"], true);
     // One FerretDB behind both listeners: drop through the plain one.
     drop_mongo_db(&mongo, &good.mongo.as_ref().unwrap().1);
-    drop_schema(&pg, &schema);
 }
 
 // ---------------------------------------------------------------- bad addresses
@@ -327,7 +326,6 @@ fn a_refused_command_creates_no_store() {
     assert!(out["error"].as_str().unwrap().contains("name"), "{out}");
     assert_eq!(mongo_collections(&mongo, &db), Vec::<String>::new());
     assert_eq!(pg_tables(&pg, &schema), Vec::<String>::new(), "no table");
-    drop_schema(&pg, &schema);
 }
 
 /// A PostgreSQL database that answers but holds no read tables is
@@ -373,5 +371,4 @@ fn a_database_without_read_tables_is_reported_missing() {
         Vec::<String>::new(),
         "nothing made"
     );
-    drop_schema(&pg, &schema);
 }

@@ -166,8 +166,7 @@ fn eight_writers_two_projecting_instances() {
         ),
     );
     drop(instances);
-    if let Some((uri, pg, _, schema)) = servers {
+    if let Some((uri, _pg, _, _schema)) = servers {
         drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
-        drop_schema(&pg, &schema);
     }
 }

@@ -267,7 +267,7 @@ fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_written() {
     ) else {
         return;
     };
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let first = App {
         data_dir: dir.path().to_path_buf(),
@@ -322,7 +322,6 @@ fn a_postgres_schema_of_another_mongodb_ledger_is_named_and_never_written() {
     for app in [&first, &second] {
         drop_mongo_db(&uri, &app.mongo.as_ref().unwrap().1);
     }
-    drop_schema(&pg, &schema);
 }
 
 /// PostgreSQL read tables made by today's build, opened by a build whose
@@ -341,7 +340,7 @@ fn postgres_tables_of_another_schema_version_are_named_refused_and_rebuilt() {
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
         return;
     };
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
@@ -438,5 +437,4 @@ fn postgres_tables_of_another_schema_version_are_named_refused_and_rebuilt() {
     );
     let (code, project) = app.json(&["project", "--json"]);
     assert_eq!(code, 3, "{project}");
-    drop_schema(&pg, &schema);
 }

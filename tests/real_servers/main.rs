@@ -168,8 +168,9 @@ fn drop_mongo_db(uri: &str, db: &str) {
     });
 }
 
-/// A fresh schema and a URL whose search_path points at it.
-fn fresh_schema(url: &str) -> (String, String) {
+/// A fresh schema and a URL whose search_path points at it; the schema is
+/// dropped when the guard is (also when the test fails).
+fn fresh_schema(url: &str) -> (String, Schema) {
     let schema = unique("ls_real");
     runtime().block_on(async {
         let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -184,8 +185,36 @@ fn fresh_schema(url: &str) -> (String, String) {
     let sep = if url.contains('?') { '&' } else { '?' };
     (
         format!("{url}{sep}options=-csearch_path%3D{schema}"),
-        schema,
+        Schema {
+            server: url.to_string(),
+            name: schema,
+        },
     )
+}
+
+/// A test's own PostgreSQL schema (its name, as text), dropped with it.
+struct Schema {
+    server: String,
+    name: String,
+}
+
+impl std::ops::Deref for Schema {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        drop_schema(&self.server, &self.name);
+    }
 }
 
 fn drop_schema(url: &str, schema: &str) {

@@ -74,7 +74,7 @@ fn read_store_down_during_a_stream_then_catch_up() {
     // Paced over about six seconds, so the outage falls inside the stream
     // (a slower server only makes the stream longer).
     let rate = format!("{:.1}", (commands as f64 / 6.0).max(10.0));
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
@@ -187,7 +187,6 @@ fn read_store_down_during_a_stream_then_catch_up() {
     if let Some((_, db)) = &app.mongo {
         drop_mongo_db(&uri, db);
     }
-    drop_schema(&pg, &schema);
 }
 
 /// SIGKILL in the middle of a replay into PostgreSQL, once while it reads
@@ -203,7 +202,7 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
     let Some(pg) = server("LEDGERSCOPE_POSTGRES_URL") else {
         return;
     };
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
@@ -285,5 +284,4 @@ fn sigkill_mid_replay_leaves_the_old_tables() {
         (0, &Value::Bool(true), Some(0)),
         "{verify}"
     );
-    drop_schema(&pg, &schema);
 }

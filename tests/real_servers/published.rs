@@ -57,7 +57,7 @@ fn a_published_model_catches_up_after_a_read_store_outage_and_survives_a_replay(
     ) else {
         return;
     };
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let app = App {
         data_dir: dir.path().to_path_buf(),
@@ -113,5 +113,4 @@ fn a_published_model_catches_up_after_a_read_store_outage_and_survives_a_replay(
     if let Some((_, db)) = &app.mongo {
         drop_mongo_db(&uri, db);
     }
-    drop_schema(&pg, &schema);
 }

@@ -116,9 +116,8 @@ fn every_store_mix_works() {
         if let Some((db, _)) = app.mongo.as_ref().map(|(u, d)| (d.clone(), u)) {
             drop_mongo_db(&uri, &db);
         }
-        if let Some((_, s)) = schema {
-            drop_schema(&pg, &s);
-        }
+        // (the schema, if any, is dropped with its guard)
+        drop(schema);
     }
 }
 
@@ -135,7 +134,7 @@ fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
     ) else {
         return;
     };
-    let (scoped, schema) = fresh_schema(&pg);
+    let (scoped, _schema) = fresh_schema(&pg);
     let dir = tempdir();
     let db = unique("ls_repair");
     let app = App {
@@ -223,7 +222,6 @@ fn a_targeted_repair_fixes_drifted_rows_and_keeps_its_report_in_mongodb() {
     assert!(stored.get_datetime("at").is_ok(), "{stored}");
     assert!(stored.get_str("read_store").unwrap().contains("postgresql"));
     drop_mongo_db(&uri, &db);
-    drop_schema(&pg, &schema);
 }
 
 /// A read store named without a password on the command line: the URL's
@@ -348,7 +346,6 @@ fn postgres_passwords_come_from_the_environment_pgpass_and_service_files() {
     assert_eq!(status["head"], 6, "{status}");
     let log = std::fs::read_to_string(dir.path().join("logs").join("ledgerscope.log")).unwrap();
     assert!(!log.contains("s3cret"), "no password in the log: {log}");
-    drop_schema(&pg, &schema);
 }
 
 /// On MongoDB + PostgreSQL, personal data is masked by default in every
@@ -366,7 +363,7 @@ fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
     };
     let dir = tempdir();
     let db = unique("ls_mask");
-    let (url, schema) = fresh_schema(&pg);
+    let (url, _schema) = fresh_schema(&pg);
     let app = App {
         data_dir: dir.path().join("servers"),
         mongo: Some((mongo.clone(), db.clone())),
@@ -485,5 +482,4 @@ fn server_stores_mask_by_default_and_the_training_copy_and_subject_work() {
         "masked: {subject}"
     );
     drop_mongo_db(&mongo, &db);
-    drop_schema(&pg, &schema);
 }
