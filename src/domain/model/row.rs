@@ -121,10 +121,10 @@ pub trait CellReader {
     fn uuid(&mut self) -> Result<Uuid, Self::Error>;
     /// Text.
     fn text(&mut self) -> Result<String, Self::Error>;
-    /// Text parsed by `parse` (its `Err` is the reason, for the error).
-    fn parse_text<T>(
+    /// Text parsed by `parse` (its `Err` says why, in the error).
+    fn parse_text<T, E: std::fmt::Display>(
         &mut self,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<T, Self::Error>;
     /// A calendar day.
     fn date(&mut self) -> Result<NaiveDate, Self::Error>;
@@ -349,11 +349,14 @@ impl Cell for BookingStatus {
         value
     }
     fn read<R: CellReader>(r: &mut R) -> Result<Self, R::Error> {
-        r.parse_text(|text| {
-            BookingStatus::parse(text).ok_or_else(|| format!("unknown status '{text}'"))
-        })
+        r.parse_text(|text| BookingStatus::parse(text).ok_or_else(|| UnknownStatus(text.into())))
     }
 }
+
+/// A `status` cell that names no [`BookingStatus`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown status '{0}'")]
+pub struct UnknownStatus(String);
 
 /// `text` of a cell as an owned string (one allocation).
 pub fn cell_string<C: CellOut>(cell: &C, ty: ColumnType) -> String {

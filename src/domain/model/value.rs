@@ -49,6 +49,22 @@ pub enum Value {
     Boolean(bool),
 }
 
+/// A cell as text (digests, tables, messages): UUIDs hyphenated, days as
+/// `YYYY-MM-DD`, nothing as an empty string.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Uuid(u) => u.fmt(f),
+            Value::Text(t) => f.write_str(t),
+            Value::Integer(i) => i.fmt(f),
+            Value::Date(d) => d.fmt(f),
+            Value::Real(x) => x.fmt(f),
+            Value::Boolean(b) => b.fmt(f),
+        }
+    }
+}
+
 /// A column of a table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnDef {

@@ -527,18 +527,9 @@ pub fn cell(ty: ColumnType, value: ValueRef) -> Value {
     }
 }
 
-/// A cell as text (for digests and tables): UUIDs hyphenated, days as
-/// `YYYY-MM-DD`, nothing as an empty string.
+/// A cell as text (for digests and tables): [`Value`]'s `Display`.
 pub fn cell_text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::Uuid(u) => u.to_string(),
-        Value::Text(t) => t.clone(),
-        Value::Integer(i) => i.to_string(),
-        Value::Date(d) => d.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Boolean(b) => b.to_string(),
-    }
+    value.to_string()
 }
 
 /// A cell as SQLite stores it (to look a key up).

@@ -116,11 +116,11 @@ impl CellReader for Reader<'_> {
         self.string()
     }
     #[inline]
-    fn parse_text<T>(
+    fn parse_text<T, E: std::fmt::Display>(
         &mut self,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<T, FormatError> {
-        parse(self.str()?).map_err(FormatError)
+        parse(self.str()?).map_err(|why| FormatError(why.to_string()))
     }
     #[inline]
     fn date(&mut self) -> Result<NaiveDate, FormatError> {

@@ -111,7 +111,7 @@ pub struct Active {
     /// The two recoveries are being timed.
     pub timing: bool,
     /// How long they took (or why they failed).
-    pub times: Option<Result<RecoveryTimes, String>>,
+    pub times: Option<Result<RecoveryTimes, EngineError>>,
 }
 
 impl Active {
@@ -220,7 +220,7 @@ impl Scenarios {
             if let Err(error) = &result {
                 tracing::warn!(%error, "timing the recoveries failed");
             }
-            active.times = Some(result.map_err(|e| e.to_string()));
+            active.times = Some(result);
         }
     }
 }

@@ -91,7 +91,7 @@ impl Check {
         shell: &Shell,
         panels: &Panels,
         prepared: &Prepared,
-        times: Option<&Result<RecoveryTimes, String>>,
+        times: Option<&Result<RecoveryTimes, crate::engine::EngineError>>,
     ) -> bool {
         let lagging = shell.statuses.iter().any(|s| shell.lag_events(s) > 0);
         match self {

@@ -317,7 +317,7 @@ fn recovery_ui(ui: &mut egui::Ui, active: &Active, shell: &Shell, commands: &mut
                         });
                 }
                 Some(Err(error)) => {
-                    ui.colored_label(palette(ui.visuals()).error, error);
+                    ui.colored_label(palette(ui.visuals()).error, error.to_string());
                 }
                 None => {}
             }

@@ -253,9 +253,12 @@ impl CellReader for RowCells<'_> {
     fn text(&mut self) -> StoreResult<String> {
         self.get()
     }
-    fn parse_text<T>(&mut self, parse: impl FnOnce(&str) -> Result<T, String>) -> StoreResult<T> {
+    fn parse_text<T, E: std::fmt::Display>(
+        &mut self,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> StoreResult<T> {
         let text: String = self.get()?;
-        parse(&text).map_err(|why| self.bad(why))
+        parse(&text).map_err(|why| self.bad(why.to_string()))
     }
     fn date(&mut self) -> StoreResult<NaiveDate> {
         self.get()

@@ -43,19 +43,22 @@ fn pg_type(ty: ColumnType) -> &'static str {
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
-/// A cell as a parameter of a column of type `ty`; a cell the column's type
-/// cannot hold is named (the model's SQLite file holds what SQLite allows).
-fn param(ty: ColumnType, value: &Value) -> Result<Param, String> {
-    let text = || match value {
-        Value::Null => String::new(),
-        Value::Uuid(u) => u.to_string(),
-        Value::Text(t) => t.clone(),
-        Value::Integer(i) => i.to_string(),
-        Value::Date(d) => d.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Boolean(b) => b.to_string(),
+/// A cell the published column's type cannot hold (the model's SQLite file
+/// holds what SQLite allows).
+#[derive(Debug, thiserror::Error)]
+#[error("'{value}' does not fit a {column_type} column")]
+struct Refused {
+    value: String,
+    column_type: &'static str,
+}
+
+/// A cell as a parameter of a column of type `ty`, or why it does not fit.
+fn param(ty: ColumnType, value: &Value) -> Result<Param, Refused> {
+    let text = || value.to_string();
+    let refused = || Refused {
+        value: value.to_string(),
+        column_type: pg_type(ty),
     };
-    let refused = || format!("'{}' does not fit a {} column", text(), pg_type(ty));
     Ok(match (ty, value) {
         (ColumnType::Uuid, Value::Null) => Box::new(None::<Uuid>),
         (ColumnType::Uuid, Value::Uuid(u)) => Box::new(*u),
@@ -211,11 +214,11 @@ impl PostgresViews {
             .columns
             .iter()
             .zip(row)
-            .map(|(c, v)| param(c.ty, v).map_err(|why| format!("column {}: {why}", c.name)))
-            .collect::<Result<Vec<Param>, String>>()
-            .map_err(|why| StoreError::Failed {
+            .map(|(c, v)| param(c.ty, v).map_err(|why| (c.name.as_str(), why)))
+            .collect::<Result<Vec<Param>, _>>()
+            .map_err(|(column, why)| StoreError::Failed {
                 store: self.label.clone(),
-                message: format!("published table {name}: {why}"),
+                message: format!("published table {name}: column {column}: {why}"),
             })?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
