@@ -58,6 +58,31 @@ fn choose(harness: &mut Harness<'static, LedgerApp>, menu: &str, title: &str, tr
     });
 }
 
+/// A window in a scenario, with the runtime and the dirs it lives on.
+struct Class {
+    harness: Harness<'static, LedgerApp>,
+    _training: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Class {
+    /// A fresh window speaking `language` that chooses the scenario
+    /// `title` from the menu `menu` and waits for its ledger.
+    fn start(language: Language, menu: &str, title: &str) -> Class {
+        let rt = runtime();
+        let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut harness = scenario_harness(dir.path(), training.path(), &rt, language);
+        choose(&mut harness, menu, title, training.path());
+        Class {
+            harness,
+            _training: training,
+            _dir: dir,
+            _rt: rt,
+        }
+    }
+}
+
 fn step_of(app: &LedgerApp) -> usize {
     app.scenarios()
         .active
@@ -121,15 +146,9 @@ fn choosing_a_scenario_prepares_a_fresh_training_ledger_and_close_goes_back() {
 
 #[test]
 fn next_and_back_move_through_the_steps_and_the_outline_follows() {
-    let rt = runtime();
-    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
-    choose(
-        &mut harness,
-        "Scenarios",
-        "If PostgreSQL fails",
-        training.path(),
-    );
+    let class = Class::start(Language::En, "Scenarios", "If PostgreSQL fails");
+    // The runtime and dirs left in `class` outlive the window.
+    let mut harness = class.harness;
     let outlined = |app: &LedgerApp| outlined_target(app.scenarios(), app.shell());
     assert_eq!(step_of(harness.state()), 0);
     // The switch is beside Emit's buttons: the class stays on one panel.
@@ -160,15 +179,13 @@ fn next_and_back_move_through_the_steps_and_the_outline_follows() {
 
 #[test]
 fn the_scenarios_speak_spanish_when_the_window_does() {
-    let rt = runtime();
-    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::Es);
-    choose(
-        &mut harness,
+    let class = Class::start(
+        Language::Es,
         "Escenarios",
         "Idempotencia: el mismo UUID dos veces",
-        training.path(),
     );
+    // The runtime and dirs left in `class` outlive the window.
+    let harness = class.harness;
     harness.get_by_label("Envía una reserva");
     harness.get_by_label("Siguiente");
     harness.get_by_label("Cerrar");
@@ -178,15 +195,13 @@ fn the_scenarios_speak_spanish_when_the_window_does() {
 
 #[test]
 fn the_idempotency_check_holds_once_the_duplicate_is_sent() {
-    let rt = runtime();
-    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
-    choose(
-        &mut harness,
+    let class = Class::start(
+        Language::En,
         "Scenarios",
         "Idempotency: the same UUID twice",
-        training.path(),
     );
+    // The runtime and dirs left in `class` outlive the window.
+    let mut harness = class.harness;
     let check = |app: &LedgerApp| app.scenarios().check(app.shell(), app.panels());
     assert_eq!(check(harness.state()), Some(false));
     click_until(&mut harness, "Generate New Event", "a new event", |app| {
@@ -213,15 +228,9 @@ fn the_idempotency_check_holds_once_the_duplicate_is_sent() {
 
 #[test]
 fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber() {
-    let rt = runtime();
-    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
-    choose(
-        &mut harness,
-        "Scenarios",
-        "Time travel: Calle A -> Calle B",
-        training.path(),
-    );
+    let class = Class::start(Language::En, "Scenarios", "Time travel: Calle A -> Calle B");
+    // The runtime and dirs left in `class` outlive the window.
+    let mut harness = class.harness;
     let at = prepared(harness.state())
         .and_then(|p| p.marker)
         .expect("the move's position");
@@ -247,15 +256,9 @@ fn the_time_travel_scenario_opens_on_the_address_change_and_checks_the_scrubber(
 
 #[test]
 fn the_snapshots_scenario_recovers_from_its_own_snapshot_not_one_at_the_head() {
-    let rt = runtime();
-    let (dir, training) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut harness = scenario_harness(dir.path(), training.path(), &rt, Language::En);
-    choose(
-        &mut harness,
-        "Scenarios",
-        "Snapshots: recovery timed",
-        training.path(),
-    );
+    let class = Class::start(Language::En, "Scenarios", "Snapshots: recovery timed");
+    // The runtime and dirs left in `class` outlive the window.
+    let mut harness = class.harness;
     let made = prepared(harness.state())
         .cloned()
         .expect("the scenario's ledger");
