@@ -130,7 +130,7 @@ pub struct EngineConfig {
     pub projector_batch: usize,
     /// Lease time for a command's aggregate lock.
     pub command_lock_ttl: Duration,
-    /// Lease time for a projector; renewed on every loop.
+    /// Lease time for a projector; its loop renews it when a third of it has passed.
     pub projector_lease_ttl: Duration,
     /// How long a command waits for a busy aggregate before giving up.
     pub lock_wait: Duration,
@@ -209,6 +209,9 @@ pub struct Engine {
     /// Holes each projector is waiting on: the first missing position and
     /// when it was first seen missing.
     pending_holes: Mutex<BTreeMap<ProjectorId, (u64, std::time::Instant)>>,
+    /// Each projector's record in the ledger store: when it was written, and a newer one not written yet.
+    ledger_checkpoints:
+        Mutex<BTreeMap<ProjectorId, projection::ledger_checkpoint::LedgerCheckpoint>>,
     /// A head up to which every position is known to be stored.
     gap_free_head: std::sync::atomic::AtomicU64,
     /// Wakes projectors sleeping out a backoff.
@@ -260,6 +263,7 @@ impl Engine {
             identity: tokio::sync::OnceCell::new(),
             paired: RwLock::new(None),
             pending_holes: Mutex::new(BTreeMap::new()),
+            ledger_checkpoints: Mutex::new(BTreeMap::new()),
             gap_free_head: std::sync::atomic::AtomicU64::new(0),
             projector_wake: tokio::sync::watch::Sender::new(0),
             pass: Mutex::new(None),

@@ -372,3 +372,89 @@ async fn switching_the_outage_off_wakes_projectors_sleeping_out_their_backoff() 
     }
     shutdown.cancel();
 }
+
+/// A projector that keeps projecting renews its lease when a third of its
+/// time has passed, not on every round (each renewal was a commit of the
+/// ledger for every command), and its record in the ledger store, written
+/// at most once a second while it is busy, reaches the head once it idles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_projector_writes_its_lease_and_ledger_checkpoint_sparingly() {
+    use ledgerscope::engine::projector::projector_lease_name;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new("test");
+    config.snapshot_every = 0;
+    config.projector_lease_ttl = Duration::from_secs(300);
+    let engine = engine_with(dir.path(), &config).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let tasks = engine.spawn_projectors(shutdown.clone());
+    let mut rng = DemoRng::new(31);
+    let caught_up = |head: u64| {
+        let engine = engine.clone();
+        async move {
+            let started = std::time::Instant::now();
+            while !engine
+                .projector_statuses()
+                .iter()
+                .all(|s| s.checkpoint == head)
+            {
+                assert!(started.elapsed() < Duration::from_secs(30), "not caught up");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let renewals = || {
+        let engine = engine.clone();
+        async move {
+            let mut renewed = Vec::new();
+            for p in ProjectorId::ALL {
+                let lease = engine
+                    .stores()
+                    .locks
+                    .last_lease(&projector_lease_name(p))
+                    .await
+                    .unwrap()
+                    .expect("the projector holds its lease");
+                renewed.push((lease.fencing, lease.renewed_at));
+            }
+            renewed
+        }
+    };
+    engine
+        .submit_booking_wizard(wizard(&mut rng))
+        .await
+        .unwrap();
+    caught_up(1).await;
+    let first = renewals().await;
+    for head in 2..=6 {
+        engine
+            .submit_booking_wizard(wizard(&mut rng))
+            .await
+            .unwrap();
+        caught_up(head).await;
+    }
+    // Idle rounds come every half second.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(renewals().await, first, "the leases were written again");
+    let started = std::time::Instant::now();
+    loop {
+        let status = engine.status().await.unwrap();
+        if status
+            .projectors
+            .iter()
+            .all(|p| p.ledger_checkpoint == Some(6))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the ledger store's checkpoints stay behind: {:?}",
+            status.projectors
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod cold;
 pub mod holes;
+pub(crate) mod ledger_checkpoint;
 pub mod outage;
 pub mod pairing;
 pub mod projector;

@@ -154,6 +154,7 @@ impl Engine {
             .iter()
             .any(|s| s.projector == projector && s.last_error.is_some());
         loop {
+            let skipped_before = report.skipped.len();
             let entries = self
                 .stores
                 .ledger
@@ -206,14 +207,17 @@ impl Engine {
                 skipped.drain(..skipped.len() - MAX_SKIPPED);
             }
             record_holes(&mut holes, &crossed);
-            self.stores
-                .checkpoints
-                .save_checkpoint(&Checkpoint {
+            let changed = !crossed.is_empty() || report.skipped.len() > skipped_before;
+            self.record_ledger_checkpoint(
+                projector,
+                Checkpoint {
                     skipped: skipped.clone(),
                     holes: holes.clone(),
                     ..Checkpoint::new(projector.name(), last, &self.config.instance_id)
-                })
-                .await?;
+                },
+                changed,
+            )
+            .await?;
             for hole in &crossed {
                 tracing::warn!(
                     projector = projector.name(),
@@ -290,6 +294,7 @@ impl Engine {
     /// Records a projector's failure in its checkpoint (so `status` in any
     /// process shows it and since when), once per distinct message.
     async fn record_projector_error(&self, projector: ProjectorId, message: &str) {
+        self.flush_ledger_checkpoint_logged(projector).await;
         let Ok(stored) = self
             .stores
             .checkpoints
@@ -321,6 +326,7 @@ impl Engine {
 
     /// Clears a recorded failure once the projector works again.
     async fn clear_projector_error(&self, projector: ProjectorId) {
+        self.flush_ledger_checkpoint_logged(projector).await;
         if let Ok(Some(mut checkpoint)) = self
             .stores
             .checkpoints
@@ -399,6 +405,7 @@ impl Engine {
     /// at once instead of at their next poll.
     pub async fn read_tables_replaced(&self) {
         self.forget_pairing();
+        self.forget_ledger_checkpoints();
         self.read_store_rewritten();
         for projector in ProjectorId::ALL {
             self.update_status(projector, |s| {
@@ -424,19 +431,43 @@ impl Engine {
         projector: ProjectorId,
         keep_lease: bool,
     ) -> EngineResult<Option<CatchUp>> {
+        self.project_renewing(projector, keep_lease, &mut None)
+            .await
+    }
+
+    /// [`Engine::project_with_lease`] for a loop that keeps its lease:
+    /// `held` is the lease it took last time, used as it is (no write)
+    /// while more than two thirds of its time is left, renewed after.
+    async fn project_renewing(
+        &self,
+        projector: ProjectorId,
+        keep_lease: bool,
+        held: &mut Option<Lease>,
+    ) -> EngineResult<Option<CatchUp>> {
         let name = projector_lease_name(projector);
-        let lease = self
-            .stores
-            .locks
-            .try_acquire(
-                &name,
-                &self.config.instance_id,
-                self.config.projector_lease_ttl,
-            )
-            .await?;
-        let Some(lease) = lease else {
-            return Ok(None);
+        let ttl = self.config.projector_lease_ttl;
+        let fresh_for = chrono::Duration::from_std(ttl * 2 / 3).unwrap_or_default();
+        let now = Utc::now();
+        let fresh = held
+            .take()
+            .filter(|l| l.owner == self.config.instance_id && l.expires_at - now > fresh_for);
+        let lease = match fresh {
+            Some(lease) => lease,
+            None => {
+                let taken = self
+                    .stores
+                    .locks
+                    .try_acquire(&name, &self.config.instance_id, ttl)
+                    .await?;
+                let Some(lease) = taken else {
+                    return Ok(None);
+                };
+                lease
+            }
         };
+        if keep_lease {
+            *held = Some(lease.clone());
+        }
         self.update_status(projector, |s| {
             s.lease_holder = Some(lease.owner.clone());
             s.lease = Some(lease.clone());
@@ -446,7 +477,11 @@ impl Engine {
             }
         });
         let result = self.catch_up(projector).await;
+        if !keep_lease {
+            self.flush_ledger_checkpoint_logged(projector).await;
+        }
         if result.is_err() || !keep_lease {
+            *held = None;
             // On failure keep nothing: another instance may take over at once.
             match self.stores.locks.release(&lease).await {
                 Ok(()) => self.update_status(projector, |s| {
@@ -491,14 +526,19 @@ impl Engine {
         let mut backoff = Duration::from_millis(100);
         let name = projector_lease_name(projector);
         let idle_wait = Duration::from_millis(500);
+        let mut held = None;
         loop {
             let wait = if self.is_paused(projector) {
                 self.update_status(projector, |s| s.state = ProjectorState::Paused);
                 idle_wait
             } else {
-                match self.project_with_lease(projector, true).await {
+                match self.project_renewing(projector, true, &mut held).await {
                     Ok(Some(report)) => {
                         backoff = Duration::from_millis(100);
+                        if report.events == 0 {
+                            // Idle: the ledger store's record catches up.
+                            self.flush_ledger_checkpoint_logged(projector).await;
+                        }
                         let instance = self.config.instance_id.clone();
                         self.update_status(projector, |s| {
                             s.state = ProjectorState::Running;
@@ -587,6 +627,7 @@ impl Engine {
                 }
             }
         }
+        self.flush_ledger_checkpoint_logged(projector).await;
         if let Ok(Some(lease)) = self.stores.locks.holder(&name).await
             && lease.owner == self.config.instance_id
             && let Err(error) = self.stores.locks.release(&lease).await

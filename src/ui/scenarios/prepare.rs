@@ -107,6 +107,7 @@ pub async fn prepare(id: ScenarioId, dir: &Path) -> Result<Prepared, ScenarioErr
     }
     for projector in ProjectorId::ALL {
         engine.catch_up(projector).await?;
+        engine.flush_ledger_checkpoint(projector).await?;
     }
     let head = engine.head().await?;
     drop(engine);
