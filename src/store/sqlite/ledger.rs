@@ -70,7 +70,6 @@ CREATE TABLE IF NOT EXISTS locks(
     expires_at_ms INTEGER NOT NULL,
     renewed_at_ms INTEGER
 );
-CREATE TABLE IF NOT EXISTS lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#;
 

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::SqliteLedger;
 use super::append::delete_lease;
 use crate::store::sqlite::map_err;
-use crate::store::{Lease, LockFactory, StoreResult};
+use crate::store::{Lease, LockFactory, StoreError, StoreResult};
 
 fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
@@ -62,6 +62,12 @@ impl LockFactory for SqliteLedger {
     ) -> StoreResult<Option<Lease>> {
         self.writable("taking a lease")?;
         let store = self.store();
+        if name.is_empty() {
+            return Err(StoreError::Failed {
+                store,
+                message: "a lease needs a name (the row named '' is the fencing counter)".into(),
+            });
+        }
         let (name, owner) = (name.to_string(), owner.to_string());
         self.locks
             .call(move |c| {
@@ -80,13 +86,15 @@ impl LockFactory for SqliteLedger {
                     Some((holder, fencing, until)) if holder == owner && until > now => fencing,
                     Some((_, _, until)) if until > now => return Ok(None),
                     _ => {
+                        // The counter is the row named '' of `locks` (see
+                        // migration 2): its page is the one the lease writes.
                         tx.execute(
-                            "INSERT INTO lock_fencing(id, last) VALUES (1, 1)
-                             ON CONFLICT(id) DO UPDATE SET last = last + 1",
+                            "INSERT INTO locks(name, owner, fencing, expires_at_ms) VALUES ('', '', 1, 0)
+                             ON CONFLICT(name) DO UPDATE SET fencing = fencing + 1",
                             [],
                         )
                         .map_err(|e| map_err(&store, e))?;
-                        tx.query_row("SELECT last FROM lock_fencing WHERE id = 1", [], |r| r.get::<_, i64>(0))
+                        tx.query_row("SELECT fencing FROM locks WHERE name = ''", [], |r| r.get::<_, i64>(0))
                             .map_err(|e| map_err(&store, e))?
                     }
                 };

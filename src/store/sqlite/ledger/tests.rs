@@ -93,3 +93,73 @@ async fn events_after_a_snapshot_save_wait_for_the_disk_again() {
     assert_eq!(synchronous(&ledger.writer), 2);
     assert_eq!(ledger.list_snapshots().await.unwrap().len(), 1);
 }
+
+/// A ledger made before the leases were kept by name alone: its held lease
+/// still holds, the next fencing token follows the file's last one, and
+/// from then on a lease is one row of a table keyed by name (one page per
+/// take or release) with the counter in the same table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_of_an_earlier_build_keeps_its_leases_and_fencing() {
+    use crate::store::LockFactory;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let far = Utc::now().timestamp_millis() + 60_000;
+        conn.execute_batch(&format!(
+            "CREATE TABLE locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, fencing INTEGER NOT NULL,
+                 expires_at_ms INTEGER NOT NULL, renewed_at_ms INTEGER);
+             CREATE TABLE lock_fencing(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+             INSERT INTO lock_fencing VALUES (1, 41);
+             INSERT INTO locks VALUES ('booking:held', 'old-instance', 41, {far}, NULL);"
+        ))
+        .unwrap();
+    }
+    let ledger = SqliteLedger::open(&path, false).unwrap();
+    let ttl = std::time::Duration::from_secs(30);
+    assert!(
+        ledger
+            .try_acquire("booking:held", "me", ttl)
+            .await
+            .unwrap()
+            .is_none(),
+        "the lease held in the old file still holds"
+    );
+    let taken = ledger
+        .try_acquire("booking:free", "me", ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.fencing, 42, "fencing goes on from the old counter");
+    ledger.release(&taken).await.unwrap();
+    let again = ledger
+        .try_acquire("booking:free", "me", ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.fencing, 43);
+    let guard = ledger.writer.inner.lock().unwrap();
+    let (tables, keyed): (i64, i64) = guard
+        .query_row(
+            "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'lock_fencing'),
+                    (SELECT count(*) FROM sqlite_master WHERE name = 'locks' AND sql LIKE '%WITHOUT ROWID%')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (tables, keyed),
+        (0, 1),
+        "one table keyed by name holds leases and counter"
+    );
+}
+
+/// A lease name is never empty: the row named '' is the fencing counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_lease_name_is_refused() {
+    use crate::store::LockFactory;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite3"), false).unwrap();
+    let ttl = std::time::Duration::from_secs(30);
+    assert!(ledger.try_acquire("", "me", ttl).await.is_err());
+}
