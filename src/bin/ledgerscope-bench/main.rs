@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,cold,ingest,timetravel,history,series,whatif,ui,models] [--data-dir DIR] [--smoke]
+//!     [--only replay,replay_rss,cold,ingest,timetravel,history,series,whatif,ui,models] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
@@ -33,6 +33,7 @@ mod ingest;
 mod models;
 mod record;
 mod replay;
+mod replay_rss;
 mod timetravel;
 mod ui;
 
@@ -55,8 +56,9 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 9] = [
+const MEASUREMENTS: [&str; 10] = [
     "replay",
+    "replay_rss",
     "cold",
     "ingest",
     "timetravel",
@@ -77,7 +79,7 @@ struct Args {
     /// Events in the main ledger (replay, time travel, the large UI case).
     #[arg(long, default_value_t = 100_000)]
     n: u64,
-    /// Comma-separated subset of: replay, ingest, timetravel, history, series, whatif, ui.
+    /// Comma-separated subset of: replay, replay_rss, cold, ingest, timetravel, history, series, whatif, ui, models.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to build the ledgers (kept and reused); default: a temp dir removed at the end.
@@ -337,6 +339,20 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
             if embedded && only.contains("ui") {
                 prepare_for_ui(&stores, plan.snapshot_every).await?;
             }
+        }
+        if embedded && only.contains("replay_rss") {
+            // Ledgers of N and 4N events, replayed by the CLI in children.
+            let mut dirs = Vec::new();
+            for size in [n, 4 * n] {
+                let dir = subdir(root, &format!("{short}-main-{size}"))?;
+                drop(main_ledger(&pair, &dir, size).await?);
+                dirs.push((dir, size));
+            }
+            let [(small, small_n), (big, big_n)] = <[_; 2]>::try_from(dirs)
+                .map_err(|_| anyhow::anyhow!("two ledgers were prepared"))?;
+            tokio::task::spawn_blocking(move || replay_rss::run(&small, small_n, &big, big_n))
+                .await
+                .context("the replay_rss measurement panicked")??;
         }
         if only.contains("cold") {
             cold::run(
