@@ -13,8 +13,14 @@
 # (against a pinned earlier position), time-travel-step, time-travel-sorted
 # (a table sorted and searched), over-time, what-if, history, compare,
 # operations, models (two example models kept, one built), models-900x600,
-# locked (the top bar while another process locks the read store) and
-# light-900x600 (the light theme at the smallest size).
+# locked (the top bar while another process locks the read store),
+# light-900x600 (the light theme at the smallest size); in Spanish:
+# es-emit, es-time-travel, es-operations, es-models, es-900x600; and the
+# guided scenarios, each prepared by the window in a training dir under the
+# demo dir: scenario-<slug>[-<step>] (Spanish) and scenario-outage-en.
+#
+# LEDGERSCOPE_BIN=target/debug/ledgerscope uses that binary instead of
+# building the release one (the pictures are the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,8 +48,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-cargo build --release --quiet
-BIN="$PWD/target/release/ledgerscope"
+if [ -n "${LEDGERSCOPE_BIN:-}" ]; then
+    BIN="$(realpath "$LEDGERSCOPE_BIN")"
+else
+    cargo build --release --quiet
+    BIN="$PWD/target/release/ledgerscope"
+fi
+# The window's language in the shots (en or es); a shot may set its own.
+UI_LANGUAGE="${UI_LANGUAGE:-en}"
 
 DEMO="$(mktemp -d)"
 XVFB_PID=""
@@ -80,10 +92,11 @@ done
 export LIBGL_ALWAYS_SOFTWARE=1
 unset WAYLAND_DISPLAY
 
-# prefs THEME: a preferences file with the theme (and nothing else kept).
+# prefs THEME LANGUAGE: a preferences file with the theme and the language
+# (and nothing else kept).
 prefs() {
-    local file="$DEMO/prefs-$1.json"
-    printf '{"look": {"theme": "%s", "zoom_factor": 1.0}}\n' "$1" >"$file"
+    local file="$DEMO/prefs-$1-$2.json"
+    printf '{"look": {"theme": "%s", "zoom_factor": 1.0}, "language": "%s"}\n' "$1" "$2" >"$file"
     echo "$file"
 }
 
@@ -105,7 +118,8 @@ shoot_at() {
     # The X server sometimes refuses a window right after the last one
     # closed (winit: "os error"): try again a moment later.
     for attempt in 1 2 3; do
-        env LEDGERSCOPE_UI_PREFS="$(prefs "$theme")" LEDGERSCOPE_START_PANEL="$panel" "$@" \
+        env LEDGERSCOPE_UI_PREFS="$(prefs "$theme" "$UI_LANGUAGE")" LEDGERSCOPE_START_PANEL="$panel" \
+            LEDGERSCOPE_TRAINING_DIR="$DEMO/training" "$@" \
             "$BIN" --data-dir "$DEMO" --snapshot-every 0 >"$DEMO/$name.log" 2>&1 &
         APP_PID=$!
         sleep 1
@@ -191,3 +205,24 @@ time.sleep(40)
 fi
 shoot_at light-900x600 900x600 light time-travel LEDGERSCOPE_START_PIN=1000 \
     LEDGERSCOPE_START_POSITION=1200 LEDGERSCOPE_START_VIEW=difference
+# The window in Spanish.
+UI_LANGUAGE=es shoot_as es-emit emit LEDGERSCOPE_START_GENERATE=1
+UI_LANGUAGE=es shoot_as es-time-travel time-travel LEDGERSCOPE_START_PIN=1000 \
+    LEDGERSCOPE_START_POSITION=1200 LEDGERSCOPE_START_VIEW=difference
+UI_LANGUAGE=es shoot_as es-operations operations
+UI_LANGUAGE=es shoot_as es-models models
+UI_LANGUAGE=es shoot_at es-900x600 900x600 "$THEME" emit
+# The guided scenarios (Spanish; one in English): each is prepared by the
+# window in a fresh training dir and connected to before the shot.
+scenario() {
+    local name="$1" start="$2"
+    SETTLE_SECS=$((SETTLE_SECS + 8)) shoot_as "$name" emit LEDGERSCOPE_START_SCENARIO="$start"
+}
+UI_LANGUAGE=es scenario scenario-idempotency idempotency:2
+UI_LANGUAGE=es scenario scenario-anatomy anatomy:2
+UI_LANGUAGE=es scenario scenario-outage outage:2
+UI_LANGUAGE=es scenario scenario-replay replay:2
+UI_LANGUAGE=es scenario scenario-time-travel time-travel:3
+UI_LANGUAGE=es scenario scenario-snapshots snapshots:1
+UI_LANGUAGE=es scenario scenario-read-model read-model:2
+UI_LANGUAGE=en scenario scenario-outage-en outage:2

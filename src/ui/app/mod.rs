@@ -115,9 +115,11 @@ impl LedgerApp {
             shell.panel = panel;
         }
         let mut startup = start::start_commands(shell.panel, options.observe_only);
-        if let Some(id) = crate::ui::scenarios::start_scenario() {
-            startup.push(crate::ui::scenarios::ScenarioCommand::Start(id).into());
-        }
+        startup.extend(
+            crate::ui::scenarios::start_scenario()
+                .into_iter()
+                .map(UiCommand::from),
+        );
         shell.observe_only = options.observe_only;
         shell.observe_locked = options.observe_only;
         shell.mask_forced = options.mask;

@@ -31,17 +31,33 @@ pub const TRAINING_DIR_ENV: &str = "LEDGERSCOPE_TRAINING_DIR";
 
 /// Environment variable naming a scenario to start once connected (its
 /// slug: `idempotency`, `anatomy`, `outage`, `replay`, `time-travel`,
-/// `snapshots`, `read-model`), for demos and screenshots.
+/// `snapshots`, `read-model`), optionally at a step (`outage:3`, counted
+/// from 1), for demos and screenshots.
 pub const START_SCENARIO_ENV: &str = "LEDGERSCOPE_START_SCENARIO";
 
-/// The scenario [`START_SCENARIO_ENV`] names (an unknown name is logged).
-pub fn start_scenario() -> Option<ScenarioId> {
-    let name = std::env::var(START_SCENARIO_ENV).ok()?;
-    let id = ScenarioId::parse(&name);
-    if id.is_none() {
-        tracing::warn!(%name, "{START_SCENARIO_ENV} names no scenario");
-    }
-    id
+/// The commands that start the scenario [`START_SCENARIO_ENV`] names at
+/// its step (an unknown name or step is logged, and nothing starts).
+pub fn start_scenario() -> Vec<ScenarioCommand> {
+    let Ok(value) = std::env::var(START_SCENARIO_ENV) else {
+        return Vec::new();
+    };
+    let Some((id, step)) = parse_start(&value) else {
+        tracing::warn!(%value, "{START_SCENARIO_ENV} names no scenario, or no step of it");
+        return Vec::new();
+    };
+    let mut commands = vec![ScenarioCommand::Start(id)];
+    commands.extend(std::iter::repeat_n(ScenarioCommand::Next, step - 1));
+    commands
+}
+
+/// `slug` or `slug:step` (counted from 1): the scenario and its step.
+fn parse_start(value: &str) -> Option<(ScenarioId, usize)> {
+    let (name, step) = match value.split_once(':') {
+        Some((name, step)) => (name, step.trim().parse::<usize>().ok()?),
+        None => (value, 1),
+    };
+    let id = ScenarioId::parse(name.trim())?;
+    (1..=id.steps().len()).contains(&step).then_some((id, step))
 }
 
 /// Where training data dirs are made by default.
@@ -269,5 +285,25 @@ pub fn target_panel(target: Target) -> Option<PanelKind> {
         Target::ReplayFromZero | Target::Snapshots => Some(PanelKind::Operations),
         Target::TravelScrubber => Some(PanelKind::TimeTravel),
         Target::ModelsExamples | Target::ModelsBuild => Some(PanelKind::Models),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_names_a_scenario_and_maybe_its_step() {
+        assert_eq!(parse_start("outage"), Some((ScenarioId::Outage, 1)));
+        assert_eq!(parse_start("outage:3"), Some((ScenarioId::Outage, 3)));
+        let last = ScenarioId::Outage.steps().len();
+        assert_eq!(
+            parse_start(&format!("outage:{last}")),
+            Some((ScenarioId::Outage, last))
+        );
+        assert_eq!(parse_start(&format!("outage:{}", last + 1)), None);
+        assert_eq!(parse_start("outage:0"), None);
+        assert_eq!(parse_start("outage:x"), None);
+        assert_eq!(parse_start("nothing"), None);
     }
 }
