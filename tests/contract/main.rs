@@ -305,6 +305,36 @@ async fn postgres_read_store_passes_the_contract() {
         }
     })
     .await;
+    // A cell its column cannot hold fails the publish, naming the column,
+    // and leaves the tables published before as they were.
+    let model = PublishedModel {
+        name: "m".into(),
+        digest: "d1".into(),
+        ledger_id: LEDGER,
+        position: 5,
+        def: published::published_def(),
+    };
+    read.publish_replace(&model, &[vec![published::published_row(1, 10)]])
+        .await
+        .unwrap();
+    let mut bad = published::published_row(2, 20);
+    bad[2] = Value::Text("twenty".into());
+    let refused = read
+        .publish_replace(
+            &PublishedModel {
+                position: 6,
+                ..model.clone()
+            },
+            &[vec![published::published_row(3, 30), bad]],
+        )
+        .await;
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.contains("column n") && message.contains("twenty"),
+        "{message}"
+    );
+    assert_eq!(read.published().await.unwrap(), vec![model.clone()]);
+    assert!(read.unpublish("m").await.unwrap());
     // A replay's tables go in frozen and all-visible (COPY ... FREEZE):
     // autovacuum has no pass over them to make after the swap.
     read.replace_all(

@@ -4,7 +4,9 @@
 //! published), each write in one transaction.
 
 use deadpool_postgres::{GenericClient, Transaction};
-use tokio_postgres::types::ToSql;
+use futures_util::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::cells::bad_row;
@@ -28,6 +30,18 @@ const PUBLISHED_SQL: &str = "CREATE TABLE IF NOT EXISTS published_models(
 
 const SELECT_RECORDS: &str =
     "SELECT model, digest, ledger_id, position, definition FROM published_models";
+
+/// The COPY type of a column type (as [`pg_type`] names it).
+fn copy_type(ty: ColumnType) -> Type {
+    match ty {
+        ColumnType::Uuid => Type::UUID,
+        ColumnType::Text => Type::TEXT,
+        ColumnType::Integer | ColumnType::Position | ColumnType::Cents => Type::INT8,
+        ColumnType::Date => Type::DATE,
+        ColumnType::Real => Type::FLOAT8,
+        ColumnType::Boolean => Type::BOOL,
+    }
+}
 
 /// PostgreSQL's type for a column type.
 fn pg_type(ty: ColumnType) -> &'static str {
@@ -100,28 +114,24 @@ fn param(ty: ColumnType, value: &Value) -> Result<Param, Refused> {
     })
 }
 
-fn insert_sql(name: &str, table: &TableDef, upsert: bool) -> String {
+/// `INSERT ... ON CONFLICT (key) DO UPDATE` of a whole row of `table`.
+fn upsert_sql(name: &str, table: &TableDef) -> String {
     let marks: Vec<String> = (1..=table.columns.len()).map(|n| format!("${n}")).collect();
-    let conflict = if upsert {
-        let key: Vec<usize> = table.key.clone();
-        let set: Vec<String> = table
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !key.contains(i))
-            .map(|(_, c)| format!("{q} = excluded.{q}", q = quote_ident(&c.name)))
-            .collect();
-        if set.is_empty() {
-            format!(" ON CONFLICT ({}) DO NOTHING", key_list(table))
-        } else {
-            format!(
-                " ON CONFLICT ({}) DO UPDATE SET {}",
-                key_list(table),
-                set.join(", ")
-            )
-        }
+    let set: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !table.key.contains(i))
+        .map(|(_, c)| format!("{q} = excluded.{q}", q = quote_ident(&c.name)))
+        .collect();
+    let conflict = if set.is_empty() {
+        format!(" ON CONFLICT ({}) DO NOTHING", key_list(table))
     } else {
-        String::new()
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            key_list(table),
+            set.join(", ")
+        )
     };
     format!(
         "INSERT INTO {}({}) VALUES ({}){conflict}",
@@ -202,15 +212,10 @@ impl PostgresViews {
         Ok(tx)
     }
 
-    async fn write_rows(
-        &self,
-        tx: &Transaction<'_>,
-        name: &str,
-        table: &TableDef,
-        sql: &str,
-        row: &[Value],
-    ) -> StoreResult<()> {
-        let params = table
+    /// A row's cells as parameters of `table`'s columns, or which column
+    /// refuses which cell.
+    fn row_params(&self, name: &str, table: &TableDef, row: &[Value]) -> StoreResult<Vec<Param>> {
+        table
             .columns
             .iter()
             .zip(row)
@@ -219,13 +224,60 @@ impl PostgresViews {
             .map_err(|(column, why)| StoreError::Failed {
                 store: self.label.clone(),
                 message: format!("published table {name}: column {column}: {why}"),
-            })?;
+            })
+    }
+
+    async fn write_rows(
+        &self,
+        tx: &Transaction<'_>,
+        name: &str,
+        table: &TableDef,
+        sql: &str,
+        row: &[Value],
+    ) -> StoreResult<()> {
+        let params = self.row_params(name, table, row)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let stmt = tx.prepare_cached(sql).await.map_err(|e| self.err(e))?;
         tx.execute(&stmt, &refs).await.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Copies `rows` into the fresh table `name` with binary COPY (one
+    /// round trip for the whole table, not one per row). A cell the column
+    /// refuses fails the copy, naming the column; the caller's transaction
+    /// then rolls back.
+    async fn copy_rows(
+        &self,
+        tx: &Transaction<'_>,
+        name: &str,
+        table: &TableDef,
+        rows: &[Vec<Value>],
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            quote_ident(name),
+            column_list(table)
+        );
+        let types: Vec<Type> = table.columns.iter().map(|c| copy_type(c.ty)).collect();
+        let sink = tx.copy_in(&sql).await.map_err(|e| self.err(e))?;
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        pin_mut!(writer);
+        for row in rows {
+            let params = self.row_params(name, table, row)?;
+            let refs: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            writer
+                .as_mut()
+                .write(&refs)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        writer.finish().await.map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -254,10 +306,7 @@ impl PostgresViews {
             ))
             .await
             .map_err(|e| self.err(e))?;
-            let sql = insert_sql(&name, table, false);
-            for row in table_rows {
-                self.write_rows(&tx, &name, table, &sql, row).await?;
-            }
+            self.copy_rows(&tx, &name, table, table_rows).await?;
         }
         let definition = serde_json::to_value(&model.def).map_err(|e| StoreError::Failed {
             store: self.label.clone(),
@@ -320,7 +369,7 @@ impl PostgresViews {
             let name = published_table_name(&found.name, &table.name);
             match &change.row {
                 Some(row) => {
-                    let sql = insert_sql(&name, table, true);
+                    let sql = upsert_sql(&name, table);
                     self.write_rows(&tx, &name, table, &sql, row).await?;
                 }
                 None => {
