@@ -12,7 +12,7 @@ use super::{
     BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, RowRewrite, StoreError,
     StoreInfo, StoreResult, TableCounts,
 };
-use crate::domain::model::{ModelVersions, Value};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 
 /// A read store that is not there.
@@ -87,7 +87,11 @@ impl ReadStore for MissingReadStore {
     async fn published(&self) -> StoreResult<Vec<PublishedModel>> {
         self.missing()
     }
-    async fn publish_replace(&self, _: &PublishedModel, _: &[Vec<Vec<Value>>]) -> StoreResult<()> {
+    async fn publish_replace(
+        &self,
+        _: &PublishedModel,
+        _: crate::store::published::RowPages,
+    ) -> StoreResult<u64> {
         self.missing()
     }
     async fn publish_apply(

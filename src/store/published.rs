@@ -53,6 +53,56 @@ pub struct PublishedChange {
     pub row: Option<Vec<Value>>,
 }
 
+/// Rows of a published model on their way into the read store, a page at
+/// a time (tables in the definition's order), so that publishing holds one
+/// page in memory, not the whole model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowPage {
+    /// Rows of the table at `table` in the definition, in column order.
+    Rows {
+        /// Index of the table in the model's definition.
+        table: usize,
+        /// The rows.
+        rows: Vec<Vec<Value>>,
+    },
+    /// Every row was sent: the store may commit. Pages that stop without
+    /// it (the sender failed) publish nothing.
+    End,
+}
+
+/// The receiving end of a publish's pages.
+pub type RowPages = tokio::sync::mpsc::Receiver<RowPage>;
+
+/// `rows` (per table, in the definition's order) as pages ending in
+/// [`RowPage::End`], for a caller that holds them all.
+pub fn pages_of(rows: Vec<Vec<Vec<Value>>>) -> RowPages {
+    let (tx, rx) = tokio::sync::mpsc::channel(rows.len() + 1);
+    for (table, rows) in rows.into_iter().enumerate() {
+        // The channel holds every page: nothing waits and nothing fails.
+        let _sent = tx.try_send(RowPage::Rows { table, rows });
+    }
+    let _sent = tx.try_send(RowPage::End);
+    rx
+}
+
+/// The error of pages that stopped before [`RowPage::End`].
+pub(crate) fn pages_stopped(store: &str, model: &str) -> crate::store::StoreError {
+    crate::store::StoreError::Failed {
+        store: store.to_string(),
+        message: format!(
+            "the rows of model {model} stopped before the last one: nothing was published"
+        ),
+    }
+}
+
+/// A page naming a table the definition does not have.
+pub(crate) fn no_such_table(store: &str, model: &str, table: usize) -> crate::store::StoreError {
+    crate::store::StoreError::Failed {
+        store: store.to_string(),
+        message: format!("model {model} has no table number {table}: nothing was published"),
+    }
+}
+
 /// The read-store name of `table` of the model `model`.
 pub fn published_table_name(model: &str, table: &str) -> String {
     format!("{PUBLISHED_PREFIX}{model}_{table}")

@@ -15,7 +15,7 @@ use super::snapshot::SnapshotStore;
 use super::{
     ModelStore, PublishedChange, PublishedModel, RepairLog, RowRewrite, StoreInfo, StoreResult,
 };
-use crate::domain::model::{ModelVersions, Value};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, ReadState, RowChange, TableRows, UserRow};
 
 /// Cancellation and progress for long bulk work inside an adapter.
@@ -133,14 +133,17 @@ pub trait ReadStore: Send + Sync {
     /// The published models (none when nothing was ever published).
     async fn published(&self) -> StoreResult<Vec<PublishedModel>>;
     /// Publishes `model` (or publishes it again): drops the tables it had,
-    /// creates them anew from `model.def`, loads `rows` (per table, in the
-    /// definition's order) and records `model` with its position, ledger
-    /// and digest, in one transaction.
+    /// creates them anew from `model.def`, loads the rows `rows` brings a
+    /// page at a time and records `model` with its position, ledger and
+    /// digest, in one transaction, once [`RowPage::End`] arrives (pages
+    /// that stop before it publish nothing). Returns the rows written.
+    ///
+    /// [`RowPage::End`]: crate::store::published::RowPage::End
     async fn publish_replace(
         &self,
         model: &PublishedModel,
-        rows: &[Vec<Vec<Value>>],
-    ) -> StoreResult<()>;
+        rows: crate::store::published::RowPages,
+    ) -> StoreResult<u64>;
     /// Applies `changes` to a published model's tables and moves its
     /// checkpoint from `from` to `model.position`, in one transaction, if it
     /// is recorded with `model`'s ledger and digest (else

@@ -27,6 +27,7 @@ use ledgerscope::domain::{
 };
 use ledgerscope::store::mongo::MongoLedger;
 use ledgerscope::store::postgres::PostgresViews;
+use ledgerscope::store::published::{RowPage, pages_of};
 use ledgerscope::store::sqlite::{SqliteLedger, SqliteViews};
 use ledgerscope::store::{
     AppendOutcome, BulkControl, Checkpoint, CheckpointStore, EventFilter, EventLedger, FoldEntry,
@@ -314,9 +315,12 @@ async fn postgres_read_store_passes_the_contract() {
         position: 5,
         def: published::published_def(),
     };
-    read.publish_replace(&model, &[vec![published::published_row(1, 10)]])
-        .await
-        .unwrap();
+    read.publish_replace(
+        &model,
+        pages_of(vec![vec![published::published_row(1, 10)]]),
+    )
+    .await
+    .unwrap();
     let mut bad = published::published_row(2, 20);
     bad[2] = Value::Text("twenty".into());
     let refused = read
@@ -325,7 +329,7 @@ async fn postgres_read_store_passes_the_contract() {
                 position: 6,
                 ..model.clone()
             },
-            &[vec![published::published_row(3, 30), bad]],
+            pages_of(vec![vec![published::published_row(3, 30), bad]]),
         )
         .await;
     let message = refused.unwrap_err().to_string();

@@ -55,9 +55,42 @@ where
         position: 5,
         def: published_def(),
     };
-    read.publish_replace(&model, &[vec![published_row(1, 10), published_row(2, 20)]])
+    let written = read
+        .publish_replace(
+            &model,
+            pages_of(vec![vec![published_row(1, 10), published_row(2, 20)]]),
+        )
         .await
         .unwrap();
+    assert_eq!(written, 2);
+    assert_eq!(read.published().await.unwrap(), vec![model.clone()]);
+    assert_eq!(sum().await, Some((2, 30)));
+    // Pages that stop before their end (the model's file failed midway)
+    // publish nothing: the tables and record stay as they were.
+    let (pages, received) = tokio::sync::mpsc::channel(4);
+    pages
+        .send(RowPage::Rows {
+            table: 0,
+            rows: vec![published_row(7, 70)],
+        })
+        .await
+        .unwrap();
+    drop(pages);
+    let stopped = read
+        .publish_replace(
+            &PublishedModel {
+                position: 7,
+                ..model.clone()
+            },
+            received,
+        )
+        .await;
+    assert!(
+        stopped
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("stopped before the last one")),
+        "{stopped:?}"
+    );
     assert_eq!(read.published().await.unwrap(), vec![model.clone()]);
     assert_eq!(sum().await, Some((2, 30)));
     let key = |k: u8| {

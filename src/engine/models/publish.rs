@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{BuildProgress, CheckedModel, ModelError, ModelReader, check_model, model_path};
 use crate::engine::{Engine, EngineError};
 use crate::store::published::MAX_TABLE_NAME;
+use crate::store::published::RowPage;
 use crate::store::{PublishedChange, PublishedModel, published_table_name};
 
 /// What publishing a model (or rebuilding it) did.
@@ -149,18 +150,6 @@ impl Engine {
         let name = model.def.name.clone();
         let _built = self.model_lock(&name).await;
         let position = self.build_to_head(model, dir, cancel, progress).await?;
-        let path = model_path(dir, &name);
-        let rows = {
-            let (name, tables) = (name.clone(), model.def.tables.clone());
-            blocking(move || {
-                let reader = ModelReader::open(&path, &name)?;
-                tables
-                    .iter()
-                    .map(|t| reader.rows_at(&t.name, position, None))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?
-        };
         let record = PublishedModel {
             name: name.clone(),
             digest: model.digest.clone(),
@@ -168,13 +157,31 @@ impl Engine {
             position,
             def: model.def.clone(),
         };
-        self.stores().read.publish_replace(&record, &rows).await?;
+        // The model's file is read a page at a time on a blocking thread
+        // while the read store writes the pages before: memory holds a few
+        // pages, not the model.
+        let (pages, received) = tokio::sync::mpsc::channel(PUBLISH_PAGES_AHEAD);
+        let reading = {
+            let (path, name, tables) = (
+                model_path(dir, &name),
+                name.clone(),
+                model.def.tables.clone(),
+            );
+            blocking(move || send_pages(&path, &name, &tables, position, &pages))
+        };
+        let (written, read) = tokio::join!(
+            self.stores().read.publish_replace(&record, received),
+            reading
+        );
+        // The reader's failure says why the pages stopped.
+        read?;
+        let rows = written?;
         self.forget_publish_error(&name);
         let report = PublishReport {
             model: name,
             tables: record.table_names(),
             position,
-            rows: rows.iter().map(|t| t.len() as u64).sum(),
+            rows,
         };
         tracing::info!(
             model = %report.model,
@@ -414,6 +421,57 @@ fn changes_between(
         }
     }
     Ok(out)
+}
+
+/// Rows per page sent to the read store when a model is published.
+const PUBLISH_PAGE_ROWS: usize = 5_000;
+
+/// Pages read ahead of the read store's writes.
+const PUBLISH_PAGES_AHEAD: usize = 2;
+
+/// Sends the rows of `tables` at `position` from the model file at `path`
+/// as pages, then [`RowPage::End`]; stops early (without it) when the read
+/// store stopped listening.
+fn send_pages(
+    path: &Path,
+    name: &str,
+    tables: &[crate::domain::model::TableDef],
+    position: u64,
+    pages: &tokio::sync::mpsc::Sender<RowPage>,
+) -> Result<(), ModelError> {
+    let reader = ModelReader::open(path, name)?;
+    let mut listening = true;
+    for (index, table) in tables.iter().enumerate() {
+        let mut page = Vec::with_capacity(PUBLISH_PAGE_ROWS);
+        reader.for_each_row_at(&table.name, position, |row| {
+            if !listening {
+                return;
+            }
+            page.push(row);
+            if page.len() == PUBLISH_PAGE_ROWS {
+                let rows = std::mem::replace(&mut page, Vec::with_capacity(PUBLISH_PAGE_ROWS));
+                listening = pages
+                    .blocking_send(RowPage::Rows { table: index, rows })
+                    .is_ok();
+            }
+        })?;
+        if !listening {
+            return Ok(());
+        }
+        if !page.is_empty()
+            && pages
+                .blocking_send(RowPage::Rows {
+                    table: index,
+                    rows: page,
+                })
+                .is_err()
+        {
+            return Ok(());
+        }
+    }
+    // A store that stopped listening has its own error to tell.
+    let _listening = pages.blocking_send(RowPage::End);
+    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(

@@ -148,6 +148,18 @@ impl ModelReader {
         Ok(rows)
     }
 
+    /// Hands every row of `table` at `at` to `each`, in key order, without
+    /// collecting them.
+    pub fn for_each_row_at(
+        &self,
+        table: &str,
+        at: u64,
+        each: impl FnMut(Vec<Value>),
+    ) -> Result<(), ModelError> {
+        let t = self.table(table)?;
+        self.each_row_at(t, at, None, each)
+    }
+
     /// How many rows `table` has at `at`.
     pub fn count_at(&self, table: &str, at: u64) -> Result<u64, ModelError> {
         let t = self.table(table)?;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::model::{ModelVersions, Value};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, StoreError, StoreInfo,
@@ -117,8 +117,8 @@ impl ReadStore for SimulatedOutage {
     async fn publish_replace(
         &self,
         model: &PublishedModel,
-        rows: &[Vec<Vec<Value>>],
-    ) -> StoreResult<()> {
+        rows: crate::store::published::RowPages,
+    ) -> StoreResult<u64> {
         self.check()?;
         self.inner.publish_replace(model, rows).await
     }

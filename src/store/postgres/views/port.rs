@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::cells::bad_row;
 use super::rows::{LoadError, apply_change};
 use super::{PostgresViews, SET_POSITION, pos};
-use crate::domain::model::{ModelVersions, Value};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::{
     BulkControl, PublishedChange, PublishedModel, ReadStamp, ReadStore, RowRewrite, StoreError,
@@ -159,8 +159,8 @@ impl ReadStore for PostgresViews {
     async fn publish_replace(
         &self,
         model: &PublishedModel,
-        rows: &[Vec<Vec<Value>>],
-    ) -> StoreResult<()> {
+        rows: crate::store::published::RowPages,
+    ) -> StoreResult<u64> {
         self.replace_published(model, rows).await
     }
 

@@ -4,7 +4,6 @@
 //! published), each write in one transaction.
 
 use deadpool_postgres::{GenericClient, Transaction};
-use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
@@ -13,7 +12,8 @@ use super::cells::bad_row;
 use super::{PostgresViews, SCHEMA_LOCK, pos};
 use crate::domain::model::{ColumnType, ModelDef, TableDef, Value};
 use crate::store::published::{
-    column_list, create_table_sql, differs, key_filter, key_list, quote_ident,
+    RowPage, RowPages, column_list, create_table_sql, differs, key_filter, key_list, no_such_table,
+    pages_stopped, quote_ident,
 };
 use crate::store::{
     PublishedChange, PublishedModel, StoreError, StoreResult, published_table_name,
@@ -245,17 +245,14 @@ impl PostgresViews {
         Ok(())
     }
 
-    /// Copies `rows` into the fresh table `name` with binary COPY (one
-    /// round trip for the whole table, not one per row). A cell the column
-    /// refuses fails the copy, naming the column; the caller's transaction
-    /// then rolls back.
-    async fn copy_rows(
+    /// Starts a binary COPY into the fresh table `name` (one stream for
+    /// the whole table, not one round trip per row).
+    async fn start_copy(
         &self,
         tx: &Transaction<'_>,
         name: &str,
         table: &TableDef,
-        rows: &[Vec<Value>],
-    ) -> StoreResult<()> {
+    ) -> StoreResult<std::pin::Pin<Box<BinaryCopyInWriter>>> {
         let sql = format!(
             "COPY {} ({}) FROM STDIN (FORMAT binary)",
             quote_ident(name),
@@ -263,8 +260,28 @@ impl PostgresViews {
         );
         let types: Vec<Type> = table.columns.iter().map(|c| copy_type(c.ty)).collect();
         let sink = tx.copy_in(&sql).await.map_err(|e| self.err(e))?;
-        let writer = BinaryCopyInWriter::new(sink, &types);
-        pin_mut!(writer);
+        Ok(Box::pin(BinaryCopyInWriter::new(sink, &types)))
+    }
+
+    /// Ends an open COPY.
+    async fn finish_copy(
+        &self,
+        mut writer: std::pin::Pin<Box<BinaryCopyInWriter>>,
+    ) -> StoreResult<()> {
+        writer.as_mut().finish().await.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Writes `rows` into an open COPY of table `name`; a cell its column
+    /// refuses fails it, naming the column (the caller's transaction then
+    /// rolls back).
+    async fn copy_page(
+        &self,
+        writer: &mut std::pin::Pin<Box<BinaryCopyInWriter>>,
+        name: &str,
+        table: &TableDef,
+        rows: &[Vec<Value>],
+    ) -> StoreResult<()> {
         for row in rows {
             let params = self.row_params(name, table, row)?;
             let refs: Vec<&(dyn ToSql + Sync)> = params
@@ -277,7 +294,6 @@ impl PostgresViews {
                 .await
                 .map_err(|e| self.err(e))?;
         }
-        writer.finish().await.map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -285,8 +301,8 @@ impl PostgresViews {
     pub(super) async fn replace_published(
         &self,
         model: &PublishedModel,
-        rows: &[Vec<Vec<Value>>],
-    ) -> StoreResult<()> {
+        mut rows: RowPages,
+    ) -> StoreResult<u64> {
         self.writable("publishing a model")?;
         let mut client = self.client().await?;
         let tx = self.begin_published(&mut client).await?;
@@ -297,16 +313,43 @@ impl PostgresViews {
                     .map_err(|e| self.err(e))?;
             }
         }
-        for (table, table_rows) in model.def.tables.iter().zip(rows) {
-            let name = published_table_name(&model.name, &table.name);
+        let names = model.table_names();
+        for (table, name) in model.def.tables.iter().zip(&names) {
             tx.batch_execute(&format!(
                 "DROP TABLE IF EXISTS {}; {};",
-                quote_ident(&name),
-                create_table_sql(&name, table, pg_type)
+                quote_ident(name),
+                create_table_sql(name, table, pg_type)
             ))
             .await
             .map_err(|e| self.err(e))?;
-            self.copy_rows(&tx, &name, table, table_rows).await?;
+        }
+        // One COPY open at a time: the table of the pages arriving.
+        let mut open: Option<(usize, std::pin::Pin<Box<BinaryCopyInWriter>>)> = None;
+        let mut written = 0u64;
+        loop {
+            match rows.recv().await {
+                Some(RowPage::Rows { table, rows }) => {
+                    let (Some(def), Some(name)) = (model.def.tables.get(table), names.get(table))
+                    else {
+                        return Err(no_such_table(&self.label, &model.name, table));
+                    };
+                    if open.as_ref().is_none_or(|(at, _)| *at != table) {
+                        if let Some((_, writer)) = open.take() {
+                            self.finish_copy(writer).await?;
+                        }
+                        open = Some((table, self.start_copy(&tx, name, def).await?));
+                    }
+                    if let Some((_, writer)) = open.as_mut() {
+                        self.copy_page(writer, name, def, &rows).await?;
+                    }
+                    written += rows.len() as u64;
+                }
+                Some(RowPage::End) => break,
+                None => return Err(pages_stopped(&self.label, &model.name)),
+            }
+        }
+        if let Some((_, writer)) = open.take() {
+            self.finish_copy(writer).await?;
         }
         let definition = serde_json::to_value(&model.def).map_err(|e| StoreError::Failed {
             store: self.label.clone(),
@@ -328,7 +371,8 @@ impl PostgresViews {
         )
         .await
         .map_err(|e| self.err(e))?;
-        tx.commit().await.map_err(|e| self.err(e))
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(written)
     }
 
     /// [`crate::store::ReadStore::publish_apply`].

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::published;
 use super::stamp::{check_stamp, read_stamp, write_stamp};
 use super::{SqliteViews, apply_change, bulk_load, set_position};
-use crate::domain::model::{ModelVersions, Value};
+use crate::domain::model::ModelVersions;
 use crate::domain::{BookingRow, ProjectorId, RowChange, TableRows, UserRow};
 use crate::store::sqlite::{file_info, map_err};
 use crate::store::{
@@ -189,12 +189,12 @@ impl ReadStore for SqliteViews {
     async fn publish_replace(
         &self,
         model: &PublishedModel,
-        rows: &[Vec<Vec<Value>>],
-    ) -> StoreResult<()> {
+        rows: crate::store::published::RowPages,
+    ) -> StoreResult<u64> {
         self.writable("publishing a model")?;
-        let (store, model, rows) = (self.store(), model.clone(), rows.to_vec());
+        let (store, model) = (self.store(), model.clone());
         self.writer
-            .call(move |c| published::replace(c, &store, &model, &rows))
+            .call(move |c| published::replace(c, &store, &model, rows))
             .await
     }
 

@@ -7,7 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_i
 use uuid::Uuid;
 
 use crate::domain::model::{ColumnType, ModelDef, TableDef, Value};
-use crate::store::published::{column_list, create_table_sql, differs, key_filter, quote_ident};
+use crate::store::published::{
+    RowPage, RowPages, column_list, create_table_sql, differs, key_filter, no_such_table,
+    pages_stopped, quote_ident,
+};
 use crate::store::sqlite::ledger::format_time;
 use crate::store::sqlite::map_err;
 use crate::store::{
@@ -129,13 +132,15 @@ fn insert_sql(name: &str, table: &TableDef, upsert: bool) -> String {
     )
 }
 
-/// Drops what `model` had, creates its tables, loads `rows` and records it.
+/// Drops what `model` had, creates its tables, loads the pages of `rows`
+/// (waiting for each on this blocking thread) and records it; the rows
+/// written.
 pub(super) fn replace(
     conn: &mut Connection,
     store: &str,
     model: &PublishedModel,
-    rows: &[Vec<Vec<Value>>],
-) -> StoreResult<()> {
+    mut rows: RowPages,
+) -> StoreResult<u64> {
     let e = |err| map_err(store, err);
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -144,7 +149,8 @@ pub(super) fn replace(
     if let Some(old) = record(&tx, store, &model.name)? {
         drop_tables(&tx, &old).map_err(e)?;
     }
-    for (table, table_rows) in model.def.tables.iter().zip(rows) {
+    let mut inserts = Vec::new();
+    for table in &model.def.tables {
         let name = published_table_name(&model.name, &table.name);
         tx.execute_batch(&format!(
             "DROP TABLE IF EXISTS {}; {};",
@@ -152,10 +158,24 @@ pub(super) fn replace(
             create_table_sql(&name, table, sqlite_type)
         ))
         .map_err(e)?;
-        let mut stmt = tx.prepare(&insert_sql(&name, table, false)).map_err(e)?;
-        for row in table_rows {
-            stmt.execute(params_from_iter(row.iter().map(sql_value)))
-                .map_err(e)?;
+        inserts.push(insert_sql(&name, table, false));
+    }
+    let mut written = 0u64;
+    loop {
+        match rows.blocking_recv() {
+            Some(RowPage::Rows { table, rows }) => {
+                let sql = inserts
+                    .get(table)
+                    .ok_or_else(|| no_such_table(store, &model.name, table))?;
+                let mut stmt = tx.prepare_cached(sql).map_err(e)?;
+                for row in &rows {
+                    stmt.execute(params_from_iter(row.iter().map(sql_value)))
+                        .map_err(e)?;
+                }
+                written += rows.len() as u64;
+            }
+            Some(RowPage::End) => break,
+            None => return Err(pages_stopped(store, &model.name)),
         }
     }
     let definition = serde_json::to_string(&model.def).map_err(|err| StoreError::Failed {
@@ -178,7 +198,8 @@ pub(super) fn replace(
         ],
     )
     .map_err(e)?;
-    tx.commit().map_err(e)
+    tx.commit().map_err(e)?;
+    Ok(written)
 }
 
 /// Applies `changes` and moves the checkpoint from `from`, if the record
