@@ -219,6 +219,9 @@ pub struct Engine {
     /// The history pass running in this process, if one is (time travel
     /// reads what it has folded).
     pass: Mutex<Option<Arc<cold::PassShare>>>,
+    /// What the snapshot pieces after the newest history changed, kept
+    /// between upkeeps ([`snapshots::upkeep`]).
+    chain_tail: tokio::sync::Mutex<Option<snapshots::upkeep::Tail>>,
     /// The state-over-time pass so far (a longer ledger extends it).
     series: tokio::sync::Mutex<crate::domain::SeriesFold>,
     /// Commands and projection since the log's last summary.
@@ -267,6 +270,7 @@ impl Engine {
             gap_free_head: std::sync::atomic::AtomicU64::new(0),
             projector_wake: tokio::sync::watch::Sender::new(0),
             pass: Mutex::new(None),
+            chain_tail: tokio::sync::Mutex::new(None),
             series: tokio::sync::Mutex::new(crate::domain::SeriesFold::default()),
             activity: Mutex::new(activity::Activity::default()),
             model_locks: Mutex::new(BTreeMap::new()),

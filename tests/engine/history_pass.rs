@@ -169,16 +169,22 @@ async fn a_cold_ledger_is_read_once_into_a_history_that_serves_every_earlier_pos
     // Near the start, a few events folded from zero are cheaper.
     assert_eq!(fresh.state_view(15).await.unwrap().from, FoldBase::Zero);
 
-    // New events: deltas of the history (no full snapshot: the next pass
-    // comes two intervals after it).
+    // New events: a chain of pieces after the history, one per delta
+    // interval (and the merged tiers), no full snapshot.
     engine.emit_bulk(&mixed(90, 43), &job).await.unwrap();
     let later = engine.stores().ledger.head().await.unwrap();
     let taken = engine.take_due_snapshots().await.unwrap();
-    let positions: Vec<u64> = taken.iter().map(|s| s.position).collect();
-    let want: Vec<u64> = (head / 20 + 1..=later / 20).map(|k| k * 20).collect();
+    let positions: std::collections::BTreeSet<u64> = taken.iter().map(|s| s.position).collect();
+    let want: std::collections::BTreeSet<u64> =
+        (head / 20 + 1..=later / 20).map(|k| k * 20).collect();
     assert_eq!(positions, want);
-    for s in &taken {
-        assert_eq!(s.base, Some(history.id), "a delta of the history: {s:?}");
+    assert_eq!(taken[0].base, Some(history.id), "{:?}", taken[0]);
+    for (i, s) in taken.iter().enumerate() {
+        assert!(!s.is_base(), "{s:?}");
+        assert!(
+            s.base == Some(history.id) || taken[..i].iter().any(|t| Some(t.id) == s.base),
+            "a link of the chain after the history: {s:?}"
+        );
     }
     let fresh = engine_with(dir.path(), &config).await;
     for position in [head + 1, head + 25, later] {
@@ -455,8 +461,9 @@ async fn snapshots_grow_linearly_a_new_history_retires_what_the_one_before_repla
     }
 
     // Full snapshots until the ledger is four intervals long; from then on
-    // history snapshots two intervals apart with deltas between, and only
-    // the newest two histories kept, with the deltas after the older one.
+    // history snapshots (the pass, then merges) a little over two intervals
+    // apart with chains of pieces between, and only the newest two
+    // histories kept, with the pieces after the older one.
     let list = engine.list_snapshots().await.unwrap();
     let histories: Vec<_> = list.iter().filter(|s| s.is_history()).collect();
     assert_eq!(histories.len(), 2, "{list:#?}");
@@ -476,9 +483,10 @@ async fn snapshots_grow_linearly_a_new_history_retires_what_the_one_before_repla
     );
     for s in list.iter().filter(|s| !s.is_base()) {
         assert!(s.position > older.position, "{s:?}");
+        let of = ledgerscope::engine::timetravel::Nearest::of_delta(&list, s).map(|n| n.full.id);
         assert!(
-            s.base == Some(older.id) || s.base == Some(newest.id),
-            "deltas of the two histories only: {s:?}"
+            of == Some(older.id) || of == Some(newest.id),
+            "pieces of the two histories only: {s:?}"
         );
     }
     let deleted: Vec<Uuid> = std::iter::from_fn(|| notices.try_recv().ok())

@@ -22,6 +22,7 @@ mod projection;
 mod repair;
 mod schema;
 mod snapshots;
+mod upkeep;
 
 pub async fn engine_in(dir: &std::path::Path) -> Arc<Engine> {
     let stores = open_stores(&StoreConfig::embedded(dir)).await.unwrap();

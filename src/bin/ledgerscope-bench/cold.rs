@@ -21,8 +21,9 @@
 //!   later, and the next queries faulted those pages in again (45-67 ms
 //!   instead of 16-25 ms, a few in every run).
 //! * `snapshot_storage_grown`: the ledger grows by five more intervals with
-//!   the snapshots due after every delta interval taken (two more passes,
-//!   each retiring what the history before it replaced); storage again, and
+//!   the snapshots due after every delta interval taken (pieces, their
+//!   tiers and the histories merged from them, each retiring what the
+//!   history before it replaced); storage again, and
 //!   states before, inside and at the end of the new range checked.
 
 use std::time::Instant;

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --bin ledgerscope-bench -- [--n 100000] \
-//!     [--only replay,replay_rss,cold,ingest,timetravel,history,series,whatif,ui,models] [--data-dir DIR] [--smoke]
+//!     [--only replay,replay_rss,cold,ingest,timetravel,history,series,whatif,ui,models,upkeep] [--data-dir DIR] [--smoke]
 //! ```
 //!
 //! Data is built deterministically. With `--data-dir` the ledgers are kept and
@@ -36,6 +36,7 @@ mod replay;
 mod replay_rss;
 mod timetravel;
 mod ui;
+mod upkeep;
 
 use data::{StorePair, build_ledger, engine, subdir};
 use ledgerscope::domain::ProjectorId;
@@ -56,7 +57,7 @@ pub fn progress(message: impl AsRef<str>) {
     eprintln!("[bench] {}", message.as_ref());
 }
 
-const MEASUREMENTS: [&str; 10] = [
+const MEASUREMENTS: [&str; 11] = [
     "replay",
     "replay_rss",
     "cold",
@@ -67,19 +68,20 @@ const MEASUREMENTS: [&str; 10] = [
     "whatif",
     "ui",
     "models",
+    "upkeep",
 ];
 const UI_PANELS: [&str; 3] = ["timeline", "time-travel", "compare"];
 /// What if's frame is held to Time travel's on the large ledger, in one run.
 const UI_WHATIF_TARGET: f64 = 1.5;
 
-/// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if, the UI and read models users write.
+/// Benchmarks: replay, a cold ledger, ingest, time travel, row history, series, what-if, the UI, read models users write and snapshot upkeep.
 #[derive(Parser, Debug)]
 #[command(name = "ledgerscope-bench", version)]
 struct Args {
     /// Events in the main ledger (replay, time travel, the large UI case).
     #[arg(long, default_value_t = 100_000)]
     n: u64,
-    /// Comma-separated subset of: replay, replay_rss, cold, ingest, timetravel, history, series, whatif, ui, models.
+    /// Comma-separated subset of: replay, replay_rss, cold, ingest, timetravel, history, series, whatif, ui, models, upkeep.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to build the ledgers (kept and reused); default: a temp dir removed at the end.
@@ -364,6 +366,9 @@ async fn run(args: &Args, plan: &Plan, only: &BTreeSet<String>, root: &Path) -> 
                 plan.snapshot_every,
             )
             .await?;
+        }
+        if pair.is_embedded() && only.contains("upkeep") {
+            upkeep::run(&pair, root, n, plan.snapshot_every).await?;
         }
         if only.contains("series") {
             let dir = root.join(format!("{short}-series-{n}"));

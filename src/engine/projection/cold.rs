@@ -6,8 +6,10 @@
 //! positions from it plus its deltas. While the pass runs, time travel reads
 //! what it has folded, and waits for it past its progress. One instance at
 //! a time takes the pass (a lease in the ledger store); the others use its
-//! snapshot. A new pass two intervals later retires what the history before
-//! it made redundant, so snapshot storage grows linearly with the ledger.
+//! snapshot. Later histories are merged from it and the pieces after it
+//! ([`crate::engine::snapshots::upkeep`]), never folded from zero again;
+//! each retires what the history before it made redundant, so snapshot
+//! storage grows linearly with the ledger.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -311,25 +313,9 @@ impl Engine {
             id: "(history)".into(),
             reason: format!("encoding stopped: {e}"),
         })?;
-        let chunks = encoded.chunks;
-        let meta = SnapshotMeta {
-            id: Uuid::new_v4(),
-            position,
-            taken_at: Utc::now(),
-            size_bytes: chunks.iter().map(|c| c.len() as u64).sum(),
-            chunks: chunks.len() as u32,
-            sha256: String::new(),
-            index_xxh3: chunks
-                .first()
-                .map(|i| crate::engine::snapshot_pages::xxh3_hex(i)),
-            state_digest: String::new(),
-            users: encoded.counts.users,
-            bookings: encoded.counts.bookings,
-            base: Some(SnapshotMeta::HISTORY),
-            ledger_id: Some(self.ledger_id().await?),
-            versions: self.config.model_versions,
-        };
-        self.stores.snapshots.save_snapshot(&meta, chunks).await?;
+        let meta = self
+            .save_history(position, events, encoded.chunks, &encoded.counts, started)
+            .await?;
         tracing::info!(
             snapshot = %meta.id,
             position,
@@ -341,25 +327,70 @@ impl Engine {
             ms = started.elapsed().as_millis() as u64,
             "history snapshot taken (one pass over the ledger)"
         );
+        self.retire_after(&meta, &before).await;
+        drop(unshare);
+        Ok(meta)
+    }
+
+    /// Stores a history snapshot at `position` of `events` entries from
+    /// its encoded `chunks` and announces it.
+    pub(crate) async fn save_history(
+        &self,
+        position: u64,
+        events: u64,
+        chunks: Vec<Vec<u8>>,
+        counts: &crate::domain::state::StateCounts,
+        started: Instant,
+    ) -> EngineResult<SnapshotMeta> {
+        let meta = SnapshotMeta {
+            id: Uuid::new_v4(),
+            position,
+            taken_at: Utc::now(),
+            size_bytes: chunks.iter().map(|c| c.len() as u64).sum(),
+            chunks: chunks.len() as u32,
+            sha256: String::new(),
+            index_xxh3: chunks
+                .first()
+                .map(|i| crate::engine::snapshot_pages::xxh3_hex(i)),
+            state_digest: String::new(),
+            users: counts.users,
+            bookings: counts.bookings,
+            base: Some(SnapshotMeta::HISTORY),
+            ledger_id: Some(self.ledger_id().await?),
+            versions: self.config.model_versions,
+        };
+        self.stores.snapshots.save_snapshot(&meta, chunks).await?;
+        tracing::debug!(
+            snapshot = %meta.id,
+            events,
+            ms = started.elapsed().as_millis() as u64,
+            "history snapshot saved"
+        );
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
-        match self.retire_superseded(&meta, &before).await {
+        Ok(meta)
+    }
+
+    /// [`Engine::retire_superseded`] after history `new` was saved, its
+    /// outcome announced; a failure leaves the snapshots stored (the next
+    /// history tries again).
+    pub(crate) async fn retire_after(&self, new: &SnapshotMeta, before: &[SnapshotMeta]) {
+        match self.retire_superseded(new, before).await {
             Ok(retired) if retired.is_empty() => {}
             Ok(retired) => self.bus.notify(EngineNotice::SnapshotsRetired(retired)),
             Err(error) => {
                 tracing::warn!(%error, "the snapshots the history before this one replaced stay stored");
                 self.bus.notify(EngineNotice::SnapshotFailed(format!(
-                    "deleting the snapshots an older history snapshot replaced: {error} (they stay stored; the next pass tries again)"
+                    "deleting the snapshots an older history snapshot replaced: {error} (they stay stored; the next history tries again)"
                 )));
             }
         }
-        drop(unshare);
-        Ok(meta)
     }
 
     /// The retention rule: of `list` (this ledger's snapshots before `new`
     /// was taken), deletes what the history snapshot before `new` made
     /// redundant, that is every snapshot older than it (it holds the state
-    /// at each of their positions), and the deltas of a deleted one. That
+    /// at each of their positions), and the deltas of a deleted one (and
+    /// the chains of pieces after those). That
     /// history and its deltas stay one generation more, so views opened on
     /// them keep reading their pages. Storage then holds at most two history
     /// snapshots and the deltas after the older one.
@@ -381,12 +412,19 @@ impl Engine {
             .filter(|s| s.position < previous)
             .map(|s| s.id)
             .collect();
-        let orphans: Vec<Uuid> = list
-            .iter()
-            .filter(|s| s.base.is_some_and(|base| retired.contains(&base)))
-            .map(|s| s.id)
-            .collect();
-        retired.extend(orphans);
+        // The deltas of a deleted one, and the links of a chain after them.
+        loop {
+            let orphans: Vec<Uuid> = list
+                .iter()
+                .filter(|s| !retired.contains(&s.id))
+                .filter(|s| s.base.is_some_and(|base| retired.contains(&base)))
+                .map(|s| s.id)
+                .collect();
+            if orphans.is_empty() {
+                break;
+            }
+            retired.extend(orphans);
+        }
         let mut done = Vec::with_capacity(retired.len());
         let mut bytes = 0;
         for meta in list.iter().filter(|s| retired.contains(&s.id)) {

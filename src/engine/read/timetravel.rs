@@ -68,15 +68,26 @@ pub struct StateAt {
     pub fold_us: u64,
 }
 
-/// The snapshots a state at some position starts from: the newest full
-/// snapshot at or before it, and the newest delta of that one also at or
-/// before it. A delta whose full snapshot is gone is never used.
+/// The snapshots a state at some position starts from: the newest full (or
+/// history) snapshot at or before it, and the newest delta of that one also
+/// at or before it. A delta is of its full snapshot (cumulative), or of an
+/// earlier delta of it (a piece of a chain: the changes since that one,
+/// see [`crate::engine::snapshots::upkeep`]); the state is the full
+/// snapshot, then each link of the chain in order. A delta whose chain does
+/// not reach a stored full snapshot is never used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Nearest {
     /// The full snapshot.
     pub full: SnapshotMeta,
     /// Its newest delta at or before the position.
     pub delta: Option<SnapshotMeta>,
+    /// The links of the chain before `delta`, oldest first (empty for a
+    /// cumulative delta).
+    pub links: Vec<SnapshotMeta>,
+    /// When `delta` is a link that ends past the position (a merged one
+    /// spans many delta intervals): the position it is read up to (its
+    /// changes after it left out).
+    pub upto: Option<u64>,
 }
 
 impl Nearest {
@@ -91,15 +102,122 @@ impl Nearest {
             .cloned();
         let stored = full.is_some();
         let full = full.unwrap_or_else(SnapshotMeta::empty_ledger);
-        let delta = list
+        let mut links = Self::chain_of(list, &full, target);
+        // After a history, the link after the chain's end that covers the
+        // target (the shortest; a merged link spans many delta intervals):
+        // read up to the target, no event to fold.
+        let top = links.last().unwrap_or(&full);
+        let (top, short) = (top.id, top.position < target);
+        let covering = list
             .iter()
-            .filter(|s| s.base == Some(full.id) && s.position > full.position)
-            .filter(|s| s.position <= target)
-            .max_by_key(|s| s.position);
-        (stored || delta.is_some()).then(|| Nearest {
+            .filter(|s| short && full.is_history() && s.base == Some(top) && !s.is_base())
+            .filter(|s| s.position > target)
+            .min_by_key(|s| s.position);
+        let (delta, upto) = match covering {
+            Some(cover) => (Some(cover.clone()), Some(target)),
+            None => (links.pop(), None),
+        };
+        (stored || delta.is_some()).then_some(Nearest {
             full,
-            delta: delta.cloned(),
+            delta,
+            links,
+            upto,
         })
+    }
+
+    /// The chain in `list` from `full` to the newest delta up to `target`
+    /// that reaches it (the shortest, of two ending at one position), oldest
+    /// link first; empty when none does.
+    pub fn chain_of(list: &[SnapshotMeta], full: &SnapshotMeta, target: u64) -> Vec<SnapshotMeta> {
+        let mut chain = Self::chains(list, full, target);
+        let newest = chain
+            .iter()
+            .max_by_key(|(_, (position, links, _))| (*position, std::cmp::Reverse(*links)))
+            .map(|(id, _)| *id);
+        let mut path = Vec::new();
+        let mut at = newest;
+        while let Some(id) = at {
+            match chain.remove(&id) {
+                Some((_, _, meta)) => {
+                    at = meta.base;
+                    path.push(meta);
+                }
+                None => at = None,
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// The ids of the deltas in `list` after `full` up to `target` whose
+    /// chain reaches `full`.
+    pub fn reachable(list: &[SnapshotMeta], full: &SnapshotMeta, target: u64) -> Vec<uuid::Uuid> {
+        Self::chains(list, full, target).into_keys().collect()
+    }
+
+    /// The deltas in `list` after `full` up to `target` whose chain reaches
+    /// `full`, by id: (position, links before it, the delta).
+    fn chains(
+        list: &[SnapshotMeta],
+        full: &SnapshotMeta,
+        target: u64,
+    ) -> std::collections::HashMap<uuid::Uuid, (u64, usize, SnapshotMeta)> {
+        let mut reach: std::collections::HashMap<uuid::Uuid, (u64, usize, SnapshotMeta)> =
+            std::collections::HashMap::new();
+        let mut deltas: Vec<&SnapshotMeta> = list
+            .iter()
+            .filter(|s| !s.is_base() && s.position > full.position && s.position <= target)
+            .collect();
+        // A link is always after the one it is of.
+        deltas.sort_by_key(|s| s.position);
+        for delta in deltas {
+            let Some(base) = delta.base else { continue };
+            let links = match base == full.id {
+                true => Some(0),
+                false => reach
+                    .get(&base)
+                    .filter(|(position, _, _)| *position < delta.position)
+                    .map(|(_, links, _)| links + 1),
+            };
+            if let Some(links) = links {
+                reach.insert(delta.id, (delta.position, links, delta.clone()));
+            }
+        }
+        reach
+    }
+
+    /// The full snapshot and chain that `delta` (one of `list`) is read with,
+    /// if its chain reaches a stored full snapshot.
+    pub fn of_delta(list: &[SnapshotMeta], delta: &SnapshotMeta) -> Option<Nearest> {
+        let mut path = vec![delta.clone()];
+        loop {
+            let base = path.last().and_then(|s| s.base)?;
+            if base.is_nil() {
+                let delta = path.remove(0);
+                path.reverse();
+                return Some(Nearest {
+                    full: SnapshotMeta::empty_ledger(),
+                    delta: Some(delta),
+                    links: path,
+                    upto: None,
+                });
+            }
+            let of = list.iter().find(|s| s.id == base)?;
+            if of.is_base() {
+                let delta = path.remove(0);
+                path.reverse();
+                return Some(Nearest {
+                    full: of.clone(),
+                    delta: Some(delta),
+                    links: path,
+                    upto: None,
+                });
+            }
+            if path.len() > list.len() {
+                return None;
+            }
+            path.push(of.clone());
+        }
     }
 
     /// The history snapshot in `list` that holds the state at `target` with
@@ -111,7 +229,7 @@ impl Nearest {
         nearest: Option<&Nearest>,
         fold_limit: u64,
     ) -> Option<SnapshotMeta> {
-        let from = nearest.map_or(0, |n| n.newest().position);
+        let from = nearest.map_or(0, Nearest::end);
         if target.saturating_sub(from) <= fold_limit {
             return None;
         }
@@ -121,9 +239,14 @@ impl Nearest {
             .cloned()
     }
 
-    /// The newer of the two: where events start to be read.
+    /// The newer of the two.
     pub fn newest(&self) -> &SnapshotMeta {
         self.delta.as_ref().unwrap_or(&self.full)
+    }
+
+    /// The position its state is at: where events start to be read.
+    pub fn end(&self) -> u64 {
+        self.upto.unwrap_or(self.newest().position)
     }
 }
 
@@ -393,18 +516,12 @@ impl Engine {
                 (view.materialize().await?, view.from.clone())
             }
             (None, Some(nearest)) => {
-                let meta = nearest.newest().clone();
+                let (id, position) = (nearest.newest().id, nearest.end());
                 // The same base a state view starts from, materialized.
                 let view = self.snapshot_view(&nearest).await?;
                 skipped_before = view.skipped.clone();
                 let state = view.materialize().await?;
-                (
-                    state,
-                    FoldBase::Snapshot {
-                        id: meta.id,
-                        position: meta.position,
-                    },
-                )
+                (state, FoldBase::Snapshot { id, position })
             }
             (None, None) => match self.pass_state_at(target).await? {
                 Some((state, skipped)) => {

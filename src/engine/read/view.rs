@@ -34,6 +34,7 @@ mod state;
 pub use diff::{RowCells, ViewDiff};
 pub(crate) use open::UNREADABLE_FORMAT;
 pub use row::ViewRow;
+pub(crate) use state::entry_after;
 
 /// Decoded pages kept per snapshot (about 200 KB each). Few: the panels read
 /// 100 rows at a time, and long scans (verify, materialize) read each page once.

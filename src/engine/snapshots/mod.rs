@@ -7,3 +7,4 @@ pub mod snapshot_history;
 pub mod snapshot_pages;
 pub mod snapshot_rows;
 pub mod table_row;
+pub mod upkeep;

@@ -35,11 +35,11 @@ pub struct RestoreReport {
 /// few interval snapshots cost less than a pass).
 pub const HISTORY_AFTER: u64 = 4;
 
-/// Full snapshot intervals past the newest history snapshot at which the
-/// next history pass is due. Between the two, deltas of the history every
-/// `snapshot_delta_every` events and no full snapshot: a full snapshot
-/// holds the whole state, so one per interval made storage grow with the
-/// square of the ledger.
+/// Full snapshot intervals the pieces after a history snapshot span at
+/// least before they are merged with it into a new history (and more than
+/// an eighth of its position: see [`crate::engine::snapshots::upkeep`]).
+/// No full snapshot is taken after a history: one holds the whole state,
+/// so one per interval made storage grow with the square of the ledger.
 pub const HISTORY_AGAIN: u64 = 2;
 
 impl Engine {
@@ -161,31 +161,18 @@ impl Engine {
     /// memory).
     pub async fn load_snapshot_state(&self, meta: &SnapshotMeta) -> EngineResult<ReadState> {
         let nearest = match meta.base {
-            _ if meta.is_history() => Nearest {
+            _ if meta.is_base() => Nearest {
                 full: meta.clone(),
                 delta: None,
+                links: Vec::new(),
+                upto: None,
             },
-            None => Nearest {
-                full: meta.clone(),
-                delta: None,
-            },
-            Some(base) => {
-                let full = match base.is_nil() {
-                    true => SnapshotMeta::empty_ledger(),
-                    false => self
-                        .usable_snapshots()
-                        .await?
-                        .into_iter()
-                        .find(|s| s.id == base && s.is_base())
-                        .ok_or_else(|| {
-                            bad_snapshot(meta, format!("its full snapshot {base} is not stored"))
-                        })?,
-                };
-                Nearest {
-                    full,
-                    delta: Some(meta.clone()),
-                }
-            }
+            _ => Nearest::of_delta(&self.usable_snapshots().await?, meta).ok_or_else(|| {
+                bad_snapshot(
+                    meta,
+                    "the full snapshot (or an earlier delta) it is a delta of is not stored",
+                )
+            })?,
         };
         self.snapshot_view(&nearest).await?.materialize().await
     }
@@ -280,9 +267,10 @@ impl Engine {
     /// [`HISTORY_AFTER`] intervals or more with no history snapshot (a cold
     /// one, or one grown by the app) first gets its history pass, with
     /// progress to `job`; positions up to a history snapshot need nothing
-    /// more. After it come deltas of the history, and the next pass
-    /// [`HISTORY_AGAIN`] intervals past it, which retires what the history
-    /// before it made redundant (see [`Engine::take_history_snapshot`]).
+    /// more. After it come pieces every delta interval, merged in tiers
+    /// and into the next history ([`crate::engine::snapshots::upkeep`]),
+    /// which retires what the history before it made redundant (see
+    /// [`Engine::take_history_snapshot`]); never a pass from zero again.
     async fn take_due(&self, job: &JobControl) -> EngineResult<(Vec<SnapshotMeta>, u64)> {
         let every = self.config.snapshot_every;
         if every == 0 {
@@ -303,10 +291,9 @@ impl Engine {
             .filter(|s| s.is_history())
             .map(|s| s.position)
             .max();
-        let pass_due = match newest_history {
-            Some(history) => head.saturating_sub(history) >= every.saturating_mul(HISTORY_AGAIN),
-            None => head >= every.saturating_mul(HISTORY_AFTER),
-        };
+        // After the first one, a history is renewed by merging, never by
+        // another pass.
+        let pass_due = newest_history.is_none() && head >= every.saturating_mul(HISTORY_AFTER);
         if self.config.history_pass && pass_due {
             match self.take_history_snapshot(job).await? {
                 Some(meta) => {
@@ -323,14 +310,15 @@ impl Engine {
             .map(|s| s.position)
             .max()
             .unwrap_or(0);
+        // Once a history is kept, no full snapshot: pieces after it, merged
+        // in tiers and into the next history.
+        if self.config.history_pass && covered > 0 {
+            let (pieces, next) = self.chain_upkeep(every, step, head).await?;
+            taken.extend(pieces);
+            return Ok((taken, next));
+        }
         let newest = known.iter().map(|s| s.position).max().unwrap_or(0);
-        // Once a history is kept, no full snapshot: deltas of the newest base
-        // until the next pass.
-        let history_kept = self.config.history_pass && covered > 0;
-        let span = match history_kept {
-            true => every.saturating_mul(HISTORY_AGAIN),
-            false => every,
-        };
+        let span = every;
         let mut stored: BTreeSet<u64> = known.iter().map(|s| s.position).collect();
         // Before the first full snapshot, deltas are of the empty ledger.
         let mut fulls: BTreeMap<u64, SnapshotMeta> = std::iter::once(SnapshotMeta::empty_ledger())
@@ -348,7 +336,7 @@ impl Engine {
             }
             let full = fulls.range(..=this).next_back().map(|(_, s)| s.clone());
             let meta = match full {
-                _ if this % every == 0 && !history_kept => {
+                _ if this % every == 0 => {
                     if this <= newest {
                         continue;
                     }

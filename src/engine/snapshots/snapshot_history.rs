@@ -170,6 +170,34 @@ impl HistoryFold {
         fold
     }
 
+    /// The fold a history holds: each table's changes (as
+    /// [`HistoryFold::into_sorted`] gives them), folded to `position` from
+    /// `events` entries. Changes added after it are filed by the same rule.
+    pub fn from_sorted(position: u64, events: u64, tables: [Vec<KeyChanges>; 2]) -> Self {
+        let mut fold = HistoryFold {
+            position,
+            events,
+            ..HistoryFold::default()
+        };
+        for (into, table) in fold.tables.iter_mut().zip(tables) {
+            into.reserve(table.len());
+            into.extend(table);
+        }
+        fold
+    }
+
+    /// Files the changes of `events` more entries up to `position` (each
+    /// key's in order; keys in any order).
+    pub fn extend(&mut self, position: u64, events: u64, changes: super::snapshot_delta::Changes) {
+        for table in changes {
+            for change in table.into_values().flatten() {
+                self.add_change(change);
+            }
+        }
+        self.position = self.position.max(position);
+        self.events += events;
+    }
+
     /// Entries folded (applied or skipped).
     pub fn events(&self) -> u64 {
         self.events

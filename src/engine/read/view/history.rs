@@ -54,6 +54,22 @@ impl HistorySource {
         bad_snapshot(&self.meta, reason)
     }
 
+    /// Every key of a table with all its changes, in key order (every page
+    /// read once, not cached).
+    pub(crate) async fn all_changes(&self, table: Table) -> EngineResult<Vec<KeyChanges>> {
+        let pages = self.index.pages(table);
+        let mut out = Vec::new();
+        let mut page = 0;
+        while page < pages {
+            let count = PAGES_PER_READ.min(pages - page);
+            for decoded in self.read_pages(table, page, count).await? {
+                out.extend(Arc::try_unwrap(decoded).unwrap_or_else(|shared| (*shared).clone()));
+            }
+            page += count;
+        }
+        Ok(out)
+    }
+
     /// Pages `first .. first + count` of a table, from the cache or the store.
     async fn pages(
         &self,

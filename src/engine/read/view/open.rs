@@ -116,13 +116,12 @@ impl Engine {
             return self.folded_view(target).await;
         }
         let full = nearest.as_ref().map(|n| n.full.clone());
-        let delta = nearest.as_ref().and_then(|n| n.delta.clone());
         let full_position = full.as_ref().map_or(0, |meta| meta.position);
-        let after = delta.as_ref().map_or(full_position, |meta| meta.position);
-        let from = match nearest.as_ref().map(Nearest::newest) {
-            Some(meta) => FoldBase::Snapshot {
-                id: meta.id,
-                position: meta.position,
+        let after = nearest.as_ref().map_or(full_position, Nearest::end);
+        let from = match &nearest {
+            Some(n) => FoldBase::Snapshot {
+                id: n.newest().id,
+                position: n.end(),
             },
             None => FoldBase::Zero,
         };
@@ -137,9 +136,9 @@ impl Engine {
             Ok::<_, EngineError>((base, started.elapsed().as_micros() as u64))
         };
         let load_delta = async {
-            match (&full, &delta) {
-                (Some(full), Some(delta)) => self.load_delta(full, delta).await.map(Some),
-                _ => Ok(None),
+            match &nearest {
+                Some(nearest) => self.load_chain(nearest).await,
+                None => Ok(None),
             }
         };
         let scan = async {
@@ -241,13 +240,7 @@ impl Engine {
     /// The state a full snapshot and (optionally) a delta of it hold, as a
     /// view (no events read).
     pub(crate) async fn snapshot_view(&self, nearest: &Nearest) -> EngineResult<StateView> {
-        let load_delta = async {
-            match &nearest.delta {
-                Some(delta) => self.load_delta(&nearest.full, delta).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (base, delta) = tokio::join!(self.view_base(&nearest.full), load_delta);
+        let (base, delta) = tokio::join!(self.view_base(&nearest.full), self.load_chain(nearest));
         let base = base?;
         let mut skipped = base.skipped_before();
         Ok(match delta? {
@@ -304,7 +297,46 @@ impl Engine {
         Ok((scan.entries, reached))
     }
 
-    /// Loads a delta snapshot of `full` and checks it: its checksum, and that
+    /// The changes since `nearest.full` up to its delta, as one delta of
+    /// it: the delta alone, or each link of its chain loaded (side by side),
+    /// checked and appended in order. `None` without a delta.
+    pub(crate) async fn load_chain(&self, nearest: &Nearest) -> EngineResult<Option<Delta>> {
+        let Some(last) = &nearest.delta else {
+            return Ok(None);
+        };
+        let chain: Vec<&SnapshotMeta> = nearest.links.iter().chain([last]).collect();
+        let ofs = std::iter::once(&nearest.full).chain(nearest.links.iter());
+        let loads = chain
+            .iter()
+            .zip(ofs)
+            .map(|(link, of)| self.load_delta(of, link));
+        let mut links = futures_util::future::try_join_all(loads).await?.into_iter();
+        let Some(mut whole) = links.next() else {
+            return Ok(None);
+        };
+        for link in links {
+            snapshot_delta::append(&mut whole.changes, link.changes);
+            whole.skipped.extend(link.skipped);
+            whole.events += link.events;
+            whole.position = link.position;
+        }
+        if let Some(upto) = nearest.upto.filter(|upto| *upto < whole.position) {
+            // (the entries after it are not counted: `events` is not read
+            // from a delta that is cut)
+            for table in &mut whole.changes {
+                table.retain(|_, list| {
+                    list.truncate(crate::engine::snapshot_history::changes_up_to(list, upto).len());
+                    !list.is_empty()
+                });
+            }
+            whole.skipped.retain(|bad| bad.position <= upto);
+            whole.position = upto;
+        }
+        Ok(Some(whole))
+    }
+
+    /// Loads a delta snapshot of `full` (or of the delta before it in a
+    /// chain) and checks it: its checksum, and that
     /// its bytes name the same base and position as its metadata.
     pub(crate) async fn load_delta(
         &self,

@@ -73,6 +73,14 @@ impl StateView {
         }
     }
 
+    /// Each key the overlay touched, per table (users, bookings): its entry
+    /// after the overlay (None: no row).
+    pub(crate) fn touched_entries(
+        &self,
+    ) -> [impl Iterator<Item = (Uuid, Option<DirEntry>)> + '_; 2] {
+        [0, 1].map(|t| self.touched[t].iter().map(|k| (k.key, k.entry)))
+    }
+
     /// The overlay's row changes, handed back.
     pub(crate) fn into_changes(self) -> Changes {
         self.changes
@@ -347,23 +355,32 @@ fn touch<R: ViewRow>(base: &ViewBase, changes: &BTreeMap<Uuid, Vec<RowChange>>) 
             let at = from + gallop(&entries[from.min(entries.len())..], *key);
             from = at;
             let base_entry = entries.get(at).filter(|e| e.id() == *key).copied();
-            // Most keys are new rows inserted once: the row as inserted, as
-            // `apply_change` would leave it, without a scratch state.
-            let entry = match (base_entry, list.as_slice()) {
-                (None, [RowChange::InsertUserIfAbsent(row)]) => Some(DirEntry::of_user(row)),
-                (None, [RowChange::InsertBookingIfAbsent(row)]) => Some(DirEntry::of_booking(row)),
-                _ => {
-                    let skeleton = base_entry.map(|e| R::skeleton(*key, e));
-                    resolve(*key, skeleton, list).map(|r| r.entry())
-                }
-            };
             Touched {
                 key: *key,
-                entry,
+                entry: entry_after::<R>(*key, base_entry, list),
                 before: base_entry,
             }
         })
         .collect()
+}
+
+/// The directory entry of row `key` after `changes` (in order), from its
+/// entry `before` them (None: no row).
+pub(crate) fn entry_after<R: ViewRow>(
+    key: Uuid,
+    before: Option<DirEntry>,
+    changes: &[RowChange],
+) -> Option<DirEntry> {
+    // Most keys are new rows inserted once: the row as inserted, as
+    // `apply_change` would leave it, without a scratch state.
+    match (before, changes) {
+        (None, [RowChange::InsertUserIfAbsent(row)]) => Some(DirEntry::of_user(row)),
+        (None, [RowChange::InsertBookingIfAbsent(row)]) => Some(DirEntry::of_booking(row)),
+        _ => {
+            let skeleton = before.map(|e| R::skeleton(key, e));
+            resolve(key, skeleton, changes).map(|r| r.entry())
+        }
+    }
 }
 
 /// The number of entries before `key` in `entries` (sorted by id), found by

@@ -172,3 +172,58 @@ fn before_the_first_full_snapshot_deltas_are_of_the_empty_ledger() {
     );
     assert_eq!(Nearest::find(&list, 100).unwrap().full.id, full.id);
 }
+
+#[test]
+fn a_chain_of_pieces_is_read_link_by_link_and_a_merged_link_is_preferred() {
+    let full = meta(100, Some(SnapshotMeta::HISTORY));
+    let p110 = meta(110, Some(full.id));
+    let p120 = meta(120, Some(p110.id));
+    let p130 = meta(130, Some(p120.id));
+    // The three merged into one link (the old ones not yet deleted).
+    let m130 = meta(130, Some(full.id));
+    let p140 = meta(140, Some(m130.id));
+    // A piece whose link before it is gone is never used.
+    let lost = meta(150, Some(Uuid::from_u128(9)));
+    let list = vec![
+        full.clone(),
+        p110.clone(),
+        p120.clone(),
+        p130.clone(),
+        m130.clone(),
+        p140.clone(),
+        lost.clone(),
+    ];
+    let find = |t| {
+        Nearest::find(&list, t).map(|n| {
+            (
+                n.links.iter().map(|s| s.id).collect::<Vec<_>>(),
+                n.delta.map(|d| d.id),
+                n.upto,
+            )
+        })
+    };
+    assert_eq!(find(120), Some((vec![p110.id], Some(p120.id), None)));
+    assert_eq!(
+        find(125),
+        Some((vec![p110.id, p120.id], Some(p130.id), Some(125))),
+        "the link that covers it, read up to it"
+    );
+    assert_eq!(
+        find(130),
+        Some((vec![], Some(m130.id), None)),
+        "the merged link"
+    );
+    assert_eq!(find(1000), Some((vec![m130.id], Some(p140.id), None)));
+    let of = Nearest::of_delta(&list, &p130).unwrap();
+    assert_eq!(of.full.id, full.id);
+    assert_eq!(
+        of.links.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [p110.id, p120.id]
+    );
+    assert!(Nearest::of_delta(&list, &lost).is_none());
+    let mut reachable = Nearest::reachable(&list, &full, u64::MAX);
+    reachable.sort();
+    let mut want = vec![p110.id, p120.id, p130.id, m130.id, p140.id];
+    want.sort();
+    assert_eq!(reachable, want);
+}
