@@ -28,3 +28,216 @@ menu-theme-dark = Oscuro
 menu-theme-light = Claro
 menu-theme-system = Como el sistema
 menu-scenarios = Escenarios
+
+## src/ui/app/top_bar.rs
+top-remote = REMOTO { $role }: { $info }
+top-remote-hover = Este almacén está en otra máquina: lo que se escribe aquí afecta a todos los que lo usan.
+top-connecting = Conectando…
+top-retry = Reintentar
+top-head = cabeza { $head }
+top-highest-ledger-position = Posición más alta del ledger
+top-mode = Modo:
+top-observe-hover = El modo observar desactiva todos los controles que escriben (comandos, repetición, instantáneas, importación).
+top-observe-locked = Iniciado con --observe: esta ventana no puede escribir.
+top-outage-badge = {" "}SIMULACIÓN: caída del almacén de lectura{" "}
+top-outage-hover = Interruptor de formación en Operaciones: las escrituras de las proyecciones fallan hasta que se apague.
+top-dismiss = Descartar
+top-last-error = Último error: { $error }
+top-frame-time = IU { $ms } ms/fotograma (máximo de los últimos { $frame_ms })
+top-masked = Enmascarado
+top-masked-hover = Los correos, nombres y direcciones se muestran como seudónimos (el mismo valor, el mismo seudónimo) en todos los paneles, copias e informes. Haz clic para mostrarlos (se pide confirmación).
+top-personal-shown = {" "}DATOS PERSONALES VISIBLES{" "}
+top-personal-shown-hover = Los correos, nombres y direcciones de los clientes se muestran tal cual.
+top-mask-hover = Volver a mostrar los correos, nombres y direcciones como seudónimos
+top-mask = Enmascarar
+top-personal-shown-embedded-hover = Los datos personales están visibles (el almacén integrado en esta máquina). Haz clic para mostrar los correos, nombres y direcciones como seudónimos, p. ej. antes de compartir la pantalla.
+
+## src/ui/app/health_bar.rs
+health-drift-not-compared = desviación: sin comparar
+health-no-drift = sin desviación a las { $at }
+health-drift-rows = desviación: { $rows ->
+    [one] { $rows } fila
+   *[other] { $rows } filas
+} a las { $at }
+health-drift-hover = Lo que encontró la última comparación de las tablas de lectura con el ledger. Haz clic para abrir Comparar.
+health-read-store-ok = almacén de lectura OK
+health-read-store-ok-hover = Sus últimas lecturas y escrituras respondieron a tiempo.
+health-write-waiting = Dentro de una escritura en el almacén de lectura que espera: el retraso crece hasta que se complete.
+
+## src/ui/widgets/copy_link.rs
+copy-link-hover = Copiar { $text } (`ledgerscope open ENLACE` abre la ventana ahí)
+copy-link = Copiar enlace
+copy-link-no-ledger-id = El id del ledger aún no se conoce (sin conexión).
+
+## src/ui/widgets/outage_switch.rs
+outage-switch = SIMULAR caída del almacén de lectura (simulación de formación)
+outage-switch-hover = Mientras está activo, las escrituras de las proyecciones fallan: el ledger sigue aceptando eventos, las vistas se retrasan y se ponen al día cuando lo apagas. Nada se rompe de verdad.
+
+## src/ui/widgets/job_progress.rs
+job-starting = empezando
+job-stop = Detener: { $job }
+
+## src/ui/widgets/diff_table.rs
+diff-no-differences = { $name }: sin diferencias
+
+## src/ui/widgets/table/memory.rs
+table-search = Buscar
+table-ordering = ordenando…
+
+## src/ui/widgets/table/paged.rs
+table-ordering-progress = ordenando: { $done } de { $total } filas leídas ({ $percent } %)
+table-reading-rows = leyendo filas…
+
+## src/ui/widgets/table/draw.rs
+table-show-event = Mostrar el evento { $position } en la línea de tiempo
+table-before = antes: { $old }
+table-row-history-hover = { $text }: mostrar cada versión de esta fila y los eventos que la hicieron (historial de la fila)
+table-copy-cell = Copiar celda
+table-copy-old-value = Copiar valor anterior
+table-copy-row = Copiar fila
+table-copy-row-hover = La fila, separada por tabuladores, bajo una línea con los nombres de las columnas
+table-clear-search = Borrar la búsqueda
+table-hide-rows = Ocultar las filas { $label }
+table-show-rows = Mostrar las filas { $label }
+
+## src/ui/widgets/mod.rs
+widget-error = Error: { $error }
+
+## src/ui/panels/emit/ui.rs
+emit-booking-wizard = Asistente de reservas
+emit-fix-fields = Corrige primero los campos marcados en rojo.
+emit-submit = Enviar
+emit-generate = Generar nuevo evento
+emit-fill-random = Rellenar al azar
+emit-fill-random-hover = Rellenar el formulario con datos realistas sin enviarlo
+emit-send-booking-first = Envía primero una reserva.
+emit-send-again = Enviar de nuevo (mismo UUID)
+emit-change-booking = Cambiar una reserva
+emit-booking-id = Id de la reserva
+emit-reason = Motivo
+emit-cancel-booking = Cancelar la reserva
+emit-new-dates = Fechas nuevas
+emit-reschedule = Reprogramar
+emit-change-address = Cambiar una dirección
+emit-user-id = Id del usuario
+emit-new-address = Dirección nueva
+emit-change-address-button = Cambiar la dirección
+emit-bulk-generator = Generador masivo
+emit-bulk-count = Cantidad
+emit-bulk-rate = Ritmo/s
+emit-bulk-mix = mezcla
+emit-bulk-mix-hover = Mezclar cancelaciones, reprogramaciones y cambios de dirección (alrededor del 20 %)
+emit-already-running = Ya está en marcha.
+emit-bulk-start = Iniciar
+emit-no-refusals = Ninguna regla de negocio rechazó un comando.
+emit-anatomy-title = Anatomía de la última transacción
+
+## src/ui/panels/emit/anatomy.rs
+emit-refused = { $what } rechazado: { $error }. No se guardó, publicó ni proyectó nada.
+emit-command-total = { $handler } · total del comando { $total } 
+emit-anatomy-empty = Envía un comando para ver su anatomía: bloqueo -> ¿existe? -> construir -> guardar -> desbloqueo -> publicar -> proyecciones.
+emit-command-total-at = { $handler } · total del comando { $total } · evento en la posición { $position }
+emit-duplicate-anatomy = Un duplicado: no se guardó, publicó ni proyectó nada. La posición { $position } se proyectó cuando se guardó por primera vez.
+
+## src/ui/panels/emit/activity_ui.rs
+emit-activity-title = Actividad (cada línea se queda un minuto; lo más reciente primero)
+emit-activity-empty = Nada en el último minuto. Emite un evento, o activa la caída y observa cómo se ponen al día cuando termina.
+
+## src/ui/app/dialogs.rs
+dialog-connect-embedded-note = Los campos de servidor vacíos usan el almacén integrado (archivos SQLite en el directorio de datos).
+dialog-connect-passwords = Las contraseñas nunca se guardan. Deja una vacía para usar PGPASSWORD, ~/.pgpass o un archivo de servicio (PostgreSQL), o LEDGERSCOPE_MONGO_PASSWORD (MongoDB).
+dialog-recent = Recientes
+dialog-connect = Conectar
+dialog-export-title = Exportar el ledger como NDJSON
+dialog-import-title = Importar NDJSON al ledger
+dialog-file = Archivo
+dialog-browse = Examinar…
+dialog-export = Exportar
+dialog-import = Importar…
+dialog-about-name = Ledgerscope
+dialog-version = Versión { $version }
+dialog-instance = Instancia { $instance_id }
+dialog-shortcuts-title = Atajos de teclado
+dialog-shortcuts-text-field = Ninguno actúa mientras el cursor está en un campo de texto.
+common-close = Cerrar
+dialog-open-link-title = Abrir un enlace
+dialog-open-link-note = Un enlace ledgerscope:// (Copiar enlace en Viaje en el tiempo o en la línea de tiempo) abre el panel y la posición que nombra, en el ledger que nombra.
+dialog-open = Abrir
+common-cancel = Cancelar
+dialog-description = Un explorador de escritorio nativo para un sistema de reservas con event sourcing, con todo el motor integrado
+
+## src/ui/panels/compare/ui.rs
+compare-in-sync = Sincronizado: { $checked_rows } filas comparadas, ninguna falta, sobra ni difiere.
+compare-drift = Desviación: { $missing } faltan, { $extra } sobran, { $different } difieren (de { $checked_rows } filas comparadas).
+compare-position = posición { $position }
+compare-show-rows = mostrar filas
+compare-changed-cells-hint = las celdas cambiadas muestran tabla de lectura -> ledger
+compare-no-differences-yet = No se han encontrado diferencias por ahora.
+compare-differing-so-far = Filas distintas encontradas por ahora: { $tables } (aún comparando; se listan las primeras { $listed } de cada tabla).
+compare-report-file = Archivo del informe:
+compare-save-report = Guardar el informe
+compare-save-report-hover = Los hallazgos (filas con sus celdas, entradas mal formadas, huecos) en Markdown, o JSON si la ruta termina en .json.
+compare-saved = Guardado en { $path }
+compare-repair-running = Hay una reparación o una repetición en curso.
+compare-repair-rows = Reparar estas filas…
+compare-repair-rows-hover = Vuelve a proyectar solo estas filas a partir de los eventos de sus agregados; la reparación queda registrada en Operaciones.
+compare-read-vs-ledger-note = Tablas de lectura en { $read_store_name } frente al estado que implica el ledger.
+compare-now = Comparar ahora
+compare-compared-at = comparado a las { $time }
+common-replay-running = Hay una repetición en curso.
+compare-repair-by-replay = Reparar con una repetición…
+compare-rows-of = Filas de
+compare-tables-at = Tablas en la posición
+compare-vs-position = frente a la posición
+compare-compare = Comparar
+compare-swap = Invertir el sentido
+compare-swap-hover = Leerlo al revés: de { $to } a { $from }
+compare-mode-read-vs-ledger = Almacén de lectura frente al ledger
+compare-mode-two-positions = Dos posiciones
+
+## src/ui/panels/operations/ui.rs
+operations-trouble = { $outage } (desde hace { $since }). { $detail }
+operations-lease-owner = { $owner } (fencing { $fencing })
+operations-projectors = Proyectores
+operations-resume = Reanudar
+operations-pause = Pausar
+operations-holes-hover = Posiciones sin evento por debajo de una guardada, dejadas por otro escritor, una restauración o una edición a mano. Los proyectores las esperan unos segundos, luego las registran y siguen; la repetición y la verificación también las cruzan.
+operations-replay = Repetición (replay)
+operations-replay-note = Reconstruye las tablas de lectura en { $read_store_name } a partir del ledger en tablas nuevas y las intercambia de una vez.
+operations-replay-from-zero = Repetir desde cero…
+operations-no-snapshot-yet = Aún no hay instantánea.
+operations-replay-from-snapshot = Repetir desde la instantánea más reciente…
+operations-snapshots = Instantáneas
+operations-snapshot-running = Se está tomando una instantánea.
+operations-take-snapshot = Tomar instantánea ahora
+operations-refresh-list = Actualizar la lista
+operations-auto-snapshots-off = Instantáneas automáticas: desactivadas
+operations-auto-snapshots-paused = Instantáneas automáticas: { $policy } (en pausa en modo observar)
+operations-auto-snapshots = Instantáneas automáticas: { $policy }
+operations-auto-snapshots-hover = Se fija al iniciar con la configuración del motor (opción de la CLI o la GUI). Una instantánea de historial guarda el estado en cada posición hasta la suya, así que al guardar una se borran las instantáneas más antiguas que el historial anterior.
+operations-no-snapshots-yet = Aún no hay instantáneas.
+operations-reading-snapshots = Leyendo la lista de instantáneas…
+operations-snapshot-history = historial
+operations-snapshot-history-hover = Los cambios de cada fila hasta su posición, de una sola pasada por el ledger: el estado en cualquier posición anterior se lee de ella sin plegar ningún evento.
+operations-snapshot-full = completa
+operations-snapshot-delta-empty = delta de vacío
+operations-snapshot-delta-empty-hover = Cambios de filas desde la posición 0 (sin instantánea completa antes).
+operations-snapshot-delta = delta de { $base }
+operations-snapshot-delta-hover = Solo los cambios de filas desde esa instantánea completa.
+operations-snapshot-rows = { $users } usuarios, { $bookings } reservas
+operations-restore-running = Hay una restauración en curso.
+operations-restore = Restaurar…
+operations-training = Formación
+
+## src/ui/panels/operations/repairs_ui.rs
+repairs-findings = cabeza { $head }, { $checked_rows } filas comparadas, { $malformed } entradas mal formadas, { $unpositioned } sin posición, { $holes } huecos
+repairs-row = { $table } { $kind } { $key } (posición { $position }) columnas { $columns }
+repairs-more-rows = { $rows_left_out } filas más no guardadas
+repairs-entry = Reparación { $id } el { $at } por { $instance } en { $read_store }
+repairs-work = { $entry }, hasta la posición { $position }, en { $secs } s
+repairs-title = Reparaciones
+repairs-note = Cada repetición y reparación dirigida, guardada en el almacén del ledger con lo que se encontró antes y después.
+repairs-refresh = Actualizar las reparaciones
+repairs-none = Aún no hay reparaciones.
+repairs-reading = Leyendo las reparaciones…
+repairs-details = detalles

@@ -183,9 +183,9 @@ pub trait AsNumber {
     fn into_arg(self) -> FluentValue<'static>;
 }
 
-impl<T: Into<fluent_bundle::types::FluentNumber> + Copy> AsNumber for &&Arg<T> {
+impl<T: Into<fluent_bundle::types::FluentNumber> + Copy> AsNumber for &&Arg<&T> {
     fn into_arg(self) -> FluentValue<'static> {
-        FluentValue::Number(self.0.into())
+        FluentValue::Number((*self.0).into())
     }
 }
 
@@ -212,7 +212,7 @@ macro_rules! t {
         $({
             #[allow(unused_imports)]
             use $crate::ui::i18n::{AsNumber as _, AsText as _};
-            args.set(stringify!($name), (&&$crate::ui::i18n::Arg($value)).into_arg());
+            args.set(stringify!($name), (&&$crate::ui::i18n::Arg(&$value)).into_arg());
         })+
         $crate::ui::i18n::text_with($key, &args)
     }};

@@ -2,6 +2,7 @@
 //! or, when it is over, how it ended.
 
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::jobs::{JobKind, Jobs};
 use crate::ui::widgets::{human_secs, palette};
 
@@ -40,8 +41,8 @@ pub fn job_progress_ui(
                 "{}: {}",
                 kind.title(),
                 match &job.progress {
-                    None => "starting",
-                    Some(p) => p.phase.label(),
+                    None => t!("job-starting"),
+                    Some(p) => p.phase.label().to_string(),
                 }
             ));
         });
@@ -61,7 +62,7 @@ pub fn job_progress_ui(
                 };
                 if ui
                     .add_enabled(!cancelling, egui::Button::new(label))
-                    .on_hover_text(format!("Stop the {}", kind.title().to_lowercase()))
+                    .on_hover_text(t!("job-stop", job = kind.title().to_lowercase()))
                     .clicked()
                 {
                     commands.push(ShellCommand::CancelJob(kind).into());

@@ -1,5 +1,7 @@
 //! Small reusable widgets. Functions that draw end in `_ui`.
 
+use crate::ui::i18n::t;
+
 pub mod copy_link;
 pub mod diff_table;
 pub mod draft_field;
@@ -29,7 +31,8 @@ pub fn inline_error_ui(ui: &mut egui::Ui, error: Option<&crate::ui::error::Inlin
     if let Some(error) = error {
         wrapped_label_ui(
             ui,
-            egui::RichText::new(format!("Error: {error}")).color(palette(ui.visuals()).error),
+            egui::RichText::new(t!("widget-error", error = error))
+                .color(palette(ui.visuals()).error),
         );
     }
 }
