@@ -454,3 +454,44 @@ history-no-event-made = No event of this ledger made a { $name } row { $key }.
 history-versions-now = { $versions } version(s); now: { $now }
 history-undecodable = Undecodable events about this row (they change nothing): { $skipped }
 history-reading = Reading the row's events…
+
+## panels, jobs
+panel-emit = Emit
+panel-timeline = Ledger timeline
+panel-time-travel = Time travel
+panel-over-time = Over time
+panel-what-if = What if
+panel-compare = Compare
+panel-operations = Operations
+panel-models = Models
+job-bulk = Bulk generator
+job-replay = Replay
+job-repair = Repair of rows
+job-snapshot = Snapshot
+job-restore = Restore
+job-export = Export
+job-import = Import
+job-verify = Comparison
+job-history-pass = History pass over the ledger
+job-done-of = { $done } / { $total } ({ $percent }%)
+job-starting-dots = starting…
+job-rate = {" "}· { $rate }/s
+job-eta = {" "}· ETA { $eta }
+job-elapsed = {" "}· { $elapsed } elapsed
+job-cancelling = Cancelling…
+job-failed = { $job } failed: { $error }
+emit-field-email = E-mail
+emit-field-name = Name
+emit-field-address = Address
+emit-field-service = Service
+emit-field-check-in = Check-in
+emit-field-check-out = Check-out
+emit-field-guests = Guests
+emit-field-price = Price
+
+## src/ui/app/shell.rs
+shell-observe-locked = Observe-only mode (started with --observe): this would write, so it is disabled.
+shell-observe-only = Observe-only mode: this would write, so it is disabled. Switch to Operate in the top bar.
+shell-not-connected = Not connected to the stores.
+top-operate = Operate
+top-observe-only = Observe-only

@@ -452,3 +452,44 @@ history-no-event-made = Ningún evento de este ledger hizo una fila { $name } { 
 history-versions-now = { $versions } versión(es); ahora: { $now }
 history-undecodable = Eventos indescifrables sobre esta fila (no cambian nada): { $skipped }
 history-reading = Leyendo los eventos de la fila…
+
+## panels, jobs
+panel-emit = Emitir
+panel-timeline = Línea de tiempo
+panel-time-travel = Viaje en el tiempo
+panel-over-time = En el tiempo
+panel-what-if = Y si
+panel-compare = Comparar
+panel-operations = Operaciones
+panel-models = Modelos
+job-bulk = Generador masivo
+job-replay = Repetición
+job-repair = Reparación de filas
+job-snapshot = Instantánea
+job-restore = Restauración
+job-export = Exportación
+job-import = Importación
+job-verify = Comparación
+job-history-pass = Pasada de historial por el ledger
+job-done-of = { $done } / { $total } ({ $percent } %)
+job-starting-dots = empezando…
+job-rate = {" "}· { $rate }/s
+job-eta = {" "}· quedan { $eta }
+job-elapsed = {" "}· { $elapsed } transcurridos
+job-cancelling = Cancelando…
+job-failed = { $job } falló: { $error }
+emit-field-email = Correo
+emit-field-name = Nombre
+emit-field-address = Dirección
+emit-field-service = Servicio
+emit-field-check-in = Entrada
+emit-field-check-out = Salida
+emit-field-guests = Huéspedes
+emit-field-price = Precio
+
+## src/ui/app/shell.rs
+shell-observe-locked = Modo observar (iniciado con --observe): esto escribiría, así que está desactivado.
+shell-observe-only = Modo observar: esto escribiría, así que está desactivado. Cambia a Operar en la barra superior.
+shell-not-connected = Sin conexión con los almacenes.
+top-operate = Operar
+top-observe-only = Solo observar

@@ -111,8 +111,8 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         ui.separator();
         ui.label(t!("top-mode"));
         for (observe, name, color) in [
-            (false, "Operate", palette(ui.visuals()).ok),
-            (true, "Observe-only", palette(ui.visuals()).warn),
+            (false, t!("top-operate"), palette(ui.visuals()).ok),
+            (true, t!("top-observe-only"), palette(ui.visuals()).warn),
         ] {
             let selected = shell.observe_only == observe;
             let text = egui::RichText::new(name);
@@ -204,7 +204,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         for panel in PanelKind::ALL {
             let tab = ui.selectable_label(
                 shell.panel == panel,
-                egui::RichText::new(panel.title()).size(15.0),
+                egui::RichText::new(panel.label()).size(15.0),
             );
             mark_target(ui, Target::Tab(panel), tab.rect);
             if tab.clicked() {

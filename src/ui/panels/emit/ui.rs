@@ -16,16 +16,32 @@ use crate::ui::widgets::outage_switch::outage_switch_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
 use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
-const WIZARD_FIELDS: [(EmitField, &str, &str, &str); 8] = [
-    (EmitField::Email, "email", "E-mail", "ana@example.com"),
-    (EmitField::Name, "name", "Name", "Ana García"),
-    (EmitField::Address, "address", "Address", "Calle A 12"),
-    (EmitField::Service, "service", "Service", "Suite"),
-    (EmitField::CheckIn, "check_in", "Check-in", "2026-05-01"),
-    (EmitField::CheckOut, "check_out", "Check-out", "2026-05-04"),
-    (EmitField::Guests, "guests", "Guests", "2"),
-    (EmitField::Price, "price", "Price", "240.00"),
+const WIZARD_FIELDS: [(EmitField, &str, &str); 8] = [
+    (EmitField::Email, "email", "ana@example.com"),
+    (EmitField::Name, "name", "Ana García"),
+    (EmitField::Address, "address", "Calle A 12"),
+    (EmitField::Service, "service", "Suite"),
+    (EmitField::CheckIn, "check_in", "2026-05-01"),
+    (EmitField::CheckOut, "check_out", "2026-05-04"),
+    (EmitField::Guests, "guests", "2"),
+    (EmitField::Price, "price", "240.00"),
 ];
+
+/// A wizard field's label in the window's language.
+fn field_label(field: EmitField) -> String {
+    match field {
+        EmitField::Email => t!("emit-field-email"),
+        EmitField::Name => t!("emit-field-name"),
+        EmitField::Address => t!("emit-field-address"),
+        EmitField::Service => t!("emit-field-service"),
+        EmitField::CheckIn => t!("emit-field-check-in"),
+        EmitField::CheckOut => t!("emit-field-check-out"),
+        EmitField::Guests => t!("emit-field-guests"),
+        EmitField::Price => t!("emit-field-price"),
+        // Not a wizard field.
+        _ => String::new(),
+    }
+}
 
 /// A text input of the panel, sending `SetDraft` when typed into.
 fn field_ui(
@@ -79,8 +95,8 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            for (field, name, label, hint) in WIZARD_FIELDS {
-                ui.label(label);
+            for (field, name, hint) in WIZARD_FIELDS {
+                ui.label(field_label(field));
                 ui.vertical(|ui| {
                     ui.spacing_mut().item_spacing.y = 1.0;
                     field_ui(ui, panel, field, hint, 240.0, out);
