@@ -495,3 +495,32 @@ shell-observe-only = Observe-only mode: this would write, so it is disabled. Swi
 shell-not-connected = Not connected to the stores.
 top-operate = Operate
 top-observe-only = Observe-only
+
+## over time: a bucket described
+over-time-describe-head = { $bucket } (up to position { $position })
+over-time-describe-total = { $head }: { $users } users, { $confirmed } bookings confirmed, { $cancelled } cancelled, revenue { $revenue } ({ $services })
+over-time-describe-bucket = { $head }, in the bucket: { $users } new users, { $made } bookings made, { $cancelled } cancelled, revenue { $revenue } ({ $services })
+
+## store names, lag gauges, emit hints
+top-store-ledger = ledger
+top-store-read = read store
+lag-caught-up = { $name }: caught up
+lag-behind = { $name }: lag { $lag }
+emit-booking-hint = booking UUID (last one is filled in)
+emit-reason-hint = changed plans
+emit-user-hint = user UUID (last one is filled in)
+
+## leases, the projectors table
+lease-renewed = renewed { $ago } ago,{" "}
+lease-expired = { $renewed }expired { $ago } ago
+lease-expires = { $renewed }expires in { $left }
+lease-nobody = nobody
+lease-this-window = this window
+lease-one = lease: { $holder }
+lease-each = leases: { $holders }
+operations-col-projector = projector
+operations-col-checkpoint = checkpoint
+operations-col-lag = lag
+operations-col-status = status
+operations-col-lease-holder = lease holder
+operations-col-last-error = last error

@@ -493,3 +493,32 @@ shell-observe-only = Modo observar: esto escribiría, así que está desactivado
 shell-not-connected = Sin conexión con los almacenes.
 top-operate = Operar
 top-observe-only = Solo observar
+
+## over time: a bucket described
+over-time-describe-head = { $bucket } (hasta la posición { $position })
+over-time-describe-total = { $head }: { $users } usuarios, { $confirmed } reservas confirmadas, { $cancelled } canceladas, ingresos { $revenue } ({ $services })
+over-time-describe-bucket = { $head }, en el intervalo: { $users } usuarios nuevos, { $made } reservas hechas, { $cancelled } canceladas, ingresos { $revenue } ({ $services })
+
+## store names, lag gauges, emit hints
+top-store-ledger = ledger
+top-store-read = almacén de lectura
+lag-caught-up = { $name }: al día
+lag-behind = { $name }: retraso { $lag }
+emit-booking-hint = UUID de la reserva (se rellena la última)
+emit-reason-hint = cambio de planes
+emit-user-hint = UUID del usuario (se rellena el último)
+
+## leases, the projectors table
+lease-renewed = renovado hace { $ago },{" "}
+lease-expired = { $renewed }caducó hace { $ago }
+lease-expires = { $renewed }caduca en { $left }
+lease-nobody = nadie
+lease-this-window = esta ventana
+lease-one = lease: { $holder }
+lease-each = leases: { $holders }
+operations-col-projector = proyector
+operations-col-checkpoint = checkpoint
+operations-col-lag = retraso
+operations-col-status = estado
+operations-col-lease-holder = titular del lease
+operations-col-last-error = último error

@@ -47,10 +47,10 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         ui.separator();
         let width = ((ui.available_width() - 20.0) / 2.0).max(150.0);
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
-            store_ui(ui, "ledger", data.ledger.as_ref())
+            store_ui(ui, &t!("top-store-ledger"), data.ledger.as_ref())
         });
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
-            store_ui(ui, "read store", data.read.as_ref())
+            store_ui(ui, &t!("top-store-read"), data.read.as_ref())
         });
     });
     ui.horizontal(|ui| {
@@ -212,15 +212,22 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if let Some(ms) = data.frame_ms.iter().copied().reduce(f32::max) {
-                ui.label(
-                    egui::RichText::new(t!(
-                        "top-frame-time",
-                        ms = crate::ui::i18n::format::decimal(ms as f64, 1),
-                        frame_ms = data.frame_ms.len()
-                    ))
-                    .small()
-                    .weak(),
+            // Cut to the room the tabs leave (long tab titles in Spanish
+            // at 900 px leave little).
+            if let Some(ms) = data.frame_ms.iter().copied().reduce(f32::max)
+                && ui.available_width() > 40.0
+            {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(t!(
+                            "top-frame-time",
+                            ms = crate::ui::i18n::format::decimal(ms as f64, 1),
+                            frame_ms = data.frame_ms.len()
+                        ))
+                        .small()
+                        .weak(),
+                    )
+                    .truncate(),
                 );
             }
         });

@@ -95,6 +95,22 @@ pub fn money_cents(cents: i64) -> String {
     money_cents_in(language(), cents)
 }
 
+/// A change of an amount of euros in cents, with its sign: `+€12.50`,
+/// `+12,50 €`, `-€3.00`, `€0.00`.
+pub fn money_change_cents_in(language: Language, cents: i64) -> String {
+    let amount = money_cents_in(language, cents);
+    if cents > 0 {
+        format!("+{amount}")
+    } else {
+        amount
+    }
+}
+
+/// A change of an amount of euros in the window's language.
+pub fn money_change_cents(cents: i64) -> String {
+    money_change_cents_in(language(), cents)
+}
+
 /// A date and time (UTC) in `language`: `12/08/2026 04:51:15` (English,
 /// month first), `08/12/2026 04:51:15` (Spanish, day first).
 pub fn date_time_in(language: Language, at: &DateTime<Utc>) -> String {
@@ -165,6 +181,8 @@ mod tests {
         assert_eq!(money_cents_in(En, 455_276_905), "€4,552,769.05");
         assert_eq!(money_cents_in(En, 5), "€0.05");
         assert_eq!(money_cents_in(Es, -24_000), "-240,00 €");
+        assert_eq!(money_change_cents_in(Es, 1_250), "+12,50 €");
+        assert_eq!(money_change_cents_in(En, -300), "-€3.00");
     }
 
     #[test]

@@ -196,8 +196,8 @@ fn booking_forms_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &m
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             ui.label(t!("emit-booking-id"));
-            let hint = "booking UUID (last one is filled in)";
-            field_ui(ui, panel, EmitField::TargetBooking, hint, 300.0, out);
+            let hint = t!("emit-booking-hint");
+            field_ui(ui, panel, EmitField::TargetBooking, &hint, 300.0, out);
             ui.end_row();
             ui.label(t!("emit-reason"));
             ui.horizontal(|ui| {
@@ -205,7 +205,7 @@ fn booking_forms_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &m
                     ui,
                     panel,
                     EmitField::CancelReason,
-                    "changed plans",
+                    &t!("emit-reason-hint"),
                     190.0,
                     out,
                 );
@@ -234,8 +234,8 @@ fn address_form_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mu
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             ui.label(t!("emit-user-id"));
-            let hint = "user UUID (last one is filled in)";
-            field_ui(ui, panel, EmitField::TargetUser, hint, 300.0, out);
+            let hint = t!("emit-user-hint");
+            field_ui(ui, panel, EmitField::TargetUser, &hint, 300.0, out);
             ui.end_row();
             ui.label(t!("emit-new-address"));
             ui.horizontal(|ui| {

@@ -81,13 +81,13 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
             for h in [
-                "projector",
-                "checkpoint",
-                "lag",
-                "status",
-                "lease holder",
-                "",
-                "last error",
+                t!("operations-col-projector"),
+                t!("operations-col-checkpoint"),
+                t!("operations-col-lag"),
+                t!("operations-col-status"),
+                t!("operations-col-lease-holder"),
+                String::new(),
+                t!("operations-col-last-error"),
             ] {
                 ui.strong(h);
             }

@@ -5,7 +5,6 @@
 
 use super::chart::{Chart, ChartLine, Values, compact, compact_cents};
 use super::{OverTimeCommand, OverTimePanel};
-use crate::domain::event::{format_cents, format_signed_cents};
 use crate::domain::{Series, SeriesBy, SeriesPoint};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
@@ -18,21 +17,26 @@ const LEGEND_WIDTH: f32 = 170.0;
 /// The line under the plots: the cumulative values, or what happened in
 /// the bucket.
 fn describe(point: &SeriesPoint, values: Values) -> String {
-    let head = format!("{} (up to position {})", point.bucket, point.position);
+    let head = t!(
+        "over-time-describe-head",
+        bucket = point.bucket.as_str(),
+        position = point.position
+    );
     match values {
         Values::Cumulative => {
             let services: Vec<String> = point
                 .revenue_by_service
                 .iter()
-                .map(|(s, c)| format!("{s} {}", format_cents(*c)))
+                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_cents(*c)))
                 .collect();
-            format!(
-                "{head}: {} users, {} bookings confirmed, {} cancelled, revenue {} ({})",
-                point.users,
-                point.bookings_confirmed,
-                point.bookings_cancelled,
-                format_cents(point.revenue_cents),
-                services.join(", ")
+            t!(
+                "over-time-describe-total",
+                head = head,
+                users = point.users,
+                confirmed = point.bookings_confirmed,
+                cancelled = point.bookings_cancelled,
+                revenue = crate::ui::i18n::format::money_cents(point.revenue_cents),
+                services = services.join(", ")
             )
         }
         Values::PerBucket => {
@@ -40,15 +44,16 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
             let services: Vec<String> = b
                 .revenue_by_service
                 .iter()
-                .map(|(s, c)| format!("{s} {}", format_signed_cents(*c)))
+                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_change_cents(*c)))
                 .collect();
-            format!(
-                "{head}, in the bucket: {} new users, {} bookings made, {} cancelled, revenue {} ({})",
-                b.users,
-                b.bookings_made,
-                b.bookings_cancelled,
-                format_signed_cents(b.revenue_cents),
-                services.join(", ")
+            t!(
+                "over-time-describe-bucket",
+                head = head,
+                users = b.users,
+                made = b.bookings_made,
+                cancelled = b.bookings_cancelled,
+                revenue = crate::ui::i18n::format::money_change_cents(b.revenue_cents),
+                services = services.join(", ")
             )
         }
     }
@@ -96,14 +101,14 @@ fn tooltip_ui(ui: &mut egui::Ui, point: &SeriesPoint) {
                 ui.end_row();
             }
             ui.label(t!("over-time-revenue"));
-            ui.label(format_cents(point.revenue_cents));
-            ui.label(format_signed_cents(b.revenue_cents));
+            ui.label(crate::ui::i18n::format::money_cents(point.revenue_cents));
+            ui.label(crate::ui::i18n::format::money_change_cents(b.revenue_cents));
             ui.end_row();
             for (service, cents) in &point.revenue_by_service {
                 ui.label(format!("  {service}"));
-                ui.label(format_cents(*cents));
+                ui.label(crate::ui::i18n::format::money_cents(*cents));
                 let added = b.revenue_by_service.get(service).copied().unwrap_or(0);
-                ui.label(format_signed_cents(added));
+                ui.label(crate::ui::i18n::format::money_change_cents(added));
                 ui.end_row();
             }
         });

@@ -4,7 +4,7 @@
 //! the rows that differ.
 
 use super::{WhatIfCommand as C, WhatIfField, WhatIfPanel};
-use crate::domain::event::{event_types, format_cents, format_signed_cents};
+use crate::domain::event::event_types;
 use crate::domain::state::StateCounts;
 use crate::engine::whatif::WhatIfReport;
 use crate::ui::app::Shell;
@@ -153,9 +153,13 @@ fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
                 ui.end_row();
             }
             ui.label(t!("what-if-revenue"));
-            ui.label(format_cents(report.real_revenue_cents));
-            ui.label(sim(format_cents(report.simulated_revenue_cents)));
-            ui.label(format_signed_cents(
+            ui.label(crate::ui::i18n::format::money_cents(
+                report.real_revenue_cents,
+            ));
+            ui.label(sim(crate::ui::i18n::format::money_cents(
+                report.simulated_revenue_cents,
+            )));
+            ui.label(crate::ui::i18n::format::money_change_cents(
                 report.simulated_revenue_cents - report.real_revenue_cents,
             ));
             ui.end_row();
