@@ -2,6 +2,7 @@
 //! export, import, verify): each with the engine's [`JobControl`] (progress and
 //! cancel), its latest progress, and how it last ended.
 
+use crate::ui::i18n::t;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -46,6 +47,23 @@ impl JobKind {
             JobKind::Import => "Import",
             JobKind::Verify => "Comparison",
             JobKind::HistoryPass => "History pass over the ledger",
+        }
+    }
+}
+
+impl JobKind {
+    /// Name in the window's language.
+    pub fn label(self) -> String {
+        match self {
+            JobKind::Bulk => t!("job-bulk"),
+            JobKind::Replay => t!("job-replay"),
+            JobKind::Repair => t!("job-repair"),
+            JobKind::Snapshot => t!("job-snapshot"),
+            JobKind::Restore => t!("job-restore"),
+            JobKind::Export => t!("job-export"),
+            JobKind::Import => t!("job-import"),
+            JobKind::Verify => t!("job-verify"),
+            JobKind::HistoryPass => t!("job-history-pass"),
         }
     }
 }

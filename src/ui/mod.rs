@@ -8,6 +8,7 @@
 pub mod app;
 pub mod command;
 pub mod error;
+pub mod i18n;
 pub mod jobs;
 pub mod link;
 pub mod mask;

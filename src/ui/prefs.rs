@@ -44,12 +44,12 @@ pub struct Prefs {
     pub masked_ledgers: std::collections::BTreeMap<String, bool>,
     /// The newest crash report dismissed (its file name).
     pub crash_seen: Option<String>,
-    /// The window's language (the scenarios' texts for now).
+    /// The window's language.
     pub language: Language,
 }
 
-/// The language the window speaks (for now the guided scenarios' texts;
-/// the rest of the window is English until its catalogues come).
+/// The language the window speaks (its texts come from the language's
+/// catalogue: [`crate::ui::i18n`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {

@@ -4,10 +4,11 @@
 
 use super::*;
 
-use ledgerscope::domain::event::{format_cents, format_signed_cents};
 use ledgerscope::domain::{BookingStatus, ReadState, SeriesBy};
+use ledgerscope::ui::i18n::format::{count_in, money_cents_in, money_change_cents_in};
 use ledgerscope::ui::panels::over_time::Values;
 use ledgerscope::ui::panels::what_if::{WhatIfCommand, WhatIfField};
+use ledgerscope::ui::prefs::Language::En;
 
 /// The revenue of confirmed bookings, row by row.
 fn revenue(state: &ReadState) -> i64 {
@@ -87,9 +88,9 @@ fn what_if_lays_out_only_the_no_ops_in_view_and_shows_revenue_real_against_simul
     assert!(simulated_cents < real_cents, "half the bookings left out");
     assert!(h.query_by_label("revenue of confirmed bookings").is_some());
     for amount in [
-        format_cents(real_cents),
-        format_cents(simulated_cents),
-        format_signed_cents(simulated_cents - real_cents),
+        money_cents_in(En, real_cents),
+        money_cents_in(En, simulated_cents),
+        money_change_cents_in(En, simulated_cents - real_cents),
     ] {
         assert!(h.query_by_label(&amount).is_some(), "{amount} is shown");
     }
@@ -132,12 +133,13 @@ fn over_time_shows_per_bucket_values_a_tooltip_at_the_cursor_and_hides_lines() {
         )
     );
     let line = format!(
-        "Now: {} (up to position {head}), in the bucket: {} new users, {} bookings made, {} cancelled, revenue {}",
+        "Now: {} (up to position {}), in the bucket: {} new users, {} bookings made, {} cancelled, revenue {}",
         last.bucket,
+        count_in(En, head as i64),
         b.users,
         b.bookings_made,
         b.bookings_cancelled,
-        format_signed_cents(b.revenue_cents)
+        money_change_cents_in(En, b.revenue_cents)
     );
     assert!(h.query_by_label_contains(&line).is_some(), "{line}");
     assert!(
@@ -173,7 +175,7 @@ fn over_time_shows_per_bucket_values_a_tooltip_at_the_cursor_and_hides_lines() {
             .is_some()
     );
     assert!(
-        h.query_by_label(&format_cents(hovered.revenue_cents))
+        h.query_by_label(&money_cents_in(En, hovered.revenue_cents))
             .is_some()
     );
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());

@@ -11,6 +11,7 @@ mod emit;
 mod health;
 mod history;
 mod keyboard;
+mod language;
 mod mask;
 mod models;
 mod operations;

@@ -126,6 +126,7 @@ impl LedgerApp {
             ShellCommand::SetLanguage(language) => {
                 tracing::info!(?language, "language switched");
                 self.shell.language = language;
+                crate::ui::i18n::set_language(language);
             }
             ShellCommand::OpenLink(text) => match PositionLink::parse(&text) {
                 Ok(link) => self.open_link(link),

@@ -3,6 +3,7 @@
 //! and a Copy button, and not offered again once dismissed (kept in
 //! prefs).
 
+use crate::ui::i18n::t;
 use std::path::PathBuf;
 
 use super::Shell;
@@ -82,15 +83,8 @@ pub fn crash_ui(ctx: &egui::Context, shell: &Shell, commands: &mut Vec<UiCommand
     };
     let response = egui::Modal::new(egui::Id::unique("ledgerscope_crash")).show(ctx, |ui| {
         ui.set_max_width(640.0);
-        ui.heading("Ledgerscope stopped unexpectedly last time");
-        ui.add(
-            egui::Label::new(format!(
-                "It left a report in {}: the version, what was running, the kinds of stores \
-                 (no address, no password) and where it stopped. Attach it to a bug report.",
-                offer.path.display()
-            ))
-            .wrap(),
-        );
+        ui.heading(t!("crash-title"));
+        ui.add(egui::Label::new(t!("crash-report-left", path = offer.path.display())).wrap());
         if offer.open {
             egui::ScrollArea::vertical()
                 .max_height(320.0)
@@ -99,13 +93,13 @@ pub fn crash_ui(ctx: &egui::Context, shell: &Shell, commands: &mut Vec<UiCommand
                 });
         }
         ui.horizontal(|ui| {
-            if !offer.open && ui.button("Show the report").clicked() {
+            if !offer.open && ui.button(t!("crash-show-report")).clicked() {
                 push(commands, CrashAction::Show);
             }
-            if offer.open && ui.button("Copy report").clicked() {
+            if offer.open && ui.button(t!("crash-copy-report")).clicked() {
                 ui.ctx().copy_text(offer.text.clone());
             }
-            if ui.button("Dismiss").clicked() {
+            if ui.button(t!("crash-dismiss")).clicked() {
                 push(commands, CrashAction::Dismiss);
             }
         });

@@ -2,6 +2,7 @@
 //! database), connect, export/import, open a link, the keyboard shortcuts
 //! and about.
 
+use crate::ui::i18n::t;
 use uuid::Uuid;
 
 use crate::ui::app::Shell;
@@ -255,7 +256,7 @@ fn confirm_ui(
             ) {
                 push(commands, ShellCommand::ConfirmYes);
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(t!("common-cancel")).clicked() {
                 push(commands, ShellCommand::ConfirmNo);
             }
         });
@@ -270,39 +271,58 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
         ui.set_max_width(560.0);
         match dialog {
             Dialog::Connect => {
-                ui.heading("Connect");
-                ui.label("Empty server fields use the embedded store (SQLite files in the data directory).");
-                egui::Grid::new("connect_grid").num_columns(2).show(ui, |ui| {
-                    for (field, label, hint) in [
-                        (ConnectField::DataDir, "Data directory", "~/.local/share/ledgerscope"),
-                        (ConnectField::Mongo, "MongoDB URI (ledger)", "mongodb://user@host:27017"),
-                        (ConnectField::MongoPassword, "MongoDB password", "not kept; or LEDGERSCOPE_MONGO_PASSWORD"),
-                        (ConnectField::Postgres, "PostgreSQL URL (read store)", "postgres://user@host/db or service=name"),
-                        (ConnectField::PostgresPassword, "PostgreSQL password", "not kept; or PGPASSWORD, ~/.pgpass"),
-                    ] {
-                        ui.label(label);
-                        let secret = matches!(field, ConnectField::MongoPassword | ConnectField::PostgresPassword);
-                        let value = shell.connect.get(field);
-                        let changed = match secret {
-                            true => password_field_ui(ui, value, hint, 380.0).1,
-                            false => draft_field_ui(ui, value, hint, 380.0).1,
-                        };
-                        if let Some(text) = changed {
-                            push(commands, ShellCommand::SetConnectField(field, text));
+                ui.heading(t!("dialog-connect"));
+                ui.label(t!("dialog-connect-embedded-note"));
+                egui::Grid::new("connect_grid")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (field, label, hint) in [
+                            (
+                                ConnectField::DataDir,
+                                "Data directory",
+                                "~/.local/share/ledgerscope",
+                            ),
+                            (
+                                ConnectField::Mongo,
+                                "MongoDB URI (ledger)",
+                                "mongodb://user@host:27017",
+                            ),
+                            (
+                                ConnectField::MongoPassword,
+                                "MongoDB password",
+                                "not kept; or LEDGERSCOPE_MONGO_PASSWORD",
+                            ),
+                            (
+                                ConnectField::Postgres,
+                                "PostgreSQL URL (read store)",
+                                "postgres://user@host/db or service=name",
+                            ),
+                            (
+                                ConnectField::PostgresPassword,
+                                "PostgreSQL password",
+                                "not kept; or PGPASSWORD, ~/.pgpass",
+                            ),
+                        ] {
+                            ui.label(label);
+                            let secret = matches!(
+                                field,
+                                ConnectField::MongoPassword | ConnectField::PostgresPassword
+                            );
+                            let value = shell.connect.get(field);
+                            let changed = match secret {
+                                true => password_field_ui(ui, value, hint, 380.0).1,
+                                false => draft_field_ui(ui, value, hint, 380.0).1,
+                            };
+                            if let Some(text) = changed {
+                                push(commands, ShellCommand::SetConnectField(field, text));
+                            }
+                            ui.end_row();
                         }
-                        ui.end_row();
-                    }
-                });
-                ui.label(
-                    egui::RichText::new(
-                        "Passwords are never kept. Leave one empty to use PGPASSWORD, ~/.pgpass or a \
-                         service file (PostgreSQL), or LEDGERSCOPE_MONGO_PASSWORD (MongoDB).",
-                    )
-                    .small(),
-                );
+                    });
+                ui.label(egui::RichText::new(t!("dialog-connect-passwords")).small());
                 if !shell.recent.is_empty() {
                     ui.add_space(4.0);
-                    ui.label("Recent");
+                    ui.label(t!("dialog-recent"));
                     for (index, entry) in shell.recent.iter().enumerate() {
                         if ui.button(entry.label()).clicked() {
                             push(commands, ShellCommand::UseRecent(index));
@@ -310,36 +330,45 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
                     }
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("Connect").clicked() {
+                    if ui.button(t!("dialog-connect")).clicked() {
                         push(commands, ShellCommand::Connect);
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button(t!("common-cancel")).clicked() {
                         push(commands, ShellCommand::CloseDialog);
                     }
                 });
             }
             Dialog::Export | Dialog::Import => {
                 let export = dialog == Dialog::Export;
-                ui.heading(if export { "Export the ledger as NDJSON" } else { "Import NDJSON into the ledger" });
+                ui.heading(if export {
+                    t!("dialog-export-title")
+                } else {
+                    t!("dialog-import-title")
+                });
                 ui.horizontal(|ui| {
-                    ui.label("File");
-                    if let (_, Some(text)) = draft_field_ui(ui, &shell.file_path, "/path/ledger.ndjson", 360.0) {
+                    ui.label(t!("dialog-file"));
+                    if let (_, Some(text)) =
+                        draft_field_ui(ui, &shell.file_path, "/path/ledger.ndjson", 360.0)
+                    {
                         push(commands, ShellCommand::SetFilePath(text));
                     }
-                    if ui.button("Browse…").clicked() {
+                    if ui.button(t!("dialog-browse")).clicked() {
                         push(commands, ShellCommand::BrowseFile { save: export });
                     }
                 });
                 inline_error_ui(ui, shell.file_error.as_ref());
                 ui.horizontal(|ui| {
                     if export {
-                        if ui.add_enabled(shell.connected(), egui::Button::new("Export")).clicked() {
+                        if ui
+                            .add_enabled(shell.connected(), egui::Button::new(t!("dialog-export")))
+                            .clicked()
+                        {
                             push(commands, ShellCommand::Export);
                         }
-                    } else if write_button_ui(ui, shell, "Import…") {
+                    } else if write_button_ui(ui, shell, t!("dialog-import")) {
                         push(commands, ShellCommand::AskImport);
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button(t!("common-cancel")).clicked() {
                         push(commands, ShellCommand::CloseDialog);
                     }
                 });
@@ -347,11 +376,11 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
             Dialog::Shortcuts => shortcuts_ui(ui, commands),
             Dialog::OpenLink => open_link_ui(ui, shell, commands),
             Dialog::About => {
-                ui.heading("Ledgerscope");
-                ui.label(format!("Version {}", env!("CARGO_PKG_VERSION")));
-                ui.label(env!("CARGO_PKG_DESCRIPTION"));
-                ui.label(format!("Instance {}", shell.instance_id));
-                if ui.button("Close").clicked() {
+                ui.heading(t!("dialog-about-name"));
+                ui.label(t!("dialog-version", version = env!("CARGO_PKG_VERSION")));
+                ui.label(t!("dialog-description"));
+                ui.label(t!("dialog-instance", instance_id = shell.instance_id));
+                if ui.button(t!("common-close")).clicked() {
                     push(commands, ShellCommand::CloseDialog);
                 }
             }
@@ -363,8 +392,8 @@ fn dialog_ui(ctx: &egui::Context, shell: &Shell, dialog: Dialog, commands: &mut 
 }
 
 fn shortcuts_ui(ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
-    ui.heading("Keyboard shortcuts");
-    ui.label("None of them acts while the cursor is in a text field.");
+    ui.heading(t!("dialog-shortcuts-title"));
+    ui.label(t!("dialog-shortcuts-text-field"));
     egui::Grid::new("shortcuts_grid")
         .num_columns(2)
         .striped(true)
@@ -376,14 +405,14 @@ fn shortcuts_ui(ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
                 ui.end_row();
             }
         });
-    if ui.button("Close").clicked() {
+    if ui.button(t!("common-close")).clicked() {
         push(commands, ShellCommand::CloseDialog);
     }
 }
 
 fn open_link_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    ui.heading("Open a link");
-    ui.label("A ledgerscope:// link (Copy link in Time travel or the timeline) opens the panel and position it names, on the ledger it names.");
+    ui.heading(t!("dialog-open-link-title"));
+    ui.label(t!("dialog-open-link-note"));
     let hint = "ledgerscope://open?ledger=…&panel=time-travel&position=…";
     let (field, changed) = draft_field_ui(ui, &shell.link.text, hint, 520.0);
     if let Some(text) = changed {
@@ -397,10 +426,10 @@ fn open_link_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>)
     }
     ui.horizontal(|ui| {
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button("Open").clicked() || enter {
+        if ui.button(t!("dialog-open")).clicked() || enter {
             push(commands, ShellCommand::OpenLink(shell.link.text.clone()));
         }
-        if ui.button("Cancel").clicked() {
+        if ui.button(t!("common-cancel")).clicked() {
             push(commands, ShellCommand::CloseDialog);
         }
     });

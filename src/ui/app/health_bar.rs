@@ -3,6 +3,7 @@
 //! lease (holder, when renewed, when it lapses) and the drift the last
 //! comparison found (a click opens Compare). Operations keeps the detail.
 
+use crate::ui::i18n::t;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -23,24 +24,20 @@ const TICK: Duration = Duration::from_secs(1);
 
 fn drift_ui(ui: &mut egui::Ui, drift: Option<DriftSeen>, commands: &mut Vec<UiCommand>) {
     let text = match drift {
-        None => egui::RichText::new("drift: not compared").weak(),
+        None => egui::RichText::new(t!("health-drift-not-compared")).weak(),
         Some(DriftSeen { rows: 0, at }) => {
-            egui::RichText::new(format!("no drift at {}", clock_text(at)))
+            egui::RichText::new(t!("health-no-drift", at = clock_text(at)))
                 .color(palette(ui.visuals()).ok)
         }
-        Some(DriftSeen { rows, at }) => egui::RichText::new(format!(
-            "drift: {rows} {} at {}",
-            if rows == 1 { "row" } else { "rows" },
-            clock_text(at)
-        ))
-        .color(palette(ui.visuals()).error)
-        .strong(),
+        Some(DriftSeen { rows, at }) => {
+            egui::RichText::new(t!("health-drift-rows", rows = rows, at = clock_text(at)))
+                .color(palette(ui.visuals()).error)
+                .strong()
+        }
     };
     if ui
         .add(egui::Button::new(text).frame(false))
-        .on_hover_text(
-            "What the last comparison of the read tables with the ledger found. Click to open Compare.",
-        )
+        .on_hover_text(t!("health-drift-hover"))
         .clicked()
     {
         commands.push(ShellCommand::ShowPanel(PanelKind::Compare).into());
@@ -94,24 +91,28 @@ pub(super) fn health_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec
                 .on_hover_text(trouble_detail(trouble, now));
             }
             None => {
-                ui.label(egui::RichText::new("read store OK").color(palette(ui.visuals()).ok))
-                    .on_hover_text("Its last reads and writes answered in time.");
+                ui.label(
+                    egui::RichText::new(t!("health-read-store-ok")).color(palette(ui.visuals()).ok),
+                )
+                .on_hover_text(t!("health-read-store-ok-hover"));
             }
         }
         if let Some(text) = blocked_list_text(&health.blocked, now) {
             ui.separator();
             ui.label(egui::RichText::new(text).color(palette(ui.visuals()).error))
-                .on_hover_text(
-                    "Inside a write into the read store that waits: the lag grows until it goes through.",
-                );
+                .on_hover_text(t!("health-write-waiting"));
         }
         ui.separator();
         let text = egui::RichText::new(leases_text(&leases, &shell.instance_id, now));
         let expired = leases
             .iter()
             .any(|(_, lease)| lease.is_some_and(|l| l.expired_at(now)));
-        ui.label(if expired { text.color(palette(ui.visuals()).warn) } else { text })
-            .on_hover_text(leases_detail(shell, now));
+        ui.label(if expired {
+            text.color(palette(ui.visuals()).warn)
+        } else {
+            text
+        })
+        .on_hover_text(leases_detail(shell, now));
         ui.separator();
         drift_ui(ui, shell.drift, commands);
     });

@@ -7,6 +7,7 @@
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Dialog;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::prefs::Language;
 use crate::ui::scenarios::{ScenarioCommand, ScenarioId, tr};
 
@@ -15,18 +16,21 @@ fn open(commands: &mut Vec<UiCommand>, dialog: Dialog) {
 }
 
 fn ledgerscope_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    if ui.button("Connect…").clicked() {
+    if ui.button(t!("menu-connect")).clicked() {
         open(commands, Dialog::Connect);
     }
     ui.separator();
     if ui
-        .add_enabled(shell.connected(), egui::Button::new("Export NDJSON…"))
+        .add_enabled(
+            shell.connected(),
+            egui::Button::new(t!("menu-export-ndjson")),
+        )
         .clicked()
     {
         open(commands, Dialog::Export);
     }
     let block = shell.write_block_reason();
-    let import = ui.add_enabled(block.is_none(), egui::Button::new("Import NDJSON…"));
+    let import = ui.add_enabled(block.is_none(), egui::Button::new(t!("menu-import-ndjson")));
     if let Some(reason) = block {
         import.on_disabled_hover_text(reason);
     } else if import.clicked() {
@@ -34,17 +38,17 @@ fn ledgerscope_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCo
     }
     ui.separator();
     if ui
-        .button("Open link…")
-        .on_hover_text("Open a ledgerscope:// link to a panel and position")
+        .button(t!("menu-open-link"))
+        .on_hover_text(t!("menu-open-ledgerscope-link-panel"))
         .clicked()
     {
         open(commands, Dialog::OpenLink);
     }
-    if ui.button("Keyboard shortcuts").clicked() {
+    if ui.button(t!("menu-keyboard-shortcuts")).clicked() {
         open(commands, Dialog::Shortcuts);
     }
     ui.separator();
-    if ui.button("About").clicked() {
+    if ui.button(t!("menu-about")).clicked() {
         open(commands, Dialog::About);
     }
 }
@@ -53,9 +57,9 @@ fn view_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>)
     let ctx = ui.ctx().clone();
     let current = ctx.options(|o| o.theme_preference);
     for (preference, name) in [
-        (egui::ThemePreference::Dark, "Dark"),
-        (egui::ThemePreference::Light, "Light"),
-        (egui::ThemePreference::System, "Follow the system"),
+        (egui::ThemePreference::Dark, t!("menu-theme-dark")),
+        (egui::ThemePreference::Light, t!("menu-theme-light")),
+        (egui::ThemePreference::System, t!("menu-theme-system")),
     ] {
         if ui
             .add(egui::Button::selectable(current == preference, name))
@@ -88,7 +92,7 @@ fn scenarios_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiComm
                 !shell.observe_locked,
                 egui::Button::new(tr(&id.title(), shell.language)),
             )
-            .on_disabled_hover_text("Started with --observe: a scenario writes its own ledger.");
+            .on_disabled_hover_text(t!("menu-started-with-observe-scenario"));
         if entry.clicked() {
             commands.push(ScenarioCommand::Start(id).into());
         }
@@ -97,11 +101,11 @@ fn scenarios_menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiComm
 
 /// Draws the menus (in the top bar's menu bar).
 pub fn menu_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    ui.menu_button("Ledgerscope", |ui| ledgerscope_menu_ui(ui, shell, commands));
-    ui.menu_button("View", |ui| view_menu_ui(ui, shell, commands));
-    let scenarios = match shell.language {
-        Language::En => "Scenarios",
-        Language::Es => "Escenarios",
-    };
-    ui.menu_button(scenarios, |ui| scenarios_menu_ui(ui, shell, commands));
+    ui.menu_button(t!("menu-ledgerscope"), |ui| {
+        ledgerscope_menu_ui(ui, shell, commands)
+    });
+    ui.menu_button(t!("menu-view"), |ui| view_menu_ui(ui, shell, commands));
+    ui.menu_button(t!("menu-scenarios"), |ui| {
+        scenarios_menu_ui(ui, shell, commands)
+    });
 }

@@ -334,6 +334,7 @@ impl LedgerApp {
 
     /// Runs queued commands, drains the inbox and advances playback.
     pub fn update_logic(&mut self, ctx: &egui::Context) {
+        crate::ui::i18n::set_language(self.shell.language);
         self.outbox.set_context(ctx);
         if let Some(dir) = self.crash_dir.take() {
             let seen = self.shell.crash_seen.clone();
@@ -388,6 +389,7 @@ impl LedgerApp {
     /// Draws the window.
     pub fn root_ui(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
+        crate::ui::i18n::set_language(self.shell.language);
         let mut commands = Vec::new();
         crate::ui::mask::publish(ui.ctx(), self.shell.mask());
         crate::ui::scenarios::ui::publish(ui.ctx(), &self.scenarios, &self.shell);

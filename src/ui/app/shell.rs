@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use crate::domain::ProjectorId;
 use chrono::{DateTime, Utc};
 
+use crate::ui::i18n::t;
+
 use crate::engine::{EngineError, Pairing, ProjectorStatus, ReadStoreHealth};
 use crate::store::StoreInfo;
 use crate::ui::app::dialogs::{Confirm, ConnectDrafts, Dialog, LinkDraft};
@@ -167,13 +169,12 @@ impl Shell {
     pub fn write_block_reason(&self) -> Option<String> {
         if self.observe_only {
             Some(if self.observe_locked {
-                "Observe-only mode (started with --observe): this would write, so it is disabled."
-                    .to_string()
+                t!("shell-observe-locked")
             } else {
-                "Observe-only mode: this would write, so it is disabled. Switch to Operate in the top bar.".to_string()
+                t!("shell-observe-only")
             })
         } else if !self.connected() {
-            Some("Not connected to the stores.".to_string())
+            Some(t!("shell-not-connected"))
         } else {
             None
         }

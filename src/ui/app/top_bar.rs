@@ -9,6 +9,7 @@ use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::app::shell::Connection;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::panels::PanelKind;
 use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::health::blocked_text;
@@ -23,8 +24,10 @@ fn store_ui(ui: &mut egui::Ui, role: &str, info: Option<&StoreInfo>) {
                 .inner_margin(egui::Margin::symmetric(6, 2))
                 .corner_radius(3.0)
                 .show(ui, |ui| {
-                    ui.label(egui::RichText::new(format!("REMOTE {role}: {info}")).strong())
-                        .on_hover_text("This store is on another machine: writes here affect everyone using it.");
+                    ui.label(
+                        egui::RichText::new(t!("top-remote", role = role, info = info)).strong(),
+                    )
+                    .on_hover_text(t!("top-remote-hover"));
                 });
         }
         Some(info) => {
@@ -44,21 +47,21 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         ui.separator();
         let width = ((ui.available_width() - 20.0) / 2.0).max(150.0);
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
-            store_ui(ui, "ledger", data.ledger.as_ref())
+            store_ui(ui, &t!("top-store-ledger"), data.ledger.as_ref())
         });
         ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
-            store_ui(ui, "read store", data.read.as_ref())
+            store_ui(ui, &t!("top-store-read"), data.read.as_ref())
         });
     });
     ui.horizontal(|ui| {
         match &data.connection {
             Connection::Connecting => {
                 ui.spinner();
-                ui.label("Connecting…");
+                ui.label(t!("top-connecting"));
             }
             Connection::Failed(error) => {
                 ui.colored_label(palette(ui.visuals()).error, "Not connected");
-                if ui.button("Retry").clicked() {
+                if ui.button(t!("top-retry")).clicked() {
                     commands.push(ShellCommand::RetryConnect.into());
                 }
                 let error = error.to_string();
@@ -67,46 +70,64 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 return;
             }
             Connection::Connected => {
-                ui.label(egui::RichText::new(format!("head {}", data.head)).strong().monospace())
-                    .on_hover_text("Highest ledger position");
+                ui.label(
+                    egui::RichText::new(t!("top-head", head = data.head))
+                        .strong()
+                        .monospace(),
+                )
+                .on_hover_text(t!("top-highest-ledger-position"));
             }
         }
         ui.separator();
         let gauges = ui.scope(|ui| {
-        for projector in ProjectorId::ALL {
-            if let Some(status) = data.status(projector) {
-                let lag = data.lag_events(status);
-                let blocked = data
-                    .read_health
-                    .blocked_since(projector)
-                    .map(|since| format!(", {}", blocked_text(since, chrono::Utc::now())))
-                    .unwrap_or_default();
-                let detail = format!(
-                    "{}: checkpoint {}, {:?}{blocked}{}",
-                    projector.name(),
-                    status.checkpoint,
-                    status.state,
-                    status.last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default()
-                );
-                let short = match projector {
-                    ProjectorId::UserProjection => "users",
-                    ProjectorId::BookingProjection => "bookings",
-                };
-                lag_gauge_ui(ui, short, lag, &detail);
+            for projector in ProjectorId::ALL {
+                if let Some(status) = data.status(projector) {
+                    let lag = data.lag_events(status);
+                    let blocked = data
+                        .read_health
+                        .blocked_since(projector)
+                        .map(|since| format!(", {}", blocked_text(since, chrono::Utc::now())))
+                        .unwrap_or_default();
+                    let detail = format!(
+                        "{}: checkpoint {}, {:?}{blocked}{}",
+                        projector.name(),
+                        status.checkpoint,
+                        status.state,
+                        status
+                            .last_error
+                            .as_ref()
+                            .map(|e| format!("; last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                    let short = match projector {
+                        ProjectorId::UserProjection => "users",
+                        ProjectorId::BookingProjection => "bookings",
+                    };
+                    lag_gauge_ui(ui, short, lag, &detail);
+                }
             }
-        }
         });
         mark_target(ui, Target::LagGauges, gauges.response.rect);
         ui.separator();
-        ui.label("Mode:");
-        for (observe, name, color) in [(false, "Operate", palette(ui.visuals()).ok), (true, "Observe-only", palette(ui.visuals()).warn)] {
+        ui.label(t!("top-mode"));
+        for (observe, name, color) in [
+            (false, t!("top-operate"), palette(ui.visuals()).ok),
+            (true, t!("top-observe-only"), palette(ui.visuals()).warn),
+        ] {
             let selected = shell.observe_only == observe;
             let text = egui::RichText::new(name);
-            let text = if selected { text.color(color).strong() } else { text };
+            let text = if selected {
+                text.color(color).strong()
+            } else {
+                text
+            };
             let response = ui
-                .add_enabled(!shell.observe_locked, egui::Button::selectable(selected, text))
-                .on_hover_text("Observe-only disables every control that writes (commands, replay, snapshots, import).")
-                .on_disabled_hover_text("Started with --observe: this window cannot write.");
+                .add_enabled(
+                    !shell.observe_locked,
+                    egui::Button::selectable(selected, text),
+                )
+                .on_hover_text(t!("top-observe-hover"))
+                .on_disabled_hover_text(t!("top-observe-locked"));
             if response.clicked() && !selected {
                 commands.push(ShellCommand::SetObserveOnly(observe).into());
             }
@@ -115,12 +136,12 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         if data.outage {
             ui.separator();
             ui.label(
-                egui::RichText::new(" SIMULATION: read-store outage ")
+                egui::RichText::new(t!("top-outage-badge"))
                     .background_color(palette(ui.visuals()).warn)
                     .color(palette(ui.visuals()).on_badge)
                     .strong(),
             )
-            .on_hover_text("Training switch in Operations: projection writes fail until it is switched off.");
+            .on_hover_text(t!("top-outage-hover"));
         }
     });
     super::health_bar::health_bar_ui(ui, shell, commands);
@@ -166,11 +187,15 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
     }
     if let Some(error) = &data.last_error {
         ui.horizontal(|ui| {
-            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+            if ui
+                .small_button("×")
+                .on_hover_text(t!("top-dismiss"))
+                .clicked()
+            {
                 commands.push(ShellCommand::DismissError.into());
             }
             let color = palette(ui.visuals()).error;
-            let text = egui::RichText::new(format!("Last error: {error}")).color(color);
+            let text = egui::RichText::new(t!("top-last-error", error = error)).color(color);
             truncated_label_ui(ui, text, None);
         });
     }
@@ -179,7 +204,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         for panel in PanelKind::ALL {
             let tab = ui.selectable_label(
                 shell.panel == panel,
-                egui::RichText::new(panel.title()).size(15.0),
+                egui::RichText::new(panel.label()).size(15.0),
             );
             mark_target(ui, Target::Tab(panel), tab.rect);
             if tab.clicked() {
@@ -187,14 +212,22 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if let Some(ms) = data.frame_ms.iter().copied().reduce(f32::max) {
-                ui.label(
-                    egui::RichText::new(format!(
-                        "UI {ms:.1} ms/frame (max of last {})",
-                        data.frame_ms.len()
-                    ))
-                    .small()
-                    .weak(),
+            // Cut to the room the tabs leave (long tab titles in Spanish
+            // at 900 px leave little).
+            if let Some(ms) = data.frame_ms.iter().copied().reduce(f32::max)
+                && ui.available_width() > 40.0
+            {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(t!(
+                            "top-frame-time",
+                            ms = crate::ui::i18n::format::decimal(ms as f64, 1),
+                            frame_ms = data.frame_ms.len()
+                        ))
+                        .small()
+                        .weak(),
+                    )
+                    .truncate(),
                 );
             }
         });
@@ -211,12 +244,11 @@ fn mask_toggle_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
         if ui
             .selectable_label(
                 true,
-                egui::RichText::new("Masked").color(colors.ok).strong(),
+                egui::RichText::new(t!("top-masked"))
+                    .color(colors.ok)
+                    .strong(),
             )
-            .on_hover_text(
-                "E-mails, names and addresses show as pseudonyms (the same value, the same \
-                 pseudonym) in every panel, copy and report. Click to show them (asks first).",
-            )
+            .on_hover_text(t!("top-masked-hover"))
             .clicked()
         {
             commands.push(ShellCommand::SetMasked(false).into());
@@ -224,25 +256,22 @@ fn mask_toggle_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
     } else if shell.mask_by_default() {
         // Shown on a server store or in observe-only: someone chose it.
         ui.label(
-            egui::RichText::new(" PERSONAL DATA SHOWN ")
+            egui::RichText::new(t!("top-personal-shown"))
                 .background_color(colors.warn)
                 .color(colors.on_badge)
                 .strong(),
         )
-        .on_hover_text("E-mails, names and addresses of customers are shown as they are.");
+        .on_hover_text(t!("top-personal-shown-hover"));
         if ui
-            .button("Mask")
-            .on_hover_text("Show e-mails, names and addresses as pseudonyms again")
+            .button(t!("top-mask"))
+            .on_hover_text(t!("top-mask-hover"))
             .clicked()
         {
             commands.push(ShellCommand::SetMasked(true).into());
         }
     } else if ui
-        .selectable_label(false, "Mask")
-        .on_hover_text(
-            "Personal data is shown (the embedded store on this machine). Click to show \
-             e-mails, names and addresses as pseudonyms, e.g. before sharing the screen.",
-        )
+        .selectable_label(false, t!("top-mask"))
+        .on_hover_text(t!("top-personal-shown-embedded-hover"))
         .clicked()
     {
         commands.push(ShellCommand::SetMasked(true).into());

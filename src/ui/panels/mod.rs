@@ -14,6 +14,7 @@ pub mod time_travel;
 pub mod timeline;
 pub mod what_if;
 
+use crate::ui::i18n::t;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,20 @@ impl PanelKind {
             PanelKind::Compare => "Compare",
             PanelKind::Operations => "Operations",
             PanelKind::Models => "Models",
+        }
+    }
+
+    /// Tab title in the window's language.
+    pub fn label(self) -> String {
+        match self {
+            PanelKind::Emit => t!("panel-emit"),
+            PanelKind::Timeline => t!("panel-timeline"),
+            PanelKind::TimeTravel => t!("panel-time-travel"),
+            PanelKind::OverTime => t!("panel-over-time"),
+            PanelKind::WhatIf => t!("panel-what-if"),
+            PanelKind::Compare => t!("panel-compare"),
+            PanelKind::Operations => t!("panel-operations"),
+            PanelKind::Models => t!("panel-models"),
         }
     }
 

@@ -9,8 +9,8 @@ use super::steps::Target;
 use super::{Active, ScenarioCommand, ScenarioId, Scenarios, Stage, tr};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::i18n::t;
 use crate::ui::panels::Panels;
-use crate::ui::prefs::Language;
 use crate::ui::widgets::{human_micros, palette, truncated_label_ui};
 
 /// How often the outline pulses (a repaint while a scenario is open).
@@ -111,14 +111,6 @@ fn outline_ui(ctx: &egui::Context, rect: egui::Rect) {
     ctx.request_repaint_after(PULSE_EVERY);
 }
 
-/// Words of the window, in both languages.
-fn word(language: Language, en: &'static str, es: &'static str) -> &'static str {
-    match language {
-        Language::En => en,
-        Language::Es => es,
-    }
-}
-
 /// Draws the scenario window and the outline (nothing when no scenario is
 /// open).
 pub fn scenario_ui(
@@ -132,7 +124,7 @@ pub fn scenario_ui(
         return;
     };
     let language = shell.language;
-    egui::Window::new(word(language, "Scenario", "Escenario"))
+    egui::Window::new(t!("scenario-scenario"))
         .id(egui::Id::unique("scenario_window"))
         // Bottom right at first; the trainer can drag it off what a step
         // is about.
@@ -149,11 +141,7 @@ pub fn scenario_ui(
                 Stage::Preparing => {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label(word(
-                            language,
-                            "Preparing a fresh training ledger…",
-                            "Preparando un ledger de entrenamiento nuevo…",
-                        ));
+                        ui.label(t!("scenario-preparing-fresh-training-ledger"));
                     });
                 }
                 Stage::Failed(error) => {
@@ -168,7 +156,7 @@ pub fn scenario_ui(
                 if ui
                     .add_enabled(
                         ready && active.step > 0,
-                        egui::Button::new(word(language, "Back", "Atrás")),
+                        egui::Button::new(t!("scenario-back")),
                     )
                     .clicked()
                 {
@@ -177,29 +165,21 @@ pub fn scenario_ui(
                 if ui
                     .add_enabled(
                         ready && active.step < last,
-                        egui::Button::new(word(language, "Next", "Siguiente")),
+                        egui::Button::new(t!("scenario-next")),
                     )
                     .clicked()
                 {
                     commands.push(ScenarioCommand::Next.into());
                 }
                 if ui
-                    .button(word(language, "Close", "Cerrar"))
-                    .on_hover_text(word(
-                        language,
-                        "Leave the scenario and go back to the stores open before it",
-                        "Salir del escenario y volver a los almacenes abiertos antes",
-                    ))
+                    .button(t!("scenario-close"))
+                    .on_hover_text(t!("scenario-leave-scenario-go-back"))
                     .clicked()
                 {
                     commands.push(ScenarioCommand::Close.into());
                 }
             });
-            let dir = format!(
-                "{} {}",
-                word(language, "Training data:", "Datos de entrenamiento:"),
-                active.dir.display()
-            );
+            let dir = format!("{} {}", t!("scenario-training-data"), active.dir.display());
             truncated_label_ui(ui, egui::RichText::new(dir).small().weak(), None);
         });
     if let Some(target) = outlined_target(scenarios, shell)
@@ -228,7 +208,7 @@ fn step_ui(
     ui.label(
         egui::RichText::new(format!(
             "{} {} / {}",
-            word(language, "Step", "Paso"),
+            t!("scenario-step"),
             active.step + 1,
             active.steps().len()
         ))
@@ -253,15 +233,10 @@ fn step_ui(
 /// The snapshots scenario's "Time both recoveries" and the two durations
 /// side by side.
 fn recovery_ui(ui: &mut egui::Ui, active: &Active, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    let language = shell.language;
     let response = ui
         .scope(|ui| {
             ui.horizontal(|ui| {
-                let label = word(
-                    language,
-                    "Time both recoveries",
-                    "Medir las dos recuperaciones",
-                );
+                let label = t!("scenario-time-both-recoveries");
                 let block = shell.write_block_reason();
                 let button = ui.add_enabled(
                     !active.timing && block.is_none() && shell.connected(),
@@ -281,30 +256,15 @@ fn recovery_ui(ui: &mut egui::Ui, active: &Active, shell: &Shell, commands: &mut
                         .spacing([16.0, 2.0])
                         .show(ui, |ui| {
                             let snapshot = times.snapshot_at.map_or_else(
-                                || {
-                                    word(language, "from the snapshot", "desde el snapshot")
-                                        .to_string()
-                                },
-                                |p| {
-                                    format!(
-                                        "{} {p}",
-                                        word(
-                                            language,
-                                            "from the snapshot at",
-                                            "desde el snapshot en"
-                                        )
-                                    )
-                                },
+                                || t!("scenario-from-snapshot").to_string(),
+                                |p| format!("{} {p}", t!("scenario-from-snapshot-at")),
                             );
-                            ui.label(
-                                egui::RichText::new(word(language, "from zero", "desde cero"))
-                                    .strong(),
-                            );
+                            ui.label(egui::RichText::new(t!("scenario-from-zero")).strong());
                             ui.label(egui::RichText::new(snapshot).strong());
                             ui.end_row();
                             let (zero, zero_events) = times.from_zero;
                             let (snap, snap_events) = times.from_snapshot;
-                            let events = word(language, "events", "eventos");
+                            let events = t!("scenario-events");
                             ui.label(format!(
                                 "{} ({zero_events} {events})",
                                 human_micros(zero.as_micros() as u64)

@@ -4,6 +4,7 @@
 //! sorted, searched and filtered by kind like every table of the window
 //! ([`crate::ui::widgets::table`]).
 
+use crate::ui::i18n::t;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
@@ -75,7 +76,7 @@ pub fn diff_rows_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     if table.rows.is_empty() {
-        ui.label(format!("{}: no differences", table.table.name()));
+        ui.label(t!("diff-no-differences", name = table.table.name()));
         return;
     }
     let columns: Vec<&str> = table.columns.iter().map(String::as_str).collect();

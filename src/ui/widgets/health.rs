@@ -3,6 +3,7 @@
 //! write for how long, and a lease's holder with when it was renewed and
 //! when it lapses.
 
+use crate::ui::i18n::t;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::domain::ProjectorId;
@@ -84,15 +85,20 @@ pub fn lease_owner_text(lease: &Lease, instance_id: &str) -> String {
 pub fn lease_timing_text(lease: &Lease, now: DateTime<Utc>) -> String {
     let renewed = lease
         .renewed_at
-        .map(|at| format!("renewed {} ago, ", whole_secs(now - at)))
+        .map(|at| t!("lease-renewed", ago = whole_secs(now - at)))
         .unwrap_or_default();
     if lease.expired_at(now) {
-        format!(
-            "{renewed}expired {} ago",
-            whole_secs(now - lease.expires_at)
+        t!(
+            "lease-expired",
+            renewed = renewed,
+            ago = whole_secs(now - lease.expires_at)
         )
     } else {
-        format!("{renewed}expires in {}", whole_secs(lease.expires_at - now))
+        t!(
+            "lease-expires",
+            renewed = renewed,
+            left = whole_secs(lease.expires_at - now)
+        )
     }
 }
 
@@ -105,9 +111,9 @@ pub fn leases_text(
     now: DateTime<Utc>,
 ) -> String {
     let one = |lease: Option<&Lease>| match lease {
-        None => "nobody".to_string(),
+        None => t!("lease-nobody"),
         Some(lease) if lease.owner == instance_id && !lease.expired_at(now) => {
-            "this window".to_string()
+            t!("lease-this-window")
         }
         Some(lease) => format!(
             "{}, {}",
@@ -125,13 +131,13 @@ pub fn leases_text(
             .iter()
             .filter_map(|(_, l)| *l)
             .min_by_key(|l| (l.renewed_at, l.expires_at));
-        return format!("lease: {}", one(stalest));
+        return t!("lease-one", holder = one(stalest));
     }
     let each: Vec<String> = leases
         .iter()
         .map(|(p, l)| format!("{} {}", p.name(), one(*l)))
         .collect();
-    format!("leases: {}", each.join("; "))
+    t!("lease-each", holders = each.join("; "))
 }
 
 #[cfg(test)]

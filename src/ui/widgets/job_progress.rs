@@ -2,6 +2,7 @@
 //! or, when it is over, how it ended.
 
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::jobs::{JobKind, Jobs};
 use crate::ui::widgets::{human_secs, palette};
 
@@ -23,25 +24,33 @@ pub fn job_progress_ui(
         };
         let elapsed = job.started.elapsed().as_secs_f64();
         let mut text = if total > 0 {
-            format!("{done} / {total} ({:.0}%)", fraction * 100.0)
+            t!(
+                "job-done-of",
+                done = done,
+                total = total,
+                percent = crate::ui::i18n::format::decimal(f64::from(fraction) * 100.0, 0)
+            )
         } else {
-            "starting…".to_string()
+            t!("job-starting-dots")
         };
         if rate > 0.0 {
-            text.push_str(&format!(" · {rate:.0}/s"));
+            text.push_str(&t!(
+                "job-rate",
+                rate = crate::ui::i18n::format::decimal(rate, 0)
+            ));
         }
         if let Some(eta) = eta {
-            text.push_str(&format!(" · ETA {}", human_secs(eta)));
+            text.push_str(&t!("job-eta", eta = human_secs(eta)));
         }
-        text.push_str(&format!(" · {} elapsed", human_secs(elapsed)));
+        text.push_str(&t!("job-elapsed", elapsed = human_secs(elapsed)));
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(format!(
                 "{}: {}",
-                kind.title(),
+                kind.label(),
                 match &job.progress {
-                    None => "starting",
-                    Some(p) => p.phase.label(),
+                    None => t!("job-starting"),
+                    Some(p) => p.phase.label().to_string(),
                 }
             ));
         });
@@ -55,13 +64,13 @@ pub fn job_progress_ui(
             if job.cancellable {
                 let cancelling = job.control.is_cancelled();
                 let label = if cancelling {
-                    "Cancelling…"
+                    t!("job-cancelling")
                 } else {
-                    "Cancel"
+                    t!("common-cancel")
                 };
                 if ui
                     .add_enabled(!cancelling, egui::Button::new(label))
-                    .on_hover_text(format!("Stop the {}", kind.title().to_lowercase()))
+                    .on_hover_text(t!("job-stop", job = kind.label().to_lowercase()))
                     .clicked()
                 {
                     commands.push(ShellCommand::CancelJob(kind).into());
@@ -72,7 +81,7 @@ pub fn job_progress_ui(
         let (text, color) = match result {
             Ok(text) => (text.clone(), palette(ui.visuals()).ok),
             Err(text) => (
-                format!("{} failed: {text}", kind.title()),
+                t!("job-failed", job = kind.label(), error = text),
                 palette(ui.visuals()).error,
             ),
         };

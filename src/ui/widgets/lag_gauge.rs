@@ -2,6 +2,7 @@
 //! behind, red when far behind. The bar is drawn beside its text, never
 //! under it, so no letter sits on the fill.
 
+use crate::ui::i18n::t;
 use crate::ui::widgets::palette::{Palette, palette};
 
 /// Events of lag that fill the gauge.
@@ -24,9 +25,9 @@ fn fill(lag_events: u64, palette: &Palette) -> (f32, egui::Color32) {
 pub fn lag_gauge_ui(ui: &mut egui::Ui, name: &str, lag_events: u64, detail: &str) {
     let (fraction, color) = fill(lag_events, palette(ui.visuals()));
     let text = if lag_events == 0 {
-        format!("{name}: caught up")
+        t!("lag-caught-up", name = name)
     } else {
-        format!("{name}: lag {lag_events}")
+        t!("lag-behind", name = name, lag = lag_events)
     };
     let group = ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;

@@ -1,5 +1,8 @@
 //! Small reusable widgets. Functions that draw end in `_ui`.
 
+use crate::ui::i18n::format::decimal;
+use crate::ui::i18n::t;
+
 pub mod copy_link;
 pub mod diff_table;
 pub mod draft_field;
@@ -29,15 +32,16 @@ pub fn inline_error_ui(ui: &mut egui::Ui, error: Option<&crate::ui::error::Inlin
     if let Some(error) = error {
         wrapped_label_ui(
             ui,
-            egui::RichText::new(format!("Error: {error}")).color(palette(ui.visuals()).error),
+            egui::RichText::new(t!("widget-error", error = error))
+                .color(palette(ui.visuals()).error),
         );
     }
 }
 
-/// `12.3 s`, `4 min 5 s`.
+/// `12.3 s`, `4 min 5 s` (`12,3 s` in Spanish).
 pub fn human_secs(secs: f64) -> String {
     if secs < 60.0 {
-        format!("{secs:.1} s")
+        format!("{} s", decimal(secs, 1))
     } else if secs < 3600.0 {
         format!("{} min {} s", (secs / 60.0) as u64, (secs % 60.0) as u64)
     } else {
@@ -52,9 +56,9 @@ pub fn human_secs(secs: f64) -> String {
 /// `1.2 MB`.
 pub fn human_bytes(bytes: u64) -> String {
     match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
-        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b if b >= 1 << 30 => format!("{} GB", decimal(b as f64 / (1u64 << 30) as f64, 1)),
+        b if b >= 1 << 20 => format!("{} MB", decimal(b as f64 / (1u64 << 20) as f64, 1)),
+        b if b >= 1 << 10 => format!("{} KB", decimal(b as f64 / 1024.0, 1)),
         b => format!("{b} B"),
     }
 }
@@ -64,7 +68,7 @@ pub fn human_bytes(bytes: u64) -> String {
 pub fn human_micros(micros: u64) -> String {
     match micros {
         m if m < 1_000 => format!("{m} µs"),
-        m if m < 100_000 => format!("{:.1} ms", m as f64 / 1e3),
+        m if m < 100_000 => format!("{} ms", decimal(m as f64 / 1e3, 1)),
         m if m < 1_000_000 => format!("{} ms", (m as f64 / 1e3).round() as u64),
         m => human_secs(m as f64 / 1e6),
     }
@@ -113,5 +117,8 @@ mod tests {
         assert_eq!(human_micros(125_000_000), "2 min 5 s");
         assert_eq!(human_millis(1_300), "1.3 s");
         assert_eq!(human_millis(12), "12 ms");
+        crate::ui::i18n::set_language(crate::ui::prefs::Language::Es);
+        assert_eq!(human_micros(4_200), "4,2 ms");
+        crate::ui::i18n::set_language(crate::ui::prefs::Language::En);
     }
 }

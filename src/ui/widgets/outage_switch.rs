@@ -4,6 +4,7 @@
 
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::i18n::t;
 use crate::ui::panels::operations::OperationsCommand;
 use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::palette;
@@ -12,17 +13,13 @@ use crate::ui::widgets::palette;
 /// hover); a change asks for [`OperationsCommand::SetOutage`].
 pub fn outage_switch_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     let mut on = shell.outage;
-    let label = egui::RichText::new("SIMULATE read-store outage (training simulation)")
-        .color(palette(ui.visuals()).warn);
+    let label = egui::RichText::new(t!("outage-switch")).color(palette(ui.visuals()).warn);
     let response = ui
         .add_enabled(
             shell.connected() && !shell.observe_only,
             egui::Checkbox::new(&mut on, label),
         )
-        .on_hover_text(
-            "While on, projection writes fail: the ledger keeps accepting events, the views lag, \
-             and they catch up when you switch it off. Nothing is really broken.",
-        )
+        .on_hover_text(t!("outage-switch-hover"))
         .on_disabled_hover_text(shell.write_block_reason().unwrap_or_default());
     mark_target(ui, Target::OutageSwitch, response.rect);
     if response.changed() {

@@ -17,7 +17,7 @@ pub fn write_button_if_ui(
     ui: &mut egui::Ui,
     shell: &Shell,
     enabled: bool,
-    why: Option<&str>,
+    why: Option<String>,
     text: impl Into<egui::WidgetText>,
 ) -> bool {
     let block = shell.write_block_reason();

@@ -6,6 +6,7 @@ use crate::engine::VerifyReport;
 use crate::ui::app::Shell;
 use crate::ui::app::dialogs::Confirm;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::diff_table::{DiffLabels, diff_rows_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
@@ -30,18 +31,18 @@ fn push(commands: &mut Vec<UiCommand>, command: C) {
 fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiCommand>) {
     if report.in_sync {
         ui.label(
-            egui::RichText::new(format!(
-                "In sync: {} rows compared, none missing, extra or different.",
-                report.checked_rows
-            ))
-            .color(palette(ui.visuals()).ok)
-            .strong(),
+            egui::RichText::new(t!("compare-in-sync", checked_rows = report.checked_rows))
+                .color(palette(ui.visuals()).ok)
+                .strong(),
         );
     } else {
         ui.label(
-            egui::RichText::new(format!(
-                "Drift: {} missing, {} extra, {} different (of {} rows compared).",
-                report.missing, report.extra, report.different, report.checked_rows
+            egui::RichText::new(t!(
+                "compare-drift",
+                missing = report.missing,
+                extra = report.extra,
+                different = report.different,
+                checked_rows = report.checked_rows
             ))
             .color(palette(ui.visuals()).error)
             .strong(),
@@ -58,7 +59,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
             ui.end_row();
             for t in &report.tables {
                 ui.label(t.table.name());
-                ui.label(format!("position {}", t.position));
+                ui.label(t!("compare-position", position = t.position));
                 for n in [t.missing, t.extra, t.different] {
                     let color = if n == 0 {
                         palette(ui.visuals()).ok
@@ -67,7 +68,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
                     };
                     ui.colored_label(color, n.to_string());
                 }
-                if ui.small_button("show rows").clicked() {
+                if ui.small_button(t!("compare-show-rows")).clicked() {
                     push(commands, C::SetTable(Some(t.table)));
                 }
                 ui.end_row();
@@ -116,7 +117,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
 
 fn changed_cells_hint_ui(ui: &mut egui::Ui) {
     ui.label(
-        egui::RichText::new("changed cells show read table -> ledger")
+        egui::RichText::new(t!("compare-changed-cells-hint"))
             .small()
             .weak(),
     );
@@ -126,7 +127,7 @@ fn changed_cells_hint_ui(ui: &mut egui::Ui) {
 /// the first rows of the table chosen.
 fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &mut Vec<UiCommand>) {
     if panel.found.is_empty() {
-        ui.label("No differences found so far.");
+        ui.label(t!("compare-no-differences-yet"));
         return;
     }
     let counts: Vec<String> = panel
@@ -135,9 +136,10 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &m
         .map(|f| format!("{} {}", f.first.table.name(), f.count))
         .collect();
     ui.label(
-        egui::RichText::new(format!(
-            "Differing rows found so far: {} (still comparing; the first {FOUND_LISTED} of each table are listed).",
-            counts.join(", ")
+        egui::RichText::new(t!(
+            "compare-differing-so-far",
+            tables = counts.join(", "),
+            listed = FOUND_LISTED
         ))
         .color(palette(ui.visuals()).error),
     );
@@ -146,7 +148,7 @@ fn found_ui(ui: &mut egui::Ui, panel: &ComparePanel, shell: &Shell, commands: &m
         .filter(|t| panel.found.iter().any(|f| f.first.table == *t))
         .unwrap_or(panel.found[0].first.table);
     ui.horizontal(|ui| {
-        ui.label("Rows of");
+        ui.label(t!("compare-rows-of"));
         for found in &panel.found {
             let table = found.first.table;
             if ui.selectable_label(chosen == table, table.name()).clicked() {
@@ -176,15 +178,18 @@ fn findings_actions_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Report file:");
+        ui.label(t!("compare-report-file"));
         let hint = format!("{}/compare-<time>.md", panel.report_dir.display());
         let (_, typed) = draft_field_ui(ui, &panel.report_path, &hint, 320.0);
         if let Some(text) = typed {
             push(commands, C::SetReportPath(text));
         }
         if ui
-            .add_enabled(!panel.report_saving, egui::Button::new("Save report"))
-            .on_hover_text("The findings (rows with their cells, malformed entries, holes) as Markdown, or JSON for a path ending in .json.")
+            .add_enabled(
+                !panel.report_saving,
+                egui::Button::new(t!("compare-save-report")),
+            )
+            .on_hover_text(t!("compare-save-report-hover"))
             .clicked()
         {
             push(commands, C::SaveReport);
@@ -192,7 +197,7 @@ fn findings_actions_ui(
         if panel.report_saving {
             ui.spinner();
         } else if let Some(path) = &panel.report_saved {
-            ui.label(egui::RichText::new(format!("Saved to {}", path.display())).weak());
+            ui.label(egui::RichText::new(t!("compare-saved", path = path.display())).weak());
         }
     });
     inline_error_ui(ui, panel.report_error.as_ref());
@@ -206,17 +211,12 @@ fn findings_actions_ui(
             ui,
             shell,
             !busy,
-            Some("A repair or replay is running."),
-            "Repair these rows…",
+            Some(t!("compare-repair-running")),
+            t!("compare-repair-rows"),
         ) {
             commands.push(ShellCommand::Ask(Confirm::RepairRows { rows }).into());
         }
-        ui.label(
-            egui::RichText::new(
-                "Re-projects only these rows from their aggregates' events; the repair is kept in Operations.",
-            )
-            .weak(),
-        );
+        ui.label(egui::RichText::new(t!("compare-repair-rows-hover")).weak());
     });
     job_progress_ui(ui, &shell.jobs, JobKind::Repair, commands);
 }
@@ -228,30 +228,33 @@ fn read_vs_ledger_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label(format!(
-            "Read tables in {} vs the state the ledger implies.",
-            shell.read_store_name()
+        ui.label(t!(
+            "compare-read-vs-ledger-note",
+            read_store_name = shell.read_store_name()
         ));
         let pending = panel.verify.is_asked();
         if ui
             .add_enabled(
                 shell.connected() && !pending,
-                egui::Button::new("Compare now"),
+                egui::Button::new(t!("compare-now")),
             )
             .clicked()
         {
             push(commands, C::RunVerify);
         }
         if let Some(at) = panel.verify_at.filter(|_| !pending) {
-            ui.label(egui::RichText::new(format!("compared {}", at.format("%H:%M:%S UTC"))).weak());
+            ui.label(
+                egui::RichText::new(t!("compare-compared-at", time = at.format("%H:%M:%S UTC")))
+                    .weak(),
+            );
         }
         let replaying = shell.jobs.running(JobKind::Replay);
         if write_button_if_ui(
             ui,
             shell,
             !replaying,
-            Some("A replay is running."),
-            "Repair by replay…",
+            Some(t!("common-replay-running")),
+            t!("compare-repair-by-replay"),
         ) {
             commands.push(
                 ShellCommand::Ask(Confirm::Replay {
@@ -285,7 +288,7 @@ fn read_vs_ledger_ui(
     });
     let Some(chosen) = chosen else { return };
     ui.horizontal(|ui| {
-        ui.label("Rows of");
+        ui.label(t!("compare-rows-of"));
         for kind in Table::ALL {
             if ui.selectable_label(chosen == kind, kind.name()).clicked() {
                 push(commands, C::SetTable(Some(kind)));
@@ -328,12 +331,12 @@ fn positions_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Tables at position");
+        ui.label(t!("compare-tables-at"));
         position_field_ui(ui, &panel.from, CompareField::From, commands);
-        ui.label("vs position");
+        ui.label(t!("compare-vs-position"));
         position_field_ui(ui, &panel.to, CompareField::To, commands);
         if ui
-            .add_enabled(shell.connected(), egui::Button::new("Compare"))
+            .add_enabled(shell.connected(), egui::Button::new(t!("compare-compare")))
             .clicked()
         {
             push(commands, C::ComparePositions);
@@ -354,12 +357,8 @@ fn positions_ui(
         ui.label(format!("{text}: {}", diff.counts_text()));
         if diff.from() != diff.to()
             && ui
-                .button("Swap direction")
-                .on_hover_text(format!(
-                    "Read it the other way: from {} to {}",
-                    diff.to(),
-                    diff.from()
-                ))
+                .button(t!("compare-swap"))
+                .on_hover_text(t!("compare-swap-hover", to = diff.to(), from = diff.from()))
                 .clicked()
         {
             push(commands, C::SwapPositions);
@@ -374,7 +373,7 @@ fn positions_ui(
         }
     });
     if diff.len(chosen) == 0 {
-        ui.label(format!("{}: no differences", chosen.name()));
+        ui.label(t!("diff-no-differences", name = chosen.name()));
         return;
     }
     let texts = diff.label_texts();
@@ -415,13 +414,13 @@ pub fn compare_ui(
 ) {
     ui.horizontal(|ui| {
         if ui
-            .selectable_label(!panel.positions, "Read store vs ledger")
+            .selectable_label(!panel.positions, t!("compare-mode-read-vs-ledger"))
             .clicked()
         {
             push(commands, C::SetPositions(false));
         }
         if ui
-            .selectable_label(panel.positions, "Two positions")
+            .selectable_label(panel.positions, t!("compare-mode-two-positions"))
             .clicked()
         {
             push(commands, C::SetPositions(true));

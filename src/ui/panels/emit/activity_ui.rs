@@ -1,6 +1,7 @@
 //! Drawing the activity strip: a fixed-height box, newest line first, each
 //! line on screen for a minute.
 
+use crate::ui::i18n::t;
 use std::time::Instant;
 
 use super::activity::{ActivityItem, ActivityKind, ActivityStrip};
@@ -89,7 +90,7 @@ pub fn activity_strip_ui(ui: &mut egui::Ui, strip: &ActivityStrip) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.label(
-                egui::RichText::new("Activity (each line stays a minute; newest first)")
+                egui::RichText::new(t!("emit-activity-title"))
                     .small()
                     .weak(),
             );
@@ -112,12 +113,7 @@ pub fn activity_strip_ui(ui: &mut egui::Ui, strip: &ActivityStrip) {
                         });
                     }
                     if !any {
-                        ui.label(
-                            egui::RichText::new(
-                                "Nothing in the last minute. Emit an event, or switch the outage on and watch the catch-up when it ends.",
-                            )
-                            .weak(),
-                        );
+                        ui.label(egui::RichText::new(t!("emit-activity-empty")).weak());
                     }
                 });
         });

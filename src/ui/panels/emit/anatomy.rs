@@ -8,6 +8,7 @@ use super::EmitPanel;
 use crate::domain::ProjectorId;
 use crate::engine::{CommandTrace, EngineNotice, StepEnd};
 use crate::ui::app::Shell;
+use crate::ui::i18n::t;
 use crate::ui::widgets::palette::Palette;
 use crate::ui::widgets::{human_micros, palette, truncated_label_ui};
 
@@ -200,18 +201,15 @@ fn refused_ui(
     let colors = palette(ui.visuals());
     crate::ui::widgets::wrapped_label_ui(
         ui,
-        egui::RichText::new(format!(
-            "{what} refused: {error}. Nothing was stored, published or projected."
-        ))
-        .color(colors.error),
+        egui::RichText::new(t!("emit-refused", what = what, error = error)).color(colors.error),
     );
     if trace.steps.is_empty() {
         return;
     }
-    ui.label(format!(
-        "{} · command total {}",
-        trace.handler,
-        human_micros(trace.total_micros())
+    ui.label(t!(
+        "emit-command-total",
+        handler = trace.handler,
+        total = human_micros(trace.total_micros())
     ));
     steps_flow_ui(ui, &command_steps(trace, colors));
 }
@@ -219,7 +217,7 @@ fn refused_ui(
 /// Draws the flow for the last command, or a hint when there is none yet.
 pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
     let Some(last) = &panel.last_command else {
-        ui.label("Send a command to see its anatomy: lock -> exists? -> build -> save -> unlock -> publish -> projections.");
+        ui.label(t!("emit-anatomy-empty"));
         return;
     };
     let outcome = match &last.result {
@@ -237,18 +235,18 @@ pub fn anatomy_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
         outcome.duplicate,
         palette(ui.visuals()),
     ));
-    ui.label(format!(
-        "{} · command total {} · event at position {}",
-        outcome.trace.handler,
-        human_micros(outcome.trace.total_micros()),
-        outcome.event.position
+    ui.label(t!(
+        "emit-command-total-at",
+        handler = outcome.trace.handler,
+        total = human_micros(outcome.trace.total_micros()),
+        position = outcome.event.position
     ));
     if outcome.duplicate {
         crate::ui::widgets::wrapped_label_ui(
             ui,
-            egui::RichText::new(format!(
-                "A duplicate: nothing was stored, published or projected. Position {} was projected when it was first stored.",
-                outcome.event.position
+            egui::RichText::new(t!(
+                "emit-duplicate-anatomy",
+                position = outcome.event.position
             ))
             .weak(),
         );

@@ -1,5 +1,6 @@
 //! Drawing the Emit panel.
 
+use crate::ui::i18n::t;
 use uuid::Uuid;
 
 use super::activity_ui::activity_strip_ui;
@@ -15,16 +16,32 @@ use crate::ui::widgets::outage_switch::outage_switch_ui;
 use crate::ui::widgets::write_button::{write_button_if_ui, write_button_ui};
 use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
-const WIZARD_FIELDS: [(EmitField, &str, &str, &str); 8] = [
-    (EmitField::Email, "email", "E-mail", "ana@example.com"),
-    (EmitField::Name, "name", "Name", "Ana García"),
-    (EmitField::Address, "address", "Address", "Calle A 12"),
-    (EmitField::Service, "service", "Service", "Suite"),
-    (EmitField::CheckIn, "check_in", "Check-in", "2026-05-01"),
-    (EmitField::CheckOut, "check_out", "Check-out", "2026-05-04"),
-    (EmitField::Guests, "guests", "Guests", "2"),
-    (EmitField::Price, "price", "Price", "240.00"),
+const WIZARD_FIELDS: [(EmitField, &str, &str); 8] = [
+    (EmitField::Email, "email", "ana@example.com"),
+    (EmitField::Name, "name", "Ana García"),
+    (EmitField::Address, "address", "Calle A 12"),
+    (EmitField::Service, "service", "Suite"),
+    (EmitField::CheckIn, "check_in", "2026-05-01"),
+    (EmitField::CheckOut, "check_out", "2026-05-04"),
+    (EmitField::Guests, "guests", "2"),
+    (EmitField::Price, "price", "240.00"),
 ];
+
+/// A wizard field's label in the window's language.
+fn field_label(field: EmitField) -> String {
+    match field {
+        EmitField::Email => t!("emit-field-email"),
+        EmitField::Name => t!("emit-field-name"),
+        EmitField::Address => t!("emit-field-address"),
+        EmitField::Service => t!("emit-field-service"),
+        EmitField::CheckIn => t!("emit-field-check-in"),
+        EmitField::CheckOut => t!("emit-field-check-out"),
+        EmitField::Guests => t!("emit-field-guests"),
+        EmitField::Price => t!("emit-field-price"),
+        // Not a wizard field.
+        _ => String::new(),
+    }
+}
 
 /// A text input of the panel, sending `SetDraft` when typed into.
 fn field_ui(
@@ -65,7 +82,7 @@ fn message_line_ui(ui: &mut egui::Ui, message: &str, width: f32) {
 }
 
 fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
-    ui.heading("Booking wizard");
+    ui.heading(t!("emit-booking-wizard"));
     // Any v4 id: only the form's own fields are judged here.
     let errors = panel
         .drafts
@@ -78,8 +95,8 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            for (field, name, label, hint) in WIZARD_FIELDS {
-                ui.label(label);
+            for (field, name, hint) in WIZARD_FIELDS {
+                ui.label(field_label(field));
                 ui.vertical(|ui| {
                     ui.spacing_mut().item_spacing.y = 1.0;
                     field_ui(ui, panel, field, hint, 240.0, out);
@@ -102,19 +119,19 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
             ui,
             shell,
             errors.is_empty(),
-            Some("Fix the fields marked in red first."),
-            "Submit",
+            Some(t!("emit-fix-fields")),
+            t!("emit-submit"),
         ) {
             out.push(EmitCommand::Submit.into());
         }
-        let generate = ui.scope(|ui| write_button_ui(ui, shell, "Generate New Event"));
+        let generate = ui.scope(|ui| write_button_ui(ui, shell, t!("emit-generate")));
         mark_target(ui, Target::EmitGenerate, generate.response.rect);
         if generate.inner {
             out.push(EmitCommand::GenerateAndSubmit.into());
         }
         if ui
-            .button("Fill random")
-            .on_hover_text("Fill the form with realistic data without sending")
+            .button(t!("emit-fill-random"))
+            .on_hover_text(t!("emit-fill-random-hover"))
             .clicked()
         {
             out.push(EmitCommand::FillRandom.into());
@@ -124,8 +141,8 @@ fn wizard_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<
                 ui,
                 shell,
                 panel.last_submit.is_some(),
-                Some("Send a booking first."),
-                "Send again (same UUID)",
+                Some(t!("emit-send-booking-first")),
+                t!("emit-send-again"),
             )
         });
         mark_target(ui, Target::EmitSendAgain, again.response.rect);
@@ -173,35 +190,35 @@ fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
 }
 
 fn booking_forms_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
-    ui.heading("Change a booking");
+    ui.heading(t!("emit-change-booking"));
     egui::Grid::new("booking_forms")
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            ui.label("Booking id");
-            let hint = "booking UUID (last one is filled in)";
-            field_ui(ui, panel, EmitField::TargetBooking, hint, 300.0, out);
+            ui.label(t!("emit-booking-id"));
+            let hint = t!("emit-booking-hint");
+            field_ui(ui, panel, EmitField::TargetBooking, &hint, 300.0, out);
             ui.end_row();
-            ui.label("Reason");
+            ui.label(t!("emit-reason"));
             ui.horizontal(|ui| {
                 field_ui(
                     ui,
                     panel,
                     EmitField::CancelReason,
-                    "changed plans",
+                    &t!("emit-reason-hint"),
                     190.0,
                     out,
                 );
-                if write_button_ui(ui, shell, "Cancel booking") {
+                if write_button_ui(ui, shell, t!("emit-cancel-booking")) {
                     out.push(EmitCommand::Cancel.into());
                 }
             });
             ui.end_row();
-            ui.label("New dates");
+            ui.label(t!("emit-new-dates"));
             ui.horizontal(|ui| {
                 field_ui(ui, panel, EmitField::NewCheckIn, "2026-06-01", 90.0, out);
                 field_ui(ui, panel, EmitField::NewCheckOut, "2026-06-03", 90.0, out);
-                if write_button_ui(ui, shell, "Reschedule") {
+                if write_button_ui(ui, shell, t!("emit-reschedule")) {
                     out.push(EmitCommand::Reschedule.into());
                 }
             });
@@ -211,19 +228,19 @@ fn booking_forms_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &m
 }
 
 fn address_form_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
-    ui.heading("Change an address");
+    ui.heading(t!("emit-change-address"));
     egui::Grid::new("address_form")
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            ui.label("User id");
-            let hint = "user UUID (last one is filled in)";
-            field_ui(ui, panel, EmitField::TargetUser, hint, 300.0, out);
+            ui.label(t!("emit-user-id"));
+            let hint = t!("emit-user-hint");
+            field_ui(ui, panel, EmitField::TargetUser, &hint, 300.0, out);
             ui.end_row();
-            ui.label("New address");
+            ui.label(t!("emit-new-address"));
             ui.horizontal(|ui| {
                 field_ui(ui, panel, EmitField::NewAddress, "Calle B 7", 190.0, out);
-                if write_button_ui(ui, shell, "Change address") {
+                if write_button_ui(ui, shell, t!("emit-change-address-button")) {
                     out.push(EmitCommand::ChangeAddress.into());
                 }
             });
@@ -233,22 +250,28 @@ fn address_form_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mu
 }
 
 fn bulk_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<UiCommand>) {
-    ui.heading("Bulk generator");
+    ui.heading(t!("emit-bulk-generator"));
     ui.horizontal_wrapped(|ui| {
-        ui.label("Count");
+        ui.label(t!("emit-bulk-count"));
         field_ui(ui, panel, EmitField::BulkCount, "1000", 70.0, out);
-        ui.label("Rate/s");
+        ui.label(t!("emit-bulk-rate"));
         field_ui(ui, panel, EmitField::BulkRate, "max", 50.0, out);
         let mut mix = panel.bulk_mix;
         if ui
-            .checkbox(&mut mix, "mix")
-            .on_hover_text("Mix in cancellations, reschedules and address changes (about 20%)")
+            .checkbox(&mut mix, t!("emit-bulk-mix"))
+            .on_hover_text(t!("emit-bulk-mix-hover"))
             .changed()
         {
             out.push(EmitCommand::SetBulkMix(mix).into());
         }
         let running = shell.jobs.running(JobKind::Bulk);
-        if write_button_if_ui(ui, shell, !running, Some("Already running."), "Start") {
+        if write_button_if_ui(
+            ui,
+            shell,
+            !running,
+            Some(t!("emit-already-running")),
+            t!("emit-bulk-start"),
+        ) {
             out.push(EmitCommand::StartBulk.into());
         }
     });
@@ -262,7 +285,7 @@ fn bulk_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Vec<Ui
 /// The last bulk run's refusals: which command, the rule, why.
 fn bulk_refusals_ui(ui: &mut egui::Ui, refusals: &BulkRefusals) {
     if refusals.count == 0 {
-        ui.label("No command was refused by a business rule.");
+        ui.label(t!("emit-no-refusals"));
         return;
     }
     let shown = refusals.first.len() as u64;
@@ -318,7 +341,7 @@ pub fn emit_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell, out: &mut Ve
             });
             ui.separator();
             let anatomy = ui.scope(|ui| {
-                ui.heading("Anatomy of the last transaction");
+                ui.heading(t!("emit-anatomy-title"));
                 anatomy_ui(ui, panel, shell);
             });
             mark_target(ui, Target::EmitAnatomy, anatomy.response.rect);

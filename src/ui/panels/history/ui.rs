@@ -1,6 +1,7 @@
 //! Drawing the history window: one line per version, the cells it changed
 //! highlighted (hover: what they were), the position a link to its event.
 
+use crate::ui::i18n::t;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
@@ -144,19 +145,19 @@ impl MemoryRows for SubjectRows<'_> {
 }
 
 fn subject_ui(ui: &mut egui::Ui, report: &SubjectReport, commands: &mut Vec<UiCommand>) {
-    egui::CollapsingHeader::new(format!(
-        "Personal data in the ledger: {} event(s), {} booking(s), up to position {}",
-        report.events.len(),
-        report.bookings.len(),
-        report.head
+    egui::CollapsingHeader::new(t!(
+        "history-personal-summary",
+        events = report.events.len(),
+        bookings = report.bookings.len(),
+        head = report.head
     ))
     .id_salt("row_history_subject")
     .default_open(true)
     .show(ui, |ui| {
         if !report.malformed.is_empty() {
-            ui.label(format!(
-                "Malformed rows whose raw text names this user: positions {:?}",
-                report.malformed
+            ui.label(t!(
+                "history-malformed-rows",
+                malformed = format!("{:?}", report.malformed)
             ));
         }
         let kinds = [
@@ -180,6 +181,20 @@ fn subject_ui(ui: &mut egui::Ui, report: &SubjectReport, commands: &mut Vec<UiCo
                 memory_table_ui(ui, &look, None, &SubjectRows(report), None, commands);
             });
     });
+}
+
+/// The row as it is now, `column value` pairs without ids and positions.
+fn now_text(history: &RowHistory) -> String {
+    history.current().map_or(String::new(), |cells| {
+        history
+            .columns
+            .iter()
+            .zip(cells)
+            .filter(|(c, _)| !c.ends_with("_id") && !c.ends_with("position"))
+            .map(|(c, v)| format!("{c} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
 fn versions_ui(ui: &mut egui::Ui, history: &RowHistory, commands: &mut Vec<UiCommand>) {
@@ -218,7 +233,7 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
         crate::domain::Table::Bookings => "booking",
     };
     let mut open = true;
-    egui::Window::new("Row history")
+    egui::Window::new(t!("history-row-history"))
         .id(egui::Id::unique("ledgerscope_row_history"))
         .open(&mut open)
         .default_width(1180.0)
@@ -227,12 +242,12 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
         .show(ctx, |ui| {
             // Wraps in a narrow window (900 points) instead of running off it.
             ui.horizontal_wrapped(|ui| {
-                ui.heading(format!("History of {row_name} {key}"));
+                ui.heading(t!("history-title", row_name = row_name, key = key));
                 if panel.history.is_asked() {
                     ui.spinner();
                 } else if ui
-                    .button("Reload")
-                    .on_hover_text("Read the history again (the ledger may have grown)")
+                    .button(t!("history-reload"))
+                    .on_hover_text(t!("history-reload-hover"))
                     .clicked()
                 {
                     commands.push(HistoryCommand::Reload.into());
@@ -241,25 +256,14 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
                     if panel.subject.is_asked() {
                         ui.spinner();
                     } else if ui
-                        .button("Personal data in the ledger")
-                        .on_hover_text(
-                            "Every event that carries this user's e-mail, name or address, \
-                             and the events about their bookings: what a data-protection \
-                             request asks for (reads the whole ledger)",
-                        )
+                        .button(t!("history-personal-data"))
+                        .on_hover_text(t!("history-personal-data-hover"))
                         .clicked()
                     {
                         commands.push(HistoryCommand::Subject.into());
                     }
                 }
-                ui.label(
-                    egui::RichText::new(
-                        "every version, oldest first, with the event that made it; \
-                         a changed cell shows the value before struck through",
-                    )
-                    .small()
-                    .weak(),
-                );
+                ui.label(egui::RichText::new(t!("history-note")).small().weak());
             });
             inline_error_ui(ui, panel.error.as_ref());
             if let Some(report) = panel.subject.value() {
@@ -267,36 +271,24 @@ pub fn history_ui(ctx: &egui::Context, panel: &HistoryPanel, commands: &mut Vec<
             }
             match panel.history.value() {
                 Some(history) if history.versions.is_empty() => {
-                    ui.label(format!(
-                        "No event of this ledger made a {} row {key}.",
-                        table.name()
-                    ));
+                    ui.label(t!("history-no-event-made", name = table.name(), key = key));
                 }
                 Some(history) => {
-                    ui.label(format!(
-                        "{} version(s); now: {}",
-                        history.versions.len(),
-                        history.current().map_or(String::new(), |cells| {
-                            history
-                                .columns
-                                .iter()
-                                .zip(cells)
-                                .filter(|(c, _)| !c.ends_with("_id") && !c.ends_with("position"))
-                                .map(|(c, v)| format!("{c} {v}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
+                    ui.label(t!(
+                        "history-versions-now",
+                        versions = history.versions.len(),
+                        now = now_text(history)
                     ));
                     if !history.skipped.is_empty() {
-                        ui.label(format!(
-                            "Undecodable events about this row (they change nothing): {:?}",
-                            history.skipped
+                        ui.label(t!(
+                            "history-undecodable",
+                            skipped = format!("{:?}", history.skipped)
                         ));
                     }
                     versions_ui(ui, history, commands);
                 }
                 None if panel.history.is_asked() => {
-                    ui.label("Reading the row's events…");
+                    ui.label(t!("history-reading"));
                 }
                 None => {}
             }

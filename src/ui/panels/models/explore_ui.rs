@@ -2,6 +2,7 @@
 //! position, Over time for a numeric column, What if, and the row history
 //! window a click on a key opens.
 
+use crate::ui::i18n::t;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
@@ -95,7 +96,7 @@ fn changes_ui(
         c.changed,
         labels.changed,
         if (view.rows.len() as u64) < c.added + c.removed + c.changed {
-            format!(" (the first {} shown)", view.rows.len())
+            t!("models-first-shown", rows = view.rows.len())
         } else {
             String::new()
         }
@@ -150,9 +151,9 @@ pub fn explore_ui(
     };
     ui.separator();
     ui.horizontal_wrapped(|ui| {
-        ui.strong("Explore");
+        ui.strong(t!("models-explore"));
         egui::ComboBox::from_id_salt("model_explore_table")
-            .selected_text(format!("table {}", table.name))
+            .selected_text(t!("models-table", name = table.name))
             .show_ui(ui, |ui| {
                 for t in &view.tables {
                     if ui.selectable_label(t.name == table.name, &t.name).clicked() {
@@ -166,20 +167,20 @@ pub fn explore_ui(
     }
     // Difference from a position to the rows' position.
     ui.horizontal_wrapped(|ui| {
-        ui.label("Difference from");
+        ui.label(t!("models-difference-from"));
         let mut from = e.from.clone();
         let field = ui.add(
             egui::TextEdit::singleline(&mut from)
                 .id_salt("model_diff_from")
-                .hint_text("position")
+                .hint_text(t!("models-position"))
                 .desired_width(80.0),
         );
         if field.changed() {
             push(commands, ExploreCommand::SetFrom(from));
         }
-        ui.label(format!("to {}", view.at));
+        ui.label(t!("models-to", at = view.at));
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button("Show difference").clicked() || enter {
+        if ui.button(t!("models-show-difference")).clicked() || enter {
             push(commands, ExploreCommand::ShowDiff);
         }
     });
@@ -189,7 +190,7 @@ pub fn explore_ui(
             removed: "removed",
             changed: "changed",
         };
-        ui.label(format!("from {} to {}", diff.from, diff.to));
+        ui.label(t!("models-from-to", from = diff.from, to = diff.to));
         changes_ui(ui, "model_diff", diff, labels, shell, commands);
     }
     over_time_ui(ui, panel, table, commands);
@@ -204,13 +205,17 @@ fn over_time_ui(
 ) {
     let e = &panel.explore;
     ui.horizontal_wrapped(|ui| {
-        ui.label("Over time");
+        ui.label(t!("models-over-time"));
         if table.numeric.is_empty() {
-            ui.label(format!("({} has no numeric column)", table.name));
+            ui.label(t!("models-no-numeric", name = table.name));
             return;
         }
         egui::ComboBox::from_id_salt("model_series_column")
-            .selected_text(e.column.as_deref().unwrap_or("pick a numeric column"))
+            .selected_text(
+                e.column
+                    .clone()
+                    .unwrap_or_else(|| t!("models-pick-numeric")),
+            )
             .show_ui(ui, |ui| {
                 for c in &table.numeric {
                     if ui
@@ -225,17 +230,17 @@ fn over_time_ui(
     let Some(series) = &e.series else {
         return;
     };
-    ui.label(format!(
-        "sum of {}.{} at {} positions",
-        series.table,
-        series.column,
-        series.points.len()
+    ui.label(t!(
+        "models-sum-at",
+        table = series.table,
+        column = series.column,
+        points = series.points.len()
     ));
     egui_plot::Plot::new("model_series_plot")
         .height(180.0)
         .include_y(0.0)
         .allow_scroll(false)
-        .x_axis_label("position")
+        .x_axis_label(t!("models-position"))
         .y_axis_label(series.column.clone())
         .show(ui, |plot_ui| {
             plot_ui.line(egui_plot::Line::new(
@@ -253,18 +258,21 @@ fn what_if_ui(
 ) {
     let e = &panel.explore;
     ui.horizontal_wrapped(|ui| {
-        ui.label("What if: leave out positions");
+        ui.label(t!("models-what-if-leave-out"));
         let mut exclude = e.exclude.clone();
         let field = ui.add(
             egui::TextEdit::singleline(&mut exclude)
                 .id_salt("model_what_if_exclude")
-                .hint_text("e.g. 12, 40")
+                .hint_text(t!("models-what-if-hint"))
                 .desired_width(140.0),
         );
         if field.changed() {
             push(commands, ExploreCommand::SetExclude(exclude));
         }
-        let run = ui.add_enabled(e.simulating.is_none(), egui::Button::new("Run what if"));
+        let run = ui.add_enabled(
+            e.simulating.is_none(),
+            egui::Button::new(t!("models-run-what-if")),
+        );
         if run.clicked() {
             push(commands, ExploreCommand::RunWhatIf);
         }
@@ -283,18 +291,18 @@ fn what_if_ui(
                 None => "starting…".into(),
             };
             ui.label(text);
-            if ui.button("Cancel what if").clicked() {
+            if ui.button(t!("models-cancel-what-if")).clicked() {
                 push(commands, ExploreCommand::CancelWhatIf);
             }
         }
     });
     if let Some(w) = &e.what_if {
-        ui.label(format!(
-            "SIMULATION (nothing is written) at position {}: {} rows as built, {} without {} event(s)",
-            w.difference.to,
-            w.real_rows,
-            w.simulated_rows,
-            w.excluded.len()
+        ui.label(t!(
+            "models-what-if-result",
+            to = w.difference.to,
+            real_rows = w.real_rows,
+            simulated_rows = w.simulated_rows,
+            excluded = w.excluded.len()
         ));
         let labels = DiffLabels {
             added: "only simulated",
@@ -350,7 +358,7 @@ pub fn row_history_ui(ctx: &egui::Context, panel: &ModelsPanel, commands: &mut V
         return;
     };
     let mut open = true;
-    egui::Window::new("Model row history")
+    egui::Window::new(t!("models-row-history"))
         .id(egui::Id::unique("ledgerscope_model_row_history"))
         .open(&mut open)
         .default_width(900.0)
@@ -370,33 +378,29 @@ pub fn row_history_ui(ctx: &egui::Context, panel: &ModelsPanel, commands: &mut V
                 // Named once the history (and so the key's columns) is read.
                 None => Vec::new(),
             };
-            ui.heading(format!(
-                "History of {}.{} {}",
-                panel.selected.as_deref().unwrap_or_default(),
-                table,
-                shown.join(", ")
+            ui.heading(t!(
+                "models-history-title",
+                model = panel.selected.as_deref().unwrap_or_default(),
+                table = table,
+                key = shown.join(", ")
             ));
             ui.label(
-                egui::RichText::new(
-                    "every version, oldest first, with the event that made it (a click on its \
-                     position shows it in the timeline); a changed cell shows the value before \
-                     struck through",
-                )
-                .small()
-                .weak(),
+                egui::RichText::new(t!("models-history-note"))
+                    .small()
+                    .weak(),
             );
             match &panel.explore.history {
                 None => {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label("Reading the row's versions…");
+                        ui.label(t!("models-reading-versions"));
                     });
                 }
                 Some(h) if h.rows.is_empty() => {
-                    ui.label("No event of this ledger made this row.");
+                    ui.label(t!("models-no-event-made-row"));
                 }
                 Some(h) => {
-                    ui.label(format!("{} version(s)", h.rows.len()));
+                    ui.label(t!("models-versions", rows = h.rows.len()));
                     let columns: Vec<&str> = h.columns.iter().map(String::as_str).collect();
                     let look = TableLook {
                         id: egui::Id::unique("model_row_history_versions"),

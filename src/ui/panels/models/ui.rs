@@ -1,6 +1,7 @@
 //! Drawing Models: the list on the left, the editor, its actions, the
 //! build's progress and the rows on the right.
 
+use crate::ui::i18n::t;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
@@ -84,13 +85,13 @@ pub fn models_ui(
 }
 
 fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>) {
-    ui.heading("Models");
+    ui.heading(t!("models-title"));
     ui.horizontal_wrapped(|ui| {
-        if ui.button("New").clicked() {
+        if ui.button(t!("models-new")).clicked() {
             commands.push(ModelsCommand::New.into());
         }
         let examples = egui::ComboBox::from_id_salt("models_example")
-            .selected_text("Load example")
+            .selected_text(t!("models-load-example"))
             .show_ui(ui, |ui| {
                 for (i, (file, _)) in EXAMPLES.iter().enumerate() {
                     if ui.selectable_label(false, *file).clicked() {
@@ -99,17 +100,17 @@ fn list_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand>
                 }
             });
         mark_target(ui, Target::ModelsExamples, examples.response.rect);
-        if ui.button("Reload").clicked() {
+        if ui.button(t!("models-reload")).clicked() {
             commands.push(ModelsCommand::Reload.into());
         }
     });
     ui.separator();
     match &panel.models {
         None => {
-            ui.label("Reading…");
+            ui.label(t!("models-reading"));
         }
         Some(models) if models.is_empty() => {
-            ui.label("No models yet.");
+            ui.label(t!("models-none"));
         }
         Some(models) => {
             for m in models {
@@ -148,21 +149,21 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
     }
     let blocked = shell.write_block_reason();
     ui.horizontal_wrapped(|ui| {
-        if ui.button("Check").clicked() {
+        if ui.button(t!("models-check")).clicked() {
             commands.push(ModelsCommand::Check.into());
         }
-        let save = ui.add_enabled(blocked.is_none(), egui::Button::new("Save"));
+        let save = ui.add_enabled(blocked.is_none(), egui::Button::new(t!("models-save")));
         if save.clicked() {
             commands.push(ModelsCommand::Save.into());
         }
         if let Some(name) = &panel.selected {
-            let remove = ui.add_enabled(blocked.is_none(), egui::Button::new("Remove"));
+            let remove = ui.add_enabled(blocked.is_none(), egui::Button::new(t!("models-remove")));
             if remove.clicked() {
                 commands.push(ModelsCommand::AskRemove(name.clone()).into());
             }
             let build = ui.add_enabled(
                 panel.building.is_none() && shell.connected(),
-                egui::Button::new("Build"),
+                egui::Button::new(t!("models-build")),
             );
             mark_target(ui, Target::ModelsBuild, build.rect);
             if build.clicked() {
@@ -171,8 +172,8 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
             let free = blocked.is_none() && panel.publishing.is_none() && shell.connected();
             if panel.selected_published().is_some() {
                 let unpublish = ui
-                    .add_enabled(free, egui::Button::new("Unpublish"))
-                    .on_hover_text("Drop its tables from the read store");
+                    .add_enabled(free, egui::Button::new(t!("models-unpublish")))
+                    .on_hover_text(t!("models-unpublish-hover"));
                 if unpublish.clicked() {
                     commands.push(
                         ShellCommand::Ask(Confirm::Unpublish {
@@ -183,10 +184,8 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
                 }
             } else {
                 let publish = ui
-                    .add_enabled(free, egui::Button::new("Publish"))
-                    .on_hover_text(
-                        "Keep its rows as real tables in the read store, up to date and rebuilt by replay",
-                    );
+                    .add_enabled(free, egui::Button::new(t!("models-publish")))
+                    .on_hover_text(t!("models-publish-hover"));
                 if publish.clicked() {
                     commands.push(ModelsCommand::Publish.into());
                 }
@@ -195,25 +194,30 @@ fn editor_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &m
     });
     published_ui(ui, panel);
     if let Some(why) = &blocked {
-        ui.label(egui::RichText::new(format!("Save and Remove: {why}")).small());
+        ui.label(egui::RichText::new(t!("models-save-remove-why", why = why)).small());
     }
     if let Some(name) = &panel.confirm_remove {
         ui.horizontal_wrapped(|ui| {
-            ui.label(format!("Remove model {name} and its built file?"));
-            if ui.button("Yes, remove").clicked() {
+            ui.label(t!("models-remove-confirm", name = name));
+            if ui.button(t!("models-yes-remove")).clicked() {
                 commands.push(ModelsCommand::ConfirmRemove(true).into());
             }
-            if ui.button("No").clicked() {
+            if ui.button(t!("models-no")).clicked() {
                 commands.push(ModelsCommand::ConfirmRemove(false).into());
             }
         });
     }
     for m in &panel.mistakes {
-        let text = egui::RichText::new(format!("line {}, column {}: {}", m.line, m.col, m.message))
-            .color(ui.visuals().error_fg_color);
+        let text = egui::RichText::new(t!(
+            "models-error-at",
+            line = m.line,
+            col = m.col,
+            message = m.message
+        ))
+        .color(ui.visuals().error_fg_color);
         let link = ui
             .add(egui::Label::new(text).sense(egui::Sense::click()))
-            .on_hover_text("Put the cursor there");
+            .on_hover_text(t!("models-put-cursor"));
         if link.clicked() {
             put_cursor(ui.ctx(), editor_id, &panel.source, m.line, m.col);
         }
@@ -253,17 +257,17 @@ fn published_ui(ui: &mut egui::Ui, panel: &ModelsPanel) {
     if let Some(name) = &panel.publishing {
         ui.horizontal_wrapped(|ui| {
             ui.spinner();
-            ui.label(format!("Publishing or unpublishing {name}…"));
+            ui.label(t!("models-publishing", name = name));
         });
     }
     let Some(p) = panel.selected_published() else {
         return;
     };
-    ui.label(format!(
-        "Published as {} · checkpoint {} · lag {}",
-        p.tables.join(", "),
-        p.checkpoint,
-        p.lag_events
+    ui.label(t!(
+        "models-published",
+        tables = p.tables.join(", "),
+        checkpoint = p.checkpoint,
+        lag_events = p.lag_events
     ));
     if let Some(why) = p.refused.as_ref().or(p.last_error.as_ref()) {
         ui.colored_label(
@@ -287,7 +291,7 @@ fn build_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand
         }
         ui.horizontal_wrapped(|ui| {
             ui.spinner();
-            ui.label(format!("Building {}", b.model));
+            ui.label(t!("models-building", model = b.model));
             ui.add(
                 egui::ProgressBar::new(fraction)
                     .desired_width((ui.available_width() - 90.0).max(120.0))
@@ -309,16 +313,17 @@ fn build_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand
             crate::engine::models::BuildEnd::Done => "built",
             crate::engine::models::BuildEnd::Cancelled => "cancelled",
         };
-        ui.label(format!(
-            "{} {end} to position {}: {} events in {}, {} not applied",
-            r.model,
-            r.position,
-            r.events,
-            human_secs(r.elapsed_secs),
-            r.errors
+        ui.label(t!(
+            "models-build-result",
+            model = r.model,
+            end = end,
+            position = r.position,
+            events = r.events,
+            elapsed = human_secs(r.elapsed_secs),
+            errors = r.errors
         ));
         if !done.errors.is_empty() {
-            ui.label("Events it could not apply:");
+            ui.label(t!("models-not-applied"));
             let row_height = ui.text_style_height(&egui::TextStyle::Body);
             egui::ScrollArea::vertical()
                 .id_salt("model_errors")
@@ -334,19 +339,19 @@ fn build_ui(ui: &mut egui::Ui, panel: &ModelsPanel, commands: &mut Vec<UiCommand
 
 fn rows_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Rows at position");
+        ui.label(t!("models-rows-at"));
         let mut at = panel.at.clone();
         let field = ui.add(
             egui::TextEdit::singleline(&mut at)
                 .id_salt("model_at")
-                .hint_text(format!("head ({})", shell.head))
+                .hint_text(t!("models-head", head = shell.head))
                 .desired_width(90.0),
         );
         if field.changed() {
             commands.push(ModelsCommand::SetAt(at).into());
         }
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button("Show rows").clicked() || enter) && panel.selected.is_some() {
+        if (ui.button(t!("models-show-rows")).clicked() || enter) && panel.selected.is_some() {
             commands.push(ModelsCommand::ShowRows.into());
         }
         // A slider over the positions built: dragging sets the field, letting
@@ -370,21 +375,26 @@ fn rows_ui(ui: &mut egui::Ui, panel: &ModelsPanel, shell: &Shell, commands: &mut
     });
     let Some(view) = &panel.rows else {
         if panel.selected.is_some() {
-            ui.label("Not built yet: Build it to see rows.");
+            ui.label(t!("models-not-built"));
         }
         return;
     };
-    ui.label(format!("{} at position {}", view.model, view.at));
+    ui.label(t!("models-at-position", model = view.model, at = view.at));
     ui.label(
-        egui::RichText::new(format!("digest {}", view.digest))
+        egui::RichText::new(t!("models-digest", digest = view.digest))
             .small()
             .monospace(),
     );
     for t in &view.tables {
         ui.strong(if (t.rows.len() as u64) < t.total {
-            format!("{}: first {} of {} rows", t.name, t.rows.len(), t.total)
+            t!(
+                "models-first-rows",
+                name = t.name,
+                rows = t.rows.len(),
+                total = t.total
+            )
         } else {
-            format!("{}: {} rows", t.name, t.total)
+            t!("models-rows", name = t.name, total = t.total)
         });
         let columns: Vec<&str> = t.columns.iter().map(String::as_str).collect();
         let look = TableLook {

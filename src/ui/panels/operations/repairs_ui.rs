@@ -6,6 +6,7 @@ use super::{OperationsCommand as C, OperationsPanel};
 use crate::store::{Findings, RepairEntry};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::i18n::t;
 use crate::ui::widgets::palette;
 use crate::ui::widgets::virtual_grid::virtual_grid_ui;
 
@@ -41,44 +42,44 @@ fn work_text(entry: &RepairEntry) -> String {
 fn findings_ui(ui: &mut egui::Ui, title: &str, found: &Option<Findings>) {
     ui.strong(format!("{title}: {}", drift_text(found)));
     let Some(f) = found else { return };
-    ui.label(format!(
-        "head {}, {} rows compared, {} malformed entries, {} unpositioned, {} holes",
-        f.head,
-        f.checked_rows,
-        f.malformed.len() as u64 + f.malformed_left_out,
-        f.unpositioned,
-        f.holes.len() as u64 + f.holes_left_out
+    ui.label(t!(
+        "repairs-findings",
+        head = f.head,
+        checked_rows = f.checked_rows,
+        malformed = f.malformed.len() as u64 + f.malformed_left_out,
+        unpositioned = f.unpositioned,
+        holes = f.holes.len() as u64 + f.holes_left_out
     ));
     // At most a hundred rows are kept per repair: drawn whole.
     for row in &f.rows {
-        ui.monospace(format!(
-            "{} {} {} (position {}) columns {}",
-            row.table.name(),
-            row.kind.name(),
-            row.key,
-            row.last_position,
-            row.columns.join(", ")
+        ui.monospace(t!(
+            "repairs-row",
+            table = row.table.name(),
+            kind = row.kind.name(),
+            key = row.key,
+            position = row.last_position,
+            columns = row.columns.join(", ")
         ));
     }
     if f.rows_left_out > 0 {
-        ui.label(format!("{} more rows not kept", f.rows_left_out));
+        ui.label(t!("repairs-more-rows", rows_left_out = f.rows_left_out));
     }
 }
 
 fn details_ui(ui: &mut egui::Ui, entry: &RepairEntry) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(format!(
-            "Repair {} at {} by {} on {}",
-            entry.id,
-            entry.at.format("%Y-%m-%d %H:%M:%S UTC"),
-            entry.instance,
-            entry.read_store
+        ui.label(t!(
+            "repairs-entry",
+            id = entry.id,
+            at = crate::ui::i18n::format::date_time(&entry.at),
+            instance = entry.instance,
+            read_store = entry.read_store
         ));
-        ui.label(format!(
-            "{}, up to position {}, in {:.1} s",
-            work_text(entry),
-            entry.work.position,
-            entry.work.elapsed_ms as f64 / 1000.0
+        ui.label(t!(
+            "repairs-work",
+            entry = work_text(entry),
+            position = entry.work.position,
+            secs = crate::ui::i18n::format::decimal(entry.work.elapsed_ms as f64 / 1000.0, 1)
         ));
         findings_ui(ui, "Found before", &entry.before);
         findings_ui(ui, "Found after", &entry.after);
@@ -95,11 +96,11 @@ pub fn repairs_ui(
     shell: &Shell,
     commands: &mut Vec<UiCommand>,
 ) {
-    ui.heading("Repairs");
+    ui.heading(t!("repairs-title"));
     ui.horizontal_wrapped(|ui| {
-        ui.label("Every replay and targeted repair, kept in the ledger store with what was found before and after it.");
+        ui.label(t!("repairs-note"));
         if ui
-            .add_enabled(shell.connected(), egui::Button::new("Refresh repairs"))
+            .add_enabled(shell.connected(), egui::Button::new(t!("repairs-refresh")))
             .clicked()
         {
             commands.push(C::RefreshRepairs.into());
@@ -108,13 +109,13 @@ pub fn repairs_ui(
     let repairs = match panel.repairs.value() {
         Some(list) if !list.is_empty() => list,
         Some(_) => {
-            ui.label("No repairs yet.");
+            ui.label(t!("repairs-none"));
             return;
         }
         None => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Reading the repairs…");
+                ui.label(t!("repairs-reading"));
             });
             return;
         }
@@ -143,7 +144,7 @@ pub fn repairs_ui(
         ui.colored_label(color, drift_text(&entry.after));
         let open = panel.selected_repair == Some(row);
         if ui
-            .selectable_label(open, "details")
+            .selectable_label(open, t!("repairs-details"))
             .on_hover_text(entry.id.to_string())
             .clicked()
         {

@@ -1,6 +1,7 @@
 //! Drawing Operations.
 
 use super::{OperationsCommand as C, OperationsPanel};
+use crate::ui::i18n::t;
 use chrono::{DateTime, Utc};
 
 use crate::domain::ProjectorId;
@@ -30,11 +31,11 @@ fn read_health_ui(ui: &mut egui::Ui, shell: &Shell, now: DateTime<Utc>) {
     if let Some(trouble) = &shell.read_health.trouble {
         wrapped_label_ui(
             ui,
-            egui::RichText::new(format!(
-                "{} (for {}). {}",
-                trouble_text(trouble, shell.outage),
-                whole_secs(now - trouble.since()),
-                trouble_detail(trouble, now)
+            egui::RichText::new(t!(
+                "operations-trouble",
+                outage = trouble_text(trouble, shell.outage),
+                since = whole_secs(now - trouble.since()),
+                detail = trouble_detail(trouble, now)
             ))
             .color(palette(ui.visuals()).error),
         );
@@ -58,11 +59,15 @@ fn lease_cell_ui(ui: &mut egui::Ui, status: &ProjectorStatus, shell: &Shell, now
     } else {
         text
     })
-    .on_hover_text(format!("{} (fencing {})", lease.owner, lease.fencing));
+    .on_hover_text(t!(
+        "operations-lease-owner",
+        owner = lease.owner,
+        fencing = lease.fencing
+    ));
 }
 
 fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    ui.heading("Projectors");
+    ui.heading(t!("operations-projectors"));
     let now = Utc::now();
     read_health_ui(ui, shell, now);
     if shell.statuses.iter().any(|s| s.lease.is_some()) || shell.read_health.trouble.is_some() {
@@ -76,13 +81,13 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
             for h in [
-                "projector",
-                "checkpoint",
-                "lag",
-                "status",
-                "lease holder",
-                "",
-                "last error",
+                t!("operations-col-projector"),
+                t!("operations-col-checkpoint"),
+                t!("operations-col-lag"),
+                t!("operations-col-status"),
+                t!("operations-col-lease-holder"),
+                String::new(),
+                t!("operations-col-last-error"),
             ] {
                 ui.strong(h);
             }
@@ -111,7 +116,15 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                 };
                 lease_cell_ui(ui, status, shell, now);
                 let paused = matches!(status.state, crate::engine::ProjectorState::Paused);
-                if write_button_ui(ui, shell, if paused { "Resume" } else { "Pause" }) {
+                if write_button_ui(
+                    ui,
+                    shell,
+                    if paused {
+                        t!("operations-resume")
+                    } else {
+                        t!("operations-pause")
+                    },
+                ) {
                     commands.push(C::SetPaused(projector, !paused).into());
                 }
                 match &status.last_error {
@@ -158,10 +171,7 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
             palette(ui.visuals()).warn,
             format!("Holes in positions (no event there): {}", holes.join("; ")),
         )
-        .on_hover_text(
-            "Positions with no event below a stored one, left by another writer, a restore or a hand edit. \
-             Projectors wait for them a few seconds, then record them and move on; replay and verify cross them too.",
-        );
+        .on_hover_text(t!("operations-holes-hover"));
     }
 }
 
@@ -171,10 +181,10 @@ fn replay_ui(
     shell: &Shell,
     commands: &mut Vec<UiCommand>,
 ) {
-    ui.heading("Replay");
-    ui.label(format!(
-        "Rebuilds the read tables in {} from the ledger into fresh tables and swaps them in at once.",
-        shell.read_store_name()
+    ui.heading(t!("operations-replay"));
+    ui.label(t!(
+        "operations-replay-note",
+        read_store_name = shell.read_store_name()
     ));
     let running = shell.jobs.running(JobKind::Replay);
     ui.horizontal(|ui| {
@@ -182,8 +192,8 @@ fn replay_ui(
             ui,
             shell,
             !running,
-            Some("A replay is running."),
-            "Replay from zero…",
+            Some(t!("common-replay-running")),
+            t!("operations-replay-from-zero"),
         ) {
             ask(
                 commands,
@@ -198,11 +208,11 @@ fn replay_ui(
             shell,
             !running && has_snapshot,
             Some(if running {
-                "A replay is running."
+                t!("common-replay-running")
             } else {
-                "No snapshot yet."
+                t!("operations-no-snapshot-yet")
             }),
-            "Replay from newest snapshot…",
+            t!("operations-replay-from-snapshot"),
         ) {
             ask(
                 commands,
@@ -221,7 +231,7 @@ fn snapshots_ui(
     shell: &Shell,
     commands: &mut Vec<UiCommand>,
 ) {
-    ui.heading("Snapshots");
+    ui.heading(t!("operations-snapshots"));
     // The engine's one pass over a cold ledger, while it runs and how it ended.
     let pass = JobKind::HistoryPass;
     if shell.jobs.running(pass) || shell.jobs.result(pass).is_some() {
@@ -233,13 +243,16 @@ fn snapshots_ui(
             ui,
             shell,
             !running,
-            Some("A snapshot is being taken."),
-            "Take snapshot now",
+            Some(t!("operations-snapshot-running")),
+            t!("operations-take-snapshot"),
         ) {
             commands.push(C::TakeSnapshot.into());
         }
         if ui
-            .add_enabled(shell.connected(), egui::Button::new("Refresh list"))
+            .add_enabled(
+                shell.connected(),
+                egui::Button::new(t!("operations-refresh-list")),
+            )
             .clicked()
         {
             commands.push(C::RefreshSnapshots.into());
@@ -257,28 +270,26 @@ fn snapshots_ui(
             every.saturating_mul(HISTORY_AGAIN)
         );
         ui.label(if every == 0 {
-            "Automatic snapshots: off".to_string()
+            t!("operations-auto-snapshots-off").to_string()
         } else if shell.observe_only {
-            format!("Automatic snapshots: {policy} (paused in observe-only)")
+            t!("operations-auto-snapshots-paused", policy = policy)
         } else {
-            format!("Automatic snapshots: {policy}")
+            t!("operations-auto-snapshots", policy = policy)
         })
-        .on_hover_text(
-            "Set at start with the engine configuration (CLI/GUI flag). A history snapshot holds the state at every position up to its own, so when one is saved the snapshots older than the history before it are deleted.",
-        );
+        .on_hover_text(t!("operations-auto-snapshots-hover"));
     });
     job_progress_ui(ui, &shell.jobs, JobKind::Snapshot, commands);
     job_progress_ui(ui, &shell.jobs, JobKind::Restore, commands);
     let snapshots = match panel.snapshots.value() {
         Some(list) if !list.is_empty() => list,
         Some(_) => {
-            ui.label("No snapshots yet.");
+            ui.label(t!("operations-no-snapshots-yet"));
             return;
         }
         None => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Reading the snapshot list…");
+                ui.label(t!("operations-reading-snapshots"));
             });
             return;
         }
@@ -307,28 +318,33 @@ fn snapshots_ui(
                 .on_hover_text(s.id.to_string());
             ui.monospace(s.position.to_string());
             match s.base {
-                _ if s.is_history() => ui.label("history").on_hover_text(
-                    "Every row's changes up to its position, from one pass over the ledger: the state at any earlier position is read from it with no event folded.",
-                ),
-                None => ui.label("full"),
-                Some(base) if base.is_nil() => {
-                    ui.label("delta of empty").on_hover_text(
-                        "Row changes since position 0 (no full snapshot before it).",
-                    )
-                }
+                _ if s.is_history() => ui
+                    .label(t!("operations-snapshot-history"))
+                    .on_hover_text(t!("operations-snapshot-history-hover")),
+                None => ui.label(t!("operations-snapshot-full")),
+                Some(base) if base.is_nil() => ui
+                    .label(t!("operations-snapshot-delta-empty"))
+                    .on_hover_text(t!("operations-snapshot-delta-empty-hover")),
                 Some(base) => ui
-                    .label(format!("delta of {}", &base.to_string()[..8]))
-                    .on_hover_text("Only the row changes since that full snapshot."),
+                    .label(t!(
+                        "operations-snapshot-delta",
+                        base = &base.to_string()[..8]
+                    ))
+                    .on_hover_text(t!("operations-snapshot-delta-hover")),
             };
             ui.label(s.taken_at.format("%Y-%m-%d %H:%M:%S").to_string());
             ui.label(human_bytes(s.size_bytes));
-            ui.label(format!("{} users, {} bookings", s.users, s.bookings));
+            ui.label(t!(
+                "operations-snapshot-rows",
+                users = s.users,
+                bookings = s.bookings
+            ));
             if write_button_if_ui(
                 ui,
                 shell,
                 !restoring,
-                Some("A restore is running."),
-                "Restore…",
+                Some(t!("operations-restore-running")),
+                t!("operations-restore"),
             ) {
                 ask(
                     commands,
@@ -343,7 +359,7 @@ fn snapshots_ui(
 }
 
 fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
-    ui.heading("Training");
+    ui.heading(t!("operations-training"));
     outage_switch_ui(ui, shell, commands);
     if shell.outage {
         ui.colored_label(

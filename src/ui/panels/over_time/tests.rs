@@ -54,7 +54,7 @@ fn the_fold_shows_its_progress_in_percent_while_it_runs() {
         assert!(harness.query_by_label("42%").is_some(), "the bar's percent");
         assert!(
             harness
-                .query_by_label_contains("84000 of 200000 events")
+                .query_by_label_contains("84,000 of 200,000 events")
                 .is_some()
         );
     }

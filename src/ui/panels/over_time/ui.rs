@@ -5,10 +5,10 @@
 
 use super::chart::{Chart, ChartLine, Values, compact, compact_cents};
 use super::{OverTimeCommand, OverTimePanel};
-use crate::domain::event::{format_cents, format_signed_cents};
 use crate::domain::{Series, SeriesBy, SeriesPoint};
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::i18n::t;
 use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 
 /// Width of the legend column beside each plot.
@@ -17,21 +17,26 @@ const LEGEND_WIDTH: f32 = 170.0;
 /// The line under the plots: the cumulative values, or what happened in
 /// the bucket.
 fn describe(point: &SeriesPoint, values: Values) -> String {
-    let head = format!("{} (up to position {})", point.bucket, point.position);
+    let head = t!(
+        "over-time-describe-head",
+        bucket = point.bucket.as_str(),
+        position = point.position
+    );
     match values {
         Values::Cumulative => {
             let services: Vec<String> = point
                 .revenue_by_service
                 .iter()
-                .map(|(s, c)| format!("{s} {}", format_cents(*c)))
+                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_cents(*c)))
                 .collect();
-            format!(
-                "{head}: {} users, {} bookings confirmed, {} cancelled, revenue {} ({})",
-                point.users,
-                point.bookings_confirmed,
-                point.bookings_cancelled,
-                format_cents(point.revenue_cents),
-                services.join(", ")
+            t!(
+                "over-time-describe-total",
+                head = head,
+                users = point.users,
+                confirmed = point.bookings_confirmed,
+                cancelled = point.bookings_cancelled,
+                revenue = crate::ui::i18n::format::money_cents(point.revenue_cents),
+                services = services.join(", ")
             )
         }
         Values::PerBucket => {
@@ -39,15 +44,16 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
             let services: Vec<String> = b
                 .revenue_by_service
                 .iter()
-                .map(|(s, c)| format!("{s} {}", format_signed_cents(*c)))
+                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_change_cents(*c)))
                 .collect();
-            format!(
-                "{head}, in the bucket: {} new users, {} bookings made, {} cancelled, revenue {} ({})",
-                b.users,
-                b.bookings_made,
-                b.bookings_cancelled,
-                format_signed_cents(b.revenue_cents),
-                services.join(", ")
+            t!(
+                "over-time-describe-bucket",
+                head = head,
+                users = b.users,
+                made = b.bookings_made,
+                cancelled = b.bookings_cancelled,
+                revenue = crate::ui::i18n::format::money_change_cents(b.revenue_cents),
+                services = services.join(", ")
             )
         }
     }
@@ -58,7 +64,7 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
 fn tooltip_ui(ui: &mut egui::Ui, point: &SeriesPoint) {
     ui.label(egui::RichText::new(&point.bucket).strong());
     ui.label(
-        egui::RichText::new(format!("up to position {}", point.position))
+        egui::RichText::new(t!("over-time-up-to", position = point.position))
             .weak()
             .small(),
     );
@@ -68,8 +74,8 @@ fn tooltip_ui(ui: &mut egui::Ui, point: &SeriesPoint) {
         .spacing([12.0, 2.0])
         .show(ui, |ui| {
             ui.label("");
-            ui.label(egui::RichText::new("total").weak());
-            ui.label(egui::RichText::new("in the bucket").weak());
+            ui.label(egui::RichText::new(t!("over-time-total")).weak());
+            ui.label(egui::RichText::new(t!("over-time-in-bucket")).weak());
             ui.end_row();
             for (name, total, added) in [
                 ("users", point.users, b.users),
@@ -94,19 +100,19 @@ fn tooltip_ui(ui: &mut egui::Ui, point: &SeriesPoint) {
                 ui.label(what);
                 ui.end_row();
             }
-            ui.label("revenue");
-            ui.label(format_cents(point.revenue_cents));
-            ui.label(format_signed_cents(b.revenue_cents));
+            ui.label(t!("over-time-revenue"));
+            ui.label(crate::ui::i18n::format::money_cents(point.revenue_cents));
+            ui.label(crate::ui::i18n::format::money_change_cents(b.revenue_cents));
             ui.end_row();
             for (service, cents) in &point.revenue_by_service {
                 ui.label(format!("  {service}"));
-                ui.label(format_cents(*cents));
+                ui.label(crate::ui::i18n::format::money_cents(*cents));
                 let added = b.revenue_by_service.get(service).copied().unwrap_or(0);
-                ui.label(format_signed_cents(added));
+                ui.label(crate::ui::i18n::format::money_change_cents(added));
                 ui.end_row();
             }
         });
-    ui.label(egui::RichText::new("Click to see this state in Time travel").weak());
+    ui.label(egui::RichText::new(t!("over-time-click-hover")).weak());
 }
 
 /// The legend column: one entry per line, a click hides or shows it.
@@ -212,7 +218,11 @@ fn plot_ui(
             .x_axis_formatter(format_x)
             .y_axis_formatter(format_y)
             .x_axis_label(x_label(by))
-            .y_axis_label(if money { "revenue" } else { "rows" })
+            .y_axis_label(if money {
+                t!("over-time-revenue")
+            } else {
+                t!("over-time-rows")
+            })
             .y_axis_min_width(56.0)
             .include_y(0.0)
             .allow_scroll(false)
@@ -299,7 +309,11 @@ fn plots_ui(
         }
         None => {
             if let Some(last) = series.points.last() {
-                truncated_label_ui(ui, format!("Now: {}", describe(last, values)), None);
+                truncated_label_ui(
+                    ui,
+                    t!("over-time-now", values = describe(last, values)),
+                    None,
+                );
             }
         }
     }
@@ -313,14 +327,14 @@ fn toolbar_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Buckets:");
+        ui.label(t!("over-time-buckets"));
         for by in SeriesBy::ALL {
             if ui.selectable_label(panel.by == by, by.name()).clicked() {
                 commands.push(OverTimeCommand::SetBy(by).into());
             }
         }
         ui.separator();
-        ui.label("Values:");
+        ui.label(t!("over-time-values"));
         for values in Values::ALL {
             if ui
                 .selectable_label(panel.values == values, values.label())
@@ -340,28 +354,19 @@ fn toolbar_ui(
                             .desired_width(140.0)
                             .text(format!("{:.0}%", fraction * 100.0)),
                     );
-                    ui.label(format!(
-                        "Folding the ledger: {} of {} events",
-                        p.done, p.total
-                    ));
+                    ui.label(t!("over-time-folding", done = p.done, total = p.total));
                 }
                 _ => {
-                    ui.label("Folding the ledger…");
+                    ui.label(t!("over-time-folding-start"));
                 }
             }
         } else if ui
-            .add_enabled(shell.connected(), egui::Button::new("Reload"))
+            .add_enabled(shell.connected(), egui::Button::new(t!("over-time-reload")))
             .clicked()
         {
             commands.push(OverTimeCommand::Reload.into());
         }
-        ui.label(
-            egui::RichText::new(
-                "Hover a bucket for its values; click to see that state in Time travel; click a \
-                 legend entry to hide its line.",
-            )
-            .weak(),
-        );
+        ui.label(egui::RichText::new(t!("over-time-hint")).weak());
     });
 }
 
@@ -376,18 +381,18 @@ pub fn over_time_ui(
     inline_error_ui(ui, panel.error.as_ref());
     let (Some(series), Some(chart)) = (panel.series.value(), panel.chart.as_ref()) else {
         if !panel.series.is_asked() && panel.error.is_none() {
-            ui.label("Not read yet.");
+            ui.label(t!("over-time-not-read"));
         }
         return;
     };
     if series.points.is_empty() {
-        ui.label("No events yet.");
+        ui.label(t!("over-time-no-events"));
         return;
     }
     if series.out_of_order_times > 0 {
-        ui.label(format!(
-            "{} events were recorded earlier than an event before them: a bucket by time holds the state after its last event in ledger order.",
-            series.out_of_order_times
+        ui.label(t!(
+            "over-time-out-of-order",
+            out_of_order_times = series.out_of_order_times
         ));
     }
     plots_ui(ui, panel, series, chart, commands);

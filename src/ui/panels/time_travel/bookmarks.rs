@@ -4,6 +4,7 @@
 //! bookmarks saved before they carried a ledger id show on every ledger,
 //! marked so, until removed.
 
+use crate::ui::i18n::t;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -187,21 +188,21 @@ fn push(commands: &mut Vec<UiCommand>, command: BookmarkCommand) {
 
 fn edit_ui(ui: &mut egui::Ui, edit: &BookmarkEdit, commands: &mut Vec<UiCommand>) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Name");
+        ui.label(t!("bookmark-name"));
         if let (_, Some(text)) = draft_field_ui(ui, &edit.name, "new name", 140.0) {
             push(commands, BookmarkCommand::SetEditName(text));
         }
-        ui.label("Note");
+        ui.label(t!("bookmark-note"));
         let (note, changed) = draft_field_ui(ui, &edit.note, "what is to be seen here", 260.0);
         if let Some(text) = changed {
             push(commands, BookmarkCommand::SetEditNote(text));
         }
-        if ui.button("Save").clicked()
+        if ui.button(t!("bookmark-save")).clicked()
             || (note.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
         {
             push(commands, BookmarkCommand::SaveEdit);
         }
-        if ui.button("Cancel").clicked() {
+        if ui.button(t!("common-cancel")).clicked() {
             push(commands, BookmarkCommand::CancelEdit);
         }
     });
@@ -226,14 +227,14 @@ fn bookmark_row_ui(
         };
         if ui
             .button(format!("{} {at}", bookmark.name))
-            .on_hover_text(format!("Go there ({ledger})"))
+            .on_hover_text(t!("bookmark-go-there", ledger = ledger))
             .clicked()
         {
             push(commands, BookmarkCommand::Go(index));
         }
         if ui
-            .small_button("Edit")
-            .on_hover_text(format!("Rename '{}' or write a note", bookmark.name))
+            .small_button(t!("bookmark-edit"))
+            .on_hover_text(t!("bookmark-edit-hover", name = bookmark.name))
             .clicked()
         {
             push(commands, BookmarkCommand::Edit(index));
@@ -241,7 +242,7 @@ fn bookmark_row_ui(
         copy_link_button_ui(ui, bookmark.link(shell.ledger_id).as_ref());
         if ui
             .small_button("×")
-            .on_hover_text(format!("Remove bookmark '{}'", bookmark.name))
+            .on_hover_text(t!("bookmark-remove-hover", name = bookmark.name))
             .clicked()
         {
             push(commands, BookmarkCommand::Remove(index));
@@ -262,13 +263,16 @@ pub fn bookmarks_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Bookmark");
+        ui.label(t!("bookmark-title"));
         if let (_, Some(text)) = draft_field_ui(ui, &panel.bookmark_name, "name", 100.0) {
             push(commands, BookmarkCommand::SetNewName(text));
         }
-        let add = ui.add_enabled(shell.ledger_id.is_some(), egui::Button::new("Add"));
+        let add = ui.add_enabled(
+            shell.ledger_id.is_some(),
+            egui::Button::new(t!("bookmark-add")),
+        );
         if add
-            .on_hover_text("Bookmark this position (and the pinned one) on this ledger (Enter)")
+            .on_hover_text(t!("bookmark-add-hover"))
             .on_disabled_hover_text(NO_LEDGER_ID)
             .clicked()
         {

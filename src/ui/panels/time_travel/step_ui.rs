@@ -7,6 +7,7 @@ use crate::domain::Table;
 use crate::engine::view_step::Step;
 use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::widgets::diff_table::{DiffLabels, diff_rows_ui};
 use crate::ui::widgets::table::line::short_id;
 use crate::ui::widgets::{palette, wrapped_label_ui};
@@ -14,25 +15,25 @@ use crate::ui::widgets::{palette, wrapped_label_ui};
 fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
     let position = step.position;
     ui.horizontal_wrapped(|ui| {
-        ui.label(egui::RichText::new(format!("Step to {position}:")).strong());
+        ui.label(egui::RichText::new(t!("travel-step-to", position = position)).strong());
         match &step.event {
             None => {
-                ui.label("no event is stored at this position.");
+                ui.label(t!("travel-no-event-here"));
             }
             Some(Ok(event)) => {
                 if ui
-                    .link(format!("event {position}"))
-                    .on_hover_text("Show this event in the timeline")
+                    .link(t!("travel-event", position = position))
+                    .on_hover_text(t!("travel-show-in-timeline"))
                     .clicked()
                 {
                     commands.push(ShellCommand::ShowEvent(position).into());
                 }
                 ui.label(egui::RichText::new(&event.event_type).strong());
                 let aggregate = event.aggregate_id.to_string();
-                ui.label(format!(
-                    "on {} {}",
-                    event.aggregate_type,
-                    short_id(&aggregate)
+                ui.label(t!(
+                    "travel-event-on",
+                    aggregate_type = event.aggregate_type,
+                    aggregate = short_id(&aggregate)
                 ))
                 .on_hover_text(aggregate);
                 ui.label(
@@ -41,7 +42,7 @@ fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
                 );
             }
             Some(Err(bad)) => {
-                if ui.link(format!("entry {position}")).clicked() {
+                if ui.link(t!("travel-entry", position = position)).clicked() {
                     commands.push(ShellCommand::ShowEvent(position).into());
                 }
                 ui.colored_label(
@@ -70,7 +71,7 @@ pub fn step_ui(
     let Some(step) = step else {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label("Reading the event at the cursor and the rows it changed…");
+            ui.label(t!("travel-reading-step"));
         });
         return;
     };
@@ -91,10 +92,11 @@ pub fn step_ui(
         })
         .collect();
     ui.horizontal_wrapped(|ui| {
-        ui.label(format!(
-            "Rows it changed, {before} -> {}: {}",
-            step.position,
-            counts.join(" · ")
+        ui.label(t!(
+            "travel-rows-changed",
+            before = before,
+            position = step.position,
+            counts = counts.join(" · ")
         ));
         for table in Table::ALL {
             if table != panel.table && !step.table(table).rows.is_empty() {

@@ -7,6 +7,7 @@ use super::{
 use crate::domain::Table;
 use crate::ui::app::Shell;
 use crate::ui::command::UiCommand;
+use crate::ui::i18n::t;
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::table::TableLook;
@@ -28,61 +29,68 @@ fn controls_ui(
     let cursor = panel.cursor.min(head);
     ui.horizontal_wrapped(|ui| {
         if ui
-            .button("|< Start")
-            .on_hover_text("Jump to position 0")
+            .button(t!("travel-start"))
+            .on_hover_text(t!("travel-start-hover"))
             .clicked()
         {
             push(commands, C::SetCursor(0));
         }
         if ui
-            .button("< Step")
-            .on_hover_text("One event back")
+            .button(t!("travel-step-back"))
+            .on_hover_text(t!("travel-step-back-hover"))
             .clicked()
         {
             push(commands, C::StepCursor(-1));
         }
         let playing = panel.playing;
-        if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+        if ui
+            .button(if playing {
+                t!("travel-pause")
+            } else {
+                t!("travel-play")
+            })
+            .clicked()
+        {
             push(commands, C::SetPlaying(!playing));
         }
         if ui
-            .button("Step >")
-            .on_hover_text("One event forward")
+            .button(t!("travel-step-forward"))
+            .on_hover_text(t!("travel-step-forward-hover"))
             .clicked()
         {
             push(commands, C::StepCursor(1));
         }
         if ui
-            .button("End >|")
-            .on_hover_text("Jump to the head")
+            .button(t!("travel-end"))
+            .on_hover_text(t!("travel-end-hover"))
             .clicked()
         {
             push(commands, C::SetCursor(head));
         }
-        ui.label("Speed");
+        ui.label(t!("travel-speed"));
         let mut speed = panel.play_speed_eps;
         if ui
             .add(
                 egui::DragValue::new(&mut speed)
                     .range(0.1..=100_000.0)
                     .speed(1.0)
-                    .suffix(" ev/s"),
+                    .suffix(t!("travel-speed-suffix")),
             )
             .changed()
         {
             push(commands, C::SetSpeed(speed));
         }
         let mut follow = panel.follow;
-        if ui.checkbox(&mut follow, "Follow live").changed() {
+        if ui.checkbox(&mut follow, t!("common-follow-live")).changed() {
             push(commands, C::SetFollow(follow));
         }
         ui.separator();
-        ui.label("Go to");
+        ui.label(t!("travel-go-to"));
         let (r, changed) = draft_field_ui(ui, &panel.goto, "position or 2026-03-01 14:30", 170.0);
         if let Some(text) = changed {
             push(commands, C::SetDraft(TravelField::Goto, text));
         }
-        if ui.button("Go").clicked()
+        if ui.button(t!("travel-go")).clicked()
             || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
         {
             push(commands, C::GoTyped);
@@ -115,11 +123,11 @@ fn compare_controls_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Difference against");
+        ui.label(t!("travel-difference-against"));
         if ui
             .radio(
                 panel.diff_against == DiffAgainst::Now,
-                format!("now (head {})", shell.head),
+                t!("travel-now-head", head = shell.head),
             )
             .clicked()
         {
@@ -130,22 +138,22 @@ fn compare_controls_ui(
                 if ui
                     .radio(
                         panel.diff_against == DiffAgainst::Pinned,
-                        format!("pinned {p}"),
+                        t!("travel-pinned-at", p = p),
                     )
                     .clicked()
                 {
                     push(commands, C::SetDiffAgainst(DiffAgainst::Pinned));
                 }
-                if ui.small_button("unpin").clicked() {
+                if ui.small_button(t!("travel-unpin")).clicked() {
                     push(commands, C::Unpin);
                 }
             }
             None => {
-                ui.add_enabled(false, egui::RadioButton::new(false, "pinned"))
-                    .on_disabled_hover_text("Pin a position first");
+                ui.add_enabled(false, egui::RadioButton::new(false, t!("travel-pinned")))
+                    .on_disabled_hover_text(t!("travel-pin-first"));
             }
         }
-        if ui.button("Pin this position").clicked() {
+        if ui.button(t!("travel-pin")).clicked() {
             push(commands, C::Pin);
         }
     });
@@ -166,10 +174,12 @@ fn summary_ui(
         .collect::<Vec<_>>()
         .join(", ");
     ui.horizontal_wrapped(|ui| {
-        ui.label(egui::RichText::new(format!("State at position {}", travel.position)).strong());
-        ui.label(format!(
-            "users {} · bookings {} ({statuses})",
-            c.users, c.bookings
+        ui.label(egui::RichText::new(t!("travel-state-at", position = travel.position)).strong());
+        ui.label(t!(
+            "travel-counts",
+            users = c.users,
+            bookings = c.bookings,
+            statuses = statuses
         ));
         ui.label(
             egui::RichText::new(format!(
@@ -186,16 +196,16 @@ fn summary_ui(
     });
     if let Some((reference, diff)) = &travel.diff {
         ui.horizontal_wrapped(|ui| {
-            ui.label(format!(
-                "Changes {}: {}",
-                diff.direction_text(),
-                diff.counts_text()
+            ui.label(t!(
+                "travel-changes",
+                direction = diff.direction_text(),
+                counts = diff.counts_text()
             ));
             let (from, to) = (diff.from(), diff.to());
             if from != to
                 && ui
-                    .button("Swap direction")
-                    .on_hover_text(format!("Read it the other way: from {to} to {from}"))
+                    .button(t!("compare-swap"))
+                    .on_hover_text(t!("compare-swap-hover", to = to, from = from))
                     .clicked()
             {
                 push(commands, C::SwapDirection);
@@ -204,11 +214,9 @@ fn summary_ui(
             let wanted = panel.wanted_reference(head);
             if *reference != wanted {
                 ui.label(
-                    egui::RichText::new(format!(
-                        "(the difference against {wanted} follows once the state there is read)"
-                    ))
-                    .small()
-                    .weak(),
+                    egui::RichText::new(t!("travel-difference-follows", wanted = wanted))
+                        .small()
+                        .weak(),
                 );
             }
         });
@@ -244,7 +252,7 @@ fn state_table_ui(
 ) {
     let table = panel.table;
     if travel.len(table) == 0 {
-        ui.label("No rows at this position.");
+        ui.label(t!("travel-no-rows"));
         return;
     }
     paged_table_ui(
@@ -274,7 +282,7 @@ fn travel_diff_ui(
     };
     let table = panel.table;
     if diff.len(table) == 0 {
-        ui.label(format!("{}: no differences", table.name()));
+        ui.label(t!("diff-no-differences", name = table.name()));
         return;
     }
     let texts = diff.label_texts();
@@ -356,11 +364,9 @@ pub fn time_travel_ui(
             commands,
         );
         ui.label(
-            egui::RichText::new(
-                "The ledger is being read once into a history snapshot. Until it is saved, a position no snapshot holds is read from what the pass has folded (past its progress, the query waits for it); afterwards any position up to the head is read straight from the history snapshot.",
-            )
-            .small()
-            .weak(),
+            egui::RichText::new(t!("travel-history-pass"))
+                .small()
+                .weak(),
         );
     }
     inline_error_ui(ui, panel.error.as_ref());
@@ -369,7 +375,7 @@ pub fn time_travel_ui(
     let Some(travel) = panel.travel.value() else {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label("Computing the state…");
+            ui.label(t!("travel-computing"));
         });
         return;
     };

@@ -1,5 +1,6 @@
 //! Drawing the ledger timeline.
 
+use crate::ui::i18n::t;
 use chrono::{DateTime, Utc};
 use egui_extras::{Column, TableBuilder};
 
@@ -70,18 +71,18 @@ fn filters_ui(
 ) {
     let mut enter = false;
     ui.horizontal_wrapped(|ui| {
-        ui.label("Type");
+        ui.label(t!("timeline-type"));
         let current = panel.drafts.event_type.clone();
         egui::ComboBox::from_id_salt("filter_type")
             .selected_text(if current.is_empty() {
-                "all types".to_string()
+                t!("timeline-all-types").to_string()
             } else {
                 current.clone()
             })
             .width(190.0)
             .show_ui(ui, |ui| {
                 if ui
-                    .selectable_label(current.is_empty(), "all types")
+                    .selectable_label(current.is_empty(), t!("timeline-all-types"))
                     .clicked()
                 {
                     choose_type("", commands);
@@ -92,9 +93,9 @@ fn filters_ui(
                     }
                 }
             });
-        ui.label("Aggregate");
+        ui.label(t!("timeline-aggregate"));
         enter |= filter_field_ui(ui, panel, shell, FilterField::Aggregate, "UUID", commands);
-        ui.label("From");
+        ui.label(t!("timeline-from"));
         enter |= filter_field_ui(
             ui,
             panel,
@@ -103,27 +104,29 @@ fn filters_ui(
             "2026-03-01 14:00",
             commands,
         );
-        ui.label("To");
+        ui.label(t!("timeline-to"));
         enter |= filter_field_ui(ui, panel, shell, FilterField::To, "2026-03-02", commands);
-        ui.label("Text");
+        ui.label(t!("timeline-text"));
         enter |= filter_field_ui(ui, panel, shell, FilterField::Text, "in payload", commands);
-        if ui.button("Apply").clicked() || enter {
+        if ui.button(t!("timeline-apply")).clicked() || enter {
             commands.push(TimelineCommand::ApplyFilter.into());
         }
-        if ui.button("Clear").clicked() {
+        if ui.button(t!("timeline-clear")).clicked() {
             commands.push(TimelineCommand::ClearFilter.into());
         }
         let mut follow = panel.follow_live;
         if ui
-            .checkbox(&mut follow, "Follow live")
-            .on_hover_text("Keep the newest event in view")
+            .checkbox(&mut follow, t!("common-follow-live"))
+            .on_hover_text(t!("timeline-follow-live-hover"))
             .changed()
         {
             commands.push(TimelineCommand::SetFollowLive(follow).into());
         }
         match panel.total.value() {
-            Some(total) if panel.filter.is_empty() => ui.label(format!("{total} events")),
-            Some(total) => ui.label(format!("{total} matching of {}", shell.head)),
+            Some(total) if panel.filter.is_empty() => {
+                ui.label(t!("timeline-events", total = total))
+            }
+            Some(total) => ui.label(t!("timeline-matching", total = total, head = shell.head)),
             None => ui.spinner(),
         };
     });
@@ -184,9 +187,9 @@ fn table_ui(
     let total = panel.total.value().copied().unwrap_or(0);
     if total == 0 {
         ui.label(if panel.filter.is_empty() {
-            "The ledger is empty. Emit an event in the Emit panel."
+            t!("timeline-empty")
         } else {
-            "No event matches the filter."
+            t!("timeline-no-match")
         });
         return;
     }
@@ -322,7 +325,7 @@ fn detail_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     let Some(entry) = &panel.selected else {
-        ui.label("Select a row to see its payload and metadata.");
+        ui.label(t!("timeline-select-row"));
         return;
     };
     match entry {
@@ -351,8 +354,8 @@ fn detail_ui(
                 });
             ui.horizontal_wrapped(|ui| {
                 if ui
-                    .button("Show this aggregate's stream")
-                    .on_hover_text("Enter")
+                    .button(t!("timeline-show-stream"))
+                    .on_hover_text(t!("timeline-enter"))
                     .clicked()
                 {
                     commands.push(TimelineCommand::FilterAggregate(e.aggregate_id).into());
@@ -365,10 +368,8 @@ fn detail_ui(
                 });
                 copy_link_button_ui(ui, link.as_ref());
                 if ui
-                    .button("What if this had not happened?")
-                    .on_hover_text(
-                        "A simulation of the state without this event (nothing is written)",
-                    )
+                    .button(t!("timeline-what-if"))
+                    .on_hover_text(t!("timeline-what-if-hover"))
                     .clicked()
                 {
                     commands.push(WhatIfCommand::LeaveOut(e.position).into());
@@ -380,9 +381,10 @@ fn detail_ui(
                     };
                     if ui
                         .button(label)
-                        .on_hover_text(format!(
-                            "Every version of {} row {key}, with the events that made them",
-                            table.name()
+                        .on_hover_text(t!(
+                            "timeline-row-history-title",
+                            name = table.name(),
+                            key = key
                         ))
                         .clicked()
                     {
@@ -390,7 +392,7 @@ fn detail_ui(
                     }
                 }
             });
-            ui.label(egui::RichText::new("payload").strong());
+            ui.label(egui::RichText::new(t!("timeline-payload")).strong());
             let mask = crate::ui::mask::current(ui.ctx());
             if mask.is_on() {
                 let mut payload = e.payload.clone();
@@ -399,7 +401,7 @@ fn detail_ui(
             } else {
                 json_view_ui(ui, &e.payload);
             }
-            ui.label(egui::RichText::new("metadata").strong());
+            ui.label(egui::RichText::new(t!("timeline-metadata")).strong());
             match serde_json::to_value(&e.metadata) {
                 Ok(metadata) => json_view_ui(ui, &metadata),
                 Err(error) => {
@@ -416,7 +418,7 @@ fn detail_ui(
                 format!("Malformed entry at position {}", bad.position),
             );
             ui.add(egui::Label::new(&bad.reason).wrap());
-            ui.label(egui::RichText::new("raw").strong());
+            ui.label(egui::RichText::new(t!("timeline-raw")).strong());
             let raw = crate::ui::mask::current(ui.ctx()).raw_text(&bad.raw);
             ui.add(egui::Label::new(egui::RichText::new(raw).monospace()).wrap());
         }
@@ -424,12 +426,12 @@ fn detail_ui(
     if let Some((aggregate, events)) = &panel.stream {
         ui.separator();
         ui.horizontal(|ui| {
-            ui.strong(format!(
-                "Stream of {} ({} events)",
-                short_id(aggregate),
-                events.len()
+            ui.strong(t!(
+                "timeline-stream-title",
+                aggregate = short_id(aggregate),
+                events = events.len()
             ));
-            if ui.small_button("close").clicked() {
+            if ui.small_button(t!("timeline-close")).clicked() {
                 commands.push(TimelineCommand::CloseStream.into());
             }
         });
@@ -439,7 +441,13 @@ fn detail_ui(
             if ui
                 .selectable_label(
                     selected,
-                    format!("#{} v{} {} — {}", cells[0], cells[4], cells[2], cells[5]),
+                    t!(
+                        "timeline-history-row",
+                        position = cells[0],
+                        version = cells[4],
+                        kind = cells[2],
+                        at = cells[5]
+                    ),
                 )
                 .clicked()
             {
@@ -453,12 +461,12 @@ fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCom
     let Some(density) = panel.density.value() else {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label("Counting events over time…");
+            ui.label(t!("timeline-counting"));
         });
         return;
     };
     let Some(start) = density.start else {
-        ui.label("No events yet.");
+        ui.label(t!("timeline-no-events"));
         return;
     };
     let bucket = density.bucket_secs.max(0.001);
@@ -484,11 +492,9 @@ fn density_ui(ui: &mut egui::Ui, panel: &TimelinePanel, commands: &mut Vec<UiCom
             .unwrap_or_default()
     };
     ui.label(
-        egui::RichText::new(
-            "Events over time (type, aggregate and time filters apply; click to jump)",
-        )
-        .small()
-        .weak(),
+        egui::RichText::new(t!("timeline-chart-title"))
+            .small()
+            .weak(),
     );
     let response = egui_plot::Plot::new("density")
         .height(ui.available_height().clamp(60.0, 110.0))
@@ -526,7 +532,7 @@ pub fn timeline_ui(
     filters_ui(ui, panel, shell, commands);
     if !panel.filter.is_empty() {
         ui.label(
-            egui::RichText::new("Filtered view")
+            egui::RichText::new(t!("timeline-filtered-view"))
                 .color(palette(ui.visuals()).warn)
                 .small(),
         );

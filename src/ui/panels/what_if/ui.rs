@@ -4,11 +4,12 @@
 //! the rows that differ.
 
 use super::{WhatIfCommand as C, WhatIfField, WhatIfPanel};
-use crate::domain::event::{event_types, format_cents, format_signed_cents};
+use crate::domain::event::event_types;
 use crate::domain::state::StateCounts;
 use crate::engine::whatif::WhatIfReport;
 use crate::ui::app::Shell;
 use crate::ui::command::{ShellCommand, UiCommand};
+use crate::ui::i18n::t;
 use crate::ui::widgets::diff_table::{DiffLabels, diff_table_ui};
 use crate::ui::widgets::draft_field::draft_field_ui;
 use crate::ui::widgets::{inline_error_ui, palette};
@@ -22,11 +23,9 @@ fn push(commands: &mut Vec<UiCommand>, command: C) {
 
 fn banner_ui(ui: &mut egui::Ui) {
     ui.label(
-        egui::RichText::new(
-            "SIMULATION: nothing is written to the ledger, the read tables or the snapshots",
-        )
-        .color(palette(ui.visuals()).warn)
-        .strong(),
+        egui::RichText::new(t!("what-if-banner"))
+            .color(palette(ui.visuals()).warn)
+            .strong(),
     );
 }
 
@@ -61,12 +60,17 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &WhatIfPanel, shell: &Shell, commands: &m
                 }
                 ui.end_row();
             }
-            ui.label("Leave out a type");
+            ui.label(t!("what-if-leave-out-type"));
             egui::ComboBox::from_id_salt("what_if_type")
-                .selected_text(panel.event_type.as_deref().unwrap_or("(none)"))
+                .selected_text(
+                    panel
+                        .event_type
+                        .clone()
+                        .unwrap_or_else(|| t!("what-if-none")),
+                )
                 .show_ui(ui, |ui| {
                     if ui
-                        .selectable_label(panel.event_type.is_none(), "(none)")
+                        .selectable_label(panel.event_type.is_none(), t!("what-if-none"))
                         .clicked()
                     {
                         push(commands, C::SetEventType(None));
@@ -81,7 +85,7 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &WhatIfPanel, shell: &Shell, commands: &m
                     }
                 });
             ui.end_row();
-            ui.label("As of position");
+            ui.label(t!("what-if-as-of"));
             let hint = format!("the head ({})", shell.head);
             if let (_, Some(text)) = draft_field_ui(ui, &panel.at, &hint, 120.0) {
                 push(commands, C::SetDraft(WhatIfField::At, text));
@@ -91,10 +95,10 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &WhatIfPanel, shell: &Shell, commands: &m
     ui.horizontal(|ui| {
         if panel.report.is_asked() {
             ui.spinner();
-            ui.label("Simulating…");
+            ui.label(t!("what-if-simulating"));
         } else if ui
-            .add_enabled(shell.connected(), egui::Button::new("Simulate"))
-            .on_hover_text("Fold the ledger as if these events had never happened (reads only)")
+            .add_enabled(shell.connected(), egui::Button::new(t!("what-if-simulate")))
+            .on_hover_text(t!("what-if-simulate-hover"))
             .clicked()
         {
             push(commands, C::Run);
@@ -136,9 +140,9 @@ fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
         .striped(true)
         .show(ui, |ui| {
             ui.label("");
-            ui.label(egui::RichText::new(format!("Real, as of {}", report.at)).strong());
-            ui.label(sim("Simulated".into()).strong());
-            ui.label(egui::RichText::new("Difference").strong());
+            ui.label(egui::RichText::new(t!("what-if-real-as-of", at = report.at)).strong());
+            ui.label(sim(t!("what-if-simulated")).strong());
+            ui.label(egui::RichText::new(t!("what-if-difference")).strong());
             ui.end_row();
             for (name, real, simulated) in count_rows(&report.real_counts, &report.simulated_counts)
             {
@@ -148,10 +152,14 @@ fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
                 ui.label(signed(i128::from(simulated) - i128::from(real)));
                 ui.end_row();
             }
-            ui.label("revenue of confirmed bookings");
-            ui.label(format_cents(report.real_revenue_cents));
-            ui.label(sim(format_cents(report.simulated_revenue_cents)));
-            ui.label(format_signed_cents(
+            ui.label(t!("what-if-revenue"));
+            ui.label(crate::ui::i18n::format::money_cents(
+                report.real_revenue_cents,
+            ));
+            ui.label(sim(crate::ui::i18n::format::money_cents(
+                report.simulated_revenue_cents,
+            )));
+            ui.label(crate::ui::i18n::format::money_change_cents(
                 report.simulated_revenue_cents - report.real_revenue_cents,
             ));
             ui.end_row();
@@ -161,10 +169,7 @@ fn side_by_side_ui(ui: &mut egui::Ui, report: &WhatIfReport) {
 /// The later events that became no-ops: a virtual list (only the rows in
 /// view are laid out), each a link to its event.
 fn no_ops_ui(ui: &mut egui::Ui, report: &WhatIfReport, commands: &mut Vec<UiCommand>) {
-    ui.label(format!(
-        "{} later event(s) became no-ops (they act on rows only left-out events made):",
-        report.no_ops.len()
-    ));
+    ui.label(t!("what-if-no-ops", no_ops = report.no_ops.len()));
     let row_height = ui.spacing().interact_size.y;
     egui::ScrollArea::vertical()
         .id_salt("what_if_no_ops")
@@ -176,16 +181,16 @@ fn no_ops_ui(ui: &mut egui::Ui, report: &WhatIfReport, commands: &mut Vec<UiComm
                     ui.set_height(row_height);
                     if ui
                         .link(no_op.position.to_string())
-                        .on_hover_text(format!("Show event {} in the timeline", no_op.position))
+                        .on_hover_text(t!("table-show-event", position = no_op.position))
                         .clicked()
                     {
                         commands.push(ShellCommand::ShowEvent(no_op.position).into());
                     }
-                    ui.label(format!(
-                        "{} of {} {}",
-                        no_op.event_type,
-                        no_op.table.name(),
-                        no_op.key
+                    ui.label(t!(
+                        "what-if-no-op-row",
+                        event_type = no_op.event_type,
+                        name = no_op.table.name(),
+                        key = no_op.key
                     ));
                 });
             }
@@ -209,19 +214,19 @@ fn report_ui(
         .collect();
     let more = report.excluded.len().saturating_sub(shown.len());
     ui.label(if report.excluded.is_empty() {
-        "Left out: nothing up to this position matches: the simulation is the real state"
-            .to_string()
+        t!("what-if-left-out-nothing").to_string()
     } else if more > 0 {
-        format!(
-            "Left out: {} events: {} and {more} more",
-            report.excluded.len(),
-            shown.join(", ")
+        t!(
+            "what-if-left-out-more",
+            excluded = report.excluded.len(),
+            events = shown.join(", "),
+            more = more
         )
     } else {
-        format!(
-            "Left out: {} event(s): {}",
-            report.excluded.len(),
-            shown.join(", ")
+        t!(
+            "what-if-left-out",
+            excluded = report.excluded.len(),
+            events = shown.join(", ")
         )
     });
     if !report.no_ops.is_empty() {
@@ -265,13 +270,7 @@ pub fn what_if_ui(
     commands: &mut Vec<UiCommand>,
 ) {
     banner_ui(ui);
-    ui.label(
-        egui::RichText::new(
-            "The state as if some events had never happened, beside the real one. Also from the \
-             timeline: \"What if this had not happened?\" on the selected event.",
-        )
-        .weak(),
-    );
+    ui.label(egui::RichText::new(t!("what-if-note")).weak());
     inputs_ui(ui, panel, shell, commands);
     inline_error_ui(ui, panel.error.as_ref());
     if let Some(report) = panel.report.value() {

@@ -4,6 +4,7 @@
 //! table's own order), a right-click copies a cell or the row, and a changed
 //! cell shows its old value struck through beside the new one, in full.
 
+use crate::ui::i18n::t;
 use egui_extras::{Column, TableBuilder};
 use uuid::Uuid;
 
@@ -119,7 +120,7 @@ fn event_link_ui(ui: &mut egui::Ui, text: &str, struck: bool, commands: &mut Vec
         Ok(position) if position > 0 => {
             if ui
                 .link(rich)
-                .on_hover_text(format!("Show event {position} in the timeline"))
+                .on_hover_text(t!("table-show-event", position = position))
                 .clicked()
             {
                 commands.push(ShellCommand::ShowEvent(position).into());
@@ -142,7 +143,7 @@ fn old_ui(ui: &mut egui::Ui, old: &str, kind: ColumnKind) {
             .strikethrough()
             .color(color),
     )
-    .on_hover_text(format!("before: {old}"));
+    .on_hover_text(t!("table-before", old = old));
 }
 
 /// Draws a cell; true when its [`ColumnKind::RowLink`] was clicked.
@@ -171,10 +172,7 @@ fn cell_ui(
             if let Some(key) = key
                 && ui
                     .link(short_id(&cell.text).as_ref())
-                    .on_hover_text(format!(
-                        "{}: show every version of this row and the events that made them (row history)",
-                        cell.text
-                    ))
+                    .on_hover_text(t!("table-row-history-hover", text = cell.text))
                     .clicked()
             {
                 commands.push(HistoryCommand::Open(table, key).into());
@@ -186,10 +184,7 @@ fn cell_ui(
             }
             return ui
                 .link(short_id(&cell.text).as_ref())
-                .on_hover_text(format!(
-                    "{}: show every version of this row and the events that made them (row history)",
-                    cell.text
-                ))
+                .on_hover_text(t!("table-row-history-hover", text = cell.text))
                 .clicked();
         }
         ColumnKind::Key(_) | ColumnKind::Id => {
@@ -213,20 +208,20 @@ fn cell_ui(
 
 fn copy_menu_ui(ui: &mut egui::Ui, line: &Line<'_>, cell: Option<&Cell<'_>>, look: &TableLook<'_>) {
     if let Some(cell) = cell {
-        if ui.button("Copy cell").clicked() {
+        if ui.button(t!("table-copy-cell")).clicked() {
             ui.ctx().copy_text(cell.text.to_string());
             ui.close();
         }
         if let Some(old) = &cell.old
-            && ui.button("Copy old value").clicked()
+            && ui.button(t!("table-copy-old-value")).clicked()
         {
             ui.ctx().copy_text(old.to_string());
             ui.close();
         }
     }
     if ui
-        .button("Copy row")
-        .on_hover_text("The row, tab separated, under a line of the column names")
+        .button(t!("table-copy-row"))
+        .on_hover_text(t!("table-copy-row-hover"))
         .clicked()
     {
         ui.ctx().copy_text(line.copy_text(look.tag, look.columns));
@@ -394,7 +389,7 @@ pub fn search_bar_ui(
     if !search.is_empty()
         && ui
             .small_button("×")
-            .on_hover_text("Clear the search")
+            .on_hover_text(t!("table-clear-search"))
             .clicked()
     {
         changed = Some(String::new());
@@ -427,9 +422,9 @@ pub fn kind_chips_ui(
         if ui
             .selectable_label(on, format!("{label} {count}"))
             .on_hover_text(if on {
-                format!("Hide the rows {label}")
+                t!("table-hide-rows", label = label)
             } else {
-                format!("Show the rows {label}")
+                t!("table-show-rows", label = label)
             })
             .clicked()
         {

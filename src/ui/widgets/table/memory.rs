@@ -10,6 +10,7 @@
 //! and the order are kept in egui's memory under the table's id, like its
 //! column widths: they belong to the widget, not to the panel's data.
 
+use crate::ui::i18n::t;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -247,7 +248,7 @@ pub fn memory_table_ui(
     let filtered = computed && (state.query.needle().is_some() || !state.query.kinds.keeps_all());
     let status = match_status(shown, rows.len(), filtered);
     ui.horizontal_wrapped(|ui| {
-        ui.label("Search");
+        ui.label(t!("table-search"));
         if let Some(text) = search_bar_ui(ui, shell, &state.query.search, Some(&status)) {
             state.query.search = text;
         }
@@ -258,7 +259,7 @@ pub fn memory_table_ui(
         }
         if !ready {
             ui.spinner();
-            ui.label(egui::RichText::new("ordering…").small().weak());
+            ui.label(egui::RichText::new(t!("table-ordering")).small().weak());
         }
     });
     if !ready {

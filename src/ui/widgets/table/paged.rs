@@ -5,6 +5,7 @@
 //! read by index, a page at a time, into a [`PageCache`]. While a new order
 //! is computed the last one stays on screen, with the pass's progress.
 
+use crate::ui::i18n::t;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -406,7 +407,7 @@ pub fn paged_table_ui(
     } = show;
     let set_query = |query| ask(TableAsk::Query(query));
     ui.horizontal_wrapped(|ui| {
-        ui.label("Search");
+        ui.label(t!("table-search"));
         let query = table.query();
         let filtered = query.needle().is_some() || !query.kinds.keeps_all();
         let status = match_status(table.shown(), table.len(), filtered);
@@ -432,15 +433,18 @@ pub fn paged_table_ui(
                 done as f64 * 100.0 / total as f64
             };
             ui.label(
-                egui::RichText::new(format!(
-                    "ordering: {done} of {total} rows read ({percent:.0}%)"
+                egui::RichText::new(t!(
+                    "table-ordering-progress",
+                    done = done,
+                    total = total,
+                    percent = crate::ui::i18n::format::decimal(percent, 0)
                 ))
                 .small()
                 .weak(),
             );
         } else if table.pages().any_pending() {
             ui.spinner();
-            ui.label(egui::RichText::new("reading rows…").small().weak());
+            ui.label(egui::RichText::new(t!("table-reading-rows")).small().weak());
         }
     });
     let labels = diff.map(|(labels, _)| *labels);
