@@ -10,6 +10,11 @@
 //! an event a block cannot apply (a constraint, a missing field, a payload
 //! that does not decode) leaves nothing behind and is written into `errors`
 //! with its position and the reason; the build goes on.
+//!
+//! Speed: the next page of the ledger is read while one is applied; the
+//! history tables' indexes by position are made at the end of each run
+//! (only the index by key, which closing a version needs, is kept up while
+//! folding); every statement is prepared once.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -108,20 +113,25 @@ pub async fn build_model(
     let mut from = resumed_from + 1;
     let mut position = resumed_from;
     let (mut events, mut errors) = (0u64, 0u64);
+    // The next page is read while this one is applied (the ledger reads on
+    // its own connection's thread): reading and applying run at once.
+    let mut read = ledger.read_range(from, BATCH).await;
     let end = loop {
         if cancel.is_cancelled() {
             break BuildEnd::Cancelled;
         }
-        let page = ledger.read_range(from, BATCH).await?;
+        let page = read?;
         let Some(next) = next_from(from, &page) else {
             break BuildEnd::Done;
         };
         let (model, exclude) = (model.clone(), exclude.clone());
-        let (back, applied) = blocking(move || {
+        let applying = blocking(move || {
             let applied = file.apply(&model, &page, &exclude)?;
             Ok((file, applied))
-        })
-        .await?;
+        });
+        let (done, ahead) = tokio::join!(applying, ledger.read_range(next, BATCH));
+        let (back, applied) = done?;
+        read = ahead;
         file = back;
         from = next;
         position = next - 1;
@@ -138,6 +148,10 @@ pub async fn build_model(
             errors,
         });
     };
+    {
+        let model = model.clone();
+        blocking(move || file.index_history(&model)).await?;
+    }
     Ok(BuildReport {
         model: model.def.name.clone(),
         end,
@@ -249,12 +263,8 @@ impl ModelFile {
                 "CREATE TABLE {h} AS SELECT * FROM {t} WHERE 0;
                  ALTER TABLE {h} ADD COLUMN valid_from INTEGER;
                  ALTER TABLE {h} ADD COLUMN valid_to INTEGER;
-                 CREATE INDEX {hk} ON {h}({key}, valid_from);
-                 CREATE INDEX {hf} ON {h}(valid_from);
-                 CREATE INDEX {ht} ON {h}(valid_to);\n",
+                 CREATE INDEX {hk} ON {h}({key}, valid_from);\n",
                 hk = quote(&format!("{}__key", table.name)),
-                hf = quote(&format!("{}__from", table.name)),
-                ht = quote(&format!("{}__to", table.name)),
             ));
         }
         sql.push_str(
@@ -281,10 +291,33 @@ impl ModelFile {
         Ok(())
     }
 
+    /// The history tables' indexes by position, made once at the end of a
+    /// run rather than kept up row by row while it folds (a sorted build of
+    /// the whole index is far cheaper than its inserts one by one); a file
+    /// already holding them keeps them up.
+    fn index_history(&self, model: &CheckedModel) -> Result<(), ModelError> {
+        let mut sql = String::new();
+        for table in &model.def.tables {
+            let h = quote(&format!("{}{HISTORY_SUFFIX}", table.name));
+            sql.push_str(&format!(
+                "CREATE INDEX IF NOT EXISTS {hf} ON {h}(valid_from);
+                 CREATE INDEX IF NOT EXISTS {ht} ON {h}(valid_to);\n",
+                hf = quote(&format!("{}__from", table.name)),
+                ht = quote(&format!("{}__to", table.name)),
+            ));
+        }
+        self.conn.execute_batch(&sql).map_err(self.err())
+    }
+
     /// This connection's cursor and the triggers that keep the history.
+    /// Its page cache may grow to 256 MiB: the model's tables, their keys
+    /// and their history's are written at random keys, and a cache of the
+    /// default 2 MiB spills pages into the write-ahead log in the middle of
+    /// a batch and reads them back.
     fn prepare_connection(&self, model: &CheckedModel) -> Result<(), ModelError> {
         let mut sql = String::from(
-            "PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;
+            "PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY;
+             PRAGMA cache_size=-262144;
              CREATE TEMP TABLE cursor(position INTEGER NOT NULL);
              INSERT INTO temp.cursor VALUES (0);\n",
         );
@@ -320,6 +353,10 @@ impl ModelFile {
                 del = name("del"),
             ));
         }
+        // The model's statements and the build's own, prepared once.
+        let statements: usize = model.text.handlers.iter().map(|h| h.statements.len()).sum();
+        self.conn
+            .set_prepared_statement_cache_capacity(statements + 16);
         self.conn.execute_batch(&sql).map_err(self.err())
     }
 
@@ -375,12 +412,10 @@ impl ModelFile {
                 }
             };
             let params = EventParams::new(event, &decoded);
-            tx.execute(
-                "UPDATE temp.cursor SET position = ?1",
-                [event.position as i64],
-            )
-            .map_err(&err)?;
-            tx.execute_batch("SAVEPOINT event").map_err(&err)?;
+            tx.prepare_cached("UPDATE temp.cursor SET position = ?1")
+                .and_then(|mut s| s.execute([event.position as i64]))
+                .map_err(&err)?;
+            once(&tx, "SAVEPOINT event").map_err(&err)?;
             let mut failure = None;
             for (n, statement) in statements.iter().enumerate() {
                 if let Err(reason) = run(&tx, statement, &params) {
@@ -389,9 +424,10 @@ impl ModelFile {
                 }
             }
             match failure {
-                None => tx.execute_batch("RELEASE event").map_err(&err)?,
+                None => once(&tx, "RELEASE event").map_err(&err)?,
                 Some((n, line, reason)) => {
-                    tx.execute_batch("ROLLBACK TO event; RELEASE event")
+                    once(&tx, "ROLLBACK TO event")
+                        .and_then(|()| once(&tx, "RELEASE event"))
                         .map_err(&err)?;
                     record(
                         &tx,
@@ -409,6 +445,11 @@ impl ModelFile {
         tx.commit().map_err(&err)?;
         Ok(applied)
     }
+}
+
+/// Runs `sql` (one statement without parameters) from the statement cache.
+fn once(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Why one statement of a model could not be applied to an event.

@@ -312,3 +312,47 @@ async fn a_build_with_events_left_out_differs_from_the_built_one_as_the_fold_wit
     let (again, _) = build(ledger.as_ref(), BOOKINGS, &other).await;
     assert_eq!(again.resumed_from, 0);
 }
+
+/// The names of the indexes in the file at `path`.
+fn indexes(path: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_is_indexed_by_position_when_a_run_ends_not_while_it_folds() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open_ledger(dir.path()).await;
+    ledger_file(dir.path(), 2_500);
+    let model = check_model(BOOKINGS, &[]).unwrap();
+    let path = model_path(dir.path(), "bookings");
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let mut during = Vec::new();
+    let file = path.clone();
+    let none = Default::default();
+    let first = build_model(ledger.as_ref(), &model, &path, &none, &cancel, &mut |_| {
+        during = indexes(&file);
+        stop.cancel()
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.end, BuildEnd::Cancelled);
+    let has = |names: &[String], name: &str| names.iter().any(|n| n == name);
+    assert!(has(&during, "bookings__key"), "{during:?}");
+    assert!(!has(&during, "bookings__from"), "{during:?}");
+    assert!(!has(&during, "bookings__to"), "{during:?}");
+    let after = indexes(&path);
+    assert!(
+        has(&after, "bookings__from") && has(&after, "bookings__to"),
+        "{after:?}"
+    );
+}
