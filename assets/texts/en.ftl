@@ -524,3 +524,34 @@ operations-col-lag = lag
 operations-col-status = status
 operations-col-lease-holder = lease holder
 operations-col-last-error = last error
+
+# Emit: the activity strip
+activity-position = position { $position }
+activity-positions = positions { $from }–{ $to }
+activity-appended = appended { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} to the ledger ({ $positions })
+activity-caught-up = { $projector } caught up { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} in { $time } ({ $positions }; checkpoint { $checkpoint })
+activity-outage-on = read-store outage SIMULATED: projection writes fail, the ledger keeps accepting events
+activity-outage-off = outage over: the projectors catch up
+activity-duplicate = same UUID again: nothing appended (stored at position { $position })
+activity-refused = { $what } refused: { $why }; nothing appended
+
+# Emit: the answer to the last command and the bulk run's refusals
+emit-answer-duplicate = Duplicate: { $id } was already stored at position { $position }. Nothing new was stored or published; the ledger did not grow (head { $head }).
+emit-answer-stored = { $what }: stored { $event } at position { $position } (aggregate { $id }, version { $version }).
+emit-answer-refused = { $what } refused: { $error }
+emit-bulk-refused = { $count } refused by business rules
+emit-bulk-refused-first = { $count } refused by business rules (the first { $shown } listed)
+emit-bulk-refusal = command { $command } ({ $handler }): { $rule }
+emit-booking-wizard-again = Booking wizard (same UUID again)
+emit-reschedule-booking = Reschedule booking
+emit-what-booking = booking
+emit-what-user = user
+emit-not-a-uuid = { $what } '{ $text }' is not a UUID
+emit-bulk-count-invalid = count '{ $text }' must be a number from 1 to { $max }
+emit-bulk-rate-invalid = rate '{ $text }' must be a positive number or empty

@@ -522,3 +522,34 @@ operations-col-lag = retraso
 operations-col-status = estado
 operations-col-lease-holder = titular del lease
 operations-col-last-error = último error
+
+# Emit: the activity strip
+activity-position = posición { $position }
+activity-positions = posiciones { $from }–{ $to }
+activity-appended = { $count ->
+    [one] 1 evento añadido
+   *[other] { $count } eventos añadidos
+} al ledger ({ $positions })
+activity-caught-up = { $projector } se puso al día con { $count ->
+    [one] 1 evento
+   *[other] { $count } eventos
+} en { $time } ({ $positions }; checkpoint { $checkpoint })
+activity-outage-on = caída del almacén de lectura SIMULADA: las escrituras de las proyecciones fallan, el ledger sigue aceptando eventos
+activity-outage-off = fin de la caída: los proyectores se ponen al día
+activity-duplicate = mismo UUID otra vez: no se añadió nada (guardado en la posición { $position })
+activity-refused = { $what } rechazado: { $why }; no se añadió nada
+
+# Emit: the answer to the last command and the bulk run's refusals
+emit-answer-duplicate = Duplicado: { $id } ya estaba guardado en la posición { $position }. No se guardó ni publicó nada nuevo; el ledger no creció (cabeza { $head }).
+emit-answer-stored = { $what }: { $event } guardado en la posición { $position } (agregado { $id }, versión { $version }).
+emit-answer-refused = { $what } rechazado: { $error }
+emit-bulk-refused = { $count } rechazados por reglas de negocio
+emit-bulk-refused-first = { $count } rechazados por reglas de negocio (se listan los primeros { $shown })
+emit-bulk-refusal = comando { $command } ({ $handler }): { $rule }
+emit-booking-wizard-again = Asistente de reservas (mismo UUID otra vez)
+emit-reschedule-booking = Reprogramar la reserva
+emit-what-booking = reserva
+emit-what-user = usuario
+emit-not-a-uuid = { $what } '{ $text }' no es un UUID
+emit-bulk-count-invalid = la cantidad '{ $text }' debe ser un número de 1 a { $max }
+emit-bulk-rate-invalid = el ritmo '{ $text }' debe ser un número positivo o quedar vacío
