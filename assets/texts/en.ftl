@@ -555,3 +555,44 @@ emit-what-user = user
 emit-not-a-uuid = { $what } '{ $text }' is not a UUID
 emit-bulk-count-invalid = count '{ $text }' must be a number from 1 to { $max }
 emit-bulk-rate-invalid = rate '{ $text }' must be a positive number or empty
+
+# The read store's health and the projectors' states (top bar, Operations)
+health-locked-since = read store locked since { $since }
+health-unreachable-simulated-since = read store unreachable (simulated outage) since { $since }
+health-unreachable-since = read store unreachable since { $since }
+health-locked-detail = For { $long } writes into the read store have waited for a lock another process holds; the projectors write again once it is released.
+health-unreachable-detail = For { $long } the read store has not answered: { $error }
+health-blocked = blocked on a write for { $time }
+health-and = { $first } and { $last }
+projector-idle = Idle
+projector-running = Running
+projector-watching = Watching
+projector-paused = Paused
+projector-retrying = Retrying
+projector-refused = Refused
+
+# Operations: the projectors' lines and the snapshot policy
+operations-error-since = since { $at } UTC:{" "}
+operations-skipped = { $projector } skipped { $positions }
+operations-malformed = Malformed positions: { $list }
+operations-crossed = { $projector } crossed { $positions }
+operations-holes = Holes in positions (no event there): { $list }
+operations-policy-deltas = , a delta every { $every }
+operations-policy = a full one every { $every } events up to { $until }, then a history pass every { $history }{ $deltas }
+top-gauge-last-error = ; last error: { $error }
+top-gauge-detail = { $projector }: checkpoint { $checkpoint }, { $state }{ $blocked }{ $error }
+
+# Warnings drawn in color
+dialog-remote-warning = WARNING: this is a REMOTE database.
+top-not-connected = Not connected
+compare-behind = { $projector } is { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} behind the head
+compare-tables-lag = The read tables lag: { $list }. Each table is compared at its projector's position, so lag is not counted as drift.
+compare-malformed-skipped = { $count } malformed ledger entries were skipped (positions { $positions }).
+models-not-kept-up = Not kept up to date: { $why }
+operations-simulation-on = SIMULATION ON: the read store refuses writes. Emit events and watch the lag grow; switch off to see them catch up.
+travel-malformed-step = malformed: { $reason } (it changes nothing)
+timeline-metadata-error = metadata cannot be shown: { $error }
+timeline-malformed-entry = Malformed entry at position { $position }

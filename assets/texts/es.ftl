@@ -553,3 +553,44 @@ emit-what-user = usuario
 emit-not-a-uuid = { $what } '{ $text }' no es un UUID
 emit-bulk-count-invalid = la cantidad '{ $text }' debe ser un número de 1 a { $max }
 emit-bulk-rate-invalid = el ritmo '{ $text }' debe ser un número positivo o quedar vacío
+
+# The read store's health and the projectors' states (top bar, Operations)
+health-locked-since = almacén de lectura bloqueado desde las { $since }
+health-unreachable-simulated-since = almacén de lectura inaccesible (caída simulada) desde las { $since }
+health-unreachable-since = almacén de lectura inaccesible desde las { $since }
+health-locked-detail = Desde hace { $long } las escrituras en el almacén de lectura esperan un bloqueo que tiene otro proceso; los proyectores vuelven a escribir en cuanto se libera.
+health-unreachable-detail = Desde hace { $long } el almacén de lectura no responde: { $error }
+health-blocked = bloqueado en una escritura desde hace { $time }
+health-and = { $first } y { $last }
+projector-idle = Inactivo
+projector-running = En marcha
+projector-watching = Observando
+projector-paused = En pausa
+projector-retrying = Reintentando
+projector-refused = Rechazado
+
+# Operations: the projectors' lines and the snapshot policy
+operations-error-since = desde las { $at } UTC:{" "}
+operations-skipped = { $projector } saltó { $positions }
+operations-malformed = Posiciones mal formadas: { $list }
+operations-crossed = { $projector } cruzó { $positions }
+operations-holes = Huecos en las posiciones (sin evento): { $list }
+operations-policy-deltas = , un delta cada { $every }
+operations-policy = uno completo cada { $every } eventos hasta { $until }, después una pasada de historia cada { $history }{ $deltas }
+top-gauge-last-error = ; último error: { $error }
+top-gauge-detail = { $projector }: checkpoint { $checkpoint }, { $state }{ $blocked }{ $error }
+
+# Warnings drawn in color
+dialog-remote-warning = ATENCIÓN: esta es una base de datos REMOTA.
+top-not-connected = Sin conexión
+compare-behind = { $projector } va { $count ->
+    [one] 1 evento
+   *[other] { $count } eventos
+} por detrás de la cabeza
+compare-tables-lag = Las tablas de lectura van con retraso: { $list }. Cada tabla se compara en la posición de su proyector, así que el retraso no cuenta como desviación.
+compare-malformed-skipped = Se saltaron { $count } entradas mal formadas del ledger (posiciones { $positions }).
+models-not-kept-up = No se mantiene al día: { $why }
+operations-simulation-on = SIMULACIÓN ACTIVA: el almacén de lectura rechaza las escrituras. Emite eventos y mira crecer el retraso; desactívala para verlos ponerse al día.
+travel-malformed-step = mal formada: { $reason } (no cambia nada)
+timeline-metadata-error = los metadatos no se pueden mostrar: { $error }
+timeline-malformed-entry = Entrada mal formada en la posición { $position }

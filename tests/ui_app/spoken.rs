@@ -19,7 +19,10 @@ fn shown_until(h: &mut Harness<'static, LedgerApp>, what: &str, texts: &[&str]) 
     let until = std::time::Instant::now() + Duration::from_secs(5);
     while std::time::Instant::now() < until {
         h.step();
-        if texts.iter().all(|t| h.query_by_label_contains(t).is_some()) {
+        if texts
+            .iter()
+            .all(|t| h.query_all_by_label_contains(t).next().is_some())
+        {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -49,4 +52,15 @@ fn emit_answers_and_the_activity_strip_speak_spanish() {
     );
     assert!(h.query_by_label_contains("caught up").is_none());
     assert!(h.query_by_label_contains("was already stored").is_none());
+}
+
+#[test]
+fn operations_names_the_projectors_states_in_spanish() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), &rt, false);
+    spanish(&mut h);
+    click(&mut h, "Operaciones");
+    shown_until(&mut h, "the states", &["En marcha"]);
+    assert!(h.query_by_label("Running").is_none());
 }

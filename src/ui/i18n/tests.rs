@@ -22,6 +22,7 @@ use super::{EN_FTL, ES_FTL};
 /// Calls whose arguments are text on screen.
 const TEXT_CALLS: &[&str] = &[
     ".label(",
+    ".colored_label(",
     ".button(",
     ".small_button(",
     ".heading(",
