@@ -596,3 +596,14 @@ operations-simulation-on = SIMULATION ON: the read store refuses writes. Emit ev
 travel-malformed-step = malformed: { $reason } (it changes nothing)
 timeline-metadata-error = metadata cannot be shown: { $error }
 timeline-malformed-entry = Malformed entry at position { $position }
+
+# What a job is doing
+phase-snapshot = loading the snapshot
+phase-reading = reading and folding events
+phase-loading = writing rows
+phase-commands = running commands
+phase-exporting = exporting
+phase-importing = importing
+phase-saving = saving snapshots
+phase-comparing = comparing the read tables with the ledger
+phase-done = done

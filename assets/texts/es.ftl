@@ -594,3 +594,14 @@ operations-simulation-on = SIMULACIÓN ACTIVA: el almacén de lectura rechaza la
 travel-malformed-step = mal formada: { $reason } (no cambia nada)
 timeline-metadata-error = los metadatos no se pueden mostrar: { $error }
 timeline-malformed-entry = Entrada mal formada en la posición { $position }
+
+# What a job is doing
+phase-snapshot = cargando la instantánea
+phase-reading = leyendo y plegando eventos
+phase-loading = escribiendo filas
+phase-commands = ejecutando comandos
+phase-exporting = exportando
+phase-importing = importando
+phase-saving = guardando instantáneas
+phase-comparing = comparando las tablas de lectura con el ledger
+phase-done = hecho
