@@ -607,3 +607,13 @@ phase-importing = importing
 phase-saving = saving snapshots
 phase-comparing = comparing the read tables with the ledger
 phase-done = done
+
+# Operations: the repairs kept
+repairs-in-sync = in sync
+repairs-drift = { $missing } missing, { $extra } extra, { $different } different
+repairs-not-compared = not compared
+repairs-after-snapshot = {" "}after the snapshot at { $position }
+repairs-work-replay = replay: { $rows } rows from { $events } events{ $after }
+repairs-work-targeted = targeted: { $rows } rows written, { $deleted } deleted, { $events } events of { $aggregates } aggregates
+repairs-found-before = Found before
+repairs-found-after = Found after

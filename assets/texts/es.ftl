@@ -605,3 +605,13 @@ phase-importing = importando
 phase-saving = guardando instantáneas
 phase-comparing = comparando las tablas de lectura con el ledger
 phase-done = hecho
+
+# Operations: the repairs kept
+repairs-in-sync = en sincronía
+repairs-drift = { $missing } faltan, { $extra } sobran, { $different } distintas
+repairs-not-compared = sin comparar
+repairs-after-snapshot = {" "}después de la instantánea en { $position }
+repairs-work-replay = repetición: { $rows } filas de { $events } eventos{ $after }
+repairs-work-targeted = dirigida: { $rows } filas escritas, { $deleted } borradas, { $events } eventos de { $aggregates } agregados
+repairs-found-before = Encontrado antes
+repairs-found-after = Encontrado después
