@@ -617,3 +617,30 @@ repairs-work-replay = replay: { $rows } rows from { $events } events{ $after }
 repairs-work-targeted = targeted: { $rows } rows written, { $deleted } deleted, { $events } events of { $aggregates } aggregates
 repairs-found-before = Found before
 repairs-found-after = Found after
+
+# A job's result
+job-replayed = Replayed { $events } events{ $snapshot ->
+    [-1] {""}
+   *[other] {" "}after snapshot at { $snapshot }
+} into { $rows } rows at position { $position } in { $secs } s{ $skipped ->
+    [0] {""}
+   *[other] ; { $skipped } malformed entries skipped
+}
+job-repaired = Repaired { $rows } row(s) ({ $deleted } deleted) from { $events } events of { $aggregates } aggregates in { $secs } s; { $after ->
+    [in-sync] in sync now
+    [drift] still { $missing } missing, { $extra } extra, { $different } different
+   *[not-compared] not compared after
+}
+job-restored = Restored snapshot at position { $position } ({ $rows } rows); projectors now apply the { $events } events after it
+job-exported = Exported { $events } events to { $path }{ $skipped ->
+    [0] {""}
+   *[other] {" "}({ $skipped } malformed entries left out)
+}
+job-imported = Imported { $path }: { $events } new events, { $duplicates } already stored; head { $head }
+job-compared = Compared { $rows } rows and { $entries } ledger entries in { $secs } s
+job-snapshot-taken = Snapshot { $id } taken at position { $position } ({ $users } users, { $bookings } bookings, { $size }) in { $secs } s
+job-bulk-done = { $commands } commands: { $events } new events, { $duplicates } duplicates, { $refused } refused by business rules; head { $head }{ $cancelled ->
+    [yes] {" "}(cancelled; the events before it stay stored)
+   *[no] {""}
+}
+job-history-done = Read the { $events } events once in { $secs } s: a history snapshot of { $users } users and { $bookings } bookings ({ $megabytes } MB) now serves time travel at every position

@@ -615,3 +615,30 @@ repairs-work-replay = repetición: { $rows } filas de { $events } eventos{ $afte
 repairs-work-targeted = dirigida: { $rows } filas escritas, { $deleted } borradas, { $events } eventos de { $aggregates } agregados
 repairs-found-before = Encontrado antes
 repairs-found-after = Encontrado después
+
+# A job's result
+job-replayed = Se repitieron { $events } eventos{ $snapshot ->
+    [-1] {""}
+   *[other] {" "}después de la instantánea en { $snapshot }
+} en { $rows } filas en la posición { $position } en { $secs } s{ $skipped ->
+    [0] {""}
+   *[other] ; se saltaron { $skipped } entradas mal formadas
+}
+job-repaired = Se repararon { $rows } fila(s) ({ $deleted } borradas) a partir de { $events } eventos de { $aggregates } agregados en { $secs } s; { $after ->
+    [in-sync] ahora en sincronía
+    [drift] aún { $missing } faltan, { $extra } sobran, { $different } distintas
+   *[not-compared] sin comparar después
+}
+job-restored = Se restauró la instantánea en la posición { $position } ({ $rows } filas); los proyectores aplican ahora los { $events } eventos posteriores
+job-exported = Se exportaron { $events } eventos a { $path }{ $skipped ->
+    [0] {""}
+   *[other] {" "}({ $skipped } entradas mal formadas quedaron fuera)
+}
+job-imported = Importado { $path }: { $events } eventos nuevos, { $duplicates } ya guardados; cabeza { $head }
+job-compared = Se compararon { $rows } filas y { $entries } entradas del ledger en { $secs } s
+job-snapshot-taken = Instantánea { $id } tomada en la posición { $position } ({ $users } usuarios, { $bookings } reservas, { $size }) en { $secs } s
+job-bulk-done = { $commands } comandos: { $events } eventos nuevos, { $duplicates } duplicados, { $refused } rechazados por reglas de negocio; cabeza { $head }{ $cancelled ->
+    [yes] {" "}(cancelado; los eventos anteriores quedan guardados)
+   *[no] {""}
+}
+job-history-done = Se leyeron los { $events } eventos una vez en { $secs } s: una instantánea de historia de { $users } usuarios y { $bookings } reservas ({ $megabytes } MB) sirve ahora el viaje en el tiempo en cada posición

@@ -96,7 +96,7 @@ pub fn job_progress_ui(
         });
     } else if let Some(result) = jobs.result(kind) {
         let (text, color) = match result {
-            Ok(text) => (text.clone(), palette(ui.visuals()).ok),
+            Ok(text) => (text, palette(ui.visuals()).ok),
             Err(text) => (
                 t!("job-failed", job = kind.label(), error = text),
                 palette(ui.visuals()).error,
