@@ -644,3 +644,15 @@ job-bulk-done = { $commands } commands: { $events } new events, { $duplicates } 
    *[no] {""}
 }
 job-history-done = Read the { $events } events once in { $secs } s: a history snapshot of { $users } users and { $bookings } bookings ({ $megabytes } MB) now serves time travel at every position
+
+# Emit: the anatomy's projection steps
+anatomy-nothing-projected = nothing projected (duplicate)
+anatomy-apply = { $projector } apply
+anatomy-rows-updated = { $table } rows updated for events { $from }..={ $to }
+anatomy-checkpoint = { $projector } checkpoint
+anatomy-checkpoint-saved = checkpoint saved at { $position }
+anatomy-applied-untimed = applied (checkpoint ≥ { $position }); timing not observed
+anatomy-waiting-outage = waiting: read-store outage SIMULATED
+anatomy-waiting = waiting for position { $position }
+anatomy-rule-refused = rule refused: { $rule }
+anatomy-step-failed = { $step } failed

@@ -642,3 +642,15 @@ job-bulk-done = { $commands } comandos: { $events } eventos nuevos, { $duplicate
    *[no] {""}
 }
 job-history-done = Se leyeron los { $events } eventos una vez en { $secs } s: una instantánea de historia de { $users } usuarios y { $bookings } reservas ({ $megabytes } MB) sirve ahora el viaje en el tiempo en cada posición
+
+# Emit: the anatomy's projection steps
+anatomy-nothing-projected = nada proyectado (duplicado)
+anatomy-apply = { $projector } aplica
+anatomy-rows-updated = filas de { $table } actualizadas para los eventos { $from }..={ $to }
+anatomy-checkpoint = { $projector } checkpoint
+anatomy-checkpoint-saved = checkpoint guardado en { $position }
+anatomy-applied-untimed = aplicado (checkpoint ≥ { $position }); tiempo no observado
+anatomy-waiting-outage = esperando: caída del almacén de lectura SIMULADA
+anatomy-waiting = esperando la posición { $position }
+anatomy-rule-refused = regla que rechaza: { $rule }
+anatomy-step-failed = { $step } falló
