@@ -524,3 +524,135 @@ operations-col-lag = lag
 operations-col-status = status
 operations-col-lease-holder = lease holder
 operations-col-last-error = last error
+
+# Emit: the activity strip
+activity-position = position { $position }
+activity-positions = positions { $from }–{ $to }
+activity-appended = appended { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} to the ledger ({ $positions })
+activity-caught-up = { $projector } caught up { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} in { $time } ({ $positions }; checkpoint { $checkpoint })
+activity-outage-on = read-store outage SIMULATED: projection writes fail, the ledger keeps accepting events
+activity-outage-off = outage over: the projectors catch up
+activity-duplicate = same UUID again: nothing appended (stored at position { $position })
+activity-refused = { $what } refused: { $why }; nothing appended
+
+# Emit: the answer to the last command and the bulk run's refusals
+emit-answer-duplicate = Duplicate: { $id } was already stored at position { $position }. Nothing new was stored or published; the ledger did not grow (head { $head }).
+emit-answer-stored = { $what }: stored { $event } at position { $position } (aggregate { $id }, version { $version }).
+emit-answer-refused = { $what } refused: { $error }
+emit-bulk-refused = { $count } refused by business rules
+emit-bulk-refused-first = { $count } refused by business rules (the first { $shown } listed)
+emit-bulk-refusal = command { $command } ({ $handler }): { $rule }
+emit-booking-wizard-again = Booking wizard (same UUID again)
+emit-reschedule-booking = Reschedule booking
+emit-what-booking = booking
+emit-what-user = user
+emit-not-a-uuid = { $what } '{ $text }' is not a UUID
+emit-bulk-count-invalid = count '{ $text }' must be a number from 1 to { $max }
+emit-bulk-rate-invalid = rate '{ $text }' must be a positive number or empty
+
+# The read store's health and the projectors' states (top bar, Operations)
+health-locked-since = read store locked since { $since }
+health-unreachable-simulated-since = read store unreachable (simulated outage) since { $since }
+health-unreachable-since = read store unreachable since { $since }
+health-locked-detail = For { $long } writes into the read store have waited for a lock another process holds; the projectors write again once it is released.
+health-unreachable-detail = For { $long } the read store has not answered: { $error }
+health-blocked = blocked on a write for { $time }
+health-and = { $first } and { $last }
+projector-idle = Idle
+projector-running = Running
+projector-watching = Watching
+projector-paused = Paused
+projector-retrying = Retrying
+projector-refused = Refused
+
+# Operations: the projectors' lines and the snapshot policy
+operations-error-since = since { $at } UTC:{" "}
+operations-skipped = { $projector } skipped { $positions }
+operations-malformed = Malformed positions: { $list }
+operations-crossed = { $projector } crossed { $positions }
+operations-holes = Holes in positions (no event there): { $list }
+operations-policy-deltas = , a delta every { $every }
+operations-policy = a full one every { $every } events up to { $until }, then a history pass every { $history }{ $deltas }
+top-gauge-last-error = ; last error: { $error }
+top-gauge-detail = { $projector }: checkpoint { $checkpoint }, { $state }{ $blocked }{ $error }
+
+# Warnings drawn in color
+dialog-remote-warning = WARNING: this is a REMOTE database.
+top-not-connected = Not connected
+compare-behind = { $projector } is { $count ->
+    [one] 1 event
+   *[other] { $count } events
+} behind the head
+compare-tables-lag = The read tables lag: { $list }. Each table is compared at its projector's position, so lag is not counted as drift.
+compare-malformed-skipped = { $count } malformed ledger entries were skipped (positions { $positions }).
+models-not-kept-up = Not kept up to date: { $why }
+operations-simulation-on = SIMULATION ON: the read store refuses writes. Emit events and watch the lag grow; switch off to see them catch up.
+travel-malformed-step = malformed: { $reason } (it changes nothing)
+timeline-metadata-error = metadata cannot be shown: { $error }
+timeline-malformed-entry = Malformed entry at position { $position }
+
+# What a job is doing
+phase-snapshot = loading the snapshot
+phase-reading = reading and folding events
+phase-loading = writing rows
+phase-commands = running commands
+phase-exporting = exporting
+phase-importing = importing
+phase-saving = saving snapshots
+phase-comparing = comparing the read tables with the ledger
+phase-done = done
+
+# Operations: the repairs kept
+repairs-in-sync = in sync
+repairs-drift = { $missing } missing, { $extra } extra, { $different } different
+repairs-not-compared = not compared
+repairs-after-snapshot = {" "}after the snapshot at { $position }
+repairs-work-replay = replay: { $rows } rows from { $events } events{ $after }
+repairs-work-targeted = targeted: { $rows } rows written, { $deleted } deleted, { $events } events of { $aggregates } aggregates
+repairs-found-before = Found before
+repairs-found-after = Found after
+
+# A job's result
+job-replayed = Replayed { $events } events{ $snapshot ->
+    [-1] {""}
+   *[other] {" "}after snapshot at { $snapshot }
+} into { $rows } rows at position { $position } in { $secs } s{ $skipped ->
+    [0] {""}
+   *[other] ; { $skipped } malformed entries skipped
+}
+job-repaired = Repaired { $rows } row(s) ({ $deleted } deleted) from { $events } events of { $aggregates } aggregates in { $secs } s; { $after ->
+    [in-sync] in sync now
+    [drift] still { $missing } missing, { $extra } extra, { $different } different
+   *[not-compared] not compared after
+}
+job-restored = Restored snapshot at position { $position } ({ $rows } rows); projectors now apply the { $events } events after it
+job-exported = Exported { $events } events to { $path }{ $skipped ->
+    [0] {""}
+   *[other] {" "}({ $skipped } malformed entries left out)
+}
+job-imported = Imported { $path }: { $events } new events, { $duplicates } already stored; head { $head }
+job-compared = Compared { $rows } rows and { $entries } ledger entries in { $secs } s
+job-snapshot-taken = Snapshot { $id } taken at position { $position } ({ $users } users, { $bookings } bookings, { $size }) in { $secs } s
+job-bulk-done = { $commands } commands: { $events } new events, { $duplicates } duplicates, { $refused } refused by business rules; head { $head }{ $cancelled ->
+    [yes] {" "}(cancelled; the events before it stay stored)
+   *[no] {""}
+}
+job-history-done = Read the { $events } events once in { $secs } s: a history snapshot of { $users } users and { $bookings } bookings ({ $megabytes } MB) now serves time travel at every position
+
+# Emit: the anatomy's projection steps
+anatomy-nothing-projected = nothing projected (duplicate)
+anatomy-apply = { $projector } apply
+anatomy-rows-updated = { $table } rows updated for events { $from }..={ $to }
+anatomy-checkpoint = { $projector } checkpoint
+anatomy-checkpoint-saved = checkpoint saved at { $position }
+anatomy-applied-untimed = applied (checkpoint ≥ { $position }); timing not observed
+anatomy-waiting-outage = waiting: read-store outage SIMULATED
+anatomy-waiting = waiting for position { $position }
+anatomy-rule-refused = rule refused: { $rule }
+anatomy-step-failed = { $step } failed

@@ -522,3 +522,135 @@ operations-col-lag = retraso
 operations-col-status = estado
 operations-col-lease-holder = titular del lease
 operations-col-last-error = último error
+
+# Emit: the activity strip
+activity-position = posición { $position }
+activity-positions = posiciones { $from }–{ $to }
+activity-appended = { $count ->
+    [one] 1 evento añadido
+   *[other] { $count } eventos añadidos
+} al ledger ({ $positions })
+activity-caught-up = { $projector } se puso al día con { $count ->
+    [one] 1 evento
+   *[other] { $count } eventos
+} en { $time } ({ $positions }; checkpoint { $checkpoint })
+activity-outage-on = caída del almacén de lectura SIMULADA: las escrituras de las proyecciones fallan, el ledger sigue aceptando eventos
+activity-outage-off = fin de la caída: los proyectores se ponen al día
+activity-duplicate = mismo UUID otra vez: no se añadió nada (guardado en la posición { $position })
+activity-refused = { $what } rechazado: { $why }; no se añadió nada
+
+# Emit: the answer to the last command and the bulk run's refusals
+emit-answer-duplicate = Duplicado: { $id } ya estaba guardado en la posición { $position }. No se guardó ni publicó nada nuevo; el ledger no creció (cabeza { $head }).
+emit-answer-stored = { $what }: { $event } guardado en la posición { $position } (agregado { $id }, versión { $version }).
+emit-answer-refused = { $what } rechazado: { $error }
+emit-bulk-refused = { $count } rechazados por reglas de negocio
+emit-bulk-refused-first = { $count } rechazados por reglas de negocio (se listan los primeros { $shown })
+emit-bulk-refusal = comando { $command } ({ $handler }): { $rule }
+emit-booking-wizard-again = Asistente de reservas (mismo UUID otra vez)
+emit-reschedule-booking = Reprogramar la reserva
+emit-what-booking = reserva
+emit-what-user = usuario
+emit-not-a-uuid = { $what } '{ $text }' no es un UUID
+emit-bulk-count-invalid = la cantidad '{ $text }' debe ser un número de 1 a { $max }
+emit-bulk-rate-invalid = el ritmo '{ $text }' debe ser un número positivo o quedar vacío
+
+# The read store's health and the projectors' states (top bar, Operations)
+health-locked-since = almacén de lectura bloqueado desde las { $since }
+health-unreachable-simulated-since = almacén de lectura inaccesible (caída simulada) desde las { $since }
+health-unreachable-since = almacén de lectura inaccesible desde las { $since }
+health-locked-detail = Desde hace { $long } las escrituras en el almacén de lectura esperan un bloqueo que tiene otro proceso; los proyectores vuelven a escribir en cuanto se libera.
+health-unreachable-detail = Desde hace { $long } el almacén de lectura no responde: { $error }
+health-blocked = bloqueado en una escritura desde hace { $time }
+health-and = { $first } y { $last }
+projector-idle = Inactivo
+projector-running = En marcha
+projector-watching = Observando
+projector-paused = En pausa
+projector-retrying = Reintentando
+projector-refused = Rechazado
+
+# Operations: the projectors' lines and the snapshot policy
+operations-error-since = desde las { $at } UTC:{" "}
+operations-skipped = { $projector } saltó { $positions }
+operations-malformed = Posiciones mal formadas: { $list }
+operations-crossed = { $projector } cruzó { $positions }
+operations-holes = Huecos en las posiciones (sin evento): { $list }
+operations-policy-deltas = , un delta cada { $every }
+operations-policy = uno completo cada { $every } eventos hasta { $until }, después una pasada de historia cada { $history }{ $deltas }
+top-gauge-last-error = ; último error: { $error }
+top-gauge-detail = { $projector }: checkpoint { $checkpoint }, { $state }{ $blocked }{ $error }
+
+# Warnings drawn in color
+dialog-remote-warning = ATENCIÓN: esta es una base de datos REMOTA.
+top-not-connected = Sin conexión
+compare-behind = { $projector } va { $count ->
+    [one] 1 evento
+   *[other] { $count } eventos
+} por detrás de la cabeza
+compare-tables-lag = Las tablas de lectura van con retraso: { $list }. Cada tabla se compara en la posición de su proyector, así que el retraso no cuenta como desviación.
+compare-malformed-skipped = Se saltaron { $count } entradas mal formadas del ledger (posiciones { $positions }).
+models-not-kept-up = No se mantiene al día: { $why }
+operations-simulation-on = SIMULACIÓN ACTIVA: el almacén de lectura rechaza las escrituras. Emite eventos y mira crecer el retraso; desactívala para verlos ponerse al día.
+travel-malformed-step = mal formada: { $reason } (no cambia nada)
+timeline-metadata-error = los metadatos no se pueden mostrar: { $error }
+timeline-malformed-entry = Entrada mal formada en la posición { $position }
+
+# What a job is doing
+phase-snapshot = cargando la instantánea
+phase-reading = leyendo y plegando eventos
+phase-loading = escribiendo filas
+phase-commands = ejecutando comandos
+phase-exporting = exportando
+phase-importing = importando
+phase-saving = guardando instantáneas
+phase-comparing = comparando las tablas de lectura con el ledger
+phase-done = hecho
+
+# Operations: the repairs kept
+repairs-in-sync = en sincronía
+repairs-drift = { $missing } faltan, { $extra } sobran, { $different } distintas
+repairs-not-compared = sin comparar
+repairs-after-snapshot = {" "}después de la instantánea en { $position }
+repairs-work-replay = repetición: { $rows } filas de { $events } eventos{ $after }
+repairs-work-targeted = dirigida: { $rows } filas escritas, { $deleted } borradas, { $events } eventos de { $aggregates } agregados
+repairs-found-before = Encontrado antes
+repairs-found-after = Encontrado después
+
+# A job's result
+job-replayed = Se repitieron { $events } eventos{ $snapshot ->
+    [-1] {""}
+   *[other] {" "}después de la instantánea en { $snapshot }
+} en { $rows } filas en la posición { $position } en { $secs } s{ $skipped ->
+    [0] {""}
+   *[other] ; se saltaron { $skipped } entradas mal formadas
+}
+job-repaired = Se repararon { $rows } fila(s) ({ $deleted } borradas) a partir de { $events } eventos de { $aggregates } agregados en { $secs } s; { $after ->
+    [in-sync] ahora en sincronía
+    [drift] aún { $missing } faltan, { $extra } sobran, { $different } distintas
+   *[not-compared] sin comparar después
+}
+job-restored = Se restauró la instantánea en la posición { $position } ({ $rows } filas); los proyectores aplican ahora los { $events } eventos posteriores
+job-exported = Se exportaron { $events } eventos a { $path }{ $skipped ->
+    [0] {""}
+   *[other] {" "}({ $skipped } entradas mal formadas quedaron fuera)
+}
+job-imported = Importado { $path }: { $events } eventos nuevos, { $duplicates } ya guardados; cabeza { $head }
+job-compared = Se compararon { $rows } filas y { $entries } entradas del ledger en { $secs } s
+job-snapshot-taken = Instantánea { $id } tomada en la posición { $position } ({ $users } usuarios, { $bookings } reservas, { $size }) en { $secs } s
+job-bulk-done = { $commands } comandos: { $events } eventos nuevos, { $duplicates } duplicados, { $refused } rechazados por reglas de negocio; cabeza { $head }{ $cancelled ->
+    [yes] {" "}(cancelado; los eventos anteriores quedan guardados)
+   *[no] {""}
+}
+job-history-done = Se leyeron los { $events } eventos una vez en { $secs } s: una instantánea de historia de { $users } usuarios y { $bookings } reservas ({ $megabytes } MB) sirve ahora el viaje en el tiempo en cada posición
+
+# Emit: the anatomy's projection steps
+anatomy-nothing-projected = nada proyectado (duplicado)
+anatomy-apply = { $projector } aplica
+anatomy-rows-updated = filas de { $table } actualizadas para los eventos { $from }..={ $to }
+anatomy-checkpoint = { $projector } checkpoint
+anatomy-checkpoint-saved = checkpoint guardado en { $position }
+anatomy-applied-untimed = aplicado (checkpoint ≥ { $position }); tiempo no observado
+anatomy-waiting-outage = esperando: caída del almacén de lectura SIMULADA
+anatomy-waiting = esperando la posición { $position }
+anatomy-rule-refused = regla que rechaza: { $rule }
+anatomy-step-failed = { $step } falló

@@ -173,7 +173,7 @@ pub enum ShellMessage {
     /// A job advanced.
     JobProgress(JobKind, Progress),
     /// A job ended: a sentence for the user, or the error.
-    JobDone(JobKind, Result<String, EngineError>),
+    JobDone(JobKind, Result<crate::ui::i18n::Said, EngineError>),
     /// The file dialog answered: a path, nothing (cancelled), or why none opened.
     FilePicked(Result<Option<String>, crate::ui::app::NoFileDialog>),
     /// Something failed that has no place of its own on screen.

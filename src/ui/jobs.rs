@@ -2,7 +2,7 @@
 //! export, import, verify): each with the engine's [`JobControl`] (progress and
 //! cancel), its latest progress, and how it last ended.
 
-use crate::ui::i18n::t;
+use crate::ui::i18n::{Said, t};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -85,7 +85,7 @@ pub struct Job {
 #[derive(Debug, Default)]
 pub struct Jobs {
     running: BTreeMap<JobKind, Job>,
-    results: BTreeMap<JobKind, Result<String, EngineError>>,
+    results: BTreeMap<JobKind, Result<Said, EngineError>>,
 }
 
 impl Jobs {
@@ -138,7 +138,7 @@ impl Jobs {
     }
 
     /// A job ended.
-    pub fn done(&mut self, kind: JobKind, result: Result<String, EngineError>) {
+    pub fn done(&mut self, kind: JobKind, result: Result<Said, EngineError>) {
         self.running.remove(&kind);
         self.results.insert(kind, result);
     }
@@ -172,8 +172,42 @@ impl Jobs {
         !self.running.is_empty()
     }
 
-    /// How the last job of this kind ended.
-    pub fn result(&self, kind: JobKind) -> Option<&Result<String, EngineError>> {
-        self.results.get(&kind)
+    /// How the last job of this kind ended, in the window's language.
+    pub fn result(&self, kind: JobKind) -> Option<Result<String, &EngineError>> {
+        self.results
+            .get(&kind)
+            .map(|result| result.as_ref().map(Said::text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::i18n::{said, set_language};
+    use crate::ui::prefs::Language;
+
+    #[test]
+    fn a_job_result_is_written_in_the_language_it_is_drawn_in() {
+        let mut jobs = Jobs::default();
+        let said = said!(
+            "job-imported",
+            path = "a.ndjson",
+            events = 12000u64,
+            duplicates = 0u64,
+            head = 12000u64
+        );
+        jobs.done(JobKind::Import, Ok(said));
+        set_language(Language::Es);
+        let es = jobs.result(JobKind::Import).and_then(Result::ok);
+        set_language(Language::En);
+        let en = jobs.result(JobKind::Import).and_then(Result::ok);
+        assert_eq!(
+            es.as_deref(),
+            Some("Importado a.ndjson: 12.000 eventos nuevos, 0 ya guardados; cabeza 12.000")
+        );
+        assert_eq!(
+            en.as_deref(),
+            Some("Imported a.ndjson: 12,000 new events, 0 already stored; head 12,000")
+        );
     }
 }

@@ -20,6 +20,7 @@ mod publish;
 mod repair;
 mod scenarios;
 mod schema;
+mod spoken;
 mod tables;
 mod trainer;
 mod travel;

@@ -19,7 +19,12 @@ fn compare_names_a_drifted_row_and_repair_by_replay_fixes_it() {
     wait_until(&mut h, "the comparison's job", |app| {
         app.shell().jobs.result(JobKind::Verify).is_some()
     });
-    let done = h.state().shell().jobs.result(JobKind::Verify).cloned();
+    let done = h
+        .state()
+        .shell()
+        .jobs
+        .result(JobKind::Verify)
+        .map(|r| r.map_err(Clone::clone));
     let said = format!("Compared {} rows", report.checked_rows);
     assert!(
         matches!(&done, Some(Ok(text)) if text.starts_with(&said)),
@@ -79,7 +84,7 @@ fn replay_from_operations_runs_to_completion_and_snapshots_restore() {
         .shell()
         .jobs
         .result(JobKind::Replay)
-        .cloned()
+        .map(|r| r.map_err(Clone::clone))
         .unwrap();
     assert!(
         result.as_ref().is_ok_and(|t| t.contains("50 events")),

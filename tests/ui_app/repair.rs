@@ -50,7 +50,12 @@ fn repair_these_rows_fixes_a_drifted_row_and_operations_lists_the_repair() {
     wait_until(&mut h, "the repair", |app| {
         app.shell().jobs.result(JobKind::Repair).is_some()
     });
-    let done = h.state().shell().jobs.result(JobKind::Repair).cloned();
+    let done = h
+        .state()
+        .shell()
+        .jobs
+        .result(JobKind::Repair)
+        .map(|r| r.map_err(Clone::clone));
     assert!(
         matches!(&done, Some(Ok(text)) if text.starts_with("Repaired 1 row(s)") && text.ends_with("in sync now")),
         "{done:?}"

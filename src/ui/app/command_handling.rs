@@ -1,6 +1,7 @@
 //! The shell's commands and every background message, each handed to its
 //! owner.
 
+use crate::ui::i18n::{OneDecimal, said};
 use std::path::PathBuf;
 
 use crate::engine::{EngineError, EngineNotice, Pairing, ReadStoreHealth, ReadStoreTrouble};
@@ -365,14 +366,16 @@ impl LedgerApp {
                             .jobs
                             .get(JobKind::HistoryPass)
                             .map_or(0.0, |job| job.started.elapsed().as_secs_f64());
-                        let text = format!(
-                            "Read the {} events once in {secs:.1} s: a history snapshot of {} users and {} bookings ({:.1} MB) now serves time travel at every position",
-                            meta.position,
-                            meta.users,
-                            meta.bookings,
-                            meta.size_bytes as f64 / 1e6
+                        let text = said!(
+                            "job-history-done",
+                            events = meta.position,
+                            secs = OneDecimal(secs),
+                            users = meta.users,
+                            bookings = meta.bookings,
+                            megabytes = OneDecimal(meta.size_bytes as f64 / 1e6)
                         );
-                        tracing::info!(job = JobKind::HistoryPass.title(), "{text}");
+                        let english = text.text_in(crate::ui::prefs::Language::En);
+                        tracing::info!(job = JobKind::HistoryPass.title(), "{english}");
                         self.shell.jobs.done(JobKind::HistoryPass, Ok(text));
                     }
                     EngineNotice::OutageSimulation(on) => self.shell.outage = *on,
@@ -383,7 +386,10 @@ impl LedgerApp {
             ShellMessage::JobProgress(kind, progress) => self.shell.jobs.progress(kind, progress),
             ShellMessage::JobDone(kind, result) => {
                 match &result {
-                    Ok(text) => tracing::info!(job = kind.title(), "{text}"),
+                    Ok(text) => {
+                        let english = text.text_in(crate::ui::prefs::Language::En);
+                        tracing::info!(job = kind.title(), "{english}");
+                    }
                     Err(error) => tracing::warn!(job = kind.title(), %error, "job failed"),
                 }
                 let ok = result.is_ok();

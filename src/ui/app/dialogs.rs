@@ -241,10 +241,7 @@ fn confirm_ui(
         ui.add(egui::Label::new(body).wrap());
         ui.add_space(6.0);
         if shell.any_remote() {
-            ui.colored_label(
-                palette(ui.visuals()).error,
-                "WARNING: this is a REMOTE database.",
-            );
+            ui.colored_label(palette(ui.visuals()).error, t!("dialog-remote-warning"));
         }
         ui.horizontal(|ui| {
             if write_button_ui(

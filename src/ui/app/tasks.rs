@@ -1,6 +1,7 @@
 //! The shell's long work, started from its dialogs and confirmations:
 //! replay, restore, export, import, and picking a file.
 
+use crate::ui::i18n::{OneDecimal, Said, said};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,10 +23,16 @@ pub const NO_FILE_DIALOG: &str = "No file dialog could open here (no desktop por
 #[error("{NO_FILE_DIALOG}")]
 pub struct NoFileDialog;
 
-async fn done(outbox: &Outbox, kind: JobKind, result: Result<String, crate::engine::EngineError>) {
+async fn done(outbox: &Outbox, kind: JobKind, result: Result<Said, crate::engine::EngineError>) {
     outbox
         .send(Message::Shell(ShellMessage::JobDone(kind, result)))
         .await;
+}
+
+/// Milliseconds as seconds to a tenth (a Fluent number, written in the
+/// window's language).
+fn tenths(millis: u64) -> OneDecimal {
+    OneDecimal(millis as f64 / 1000.0)
 }
 
 /// Rebuilds the read tables (the confirmation named the target database
@@ -36,21 +43,14 @@ pub async fn replay(engine: Arc<Engine>, from_snapshot: bool, job: JobControl, o
         rebuild_foreign: true,
     };
     let result = engine.replay_recorded(options, &job).await.map(|(r, _)| {
-        format!(
-            "Replayed {} events{} into {} rows at position {} in {:.1} s{}",
-            r.events,
-            r.from_snapshot
-                .as_ref()
-                .map(|s| format!(" after snapshot at {}", s.position))
-                .unwrap_or_default(),
-            r.rows,
-            r.position,
-            r.elapsed_ms as f64 / 1000.0,
-            if r.skipped > 0 {
-                format!("; {} malformed entries skipped", r.skipped)
-            } else {
-                String::new()
-            }
+        said!(
+            "job-replayed",
+            events = r.events,
+            snapshot = r.from_snapshot.as_ref().map_or(-1, |s| s.position as i64),
+            rows = r.rows,
+            position = r.position,
+            secs = tenths(r.elapsed_ms),
+            skipped = r.skipped
         )
     });
     done(&outbox, JobKind::Replay, result).await;
@@ -61,21 +61,22 @@ pub async fn replay(engine: Arc<Engine>, from_snapshot: bool, job: JobControl, o
 pub async fn repair_rows(engine: Arc<Engine>, job: JobControl, outbox: Outbox) {
     let result = engine.repair_rows(&job).await.map(|entry| {
         let w = &entry.work;
-        let after = match &entry.after {
-            Some(f) if f.in_sync => "in sync now".to_string(),
-            Some(f) => format!(
-                "still {} missing, {} extra, {} different",
-                f.missing, f.extra, f.different
-            ),
-            None => "not compared after".to_string(),
+        let (state, missing, extra, different) = match &entry.after {
+            Some(f) if f.in_sync => ("in-sync", 0, 0, 0),
+            Some(f) => ("drift", f.missing, f.extra, f.different),
+            None => ("not-compared", 0, 0, 0),
         };
-        format!(
-            "Repaired {} row(s) ({} deleted) from {} events of {} aggregates in {:.1} s; {after}",
-            w.rows_written + w.rows_deleted,
-            w.rows_deleted,
-            w.events,
-            w.aggregates,
-            w.elapsed_ms as f64 / 1000.0
+        said!(
+            "job-repaired",
+            rows = w.rows_written + w.rows_deleted,
+            deleted = w.rows_deleted,
+            events = w.events,
+            aggregates = w.aggregates,
+            secs = tenths(w.elapsed_ms),
+            after = state,
+            missing = missing,
+            extra = extra,
+            different = different
         )
     });
     done(&outbox, JobKind::Repair, result).await;
@@ -87,9 +88,11 @@ pub async fn restore(engine: Arc<Engine>, id: Uuid, outbox: Outbox) {
         .restore_snapshot(&id.to_string(), true)
         .await
         .map(|r| {
-            format!(
-                "Restored snapshot at position {} ({} rows); projectors now apply the {} events after it",
-                r.snapshot.position, r.rows, r.events_to_catch_up
+            said!(
+                "job-restored",
+                position = r.snapshot.position,
+                rows = r.rows,
+                events = r.events_to_catch_up
             )
         });
     done(&outbox, JobKind::Restore, result).await;
@@ -101,17 +104,11 @@ pub async fn export(engine: Arc<Engine>, path: String, job: JobControl, outbox: 
         .export_ndjson(Path::new(&path), &job)
         .await
         .map(|report| {
-            format!(
-                "Exported {} events to {path}{}",
-                report.exported,
-                if report.skipped_malformed.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({} malformed entries left out)",
-                        report.skipped_malformed.len()
-                    )
-                }
+            said!(
+                "job-exported",
+                events = report.exported,
+                path = path,
+                skipped = report.skipped_malformed.len()
             )
         });
     done(&outbox, JobKind::Export, result).await;
@@ -124,9 +121,12 @@ pub async fn import(engine: Arc<Engine>, path: String, job: JobControl, outbox: 
         .import_ndjson(Path::new(&path), &job)
         .await
         .map(|report| {
-            format!(
-                "Imported {path}: {} new events, {} already stored; head {}",
-                report.imported, report.duplicates, report.head
+            said!(
+                "job-imported",
+                path = path,
+                events = report.imported,
+                duplicates = report.duplicates,
+                head = report.head
             )
         });
     done(&outbox, JobKind::Import, result).await;

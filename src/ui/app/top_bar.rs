@@ -12,7 +12,7 @@ use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::i18n::t;
 use crate::ui::panels::PanelKind;
 use crate::ui::scenarios::{Target, mark_target};
-use crate::ui::widgets::health::blocked_text;
+use crate::ui::widgets::health::{blocked_text, projector_state_text};
 use crate::ui::widgets::lag_gauge::lag_gauge_ui;
 use crate::ui::widgets::{palette, truncated_label_ui};
 
@@ -60,7 +60,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                 ui.label(t!("top-connecting"));
             }
             Connection::Failed(error) => {
-                ui.colored_label(palette(ui.visuals()).error, "Not connected");
+                ui.colored_label(palette(ui.visuals()).error, t!("top-not-connected"));
                 if ui.button(t!("top-retry")).clicked() {
                     commands.push(ShellCommand::RetryConnect.into());
                 }
@@ -88,16 +88,18 @@ pub fn top_bar_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand
                         .blocked_since(projector)
                         .map(|since| format!(", {}", blocked_text(since, chrono::Utc::now())))
                         .unwrap_or_default();
-                    let detail = format!(
-                        "{}: checkpoint {}, {:?}{blocked}{}",
-                        projector.name(),
-                        status.checkpoint,
-                        status.state,
-                        status
-                            .last_error
-                            .as_ref()
-                            .map(|e| format!("; last error: {e}"))
-                            .unwrap_or_default()
+                    let last_error = status
+                        .last_error
+                        .as_ref()
+                        .map(|e| t!("top-gauge-last-error", error = e))
+                        .unwrap_or_default();
+                    let detail = t!(
+                        "top-gauge-detail",
+                        projector = projector.name(),
+                        checkpoint = status.checkpoint,
+                        state = projector_state_text(&status.state),
+                        blocked = blocked,
+                        error = last_error
                     );
                     let short = match projector {
                         ProjectorId::UserProjection => "users",

@@ -219,5 +219,64 @@ macro_rules! t {
 }
 pub(crate) use t;
 
+/// A text to say later, in the language of the thread that draws it: a
+/// key and its arguments, made where the data is (a tokio task, whose
+/// thread has no language) and written by [`Said::text`] on the UI thread.
+/// Made with [`said!`](crate::ui::i18n::said), like [`t!`](crate::ui::i18n::t).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Said {
+    /// The catalogue key.
+    pub key: &'static str,
+    /// Its Fluent arguments.
+    pub args: Vec<(&'static str, FluentValue<'static>)>,
+}
+
+impl Said {
+    /// The text in this thread's language.
+    pub fn text(&self) -> String {
+        self.text_in(language())
+    }
+
+    /// The text in `language` (the log's is English).
+    pub fn text_in(&self, language: Language) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in &self.args {
+            args.set(*name, value.clone());
+        }
+        text_in(language, self.key, Some(&args))
+    }
+}
+
+/// A number written with one decimal (`3.9 s`, `3,9 s`), as an argument of
+/// [`t!`](crate::ui::i18n::t) or [`said!`](crate::ui::i18n::said).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OneDecimal(pub f64);
+
+impl From<OneDecimal> for fluent_bundle::types::FluentNumber {
+    fn from(n: OneDecimal) -> Self {
+        let options = fluent_bundle::types::FluentNumberOptions {
+            minimum_fraction_digits: Some(1),
+            maximum_fraction_digits: Some(1),
+            ..Default::default()
+        };
+        fluent_bundle::types::FluentNumber::new(n.0, options)
+    }
+}
+
+/// A [`Said`]: `said!("key", count = 3)`, said later with [`Said::text`].
+macro_rules! said {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut args = Vec::new();
+        $({
+            #[allow(unused_imports)]
+            use $crate::ui::i18n::{AsNumber as _, AsText as _};
+            args.push((stringify!($name), (&&$crate::ui::i18n::Arg(&$value)).into_arg()));
+        })*
+        $crate::ui::i18n::Said { key: $key, args }
+    }};
+}
+pub(crate) use said;
+
 #[cfg(test)]
 mod tests;

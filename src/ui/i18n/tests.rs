@@ -22,6 +22,7 @@ use super::{EN_FTL, ES_FTL};
 /// Calls whose arguments are text on screen.
 const TEXT_CALLS: &[&str] = &[
     ".label(",
+    ".colored_label(",
     ".button(",
     ".small_button(",
     ".heading(",
@@ -104,7 +105,9 @@ fn ui_sources() -> Vec<(String, String)> {
 
 /// The keys passed to `t!` in `text`.
 fn used_keys(text: &str) -> Vec<String> {
+    let said = text.match_indices("said!(\"");
     text.match_indices("t!(\"")
+        .chain(said)
         .filter(|(at, _)| !ends_in_ident(&text[..*at]))
         .filter_map(|(at, m)| {
             let rest = &text[at + m.len()..];

@@ -7,7 +7,7 @@ use crate::ui::i18n::t;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::domain::ProjectorId;
-use crate::engine::{BlockedWrite, ReadStoreTrouble};
+use crate::engine::{BlockedWrite, ProjectorState, ReadStoreTrouble};
 use crate::store::Lease;
 
 /// `12 s`, `4 min 5 s`, `2 h 3 min`: a duration in whole seconds (a
@@ -31,11 +31,11 @@ pub fn clock_text(at: DateTime<Utc>) -> String {
 pub fn trouble_text(trouble: &ReadStoreTrouble, simulated: bool) -> String {
     let since = clock_text(trouble.since());
     match trouble {
-        ReadStoreTrouble::Locked { .. } => format!("read store locked since {since}"),
+        ReadStoreTrouble::Locked { .. } => t!("health-locked-since", since = since),
         ReadStoreTrouble::Unreachable { .. } if simulated => {
-            format!("read store unreachable (simulated outage) since {since}")
+            t!("health-unreachable-simulated-since", since = since)
         }
-        ReadStoreTrouble::Unreachable { .. } => format!("read store unreachable since {since}"),
+        ReadStoreTrouble::Unreachable { .. } => t!("health-unreachable-since", since = since),
     }
 }
 
@@ -43,19 +43,28 @@ pub fn trouble_text(trouble: &ReadStoreTrouble, simulated: bool) -> String {
 pub fn trouble_detail(trouble: &ReadStoreTrouble, now: DateTime<Utc>) -> String {
     let long = whole_secs(now - trouble.since());
     match trouble {
-        ReadStoreTrouble::Locked { .. } => format!(
-            "For {long} writes into the read store have waited for a lock another process holds; \
-             the projectors write again once it is released."
-        ),
+        ReadStoreTrouble::Locked { .. } => t!("health-locked-detail", long = long),
         ReadStoreTrouble::Unreachable { error, .. } => {
-            format!("For {long} the read store has not answered: {error}")
+            t!("health-unreachable-detail", long = long, error = error)
         }
+    }
+}
+
+/// A projector's state in a word: `Running`, `Watching`, `Paused`, …
+pub fn projector_state_text(state: &ProjectorState) -> String {
+    match state {
+        ProjectorState::Idle => t!("projector-idle"),
+        ProjectorState::Running => t!("projector-running"),
+        ProjectorState::Watching => t!("projector-watching"),
+        ProjectorState::Paused => t!("projector-paused"),
+        ProjectorState::Retrying => t!("projector-retrying"),
+        ProjectorState::Refused => t!("projector-refused"),
     }
 }
 
 /// `blocked on a write for 12 s`.
 pub fn blocked_text(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    format!("blocked on a write for {}", whole_secs(now - since))
+    t!("health-blocked", time = whole_secs(now - since))
 }
 
 /// `UserProjection and BookingProjection blocked on a write for 12 s` (the
@@ -63,17 +72,19 @@ pub fn blocked_text(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
 pub fn blocked_list_text(blocked: &[BlockedWrite], now: DateTime<Utc>) -> Option<String> {
     let since = blocked.iter().map(|b| b.since).min()?;
     let names: Vec<&str> = blocked.iter().map(|b| b.projector.name()).collect();
-    Some(format!(
-        "{} {}",
-        names.join(" and "),
-        blocked_text(since, now)
-    ))
+    let names = match names.split_last() {
+        Some((last, first)) if !first.is_empty() => {
+            t!("health-and", first = first.join(", "), last = last)
+        }
+        _ => names.join(""),
+    };
+    Some(format!("{names} {}", blocked_text(since, now)))
 }
 
 /// Who holds `lease`: `this window` or the other instance's id.
 pub fn lease_owner_text(lease: &Lease, instance_id: &str) -> String {
     if lease.owner == instance_id {
-        "this window".to_string()
+        t!("lease-this-window")
     } else {
         lease.owner.clone()
     }

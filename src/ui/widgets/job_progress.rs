@@ -1,10 +1,27 @@
 //! Progress of long work: a bar with done/total, rate and ETA, and Cancel;
 //! or, when it is over, how it ended.
 
+use crate::engine::Phase;
 use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::i18n::t;
 use crate::ui::jobs::{JobKind, Jobs};
 use crate::ui::widgets::{human_secs, palette};
+
+/// What a job is doing, in the window's language (the engine's
+/// [`Phase::label`] is the CLI's and the log's).
+fn phase_text(phase: Phase) -> String {
+    match phase {
+        Phase::Snapshot => t!("phase-snapshot"),
+        Phase::Reading => t!("phase-reading"),
+        Phase::Loading => t!("phase-loading"),
+        Phase::Commands => t!("phase-commands"),
+        Phase::Exporting => t!("phase-exporting"),
+        Phase::Importing => t!("phase-importing"),
+        Phase::Saving => t!("phase-saving"),
+        Phase::Comparing => t!("phase-comparing"),
+        Phase::Done => t!("phase-done"),
+    }
+}
 
 /// Draws the job's bar (while running) or its last result.
 pub fn job_progress_ui(
@@ -50,7 +67,7 @@ pub fn job_progress_ui(
                 kind.label(),
                 match &job.progress {
                     None => t!("job-starting"),
-                    Some(p) => p.phase.label().to_string(),
+                    Some(p) => phase_text(p.phase),
                 }
             ));
         });
@@ -79,7 +96,7 @@ pub fn job_progress_ui(
         });
     } else if let Some(result) = jobs.result(kind) {
         let (text, color) = match result {
-            Ok(text) => (text.clone(), palette(ui.visuals()).ok),
+            Ok(text) => (text, palette(ui.visuals()).ok),
             Err(text) => (
                 t!("job-failed", job = kind.label(), error = text),
                 palette(ui.visuals()).error,

@@ -1,5 +1,6 @@
 //! Compare's background work, answered as [`CompareMessage`]s.
 
+use crate::ui::i18n::{OneDecimal, said};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -67,11 +68,11 @@ pub fn verify(ctx: &mut Ctx<'_>) -> bool {
         let started = std::time::Instant::now();
         let result = engine.verify_with(&job, &on_found).await;
         let done = match &result {
-            Ok(report) => Ok(format!(
-                "Compared {} rows and {} ledger entries in {:.1} s",
-                report.checked_rows,
-                report.head,
-                started.elapsed().as_secs_f64()
+            Ok(report) => Ok(said!(
+                "job-compared",
+                rows = report.checked_rows,
+                entries = report.head,
+                secs = OneDecimal(started.elapsed().as_secs_f64())
             )),
             Err(error) => Err(error.clone()),
         };

@@ -78,18 +78,12 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
         .lag_events
         .iter()
         .filter(|(_, lag)| *lag > 0)
-        .map(|(p, lag)| {
-            let events = if *lag == 1 { "event" } else { "events" };
-            format!("{p} is {lag} {events} behind the head")
-        })
+        .map(|(p, lag)| t!("compare-behind", projector = p, count = *lag))
         .collect();
     if !lagging.is_empty() {
         ui.colored_label(
             palette(ui.visuals()).warn,
-            format!(
-                "The read tables lag: {}. Each table is compared at its projector's position, so lag is not counted as drift.",
-                lagging.join(", ")
-            ),
+            t!("compare-tables-lag", list = lagging.join(", ")),
         );
     }
     if !report.malformed.is_empty() {
@@ -101,15 +95,18 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport, commands: &mut Vec<UiComm
             .collect();
         ui.colored_label(
             palette(ui.visuals()).warn,
-            format!(
-                "{} malformed ledger entries were skipped (positions {}{}).",
-                report.malformed.len(),
-                positions.join(", "),
-                if report.malformed.len() > 10 {
-                    ", …"
-                } else {
-                    ""
-                }
+            t!(
+                "compare-malformed-skipped",
+                count = report.malformed.len(),
+                positions = format!(
+                    "{}{}",
+                    positions.join(", "),
+                    if report.malformed.len() > 10 {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                )
             ),
         );
     }

@@ -10,19 +10,11 @@ use crate::ui::widgets::{human_micros, palette};
 /// Lines the strip shows without scrolling.
 const LINES: f32 = 3.0;
 
-fn events(n: u64) -> String {
-    if n == 1 {
-        "1 event".into()
-    } else {
-        format!("{n} events")
-    }
-}
-
 fn positions(from: u64, to: u64) -> String {
     if from == to {
-        format!("position {to}")
+        t!("activity-position", position = to)
     } else {
-        format!("positions {from}–{to}")
+        t!("activity-positions", from = from, to = to)
     }
 }
 
@@ -32,10 +24,10 @@ fn item_text(item: &ActivityItem, ui: &egui::Ui) -> (String, egui::Color32) {
     let text_color = ui.visuals().text_color();
     match &item.kind {
         ActivityKind::Appended { from, to } => (
-            format!(
-                "appended {} to the ledger ({})",
-                events(to - from + 1),
-                positions(*from, *to)
+            t!(
+                "activity-appended",
+                count = to - from + 1,
+                positions = positions(*from, *to)
             ),
             colors.accent,
         ),
@@ -46,30 +38,23 @@ fn item_text(item: &ActivityItem, ui: &egui::Ui) -> (String, egui::Color32) {
             events: count,
             micros,
         } => (
-            format!(
-                "{} caught up {} in {} ({}; checkpoint {to})",
-                projector.name(),
-                events(*count),
-                human_micros(*micros),
-                positions(*from, *to)
+            t!(
+                "activity-caught-up",
+                projector = projector.name(),
+                count = *count,
+                time = human_micros(*micros),
+                positions = positions(*from, *to),
+                checkpoint = *to
             ),
             colors.ok,
         ),
-        ActivityKind::Outage(true) => (
-            "read-store outage SIMULATED: projection writes fail, the ledger keeps accepting events"
-                .into(),
-            colors.warn,
-        ),
-        ActivityKind::Outage(false) => (
-            "outage over: the projectors catch up".into(),
-            colors.warn,
-        ),
-        ActivityKind::Duplicate { position } => (
-            format!("same UUID again: nothing appended (stored at position {position})"),
-            text_color,
-        ),
+        ActivityKind::Outage(true) => (t!("activity-outage-on"), colors.warn),
+        ActivityKind::Outage(false) => (t!("activity-outage-off"), colors.warn),
+        ActivityKind::Duplicate { position } => {
+            (t!("activity-duplicate", position = *position), text_color)
+        }
         ActivityKind::Refused { what, why } => {
-            (format!("{what} refused: {why}; nothing appended"), colors.error)
+            (t!("activity-refused", what = what, why = why), colors.error)
         }
     }
 }

@@ -98,7 +98,7 @@ fn projection_steps(
             steps.push(Step {
                 title: projector.name().to_string(),
                 duration: None,
-                detail: "nothing projected (duplicate)".into(),
+                detail: t!("anatomy-nothing-projected"),
                 color: colors.idle,
                 waiting: false,
                 wrap: false,
@@ -123,20 +123,22 @@ fn projection_steps(
         match notice {
             Some((from, to, apply, checkpoint)) => {
                 steps.push(Step {
-                    title: format!("{} apply", projector.name()),
+                    title: t!("anatomy-apply", projector = projector.name()),
                     duration: Some(human_micros(apply)),
-                    detail: format!(
-                        "{} rows updated for events {from}..={to}",
-                        projector.table()
+                    detail: t!(
+                        "anatomy-rows-updated",
+                        table = projector.table(),
+                        from = from,
+                        to = to
                     ),
                     color: colors.ok,
                     waiting: false,
                     wrap: false,
                 });
                 steps.push(Step {
-                    title: format!("{} checkpoint", projector.name()),
+                    title: t!("anatomy-checkpoint", projector = projector.name()),
                     duration: Some(human_micros(checkpoint)),
-                    detail: format!("checkpoint saved at {to}"),
+                    detail: t!("anatomy-checkpoint-saved", position = to),
                     color: colors.ok,
                     waiting: false,
                     wrap: false,
@@ -145,7 +147,7 @@ fn projection_steps(
             None if caught_up => steps.push(Step {
                 title: projector.name().to_string(),
                 duration: None,
-                detail: format!("applied (checkpoint ≥ {position}); timing not observed"),
+                detail: t!("anatomy-applied-untimed", position = position),
                 color: colors.ok,
                 waiting: false,
                 wrap: false,
@@ -154,9 +156,9 @@ fn projection_steps(
                 title: projector.name().to_string(),
                 duration: None,
                 detail: if shell.outage {
-                    "waiting: read-store outage SIMULATED".into()
+                    t!("anatomy-waiting-outage")
                 } else {
-                    format!("waiting for position {position}")
+                    t!("anatomy-waiting", position = position)
                 },
                 color: colors.warn,
                 waiting: true,
@@ -176,8 +178,10 @@ fn command_steps(trace: &CommandTrace, colors: &Palette) -> Vec<Step> {
         .map(|s| {
             let (title, color, wrap) = match &s.end {
                 StepEnd::Done => (s.name.clone(), colors.accent, false),
-                StepEnd::Refused { rule } => (format!("rule refused: {rule}"), colors.error, true),
-                StepEnd::Failed => (format!("{} failed", s.name), colors.error, true),
+                StepEnd::Refused { rule } => {
+                    (t!("anatomy-rule-refused", rule = rule), colors.error, true)
+                }
+                StepEnd::Failed => (t!("anatomy-step-failed", step = s.name), colors.error, true),
             };
             Step {
                 title,

@@ -10,6 +10,7 @@ mod anatomy;
 mod tasks;
 mod ui;
 
+use crate::ui::i18n::t;
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -267,7 +268,8 @@ impl Default for EmitPanel {
 
 fn target(text: &str, what: &str) -> Result<Uuid, InlineError> {
     let text = text.trim();
-    Uuid::parse_str(text).map_err(|_| InlineError::Input(format!("{what} '{text}' is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| InlineError::Input(t!("emit-not-a-uuid", what = what, text = text)))
 }
 
 impl EmitPanel {
@@ -285,49 +287,52 @@ impl EmitPanel {
                 if let Some(cmd) = self.last_submit.clone() {
                     tasks::run(
                         ctx,
-                        "Booking wizard (same UUID again)",
+                        &t!("emit-booking-wizard-again"),
                         Command::Submit(cmd.clone()),
                         Some(cmd),
                     );
                 }
             }
             EmitCommand::Cancel => {
-                let command = target(&self.drafts.target_booking, "booking").and_then(|booking| {
-                    CancelBooking::new(Uuid::new_v4(), booking, &self.drafts.cancel_reason)
-                        .map(Command::Cancel)
-                        .map_err(InlineError::Fields)
-                });
+                let command = target(&self.drafts.target_booking, &t!("emit-what-booking"))
+                    .and_then(|booking| {
+                        CancelBooking::new(Uuid::new_v4(), booking, &self.drafts.cancel_reason)
+                            .map(Command::Cancel)
+                            .map_err(InlineError::Fields)
+                    });
                 self.errors.booking = command.as_ref().err().cloned();
                 if let Ok(command) = command {
-                    tasks::run(ctx, "Cancel booking", command, None);
+                    tasks::run(ctx, &t!("emit-cancel-booking"), command, None);
                 }
             }
             EmitCommand::Reschedule => {
                 let d = &self.drafts;
-                let command = target(&d.target_booking, "booking").and_then(|booking| {
-                    RescheduleBooking::new(
-                        Uuid::new_v4(),
-                        booking,
-                        &d.new_check_in,
-                        &d.new_check_out,
-                    )
-                    .map(Command::Reschedule)
-                    .map_err(InlineError::Fields)
-                });
+                let command =
+                    target(&d.target_booking, &t!("emit-what-booking")).and_then(|booking| {
+                        RescheduleBooking::new(
+                            Uuid::new_v4(),
+                            booking,
+                            &d.new_check_in,
+                            &d.new_check_out,
+                        )
+                        .map(Command::Reschedule)
+                        .map_err(InlineError::Fields)
+                    });
                 self.errors.booking = command.as_ref().err().cloned();
                 if let Ok(command) = command {
-                    tasks::run(ctx, "Reschedule booking", command, None);
+                    tasks::run(ctx, &t!("emit-reschedule-booking"), command, None);
                 }
             }
             EmitCommand::ChangeAddress => {
-                let command = target(&self.drafts.target_user, "user").and_then(|user| {
-                    ChangeUserAddress::new(Uuid::new_v4(), user, &self.drafts.new_address)
-                        .map(Command::ChangeAddress)
-                        .map_err(InlineError::Fields)
-                });
+                let command =
+                    target(&self.drafts.target_user, &t!("emit-what-user")).and_then(|user| {
+                        ChangeUserAddress::new(Uuid::new_v4(), user, &self.drafts.new_address)
+                            .map(Command::ChangeAddress)
+                            .map_err(InlineError::Fields)
+                    });
                 self.errors.address = command.as_ref().err().cloned();
                 if let Ok(command) = command {
-                    tasks::run(ctx, "Change address", command, None);
+                    tasks::run(ctx, &t!("emit-change-address-button"), command, None);
                 }
             }
             EmitCommand::SetBulkMix(on) => self.bulk_mix = on,
@@ -346,7 +351,7 @@ impl EmitPanel {
                 self.errors.wizard = None;
                 tasks::run(
                     ctx,
-                    "Booking wizard",
+                    &t!("emit-booking-wizard"),
                     Command::Submit(cmd.clone()),
                     Some(cmd),
                 );
@@ -360,9 +365,10 @@ impl EmitPanel {
         let count = match d.bulk_count.trim().parse::<u64>() {
             Ok(n) if (1..=MAX_BULK).contains(&n) => n,
             _ => {
-                self.errors.bulk = Some(InlineError::Input(format!(
-                    "count '{}' must be a number from 1 to {MAX_BULK}",
-                    d.bulk_count.trim()
+                self.errors.bulk = Some(InlineError::Input(t!(
+                    "emit-bulk-count-invalid",
+                    text = d.bulk_count.trim(),
+                    max = MAX_BULK
                 )));
                 return;
             }
@@ -372,9 +378,8 @@ impl EmitPanel {
             r => match r.parse::<f64>() {
                 Ok(r) if r > 0.0 && r.is_finite() => Some(r),
                 _ => {
-                    self.errors.bulk = Some(InlineError::Input(format!(
-                        "rate '{r}' must be a positive number or empty"
-                    )));
+                    self.errors.bulk =
+                        Some(InlineError::Input(t!("emit-bulk-rate-invalid", text = r)));
                     return;
                 }
             },

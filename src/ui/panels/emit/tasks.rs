@@ -1,5 +1,6 @@
 //! The Emit panel's background work: one command, or a bulk run.
 
+use crate::ui::i18n::said;
 use std::sync::Arc;
 
 use crate::domain::SubmitBookingWizard;
@@ -44,15 +45,16 @@ pub async fn bulk(engine: Arc<Engine>, spec: BulkSpec, job: JobControl, outbox: 
             .send(Message::Emit(EmitMessage::BulkRefusals(refusals)))
             .await;
     }
+    let cancelled = if job.is_cancelled() { "yes" } else { "no" };
     let result = result.map(|p| {
-        let stopped = if job.is_cancelled() {
-            " (cancelled; the events before it stay stored)"
-        } else {
-            ""
-        };
-        format!(
-            "{} commands: {} new events, {} duplicates, {} refused by business rules; head {}{stopped}",
-            p.done, p.emitted, p.duplicates, p.rejected, p.head
+        said!(
+            "job-bulk-done",
+            commands = p.done,
+            events = p.emitted,
+            duplicates = p.duplicates,
+            refused = p.rejected,
+            head = p.head,
+            cancelled = cancelled
         )
     });
     outbox

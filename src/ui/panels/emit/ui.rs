@@ -164,25 +164,31 @@ fn answer_ui(ui: &mut egui::Ui, panel: &EmitPanel, shell: &Shell) {
     };
     let (text, color) = match &last.result {
         Ok(outcome) if outcome.duplicate => (
-            format!(
-                "Duplicate: {} was already stored at position {}. Nothing new was stored or published; the ledger did not grow (head {}).",
-                outcome.event.aggregate_id, outcome.event.position, shell.head
+            t!(
+                "emit-answer-duplicate",
+                id = outcome.event.aggregate_id,
+                position = outcome.event.position,
+                head = shell.head
             ),
             palette(ui.visuals()).warn,
         ),
         Ok(outcome) => (
-            format!(
-                "{}: stored {} at position {} (aggregate {}, version {}).",
-                last.what,
-                outcome.event.event_type,
-                outcome.event.position,
-                outcome.event.aggregate_id,
-                outcome.event.version
+            t!(
+                "emit-answer-stored",
+                what = last.what,
+                event = outcome.event.event_type,
+                position = outcome.event.position,
+                id = outcome.event.aggregate_id,
+                version = outcome.event.version
             ),
             palette(ui.visuals()).ok,
         ),
         Err(refusal) => (
-            format!("{} refused: {}", last.what, refusal.error),
+            t!(
+                "emit-answer-refused",
+                what = last.what,
+                error = refusal.error
+            ),
             palette(ui.visuals()).error,
         ),
     };
@@ -290,12 +296,13 @@ fn bulk_refusals_ui(ui: &mut egui::Ui, refusals: &BulkRefusals) {
     }
     let shown = refusals.first.len() as u64;
     let title = if shown < refusals.count {
-        format!(
-            "{} refused by business rules (the first {shown} listed)",
-            refusals.count
+        t!(
+            "emit-bulk-refused-first",
+            count = refusals.count,
+            shown = shown
         )
     } else {
-        format!("{} refused by business rules", refusals.count)
+        t!("emit-bulk-refused", count = refusals.count)
     };
     egui::CollapsingHeader::new(title)
         .id_salt("bulk_refusals")
@@ -310,9 +317,11 @@ fn bulk_refusals_ui(ui: &mut egui::Ui, refusals: &BulkRefusals) {
                 .show_rows(ui, row_height, refusals.first.len(), |ui, rows| {
                     let color = palette(ui.visuals()).error;
                     for refusal in &refusals.first[rows] {
-                        let what = format!(
-                            "command {} ({}): {}",
-                            refusal.command, refusal.handler, refusal.rule
+                        let what = t!(
+                            "emit-bulk-refusal",
+                            command = refusal.command,
+                            handler = refusal.handler,
+                            rule = refusal.rule
                         );
                         ui.add(egui::Label::new(egui::RichText::new(what).color(color)).truncate());
                         ui.add(

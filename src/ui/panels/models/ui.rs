@@ -272,7 +272,7 @@ fn published_ui(ui: &mut egui::Ui, panel: &ModelsPanel) {
     if let Some(why) = p.refused.as_ref().or(p.last_error.as_ref()) {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("Not kept up to date: {why}"),
+            t!("models-not-kept-up", why = why),
         );
     }
 }

@@ -12,29 +12,35 @@ use crate::ui::widgets::virtual_grid::virtual_grid_ui;
 
 fn drift_text(found: &Option<Findings>) -> String {
     match found {
-        Some(f) if f.in_sync => "in sync".into(),
-        Some(f) => format!(
-            "{} missing, {} extra, {} different",
-            f.missing, f.extra, f.different
+        Some(f) if f.in_sync => t!("repairs-in-sync"),
+        Some(f) => t!(
+            "repairs-drift",
+            missing = f.missing,
+            extra = f.extra,
+            different = f.different
         ),
-        None => "not compared".into(),
+        None => t!("repairs-not-compared"),
     }
 }
 
 fn work_text(entry: &RepairEntry) -> String {
     let w = &entry.work;
     match entry.kind {
-        crate::store::RepairKind::Replay => format!(
-            "replay: {} rows from {} events{}",
-            w.rows_written,
-            w.events,
-            w.from_snapshot
-                .map(|p| format!(" after the snapshot at {p}"))
+        crate::store::RepairKind::Replay => t!(
+            "repairs-work-replay",
+            rows = w.rows_written,
+            events = w.events,
+            after = w
+                .from_snapshot
+                .map(|p| t!("repairs-after-snapshot", position = p))
                 .unwrap_or_default()
         ),
-        crate::store::RepairKind::Targeted => format!(
-            "targeted: {} rows written, {} deleted, {} events of {} aggregates",
-            w.rows_written, w.rows_deleted, w.events, w.aggregates
+        crate::store::RepairKind::Targeted => t!(
+            "repairs-work-targeted",
+            rows = w.rows_written,
+            deleted = w.rows_deleted,
+            events = w.events,
+            aggregates = w.aggregates
         ),
     }
 }
@@ -81,8 +87,8 @@ fn details_ui(ui: &mut egui::Ui, entry: &RepairEntry) {
             position = entry.work.position,
             secs = crate::ui::i18n::format::decimal(entry.work.elapsed_ms as f64 / 1000.0, 1)
         ));
-        findings_ui(ui, "Found before", &entry.before);
-        findings_ui(ui, "Found after", &entry.after);
+        findings_ui(ui, &t!("repairs-found-before"), &entry.before);
+        findings_ui(ui, &t!("repairs-found-after"), &entry.after);
         for note in &entry.notes {
             ui.label(egui::RichText::new(note).weak());
         }

@@ -1,5 +1,6 @@
 //! Operations' background work.
 
+use crate::ui::i18n::{OneDecimal, said};
 use std::sync::Arc;
 
 use super::OperationsMessage;
@@ -42,14 +43,14 @@ pub fn list_repairs(ctx: &Ctx<'_>) {
 pub async fn take_snapshot(engine: Arc<Engine>, job: JobControl, outbox: Outbox) {
     let started = std::time::Instant::now();
     let result = engine.take_snapshot(None, &job).await.map(|meta| {
-        format!(
-            "Snapshot {} taken at position {} ({} users, {} bookings, {}) in {:.1} s",
-            &meta.id.to_string()[..8],
-            meta.position,
-            meta.users,
-            meta.bookings,
-            human_bytes(meta.size_bytes),
-            started.elapsed().as_secs_f64()
+        said!(
+            "job-snapshot-taken",
+            id = meta.id.to_string()[..8].to_string(),
+            position = meta.position,
+            users = meta.users,
+            bookings = meta.bookings,
+            size = human_bytes(meta.size_bytes),
+            secs = OneDecimal(started.elapsed().as_secs_f64())
         )
     });
     outbox

@@ -13,7 +13,8 @@ use crate::ui::command::{ShellCommand, UiCommand};
 use crate::ui::jobs::JobKind;
 use crate::ui::scenarios::{Target, mark_target};
 use crate::ui::widgets::health::{
-    blocked_text, lease_owner_text, lease_timing_text, trouble_detail, trouble_text, whole_secs,
+    blocked_text, lease_owner_text, lease_timing_text, projector_state_text, trouble_detail,
+    trouble_text, whole_secs,
 };
 use crate::ui::widgets::job_progress::job_progress_ui;
 use crate::ui::widgets::outage_switch::outage_switch_ui;
@@ -110,9 +111,13 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                 match shell.read_health.blocked_since(projector) {
                     Some(since) => ui.colored_label(
                         palette(ui.visuals()).error,
-                        format!("{:?}, {}", status.state, blocked_text(since, now)),
+                        format!(
+                            "{}, {}",
+                            projector_state_text(&status.state),
+                            blocked_text(since, now)
+                        ),
                     ),
-                    None => ui.label(format!("{:?}", status.state)),
+                    None => ui.label(projector_state_text(&status.state)),
                 };
                 lease_cell_ui(ui, status, shell, now);
                 let paused = matches!(status.state, crate::engine::ProjectorState::Paused);
@@ -131,7 +136,7 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
                     Some(error) => {
                         let since = status
                             .error_since
-                            .map(|t| format!("since {} UTC: ", t.format("%H:%M:%S")))
+                            .map(|t| t!("operations-error-since", at = t.format("%H:%M:%S")))
                             .unwrap_or_default();
                         let color = palette(ui.visuals()).error;
                         let text = egui::RichText::new(format!("{since}{error}")).color(color);
@@ -148,12 +153,18 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .statuses
         .iter()
         .filter(|s| !s.skipped.is_empty())
-        .map(|s| format!("{} skipped {:?}", s.projector.name(), s.skipped))
+        .map(|s| {
+            t!(
+                "operations-skipped",
+                projector = s.projector.name(),
+                positions = format!("{:?}", s.skipped)
+            )
+        })
         .collect();
     if !skipped.is_empty() {
         ui.colored_label(
             palette(ui.visuals()).warn,
-            format!("Malformed positions: {}", skipped.join("; ")),
+            t!("operations-malformed", list = skipped.join("; ")),
         );
     }
     // Holes crossed: positions another writer left empty (engine::holes).
@@ -163,13 +174,17 @@ fn projectors_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>
         .filter(|s| !s.holes.is_empty())
         .map(|s| {
             let list: Vec<String> = s.holes.iter().map(ToString::to_string).collect();
-            format!("{} crossed {}", s.projector.name(), list.join(", "))
+            t!(
+                "operations-crossed",
+                projector = s.projector.name(),
+                positions = list.join(", ")
+            )
         })
         .collect();
     if !holes.is_empty() {
         ui.colored_label(
             palette(ui.visuals()).warn,
-            format!("Holes in positions (no event there): {}", holes.join("; ")),
+            t!("operations-holes", list = holes.join("; ")),
         )
         .on_hover_text(t!("operations-holes-hover"));
     }
@@ -260,14 +275,16 @@ fn snapshots_ui(
         let every = shell.snapshot_every;
         let delta = shell.snapshot_delta_every;
         let deltas = if delta > 0 && delta < every {
-            format!(", a delta every {delta}")
+            t!("operations-policy-deltas", every = delta)
         } else {
             String::new()
         };
-        let policy = format!(
-            "a full one every {every} events up to {}, then a history pass every {}{deltas}",
-            every.saturating_mul(HISTORY_AFTER),
-            every.saturating_mul(HISTORY_AGAIN)
+        let policy = t!(
+            "operations-policy",
+            every = every,
+            until = every.saturating_mul(HISTORY_AFTER),
+            history = every.saturating_mul(HISTORY_AGAIN),
+            deltas = deltas
         );
         ui.label(if every == 0 {
             t!("operations-auto-snapshots-off").to_string()
@@ -362,10 +379,7 @@ fn outage_ui(ui: &mut egui::Ui, shell: &Shell, commands: &mut Vec<UiCommand>) {
     ui.heading(t!("operations-training"));
     outage_switch_ui(ui, shell, commands);
     if shell.outage {
-        ui.colored_label(
-            palette(ui.visuals()).warn,
-            "SIMULATION ON: the read store refuses writes. Emit events and watch the lag grow; switch off to see them catch up.",
-        );
+        ui.colored_label(palette(ui.visuals()).warn, t!("operations-simulation-on"));
     }
 }
 

@@ -47,7 +47,7 @@ fn event_ui(ui: &mut egui::Ui, step: &Step, commands: &mut Vec<UiCommand>) {
                 }
                 ui.colored_label(
                     palette(ui.visuals()).error,
-                    format!("malformed: {} (it changes nothing)", bad.reason),
+                    t!("travel-malformed-step", reason = bad.reason),
                 );
             }
         }

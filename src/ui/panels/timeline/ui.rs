@@ -407,7 +407,7 @@ fn detail_ui(
                 Err(error) => {
                     ui.colored_label(
                         palette(ui.visuals()).error,
-                        format!("metadata cannot be shown: {error}"),
+                        t!("timeline-metadata-error", error = error),
                     );
                 }
             }
@@ -415,7 +415,7 @@ fn detail_ui(
         Err(bad) => {
             ui.colored_label(
                 palette(ui.visuals()).error,
-                format!("Malformed entry at position {}", bad.position),
+                t!("timeline-malformed-entry", position = bad.position),
             );
             ui.add(egui::Label::new(&bad.reason).wrap());
             ui.label(egui::RichText::new(t!("timeline-raw")).strong());

@@ -46,12 +46,19 @@ fn the_history_pass_shows_while_it_runs_and_then_how_it_ended() {
 
     shell.jobs.done(
         JobKind::HistoryPass,
-        Ok("Read the 1000000 events once in 3.9 s".into()),
+        Ok(crate::ui::i18n::said!(
+            "job-history-done",
+            events = 1_000_000u64,
+            secs = crate::ui::i18n::OneDecimal(3.9),
+            users = 10u64,
+            bookings = 20u64,
+            megabytes = crate::ui::i18n::OneDecimal(1.0)
+        )),
     );
     assert!(shows(
         &panel,
         &shell,
-        "Read the 1000000 events once in 3.9 s"
+        "Read the 1,000,000 events once in 3.9 s"
     ));
 
     shell.jobs.observe(
