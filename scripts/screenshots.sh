@@ -224,5 +224,5 @@ UI_LANGUAGE=es scenario scenario-outage outage:2
 UI_LANGUAGE=es scenario scenario-replay replay:2
 UI_LANGUAGE=es scenario scenario-time-travel time-travel:3
 UI_LANGUAGE=es scenario scenario-snapshots snapshots:1
-UI_LANGUAGE=es scenario scenario-read-model read-model:2
+UI_LANGUAGE=es scenario scenario-read-model read-model:1
 UI_LANGUAGE=en scenario scenario-outage-en outage:2

@@ -139,7 +139,7 @@ impl Check {
             ),
             Check::OutageOn => t(
                 "Done: the read store is down (simulated).",
-                "Hecho: el read store está caído (simulado).",
+                "Hecho: el almacén de lectura está caído (simulado).",
             ),
             Check::LagGrew => t(
                 "Done: the views lag behind the ledger.",
@@ -151,7 +151,7 @@ impl Check {
             ),
             Check::DriftFound => t(
                 "Done: Compare found the drifted row.",
-                "Hecho: Compare encontró la fila desviada.",
+                "Hecho: Comparar encontró la fila desviada.",
             ),
             Check::Replayed => t(
                 "Done: the read tables were rebuilt.",
@@ -230,7 +230,7 @@ const IDEMPOTENCY: [Step; 4] = [
         t("Send a booking", "Envía una reserva"),
         t(
             "Click Generate New Event. A booking with a fresh UUID (made by the client) is stored: the head in the top bar grows by one.",
-            "Pulsa Generate New Event. Se guarda una reserva con un UUID nuevo (creado por el cliente): el head de la barra superior sube en uno.",
+            "Pulsa Generar nuevo evento. Se guarda una reserva con un UUID nuevo (creado por el cliente): el head de la barra superior sube en uno.",
         ),
         T::EmitGenerate,
         Some(P::Emit),
@@ -240,7 +240,7 @@ const IDEMPOTENCY: [Step; 4] = [
         t("Send the same UUID again", "Reenvía el mismo UUID"),
         t(
             "Click Send again (same UUID), as a client does after a timeout when it does not know whether the first try arrived.",
-            "Pulsa Send again (same UUID), como hace un cliente tras un timeout cuando no sabe si el primer intento llegó.",
+            "Pulsa Enviar de nuevo (mismo UUID), como hace un cliente tras un timeout cuando no sabe si el primer intento llegó.",
         ),
         T::EmitSendAgain,
         Some(P::Emit),
@@ -273,7 +273,7 @@ const ANATOMY: [Step; 4] = [
         t("Run one command", "Ejecuta un comando"),
         t(
             "Click Generate New Event: the booking wizard's command goes through the handler once.",
-            "Pulsa Generate New Event: el comando del asistente de reserva pasa una vez por el handler.",
+            "Pulsa Generar nuevo evento: el comando del asistente de reserva pasa una vez por el handler.",
         ),
         T::EmitGenerate,
         Some(P::Emit),
@@ -313,10 +313,10 @@ const ANATOMY: [Step; 4] = [
 
 const OUTAGE: [Step; 5] = [
     step(
-        t("Take the read store down", "Tira el read store"),
+        t("Take the read store down", "Tira el almacén de lectura"),
         t(
             "Tick SIMULATE read-store outage. The read store (PostgreSQL in production) now refuses writes. It is a simulation: nothing is really broken.",
-            "Marca SIMULATE read-store outage. El read store (PostgreSQL en producción) rechaza ahora las escrituras. Es una simulación: nada se rompe de verdad.",
+            "Marca SIMULAR caída del almacén de lectura. El almacén de lectura (PostgreSQL en producción) rechaza ahora las escrituras. Es una simulación: nada se rompe de verdad.",
         ),
         T::OutageSwitch,
         Some(P::Emit),
@@ -326,7 +326,7 @@ const OUTAGE: [Step; 5] = [
         t("Commands keep working", "Los comandos siguen funcionando"),
         t(
             "Click Generate New Event two or three times. Each command succeeds: storing an event needs the ledger, not the read store.",
-            "Pulsa Generate New Event dos o tres veces. Cada comando funciona: guardar un evento necesita el ledger, no el read store.",
+            "Pulsa Generar nuevo evento dos o tres veces. Cada comando funciona: guardar un evento necesita el ledger, no el almacén de lectura.",
         ),
         T::EmitGenerate,
         Some(P::Emit),
@@ -369,7 +369,7 @@ const REPLAY: [Step; 3] = [
         t("A corrupted read table", "Una tabla de lectura corrupta"),
         t(
             "Compare checks the read tables against the ledger. One booking's row was edited behind the projectors' back (19 guests): Compare names it.",
-            "Compare contrasta las tablas de lectura con el ledger. Una fila de reserva se editó a espaldas de los proyectores (19 huéspedes): Compare la señala.",
+            "Comparar contrasta las tablas de lectura con el ledger. Una fila de reserva se editó a espaldas de los proyectores (19 huéspedes): Comparar la señala.",
         ),
         T::Tab(P::Compare),
         Some(P::Compare),
@@ -379,7 +379,7 @@ const REPLAY: [Step; 3] = [
         t("Replay from zero", "Replay desde cero"),
         t(
             "Click Replay from zero… and confirm. The read tables are rebuilt from the ledger into fresh tables and swapped in at once.",
-            "Pulsa Replay from zero… y confirma. Las tablas de lectura se reconstruyen desde el ledger en tablas nuevas y se cambian de golpe.",
+            "Pulsa Repetir desde cero… y confirma. Las tablas de lectura se reconstruyen desde el ledger en tablas nuevas y se cambian de golpe.",
         ),
         T::ReplayFromZero,
         Some(P::Operations),
@@ -389,7 +389,7 @@ const REPLAY: [Step; 3] = [
         t("Compare again", "Compara otra vez"),
         t(
             "Compare runs again: no drift. The ledger is the truth; the read tables can always be rebuilt from it.",
-            "Compare vuelve a ejecutarse: sin desviación. El ledger es la verdad; las tablas de lectura siempre se pueden reconstruir.",
+            "Comparar vuelve a ejecutarse: sin desviación. El ledger es la verdad; las tablas de lectura siempre se pueden reconstruir.",
         ),
         T::Tab(P::Compare),
         Some(P::Compare),
@@ -445,7 +445,7 @@ const SNAPSHOTS: [Step; 3] = [
         t("A snapshot", "Un snapshot"),
         t(
             "Operations lists the snapshots: the state at a position, full or as a delta of a full one. Recovery can start from the newest instead of from position zero.",
-            "Operations lista los snapshots: el estado en una posición, completo o como delta de uno completo. La recuperación puede empezar en el más reciente en vez de en la posición cero.",
+            "Operaciones lista los snapshots: el estado en una posición, completo o como delta de uno completo. La recuperación puede empezar en el más reciente en vez de en la posición cero.",
         ),
         T::Snapshots,
         Some(P::Operations),
@@ -465,7 +465,7 @@ const SNAPSHOTS: [Step; 3] = [
         t("Why it is faster", "Por qué es más rápido"),
         t(
             "From zero folds every event; from the snapshot only those after it. The longer the ledger, the bigger the gap. Operations has both as Replay buttons.",
-            "Desde cero pliega todos los eventos; desde el snapshot solo los posteriores. Cuanto más largo el ledger, mayor la diferencia. Operations tiene ambos botones de Replay.",
+            "Desde cero pliega todos los eventos; desde el snapshot solo los posteriores. Cuanto más largo el ledger, mayor la diferencia. Operaciones tiene ambos botones de Replay.",
         ),
         T::ReplayFromZero,
         Some(P::Operations),
@@ -478,7 +478,7 @@ const READ_MODEL: [Step; 3] = [
         t("A new question", "Una pregunta nueva"),
         t(
             "Load example: pick bookings_by_city.sql, then Save. A read model is a CREATE TABLE plus SQL for each event type it listens to.",
-            "Load example: elige bookings_by_city.sql y pulsa Save. Un modelo de lectura es un CREATE TABLE más SQL por cada tipo de evento que escucha.",
+            "Cargar ejemplo: elige bookings_by_city.sql y pulsa Guardar. Un modelo de lectura es un CREATE TABLE más SQL por cada tipo de evento que escucha.",
         ),
         T::ModelsExamples,
         Some(P::Models),
@@ -488,7 +488,7 @@ const READ_MODEL: [Step; 3] = [
         t("Build it from history", "Constrúyelo desde el histórico"),
         t(
             "Click Build: the whole past ledger is folded into the new table, events stored long before the model existed.",
-            "Pulsa Build: todo el ledger pasado se pliega en la tabla nueva, eventos guardados mucho antes de que el modelo existiera.",
+            "Pulsa Construir: todo el ledger pasado se pliega en la tabla nueva, eventos guardados mucho antes de que el modelo existiera.",
         ),
         T::ModelsBuild,
         Some(P::Models),
