@@ -223,6 +223,7 @@ UI_LANGUAGE=es scenario scenario-anatomy anatomy:2
 UI_LANGUAGE=es scenario scenario-outage outage:2
 UI_LANGUAGE=es scenario scenario-replay replay:2
 UI_LANGUAGE=es scenario scenario-time-travel time-travel:3
-UI_LANGUAGE=es scenario scenario-snapshots snapshots:1
+# Its ledger is the largest (the recoveries are timed on it).
+UI_LANGUAGE=es SETTLE_SECS=45 scenario scenario-snapshots snapshots:1
 UI_LANGUAGE=es scenario scenario-read-model read-model:1
 UI_LANGUAGE=en scenario scenario-outage-en outage:2
