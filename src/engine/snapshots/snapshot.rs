@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::domain::ReadState;
+use crate::domain::state::StateCounts;
 use crate::engine::snapshot_delta::{self, Delta};
 use crate::engine::timetravel::Nearest;
 use crate::engine::view::{StateView, ViewBase, bad_snapshot};
@@ -399,9 +400,23 @@ impl Engine {
         })
         .await
         .map_err(|e| bad_snapshot(full, format!("taking a delta stopped: {e}")))?;
+        let meta = self.store_delta(full, at, bytes, &counts).await?;
+        *carry = Some((delta, base));
+        Ok(meta)
+    }
+
+    /// Stores an encoded delta of `base` at `position` with the row counts
+    /// there, and says so on the bus.
+    pub(crate) async fn store_delta(
+        &self,
+        base: &SnapshotMeta,
+        position: u64,
+        bytes: Vec<u8>,
+        counts: &StateCounts,
+    ) -> EngineResult<SnapshotMeta> {
         let meta = SnapshotMeta {
             id: Uuid::new_v4(),
-            position: at,
+            position,
             taken_at: Utc::now(),
             size_bytes: bytes.len() as u64,
             chunks: 1,
@@ -410,7 +425,7 @@ impl Engine {
             state_digest: String::new(),
             users: counts.users,
             bookings: counts.bookings,
-            base: Some(full.id),
+            base: Some(base.id),
             ledger_id: Some(self.ledger_id().await?),
             versions: self.config.model_versions,
         };
@@ -418,7 +433,6 @@ impl Engine {
             .snapshots
             .save_snapshot(&meta, vec![bytes])
             .await?;
-        *carry = Some((delta, base));
         self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
         Ok(meta)
     }

@@ -33,7 +33,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use crate::domain::state::StateCounts;
@@ -276,27 +275,7 @@ impl Engine {
         counts: &StateCounts,
     ) -> EngineResult<SnapshotMeta> {
         let bytes = snapshot_delta::encode(delta);
-        let meta = SnapshotMeta {
-            id: Uuid::new_v4(),
-            position: delta.position,
-            taken_at: Utc::now(),
-            size_bytes: bytes.len() as u64,
-            chunks: 1,
-            sha256: crate::engine::snapshot_pages::sha256_hex(&bytes),
-            index_xxh3: None,
-            state_digest: String::new(),
-            users: counts.users,
-            bookings: counts.bookings,
-            base: Some(of.id),
-            ledger_id: Some(self.ledger_id().await?),
-            versions: self.config.model_versions,
-        };
-        self.stores
-            .snapshots
-            .save_snapshot(&meta, vec![bytes])
-            .await?;
-        self.bus.notify(EngineNotice::SnapshotTaken(meta.clone()));
-        Ok(meta)
+        self.store_delta(of, delta.position, bytes, counts).await
     }
 
     /// Merges the newest [`TIER_PIECES`] links of `chain` into one when they
