@@ -46,13 +46,7 @@ fn travel_app(
     rt: &tokio::runtime::Runtime,
     prefs: &Path,
 ) -> Harness<'static, LedgerApp> {
-    let options = GuiOptions {
-        store: StoreConfig::embedded(dir),
-        engine: EngineConfig::new("gui:test"),
-        observe_only: false,
-        mask: None,
-        runtime: rt.handle().clone(),
-    };
+    let options = gui_options(dir, rt);
     let app = LedgerApp::with_prefs_path(options, Some(prefs.to_path_buf()));
     let mut h = window(app);
     wait_until(&mut h, "connected with the ledger's id", |app| {

@@ -11,13 +11,7 @@ fn small_window(
     rt: &tokio::runtime::Runtime,
     prefs: Option<std::path::PathBuf>,
 ) -> Harness<'static, LedgerApp> {
-    let options = GuiOptions {
-        store: StoreConfig::embedded(dir),
-        engine: EngineConfig::new("gui:test"),
-        observe_only: false,
-        mask: None,
-        runtime: rt.handle().clone(),
-    };
+    let options = gui_options(dir, rt);
     let mut harness = Harness::builder()
         .with_size([900.0, 600.0])
         .with_accessibility_check(false)

@@ -63,6 +63,18 @@ fn harness(
 }
 
 /// [`harness`] with an engine configured by the test.
+/// The window's options over the embedded stores in `dir`: a `gui:test`
+/// engine, writable, nothing masked.
+fn gui_options(dir: &Path, rt: &tokio::runtime::Runtime) -> GuiOptions {
+    GuiOptions {
+        store: StoreConfig::embedded(dir),
+        engine: EngineConfig::new("gui:test"),
+        observe_only: false,
+        mask: None,
+        runtime: rt.handle().clone(),
+    }
+}
+
 fn harness_with(
     dir: &Path,
     rt: &tokio::runtime::Runtime,
@@ -70,11 +82,9 @@ fn harness_with(
     engine: EngineConfig,
 ) -> Harness<'static, LedgerApp> {
     let options = GuiOptions {
-        store: StoreConfig::embedded(dir),
         engine,
         observe_only,
-        mask: None,
-        runtime: rt.handle().clone(),
+        ..gui_options(dir, rt)
     };
     let mut harness = window(LedgerApp::with_prefs_path(options, None));
     wait_until(&mut harness, "connected", LedgerApp::is_connected);

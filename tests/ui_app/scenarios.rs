@@ -14,13 +14,7 @@ fn scenario_harness(
     rt: &tokio::runtime::Runtime,
     language: Language,
 ) -> Harness<'static, LedgerApp> {
-    let options = GuiOptions {
-        store: StoreConfig::embedded(dir),
-        engine: EngineConfig::new("gui:test"),
-        observe_only: false,
-        mask: None,
-        runtime: rt.handle().clone(),
-    };
+    let options = gui_options(dir, rt);
     let mut app = LedgerApp::with_prefs_path(options, None);
     app.set_training_root(training.to_path_buf());
     app.push_command(ShellCommand::SetLanguage(language));
