@@ -45,7 +45,7 @@ use ledgerscope::store::Stores;
 
 /// The app's engine on these stores: automatic snapshots every
 /// `snapshot_every` (deltas every tenth), the history pass on.
-fn app_engine(stores: &Stores, snapshot_every: u64) -> std::sync::Arc<Engine> {
+pub(super) fn app_engine(stores: &Stores, snapshot_every: u64) -> std::sync::Arc<Engine> {
     let mut config = EngineConfig::new("bench");
     config.snapshot_every = snapshot_every;
     config.snapshot_delta_every = snapshot_every / 10;

@@ -20,9 +20,9 @@ use anyhow::{Context, bail};
 use serde_json::json;
 
 use super::Record;
+use super::cold::app_engine;
 use super::data::{EventGen, StorePair, append_generated, subdir};
 use super::ingest::commands;
-use ledgerscope::engine::{Engine, EngineConfig};
 use ledgerscope::store::Stores;
 
 /// Target: snapshot CPU per appended event at 4N over that at N.
@@ -53,16 +53,6 @@ fn written_bytes() -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix("write_bytes:"))
         .and_then(|v| v.trim().parse::<u64>().ok())
         .context("no write_bytes in /proc/self/io")
-}
-
-/// The app's engine: automatic snapshots every `snapshot_every` (deltas
-/// every tenth), the history pass on.
-fn app_engine(stores: &Stores, snapshot_every: u64) -> std::sync::Arc<Engine> {
-    let mut config = EngineConfig::new("bench");
-    config.snapshot_every = snapshot_every;
-    config.snapshot_delta_every = snapshot_every / 10;
-    config.history_pass = true;
-    Engine::new(stores.clone(), config)
 }
 
 /// What growing one ledger cost.
