@@ -14,6 +14,18 @@ use crate::ui::widgets::{inline_error_ui, palette, truncated_label_ui};
 /// Width of the legend column beside each plot.
 const LEGEND_WIDTH: f32 = 170.0;
 
+/// "Suite €1,200.00, Hostel Bed €80.00": each service with its money.
+fn per_service(
+    revenue: &std::collections::BTreeMap<String, i64>,
+    money: fn(i64) -> String,
+) -> String {
+    let services: Vec<String> = revenue
+        .iter()
+        .map(|(service, cents)| format!("{service} {}", money(*cents)))
+        .collect();
+    services.join(", ")
+}
+
 /// The line under the plots: the cumulative values, or what happened in
 /// the bucket.
 fn describe(point: &SeriesPoint, values: Values) -> String {
@@ -24,11 +36,6 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
     );
     match values {
         Values::Cumulative => {
-            let services: Vec<String> = point
-                .revenue_by_service
-                .iter()
-                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_cents(*c)))
-                .collect();
             t!(
                 "over-time-describe-total",
                 head = head,
@@ -36,16 +43,14 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
                 confirmed = point.bookings_confirmed,
                 cancelled = point.bookings_cancelled,
                 revenue = crate::ui::i18n::format::money_cents(point.revenue_cents),
-                services = services.join(", ")
+                services = per_service(
+                    &point.revenue_by_service,
+                    crate::ui::i18n::format::money_cents
+                )
             )
         }
         Values::PerBucket => {
             let b = &point.in_bucket;
-            let services: Vec<String> = b
-                .revenue_by_service
-                .iter()
-                .map(|(s, c)| format!("{s} {}", crate::ui::i18n::format::money_change_cents(*c)))
-                .collect();
             t!(
                 "over-time-describe-bucket",
                 head = head,
@@ -53,7 +58,10 @@ fn describe(point: &SeriesPoint, values: Values) -> String {
                 made = b.bookings_made,
                 cancelled = b.bookings_cancelled,
                 revenue = crate::ui::i18n::format::money_change_cents(b.revenue_cents),
-                services = services.join(", ")
+                services = per_service(
+                    &b.revenue_by_service,
+                    crate::ui::i18n::format::money_change_cents
+                )
             )
         }
     }
